@@ -1,0 +1,520 @@
+/**
+ * zod schemas for the SDRS, ECS and EVS calls this project makes: the single source of truth for the
+ * client (which refuses a bad request before sending it), the simulator (which answers with the same
+ * SDRS error codes as the real API) and the planner (which reads the typed values).
+ *
+ * Request rules come from the seed API pages (create protected instance, batch create, create
+ * protection group); response shapes from ../shared/reference/sdrs-api-facts.md. Responses are parsed
+ * loosely (unknown fields kept) because the cloud adds fields over time; requests strictly.
+ */
+import { z } from "zod";
+
+/** SDRS batch create: "A maximum of five servers are supported by default." */
+export const DEFAULT_BATCH_LIMIT = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Field rules shared by the create calls
+// ---------------------------------------------------------------------------------------------
+
+const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
+/** Tag keys and values: no non-printable ASCII (0–31) and none of * < > \ = , | / */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the forbidden range is the documented rule
+const TAG_FORBIDDEN = /[\u0000-\u001f*<>\\=,|/]/;
+
+/** Protected-instance and protection-group names: at most 64 bytes of letters, digits, `.`, `_`, `-`. */
+export const resourceName = z
+  .string()
+  .min(1, { error: "must not be empty" })
+  .refine((name) => Buffer.byteLength(name, "utf8") <= 64, { error: "must be at most 64 bytes" })
+  .refine((name) => NAME_CHARS.test(name), {
+    error: "may contain only letters, digits, decimal points (.), underscores (_) and hyphens (-)",
+  });
+
+/** Batch create: the service appends "-0001"-style suffixes, so the prefix is 1–59 characters. */
+export const namePrefix = z
+  .string()
+  .min(1, { error: "must be 1 to 59 characters" })
+  .max(59, { error: "must be 1 to 59 characters" })
+  .refine((prefix) => NAME_CHARS.test(prefix), {
+    error: "may contain only letters, digits, decimal points (.), underscores (_) and hyphens (-)",
+  });
+
+/** Descriptions: at most 64 characters, without `<` or `>`. */
+export const description = z
+  .string()
+  .max(64, { error: "must be at most 64 characters" })
+  .refine((text) => !/[<>]/.test(text), { error: "must not contain < or >" });
+
+export const resourceTag = z.strictObject({
+  key: z
+    .string()
+    .min(1, { error: "must not be empty" })
+    .refine((key) => [...key].length <= 36, { error: "must be at most 36 characters" })
+    .refine((key) => !TAG_FORBIDDEN.test(key), {
+      error: "must not contain control characters or any of * < > \\ = , | /",
+    }),
+  value: z
+    .string()
+    .refine((value) => [...value].length <= 43, { error: "must be at most 43 characters" })
+    .refine((value) => !TAG_FORBIDDEN.test(value), {
+      error: "must not contain control characters or any of * < > \\ = , | /",
+    }),
+});
+export type ResourceTag = z.infer<typeof resourceTag>;
+
+export const resourceTags = z
+  .array(resourceTag)
+  .max(10, { error: "at most 10 tags are allowed" })
+  .superRefine((tags, ctx) => {
+    const seen = new Set<string>();
+    tags.forEach((tag, index) => {
+      if (seen.has(tag.key)) {
+        ctx.addIssue({ code: "custom", path: [index, "key"], message: `duplicate tag key "${tag.key}": keys must be unique` });
+      }
+      seen.add(tag.key);
+    });
+  });
+
+export const tenancy = z.enum(["shared", "dedicated"], { error: "must be shared or dedicated" });
+export type Tenancy = z.infer<typeof tenancy>;
+
+type DedicatedHostFields = { tenancy?: string | undefined; dedicated_host_id?: string | undefined };
+
+/** `dedicated_host_id` "takes effect only when tenancy is set to dedicated". */
+function checkDedicatedHost(body: DedicatedHostFields, ctx: z.RefinementCtx) {
+  if (body.dedicated_host_id !== undefined && body.tenancy !== "dedicated") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["dedicated_host_id"],
+      message: "is allowed only when tenancy is dedicated",
+    });
+  }
+}
+
+const id = z.string().min(1, { error: "must not be empty" });
+
+// ---------------------------------------------------------------------------------------------
+// Create protected instance: POST /v1/{project_id}/protected-instances
+// ---------------------------------------------------------------------------------------------
+
+export const createProtectedInstanceBody = z
+  .strictObject({
+    server_group_id: id,
+    server_id: id,
+    name: resourceName,
+    description: description.optional(),
+    cluster_id: id.optional(),
+    primary_subnet_id: id.optional(),
+    primary_ip_address: z.ipv4({ error: "must be an IPv4 address" }).optional(),
+    flavorRef: id.optional(),
+    tenancy: tenancy.optional(),
+    dedicated_host_id: id.optional(),
+    tags: resourceTags.optional(),
+  })
+  .superRefine((body, ctx) => {
+    checkDedicatedHost(body, ctx);
+    // "This parameter is valid only when primary_subnet_id is specified." (SDRS.1380)
+    if (body.primary_ip_address !== undefined && body.primary_subnet_id === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["primary_ip_address"],
+        message: "is allowed only together with primary_subnet_id",
+      });
+    }
+  });
+export type CreateProtectedInstanceBody = z.infer<typeof createProtectedInstanceBody>;
+
+export const createProtectedInstanceRequest = z.strictObject({ protected_instance: createProtectedInstanceBody });
+export type CreateProtectedInstanceRequest = z.infer<typeof createProtectedInstanceRequest>;
+
+// ---------------------------------------------------------------------------------------------
+// Batch create protected instances: POST /v1/{project_id}/protected-instances/batch
+// ---------------------------------------------------------------------------------------------
+
+export const batchServer = z.strictObject({ server_id: id, flavorRef: id.optional() });
+export type BatchServer = z.infer<typeof batchServer>;
+
+/** The batch body; `limit` is the per-call server limit (5 by default, raised per account by the cloud). */
+export function batchCreateBody(limit = DEFAULT_BATCH_LIMIT) {
+  return z
+    .strictObject({
+      name_prefix: namePrefix,
+      description: description.optional(),
+      server_group_id: id,
+      cluster_id: id.optional(),
+      primary_subnet_id: id.optional(),
+      servers: z
+        .array(batchServer)
+        .min(1, { error: "must list at least 1 server" })
+        .max(limit, { error: `must list at most ${limit} servers` }),
+      tenancy: tenancy.optional(),
+      dedicated_host_id: id.optional(),
+      tags: resourceTags.optional(),
+    })
+    .superRefine((body, ctx) => {
+      checkDedicatedHost(body, ctx);
+      const seen = new Set<string>();
+      body.servers.forEach((server, index) => {
+        if (seen.has(server.server_id)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["servers", index, "server_id"],
+            message: `duplicate server ${server.server_id}: each server may appear once`,
+          });
+        }
+        seen.add(server.server_id);
+      });
+    });
+}
+export type BatchCreateBody = z.infer<ReturnType<typeof batchCreateBody>>;
+
+export function batchCreateRequest(limit = DEFAULT_BATCH_LIMIT) {
+  return z.strictObject({ protected_instances: batchCreateBody(limit) });
+}
+export type BatchCreateRequest = z.infer<ReturnType<typeof batchCreateRequest>>;
+
+// ---------------------------------------------------------------------------------------------
+// Create protection group: POST /v1/{project_id}/server-groups
+// ---------------------------------------------------------------------------------------------
+
+export const createProtectionGroupBody = z.strictObject({
+  name: resourceName,
+  description: description.optional(),
+  source_availability_zone: id,
+  target_availability_zone: id,
+  domain_id: id,
+  source_vpc_id: id,
+  dr_type: z.literal("migration", { error: "must be migration" }).optional(),
+  /** Not in the parameter table, but in the seed's example request. */
+  server_type: z.literal("ECS", { error: "must be ECS" }).optional(),
+});
+export type CreateProtectionGroupBody = z.infer<typeof createProtectionGroupBody>;
+export const createProtectionGroupRequest = z.strictObject({ server_group: createProtectionGroupBody });
+export type CreateProtectionGroupRequest = z.infer<typeof createProtectionGroupRequest>;
+
+/** Enable protection: POST /v1/{project_id}/server-groups/{id}/action with this body. */
+export const startServerGroupRequest = z.strictObject({ "start-server-group": z.strictObject({}) });
+
+/** Every asynchronous SDRS call answers with a job id. */
+export const jobAccepted = z.looseObject({ job_id: z.string().min(1) });
+export type JobAccepted = z.infer<typeof jobAccepted>;
+
+// ---------------------------------------------------------------------------------------------
+// Jobs: GET /v1/{project_id}/jobs/{job_id}
+// ---------------------------------------------------------------------------------------------
+
+export const jobStatus = z.enum(["INIT", "RUNNING", "SUCCESS", "FAIL"]);
+export type JobStatus = z.infer<typeof jobStatus>;
+
+const jobEntityFields = {
+  server_group_id: z.string().optional(),
+  protected_instance_id: z.string().optional(),
+  native_server_id: z.string().optional(),
+  replication_pair_id: z.string().optional(),
+  volume_ids: z.string().optional(),
+  nic_id: z.string().optional(),
+  /** Not in the SDK model; our simulator (and possibly the cloud) names the server a sub-job is for. */
+  server_id: z.string().optional(),
+};
+
+export const subJob = z.looseObject({
+  status: jobStatus,
+  entities: z.looseObject(jobEntityFields).nullish(),
+  job_id: z.string(),
+  job_type: z.string().nullish(),
+  begin_time: z.string().nullish(),
+  end_time: z.string().nullish(),
+  error_code: z.string().nullish(),
+  fail_reason: z.string().nullish(),
+});
+export type SubJob = z.infer<typeof subJob>;
+
+export const job = z.looseObject({
+  status: jobStatus,
+  entities: z.looseObject({ ...jobEntityFields, sub_jobs: z.array(subJob).optional() }).nullish(),
+  job_id: z.string(),
+  /** An open string: sub-jobs and batch jobs use undocumented types. */
+  job_type: z.string().nullish(),
+  begin_time: z.string().nullish(),
+  end_time: z.string().nullish(),
+  error_code: z.string().nullish(),
+  fail_reason: z.string().nullish(),
+});
+export type Job = z.infer<typeof job>;
+
+// ---------------------------------------------------------------------------------------------
+// Protection groups
+// ---------------------------------------------------------------------------------------------
+
+export const protectionGroupStatus = z.enum([
+  "creating",
+  "available",
+  "protected",
+  "deleting",
+  "error-deleting",
+  "error",
+  "starting",
+  "error-starting",
+  "reprotecting",
+  "error-reprotecting",
+  "stopping",
+  "error-stopping",
+  "reversing",
+  "error-reversing",
+  "failing-over",
+  "failed-over",
+  "error-failing-over",
+  "failed-over-back",
+  "error-failing-over-back",
+  "error-failing-back",
+]);
+export type ProtectionGroupStatus = z.infer<typeof protectionGroupStatus>;
+
+export const protectionGroup = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullish(),
+  /** Open string: a status this version does not know must not make the group unreadable. */
+  status: z.string(),
+  progress: z.number().nullish(),
+  source_availability_zone: z.string(),
+  target_availability_zone: z.string(),
+  domain_id: z.string().nullish(),
+  domain_name: z.string().nullish(),
+  /** `source`: production AZ is source_availability_zone; `target`: it is target_availability_zone. */
+  priority_station: z.enum(["source", "target"]),
+  protected_instance_num: z.number().int().nullish(),
+  replication_num: z.number().int().nullish(),
+  disaster_recovery_drill_num: z.number().int().nullish(),
+  protected_status: z.string().nullish(),
+  replication_status: z.string().nullish(),
+  health_status: z.string().nullish(),
+  source_vpc_id: z.string(),
+  target_vpc_id: z.string().nullish(),
+  test_vpc_id: z.string().nullish(),
+  dr_type: z.string().nullish(),
+  created_at: z.string().nullish(),
+  updated_at: z.string().nullish(),
+  protection_type: z.string().nullish(),
+  replication_model: z.string().nullish(),
+  server_type: z.string().nullish(),
+});
+export type ProtectionGroup = z.infer<typeof protectionGroup>;
+
+export const protectionGroupResponse = z.looseObject({ server_group: protectionGroup });
+export const protectionGroupList = z.looseObject({
+  server_groups: z.array(protectionGroup),
+  count: z.number().int().nullish(),
+});
+
+/** The AZ that currently runs production for a group (reference facts §10.3). */
+export function productionAvailabilityZone(group: Pick<ProtectionGroup, "priority_station" | "source_availability_zone" | "target_availability_zone">) {
+  return group.priority_station === "target" ? group.target_availability_zone : group.source_availability_zone;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protected instances
+// ---------------------------------------------------------------------------------------------
+
+export const protectedInstance = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullish(),
+  server_group_id: z.string(),
+  status: z.string(),
+  progress: z.number().nullish(),
+  /** Production ECS id. */
+  source_server: z.string(),
+  /** DR-site ECS id, created by SDRS. */
+  target_server: z.string().nullish(),
+  created_at: z.string().nullish(),
+  updated_at: z.string().nullish(),
+  priority_station: z.string().nullish(),
+  attachment: z.array(z.looseObject({ replication: z.string(), device: z.string() })).nullish(),
+  tags: z.array(z.looseObject({ key: z.string(), value: z.string() })).nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+});
+export type ProtectedInstance = z.infer<typeof protectedInstance>;
+
+export const protectedInstanceResponse = z.looseObject({ protected_instance: protectedInstance });
+export const protectedInstanceList = z.looseObject({
+  protected_instances: z.array(protectedInstance),
+  count: z.number().int().nullish(),
+});
+
+/** `server_group_ids` / `protected_instance_ids` list filters take at most 30 ids (SDRS.0226). */
+export const MAX_IDS_PER_LIST_FILTER = 30;
+
+// ---------------------------------------------------------------------------------------------
+// Active-active domains: GET /v1/{project_id}/active-domains
+// ---------------------------------------------------------------------------------------------
+
+export const activeDomain = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullish(),
+  sold_out: z.boolean().nullish(),
+  local_replication_cluster: z.looseObject({ availability_zone: z.string() }),
+  remote_replication_cluster: z.looseObject({ availability_zone: z.string() }),
+});
+export type ActiveDomain = z.infer<typeof activeDomain>;
+export const activeDomainList = z.looseObject({ domains: z.array(activeDomain) });
+
+// ---------------------------------------------------------------------------------------------
+// ECS: GET /v1/{project_id}/cloudservers/{id}, /cloudservers/detail, /cloudservers/{id}/tags
+// ---------------------------------------------------------------------------------------------
+
+export const serverStatus = z.string();
+
+export const attachedVolume = z.looseObject({
+  id: z.string(),
+  /** "0" = system disk. */
+  bootIndex: z.string().nullish(),
+  device: z.string().nullish(),
+  delete_on_termination: z.string().nullish(),
+});
+
+export const ecsServer = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  status: serverStatus,
+  locked: z.boolean().nullish(),
+  key_name: z.string().nullish(),
+  enterprise_project_id: z.string().nullish(),
+  tags: z.array(z.string()).nullish(),
+  flavor: z.looseObject({
+    id: z.string(),
+    name: z.string().nullish(),
+    vcpus: z.string().nullish(),
+    ram: z.string().nullish(),
+    disk: z.string().nullish(),
+  }),
+  metadata: z.looseObject({
+    vpc_id: z.string().optional(),
+    os_type: z.string().optional(),
+    EcmResStatus: z.string().optional(),
+    lockSource: z.string().optional(),
+    charging_mode: z.string().optional(),
+    image_name: z.string().optional(),
+  }),
+  "OS-EXT-AZ:availability_zone": z.string(),
+  "os-extended-volumes:volumes_attached": z.array(attachedVolume).default([]),
+  "os:scheduler_hints": z
+    .looseObject({
+      group: z.array(z.string()).nullish(),
+      tenancy: z.array(z.string()).nullish(),
+      dedicated_host_id: z.array(z.string()).nullish(),
+    })
+    .nullish(),
+  "OS-EXT-SRV-ATTR:root_device_name": z.string().nullish(),
+  addresses: z.record(z.string(), z.array(z.looseObject({ addr: z.string() }))).nullish(),
+  sys_tags: z.array(z.looseObject({ key: z.string(), value: z.string() })).nullish(),
+});
+export type EcsServer = z.infer<typeof ecsServer>;
+
+export const ecsServerResponse = z.looseObject({ server: ecsServer });
+export const ecsServerList = z.looseObject({ servers: z.array(ecsServer), count: z.number().int().nullish() });
+export const ecsServerTags = z.looseObject({ tags: z.array(z.looseObject({ key: z.string(), value: z.string() })) });
+
+/** Nova key pairs: GET /v2.1/{project_id}/os-keypairs */
+export const keypairList = z.looseObject({
+  keypairs: z.array(z.looseObject({ keypair: z.looseObject({ name: z.string(), fingerprint: z.string().nullish() }) })),
+});
+
+// ---------------------------------------------------------------------------------------------
+// EVS: GET /v2/{project_id}/cloudvolumes/detail?server_id=…
+// ---------------------------------------------------------------------------------------------
+
+export const volumeAttachment = z.looseObject({
+  server_id: z.string(),
+  attachment_id: z.string().nullish(),
+  attached_at: z.string().nullish(),
+  device: z.string().nullish(),
+  host_name: z.string().nullish(),
+  id: z.string().nullish(),
+  volume_id: z.string().nullish(),
+});
+
+export const evsVolume = z.looseObject({
+  id: z.string(),
+  name: z.string().nullish(),
+  status: z.string(),
+  size: z.number().nullish(),
+  availability_zone: z.string().nullish(),
+  /** The authoritative shared-disk flag. */
+  multiattach: z.boolean().nullish(),
+  /** Legacy, typed as a string or a boolean depending on the doc. */
+  shareable: z.union([z.boolean(), z.string()]).nullish(),
+  bootable: z.string().nullish(),
+  volume_type: z.string().nullish(),
+  service_type: z.string().nullish(),
+  attachments: z.array(volumeAttachment).default([]),
+  /** `__system__encrypted: "1"` marks an encrypted disk; `__system__frozen: "true"` a frozen one. */
+  metadata: z.record(z.string(), z.string()).nullish(),
+});
+export type EvsVolume = z.infer<typeof evsVolume>;
+export const evsVolumeList = z.looseObject({ volumes: z.array(evsVolume), count: z.number().int().nullish() });
+
+export function isSharedVolume(volume: Pick<EvsVolume, "multiattach" | "shareable">): boolean {
+  return volume.multiattach === true || volume.shareable === true || volume.shareable === "true";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Auto Scaling: which servers are AS members (AS membership is a warning for SDRS)
+// ---------------------------------------------------------------------------------------------
+
+export const scalingGroupList = z.looseObject({
+  scaling_groups: z.array(z.looseObject({ scaling_group_id: z.string(), scaling_group_name: z.string().nullish() })),
+  total_number: z.number().int().nullish(),
+});
+export const scalingGroupInstanceList = z.looseObject({
+  scaling_group_instances: z.array(z.looseObject({ instance_id: z.string(), life_cycle_state: z.string().nullish() })),
+  total_number: z.number().int().nullish(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Error envelopes
+// ---------------------------------------------------------------------------------------------
+
+/** SDRS/ECS: {"error"|"badrequest"|"itemNotFound": {"code","message"}}. */
+export const serviceErrorBody = z.looseObject({ code: z.string(), message: z.string() });
+/** API gateway / IAM: {"error_code","error_msg","request_id"}. */
+export const gatewayErrorBody = z.looseObject({
+  error_code: z.string(),
+  error_msg: z.string(),
+  request_id: z.string().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Request issues → SDRS codes (what the real API answers for each broken rule)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The SDRS error code the API returns for a request that breaks a field rule. The simulator answers
+ * with it; the client reports it alongside the field and rule when it refuses a request itself.
+ */
+export function sdrsCodeForIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  const field = path.at(-1);
+  if (path[0] === "servers" || path[1] === "servers") {
+    if (issue.code === "too_big" && (field === "servers")) return "SDRS.1362";
+    if (issue.code === "custom" && issue.message.startsWith("duplicate server")) return "SDRS.1361";
+    if (field === "server_id") return "SDRS.1360";
+  }
+  if (field === "servers" && issue.code === "too_big") return "SDRS.1362";
+  if (field === "name" || field === "name_prefix") return "SDRS.0202";
+  if (field === "primary_ip_address" && issue.code === "custom") return "SDRS.1380";
+  if (field === "tenancy") return "SDRS.0228";
+  if (field === "dedicated_host_id") return "SDRS.0227";
+  if (field === "cluster_id") return "SDRS.0218";
+  if (field === "source_availability_zone" || field === "target_availability_zone") return "SDRS.0203";
+  if (field === "source_vpc_id") return "SDRS.0204";
+  if (field === "domain_id") return "SDRS.0205";
+  return "SDRS.0201";
+}
+
+/** "servers.2.server_id: duplicate server …" — the field and the rule, for people. */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)";
+  return `${field}: ${issue.message}`;
+}
