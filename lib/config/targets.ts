@@ -1,0 +1,129 @@
+/**
+ * Targets configuration: what a protect-tag value means. A target names a protection group (by id, or
+ * by name plus the fields to create it with the seed's create-protection-group call), the options for
+ * the create calls, whether to enable protection once the group has members, and who is notified.
+ *
+ * Read from a JSON file (SDRS_TARGETS_FILE) and/or inline JSON (SDRS_TARGETS_JSON, for Lambda), zod-validated
+ * with errors naming the field. Webhook secrets may be given inline or as `{ "env": "VAR" }`, so the file
+ * itself can be committed without them.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { creationOptions } from "../planning/creation-options.ts";
+import { DEFAULT_BATCH_LIMIT, description, resourceName } from "../sdrs/schemas.ts";
+
+export const DEFAULT_PROTECT_TAG_KEY = "sdrs_protect";
+
+const secretValue = z.union([
+  z.string().startsWith("whsec_", { error: "must start with whsec_ (Standard Webhooks secret format)" }),
+  z.strictObject({ env: z.string().min(1) }),
+]);
+
+export const webhookEndpointConfig = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 characters of letters, digits, . _ -" }),
+  url: z.string().url({ error: "must be an absolute URL" }),
+  secret: secretValue,
+  eventTypes: z.array(z.string()).optional(),
+});
+export type WebhookEndpointConfig = z.infer<typeof webhookEndpointConfig>;
+
+export const protectionGroupRef = z.union([
+  z.strictObject({ id: z.string().min(1) }),
+  z.strictObject({
+    name: resourceName,
+    /** Create the group when no group of this name exists (seed: create protection group). */
+    create: z
+      .strictObject({
+        description: description.optional(),
+        sourceAvailabilityZone: z.string().min(1),
+        targetAvailabilityZone: z.string().min(1),
+        domainId: z.string().min(1),
+        sourceVpcId: z.string().min(1),
+      })
+      .optional(),
+  }),
+]);
+export type ProtectionGroupRef = z.infer<typeof protectionGroupRef>;
+
+export const targetConfig = z.strictObject({
+  protectionGroup: protectionGroupRef,
+  creation: creationOptions.default({}),
+  /** Enable protection (start-server-group) once the group's first protected instances exist. */
+  enableProtection: z.boolean().default(false),
+  /** Endpoints notified for this target in addition to the global ones. */
+  webhooks: z.array(webhookEndpointConfig).default([]),
+});
+export type TargetConfig = z.infer<typeof targetConfig>;
+
+export const targetsConfig = z.strictObject({
+  protectTagKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,36}$/, { error: "must be 1–36 characters of letters, digits, _ or - (ECS tag key rule)" })
+    .default(DEFAULT_PROTECT_TAG_KEY),
+  batchLimit: z.number().int().min(1).max(100).default(DEFAULT_BATCH_LIMIT),
+  sharedDiskPolicy: z.enum(["batch-together", "block"]).default("batch-together"),
+  /** Retry a failed batch server by server when the job does not say which server failed. */
+  retryFailedBatchIndividually: z.boolean().default(true),
+  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,43}$/, { error: "target names must be valid ECS tag values" }), targetConfig),
+  webhooks: z.array(webhookEndpointConfig).default([]),
+  sns: z.strictObject({ topicArn: z.string().min(1) }).optional(),
+});
+export type TargetsConfig = z.infer<typeof targetsConfig>;
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  override name = "ConfigError";
+}
+
+function formatIssues(source: string, error: z.ZodError): string {
+  return `${source} is invalid:\n${error.issues.map((issue) => `  - ${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`).join("\n")}`;
+}
+
+export function parseTargetsConfig(raw: unknown, source = "targets configuration"): TargetsConfig {
+  const parsed = targetsConfig.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(formatIssues(source, parsed.error));
+  return parsed.data;
+}
+
+/** SDRS_TARGETS_JSON wins over SDRS_TARGETS_FILE; with neither, `fallbackFile` (the CLI passes the sample). */
+export function loadTargetsConfig(env: NodeJS.ProcessEnv = process.env, fallbackFile?: string): TargetsConfig {
+  if (env.SDRS_TARGETS_JSON) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(env.SDRS_TARGETS_JSON);
+    } catch (error) {
+      throw new ConfigError(`SDRS_TARGETS_JSON: not valid JSON (${(error as Error).message})`);
+    }
+    return parseTargetsConfig(raw, "SDRS_TARGETS_JSON");
+  }
+  const file = env.SDRS_TARGETS_FILE ?? fallbackFile;
+  if (!file) throw new ConfigError("SDRS_TARGETS_FILE or SDRS_TARGETS_JSON: one is required (the targets configuration)");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`SDRS_TARGETS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseTargetsConfig(raw, file);
+}
+
+/** A webhook secret resolved from its `{ env }` indirection; the error never contains a secret. */
+export function resolveSecret(secret: WebhookEndpointConfig["secret"], env: NodeJS.ProcessEnv, field: string): string {
+  if (typeof secret === "string") return secret;
+  const value = env[secret.env];
+  if (!value) throw new ConfigError(`${field}: environment variable ${secret.env} is not set`);
+  if (!value.startsWith("whsec_")) throw new ConfigError(`${field}: ${secret.env} must hold a whsec_ secret`);
+  return value;
+}
+
+/** The endpoints that receive events of one target: the global ones plus the target's own. */
+export function endpointsForTarget(config: TargetsConfig, target: string | undefined): WebhookEndpointConfig[] {
+  const own = target ? (config.targets[target]?.webhooks ?? []) : [];
+  return [...config.webhooks, ...own];
+}

@@ -1,0 +1,171 @@
+/**
+ * Inventory events: which servers an EventBridge event is about, and whether it matters to us.
+ *
+ * Two families (README "Inventory events"):
+ * - our own documented events, source `sdrs-autoprotect.inventory`, detail-types `ECS Server Tags Changed`
+ *   and `ECS Server Created`, detail `{ serverId, projectId?, tags? }`;
+ * - Huawei CTS traces forwarded into EventBridge (source `huaweicloud.cts`, any detail-type), the trace being
+ *   the detail itself, `detail.cts` (FunctionGraph CTS trigger shape) or `detail.data` (EventGrid CloudEvent).
+ *   Traces are parsed tolerantly (reference inventory-events.md §1, §5): numbers as strings, `request` as a
+ *   JSON string or an object, `user` null. A trace is only a hint: the caller re-reads the server's tags.
+ */
+import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
+import { z } from "zod";
+
+export const OWN_EVENT_SOURCE = "sdrs-autoprotect.inventory";
+export const CTS_EVENT_SOURCE = "huaweicloud.cts";
+export const OWN_DETAIL_TYPES = ["ECS Server Tags Changed", "ECS Server Created"] as const;
+
+export const ownInventoryDetail = z.strictObject({
+  serverId: z.string().min(1, { error: "must be the ECS server id" }),
+  projectId: z.string().min(1).optional(),
+  /** The server's tags after the change, when the producer knows them; re-read anyway. */
+  tags: z.record(z.string(), z.string()).optional(),
+});
+export type OwnInventoryDetail = z.infer<typeof ownInventoryDetail>;
+
+const loose = z.union([z.string(), z.record(z.string(), z.unknown()), z.null()]).optional();
+
+export const ctsTrace = z.looseObject({
+  trace_id: z.string().min(1),
+  trace_name: z.string().min(1),
+  trace_rating: z.string().optional(),
+  trace_status: z.string().optional(),
+  trace_type: z.string().optional(),
+  service_type: z.string(),
+  resource_type: z.string().optional(),
+  resource_id: z.unknown().optional(),
+  resource_name: z.string().optional(),
+  request: loose,
+  response: loose,
+  project_id: z.string().optional(),
+  time: z.union([z.number(), z.string()]).optional(),
+});
+export type CtsTrace = z.infer<typeof ctsTrace>;
+
+export type InventoryHintKind = "tags-changed" | "server-created";
+
+export interface InventoryHint {
+  /** Dedupe key: the EventBridge id for our events, the trace id for CTS traces. */
+  eventId: string;
+  kind: InventoryHintKind;
+  serverIds: string[];
+  /** Tags the event claims the server has (only our own events carry them). */
+  claimedTags?: Record<string, string>;
+}
+
+export type InventoryClassification =
+  | { status: "relevant"; hint: InventoryHint }
+  | { status: "ignored"; eventId?: string; reason: string }
+  | { status: "rejected"; eventId?: string; reason: string };
+
+/** ECS create operations (reference inventory-events.md §1.4). */
+const SERVER_CREATE_TRACES = /^(createServer(V2|V21)?|createSingleServer)$/;
+/** TMS tag operations, and ECS tag actions recognised by their request body. */
+const TAG_TRACES = /^(createResourceTag|batchCreateResourceTags|batchCreateServerTags|batchSetServerTags)$/;
+
+function parseMaybeJson(value: unknown): unknown {
+  if (typeof value !== "string" || value === "") return value ?? undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const uuidLike = /^[0-9a-fA-F-]{8,64}$/;
+
+function stringIds(values: unknown[]): string[] {
+  return [...new Set(values.filter((value): value is string => typeof value === "string" && uuidLike.test(value)))];
+}
+
+function serverIdsOfTrace(trace: CtsTrace): string[] {
+  const ids: unknown[] = [trace.resource_id];
+  const response = parseMaybeJson(trace.response);
+  if (response && typeof response === "object") {
+    const body = response as Record<string, unknown>;
+    if (Array.isArray(body.serverIds)) ids.push(...body.serverIds);
+    const entities = body.entities as Record<string, unknown> | undefined;
+    if (entities && typeof entities === "object") ids.push(entities.server_id);
+  }
+  const request = parseMaybeJson(trace.request);
+  if (request && typeof request === "object") {
+    const resources = (request as Record<string, unknown>).resources;
+    if (Array.isArray(resources)) {
+      for (const resource of resources) {
+        if (resource && typeof resource === "object") ids.push((resource as Record<string, unknown>).resource_id);
+      }
+    }
+  }
+  return stringIds(ids);
+}
+
+function isTagAction(trace: CtsTrace): boolean {
+  if (TAG_TRACES.test(trace.trace_name)) return true;
+  const request = parseMaybeJson(trace.request);
+  return Boolean(
+    request && typeof request === "object" && "tags" in request && (request as Record<string, unknown>).action === "create",
+  );
+}
+
+function issuesText(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`).join("; ");
+}
+
+function classifyTrace(trace: CtsTrace): InventoryClassification {
+  const rating = trace.trace_rating ?? trace.trace_status;
+  if (rating !== undefined && rating !== "normal") {
+    return { status: "ignored", eventId: trace.trace_id, reason: `trace ${trace.trace_name} rated ${rating}: the operation failed` };
+  }
+  const service = trace.service_type.toUpperCase();
+  let kind: InventoryHintKind | undefined;
+  if (service === "ECS" && SERVER_CREATE_TRACES.test(trace.trace_name)) kind = "server-created";
+  else if ((service === "ECS" || service === "TMS") && isTagAction(trace)) kind = "tags-changed";
+  if (!kind) return { status: "ignored", eventId: trace.trace_id, reason: `trace ${service}/${trace.trace_name} is not a server create or tag change` };
+  const serverIds = serverIdsOfTrace(trace);
+  if (serverIds.length === 0) {
+    return { status: "ignored", eventId: trace.trace_id, reason: `trace ${trace.trace_name} names no server id; reconcile will find the server` };
+  }
+  return { status: "relevant", hint: { eventId: `cts:${trace.trace_id}`, kind, serverIds } };
+}
+
+/** Finds the CTS trace in the three carrier shapes. */
+function traceOf(detail: unknown): unknown {
+  if (detail && typeof detail === "object") {
+    const record = detail as Record<string, unknown>;
+    if (record.cts && typeof record.cts === "object") return record.cts;
+    if (record.specversion === "1.0" && record.data && typeof record.data === "object") return record.data;
+  }
+  return detail;
+}
+
+/** Classifies one EventBridge event. Pure: no I/O; the caller dedupes and re-reads tags. */
+export function classifyInventoryEvent(event: unknown): InventoryClassification {
+  const envelope = EventBridgeSchema.safeParse(event);
+  if (!envelope.success) return { status: "rejected", reason: `not an EventBridge event: ${issuesText(envelope.error)}` };
+  const { id, source } = envelope.data;
+  const detailType = envelope.data["detail-type"];
+
+  if (source === OWN_EVENT_SOURCE) {
+    if (!(OWN_DETAIL_TYPES as readonly string[]).includes(detailType)) {
+      return { status: "ignored", eventId: id, reason: `detail-type "${detailType}" is not one of ${OWN_DETAIL_TYPES.join(", ")}` };
+    }
+    const detail = ownInventoryDetail.safeParse(envelope.data.detail);
+    if (!detail.success) return { status: "rejected", eventId: id, reason: `detail: ${issuesText(detail.error)}` };
+    return {
+      status: "relevant",
+      hint: {
+        eventId: `eb:${id}`,
+        kind: detailType === "ECS Server Created" ? "server-created" : "tags-changed",
+        serverIds: [detail.data.serverId],
+        ...(detail.data.tags ? { claimedTags: detail.data.tags } : {}),
+      },
+    };
+  }
+  if (source === CTS_EVENT_SOURCE) {
+    const trace = ctsTrace.safeParse(traceOf(envelope.data.detail));
+    if (!trace.success) return { status: "rejected", eventId: id, reason: `CTS trace: ${issuesText(trace.error)}` };
+    return classifyTrace(trace.data);
+  }
+  return { status: "ignored", eventId: id, reason: `source "${source}" is not an inventory source` };
+}

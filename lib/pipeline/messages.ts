@@ -1,0 +1,63 @@
+/**
+ * Queue messages of the pipeline. One protect intent per server (so a partial batch failure returns
+ * exactly the servers that hit a transient error) and one job-status message per SDRS job.
+ */
+import { z } from "zod";
+
+export const intentSource = z.enum(["api", "event", "reconcile", "cli"]);
+export type IntentSource = z.infer<typeof intentSource>;
+
+/** Onboarding queue: "protect this server for this target". */
+export const protectIntent = z.strictObject({
+  type: z.literal("protect"),
+  serverId: z.string().min(1),
+  /** A configured target name, or a protection group id (the protect tag's value). */
+  target: z.string().min(1),
+  /** Present for onboarding requests (API, CLI); events and reconcile carry none. */
+  requestId: z.string().min(1).optional(),
+  flavorRef: z.string().min(1).optional(),
+  source: intentSource,
+  /** Plan this server alone (with its shared-disk peers): a failed batch retried server by server. */
+  isolate: z.boolean().optional(),
+  /** How often the server was deferred (transient group or server state) so far. */
+  deferrals: z.number().int().nonnegative().default(0),
+});
+export type ProtectIntent = z.infer<typeof protectIntent>;
+export type ProtectIntentInput = z.input<typeof protectIntent>;
+
+export const jobKind = z.enum(["single", "batch", "group", "enable"]);
+export type JobKind = z.infer<typeof jobKind>;
+
+/** Job-status queue: check this SDRS job (delayed). */
+export const jobCheck = z.strictObject({
+  type: z.literal("job"),
+  jobId: z.string().min(1),
+  kind: jobKind,
+  target: z.string().min(1),
+  groupId: z.string().min(1),
+  serverIds: z.array(z.string().min(1)),
+  /** Epoch ms when the create call returned the job id. */
+  submittedAt: z.number(),
+  checks: z.number().int().nonnegative(),
+  /** Epoch ms before which the check is early: a wait longer than SQS's 900 s hops until then. */
+  notBefore: z.number().optional(),
+});
+export type JobCheck = z.infer<typeof jobCheck>;
+
+/** Job-status queue: a create whose outcome is unknown; look for the servers in the group before retrying. */
+export const ambiguousCheck = z.strictObject({
+  type: z.literal("ambiguous"),
+  target: z.string().min(1),
+  groupId: z.string().min(1),
+  serverIds: z.array(z.string().min(1)).min(1),
+  createdAt: z.number(),
+  checks: z.number().int().nonnegative(),
+  notBefore: z.number().optional(),
+});
+export type AmbiguousCheck = z.infer<typeof ambiguousCheck>;
+
+export const jobStatusMessage = z.discriminatedUnion("type", [jobCheck, ambiguousCheck]);
+export type JobStatusMessage = z.infer<typeof jobStatusMessage>;
+
+/** SQS: DelaySeconds is at most 900. */
+export const MAX_DELAY_SECONDS = 900;

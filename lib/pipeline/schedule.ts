@@ -1,0 +1,67 @@
+/**
+ * When to check an SDRS job next. Pure: the caller passes time, history and randomness.
+ *
+ * Terraform polls every ~10 s from 5 s after submission (reference facts §8): fine for one job, wasteful
+ * for hundreds. We check first near the completion time learned from recent jobs of the same kind and
+ * size (median of the last samples), then back off geometrically, capped, with ±10 % jitter so a wave of
+ * jobs submitted together does not poll in lockstep.
+ */
+import type { JobKind } from "./messages.ts";
+import { MAX_DELAY_SECONDS } from "./messages.ts";
+
+export interface ScheduleSettings {
+  /** First check when nothing was learned yet, by job kind (seconds). */
+  defaultFirstCheckSeconds: Record<JobKind, number>;
+  /** Delay after a check that found the job still running: base × factor^(n-1), capped. */
+  retryBaseSeconds: number;
+  retryFactor: number;
+  retryMaxSeconds: number;
+  /** Give up (outcome `unknown`) after this long since submission. */
+  jobTimeoutSeconds: number;
+}
+
+export const DEFAULT_SCHEDULE: ScheduleSettings = {
+  defaultFirstCheckSeconds: { single: 60, batch: 90, group: 20, enable: 30 },
+  retryBaseSeconds: 15,
+  retryFactor: 1.5,
+  retryMaxSeconds: 120,
+  jobTimeoutSeconds: 3600,
+};
+
+export function median(samples: readonly number[]): number | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+export interface NextCheckInput {
+  kind: JobKind;
+  /** Checks already made (0 = the first check is being scheduled). */
+  checks: number;
+  /** Learned durations (ms) of recent jobs of the same kind and size. */
+  learnedDurationsMs: readonly number[];
+  /** A number in [0, 1) (Math.random in production, fixed in tests). */
+  random: number;
+  settings?: ScheduleSettings;
+}
+
+/** Seconds until the next check (at least 1, at most the SQS maximum of 900). */
+export function nextCheckDelaySeconds(input: NextCheckInput): number {
+  const settings = input.settings ?? DEFAULT_SCHEDULE;
+  let seconds: number;
+  if (input.checks === 0) {
+    const learned = median(input.learnedDurationsMs);
+    seconds = learned !== undefined ? learned / 1000 : settings.defaultFirstCheckSeconds[input.kind];
+  } else {
+    seconds = Math.min(settings.retryMaxSeconds, settings.retryBaseSeconds * settings.retryFactor ** (input.checks - 1));
+  }
+  const jitter = 1 + (input.random * 0.2 - 0.1);
+  return Math.max(1, Math.min(MAX_DELAY_SECONDS, Math.round(seconds * jitter)));
+}
+
+/** A delay longer than SQS allows is split: send with at most 900 s and `notBefore`, re-send until due. */
+export function hop(delaySeconds: number, nowMs: number): { delaySeconds: number; notBefore?: number } {
+  if (delaySeconds <= MAX_DELAY_SECONDS) return { delaySeconds: Math.max(0, Math.round(delaySeconds)) };
+  return { delaySeconds: MAX_DELAY_SECONDS, notBefore: nowMs + delaySeconds * 1000 };
+}

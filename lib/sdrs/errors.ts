@@ -1,0 +1,241 @@
+/**
+ * The errors the cloud client throws. A program switches on `code`; a person reads `message`.
+ *
+ * - CloudApiError: the cloud answered with an error (or could not be reached, or answered nonsense).
+ * - AmbiguousCreateError: a create was sent but its outcome is unknown; never retry it blindly.
+ * - RequestValidationError: the client refused a request before sending it, with the SDRS code the
+ *   API would have answered.
+ */
+import type { z } from "zod";
+import type { OperationName } from "./operations.ts";
+import { gatewayErrorBody, sdrsCodeForIssue, serviceErrorBody } from "./schemas.ts";
+
+/** Codes of our own, for failures that carry no cloud code. */
+export const CLIENT_ERROR_CODES = {
+  /** The request never got an HTTP answer (refused, reset, DNS, timeout of a read). */
+  networkError: "NETWORK_ERROR",
+  /** A read did not answer within the per-request timeout. */
+  timeout: "TIMEOUT",
+  /** A 2xx answer whose body does not match the documented shape. */
+  invalidResponse: "INVALID_RESPONSE",
+  /** A non-2xx answer without a recognisable error body. */
+  httpError: "HTTP_ERROR",
+  ambiguousCreate: "AMBIGUOUS_CREATE",
+} as const;
+
+/** 429 (throttled) and 5xx may succeed later; any other 4xx will not. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+export interface CloudApiErrorFields {
+  /** HTTP status; undefined when no answer arrived. */
+  status: number | undefined;
+  /** `SDRS.xxxx`, `APIGW.xxxx`, `Ecs.xxxx`, or one of CLIENT_ERROR_CODES. */
+  code: string;
+  message: string;
+  requestId: string | undefined;
+  operation: OperationName;
+  retryable: boolean;
+  /** Attempts made before this error was thrown (1 when not retried). */
+  attempts?: number;
+  cause?: unknown;
+}
+
+export class CloudApiError extends Error {
+  override readonly name = "CloudApiError";
+  readonly status: number | undefined;
+  readonly code: string;
+  readonly requestId: string | undefined;
+  readonly operation: OperationName;
+  readonly retryable: boolean;
+  readonly attempts: number;
+  /** The cloud's own message, without our prefix. */
+  readonly cloudMessage: string;
+
+  constructor(fields: CloudApiErrorFields) {
+    const where = fields.status === undefined ? "no HTTP answer" : `HTTP ${fields.status}`;
+    const request = fields.requestId === undefined ? "" : ` [request ${fields.requestId}]`;
+    const tries = (fields.attempts ?? 1) > 1 ? ` (gave up after ${fields.attempts} attempts)` : "";
+    super(`${fields.operation} failed with ${fields.code} (${where}): ${fields.message}${request}${tries}`, {
+      cause: fields.cause,
+    });
+    this.status = fields.status;
+    this.code = fields.code;
+    this.requestId = fields.requestId;
+    this.operation = fields.operation;
+    this.retryable = fields.retryable;
+    this.attempts = fields.attempts ?? 1;
+    this.cloudMessage = fields.message;
+  }
+
+  /** The same error, reporting how many attempts were made. */
+  withAttempts(attempts: number): CloudApiError {
+    return new CloudApiError({
+      status: this.status,
+      code: this.code,
+      message: this.cloudMessage,
+      requestId: this.requestId,
+      operation: this.operation,
+      retryable: this.retryable,
+      attempts,
+      cause: this.cause,
+    });
+  }
+}
+
+export type AmbiguityReason = "timeout" | "server_error" | "connection_dropped" | "invalid_response";
+
+const AMBIGUITY_TEXT: Record<AmbiguityReason, string> = {
+  timeout: "no answer within the timeout",
+  server_error: "the server answered with a 5xx error",
+  connection_dropped: "the connection dropped after the request was sent",
+  invalid_response: "the answer did not contain a job id",
+};
+
+/**
+ * A create (single, batch, protection group, enable protection) whose outcome is unknown: the cloud
+ * may or may not have applied it. Retrying blindly could protect a server twice (SDRS.1305) or create
+ * a second group, so the caller checks the cloud first (e.g. listProtectedInstances for the group).
+ */
+export class AmbiguousCreateError extends Error {
+  override readonly name = "AmbiguousCreateError";
+  readonly code = CLIENT_ERROR_CODES.ambiguousCreate;
+  readonly retryable = false;
+  readonly operation: OperationName;
+  /** The request body exactly as it was sent, to look the result up by. */
+  readonly requestBody: unknown;
+  readonly reason: AmbiguityReason;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(fields: {
+    operation: OperationName;
+    requestBody: unknown;
+    reason: AmbiguityReason;
+    status?: number | undefined;
+    requestId?: string | undefined;
+    cause?: unknown;
+  }) {
+    super(
+      `${fields.operation}: outcome unknown (${AMBIGUITY_TEXT[fields.reason]}); ` +
+        "check whether it was applied before trying again",
+      { cause: fields.cause },
+    );
+    this.operation = fields.operation;
+    this.requestBody = fields.requestBody;
+    this.reason = fields.reason;
+    this.status = fields.status;
+    this.requestId = fields.requestId;
+  }
+}
+
+export interface RequestIssue {
+  /** Dotted path in the request body, e.g. `protected_instances.servers.5`. */
+  field: string;
+  /** The broken rule, e.g. `must be at most 64 bytes`. */
+  rule: string;
+  /** The SDRS code the API returns for this issue. */
+  code: string;
+}
+
+/** A request the client refused to send because it breaks a documented field rule. */
+export class RequestValidationError extends Error {
+  override readonly name = "RequestValidationError";
+  readonly retryable = false;
+  /** The SDRS code of the first issue, as the API would answer (e.g. SDRS.1362). */
+  readonly code: string;
+  readonly operation: OperationName;
+  readonly issues: RequestIssue[];
+
+  constructor(operation: OperationName, issues: RequestIssue[]) {
+    const first = issues[0];
+    const code = first?.code ?? "SDRS.0201";
+    // Same "field: rule" form as describeIssue, so the client and the simulator word issues alike.
+    const list = issues.map((issue) => `${issue.field}: ${issue.rule}`).join("; ");
+    super(`${operation} request refused before sending (${code}): ${list}`);
+    this.code = code;
+    this.operation = operation;
+    this.issues = issues;
+  }
+
+  static fromZod(operation: OperationName, error: z.ZodError): RequestValidationError {
+    return new RequestValidationError(
+      operation,
+      error.issues.map((issue) => ({
+        field: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
+        rule: issue.message,
+        code: sdrsCodeForIssue(issue),
+      })),
+    );
+  }
+}
+
+export type CloudClientError = CloudApiError | AmbiguousCreateError | RequestValidationError;
+
+export function isCloudClientError(error: unknown): error is CloudClientError {
+  return error instanceof CloudApiError || error instanceof AmbiguousCreateError || error instanceof RequestValidationError;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading error bodies
+// ---------------------------------------------------------------------------------------------
+
+export interface CloudErrorBody {
+  code: string;
+  message: string;
+  requestId: string | undefined;
+}
+
+/**
+ * Finds the code and message in any documented error body, mirroring the Huawei Go SDK
+ * (core/sdkerr/errors.go): top-level `error_code` + `error_msg` (API gateway, IAM), else `code` +
+ * `message`, else the first nested object that has them (`error`, `badrequest`, `itemNotFound`).
+ */
+export function readErrorBody(body: unknown, depth = 0): CloudErrorBody | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body) || depth > 3) return undefined;
+  const gateway = gatewayErrorBody.safeParse(body);
+  if (gateway.success) {
+    return { code: gateway.data.error_code, message: gateway.data.error_msg, requestId: gateway.data.request_id };
+  }
+  const service = serviceErrorBody.safeParse(body);
+  if (service.success) {
+    const requestId = "request_id" in body && typeof body.request_id === "string" ? body.request_id : undefined;
+    return { code: service.data.code, message: service.data.message, requestId };
+  }
+  for (const nested of Object.values(body)) {
+    const found = readErrorBody(nested, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The longest part of an unrecognised error body we quote in a message. */
+const QUOTED_BODY_LIMIT = 200;
+
+/** A CloudApiError for a non-2xx answer; `headerRequestId` (X-Request-Id) wins over the body's. */
+export function cloudApiErrorFromResponse(fields: {
+  operation: OperationName;
+  status: number;
+  bodyText: string;
+  headerRequestId: string | undefined;
+}): CloudApiError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fields.bodyText);
+  } catch {
+    parsed = undefined;
+  }
+  const found = readErrorBody(parsed);
+  const text = fields.bodyText.trim();
+  return new CloudApiError({
+    status: fields.status,
+    code: found?.code ?? CLIENT_ERROR_CODES.httpError,
+    message:
+      found?.message ??
+      (text === "" ? "empty error body" : `unrecognised error body: ${text.slice(0, QUOTED_BODY_LIMIT)}`),
+    requestId: fields.headerRequestId ?? found?.requestId,
+    operation: fields.operation,
+    retryable: isRetryableStatus(fields.status),
+  });
+}

@@ -1,0 +1,325 @@
+/**
+ * The simulator's estate: the servers, disks, key pairs, Auto Scaling groups, active-active domains,
+ * protection groups and protected instances a simulated project starts with.
+ *
+ * A hand-writable JSON format (camelCase, defaults for the boring fields) validated by `estateSchema`;
+ * the simulator renders it as the real API shapes (lib/sdrs/schemas.ts). Volume attachments are not
+ * written twice: a volume is attached to every server that lists it. Cross-references are checked and
+ * reported with the entity and field that is wrong, e.g.
+ * `servers[3] (web-04).volumes[1].id: volume "…" is not defined in volumes`.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { protectedInstanceStatusValues } from "./statuses.ts";
+import { protectionGroupStatus } from "../sdrs/schemas.ts";
+
+export const SAMPLE_ESTATE_PATH = fileURLToPath(new URL("./sample-estate.json", import.meta.url));
+
+const id = z.string().min(1, { error: "must not be empty" });
+/** A short machine-readable remark (the sample estate says which eligibility case an entry covers). */
+const note = z.string().optional();
+
+/** ECS statuses (reference facts §5.1). */
+export const ecsStatus = z.enum([
+  "ACTIVE",
+  "BUILD",
+  "DELETED",
+  "ERROR",
+  "HARD_REBOOT",
+  "MIGRATING",
+  "PAUSED",
+  "REBOOT",
+  "REBUILD",
+  "RESIZE",
+  "REVERT_RESIZE",
+  "SHUTOFF",
+  "SHELVED",
+  "SHELVED_OFFLOADED",
+  "SOFT_DELETED",
+  "SUSPENDED",
+  "VERIFY_RESIZE",
+]);
+export type EcsStatus = z.infer<typeof ecsStatus>;
+
+export const estateServer = z.strictObject({
+  _note: note,
+  id,
+  name: z.string().min(1),
+  status: ecsStatus.default("ACTIVE"),
+  /** `OS-EXT-AZ:availability_zone`, e.g. eu-de-01. */
+  az: id,
+  vpcId: id,
+  /** Flavor id, which is also its name on Huawei Cloud / OTC (`s6.large.2`); or both spelled out. */
+  flavor: z.union([id, z.strictObject({ id, name: z.string().optional() })]),
+  osType: z.enum(["Linux", "Windows"]).default("Linux"),
+  imageName: z.string().optional(),
+  keyName: z.string().optional(),
+  locked: z.boolean().default(false),
+  /** `metadata.lockSource`: set when another service (e.g. ORDER) holds the lock → SDRS.1359. */
+  lockSource: z.string().optional(),
+  /** `metadata.EcmResStatus = freeze`. */
+  frozen: z.boolean().default(false),
+  /** Tags as {key: value}; rendered by ECS as "key=value" strings. */
+  tags: z.record(z.string(), z.string()).default({}),
+  enterpriseProjectId: z.string().optional(),
+  /** `os:scheduler_hints`: ECS group, tenancy and dedicated host of the production server. */
+  ecsGroupId: z.string().optional(),
+  tenancy: z.enum(["shared", "dedicated"]).optional(),
+  dedicatedHostId: z.string().optional(),
+  /** Private IPv4 of the primary NIC; derived when absent. */
+  ip: z.ipv4().optional(),
+  /** Attached disks; bootIndex 0 is the system disk, anything else (default) a data disk. */
+  volumes: z.array(z.strictObject({ id, bootIndex: z.number().int().default(-1) })).default([]),
+});
+export type EstateServer = z.infer<typeof estateServer>;
+
+export const estateVolume = z.strictObject({
+  _note: note,
+  id,
+  name: z.string().optional(),
+  /** GB. */
+  size: z.number().int().positive().default(40),
+  /** The shared-disk flag (EVS `multiattach`). */
+  multiattach: z.boolean().default(false),
+  /** Rendered as `metadata.__system__encrypted: "1"`. */
+  encrypted: z.boolean().default(false),
+  /** Rendered as `metadata.__system__frozen: "true"`. */
+  frozen: z.boolean().default(false),
+  serviceType: z.enum(["EVS", "DSS", "DESS"]).default("EVS"),
+  volumeType: z.string().default("SSD"),
+  /** Defaults to the AZ of the first server it is attached to. */
+  az: z.string().optional(),
+});
+export type EstateVolume = z.infer<typeof estateVolume>;
+
+export const estateKeyPair = z.strictObject({ _note: note, name: id, fingerprint: z.string().optional() });
+export type EstateKeyPair = z.infer<typeof estateKeyPair>;
+
+export const estateScalingGroup = z.strictObject({
+  _note: note,
+  id,
+  name: z.string().min(1),
+  serverIds: z.array(id).default([]),
+});
+export type EstateScalingGroup = z.infer<typeof estateScalingGroup>;
+
+export const estateActiveDomain = z.strictObject({
+  _note: note,
+  id,
+  name: z.string().min(1),
+  description: z.string().optional(),
+  soldOut: z.boolean().default(false),
+  /** `local_replication_cluster.availability_zone` */
+  localAz: id,
+  /** `remote_replication_cluster.availability_zone` */
+  remoteAz: id,
+});
+export type EstateActiveDomain = z.infer<typeof estateActiveDomain>;
+
+export const estateVpc = z.strictObject({ _note: note, id, name: z.string().optional() });
+
+export const estateProtectionGroup = z.strictObject({
+  _note: note,
+  id,
+  name: z.string().min(1),
+  description: z.string().optional(),
+  status: protectionGroupStatus.default("available"),
+  sourceAz: id,
+  targetAz: id,
+  /** `source`: production runs in sourceAz; `target`: in targetAz (after a failover and re-protection). */
+  priorityStation: z.enum(["source", "target"]).default("source"),
+  vpcId: id,
+  domainId: id,
+  /** The per-group protected-instance limit (SDRS.1358); unlimited when absent. */
+  maxInstances: z.number().int().positive().optional(),
+  createdAt: z.string().optional(),
+});
+export type EstateProtectionGroup = z.infer<typeof estateProtectionGroup>;
+
+export const estateProtectedInstance = z.strictObject({
+  _note: note,
+  id,
+  name: z.string().min(1),
+  description: z.string().optional(),
+  groupId: id,
+  sourceServerId: id,
+  /** The DR-site server; must be a server of the estate when given. */
+  targetServerId: id.optional(),
+  status: z.enum(protectedInstanceStatusValues).default("available"),
+  createdAt: z.string().optional(),
+});
+export type EstateProtectedInstance = z.infer<typeof estateProtectedInstance>;
+
+const estateObject = z.strictObject({
+  _note: note,
+  /** Region name, which is also the default IAM project name (e.g. eu-de). */
+  region: z.string().default("eu-de"),
+  /** Optional list of known VPCs: when given, group creation and servers must use one of them. */
+  vpcs: z.array(estateVpc).default([]),
+  servers: z.array(estateServer).default([]),
+  volumes: z.array(estateVolume).default([]),
+  keyPairs: z.array(estateKeyPair).default([]),
+  scalingGroups: z.array(estateScalingGroup).default([]),
+  activeDomains: z.array(estateActiveDomain).default([]),
+  protectionGroups: z.array(estateProtectionGroup).default([]),
+  protectedInstances: z.array(estateProtectedInstance).default([]),
+});
+
+type EstateShape = z.infer<typeof estateObject>;
+
+/** "servers[3] (web-04)": where an entity sits and what it is called. */
+function label(collection: string, index: number, entity: { name?: string | undefined; id?: string }): string {
+  const name = entity.name ?? entity.id;
+  return `${collection}[${index}]${name === undefined ? "" : ` (${name})`}`;
+}
+
+function checkCrossReferences(estate: EstateShape, ctx: z.RefinementCtx): void {
+  const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+
+  const uniqueIds = (collection: keyof EstateShape, entries: { id?: string; name?: string }[], key: "id" | "name" = "id") => {
+    const seen = new Set<string>();
+    entries.forEach((entry, index) => {
+      const value = entry[key];
+      if (value === undefined) return;
+      if (seen.has(value)) fail([collection, index, key], `${label(collection, index, entry)}.${key}: duplicate ${key} "${value}"`);
+      seen.add(value);
+    });
+    return seen;
+  };
+
+  const serverIds = uniqueIds("servers", estate.servers);
+  const volumeIds = uniqueIds("volumes", estate.volumes);
+  uniqueIds("keyPairs", estate.keyPairs, "name");
+  uniqueIds("scalingGroups", estate.scalingGroups);
+  const domainIds = uniqueIds("activeDomains", estate.activeDomains);
+  const groupIds = uniqueIds("protectionGroups", estate.protectionGroups);
+  uniqueIds("protectedInstances", estate.protectedInstances);
+  const vpcIds = uniqueIds("vpcs", estate.vpcs);
+
+  const attachedTo = new Map<string, string[]>();
+  estate.servers.forEach((server, index) => {
+    const where = label("servers", index, server);
+    if (vpcIds.size > 0 && !vpcIds.has(server.vpcId)) {
+      fail(["servers", index, "vpcId"], `${where}.vpcId: VPC "${server.vpcId}" is not defined in vpcs`);
+    }
+    const listed = new Set<string>();
+    server.volumes.forEach((volume, volumeIndex) => {
+      if (!volumeIds.has(volume.id)) {
+        fail(["servers", index, "volumes", volumeIndex, "id"], `${where}.volumes[${volumeIndex}].id: volume "${volume.id}" is not defined in volumes`);
+      }
+      if (listed.has(volume.id)) {
+        fail(["servers", index, "volumes", volumeIndex, "id"], `${where}.volumes[${volumeIndex}].id: volume "${volume.id}" is listed twice`);
+      }
+      listed.add(volume.id);
+      attachedTo.set(volume.id, [...(attachedTo.get(volume.id) ?? []), server.id]);
+    });
+    if (server.volumes.filter((volume) => volume.bootIndex === 0).length > 1) {
+      fail(["servers", index, "volumes"], `${where}.volumes: at most one volume may have bootIndex 0 (the system disk)`);
+    }
+    if (server.dedicatedHostId !== undefined && server.tenancy !== "dedicated") {
+      fail(["servers", index, "dedicatedHostId"], `${where}.dedicatedHostId: is allowed only when tenancy is dedicated`);
+    }
+  });
+
+  estate.volumes.forEach((volume, index) => {
+    const servers = attachedTo.get(volume.id) ?? [];
+    if (servers.length > 1 && !volume.multiattach) {
+      fail(
+        ["volumes", index, "multiattach"],
+        `${label("volumes", index, volume)}.multiattach: attached to ${servers.length} servers (${servers.join(", ")}) but multiattach is false`,
+      );
+    }
+  });
+
+  estate.scalingGroups.forEach((group, index) => {
+    group.serverIds.forEach((serverId, serverIndex) => {
+      if (!serverIds.has(serverId)) {
+        fail(["scalingGroups", index, "serverIds", serverIndex], `${label("scalingGroups", index, group)}.serverIds[${serverIndex}]: server "${serverId}" is not defined in servers`);
+      }
+    });
+  });
+
+  estate.activeDomains.forEach((domain, index) => {
+    if (domain.localAz === domain.remoteAz) {
+      fail(["activeDomains", index, "remoteAz"], `${label("activeDomains", index, domain)}.remoteAz: must differ from localAz ("${domain.localAz}")`);
+    }
+  });
+
+  estate.protectionGroups.forEach((group, index) => {
+    const where = label("protectionGroups", index, group);
+    if (!domainIds.has(group.domainId)) {
+      fail(["protectionGroups", index, "domainId"], `${where}.domainId: active-active domain "${group.domainId}" is not defined in activeDomains`);
+    }
+    if (group.sourceAz === group.targetAz) {
+      fail(["protectionGroups", index, "targetAz"], `${where}.targetAz: must differ from sourceAz ("${group.sourceAz}")`);
+    }
+    if (vpcIds.size > 0 && !vpcIds.has(group.vpcId)) {
+      fail(["protectionGroups", index, "vpcId"], `${where}.vpcId: VPC "${group.vpcId}" is not defined in vpcs`);
+    }
+  });
+
+  const usedServers = new Map<string, string>();
+  estate.protectedInstances.forEach((instance, index) => {
+    const where = label("protectedInstances", index, instance);
+    if (!groupIds.has(instance.groupId)) {
+      fail(["protectedInstances", index, "groupId"], `${where}.groupId: protection group "${instance.groupId}" is not defined in protectionGroups`);
+    }
+    const references: ["sourceServerId" | "targetServerId", string | undefined][] = [
+      ["sourceServerId", instance.sourceServerId],
+      ["targetServerId", instance.targetServerId],
+    ];
+    for (const [field, serverId] of references) {
+      if (serverId === undefined) continue;
+      if (!serverIds.has(serverId)) {
+        fail(["protectedInstances", index, field], `${where}.${field}: server "${serverId}" is not defined in servers`);
+      }
+      const other = usedServers.get(serverId);
+      if (other !== undefined) {
+        fail(["protectedInstances", index, field], `${where}.${field}: server "${serverId}" is already used by protected instance ${other}`);
+      }
+      usedServers.set(serverId, instance.id);
+    }
+  });
+}
+
+export const estateSchema = estateObject.superRefine(checkCrossReferences);
+export type Estate = z.infer<typeof estateSchema>;
+/** What a person writes: defaults may be left out. */
+export type EstateInput = z.input<typeof estateSchema>;
+
+export class EstateError extends Error {
+  override readonly name = "EstateError";
+  readonly code = "ESTATE_INVALID";
+  readonly issues: string[];
+
+  constructor(source: string, issues: string[]) {
+    super(`estate ${source} is invalid:\n  ${issues.join("\n  ")}`);
+    this.issues = issues;
+  }
+}
+
+function describeEstateIssue(issue: z.core.$ZodIssue): string {
+  // Cross-reference messages already name the entity and field; schema issues get the path prefixed.
+  if (issue.code === "custom") return issue.message;
+  const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(estate)";
+  return `${field}: ${issue.message}`;
+}
+
+/** Validates an estate value (already parsed JSON); throws EstateError listing every problem. */
+export function parseEstate(value: unknown, source = "(value)"): Estate {
+  const result = estateSchema.safeParse(value);
+  if (!result.success) throw new EstateError(source, result.error.issues.map(describeEstateIssue));
+  return result.data;
+}
+
+export function loadEstate(path: string): Estate {
+  const text = readFileSync(path, "utf8");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new EstateError(path, [`not valid JSON: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  return parseEstate(value, path);
+}

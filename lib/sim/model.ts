@@ -1,0 +1,107 @@
+/**
+ * The simulator's in-memory records. They start as the estate and change as requests are served;
+ * render.ts turns them into the real API shapes.
+ */
+import type { ResourceTag } from "../sdrs/schemas.ts";
+import type { EstateActiveDomain, EstateKeyPair, EstateProtectionGroup, EstateScalingGroup, EstateServer, EstateVolume } from "./estate.ts";
+import type { ProtectedInstanceStatus } from "./statuses.ts";
+
+export interface ServerRecord extends EstateServer {
+  /** Epoch ms. */
+  createdAt: number;
+  /** Set on DR-site servers created by a protected instance. */
+  drSiteOf?: string;
+}
+
+export type VolumeRecord = EstateVolume;
+export type KeyPairRecord = EstateKeyPair;
+export type ScalingGroupRecord = EstateScalingGroup;
+export type ActiveDomainRecord = EstateActiveDomain;
+
+export interface ProtectionGroupRecord extends Omit<EstateProtectionGroup, "createdAt" | "_note"> {
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ReplicationPairRecord {
+  id: string;
+  groupId: string;
+  sourceVolumeId: string;
+  drVolumeId: string;
+}
+
+export interface ProtectedInstanceRecord {
+  id: string;
+  name: string;
+  description?: string | undefined;
+  groupId: string;
+  sourceServerId: string;
+  targetServerId?: string | undefined;
+  status: ProtectedInstanceStatus;
+  tags: ResourceTag[];
+  createdAt: number;
+  updatedAt: number;
+  /** The job creating it, while it is `creating` (progress is derived from it). */
+  creatingJobId?: string | undefined;
+}
+
+export type JobKind = "createProtectedInstance" | "batchCreateProtectedInstances" | "createProtectionGroup" | "enableProtection";
+
+export interface JobFailure {
+  errorCode: string;
+  failReason: string;
+}
+
+/** One server's part of a protected-instance create job (a sub-job in a batch). */
+export interface JobTask {
+  subJobId: string;
+  serverId: string;
+  instanceId: string;
+  /** Epoch ms the task is scheduled to end. */
+  endAt: number;
+  /** Decided when the job is created: intrinsic failures (encrypted disk, missing key pair) or injected ones. */
+  failure?: JobFailure | undefined;
+  /** DR-site flavor requested (flavorRef), else the production flavor. */
+  flavorRef?: string | undefined;
+  outcome?: "SUCCESS" | "FAIL" | undefined;
+  /** Epoch ms the task ended; later than endAt when a fault held it. */
+  endedAt?: number | undefined;
+  /** The DR-site server created on success. */
+  nativeServerId?: string | undefined;
+  heldByFault?: boolean;
+}
+
+export interface JobRecord {
+  id: string;
+  kind: JobKind;
+  jobType: string;
+  groupId: string;
+  beginAt: number;
+  /** INIT until this instant, RUNNING after. */
+  initUntil: number;
+  endAt: number;
+  /** Servers the job is about (for fault matching): created servers, or a group's servers for enable. */
+  serverIds: string[];
+  tasks: JobTask[];
+  /** A failure of the job itself (group create / enable), decided when the job is created. */
+  failure?: JobFailure | undefined;
+  outcome?: "SUCCESS" | "FAIL" | undefined;
+  errorCode?: string | undefined;
+  failReason?: string | undefined;
+  endedAt?: number | undefined;
+  heldByFault?: boolean;
+}
+
+export interface World {
+  region: string;
+  vpcIds: Set<string>;
+  servers: Map<string, ServerRecord>;
+  volumes: Map<string, VolumeRecord>;
+  keyPairs: Map<string, KeyPairRecord>;
+  scalingGroups: ScalingGroupRecord[];
+  activeDomains: ActiveDomainRecord[];
+  groups: Map<string, ProtectionGroupRecord>;
+  instances: Map<string, ProtectedInstanceRecord>;
+  replicationPairs: Map<string, ReplicationPairRecord>;
+  jobs: Map<string, JobRecord>;
+}

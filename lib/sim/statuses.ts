@@ -1,0 +1,27 @@
+/** Protected-instance statuses (reference facts §3.3, OTC appendix "protected instance status"). */
+export const protectedInstanceStatusValues = [
+  "creating",
+  "available",
+  "deleting",
+  "error-deleting",
+  "error",
+  "nic-creating",
+  "nic-deleting",
+  "starting",
+  "error-starting",
+  "protected",
+  "reversing",
+  "failing-over",
+  "failed-over",
+  "reprotecting",
+  "stopping",
+  "error-stopping",
+  "error-reversing",
+  "error-failing-over",
+  "error-reprotecting",
+  "resizing",
+  "error-resizing",
+  "invalid",
+  "fault",
+] as const;
+export type ProtectedInstanceStatus = (typeof protectedInstanceStatusValues)[number];

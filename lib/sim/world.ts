@@ -1,0 +1,485 @@
+/**
+ * The simulated project: records built from the estate, the create calls that change them, and the
+ * jobs that finish them. Jobs have no timers: their progress is computed from the clock whenever the
+ * world is looked at (`settle(now)`), so a ManualClock drives them deterministically in tests.
+ */
+import type { z } from "zod";
+import {
+  batchCreateRequest,
+  createProtectedInstanceRequest,
+  createProtectionGroupRequest,
+  DEFAULT_BATCH_LIMIT,
+  describeIssue,
+  sdrsCodeForIssue,
+  startServerGroupRequest,
+} from "../sdrs/schemas.ts";
+import { type ApiError, isApiError, sdrsError } from "./api-error.ts";
+import type { Estate } from "./estate.ts";
+import type { Faults } from "./faults.ts";
+import type { JobFailure, JobKind, JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
+import type { Random } from "./random.ts";
+import {
+  checkDrFlavor,
+  checkGroupAcceptsInstances,
+  checkGroupCapacity,
+  checkServerForCreate,
+  drSiteAvailabilityZone,
+  jobFailureFor,
+} from "./rules.ts";
+
+export type JobDurationKind = JobKind;
+export type JobDurations = Record<JobDurationKind, { minMs: number; maxMs: number }>;
+
+/** Realistic defaults: the Terraform provider's acceptance run (group + instance) took ~6.5 min. */
+export const DEFAULT_JOB_DURATIONS: JobDurations = {
+  createProtectedInstance: { minMs: 60_000, maxMs: 180_000 },
+  batchCreateProtectedInstances: { minMs: 90_000, maxMs: 300_000 },
+  createProtectionGroup: { minMs: 20_000, maxMs: 40_000 },
+  enableProtection: { minMs: 30_000, maxMs: 90_000 },
+};
+
+/** A job reports INIT for its first tenth, at most 5 s, then RUNNING. */
+const MAX_INIT_MS = 5_000;
+
+const JOB_TYPES: Record<JobKind, string> = {
+  createProtectedInstance: "createProtectedInstanceNoCG",
+  // No job_type is documented for batch create (reference §1.2); this name is the simulator's choice.
+  batchCreateProtectedInstances: "batchCreateProtectedInstancesNoCG",
+  createProtectionGroup: "createProtectionGroupNoCG",
+  enableProtection: "startProtectionGroupNoCG",
+};
+
+export interface WorldOptions {
+  random: { ids: Random; durations: Random };
+  faults: Faults;
+  jobDurations: JobDurations;
+  batchLimit: number;
+  now: number;
+}
+
+function issueError(issues: readonly z.core.$ZodIssue[]): ApiError {
+  const issue = issues[0];
+  if (issue === undefined) return sdrsError("SDRS.0201", "(body): invalid request");
+  return sdrsError(sdrsCodeForIssue(issue), describeIssue(issue));
+}
+
+function parseTime(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const parsed = Date.parse(text.includes("T") ? text : `${text.replace(" ", "T")}Z`);
+  return Number.isNaN(parsed) ? fallback : parsed;
+}
+
+export class SimulatedProject {
+  readonly world: World;
+  readonly #ids: Random;
+  readonly #durations: Random;
+  readonly #faults: Faults;
+  readonly #jobDurations: JobDurations;
+  readonly #batchLimit: number;
+
+  constructor(estate: Estate, options: WorldOptions) {
+    this.#ids = options.random.ids;
+    this.#durations = options.random.durations;
+    this.#faults = options.faults;
+    this.#jobDurations = options.jobDurations;
+    this.#batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
+    const day = 86_400_000;
+    const serverCreatedAt = options.now - 60 * day;
+    this.world = {
+      region: estate.region,
+      vpcIds: new Set(estate.vpcs.map((vpc) => vpc.id)),
+      servers: new Map(estate.servers.map((server) => [server.id, { ...structuredClone(server), createdAt: serverCreatedAt }])),
+      volumes: new Map(estate.volumes.map((volume) => [volume.id, structuredClone(volume)])),
+      keyPairs: new Map(estate.keyPairs.map((keyPair) => [keyPair.name, structuredClone(keyPair)])),
+      scalingGroups: structuredClone(estate.scalingGroups),
+      activeDomains: structuredClone(estate.activeDomains),
+      groups: new Map(
+        estate.protectionGroups.map((group) => {
+          const { _note, createdAt, ...fields } = group;
+          const created = parseTime(createdAt, options.now - 30 * day);
+          return [group.id, { ...structuredClone(fields), createdAt: created, updatedAt: created }];
+        }),
+      ),
+      instances: new Map(),
+      replicationPairs: new Map(),
+      jobs: new Map(),
+    };
+    for (const instance of estate.protectedInstances) {
+      const created = parseTime(instance.createdAt, options.now - 20 * day);
+      this.world.instances.set(instance.id, {
+        id: instance.id,
+        name: instance.name,
+        description: instance.description,
+        groupId: instance.groupId,
+        sourceServerId: instance.sourceServerId,
+        targetServerId: instance.targetServerId,
+        status: instance.status,
+        tags: [],
+        createdAt: created,
+        updatedAt: created,
+      });
+      if (instance.targetServerId !== undefined) {
+        const target = this.world.servers.get(instance.targetServerId);
+        if (target !== undefined) target.drSiteOf = instance.id;
+        this.#pairVolumes(instance.groupId, instance.sourceServerId, target);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Jobs
+  // -------------------------------------------------------------------------------------------
+
+  #duration(kind: JobKind): number {
+    const { minMs, maxMs } = this.#jobDurations[kind];
+    return this.#durations.between(Math.min(minMs, maxMs), Math.max(minMs, maxMs));
+  }
+
+  #newJob(kind: JobKind, groupId: string, serverIds: string[], now: number): JobRecord {
+    const duration = this.#duration(kind);
+    const job: JobRecord = {
+      id: this.#ids.hex(32),
+      kind,
+      jobType: JOB_TYPES[kind],
+      groupId,
+      beginAt: now,
+      initUntil: now + Math.min(MAX_INIT_MS, Math.floor(duration / 10)),
+      endAt: now + duration,
+      serverIds,
+      tasks: [],
+    };
+    this.world.jobs.set(job.id, job);
+    return job;
+  }
+
+  /** Applies every job step that is due at `now`, in time order. */
+  settle(now: number): void {
+    const due: { at: number; apply: (at: number) => void }[] = [];
+    for (const job of this.world.jobs.values()) {
+      if (job.outcome !== undefined) continue;
+      if (job.tasks.length === 0) {
+        if (job.endAt > now) continue;
+        if (this.#faults.holds(job.serverIds)) {
+          job.heldByFault = true;
+          continue;
+        }
+        due.push({ at: job.heldByFault === true ? now : job.endAt, apply: (at) => this.#finishJob(job, at) });
+        continue;
+      }
+      for (const task of job.tasks) {
+        if (task.outcome !== undefined || task.endAt > now) continue;
+        if (this.#faults.holds([task.serverId])) {
+          task.heldByFault = true;
+          continue;
+        }
+        due.push({ at: task.heldByFault === true ? now : task.endAt, apply: (at) => this.#finishTask(job, task, at) });
+      }
+    }
+    due.sort((a, b) => a.at - b.at);
+    for (const step of due) step.apply(step.at);
+    for (const job of this.world.jobs.values()) {
+      if (job.outcome !== undefined || job.tasks.length === 0) continue;
+      if (job.tasks.every((task) => task.outcome !== undefined)) this.#finishInstanceJob(job);
+    }
+  }
+
+  #finishTask(job: JobRecord, task: JobTask, at: number): void {
+    task.endedAt = at;
+    const instance = this.world.instances.get(task.instanceId);
+    const group = this.world.groups.get(job.groupId);
+    const source = this.world.servers.get(task.serverId);
+    if (task.failure !== undefined || instance === undefined || group === undefined || source === undefined) {
+      task.outcome = "FAIL";
+      task.failure ??= { errorCode: "SDRS.1350", failReason: `protected instance ${task.instanceId} disappeared while being created` };
+      // Rollback: the failed instance is removed so that a later create for the same server can succeed.
+      this.world.instances.delete(task.instanceId);
+      return;
+    }
+    const drServer = this.#createDrServer(source, group, task.flavorRef, instance.id, at);
+    instance.targetServerId = drServer.id;
+    instance.status = group.status === "protected" ? "protected" : "available";
+    instance.updatedAt = at;
+    instance.creatingJobId = undefined;
+    task.nativeServerId = drServer.id;
+    task.outcome = "SUCCESS";
+  }
+
+  #createDrServer(source: ServerRecord, group: ProtectionGroupRecord, flavorRef: string | undefined, instanceId: string, at: number): ServerRecord {
+    const drServer: ServerRecord = {
+      id: this.#ids.uuid(),
+      name: source.name,
+      status: "SHUTOFF",
+      az: drSiteAvailabilityZone(group),
+      vpcId: group.vpcId,
+      flavor: flavorRef ?? source.flavor,
+      osType: source.osType,
+      imageName: source.imageName,
+      keyName: source.keyName,
+      locked: false,
+      frozen: false,
+      tags: {},
+      volumes: [],
+      createdAt: at,
+      drSiteOf: instanceId,
+    };
+    this.world.servers.set(drServer.id, drServer);
+    this.#pairVolumes(group.id, source.id, drServer);
+    return drServer;
+  }
+
+  /** Replication pairs and DR-site disks; a shared disk gets one pair and one DR disk for its whole cluster. */
+  #pairVolumes(groupId: string, sourceServerId: string, drServer: ServerRecord | undefined): void {
+    const source = this.world.servers.get(sourceServerId);
+    if (source === undefined) return;
+    source.volumes.forEach((attached, index) => {
+      let pair = [...this.world.replicationPairs.values()].find((candidate) => candidate.sourceVolumeId === attached.id);
+      if (pair === undefined) {
+        const sourceVolume = this.world.volumes.get(attached.id);
+        const existingDrDisk = drServer?.volumes[index]?.id;
+        let drVolumeId = existingDrDisk ?? this.#ids.uuid();
+        if (existingDrDisk === undefined && sourceVolume !== undefined && drServer !== undefined) {
+          this.world.volumes.set(drVolumeId, {
+            id: drVolumeId,
+            name: sourceVolume.name,
+            size: sourceVolume.size,
+            multiattach: sourceVolume.multiattach,
+            encrypted: false,
+            frozen: false,
+            serviceType: sourceVolume.serviceType,
+            volumeType: sourceVolume.volumeType,
+            az: drServer.az,
+          });
+        } else if (existingDrDisk === undefined) {
+          drVolumeId = "";
+        }
+        pair = { id: this.#ids.uuid(), groupId, sourceVolumeId: attached.id, drVolumeId };
+        this.world.replicationPairs.set(pair.id, pair);
+      }
+      if (drServer !== undefined && pair.drVolumeId !== "" && !drServer.volumes.some((volume) => volume.id === pair.drVolumeId)) {
+        drServer.volumes.push({ id: pair.drVolumeId, bootIndex: attached.bootIndex });
+      }
+    });
+  }
+
+  #finishInstanceJob(job: JobRecord): void {
+    const failed = job.tasks.filter((task) => task.outcome === "FAIL");
+    job.endedAt = Math.max(...job.tasks.map((task) => task.endedAt ?? job.endAt));
+    if (failed.length === 0) {
+      job.outcome = "SUCCESS";
+      return;
+    }
+    job.outcome = "FAIL";
+    const first = failed[0]?.failure;
+    job.errorCode = first?.errorCode ?? "SDRS.1350";
+    job.failReason =
+      job.kind === "createProtectedInstance"
+        ? first?.failReason
+        : `${failed.length} of ${job.tasks.length} sub-jobs failed: ${failed.map((task) => `${task.serverId}: ${task.failure?.errorCode ?? ""} ${task.failure?.failReason ?? ""}`.trim()).join("; ")}`;
+  }
+
+  #finishJob(job: JobRecord, at: number): void {
+    job.endedAt = at;
+    const group = this.world.groups.get(job.groupId);
+    if (job.failure !== undefined || group === undefined) {
+      job.outcome = "FAIL";
+      job.errorCode = job.failure?.errorCode ?? "SDRS.1013";
+      job.failReason = job.failure?.failReason ?? `protection group ${job.groupId} disappeared`;
+      if (group !== undefined) {
+        group.status = job.kind === "createProtectionGroup" ? "error" : "error-starting";
+        group.updatedAt = at;
+      }
+      return;
+    }
+    job.outcome = "SUCCESS";
+    group.updatedAt = at;
+    if (job.kind === "createProtectionGroup") {
+      group.status = "available";
+      return;
+    }
+    group.status = "protected";
+    for (const instance of this.world.instances.values()) {
+      if (instance.groupId === group.id && instance.status === "available") {
+        instance.status = "protected";
+        instance.updatedAt = at;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Creates (the request body is unknown JSON; every rule is checked here, in the documented order)
+  // -------------------------------------------------------------------------------------------
+
+  #groupForCreate(groupId: string): ProtectionGroupRecord | ApiError {
+    const group = this.world.groups.get(groupId);
+    if (group === undefined) {
+      return sdrsError("SDRS.0207", `server_group_id: protection group ${groupId} does not exist`);
+    }
+    return checkGroupAcceptsInstances(group) ?? group;
+  }
+
+  #startInstanceJob(
+    kind: "createProtectedInstance" | "batchCreateProtectedInstances",
+    group: ProtectionGroupRecord,
+    entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[],
+    common: { description?: string | undefined; tags?: { key: string; value: string }[] | undefined },
+    now: number,
+  ): { jobId: string } {
+    const serverIds = entries.map((entry) => entry.server.id);
+    const job = this.#newJob(kind, group.id, serverIds, now);
+    const injected = this.#faults.jobFailure(serverIds);
+    const lastIndex = this.#durations.between(0, entries.length - 1);
+    entries.forEach((entry, index) => {
+      const instanceId = this.#ids.uuid();
+      const intrinsic: JobFailure | undefined = jobFailureFor(this.world, entry.server);
+      const failure =
+        intrinsic ??
+        (injected?.failing.has(entry.server.id) === true ? { errorCode: injected.errorCode, failReason: injected.failReason } : undefined);
+      const duration = job.endAt - job.beginAt;
+      const floor = Math.min(this.#jobDurations[kind].minMs, duration);
+      job.tasks.push({
+        subJobId: kind === "createProtectedInstance" ? job.id : this.#ids.hex(32),
+        serverId: entry.server.id,
+        instanceId,
+        endAt: index === lastIndex ? job.endAt : job.beginAt + this.#durations.between(floor, duration),
+        failure,
+        flavorRef: entry.flavorRef,
+      });
+      const instance: ProtectedInstanceRecord = {
+        id: instanceId,
+        name: entry.name,
+        description: common.description,
+        groupId: group.id,
+        sourceServerId: entry.server.id,
+        status: "creating",
+        tags: common.tags ?? [],
+        createdAt: now,
+        updatedAt: now,
+        creatingJobId: job.id,
+      };
+      this.world.instances.set(instanceId, instance);
+    });
+    return { jobId: job.id };
+  }
+
+  createProtectedInstance(raw: unknown, now: number): { jobId: string } | ApiError {
+    const parsed = createProtectedInstanceRequest.safeParse(raw);
+    if (!parsed.success) return issueError(parsed.error.issues);
+    const body = parsed.data.protected_instance;
+    const group = this.#groupForCreate(body.server_group_id);
+    if (isApiError(group)) return group;
+    const drFlavor = checkDrFlavor(body.flavorRef);
+    if (drFlavor !== undefined) return drFlavor;
+    const server = this.world.servers.get(body.server_id);
+    if (server === undefined) return sdrsError("SDRS.1326", `server_id: server ${body.server_id} does not exist`);
+    const broken =
+      checkServerForCreate(this.world, group, server, { single: true, requestServerIds: new Set([server.id]), tenancy: body.tenancy }) ??
+      checkGroupCapacity(this.world, group, 1);
+    if (broken !== undefined) return broken;
+    return this.#startInstanceJob(
+      "createProtectedInstance",
+      group,
+      [{ server, name: body.name, flavorRef: body.flavorRef }],
+      { description: body.description, tags: body.tags },
+      now,
+    );
+  }
+
+  batchCreateProtectedInstances(raw: unknown, now: number): { jobId: string } | ApiError {
+    const parsed = batchCreateRequest(this.#batchLimit).safeParse(raw);
+    if (!parsed.success) return issueError(parsed.error.issues);
+    const body = parsed.data.protected_instances;
+    const group = this.#groupForCreate(body.server_group_id);
+    if (isApiError(group)) return group;
+    const requestServerIds = new Set(body.servers.map((entry) => entry.server_id));
+    const entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[] = [];
+    for (const [index, entry] of body.servers.entries()) {
+      const drFlavor = checkDrFlavor(entry.flavorRef);
+      if (drFlavor !== undefined) return drFlavor;
+      const server = this.world.servers.get(entry.server_id);
+      if (server === undefined) {
+        return sdrsError("SDRS.1360", `servers.${index}.server_id: server ${entry.server_id} does not exist`);
+      }
+      const broken = checkServerForCreate(this.world, group, server, { single: false, requestServerIds, tenancy: body.tenancy });
+      if (broken !== undefined) return broken;
+      // The service appends "-0001"-style suffixes to name_prefix (seed: batch create).
+      entries.push({ server, name: `${body.name_prefix}-${String(index + 1).padStart(4, "0")}`, flavorRef: entry.flavorRef });
+    }
+    const full = checkGroupCapacity(this.world, group, entries.length);
+    if (full !== undefined) return full;
+    return this.#startInstanceJob("batchCreateProtectedInstances", group, entries, { description: body.description, tags: body.tags }, now);
+  }
+
+  createProtectionGroup(raw: unknown, now: number): { jobId: string } | ApiError {
+    const parsed = createProtectionGroupRequest.safeParse(raw);
+    if (!parsed.success) return issueError(parsed.error.issues);
+    const body = parsed.data.server_group;
+    const domain = this.world.activeDomains.find((candidate) => candidate.id === body.domain_id);
+    if (domain === undefined) return sdrsError("SDRS.0205", `domain_id: active-active domain ${body.domain_id} does not exist`);
+    const zones = new Set([domain.localAz, domain.remoteAz]);
+    if (body.source_availability_zone === body.target_availability_zone || !zones.has(body.source_availability_zone) || !zones.has(body.target_availability_zone)) {
+      return sdrsError(
+        "SDRS.0203",
+        `source_availability_zone ${body.source_availability_zone} and target_availability_zone ${body.target_availability_zone} must be the two AZs of active-active domain ${domain.id} (${domain.localAz}, ${domain.remoteAz})`,
+      );
+    }
+    if (this.world.vpcIds.size > 0 && !this.world.vpcIds.has(body.source_vpc_id)) {
+      return sdrsError("SDRS.0204", `source_vpc_id: VPC ${body.source_vpc_id} does not exist`);
+    }
+    const group: ProtectionGroupRecord = {
+      id: this.#ids.uuid(),
+      name: body.name,
+      description: body.description,
+      status: "creating",
+      sourceAz: body.source_availability_zone,
+      targetAz: body.target_availability_zone,
+      priorityStation: "source",
+      vpcId: body.source_vpc_id,
+      domainId: domain.id,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.world.groups.set(group.id, group);
+    const job = this.#newJob("createProtectionGroup", group.id, [], now);
+    const injected = this.#faults.jobFailure([]);
+    if (injected !== undefined) job.failure = { errorCode: injected.errorCode, failReason: injected.failReason };
+    return { jobId: job.id };
+  }
+
+  /** POST …/server-groups/{id}/action with {"start-server-group": {}} (enable protection). */
+  protectionGroupAction(groupId: string, raw: unknown, now: number): { jobId: string } | ApiError {
+    const group = this.world.groups.get(groupId);
+    if (group === undefined) return sdrsError("SDRS.1013", `protection group ${groupId} does not exist`);
+    const parsed = startServerGroupRequest.safeParse(raw);
+    if (!parsed.success) {
+      return sdrsError("SDRS.0201", `(body): the simulator supports only the action {"start-server-group": {}} (enable protection)`);
+    }
+    if (group.status !== "available" && group.status !== "error-starting") {
+      return sdrsError(
+        "SDRS.1017",
+        `protection group ${group.id} (${group.name}) is ${group.status}: protection can be enabled only when the group is available or error-starting`,
+      );
+    }
+    const members = [...this.world.instances.values()].filter((instance) => instance.groupId === group.id);
+    if (!members.some((instance) => instance.status === "available")) {
+      return sdrsError(
+        "SDRS.1002",
+        `protection group ${group.id} (${group.name}) has no available protected instance (replication pair): create protected instances first`,
+      );
+    }
+    const serverIds = members.map((instance) => instance.sourceServerId);
+    const job = this.#newJob("enableProtection", group.id, serverIds, now);
+    const injected = this.#faults.jobFailure(serverIds);
+    if (injected !== undefined) job.failure = { errorCode: injected.errorCode, failReason: injected.failReason };
+    group.status = "starting";
+    group.updatedAt = now;
+    return { jobId: job.id };
+  }
+
+  /** Test/local control: replace a server's tags (the local runtime "tags" servers this way). */
+  setServerTags(serverId: string, tags: Record<string, string>): boolean {
+    const server = this.world.servers.get(serverId);
+    if (server === undefined) return false;
+    server.tags = { ...tags };
+    return true;
+  }
+}
