@@ -50,8 +50,6 @@ export const targetConfig = z.strictObject({
   creation: creationOptions.default({}),
   /** Enable protection (start-server-group) once the group's first protected instances exist. */
   enableProtection: z.boolean().default(false),
-  /** Endpoints notified for this target in addition to the global ones. */
-  webhooks: z.array(webhookEndpointConfig).default([]),
 });
 export type TargetConfig = z.infer<typeof targetConfig>;
 
@@ -122,8 +120,3 @@ export function resolveSecret(secret: WebhookEndpointConfig["secret"], env: Node
   return value;
 }
 
-/** The endpoints that receive events of one target: the global ones plus the target's own. */
-export function endpointsForTarget(config: TargetsConfig, target: string | undefined): WebhookEndpointConfig[] {
-  const own = target ? (config.targets[target]?.webhooks ?? []) : [];
-  return [...config.webhooks, ...own];
-}

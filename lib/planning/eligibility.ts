@@ -135,8 +135,8 @@ function serverStateReasons(facts: ServerFacts, server: EcsServer): Reason[] {
     const how = [server.locked === true ? "locked=true" : undefined, lockSource ? `metadata.lockSource=${lockSource}` : undefined].filter(
       (part): part is string => part !== undefined,
     );
-    // SDRS.1357: locked by the system; SDRS.1359: locked by another service (an order's lockSource).
-    const sdrsCode = server.locked === true ? "SDRS.1357" : "SDRS.1359";
+    // SDRS.1359: locked by another service (lockSource names it, e.g. ORDER); SDRS.1357: locked by the system.
+    const sdrsCode = lockSource ? "SDRS.1359" : "SDRS.1357";
     reasons.push(reasonFor("INELIGIBLE_SERVER_LOCKED", `server ${label(facts)} is locked (${how.join(", ")})`, undefined, sdrsCode));
   }
   if (server.metadata.EcmResStatus === "freeze") {
@@ -233,12 +233,17 @@ function flavorReasons(facts: ServerFacts, server: EcsServer, input: PlanInput):
 
 function hasSystemDisk(server: EcsServer, volumes: readonly EvsVolume[]): boolean {
   const attached = server["os-extended-volumes:volumes_attached"];
-  if (attached.some((volume) => volume.bootIndex === "0")) return true;
+  // bootIndex "0" marks the system disk; when the API reports bootIndex, it is the whole answer.
+  if (attached.some((volume) => volume.bootIndex !== undefined && volume.bootIndex !== null)) {
+    return attached.some((volume) => volume.bootIndex === "0");
+  }
   // Without bootIndex (older API versions), the disk on the root device is the system disk.
   const rootDevice = server["OS-EXT-SRV-ATTR:root_device_name"];
   if (rootDevice === undefined || rootDevice === null) return false;
-  if (attached.some((volume) => volume.bootIndex === undefined && volume.device === rootDevice)) return true;
-  return volumes.some((volume) => volume.attachments.some((attachment) => attachment.server_id === server.id && attachment.device === rootDevice));
+  return (
+    attached.some((volume) => volume.device === rootDevice) ||
+    volumes.some((volume) => volume.attachments.some((attachment) => attachment.server_id === server.id && attachment.device === rootDevice))
+  );
 }
 
 function diskReasons(facts: ServerFacts, server: EcsServer): Reason[] {

@@ -11,8 +11,16 @@ import ky, { TimeoutError } from "ky";
 import type { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { type IssuedToken, signedHeaders, TokenCache, tokenRequestBody, tokenResponseBody } from "./auth.ts";
-import { type CloudConfig, CloudConfigError, type CloudService, type RetryPolicy, Secret } from "./config.ts";
 import {
+  type CloudConfig,
+  CloudConfigError,
+  type CloudService,
+  ENDPOINT_VARIABLES,
+  type RetryPolicy,
+  Secret,
+} from "./config.ts";
+import {
+  type AmbiguityReason,
   AmbiguousCreateError,
   CLIENT_ERROR_CODES,
   CloudApiError,
@@ -112,14 +120,6 @@ const SERVICE_OF_OPERATION: Record<OperationName, CloudService> = {
   createToken: "iam",
 };
 
-const SERVICE_ENDPOINT_VARIABLE = {
-  sdrs: "SDRS_ENDPOINT",
-  ecs: "ECS_ENDPOINT",
-  evs: "EVS_ENDPOINT",
-  as: "AS_ENDPOINT",
-  iam: "IAM_ENDPOINT",
-} as const;
-
 /** SDRS, ECS and EVS list calls take at most 1000 items per page. */
 const MAX_PAGE_SIZE = 1000;
 /** Auto Scaling list calls take at most 100 per page. */
@@ -157,6 +157,7 @@ interface CallResult<T> {
 
 type AttemptOutcome =
   | { kind: "answer"; status: number; headers: Headers; bodyText: string; requestId: string | undefined }
+  | { kind: "error"; status: number; headers: Headers; error: CloudApiError }
   | { kind: "timeout"; cause: unknown }
   | { kind: "network"; sent: boolean; cause: unknown };
 
@@ -506,7 +507,7 @@ export class CloudClient {
     if (endpoint === undefined) {
       throw new CloudConfigError([
         {
-          variable: SERVICE_ENDPOINT_VARIABLE[service],
+          variable: ENDPOINT_VARIABLES[service],
           rule: `required to call ${operation} (set it, or HUAWEICLOUD_REGION to derive it)`,
         },
       ]);
@@ -526,6 +527,8 @@ export class CloudClient {
     let failedAttempts = 0;
     let waitedMs = 0;
     let renewedToken = false;
+    const ambiguous = (reason: AmbiguityReason, answer: { status?: number; requestId?: string | undefined; cause: unknown }) =>
+      new AmbiguousCreateError({ operation: spec.operation, requestBody: spec.body, reason, ...answer });
 
     for (;;) {
       attempt++;
@@ -533,27 +536,15 @@ export class CloudClient {
       let error: CloudApiError;
 
       if (outcome.kind === "answer") {
-        if (outcome.status >= 200 && outcome.status < 300) {
-          const parsed = this.#parseAnswer(spec, outcome.bodyText, outcome.requestId);
-          if (parsed.success) return { data: parsed.data, headers: outcome.headers };
-          if (isCreate) {
-            throw new AmbiguousCreateError({
-              operation: spec.operation,
-              requestBody: spec.body,
-              reason: "invalid_response",
-              status: outcome.status,
-              requestId: outcome.requestId,
-              cause: parsed.error,
-            });
-          }
-          throw parsed.error;
+        const parsed = this.#parseAnswer(spec, outcome.bodyText, outcome.requestId);
+        if (parsed.success) return { data: parsed.data, headers: outcome.headers };
+        if (isCreate) {
+          throw ambiguous("invalid_response", { status: outcome.status, requestId: outcome.requestId, cause: parsed.error });
         }
-        error = cloudApiErrorFromResponse({
-          operation: spec.operation,
-          status: outcome.status,
-          bodyText: this.#redact(outcome.bodyText),
-          headerRequestId: outcome.requestId,
-        });
+        throw parsed.error;
+      }
+      if (outcome.kind === "error") {
+        error = outcome.error;
         // "The token must be updated": fetch a new one and try once more (not applied, so safe for creates).
         if (outcome.status === 401 && error.code === "APIGW.0307" && this.#tokens !== undefined && !renewedToken) {
           renewedToken = true;
@@ -561,23 +552,11 @@ export class CloudClient {
           continue;
         }
         if (isCreate && outcome.status >= 500) {
-          throw new AmbiguousCreateError({
-            operation: spec.operation,
-            requestBody: spec.body,
-            reason: "server_error",
-            status: outcome.status,
-            requestId: error.requestId,
-            cause: error,
-          });
+          throw ambiguous("server_error", { status: outcome.status, requestId: error.requestId, cause: error });
         }
       } else if (outcome.kind === "timeout") {
         if (isCreate) {
-          throw new AmbiguousCreateError({
-            operation: spec.operation,
-            requestBody: spec.body,
-            reason: "timeout",
-            cause: outcome.cause,
-          });
+          throw ambiguous("timeout", { cause: outcome.cause });
         }
         error = new CloudApiError({
           status: undefined,
@@ -590,12 +569,7 @@ export class CloudClient {
         });
       } else {
         if (isCreate && outcome.sent) {
-          throw new AmbiguousCreateError({
-            operation: spec.operation,
-            requestBody: spec.body,
-            reason: "connection_dropped",
-            cause: outcome.cause,
-          });
+          throw ambiguous("connection_dropped", { cause: outcome.cause });
         }
         error = new CloudApiError({
           status: undefined,
@@ -614,7 +588,7 @@ export class CloudClient {
       const decision = nextRetry({
         attempts: failedAttempts,
         waitedMs,
-        retryAfterMs: outcome.kind === "answer" ? retryAfterMs(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
+        retryAfterMs: outcome.kind === "error" ? retryAfterMs(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
         random: this.#random(),
         policy: this.#retry,
       });
@@ -687,8 +661,18 @@ export class CloudClient {
       });
       const answerText = await response.text();
       const requestId = response.headers.get("x-request-id") ?? undefined;
-      log(response.status, requestId, response.ok ? undefined : `HTTP_${response.status}`);
-      return { kind: "answer", status: response.status, headers: response.headers, bodyText: answerText, requestId };
+      if (response.ok) {
+        log(response.status, requestId);
+        return { kind: "answer", status: response.status, headers: response.headers, bodyText: answerText, requestId };
+      }
+      const error = cloudApiErrorFromResponse({
+        operation,
+        status: response.status,
+        bodyText: this.#redact(answerText),
+        headerRequestId: requestId,
+      });
+      log(response.status, requestId, error.code);
+      return { kind: "error", status: response.status, headers: response.headers, error };
     } catch (cause) {
       if (cause instanceof TimeoutError) {
         log(undefined, undefined, CLIENT_ERROR_CODES.timeout);

@@ -141,7 +141,8 @@ export class CloudConfigError extends Error {
   }
 }
 
-const SERVICE_VARIABLES = {
+/** The variable that sets each service's endpoint. */
+export const ENDPOINT_VARIABLES = {
   sdrs: "SDRS_ENDPOINT",
   ecs: "ECS_ENDPOINT",
   evs: "EVS_ENDPOINT",
@@ -249,10 +250,10 @@ function resolve(env: CloudEnv): CloudConfig | ConfigIssue[] {
 
   const region = env.HUAWEICLOUD_REGION;
   const endpoint = (service: CloudService): string | undefined =>
-    env[SERVICE_VARIABLES[service]] ??
+    env[ENDPOINT_VARIABLES[service]] ??
     (region === undefined ? undefined : regionalEndpoint(service, region, env.HUAWEICLOUD_CLOUD));
   const requiredEndpoint = (service: "sdrs" | "ecs" | "evs"): string =>
-    need(SERVICE_VARIABLES[service], endpoint(service), "unless HUAWEICLOUD_REGION is set");
+    need(ENDPOINT_VARIABLES[service], endpoint(service), "unless HUAWEICLOUD_REGION is set");
   const endpoints: CloudConfig["endpoints"] = {
     sdrs: requiredEndpoint("sdrs"),
     ecs: requiredEndpoint("ecs"),

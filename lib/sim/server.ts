@@ -24,7 +24,7 @@ import {
 import { type ApiError, gatewayError, isApiError, sdrsError, serviceError } from "./api-error.ts";
 import { SIMULATOR_DEFAULTS } from "./defaults.ts";
 import type { Estate } from "./estate.ts";
-import { CREATE_OPERATIONS, type FaultController, Faults, type FaultSettings, faultSettingsSchema } from "./faults.ts";
+import { CREATE_OPERATIONS, type FaultController, Faults, faultSettingsSchema } from "./faults.ts";
 import { Gateway, type SimulatorCredentials } from "./gateway-auth.ts";
 import { seededRandom } from "./random.ts";
 import * as reads from "./reads.ts";

@@ -463,8 +463,12 @@ export interface Repositories {
   requests: Repository<RequestRecord>;
   jobs: Repository<JobRecord>;
   events: {
-    /** True the first time `eventId` is seen within `ttlSeconds`; false for a repeat. */
+    /** Records `eventId` as seen for `ttlSeconds`: true the first time, false for a repeat (atomic). */
     firstSeen(eventId: string, ttlSeconds: number): Promise<boolean>;
+    /** The record of an event id seen within its TTL, without marking it. */
+    get(eventId: string): Promise<Versioned<EventRecord> | undefined>;
+    /** Whether `eventId` was seen within its TTL, without marking it. */
+    seen(eventId: string): Promise<boolean>;
   };
   idempotency: {
     /** Binds `key` to `requestId` for 24 h if unbound; returns the requestId that owns the key (ours or an earlier one). */
@@ -547,6 +551,10 @@ export function createRepositories(store: VersionedStore, options: RepositoriesO
     requests,
     jobs,
     events: {
+      get: (eventId) => events.get(eventId),
+      async seen(eventId) {
+        return (await events.get(eventId)) !== undefined;
+      },
       async firstSeen(eventId, ttlSeconds) {
         if (!(Number.isSafeInteger(ttlSeconds) && ttlSeconds > 0)) {
           throw new RangeError(`event dedupe ttlSeconds must be a positive integer; got ${ttlSeconds}`);

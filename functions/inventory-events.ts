@@ -1,0 +1,15 @@
+/** EventBridge: ECS server created / tagged (our events and Huawei CTS traces) → protection intents. */
+import type { EventBridgeEvent } from "aws-lambda";
+import { middyfy } from "../lib/middleware.ts";
+import { handleInventoryEvent, type InventoryEventResult } from "../lib/pipeline/intake.ts";
+import { awsRuntime } from "../lib/runtime/aws.ts";
+import { logger } from "../lib/runtime/logger.ts";
+
+export async function inventoryEvents(event: EventBridgeEvent<string, unknown>): Promise<InventoryEventResult> {
+  logger.appendKeys({ correlationId: event.id });
+  const { pipeline } = await awsRuntime();
+  // A malformed event is logged with its reason and acknowledged: it can never succeed, so it is not retried.
+  return handleInventoryEvent(event, pipeline);
+}
+
+export const handler = middyfy(inventoryEvents);

@@ -1,0 +1,74 @@
+/**
+ * What the pipeline needs from the outside world, as ports. Lambda handlers and the local runtime build
+ * one of these (lib/runtime/), tests too; the pipeline itself never reads the environment.
+ */
+import type { Clock } from "../clock.ts";
+import type { TargetsConfig } from "../config/targets.ts";
+import type { QueueSender } from "../queue/queue.ts";
+import type { CloudClient } from "../sdrs/client.ts";
+import type { Repositories } from "../state/records.ts";
+import { DEFAULT_SCHEDULE, type ScheduleSettings } from "./schedule.ts";
+
+export interface PipelineLogger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface PipelineSettings {
+  schedule: ScheduleSettings;
+  /** A server deferred this often (group or server in a transient state) is reported ineligible. */
+  maxDeferrals: number;
+  /** Create attempts per server before it is reported failed. */
+  maxAttempts: number;
+  /** Wait before looking for the servers of an ambiguous create in the group. */
+  ambiguousCheckDelaySeconds: number;
+  /** Looks before an ambiguous create that never showed up is retried. */
+  ambiguousMaxChecks: number;
+  /** A `claimed` record untouched this long belongs to a worker that died before its create call. */
+  staleClaimSeconds: number;
+  /** Reconcile re-tries failed / ineligible / unknown servers after this long. */
+  reconcileRetryAfterSeconds: number;
+  /** Inventory events are deduplicated for this long. */
+  eventDedupeTtlSeconds: number;
+  /** Wait while a target's protection group is being created. */
+  groupPendingRetrySeconds: number;
+}
+
+export const DEFAULT_PIPELINE_SETTINGS: PipelineSettings = {
+  schedule: DEFAULT_SCHEDULE,
+  maxDeferrals: 12,
+  maxAttempts: 3,
+  ambiguousCheckDelaySeconds: 20,
+  ambiguousMaxChecks: 6,
+  staleClaimSeconds: 900,
+  reconcileRetryAfterSeconds: 24 * 3600,
+  eventDedupeTtlSeconds: 7 * 24 * 3600,
+  groupPendingRetrySeconds: 30,
+};
+
+export interface PipelineDeps {
+  cloud: CloudClient;
+  repos: Repositories;
+  queue: QueueSender;
+  config: TargetsConfig;
+  clock: Clock;
+  log: PipelineLogger;
+  settings: PipelineSettings;
+  /** [0, 1): jitter; Math.random by default. */
+  random?: () => number;
+}
+
+export function nowIso(deps: Pick<PipelineDeps, "clock">): string {
+  return new Date(deps.clock.now()).toISOString();
+}
+
+/** Intents from events and reconcile belong to no onboarding request; their records carry this marker. */
+export function automaticRequestId(source: string): string {
+  return `auto:${source}`;
+}
+
+export function isOnboardingRequestId(requestId: string): boolean {
+  return !requestId.startsWith("auto:");
+}

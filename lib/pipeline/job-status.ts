@@ -1,0 +1,344 @@
+/**
+ * The job-status step: follows each SDRS job to its end with delayed queue messages, and resolves
+ * ambiguous creates by looking in the protection group.
+ *
+ * SUCCESS → protected instance ids from the job's top-level entities or its sub_jobs, falling back to the
+ * group's protected instances matched by source_server (the batch result shape is undocumented).
+ * FAIL → per-server failures from sub_jobs; a failed batch whose failing server is unknown is retried
+ * server by server, so one bad server does not sink four good ones. Past the overall timeout → unknown,
+ * notified, and left to reconcile.
+ */
+import { newNotificationMessage } from "../notify/events.ts";
+import { CloudApiError } from "../sdrs/errors.ts";
+import type { Job, ProtectedInstance } from "../sdrs/schemas.ts";
+import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
+import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobStatusMessage, protectIntent } from "./messages.ts";
+import { settleServer } from "./outcomes.ts";
+import { hop, nextCheckDelaySeconds } from "./schedule.ts";
+
+export type JobStatusResult = "done" | "rescheduled";
+
+export async function processJobStatus(message: JobStatusMessage, deps: PipelineDeps): Promise<JobStatusResult> {
+  const now = deps.clock.now();
+  if (message.notBefore !== undefined && message.notBefore > now) {
+    const next = hop((message.notBefore - now) / 1000, now);
+    await deps.queue.send("job-status", { ...message, notBefore: next.notBefore }, { delaySeconds: next.delaySeconds });
+    return "rescheduled";
+  }
+  return message.type === "job" ? checkJob(message, deps) : checkAmbiguous(message, deps);
+}
+
+function parseTime(text: string | null | undefined): number | undefined {
+  if (!text) return undefined;
+  const iso = /^\d{4}-\d{2}-\d{2} \d/.test(text) ? `${text.replace(" ", "T")}Z` : text;
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+async function reschedule(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {
+  const delaySeconds = nextCheckDelaySeconds({
+    kind: check.kind,
+    checks: check.checks + 1,
+    learnedDurationsMs: [],
+    random: deps.random?.() ?? Math.random(),
+    settings: deps.settings.schedule,
+  });
+  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined }), { delaySeconds });
+  return "rescheduled";
+}
+
+async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {
+  let job: Job;
+  try {
+    job = await deps.cloud.getJob(check.jobId);
+  } catch (error) {
+    if (error instanceof CloudApiError && !error.retryable) {
+      await settleUnknown(check, `the job could not be read: ${error.code}`, deps);
+      return "done";
+    }
+    throw error; // transient: the queue redelivers the check
+  }
+  await deps.repos.jobs.upsert(check.jobId, (current) =>
+    current ? { ...current, status: job.status, checks: check.checks + 1 } : undefined,
+  );
+
+  if (job.status === "INIT" || job.status === "RUNNING") {
+    const elapsedSeconds = (deps.clock.now() - check.submittedAt) / 1000;
+    if (elapsedSeconds > deps.settings.schedule.jobTimeoutSeconds) {
+      await settleUnknown(check, `job still ${job.status} after ${Math.round(elapsedSeconds)} s`, deps);
+      return "done";
+    }
+    return reschedule(check, deps);
+  }
+
+  const finishedAt = new Date(deps.clock.now()).toISOString();
+  await deps.repos.jobs.upsert(check.jobId, (current) =>
+    current
+      ? {
+          ...current,
+          status: job.status,
+          finishedAt,
+          ...(job.error_code ? { errorCode: job.error_code } : {}),
+          ...(job.fail_reason ? { failReason: job.fail_reason } : {}),
+        }
+      : undefined,
+  );
+  if (check.kind === "group") {
+    deps.log.info("protection group creation finished", { jobId: check.jobId, status: job.status, target: check.target });
+    return "done";
+  }
+  if (check.kind === "enable") {
+    if (job.status === "SUCCESS" && (await deps.repos.events.firstSeen(`enabled:${check.jobId}`, 7 * 24 * 3600))) {
+      await deps.queue.send(
+        "notify",
+        newNotificationMessage(
+          {
+            type: "protection_group.protection_enabled",
+            timestamp: finishedAt,
+            data: { protectionGroupId: check.groupId, jobId: check.jobId, target: check.target },
+          },
+          deps.clock,
+        ),
+      );
+    }
+    return "done";
+  }
+
+  const begin = parseTime(job.begin_time);
+  const end = parseTime(job.end_time);
+  const durationMs = begin !== undefined && end !== undefined && end >= begin ? end - begin : deps.clock.now() - check.submittedAt;
+  if (job.status === "SUCCESS") {
+    await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, durationMs);
+    await settleSuccess(check, job, deps);
+    await maybeEnableProtection(check, deps);
+  } else {
+    await settleFailure(check, job, deps);
+  }
+  return "done";
+}
+
+/** server id → protected instance id, from the job's entities and sub_jobs. */
+function instancesFromJob(check: JobCheck, job: Job): Map<string, string> {
+  const found = new Map<string, string>();
+  const top = job.entities?.protected_instance_id;
+  if (top && check.serverIds.length === 1 && check.serverIds[0]) found.set(check.serverIds[0], top);
+  for (const subJob of job.entities?.sub_jobs ?? []) {
+    const serverId = subJob.entities?.server_id;
+    const instanceId = subJob.entities?.protected_instance_id;
+    if (serverId && instanceId && subJob.status === "SUCCESS") found.set(serverId, instanceId);
+  }
+  return found;
+}
+
+async function groupInstances(groupId: string, deps: PipelineDeps): Promise<ProtectedInstance[]> {
+  return deps.cloud.listProtectedInstances({ serverGroupId: groupId });
+}
+
+async function settleSuccess(check: JobCheck, job: Job, deps: PipelineDeps): Promise<void> {
+  const found = instancesFromJob(check, job);
+  let listed: ProtectedInstance[] | undefined;
+  for (const serverId of check.serverIds) {
+    let instanceId = found.get(serverId);
+    let instanceName: string | undefined;
+    if (!instanceId) {
+      listed ??= await groupInstances(check.groupId, deps);
+      const instance = listed.find((pi) => pi.source_server === serverId);
+      instanceId = instance?.id;
+      instanceName = instance?.name;
+    }
+    if (!instanceId) {
+      await settleServer(
+        {
+          status: "unknown",
+          serverId,
+          target: check.target,
+          groupId: check.groupId,
+          jobId: check.jobId,
+          reason: "the job succeeded but no protected instance of this server is in the group",
+        },
+        deps,
+      );
+      continue;
+    }
+    await settleServer(
+      {
+        status: "protected",
+        serverId,
+        target: check.target,
+        groupId: check.groupId,
+        protectedInstanceId: instanceId,
+        ...(instanceName ? { protectedInstanceName: instanceName } : {}),
+        jobId: check.jobId,
+      },
+      deps,
+    );
+  }
+}
+
+async function retryAlone(serverId: string, check: Pick<JobCheck, "target">, deps: PipelineDeps, why: string): Promise<boolean> {
+  const record = await deps.repos.servers.get(serverId);
+  if (!record || record.record.attempts >= deps.settings.maxAttempts) return false;
+  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending" }));
+  const requestId = record.record.requestIds.find(isOnboardingRequestId);
+  await deps.queue.send(
+    "onboarding",
+    protectIntent.parse({
+      type: "protect",
+      serverId,
+      target: check.target,
+      source: requestId ? "api" : "reconcile",
+      ...(requestId ? { requestId } : {}),
+      isolate: true,
+    }),
+  );
+  deps.log.warn("retrying server alone", { serverId, why });
+  return true;
+}
+
+async function settleFailure(check: JobCheck, job: Job, deps: PipelineDeps): Promise<void> {
+  const subJobs = job.entities?.sub_jobs ?? [];
+  const byServer = new Map(subJobs.filter((sub) => sub.entities?.server_id).map((sub) => [sub.entities?.server_id ?? "", sub]));
+  const known = check.serverIds.every((serverId) => byServer.has(serverId)) || check.serverIds.length === 1;
+  if (!known && check.serverIds.length > 1 && deps.config.retryFailedBatchIndividually) {
+    for (const serverId of check.serverIds) {
+      const retried = await retryAlone(serverId, check, deps, `batch job ${check.jobId} failed without naming the server`);
+      if (!retried) {
+        await settleServer(
+          {
+            status: "failed",
+            serverId,
+            target: check.target,
+            groupId: check.groupId,
+            jobId: check.jobId,
+            ...(job.error_code ? { errorCode: job.error_code } : {}),
+            reason: job.fail_reason ?? "the batch job failed",
+          },
+          deps,
+        );
+      }
+    }
+    return;
+  }
+  let listed: ProtectedInstance[] | undefined;
+  for (const serverId of check.serverIds) {
+    const sub = byServer.get(serverId);
+    if (sub?.status === "SUCCESS") {
+      let instanceId = sub.entities?.protected_instance_id ?? undefined;
+      if (!instanceId) {
+        listed ??= await groupInstances(check.groupId, deps);
+        instanceId = listed.find((pi) => pi.source_server === serverId)?.id;
+      }
+      if (instanceId) {
+        await settleServer(
+          { status: "protected", serverId, target: check.target, groupId: check.groupId, protectedInstanceId: instanceId, jobId: check.jobId },
+          deps,
+        );
+        continue;
+      }
+    }
+    const errorCode = sub?.error_code ?? job.error_code ?? undefined;
+    await settleServer(
+      {
+        status: "failed",
+        serverId,
+        target: check.target,
+        groupId: check.groupId,
+        jobId: check.jobId,
+        ...(errorCode ? { errorCode } : {}),
+        reason: sub?.fail_reason ?? job.fail_reason ?? "the protection job failed",
+      },
+      deps,
+    );
+  }
+}
+
+async function settleUnknown(check: JobCheck, reason: string, deps: PipelineDeps): Promise<void> {
+  await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "unknown" } : undefined));
+  for (const serverId of check.serverIds) {
+    await settleServer({ status: "unknown", serverId, target: check.target, groupId: check.groupId, jobId: check.jobId, reason }, deps);
+  }
+}
+
+/** Enables protection once the group has members, when the target asks for it (SDRS: available → protected). */
+async function maybeEnableProtection(check: JobCheck, deps: PipelineDeps): Promise<void> {
+  if (!deps.config.targets[check.target]?.enableProtection) return;
+  const group = await deps.cloud.getProtectionGroup(check.groupId);
+  if (group.status !== "available" || (group.protected_instance_num ?? 0) === 0) return;
+  if (!(await deps.repos.events.firstSeen(`enable:${check.groupId}`, 3600))) return;
+  const { jobId } = await deps.cloud.enableProtection(check.groupId);
+  const delaySeconds = nextCheckDelaySeconds({ kind: "enable", checks: 0, learnedDurationsMs: [], random: deps.random?.() ?? Math.random(), settings: deps.settings.schedule });
+  await deps.queue.send(
+    "job-status",
+    jobCheck.parse({ type: "job", jobId, kind: "enable", target: check.target, groupId: check.groupId, serverIds: [], submittedAt: deps.clock.now(), checks: 0 }),
+    { delaySeconds },
+  );
+  deps.log.info("enable protection submitted", { groupId: check.groupId, jobId });
+}
+
+/** An ambiguous create: is the server in the group now? */
+async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promise<JobStatusResult> {
+  const instances = await groupInstances(check.groupId, deps);
+  const waiting: string[] = [];
+  for (const serverId of check.serverIds) {
+    const instance = instances.find((pi) => pi.source_server === serverId);
+    if (!instance) {
+      if (check.checks + 1 < 2) {
+        waiting.push(serverId); // look once more: the instance may not be listed yet
+        continue;
+      }
+      const retried = await retryAlone(serverId, check, deps, "ambiguous create was not applied");
+      if (!retried) {
+        await settleServer(
+          {
+            status: "failed",
+            serverId,
+            target: check.target,
+            groupId: check.groupId,
+            errorCode: "AMBIGUOUS_CREATE",
+            reason: "the create call's outcome was unknown and no protected instance appeared",
+          },
+          deps,
+        );
+      }
+      continue;
+    }
+    if (instance.status === "creating") {
+      waiting.push(serverId);
+      continue;
+    }
+    if (instance.status === "error") {
+      await settleServer(
+        { status: "failed", serverId, target: check.target, groupId: check.groupId, reason: `protected instance ${instance.id} is in status error` },
+        deps,
+      );
+      continue;
+    }
+    await settleServer(
+      {
+        status: "protected",
+        serverId,
+        target: check.target,
+        groupId: check.groupId,
+        protectedInstanceId: instance.id,
+        protectedInstanceName: instance.name,
+        jobId: "ambiguous-create",
+      },
+      deps,
+    );
+  }
+  if (waiting.length === 0) return "done";
+  const elapsedSeconds = (deps.clock.now() - check.createdAt) / 1000;
+  if (elapsedSeconds > deps.settings.schedule.jobTimeoutSeconds) {
+    for (const serverId of waiting) {
+      await settleServer(
+        { status: "unknown", serverId, target: check.target, groupId: check.groupId, jobId: "ambiguous-create", reason: "still creating at the timeout" },
+        deps,
+      );
+    }
+    return "done";
+  }
+  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined }), {
+    delaySeconds: deps.settings.ambiguousCheckDelaySeconds,
+  });
+  return "rescheduled";
+}

@@ -1,0 +1,473 @@
+/**
+ * The onboard step: a batch of protect intents (SQS) → eligibility → plan → atomic claims → SDRS create
+ * calls → job checks. Intents are grouped by target and inventory is read once per target with list calls.
+ *
+ * Never twice: a server is claimed with a conditional write before any create call, and a claimed,
+ * creating, ambiguous or in-progress server is never claimed again; an ambiguous create is looked up in the
+ * group before anything is retried. Never lost: every intent ends in a final state, a deferral (re-enqueued
+ * with a delay) or a transient failure returned to the queue.
+ */
+import { readInventory } from "../planning/inventory.ts";
+import { planProtection } from "../planning/plan.ts";
+import type { PlannedCall, Reason, ServerFactsInput, Verdict } from "../planning/types.ts";
+import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../sdrs/errors.ts";
+import type { ProtectedInstance } from "../sdrs/schemas.ts";
+import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
+import { automaticRequestId, type PipelineDeps } from "./deps.ts";
+import { ambiguousCheck, jobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
+import { attachRequest, completeRequests, settleServer } from "./outcomes.ts";
+import { nextCheckDelaySeconds } from "./schedule.ts";
+import { type ResolvedTarget, resolveTarget } from "./targets.ts";
+
+const IN_FLIGHT: readonly ServerRecordStatus[] = ["claimed", "creating", "ambiguous", "in_progress"];
+
+export interface OnboardResult {
+  /** Indexes (into the input) of intents to return to the queue: transient failures only. */
+  retry: number[];
+}
+
+interface Candidate {
+  serverId: string;
+  requestIds: string[];
+  intents: { index: number; intent: ProtectIntent }[];
+  flavorRef?: string;
+  isolate: boolean;
+  deferrals: number;
+}
+
+function toOutcomeReason(reason: Reason): OutcomeReason {
+  return {
+    code: reason.code,
+    message: reason.message,
+    remedy: reason.remedy,
+    ...(reason.sdrsCode ? { sdrsCode: reason.sdrsCode } : {}),
+  };
+}
+
+function requestIdOf(intent: ProtectIntent): string {
+  return intent.requestId ?? automaticRequestId(intent.source);
+}
+
+/** Processes one SQS batch of intents. */
+export async function processIntents(intents: readonly ProtectIntent[], deps: PipelineDeps): Promise<OnboardResult> {
+  const byTarget = new Map<string, { index: number; intent: ProtectIntent }[]>();
+  intents.forEach((intent, index) => {
+    const list = byTarget.get(intent.target) ?? [];
+    list.push({ index, intent });
+    byTarget.set(intent.target, list);
+  });
+  const retry: number[] = [];
+  for (const [target, items] of byTarget) {
+    try {
+      retry.push(...(await onboardTarget(target, items, deps)));
+    } catch (error) {
+      // Reading inventory or the store failed: nothing was created for these intents; let the queue retry them.
+      deps.log.error("onboarding a target failed; intents return to the queue", {
+        target,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      retry.push(...items.map((item) => item.index));
+    }
+  }
+  return { retry: [...new Set(retry)].sort((a, b) => a - b) };
+}
+
+async function requeue(candidate: Candidate, target: string, delaySeconds: number, deps: PipelineDeps, patch: Partial<ProtectIntent> = {}) {
+  const first = candidate.intents[0]?.intent;
+  const intent = protectIntent.parse({
+    type: "protect",
+    serverId: candidate.serverId,
+    target,
+    source: first?.source ?? "reconcile",
+    ...(first?.requestId ? { requestId: first.requestId } : {}),
+    ...(candidate.flavorRef ? { flavorRef: candidate.flavorRef } : {}),
+    deferrals: candidate.deferrals,
+    ...patch,
+  });
+  await deps.queue.send("onboarding", intent, { delaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))) });
+  // Every other request that asked for the server rides on the record: one intent suffices.
+  for (const requestId of candidate.requestIds.slice(1)) await attachRequest(candidate.serverId, target, requestId, deps);
+}
+
+async function setStatus(serverId: string, status: ServerRecordStatus, deps: PipelineDeps, patch: Partial<ServerRecord> = {}) {
+  await deps.repos.servers.update(serverId, (current) => ({ ...current, ...patch, status }));
+}
+
+async function defer(candidate: Candidate, target: string, reasons: OutcomeReason[], retryAfterSeconds: number, deps: PipelineDeps) {
+  if (candidate.deferrals + 1 > deps.settings.maxDeferrals) {
+    await settleServer(
+      {
+        status: "ineligible",
+        serverId: candidate.serverId,
+        target,
+        reasons: [
+          ...reasons,
+          {
+            code: "INELIGIBLE_STILL_DEFERRED",
+            message: `still not ready after ${candidate.deferrals} deferrals`,
+            remedy: "resolve the transient state, then re-tag the server or submit it again",
+          },
+        ],
+      },
+      deps,
+    );
+    return;
+  }
+  for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
+  await setStatus(candidate.serverId, "deferred", deps, { reasons });
+  await requeue({ ...candidate, deferrals: candidate.deferrals + 1 }, target, retryAfterSeconds, deps);
+}
+
+async function onboardTarget(target: string, items: { index: number; intent: ProtectIntent }[], deps: PipelineDeps): Promise<number[]> {
+  const retry: number[] = [];
+  const candidates = new Map<string, Candidate>();
+  for (const item of items) {
+    const existing = candidates.get(item.intent.serverId);
+    const requestId = requestIdOf(item.intent);
+    if (existing) {
+      if (!existing.requestIds.includes(requestId)) existing.requestIds.push(requestId);
+      existing.intents.push(item);
+      existing.isolate ||= item.intent.isolate === true;
+      existing.deferrals = Math.max(existing.deferrals, item.intent.deferrals);
+      continue;
+    }
+    candidates.set(item.intent.serverId, {
+      serverId: item.intent.serverId,
+      requestIds: [requestId],
+      intents: [item],
+      ...(item.intent.flavorRef ? { flavorRef: item.intent.flavorRef } : {}),
+      isolate: item.intent.isolate === true,
+      deferrals: item.intent.deferrals,
+    });
+  }
+
+  // 1. Servers already protected or in flight: attach the request and stop (a duplicate never creates twice).
+  const records = await deps.repos.servers.getMany([...candidates.keys()]);
+  const staleBefore = deps.clock.now() - deps.settings.staleClaimSeconds * 1000;
+  for (const [serverId, candidate] of candidates) {
+    const record = records.get(serverId)?.record;
+    if (!record) continue;
+    const staleClaim = record.status === "claimed" && Date.parse(record.updatedAt) < staleBefore;
+    if (record.status === "protected" || (IN_FLIGHT.includes(record.status) && !staleClaim)) {
+      for (const requestId of candidate.requestIds) await attachRequest(serverId, target, requestId, deps);
+      if (record.status === "protected") await completeRequests(candidate.requestIds, deps);
+      candidates.delete(serverId);
+    }
+  }
+  if (candidates.size === 0) return retry;
+
+  // 2. The target's protection group.
+  const resolved: ResolvedTarget = await resolveTarget(target, deps);
+  if (resolved.status === "unknown") {
+    for (const candidate of candidates.values()) {
+      for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
+      await settleServer({ status: "ineligible", serverId: candidate.serverId, target, reasons: [resolved.reason] }, deps);
+    }
+    return retry;
+  }
+  if (resolved.status === "pending") {
+    const reason: OutcomeReason = { code: "DEFERRED_GROUP_BEING_CREATED", message: resolved.reason, remedy: "none: retried automatically" };
+    for (const candidate of candidates.values()) await defer(candidate, target, [reason], resolved.retryAfterSeconds, deps);
+    return retry;
+  }
+  const { group, config } = resolved;
+
+  // 3. Inventory, once for the batch (list calls), plus shared-disk peers that were asked for too.
+  let inventory = await readInventory(deps.cloud, { protectionGroupId: group.id, serverIds: [...candidates.keys()] });
+  const pulled = await pullSharedDiskPeers(target, candidates, inventory.servers, deps);
+  if (pulled.length > 0) {
+    inventory = await readInventory(deps.cloud, { protectionGroupId: group.id, serverIds: [...candidates.keys()] });
+  }
+
+  // 4. Already a protected instance of the target group (created elsewhere, or by an earlier attempt): adopt it.
+  for (const candidate of [...candidates.values()]) {
+    const instance = inventory.protectedInstances.find(
+      (pi: ProtectedInstance) => pi.source_server === candidate.serverId && pi.server_group_id === group.id,
+    );
+    if (!instance) continue;
+    for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
+    if (instance.status === "creating") {
+      await setStatus(candidate.serverId, "in_progress", deps, { groupId: group.id, protectedInstanceId: instance.id });
+      await deps.queue.send(
+        "job-status",
+        ambiguousCheck.parse({ type: "ambiguous", target, groupId: group.id, serverIds: [candidate.serverId], createdAt: deps.clock.now(), checks: 0 }),
+        { delaySeconds: deps.settings.ambiguousCheckDelaySeconds },
+      );
+    } else {
+      await settleServer(
+        { status: "protected", serverId: candidate.serverId, target, groupId: group.id, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
+        deps,
+      );
+    }
+    candidates.delete(candidate.serverId);
+  }
+  if (candidates.size === 0) return retry;
+
+  // 5. Plan: isolated servers (a failed batch retried server by server) each with their shared-disk peers.
+  const facts = new Map(inventory.servers.map((server: ServerFactsInput) => [server.serverId, server]));
+  const partitions = partition(candidates, facts);
+  for (const serverIds of partitions) {
+    const plan = planProtection({
+      protectionGroupId: group.id,
+      protectionGroup: group,
+      targetName: target,
+      servers: serverIds.map((serverId) => facts.get(serverId) ?? { serverId }),
+      protectedInstances: inventory.protectedInstances,
+      creationOptions: config.creation,
+      flavorOverrides: Object.fromEntries(
+        serverIds.flatMap((serverId) => {
+          const flavorRef = candidates.get(serverId)?.flavorRef;
+          return flavorRef ? [[serverId, flavorRef]] : [];
+        }),
+      ),
+      batchLimit: deps.config.batchLimit,
+      sharedDiskPolicy: deps.config.sharedDiskPolicy,
+    });
+    const verdicts = new Map(plan.verdicts.map((verdict: Verdict) => [verdict.serverId, verdict]));
+    for (const verdict of plan.verdicts) {
+      const candidate = candidates.get(verdict.serverId);
+      if (!candidate) continue;
+      if (verdict.verdict === "ineligible") {
+        for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
+        await settleServer(
+          {
+            status: "ineligible",
+            serverId: verdict.serverId,
+            ...(verdict.serverName ? { serverName: verdict.serverName } : {}),
+            target,
+            groupId: group.id,
+            reasons: verdict.reasons.map(toOutcomeReason),
+            warnings: verdict.warnings.map(toOutcomeReason),
+          },
+          deps,
+        );
+      } else if (verdict.verdict === "deferred") {
+        await defer(candidate, target, verdict.reasons.map(toOutcomeReason), verdict.retryAfterSeconds ?? 60, deps);
+      }
+    }
+    for (const call of plan.calls) {
+      const callRetry = await executeCall(call, target, group.id, candidates, verdicts, deps);
+      for (const serverId of callRetry) retry.push(...(candidates.get(serverId)?.intents.map((item) => item.index) ?? []));
+    }
+  }
+  return retry;
+}
+
+/**
+ * Servers sharing a disk with a candidate must be in the same batch (SDRS.1408). A peer joins when it was
+ * asked for too: it carries the protect tag for this target, or it is in the same onboarding request.
+ * Its own intent, arriving later, then finds it in flight.
+ */
+async function pullSharedDiskPeers(
+  target: string,
+  candidates: Map<string, Candidate>,
+  servers: readonly ServerFactsInput[],
+  deps: PipelineDeps,
+): Promise<string[]> {
+  const peers = new Set<string>();
+  for (const facts of servers) {
+    for (const volume of facts.volumes ?? []) {
+      if (!(volume.multiattach === true || volume.shareable === true || volume.shareable === "true")) continue;
+      for (const attachment of volume.attachments ?? []) {
+        if (!candidates.has(attachment.server_id)) peers.add(attachment.server_id);
+      }
+    }
+  }
+  if (peers.size === 0) return [];
+  const requestMembers = new Map<string, string>();
+  const requestIds = new Set([...candidates.values()].flatMap((candidate) => candidate.requestIds));
+  for (const requestId of requestIds) {
+    const request = await deps.repos.requests.get(requestId);
+    for (const serverId of request?.record.serverIds ?? []) requestMembers.set(serverId, requestId);
+  }
+  const records = await deps.repos.servers.getMany([...peers]);
+  const tag = `${deps.config.protectTagKey}=${target}`;
+  const pulled: string[] = [];
+  for (const peerId of peers) {
+    const record = records.get(peerId)?.record;
+    if (record && (record.status === "protected" || IN_FLIGHT.includes(record.status))) continue;
+    let requestId = requestMembers.get(peerId);
+    if (!requestId) {
+      try {
+        const server = await deps.cloud.getServer(peerId);
+        if ((server.tags ?? []).includes(tag)) requestId = automaticRequestId("event");
+      } catch {
+        continue; // not found or unreadable: the planner reports the missing peer
+      }
+    }
+    if (!requestId) continue;
+    candidates.set(peerId, { serverId: peerId, requestIds: [requestId], intents: [], isolate: false, deferrals: 0 });
+    pulled.push(peerId);
+  }
+  return pulled;
+}
+
+/** Candidate ids split into plans: each isolated server's shared-disk cluster alone, the rest together. */
+function partition(candidates: Map<string, Candidate>, facts: Map<string, ServerFactsInput>): string[][] {
+  const parent = new Map<string, string>([...candidates.keys()].map((id) => [id, id]));
+  const find = (id: string): string => {
+    let root = id;
+    while (parent.get(root) !== root) root = parent.get(root) ?? root;
+    return root;
+  };
+  for (const serverId of candidates.keys()) {
+    for (const volume of facts.get(serverId)?.volumes ?? []) {
+      for (const attachment of volume.attachments ?? []) {
+        if (parent.has(attachment.server_id)) parent.set(find(attachment.server_id), find(serverId));
+      }
+    }
+  }
+  const clusters = new Map<string, string[]>();
+  for (const serverId of candidates.keys()) {
+    const root = find(serverId);
+    clusters.set(root, [...(clusters.get(root) ?? []), serverId]);
+  }
+  const together: string[] = [];
+  const alone: string[][] = [];
+  for (const members of clusters.values()) {
+    if (members.some((serverId) => candidates.get(serverId)?.isolate)) alone.push(members);
+    else together.push(...members);
+  }
+  return [...(together.length > 0 ? [together] : []), ...alone];
+}
+
+/** Claims, calls SDRS, records the job. Returns the server ids whose intents go back to the queue. */
+async function executeCall(
+  call: PlannedCall,
+  target: string,
+  groupId: string,
+  candidates: Map<string, Candidate>,
+  verdicts: Map<string, Verdict>,
+  deps: PipelineDeps,
+): Promise<string[]> {
+  const won: string[] = [];
+  const staleClaimBefore = new Date(deps.clock.now() - deps.settings.staleClaimSeconds * 1000).toISOString();
+  for (const serverId of call.serverIds) {
+    const candidate = candidates.get(serverId);
+    const [firstRequest = automaticRequestId("event"), ...otherRequests] = candidate?.requestIds ?? [];
+    const claim = await deps.repos.servers.claim(serverId, { target, requestId: firstRequest, groupId, staleClaimBefore });
+    for (const requestId of otherRequests) await attachRequest(serverId, target, requestId, deps);
+    if (!claim.won) break;
+    won.push(serverId);
+  }
+  if (won.length < call.serverIds.length) {
+    // Another worker has one of them: release ours untouched; that worker creates the whole cluster.
+    for (const serverId of won) await setStatus(serverId, "pending", deps);
+    deps.log.info("claim lost; another worker is protecting these servers", { serverIds: call.serverIds });
+    return [];
+  }
+
+  const warningsOf = (serverId: string) => (verdicts.get(serverId)?.warnings ?? []).map(toOutcomeReason);
+  for (const serverId of call.serverIds) {
+    await deps.repos.servers.update(serverId, (current) => ({
+      ...current,
+      status: "creating",
+      groupId,
+      attempts: current.attempts + 1,
+      warnings: warningsOf(serverId),
+    }));
+  }
+
+  let jobId: string;
+  try {
+    ({ jobId } =
+      call.kind === "single"
+        ? await deps.cloud.createProtectedInstance(call.request.protected_instance)
+        : await deps.cloud.batchCreateProtectedInstances(call.request.protected_instances));
+  } catch (error) {
+    return handleCreateError(error, call, target, groupId, candidates, deps);
+  }
+
+  const submittedAt = deps.clock.now();
+  const kind = call.kind === "single" ? "single" : "batch";
+  await deps.repos.jobs.create({
+    jobId,
+    kind,
+    groupId,
+    target,
+    serverIds: call.serverIds,
+    submittedAt: new Date(submittedAt).toISOString(),
+    status: "INIT",
+    checks: 0,
+  });
+  for (const serverId of call.serverIds) await setStatus(serverId, "in_progress", deps, { jobId });
+  const learned = await deps.repos.stats.jobDurations(kind, call.serverIds.length);
+  const delaySeconds = nextCheckDelaySeconds({
+    kind,
+    checks: 0,
+    learnedDurationsMs: learned,
+    random: deps.random?.() ?? Math.random(),
+    settings: deps.settings.schedule,
+  });
+  await deps.queue.send(
+    "job-status",
+    jobCheck.parse({ type: "job", jobId, kind, target, groupId, serverIds: call.serverIds, submittedAt, checks: 0 }),
+    { delaySeconds },
+  );
+  deps.log.info("protection submitted", { jobId, kind, target, groupId, serverIds: call.serverIds, firstCheckInSeconds: delaySeconds });
+  return [];
+}
+
+async function handleCreateError(
+  error: unknown,
+  call: PlannedCall,
+  target: string,
+  groupId: string,
+  candidates: Map<string, Candidate>,
+  deps: PipelineDeps,
+): Promise<string[]> {
+  if (error instanceof AmbiguousCreateError) {
+    // The create may have been applied: never retry before looking in the group.
+    for (const serverId of call.serverIds) await setStatus(serverId, "ambiguous", deps);
+    await deps.queue.send(
+      "job-status",
+      ambiguousCheck.parse({ type: "ambiguous", target, groupId, serverIds: call.serverIds, createdAt: deps.clock.now(), checks: 0 }),
+      { delaySeconds: deps.settings.ambiguousCheckDelaySeconds },
+    );
+    deps.log.warn("ambiguous create; the group will be checked before any retry", { serverIds: call.serverIds, reason: error.message });
+    return [];
+  }
+  if (error instanceof CloudApiError && error.retryable) {
+    // Throttled or refused before being applied (a 429 is unambiguous): release and let the queue retry.
+    for (const serverId of call.serverIds) await setStatus(serverId, "pending", deps);
+    deps.log.warn("create refused transiently; intents return to the queue", { code: error.code, serverIds: call.serverIds });
+    return call.serverIds;
+  }
+  const code = error instanceof CloudApiError || error instanceof RequestValidationError ? error.code : "CREATE_FAILED";
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "SDRS.1305") {
+    // Already protected: an earlier attempt may have succeeded. Adopt what the group shows.
+    const instances = await deps.cloud.listProtectedInstances({ serverGroupId: groupId });
+    let adopted = 0;
+    for (const serverId of call.serverIds) {
+      const instance = instances.find((pi) => pi.source_server === serverId);
+      if (instance) {
+        adopted += 1;
+        await settleServer(
+          { status: "protected", serverId, target, groupId, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
+          deps,
+        );
+      }
+    }
+    if (adopted === call.serverIds.length) return [];
+  }
+  // An isolated call is one shared-disk cluster already: it cannot be split further.
+  const splittable = call.kind === "batch" && call.serverIds.length > 1 && !call.serverIds.every((serverId) => candidates.get(serverId)?.isolate);
+  if (splittable && deps.config.retryFailedBatchIndividually) {
+    // The batch was refused and SDRS does not say for which server: retry each (with its shared-disk peers) alone.
+    for (const serverId of call.serverIds) {
+      await setStatus(serverId, "pending", deps);
+      const candidate = candidates.get(serverId) ?? { serverId, requestIds: [], intents: [], isolate: true, deferrals: 0 };
+      await requeue(candidate, target, 0, deps, { isolate: true });
+    }
+    deps.log.warn("batch refused; retrying server by server", { code, serverIds: call.serverIds });
+    return [];
+  }
+  for (const serverId of call.serverIds) {
+    const record = await deps.repos.servers.get(serverId);
+    if (record?.record.status === "protected") continue;
+    await settleServer({ status: "failed", serverId, target, groupId, errorCode: code, reason: message }, deps);
+  }
+  return [];
+}
+

@@ -1,0 +1,254 @@
+/**
+ * Settling servers: the one place where a server reaches a final state (protected, failed, ineligible,
+ * unknown), is notified once, and where onboarding requests are completed.
+ *
+ * Exactly-once notification without distributed transactions: the server record is written first, then
+ * the notification is enqueued with a stable event id, then `notified` is set. A crash between the last
+ * two steps re-sends the same event id, which receivers drop (Standard Webhooks: webhook-id is the
+ * idempotency key); a crash before the send leaves `notified` unset, so the next settle sends it.
+ */
+import { type NotificationEvent, newNotificationMessage } from "../notify/events.ts";
+import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
+import { isOnboardingRequestId, nowIso, type PipelineDeps } from "./deps.ts";
+
+export const FINAL_STATUSES: readonly ServerRecordStatus[] = ["protected", "failed", "ineligible", "unknown"];
+
+export type ServerOutcome =
+  | {
+      status: "protected";
+      serverId: string;
+      serverName?: string;
+      target: string;
+      groupId: string;
+      protectedInstanceId: string;
+      protectedInstanceName?: string;
+      jobId: string;
+      warnings?: OutcomeReason[];
+    }
+  | {
+      status: "failed";
+      serverId: string;
+      serverName?: string;
+      target: string;
+      groupId?: string;
+      jobId?: string;
+      errorCode?: string;
+      reason: string;
+    }
+  | {
+      status: "ineligible";
+      serverId: string;
+      serverName?: string;
+      target: string;
+      groupId?: string;
+      reasons: OutcomeReason[];
+      warnings?: OutcomeReason[];
+    }
+  | { status: "unknown"; serverId: string; serverName?: string; target: string; groupId?: string; jobId: string; reason: string };
+
+function outcomeKey(outcome: ServerOutcome): string {
+  switch (outcome.status) {
+    case "protected":
+      return `protected:${outcome.protectedInstanceId}`;
+    case "failed":
+      return `failed:${outcome.jobId ?? outcome.errorCode ?? "call"}`;
+    case "ineligible":
+      return `ineligible:${outcome.reasons.map((reason) => reason.code).sort().join(",")}`;
+    case "unknown":
+      return `unknown:${outcome.jobId}`;
+  }
+}
+
+function reasonForEvent(reason: OutcomeReason) {
+  return {
+    code: reason.code,
+    message: reason.message,
+    remedy: reason.remedy ?? "",
+    ...(reason.sdrsCode ? { sdrsCode: reason.sdrsCode } : {}),
+  };
+}
+
+function eventFor(outcome: ServerOutcome, record: ServerRecord, timestamp: string): NotificationEvent {
+  const requestIds = record.requestIds.filter(isOnboardingRequestId);
+  const subject = {
+    serverId: outcome.serverId,
+    target: outcome.target,
+    ...(outcome.serverName ? { serverName: outcome.serverName } : {}),
+  };
+  switch (outcome.status) {
+    case "protected":
+      return {
+        type: "server.protected",
+        timestamp,
+        data: {
+          ...subject,
+          protectionGroupId: outcome.groupId,
+          protectedInstanceId: outcome.protectedInstanceId,
+          ...(outcome.protectedInstanceName ? { protectedInstanceName: outcome.protectedInstanceName } : {}),
+          jobId: outcome.jobId,
+          requestIds,
+          warnings: (outcome.warnings ?? record.warnings).map(reasonForEvent),
+        },
+      };
+    case "failed":
+      return {
+        type: "server.protection_failed",
+        timestamp,
+        data: {
+          ...subject,
+          ...(outcome.groupId ? { protectionGroupId: outcome.groupId } : {}),
+          ...(outcome.jobId ? { jobId: outcome.jobId } : {}),
+          ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}),
+          reason: outcome.reason,
+          attempts: Math.max(1, record.attempts),
+          requestIds,
+        },
+      };
+    case "ineligible":
+      return {
+        type: "server.ineligible",
+        timestamp,
+        data: { ...subject, verdict: "ineligible", reasons: outcome.reasons.map(reasonForEvent), requestIds },
+      };
+    case "unknown":
+      return {
+        type: "server.protection_unknown",
+        timestamp,
+        data: {
+          ...subject,
+          ...(outcome.groupId ? { protectionGroupId: outcome.groupId } : {}),
+          jobId: outcome.jobId,
+          reason: outcome.reason,
+          requestIds,
+        },
+      };
+  }
+}
+
+function settledRecord(current: ServerRecord | undefined, outcome: ServerOutcome, now: string): ServerRecord {
+  const base: ServerRecord = current ?? {
+    serverId: outcome.serverId,
+    target: outcome.target,
+    status: "pending",
+    requestIds: [],
+    reasons: [],
+    warnings: [],
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const next: ServerRecord = { ...base, target: outcome.target, status: outcome.status, updatedAt: now };
+  if ("groupId" in outcome && outcome.groupId) next.groupId = outcome.groupId;
+  switch (outcome.status) {
+    case "protected":
+      next.protectedInstanceId = outcome.protectedInstanceId;
+      next.jobId = outcome.jobId;
+      next.reasons = [];
+      if (outcome.warnings) next.warnings = outcome.warnings;
+      break;
+    case "failed":
+      if (outcome.jobId) next.jobId = outcome.jobId;
+      next.reasons = [
+        { code: outcome.errorCode ?? "PROTECTION_FAILED", message: outcome.reason, ...(outcome.errorCode?.startsWith("SDRS.") ? { sdrsCode: outcome.errorCode } : {}) },
+      ];
+      break;
+    case "ineligible":
+      next.reasons = outcome.reasons;
+      if (outcome.warnings) next.warnings = outcome.warnings;
+      break;
+    case "unknown":
+      next.jobId = outcome.jobId;
+      next.reasons = [{ code: "JOB_OUTCOME_UNKNOWN", message: outcome.reason, remedy: "reconcile checks the server again" }];
+      break;
+  }
+  return next;
+}
+
+/** Writes the final state, notifies it once, and completes the requests it finishes. */
+export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): Promise<void> {
+  const now = nowIso(deps);
+  const key = outcomeKey(outcome);
+  const written = await deps.repos.servers.upsert(outcome.serverId, (current) => {
+    if (current && FINAL_STATUSES.includes(current.status) && current.notified === key) return undefined;
+    if (current?.status === "protected" && outcome.status !== "protected") return undefined; // never downgrade
+    return { ...settledRecord(current, outcome, now), ...(current?.notified === key ? { notified: key } : {}) };
+  });
+  const record = written?.record ?? (await deps.repos.servers.get(outcome.serverId))?.record;
+  if (!record) return;
+  if (record.status === outcome.status && record.notified !== key) {
+    const message = newNotificationMessage(eventFor(outcome, record, now), deps.clock);
+    await deps.queue.send("notify", message);
+    await deps.repos.servers.update(outcome.serverId, (current) =>
+      current.status === outcome.status && current.notified !== key ? { ...current, notified: key } : undefined,
+    );
+    deps.log.info("server settled", { serverId: outcome.serverId, status: outcome.status, eventId: message.eventId });
+  }
+  await completeRequests(record.requestIds, deps);
+}
+
+/** Final for request R: the record is final and R was attached when it got there (or later). */
+function settledFor(record: ServerRecord | undefined, requestId: string): boolean {
+  return record !== undefined && FINAL_STATUSES.includes(record.status) && record.requestIds.includes(requestId);
+}
+
+/**
+ * Completes each onboarding request whose servers are all final: one conditional write decides the single
+ * winner among concurrent settlers, which sends `onboarding_request.completed` (stable id per request).
+ */
+export async function completeRequests(requestIds: readonly string[], deps: PipelineDeps): Promise<void> {
+  for (const requestId of requestIds.filter(isOnboardingRequestId)) {
+    const request = await deps.repos.requests.get(requestId);
+    if (!request || request.record.completedAt) continue;
+    const servers = await deps.repos.servers.getMany(request.record.serverIds);
+    const records = request.record.serverIds.map((serverId) => servers.get(serverId)?.record);
+    if (!records.every((record) => settledFor(record, requestId))) continue;
+    const counts = { protected: 0, failed: 0, ineligible: 0, unknown: 0, total: records.length };
+    const summary = request.record.serverIds.map((serverId, index) => {
+      const record = records[index];
+      const outcome = (record?.status ?? "unknown") as "protected" | "failed" | "ineligible" | "unknown";
+      counts[outcome] += 1;
+      return {
+        serverId,
+        outcome,
+        ...(record?.protectedInstanceId ? { protectedInstanceId: record.protectedInstanceId } : {}),
+        ...(record && record.reasons.length > 0 ? { codes: record.reasons.map((reason) => reason.code) } : {}),
+      };
+    });
+    const completedAt = nowIso(deps);
+    try {
+      await deps.repos.requests.update(requestId, request.version, (current) =>
+        current.completedAt ? undefined : { ...current, completedAt, counts: { ...counts } },
+      );
+    } catch {
+      continue; // another settler completed it (or is completing it) first
+    }
+    // SNS messages are limited to 256 KB: a bulk request lists at most 200 servers, the rest are counted.
+    const listed = summary.slice(0, 200);
+    const event: NotificationEvent = {
+      type: "onboarding_request.completed",
+      timestamp: completedAt,
+      data: {
+        requestId,
+        target: request.record.target,
+        counts,
+        servers: listed,
+        ...(summary.length > listed.length ? { serversOmitted: summary.length - listed.length } : {}),
+      },
+    };
+    await deps.queue.send("notify", newNotificationMessage(event, deps.clock));
+    deps.log.info("onboarding request completed", { requestId, ...counts });
+  }
+}
+
+/** Adds `requestId` to a server's record (creating a pending one), so the request can complete on it. */
+export async function attachRequest(serverId: string, target: string, requestId: string, deps: PipelineDeps): Promise<ServerRecord | undefined> {
+  const now = nowIso(deps);
+  const written = await deps.repos.servers.upsert(serverId, (current) => {
+    if (!current) {
+      return { serverId, target, status: "pending", requestIds: [requestId], reasons: [], warnings: [], attempts: 0, createdAt: now, updatedAt: now };
+    }
+    if (current.requestIds.includes(requestId)) return undefined;
+    return { ...current, requestIds: [...current.requestIds, requestId] };
+  });
+  return written?.record ?? (await deps.repos.servers.get(serverId))?.record;
+}

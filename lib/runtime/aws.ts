@@ -1,0 +1,59 @@
+/**
+ * The composition root in AWS Lambda: DynamoDB state, SQS queues, the SDRS client configured from the
+ * environment with secrets from Secrets Manager (Powertools Parameters, cached across invocations).
+ * Built once per container; the handlers in functions/ only ask for it.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { systemClock } from "../clock.ts";
+import { loadTargetsConfig } from "../config/targets.ts";
+import { DynamoDbStore } from "../aws/dynamodb-store.ts";
+import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
+import { createSnsPublisher } from "../notify/sns.ts";
+import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps } from "../pipeline/deps.ts";
+import { CloudClient } from "../sdrs/client.ts";
+import { loadCloudConfig } from "../sdrs/config.ts";
+import { createRepositories } from "../state/records.ts";
+import { logger, pipelineLogger } from "./logger.ts";
+import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
+
+export interface AwsRuntime {
+  pipeline: PipelineDeps;
+  notify: NotifyRuntime;
+}
+
+let runtime: Promise<AwsRuntime> | undefined;
+
+/** Secrets (AK/SK, webhook secrets) from the JSON secret SDRS_SECRET_ID, merged over the environment. */
+async function environmentWithSecrets(): Promise<NodeJS.ProcessEnv> {
+  const secretId = process.env.SDRS_SECRET_ID;
+  if (!secretId) return process.env;
+  const secrets = await getSecret<Record<string, string>>(secretId, { transform: "json", maxAge: 300 });
+  return { ...process.env, ...(secrets ?? {}) };
+}
+
+async function build(): Promise<AwsRuntime> {
+  const env = await environmentWithSecrets();
+  const config = loadTargetsConfig(env);
+  const clock = systemClock;
+  const store = new DynamoDbStore({ client: new DynamoDBClient({}), tableName: env.SDRS_TABLE_NAME ?? "", clock });
+  const repos = createRepositories(store, { clock });
+  const queue = new SqsQueue({ client: new SQSClient({}), queueUrls: queueUrlsFromEnv(env) });
+  const cloud = new CloudClient(loadCloudConfig(env), {
+    logger: (entry) => logger.debug("cloud request", { ...entry }),
+  });
+  const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
+  const sns = topicArn ? createSnsPublisher(new SNSClient({}), topicArn) : undefined;
+  const pipeline: PipelineDeps = { cloud, repos, queue, config, clock, log: pipelineLogger, settings: DEFAULT_PIPELINE_SETTINGS };
+  return { pipeline, notify: notifyDepsFor({ config, env, repos, queue, clock, ...(sns ? { sns } : {}), allowLoopbackHttp: false }) };
+}
+
+export function awsRuntime(): Promise<AwsRuntime> {
+  runtime ??= build().catch((error: unknown) => {
+    runtime = undefined; // a configuration error is retried on the next invocation, not cached forever
+    throw error;
+  });
+  return runtime;
+}
