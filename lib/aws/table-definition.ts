@@ -3,7 +3,7 @@
  * createTable and the adapter all read these names, so they cannot drift apart.
  *
  * Item: `pk` = "<kind>#<id>" (partition key), `kind`, `id`, `value` (map), `version` (number),
- * `expiresAt` (number, epoch seconds: the table's TTL attribute). The GSI `kind-id` (partition `kind`,
+ * `expiresAt` (number, epoch seconds: the table's TTL attribute). The GSI `byKind` (partition `kind`,
  * sort `id`, all attributes projected) lets `list(kind)` Query instead of Scan. Its partitions are hot
  * per kind (every server record shares `kind = "server"`), which is fine at this service's rates:
  * one GSI partition takes about 1,000 writes per second.
@@ -27,7 +27,7 @@ export const STATE_TABLE = {
   versionAttribute: "version",
   /** DynamoDB's TTL deletes items whose value (epoch seconds) has passed, within a few days: reads filter too. */
   ttlAttribute: "expiresAt",
-  kindIndexName: "kind-id",
+  kindIndexName: "byKind",
   billingMode: "PAY_PER_REQUEST",
 } as const;
 

@@ -49,7 +49,7 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
 
   const servers = new Table({
     head: ["Server", "Verdict", "Reasons and warnings", "Remedy"].map((title) => colors.bold(title)),
-    colWidths: [40, 14, 64, 48],
+    colWidths: [40, 16, 64, 48],
     wordWrap: true,
     style: { head: [], border: [] },
   });
@@ -84,8 +84,9 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
       head: ["#", "Call", "Servers", "Protected instance name", "Options"].map((title) => colors.bold(title)),
       style: { head: [], border: [] },
     });
+    const names = new Map(result.verdicts.map((verdict) => [verdict.serverId, verdict.serverName]));
     result.calls.forEach((call, index) => {
-      calls.push([String(index + 1), call.kind === "batch" ? `batch (${call.serverIds.length})` : "single", ...describeCall(call)]);
+      calls.push([String(index + 1), call.kind === "batch" ? `batch (${call.serverIds.length})` : "single", ...describeCall(call, names)]);
     });
     lines.push(calls.toString());
   }
@@ -95,17 +96,17 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
   return lines.join("\n");
 }
 
-/** Servers (with their DR flavor), the name the protected instances get, and the other request fields. */
-function describeCall(call: PlannedCall): [string, string, string] {
+/** Servers (name, id, DR flavor), the name the protected instances get, and the other request fields. */
+function describeCall(call: PlannedCall, names: Map<string, string | undefined>): [string, string, string] {
+  const server = (serverId: string, flavorRef: string | undefined) =>
+    `${names.get(serverId) ?? ""} ${serverId}${flavorRef ? ` → flavor ${flavorRef}` : ""}`.trim();
   if (call.kind === "single") {
-    const body = call.request.protected_instance;
-    const { server_group_id: _group, server_id: serverId, name, flavorRef, ...rest } = body;
-    return [flavorRef ? `${serverId} → ${flavorRef}` : serverId, name, describeFields(rest)];
+    const { server_group_id: _group, server_id: serverId, name, flavorRef, ...rest } = call.request.protected_instance;
+    return [server(serverId, flavorRef), name, describeFields(rest)];
   }
-  const body = call.request.protected_instances;
-  const { server_group_id: _group, servers, name_prefix: prefix, ...rest } = body;
+  const { server_group_id: _group, servers, name_prefix: prefix, ...rest } = call.request.protected_instances;
   return [
-    servers.map((server) => (server.flavorRef ? `${server.server_id} → ${server.flavorRef}` : server.server_id)).join("\n"),
+    servers.map(({ server_id: serverId, flavorRef }) => server(serverId, flavorRef)).join("\n"),
     `${prefix}-0001 … (name_prefix ${prefix})`,
     describeFields(rest),
   ];

@@ -102,6 +102,7 @@ export interface World {
   activeDomains: ActiveDomainRecord[];
   groups: Map<string, ProtectionGroupRecord>;
   instances: Map<string, ProtectedInstanceRecord>;
+  /** Replication pairs by the production volume they replicate (a shared disk has one pair for its cluster). */
   replicationPairs: Map<string, ReplicationPairRecord>;
   jobs: Map<string, JobRecord>;
 }

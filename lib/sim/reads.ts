@@ -6,6 +6,7 @@ import { MAX_IDS_PER_LIST_FILTER } from "../sdrs/schemas.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
 import type { World } from "./model.ts";
 import {
+  attachmentIndex,
   renderActiveDomain,
   renderJob,
   renderProtectedInstance,
@@ -225,7 +226,8 @@ export function listVolumes(world: World, query: URLSearchParams, volumeCreatedA
   const multiattach = query.get("multiattach");
   const status = query.get("status");
   const name = query.get("name");
-  const volumes = [...world.volumes.values()].map((volume) => renderVolume(world, volume, volumeCreatedAt));
+  const attached = attachmentIndex(world);
+  const volumes = [...world.volumes.values()].map((volume) => renderVolume(volume, attached.get(volume.id) ?? [], volumeCreatedAt));
   const matching = volumes.filter(
     (volume) =>
       (serverId === null || serverId === "" || volume.attachments.some((attachment) => attachment.server_id === serverId)) &&

@@ -1,9 +1,10 @@
 /**
  * Records → the real API shapes (lib/sdrs/schemas.ts, reference facts §1–§6). Pure: `now` is given.
  */
+import { createHash } from "node:crypto";
 import type { ActiveDomain, EcsServer, EvsVolume, Job, ProtectedInstance, ProtectionGroup, SubJob } from "../sdrs/schemas.ts";
 import type { JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
-import { flavorId, serversAttachedTo } from "./rules.ts";
+import { flavorId } from "./rules.ts";
 
 /** SDRS resources: `yyyy-MM-dd HH:mm:ss.SSS` (OTC docs, e.g. `2019-05-22 08:16:54.413`). */
 export function sdrsTimestamp(epochMs: number): string {
@@ -47,10 +48,11 @@ function orderedVolumes(server: ServerRecord) {
   return [...server.volumes].sort((a, b) => (a.bootIndex === 0 ? -1 : b.bootIndex === 0 ? 1 : 0));
 }
 
-function serverIp(world: World, server: ServerRecord): string {
+/** The estate's ip, else one derived from the server id (stable across runs). */
+function serverIp(server: ServerRecord): string {
   if (server.ip !== undefined) return server.ip;
-  const index = [...world.servers.keys()].indexOf(server.id);
-  return `192.168.${Math.floor(index / 250) + 1}.${(index % 250) + 4}`;
+  const digest = createHash("sha256").update(server.id).digest();
+  return `192.168.${(digest[0] ?? 0) % 250 + 1}.${(digest[1] ?? 0) % 250 + 4}`;
 }
 
 export function renderServer(world: World, server: ServerRecord): EcsServer {
@@ -94,7 +96,7 @@ export function renderServer(world: World, server: ServerRecord): EcsServer {
     "OS-EXT-STS:vm_state": running ? "active" : server.status.toLowerCase(),
     "OS-EXT-STS:power_state": running ? 1 : 4,
     addresses: {
-      [server.vpcId]: [{ version: 4, addr: serverIp(world, server), "OS-EXT-IPS:type": "fixed" }],
+      [server.vpcId]: [{ version: 4, addr: serverIp(server), "OS-EXT-IPS:type": "fixed" }],
     },
     sys_tags: [{ key: "_sys_enterprise_project_id", value: enterpriseProject }],
     created: ecsTimestamp(server.createdAt),
@@ -102,11 +104,17 @@ export function renderServer(world: World, server: ServerRecord): EcsServer {
   };
 }
 
-export function renderVolume(world: World, volume: VolumeRecord, createdAt: number): EvsVolume {
-  const servers = serversAttachedTo(world, volume.id).flatMap((serverId) => {
-    const server = world.servers.get(serverId);
-    return server === undefined ? [] : [server];
-  });
+/** volume id → the servers it is attached to (attachments are derived from the servers' volume lists). */
+export function attachmentIndex(world: World): Map<string, ServerRecord[]> {
+  const index = new Map<string, ServerRecord[]>();
+  for (const server of world.servers.values()) {
+    for (const attached of server.volumes) index.set(attached.id, [...(index.get(attached.id) ?? []), server]);
+  }
+  return index;
+}
+
+export function renderVolume(volume: VolumeRecord, attachedServers: readonly ServerRecord[], createdAt: number): EvsVolume {
+  const servers = attachedServers;
   const attachments = servers.map((server) => {
     const index = orderedVolumes(server).findIndex((attached) => attached.id === volume.id);
     return {
@@ -176,7 +184,6 @@ export function renderProtectionGroup(world: World, group: ProtectionGroupRecord
 export function renderProtectedInstance(world: World, instance: ProtectedInstanceRecord, now: number): ProtectedInstance {
   const group = world.groups.get(instance.groupId);
   const source = world.servers.get(instance.sourceServerId);
-  const pairs = [...world.replicationPairs.values()].filter((pair) => source?.volumes.some((volume) => volume.id === pair.sourceVolumeId) && pair.groupId === instance.groupId);
   let progress = instance.status === "creating" ? 0 : 100;
   const job = instance.creatingJobId === undefined ? undefined : world.jobs.get(instance.creatingJobId);
   if (instance.status === "creating" && job !== undefined) {
@@ -197,8 +204,8 @@ export function renderProtectedInstance(world: World, instance: ProtectedInstanc
     updated_at: sdrsTimestamp(instance.updatedAt),
     priority_station: group?.priorityStation ?? "source",
     attachment: source === undefined ? [] : orderedVolumes(source).flatMap((volume, index) => {
-      const pair = pairs.find((candidate) => candidate.sourceVolumeId === volume.id);
-      return pair === undefined ? [] : [{ replication: pair.id, device: deviceName(index) }];
+      const pair = world.replicationPairs.get(volume.id);
+      return pair === undefined || pair.groupId !== instance.groupId ? [] : [{ replication: pair.id, device: deviceName(index) }];
     }),
     tags: instance.tags,
     metadata: {},
@@ -219,7 +226,7 @@ export function renderActiveDomain(domain: World["activeDomains"][number]): Acti
 type JobStatusValue = "INIT" | "RUNNING" | "SUCCESS" | "FAIL";
 
 function pendingStatus(job: JobRecord, now: number): JobStatusValue {
-  return now < job.initUntil ? "INIT" : "RUNNING";
+  return "RUNNING";
 }
 
 function renderSubJob(job: JobRecord, task: JobTask, now: number): SubJob {

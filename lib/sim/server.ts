@@ -28,7 +28,7 @@ import { CREATE_OPERATIONS, type FaultController, Faults, faultSettingsSchema } 
 import { Gateway, type SimulatorCredentials } from "./gateway-auth.ts";
 import { seededRandom } from "./random.ts";
 import * as reads from "./reads.ts";
-import { renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
+import { attachmentIndex, renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
 import { DEFAULT_JOB_DURATIONS, type JobDurations, SimulatedProject } from "./world.ts";
 
 export type { FaultController, FaultSettings } from "./faults.ts";
@@ -172,7 +172,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     volumes: () => {
       settledNow();
-      return [...world.volumes.values()].map((volume) => renderVolume(world, volume, startedAt));
+      const attached = attachmentIndex(world);
+      return [...world.volumes.values()].map((volume) => renderVolume(volume, attached.get(volume.id) ?? [], startedAt));
     },
   };
 

@@ -76,6 +76,8 @@ export class SimulatedProject {
   readonly #faults: Faults;
   readonly #jobDurations: JobDurations;
   readonly #batchLimit: number;
+  /** Jobs not yet SUCCESS/FAIL: the only ones settle() needs to look at. */
+  readonly #unfinished = new Set<JobRecord>();
 
   constructor(estate: Estate, options: WorldOptions) {
     this.#ids = options.random.ids;
@@ -149,14 +151,14 @@ export class SimulatedProject {
       tasks: [],
     };
     this.world.jobs.set(job.id, job);
+    this.#unfinished.add(job);
     return job;
   }
 
   /** Applies every job step that is due at `now`, in time order. */
   settle(now: number): void {
     const due: { at: number; apply: (at: number) => void }[] = [];
-    for (const job of this.world.jobs.values()) {
-      if (job.outcome !== undefined) continue;
+    for (const job of this.#unfinished) {
       if (job.tasks.length === 0) {
         if (job.endAt > now) continue;
         if (this.#faults.holds(job.serverIds)) {
@@ -177,9 +179,9 @@ export class SimulatedProject {
     }
     due.sort((a, b) => a.at - b.at);
     for (const step of due) step.apply(step.at);
-    for (const job of this.world.jobs.values()) {
-      if (job.outcome !== undefined || job.tasks.length === 0) continue;
-      if (job.tasks.every((task) => task.outcome !== undefined)) this.#finishInstanceJob(job);
+    for (const job of this.#unfinished) {
+      if (job.tasks.length > 0 && job.tasks.every((task) => task.outcome !== undefined)) this.#finishInstanceJob(job);
+      if (job.outcome !== undefined) this.#unfinished.delete(job);
     }
   }
 
@@ -232,7 +234,7 @@ export class SimulatedProject {
     const source = this.world.servers.get(sourceServerId);
     if (source === undefined) return;
     source.volumes.forEach((attached, index) => {
-      let pair = [...this.world.replicationPairs.values()].find((candidate) => candidate.sourceVolumeId === attached.id);
+      let pair = this.world.replicationPairs.get(attached.id);
       if (pair === undefined) {
         const sourceVolume = this.world.volumes.get(attached.id);
         const existingDrDisk = drServer?.volumes[index]?.id;
@@ -253,7 +255,7 @@ export class SimulatedProject {
           drVolumeId = "";
         }
         pair = { id: this.#ids.uuid(), groupId, sourceVolumeId: attached.id, drVolumeId };
-        this.world.replicationPairs.set(pair.id, pair);
+        this.world.replicationPairs.set(attached.id, pair);
       }
       if (drServer !== undefined && pair.drVolumeId !== "" && !drServer.volumes.some((volume) => volume.id === pair.drVolumeId)) {
         drServer.volumes.push({ id: pair.drVolumeId, bootIndex: attached.bootIndex });

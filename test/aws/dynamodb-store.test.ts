@@ -31,7 +31,7 @@ describeVersionedStoreContract("DynamoDB (dynalite)", async () => {
 });
 
 describe("DynamoDB state table", () => {
-  it("is created with pk as key, the kind-id GSI projecting all attributes, and on-demand billing", async () => {
+  it("is created with pk as key, the byKind GSI projecting all attributes, and on-demand billing", async () => {
     const tableName = await freshTable(dynamo.client);
     const { Table } = await dynamo.client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.TableStatus).toBe("ACTIVE");
@@ -39,7 +39,7 @@ describe("DynamoDB state table", () => {
     expect(Table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
     expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.KeySchema, index.Projection])).toEqual([
       [
-        "kind-id",
+        "byKind",
         [
           { AttributeName: "kind", KeyType: "HASH" },
           { AttributeName: "id", KeyType: "RANGE" },

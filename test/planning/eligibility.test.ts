@@ -117,6 +117,13 @@ const ruleCases: RuleCase[] = [
     sdrsCode: "SDRS.1359",
   },
   {
+    name: "rejects a locked server whose lockSource names the locking service with INELIGIBLE_SERVER_LOCKED (SDRS.1359)",
+    server: facts("a", { server: { locked: true, metadata: { lockSource: "ORDER" } } }),
+    verdict: "ineligible",
+    reasons: ["INELIGIBLE_SERVER_LOCKED"],
+    sdrsCode: "SDRS.1359",
+  },
+  {
     name: "rejects a frozen server with INELIGIBLE_SERVER_FROZEN",
     server: facts("a", { server: { metadata: { EcmResStatus: "freeze" } } }),
     verdict: "ineligible",
@@ -256,6 +263,17 @@ const ruleCases: RuleCase[] = [
     verdict: "ineligible",
     reasons: ["INELIGIBLE_NO_SYSTEM_DISK"],
     sdrsCode: "SDRS.1339",
+  },
+  {
+    name: "rejects a server whose only disk is a data disk on the root device with INELIGIBLE_NO_SYSTEM_DISK",
+    server: {
+      ...facts("a", {
+        server: { "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "os-extended-volumes:volumes_attached": [{ id: "data", bootIndex: "-1", device: "/dev/vda" }] },
+      }),
+      volumes: [volume("data", ["a"], { attachments: [{ server_id: "a", device: "/dev/vda" }] })],
+    },
+    verdict: "ineligible",
+    reasons: ["INELIGIBLE_NO_SYSTEM_DISK"],
   },
   {
     name: "finds the system disk by the root device when bootIndex is not reported",

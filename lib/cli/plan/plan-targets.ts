@@ -1,0 +1,164 @@
+/**
+ * The dry run (issue #3): for each target, resolve its protection group without changing anything, read
+ * the inventory (lib/planning/inventory.ts) and plan (lib/planning/plan.ts). Read-only by construction:
+ * the reader port has no create call. Servers whose target cannot be planned (an unknown tag value, a
+ * group still to be created) get a verdict with the reason the pipeline would give them.
+ */
+import type { TargetsConfig } from "../../config/targets.ts";
+import type { CreationOptions } from "../../planning/creation-options.ts";
+import { type InventoryReader, readInventory } from "../../planning/inventory.ts";
+import { planProtection } from "../../planning/plan.ts";
+import { reasonFor } from "../../planning/rules.ts";
+import type { PlanResult, Reason, Verdict } from "../../planning/types.ts";
+import { isGroupNotFound } from "../../pipeline/targets.ts";
+import type { EcsServer, ProtectionGroup } from "../../sdrs/schemas.ts";
+import { selectServers } from "./selection.ts";
+
+/** Inventory reads plus the group lookup by name; CloudClient satisfies it. No call here changes the cloud. */
+export interface PlanReader extends InventoryReader {
+  listProtectionGroups(filter?: { name?: string }): Promise<ProtectionGroup[]>;
+}
+
+export interface DryRunRequest {
+  config: TargetsConfig;
+  /** Only this target. */
+  target?: string | undefined;
+  /** These servers instead of the tagged ones. */
+  serverIds?: readonly string[] | undefined;
+  /** Servers per batch create; default the targets configuration's batchLimit. */
+  batchLimit?: number | undefined;
+}
+
+export interface TargetPlan {
+  /** The protect tag value (target name or protection group id); null for servers that have none. */
+  target: string | null;
+  /** Whether the target is a name in the targets configuration. */
+  configured: boolean;
+  protectionGroup: Pick<ProtectionGroup, "id" | "name" | "status"> | undefined;
+  result: PlanResult;
+}
+
+export interface DryRun {
+  protectTagKey: string;
+  batchLimit: number;
+  sharedDiskPolicy: TargetsConfig["sharedDiskPolicy"];
+  targets: TargetPlan[];
+  /** Advisory reads (key pairs, Auto Scaling) that failed: the facts they give were left unknown. */
+  advisoryFailures: { operation: string; code: string }[];
+}
+
+type Resolution =
+  | { status: "group"; protectionGroupId: string; creation: CreationOptions | undefined }
+  | { status: "unresolved"; verdict: "ineligible" | "deferred"; reason: Reason };
+
+/** The pipeline's resolution (lib/pipeline/targets.ts), minus its side effect: a group to create is only reported. */
+async function resolveTarget(target: string, config: TargetsConfig, reader: PlanReader): Promise<Resolution> {
+  const configured = config.targets[target];
+  if (configured === undefined) {
+    try {
+      const group = await reader.getProtectionGroup(target);
+      return { status: "group", protectionGroupId: group.id, creation: undefined };
+    } catch (error) {
+      if (!isGroupNotFound(error)) throw error;
+    }
+    return {
+      status: "unresolved",
+      verdict: "ineligible",
+      reason: {
+        code: "INELIGIBLE_TARGET_UNKNOWN",
+        message: `protect tag value "${target}" is neither a configured target nor a protection group id`,
+        remedy: `add a target named "${target}" to the targets configuration, or set the tag to an existing protection group id`,
+      },
+    };
+  }
+  const ref = configured.protectionGroup;
+  // A configured id that does not exist is left to the planner: it reports INELIGIBLE_GROUP_NOT_FOUND.
+  if ("id" in ref) return { status: "group", protectionGroupId: ref.id, creation: configured.creation };
+  const group = (await reader.listProtectionGroups({ name: ref.name })).find((candidate) => candidate.name === ref.name);
+  if (group !== undefined) return { status: "group", protectionGroupId: group.id, creation: configured.creation };
+  if (ref.create !== undefined) {
+    return {
+      status: "unresolved",
+      verdict: "deferred",
+      reason: {
+        code: "DEFERRED_GROUP_BEING_CREATED",
+        message: `protection group "${ref.name}" does not exist yet: onboarding first creates it (targets configuration protectionGroup.create), then plans these servers`,
+        remedy: "none: the group is created automatically; plan again once it exists for the full verdicts",
+      },
+    };
+  }
+  return {
+    status: "unresolved",
+    verdict: "ineligible",
+    reason: reasonFor("INELIGIBLE_GROUP_NOT_FOUND", `target "${target}" names protection group "${ref.name}", which does not exist`),
+  };
+}
+
+function unresolvedVerdict(serverId: string, server: EcsServer | undefined, verdict: Verdict["verdict"], reason: Reason): Verdict {
+  return {
+    serverId,
+    ...(server === undefined ? {} : { serverName: server.name }),
+    verdict,
+    reasons: [reason],
+    warnings: [],
+  };
+}
+
+export async function planTargets(reader: PlanReader, request: DryRunRequest): Promise<DryRun> {
+  const { config } = request;
+  const batchLimit = request.batchLimit ?? config.batchLimit;
+  const servers = await reader.listServers();
+  const serversById = new Map(servers.map((server) => [server.id, server]));
+  const selection = selectServers({ servers, tagKey: config.protectTagKey, target: request.target, serverIds: request.serverIds });
+  const targets: TargetPlan[] = [];
+  const advisoryFailures: DryRun["advisoryFailures"] = [];
+
+  for (const [target, serverIds] of selection.byTarget) {
+    const configured = config.targets[target] !== undefined;
+    const resolution = await resolveTarget(target, config, reader);
+    if (resolution.status === "unresolved") {
+      const verdicts = serverIds.map((serverId) => unresolvedVerdict(serverId, serversById.get(serverId), resolution.verdict, resolution.reason));
+      targets.push({ target, configured, protectionGroup: undefined, result: { verdicts, calls: [] } });
+      continue;
+    }
+    const inventory = await readInventory(reader, { protectionGroupId: resolution.protectionGroupId, serverIds });
+    for (const failure of inventory.advisoryFailures) {
+      if (!advisoryFailures.some((known) => known.operation === failure.operation && known.code === failure.code)) advisoryFailures.push(failure);
+    }
+    const result = planProtection({
+      protectionGroupId: resolution.protectionGroupId,
+      protectionGroup: inventory.protectionGroup,
+      targetName: target,
+      servers: inventory.servers,
+      protectedInstances: inventory.protectedInstances,
+      ...(resolution.creation === undefined ? {} : { creationOptions: resolution.creation }),
+      batchLimit,
+      sharedDiskPolicy: config.sharedDiskPolicy,
+    });
+    const group = inventory.protectionGroup;
+    targets.push({
+      target,
+      configured,
+      protectionGroup: group === undefined ? undefined : { id: group.id, name: group.name, status: group.status },
+      result,
+    });
+  }
+
+  if (selection.untargeted.length > 0) {
+    const verdicts = selection.untargeted.map((serverId) => {
+      const server = serversById.get(serverId);
+      const reason =
+        server === undefined
+          ? reasonFor("INELIGIBLE_SERVER_NOT_FOUND", `server ${serverId} was not found in the project`)
+          : {
+              code: "INELIGIBLE_NOT_TAGGED",
+              message: `server ${server.name} carries no ${config.protectTagKey} tag, and no --target was given`,
+              remedy: `tag the server ${config.protectTagKey}=<target>, or pass --target`,
+            };
+      return unresolvedVerdict(serverId, server, "ineligible", reason);
+    });
+    targets.push({ target: null, configured: false, protectionGroup: undefined, result: { verdicts, calls: [] } });
+  }
+
+  return { protectTagKey: config.protectTagKey, batchLimit, sharedDiskPolicy: config.sharedDiskPolicy, targets, advisoryFailures };
+}
