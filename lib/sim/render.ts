@@ -226,7 +226,7 @@ export function renderActiveDomain(domain: World["activeDomains"][number]): Acti
 type JobStatusValue = "INIT" | "RUNNING" | "SUCCESS" | "FAIL";
 
 function pendingStatus(job: JobRecord, now: number): JobStatusValue {
-  return "RUNNING";
+  return now < job.initUntil ? "INIT" : "RUNNING";
 }
 
 function renderSubJob(job: JobRecord, task: JobTask, now: number): SubJob {
