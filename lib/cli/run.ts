@@ -2,6 +2,7 @@
  * One run of the program: build the context, parse, run the command, and turn whatever happened into an
  * exit code and at most one error line on stderr (with the stack only when --verbose or DEBUG is set).
  */
+import { CommanderError } from "commander";
 import type { CliContext, OutputStream } from "./context.ts";
 import { colorWanted, createOutput } from "./context.ts";
 import { describeError, EXIT, errorCodeOf, exitCodeFor, redact } from "./errors.ts";
@@ -96,8 +97,11 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
     } catch (error) {
       const exitCode = exitCodeFor(error);
       if (exitCode === EXIT.ok) return EXIT.ok;
+      // No command given: commander has printed the help to stderr already.
+      if (error instanceof CommanderError && error.code === "commander.help") return exitCode;
       const { colors } = stderr;
-      stderr.line(`${colors.red("error:")} ${describeError(error)} ${colors.dim(`[${errorCodeOf(error)}]`)}`);
+      const suffix = error instanceof CommanderError ? colors.dim(" (see --help)") : ` ${colors.dim(`[${errorCodeOf(error)}]`)}`;
+      stderr.line(`${colors.red("error:")} ${describeError(error)}${suffix}`);
       if (context.verbose && error instanceof Error && error.stack !== undefined && exitCode !== EXIT.usage) {
         stderr.line(colors.dim(error.stack));
       } else if (exitCode === EXIT.internal) {

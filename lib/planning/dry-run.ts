@@ -91,7 +91,7 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
     lines.push(calls.toString());
   }
   lines.push(
-    `${summary.servers} servers: ${colors.green(`${summary.eligible} eligible`)} in ${summary.calls} calls (${summary.batchCalls} batch, ${summary.singleCalls} single), ${colors.yellow(`${summary.deferred} deferred`)}, ${colors.red(`${summary.ineligible} ineligible`)}`,
+    `${summary.servers} servers: ${colors.green(`${summary.eligible} eligible`)} in ${summary.calls} ${summary.calls === 1 ? "call" : "calls"} (${summary.batchCalls} batch, ${summary.singleCalls} single), ${colors.yellow(`${summary.deferred} deferred`)}, ${colors.red(`${summary.ineligible} ineligible`)}`,
   );
   return lines.join("\n");
 }

@@ -12,12 +12,13 @@ import { loadTargetsConfig } from "../config/targets.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
-import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps } from "../pipeline/deps.ts";
+import type { PipelineDeps } from "../pipeline/deps.ts";
 import { CloudClient } from "../sdrs/client.ts";
 import { loadCloudConfig } from "../sdrs/config.ts";
 import { createRepositories } from "../state/records.ts";
 import { logger, pipelineLogger } from "./logger.ts";
 import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
+import { pipelineSettingsFromEnv } from "./settings.ts";
 
 export interface AwsRuntime {
   pipeline: PipelineDeps;
@@ -46,8 +47,20 @@ async function build(): Promise<AwsRuntime> {
   });
   const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
   const sns = topicArn ? createSnsPublisher(new SNSClient({}), topicArn) : undefined;
-  const pipeline: PipelineDeps = { cloud, repos, queue, config, clock, log: pipelineLogger, settings: DEFAULT_PIPELINE_SETTINGS };
-  return { pipeline, notify: notifyDepsFor({ config, env, repos, queue, clock, ...(sns ? { sns } : {}), allowLoopbackHttp: false }) };
+  const pipeline: PipelineDeps = { cloud, repos, queue, config, clock, log: pipelineLogger, settings: pipelineSettingsFromEnv(env) };
+  return {
+    pipeline,
+    notify: notifyDepsFor({
+      config,
+      env,
+      repos,
+      queue,
+      clock,
+      ...(sns ? { sns } : {}),
+      // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
+      allowLoopbackHttp: env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true",
+    }),
+  };
 }
 
 export function awsRuntime(): Promise<AwsRuntime> {

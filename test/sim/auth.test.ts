@@ -151,3 +151,27 @@ describe("configured credentials", () => {
     }
   });
 });
+
+describe("access log", () => {
+  it("logs one line per request with method, path and status, and never a secret or token", async () => {
+    const lines: string[] = [];
+    const sim = await startSimulator({ estate: sampleEstate, logger: (line) => lines.push(line) });
+    try {
+      const issued = await call(sim, "POST", path.tokens, { body: tokenRequest(), anonymous: true });
+      const token = issued.headers.get("x-subject-token") ?? "";
+      await call(sim, "GET", path.activeDomains, { token });
+      await call(sim, "GET", path.activeDomains, { secretKey: "wrong-secret" });
+      expect(lines).toEqual([
+        expect.stringMatching(/^POST \/v3\/auth\/tokens → 201 \d+ms$/),
+        expect.stringMatching(new RegExp(`^GET /v1/${PROJECT}/active-domains → 200 \\d+ms$`)),
+        expect.stringMatching(new RegExp(`^GET /v1/${PROJECT}/active-domains → 401 \\d+ms$`)),
+      ]);
+      const log = lines.join("\n");
+      for (const secret of [token, SIMULATOR_DEFAULTS.secretKey, SIMULATOR_DEFAULTS.password, "wrong-secret"]) {
+        expect(log).not.toContain(secret);
+      }
+    } finally {
+      await sim.close();
+    }
+  });
+});

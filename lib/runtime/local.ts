@@ -1,0 +1,405 @@
+/**
+ * The local composition root: the whole pipeline in one process, on one sqlite file (store + queues),
+ * driving THE SAME steps the Lambdas run (lib/pipeline/sqs.ts, intake.ts, api.ts). A pump receives from
+ * the sqlite queues, hands each step the SQSEvent shape Lambda would get (`toSqsEvent`), and deletes what
+ * the step did not list in `batchItemFailures`; failed messages come back after the visibility timeout,
+ * and after `maxReceiveCount` receives they land in `<queue>-dlq` (the sqlite queue's redrive).
+ *
+ * Accelerated time: with a ManualClock (shared with the simulator, so SDRS jobs progress with it), an idle
+ * pump jumps the clock to the next message's visible time, so minutes of SDRS jobs run in seconds. With any
+ * other clock it sleeps until then.
+ */
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { DatabaseSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { type Clock, ManualClock } from "../clock.ts";
+import type { TargetsConfig } from "../config/targets.ts";
+import type { DispatcherDeps } from "../notify/dispatcher.ts";
+import { handleApiRequest } from "../pipeline/api.ts";
+import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
+import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
+import type { ScheduleSettings } from "../pipeline/schedule.ts";
+import { type DeadLetterSink, processSqsIntents, processSqsJobChecks, processSqsNotifications } from "../pipeline/sqs.ts";
+import { QUEUE_NAMES, type QueueName, type QueueSender, type ReceivedMessage, toSqsEvent } from "../queue/queue.ts";
+import { localQueueArn, type QueueStats, SqliteQueue } from "../queue/sqlite-queue.ts";
+import { CloudClient, type CloudClientOptions } from "../sdrs/client.ts";
+import type { CloudConfig } from "../sdrs/config.ts";
+import { createRepositories, type Repositories } from "../state/records.ts";
+import { openDatabase } from "../state/sqlite-database.ts";
+import { SqliteStore } from "../state/sqlite-store.ts";
+import { notifyDepsFor } from "./notify.ts";
+
+/** The Lambda event source mappings of serverless.yml: batch size and the queue's visibility timeout. */
+export const LOCAL_CONSUMERS: Record<QueueName, { batchSize: number; visibilityTimeoutSeconds: number }> = {
+  onboarding: { batchSize: 50, visibilityTimeoutSeconds: 720 },
+  "job-status": { batchSize: 10, visibilityTimeoutSeconds: 360 },
+  notify: { batchSize: 10, visibilityTimeoutSeconds: 360 },
+};
+/** SQS ReceiveMessage returns at most 10 messages; a batch of 50 takes several receives. */
+const RECEIVE_LIMIT = 10;
+/** With a clock we cannot jump, an idle pump sleeps at most this long before looking again. */
+const MAX_IDLE_SLEEP_MS = 1_000;
+
+export interface LocalRuntimeOptions {
+  /** A sqlite file path, or ":memory:"; the store and the queues share it. */
+  database: string;
+  cloudConfig: CloudConfig;
+  targets: TargetsConfig;
+  /** A ManualClock for accelerated runs (share it with the simulator); the system clock otherwise. */
+  clock: Clock;
+  /** Where `{ "env": "VAR" }` webhook secrets are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Webhook retry waits (seconds) after attempt 1, 2, …; default the Standard Webhooks schedule. */
+  notifySchedule?: readonly number[];
+  /** Serve the onboarding API on 127.0.0.1 (0 = any free port); absent = no API server. */
+  apiPort?: number;
+  /** The bearer token the API requires; default a random one (see `api.token`). */
+  apiToken?: string;
+  /** Receives before a message goes to `<queue>-dlq` (default 5, as serverless.yml). */
+  maxReceiveCount?: number;
+  logger?: PipelineLogger;
+  /** Overrides of the pipeline settings (e.g. a short `schedule.jobTimeoutSeconds`). */
+  settings?: Partial<Omit<PipelineSettings, "schedule">> & { schedule?: Partial<ScheduleSettings> };
+  /** Options of the SDRS client (e.g. its retry policy or an instant `sleep` for tests). Its clock stays the wall clock: signatures are dated in real time. */
+  cloudClient?: Omit<CloudClientOptions, "clock">;
+  /** Wraps the queue sender the pipeline and the notifier use (tests: a sender that delivers every message twice). */
+  wrapSender?: (sender: QueueSender) => QueueSender;
+  /** [0, 1) for job-check and webhook-retry jitter; default Math.random. */
+  random?: () => number;
+}
+
+export interface PumpResult {
+  /** Messages received and handed to a step. */
+  processed: number;
+  byQueue: Record<QueueName, number>;
+  /** Of those, messages the steps returned to the queue (batchItemFailures). */
+  failed: number;
+}
+
+export type RunEnd = "idle" | "maxVirtualMs" | "maxIterations";
+
+export interface RunSummary {
+  ended: RunEnd;
+  /** Pump iterations that processed something. */
+  iterations: number;
+  processed: Record<QueueName, number>;
+  failed: number;
+  /** Clock milliseconds from the start to the end of the run. */
+  virtualMs: number;
+  /** Wall milliseconds the run took. */
+  wallMs: number;
+}
+
+export interface RunOptions {
+  /** Stop once the clock would pass start + this. */
+  maxVirtualMs?: number;
+  /** Stop after this many pump iterations (default 100 000). */
+  maxIterations?: number;
+  /** Called after every pump iteration that processed something. */
+  onTick?: (tick: PumpResult & { now: number }) => void | Promise<void>;
+}
+
+/** A notification whose webhook attempts were all spent (DeadLetterSink), kept in the database. */
+export interface DeadNotification {
+  body: string;
+  reason: string;
+  deadAt: number;
+}
+
+export interface LocalStats {
+  queues: Record<QueueName, QueueStats>;
+  /** Messages received per queue since start. */
+  processed: Record<QueueName, number>;
+  /** Messages returned to their queue by a step (transient failures). */
+  failed: number;
+  deadNotifications: number;
+}
+
+export interface LocalRuntime {
+  deps: PipelineDeps;
+  dispatcher: DispatcherDeps;
+  queue: SqliteQueue;
+  repos: Repositories;
+  api?: { url: string; token: string };
+  /** One EventBridge inventory event, as the inventory-events Lambda handles it. */
+  inventoryEvent(event: unknown): Promise<InventoryEventResult>;
+  /** One reconcile sweep, as the scheduled Lambda runs it. */
+  reconcile(): Promise<ReconcileResult>;
+  /** One receive → step → delete round on each queue. */
+  pumpOnce(): Promise<PumpResult>;
+  /** Pumps (jumping or sleeping through idle time) until every queue is empty, or a limit is hit. */
+  runUntilIdle(options?: RunOptions): Promise<RunSummary>;
+  stats(): LocalStats;
+  deadNotifications(): DeadNotification[];
+  close(): Promise<void>;
+}
+
+function zeroByQueue(): Record<QueueName, number> {
+  return { onboarding: 0, "job-status": 0, notify: 0 };
+}
+
+/** Warnings and errors as JSON lines on stderr: what a person running `npm start` needs to see. */
+export const stderrLogger: PipelineLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: (message, extra) => process.stderr.write(`${JSON.stringify({ level: "WARN", message, ...extra })}\n`),
+  error: (message, extra) => process.stderr.write(`${JSON.stringify({ level: "ERROR", message, ...extra })}\n`),
+};
+
+const DEAD_NOTIFICATIONS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS local_dead_notifications (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    dead_at INTEGER NOT NULL
+  );
+`;
+
+function mergeSettings(overrides: LocalRuntimeOptions["settings"]): PipelineSettings {
+  const { schedule, ...rest } = overrides ?? {};
+  return { ...DEFAULT_PIPELINE_SETTINGS, ...rest, schedule: { ...DEFAULT_PIPELINE_SETTINGS.schedule, ...schedule } };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const { clock } = options;
+  const log = options.logger ?? stderrLogger;
+  const database: DatabaseSync = openDatabase(options.database);
+  database.exec(DEAD_NOTIFICATIONS_SCHEMA);
+  const store = new SqliteStore({ database, clock });
+  const queue = new SqliteQueue({ database, clock, ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}) });
+  const repos = createRepositories(store, { clock });
+  const sender = options.wrapSender ? options.wrapSender(queue) : queue;
+  const cloud = new CloudClient(options.cloudConfig, options.cloudClient ?? {});
+  const deps: PipelineDeps = {
+    cloud,
+    repos,
+    queue: sender,
+    config: options.targets,
+    clock,
+    log,
+    settings: mergeSettings(options.settings),
+    ...(options.random ? { random: options.random } : {}),
+  };
+  const dispatcher: DispatcherDeps = {
+    ...notifyDepsFor({
+      config: options.targets,
+      env: options.env ?? process.env,
+      repos,
+      queue: sender,
+      clock,
+      allowLoopbackHttp: true,
+      ...(options.notifySchedule ? { schedule: options.notifySchedule } : {}),
+    }),
+    ...(options.random ? { random: options.random } : {}),
+  };
+
+  const recordDead = database.prepare("INSERT INTO local_dead_notifications (body, reason, dead_at) VALUES (?, ?, ?)");
+  const deadLetter: DeadLetterSink = async (_queue, body, reason) => {
+    recordDead.run(JSON.stringify(body), reason, clock.now());
+  };
+
+  const steps: Record<QueueName, (event: SQSEvent) => Promise<SQSBatchResponse>> = {
+    onboarding: (event) => processSqsIntents(event, deps),
+    "job-status": (event) => processSqsJobChecks(event, deps),
+    notify: (event) => processSqsNotifications(event, deps, dispatcher, deadLetter),
+  };
+  const processed = zeroByQueue();
+  let failedTotal = 0;
+
+  async function receiveBatch(name: QueueName): Promise<ReceivedMessage[]> {
+    const { batchSize, visibilityTimeoutSeconds } = LOCAL_CONSUMERS[name];
+    const batch: ReceivedMessage[] = [];
+    while (batch.length < batchSize) {
+      const maxMessages = Math.min(RECEIVE_LIMIT, batchSize - batch.length);
+      const received = await queue.receive(name, { maxMessages, visibilityTimeoutSeconds });
+      batch.push(...received);
+      if (received.length < maxMessages) break;
+    }
+    return batch;
+  }
+
+  /** Receives one batch, runs the step, deletes what succeeded; returns [received, failed]. */
+  async function pumpQueue(name: QueueName): Promise<[number, number]> {
+    const messages = await receiveBatch(name);
+    if (messages.length === 0) return [0, 0];
+    let failedIds: Set<string>;
+    try {
+      const response = await steps[name](toSqsEvent(localQueueArn(name), messages));
+      failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      // Lambda: a handler that throws fails the whole batch; every message comes back after the timeout.
+      log.error("step failed; the whole batch returns to the queue", { queue: name, error: error instanceof Error ? error.message : String(error) });
+      failedIds = new Set(messages.map((message) => message.messageId));
+    }
+    for (const message of messages) {
+      if (!failedIds.has(message.messageId)) await queue.delete(name, message.receiptHandle);
+    }
+    processed[name] += messages.length;
+    failedTotal += failedIds.size;
+    return [messages.length, failedIds.size];
+  }
+
+  async function pumpOnce(): Promise<PumpResult> {
+    const byQueue = zeroByQueue();
+    let failed = 0;
+    for (const name of QUEUE_NAMES) {
+      const [received, failedHere] = await pumpQueue(name);
+      byQueue[name] = received;
+      failed += failedHere;
+    }
+    return { processed: byQueue.onboarding + byQueue["job-status"] + byQueue.notify, byQueue, failed };
+  }
+
+  async function runUntilIdle(run: RunOptions = {}): Promise<RunSummary> {
+    const startedAt = clock.now();
+    const wallStart = Date.now();
+    const maxIterations = run.maxIterations ?? 100_000;
+    const totals = zeroByQueue();
+    let failed = 0;
+    let iterations = 0;
+    const summary = (ended: RunEnd): RunSummary => ({
+      ended,
+      iterations,
+      processed: totals,
+      failed,
+      virtualMs: clock.now() - startedAt,
+      wallMs: Date.now() - wallStart,
+    });
+    for (;;) {
+      if (iterations >= maxIterations) return summary("maxIterations");
+      const tick = await pumpOnce();
+      if (tick.processed > 0) {
+        iterations += 1;
+        for (const name of QUEUE_NAMES) totals[name] += tick.byQueue[name];
+        failed += tick.failed;
+        await run.onTick?.({ ...tick, now: clock.now() });
+        continue;
+      }
+      const next = queue.nextVisibleAt();
+      if (next === undefined) return summary("idle");
+      const now = clock.now();
+      if (next <= now) continue; // due messages that the receive just moved to a dead-letter queue
+      if (run.maxVirtualMs !== undefined && next - startedAt > run.maxVirtualMs) return summary("maxVirtualMs");
+      if (clock instanceof ManualClock) clock.set(next);
+      else await sleep(Math.min(next - now, MAX_IDLE_SLEEP_MS));
+    }
+  }
+
+  let apiServer: Server | undefined;
+  let api: { url: string; token: string } | undefined;
+  if (options.apiPort !== undefined) {
+    const token = options.apiToken ?? randomToken();
+    apiServer = await startApiServer(options.apiPort, token, deps, log);
+    const { port } = apiServer.address() as AddressInfo;
+    api = { url: `http://127.0.0.1:${port}`, token };
+  }
+
+  let closed = false;
+  return {
+    deps,
+    dispatcher,
+    queue,
+    repos,
+    ...(api ? { api } : {}),
+    inventoryEvent: (event) => handleInventoryEvent(event, deps),
+    reconcile: () => reconcile(deps),
+    pumpOnce,
+    runUntilIdle,
+    stats: () => ({
+      queues: { onboarding: queue.stats("onboarding"), "job-status": queue.stats("job-status"), notify: queue.stats("notify") },
+      processed: { ...processed },
+      failed: failedTotal,
+      deadNotifications: Number((database.prepare("SELECT count(*) AS n FROM local_dead_notifications").get() as { n: number }).n),
+    }),
+    deadNotifications: () =>
+      (database.prepare("SELECT body, reason, dead_at FROM local_dead_notifications ORDER BY seq").all() as { body: string; reason: string; dead_at: number }[]).map(
+        (row) => ({ body: row.body, reason: row.reason, deadAt: Number(row.dead_at) }),
+      ),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (apiServer) {
+        const server = apiServer;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      }
+      if (database.isOpen) database.close();
+    },
+  };
+}
+
+function randomToken(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+/** Constant-time comparison of `Authorization: Bearer <token>` against the token. */
+function authorized(request: IncomingMessage, token: string): boolean {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer (\S+)$/.exec(header);
+  if (!match?.[1]) return false;
+  const given = Buffer.from(match[1]);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The onboarding API's bodies are small (≤ 1000 servers); 1 MB bounds what a local client can send. */
+const MAX_API_BODY_BYTES = 1024 * 1024;
+
+function readApiBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_API_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on("end", () => resolve(size > MAX_API_BODY_BYTES ? undefined : Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function answer(response: ServerResponse, statusCode: number, headers: Record<string, string>, body: string): void {
+  response.writeHead(statusCode, { ...headers, "content-length": String(Buffer.byteLength(body)) });
+  response.end(body);
+}
+
+/** The loopback onboarding API: bearer-token auth, then lib/pipeline/api.ts as API Gateway would call it. */
+async function startApiServer(port: number, token: string, deps: PipelineDeps, log: PipelineLogger): Promise<Server> {
+  const server = createServer((request, response) => {
+    const json = { "content-type": "application/json" };
+    void (async () => {
+      if (!authorized(request, token)) {
+        request.resume();
+        answer(response, 401, { ...json, "www-authenticate": "Bearer" }, JSON.stringify({ error: { code: "UNAUTHORIZED", message: "Authorization: Bearer <token> is required" } }));
+        return;
+      }
+      const body = await readApiBody(request);
+      if (body === undefined) {
+        answer(response, 413, json, JSON.stringify({ error: { code: "BODY_TOO_LARGE", message: `the body must be at most ${MAX_API_BODY_BYTES} bytes` } }));
+        return;
+      }
+      const url = new URL(request.url ?? "/", "http://127.0.0.1");
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+      const result = await handleApiRequest({ method: request.method ?? "GET", path: url.pathname, headers, body: body === "" ? undefined : body }, deps);
+      answer(response, result.statusCode, result.headers, result.body);
+    })().catch((error: unknown) => {
+      log.error("onboarding API request failed", { error: error instanceof Error ? error.message : String(error) });
+      if (!response.headersSent) answer(response, 500, json, JSON.stringify({ error: { code: "INTERNAL", message: "internal error; see the log" } }));
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}
