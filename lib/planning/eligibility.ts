@@ -3,7 +3,14 @@
  * now (eligible), later by itself (deferred, with a retry-after) or not until someone acts (ineligible),
  * with every reason and warning that applies. Pure: the facts come in, verdicts go out.
  */
-import { type EcsServer, type EvsVolume, isSharedVolume, productionAvailabilityZone, type ProtectionGroup } from "../sdrs/schemas.ts";
+import {
+  type EcsServer,
+  type EvsVolume,
+  isSharedVolume,
+  type ProtectedInstance,
+  type ProtectionGroup,
+  productionAvailabilityZone,
+} from "../sdrs/schemas.ts";
 import { batchCompatibilityKey, creationOptionsFor, differingBatchFields, drFlavorFor } from "./creation-options.ts";
 import { unsupportedFlavorKind } from "./flavors.ts";
 import { type RuleOutcome, reasonFor, ruleFor, sortReasons } from "./rules.ts";
@@ -31,7 +38,8 @@ interface Assessment {
 export function evaluateEligibility(input: PlanInput): Verdict[] {
   const clusters = sharedDiskClusters(input.servers);
   const shared = groupReasons(input);
-  const assessments = input.servers.map((facts) => assessServer(facts, input, shared, clusters.get(facts.serverId)));
+  const instances = indexProtectedInstances(input.protectedInstances);
+  const assessments = input.servers.map((facts) => assessServer(facts, input, shared, instances, clusters.get(facts.serverId)));
   const individual = new Map(assessments.map((assessment) => [assessment.facts.serverId, toVerdict(assessment, clusters)]));
   if (input.sharedDiskPolicy === "block") return [...individual.values()];
   return assessments.map((assessment) => {
@@ -100,7 +108,13 @@ function groupReasons(input: PlanInput): Reason[] {
 // One server on its own
 // ---------------------------------------------------------------------------------------------
 
-function assessServer(facts: ServerFacts, input: PlanInput, groupLevel: readonly Reason[], cluster: SharedDiskCluster | undefined): Assessment {
+function assessServer(
+  facts: ServerFacts,
+  input: PlanInput,
+  groupLevel: readonly Reason[],
+  instances: ProtectedInstanceIndex,
+  cluster: SharedDiskCluster | undefined,
+): Assessment {
   const { server } = facts;
   if (server === undefined) {
     return {
@@ -112,7 +126,7 @@ function assessServer(facts: ServerFacts, input: PlanInput, groupLevel: readonly
   const reasons = [
     ...groupLevel,
     ...serverStateReasons(facts, server),
-    ...alreadyProtectedReasons(facts, input),
+    ...alreadyProtectedReasons(facts, input, instances),
     ...(input.protectionGroup === undefined ? [] : placementReasons(server, input.protectionGroup)),
     ...hostReasons(facts, server, input),
     ...flavorReasons(facts, server, input),
@@ -146,21 +160,43 @@ function serverStateReasons(facts: ServerFacts, server: EcsServer): Reason[] {
 }
 
 /** "One server can be used to create only one protected instance" (SDRS.1305); a DR-site server is taken too. */
-function alreadyProtectedReasons(facts: ServerFacts, input: PlanInput): Reason[] {
-  const reasons: Reason[] = [];
-  for (const instance of input.protectedInstances) {
-    const where = `protected instance ${instance.name} (${instance.id}) in protection group ${instance.server_group_id}${
+function alreadyProtectedReasons(facts: ServerFacts, input: PlanInput, instances: ProtectedInstanceIndex): Reason[] {
+  const describe = (instance: ProtectedInstance) => ({
+    where: `protected instance ${instance.name} (${instance.id}) in protection group ${instance.server_group_id}${
       instance.server_group_id === input.protectionGroupId ? " (the target group)" : ""
-    }, status ${instance.status}`;
-    const details = { protectedInstanceId: instance.id, protectionGroupId: instance.server_group_id, status: instance.status };
-    if (instance.source_server === facts.serverId) {
-      reasons.push(reasonFor("INELIGIBLE_ALREADY_PROTECTED", `server ${label(facts)} is already the production server of ${where}`, details));
-    }
-    if (instance.target_server === facts.serverId) {
-      reasons.push(reasonFor("INELIGIBLE_DR_SITE_SERVER", `server ${label(facts)} is the DR-site server of ${where}`, details));
-    }
+    }, status ${instance.status}`,
+    details: { protectedInstanceId: instance.id, protectionGroupId: instance.server_group_id, status: instance.status },
+  });
+  return [
+    ...(instances.bySource.get(facts.serverId) ?? []).map((instance) => {
+      const { where, details } = describe(instance);
+      return reasonFor("INELIGIBLE_ALREADY_PROTECTED", `server ${label(facts)} is already the production server of ${where}`, details);
+    }),
+    ...(instances.byTarget.get(facts.serverId) ?? []).map((instance) => {
+      const { where, details } = describe(instance);
+      return reasonFor("INELIGIBLE_DR_SITE_SERVER", `server ${label(facts)} is the DR-site server of ${where}`, details);
+    }),
+  ];
+}
+
+interface ProtectedInstanceIndex {
+  bySource: Map<string, ProtectedInstance[]>;
+  byTarget: Map<string, ProtectedInstance[]>;
+}
+
+function indexProtectedInstances(instances: readonly ProtectedInstance[]): ProtectedInstanceIndex {
+  const bySource = new Map<string, ProtectedInstance[]>();
+  const byTarget = new Map<string, ProtectedInstance[]>();
+  const add = (index: Map<string, ProtectedInstance[]>, serverId: string, instance: ProtectedInstance) => {
+    const list = index.get(serverId) ?? [];
+    list.push(instance);
+    index.set(serverId, list);
+  };
+  for (const instance of instances) {
+    add(bySource, instance.source_server, instance);
+    if (instance.target_server) add(byTarget, instance.target_server, instance);
   }
-  return reasons;
+  return { bySource, byTarget };
 }
 
 function placementReasons(server: EcsServer, group: ProtectionGroup): Reason[] {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { evaluateEligibility } from "../../lib/planning/eligibility.ts";
 import { parsePlanInput } from "../../lib/planning/plan.ts";
@@ -532,5 +533,10 @@ describe("rule table", () => {
       expect(rule.meaning.length).toBeGreaterThan(0);
       expect(rule.remedy.length).toBeGreaterThan(0);
     }
+  });
+
+  it("is documented row by row in docs/planning.md", () => {
+    const doc = readFileSync(new URL("../../docs/planning.md", import.meta.url), "utf8");
+    for (const rule of RULE_TABLE) expect(doc).toContain(`| \`${rule.code}\` | ${rule.outcome}`);
   });
 });

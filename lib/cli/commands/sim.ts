@@ -8,7 +8,7 @@ import { type Command, Option } from "commander";
 import { z } from "zod";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../config/targets.ts";
 import { SIMULATOR_DEFAULTS } from "../../sim/defaults.ts";
-import { type Estate, loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
+import { type Estate, EstateError, loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type FaultSettings, faultSettingsSchema } from "../../sim/faults.ts";
 import { type SimulatorOptions, startSimulator } from "../../sim/server.ts";
 import { type CliContext, shutdownRequested } from "../context.ts";
@@ -73,6 +73,18 @@ export function estateSummary(estate: Estate, tagKey = DEFAULT_PROTECT_TAG_KEY):
   return `${estate.servers.length} servers (${tagged} tagged ${tagKey}), ${estate.protectionGroups.length} protection groups, ${estate.protectedInstances.length} protected instances, ${estate.activeDomains.length} active-active domains`;
 }
 
+/** The estate file, or exit 2 naming --estate when it cannot be read (a bad estate is an EstateError, also exit 2). */
+function readEstate(path: string): Estate {
+  try {
+    return loadEstate(path);
+  } catch (error) {
+    if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("E") && !(error instanceof EstateError)) {
+      throw usageError(`--estate: cannot read ${path} (${error.code})`);
+    }
+    throw error;
+  }
+}
+
 function displayPath(path: string): string {
   const shown = relative(process.cwd(), path);
   return shown.startsWith("..") ? path : shown;
@@ -111,7 +123,7 @@ export function register(program: Command, context: CliContext): void {
       const options = simOptions.parse(raw);
       const faults = options.faults === undefined ? undefined : parseFaults(options.faults);
       const estatePath = options.estate ?? SAMPLE_ESTATE_PATH;
-      const estate = loadEstate(estatePath);
+      const estate = readEstate(estatePath);
       const credentials = simulatorCredentials(context.env);
       context.addSecret(credentials.secretKey);
       const { stdout, stderr } = context;

@@ -58,11 +58,12 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 export function targetHeading(target: TargetPlan): string {
   const servers = plural(target.result.verdicts.length, "server");
   if (target.target === null) return `Servers without a target: ${servers}`;
-  const kind = target.configured ? "Target" : "Protection group id";
   const group = target.protectionGroup;
-  if (group !== undefined) return `${kind} ${target.target} → protection group ${group.name} (${group.id}), status ${group.status}: ${servers}`;
-  const planned = target.result.verdicts.some((verdict) => verdict.reasons.some((reason) => reason.code === "INELIGIBLE_GROUP_NOT_FOUND"));
-  return `${kind} ${target.target} → ${planned ? "protection group not found" : "no protection group"}: ${servers}`;
+  const describedGroup = group === undefined ? "" : `protection group ${group.name} (${group.id}), status ${group.status}`;
+  if (!target.configured && group !== undefined) return `${describedGroup.replace(/^p/, "P")}, tagged by its id: ${servers}`;
+  if (group !== undefined) return `Target ${target.target} → ${describedGroup}: ${servers}`;
+  const notFound = target.result.verdicts.some((verdict) => verdict.reasons.some((reason) => reason.code === "INELIGIBLE_GROUP_NOT_FOUND"));
+  return `${target.configured ? "Target" : "Tag value"} ${target.target} → ${notFound ? "protection group not found" : "no protection group"}: ${servers}`;
 }
 
 export function renderDryRun(dryRun: DryRun, source: DryRunSource, options: { color: boolean }): string {
