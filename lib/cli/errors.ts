@@ -6,11 +6,6 @@
  * 70 internal error (a bug); 130 interrupted (SIGINT), 143 terminated (SIGTERM).
  */
 import { CommanderError } from "commander";
-import { ConfigError } from "../config/targets.ts";
-import { WebhookReceiverConfigError } from "../notify/receiver.ts";
-import { CloudConfigError } from "../sdrs/config.ts";
-import { AmbiguousCreateError, CloudApiError } from "../sdrs/errors.ts";
-import { EstateError } from "../sim/estate.ts";
 
 export const EXIT = {
   ok: 0,
@@ -49,9 +44,24 @@ const LISTEN_ERRORS: Record<string, string> = {
   EADDRNOTAVAIL: "the address is not available on this machine",
 };
 
-function systemErrorCode(error: unknown): string | undefined {
+/**
+ * Configuration errors of the other modules, by their stable `code` (CloudConfigError, ConfigError,
+ * EstateError, WebhookReceiverConfigError, WebhookEndpointConfigError). Matching the code rather than the
+ * class keeps those modules out of the CLI's start-up: they load only with the command that uses them.
+ */
+const CONFIGURATION_ERROR_CODES = new Set(["INVALID_CLOUD_CONFIG", "CONFIG_INVALID", "ESTATE_INVALID", "INVALID_WEBHOOK_RECEIVER", "INVALID_WEBHOOK_ENDPOINT"]);
+
+/** The cloud client's errors (lib/sdrs/errors.ts), by class name: their codes are the cloud's own (SDRS.xxxx, APIGW.xxxx …). */
+const CLOUD_ERROR_NAMES = new Set(["CloudApiError", "AmbiguousCreateError"]);
+
+function codeOf(error: unknown): string | undefined {
   if (error instanceof Error && "code" in error && typeof error.code === "string") return error.code;
   return undefined;
+}
+
+/** Whether the error came from the cloud client: an HTTP status (or none) with the cloud's error code. */
+export function isCloudError(error: unknown): error is Error & { code: string; status?: number | undefined } {
+  return error instanceof Error && CLOUD_ERROR_NAMES.has(error.name);
 }
 
 /** Commander reports help and --version as "errors" with exit code 0. */
@@ -60,19 +70,15 @@ const COMMANDER_OK = new Set(["commander.helpDisplayed", "commander.version"]);
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof CommanderError) return COMMANDER_OK.has(error.code) ? EXIT.ok : EXIT.usage;
-  if (error instanceof CloudConfigError || error instanceof ConfigError || error instanceof EstateError) return EXIT.usage;
-  if (error instanceof WebhookReceiverConfigError) return EXIT.usage;
-  if (error instanceof CloudApiError || error instanceof AmbiguousCreateError) return EXIT.cloudUnavailable;
-  const code = systemErrorCode(error);
-  if (code !== undefined && code in LISTEN_ERRORS) return EXIT.usage;
+  if (isCloudError(error)) return EXIT.cloudUnavailable;
+  const code = codeOf(error);
+  if (code !== undefined && (CONFIGURATION_ERROR_CODES.has(code) || code in LISTEN_ERRORS)) return EXIT.usage;
   return EXIT.internal;
 }
 
-/** The stable code a program can match in `--json` error output. */
+/** The stable code a program can match: the error's own, or INTERNAL. */
 export function errorCodeOf(error: unknown): string {
-  if (error instanceof CommanderError) return error.code;
-  if (error instanceof Error && "code" in error && typeof error.code === "string") return error.code;
-  return "INTERNAL";
+  return codeOf(error) ?? "INTERNAL";
 }
 
 /** "x is invalid:\n  - a: b\n  - c: d" → "x is invalid: a: b; c: d" */
@@ -97,7 +103,7 @@ export function redact(text: string, secrets: Iterable<string>): string {
 /** The one line printed to stderr, without the "error:" prefix. */
 export function describeError(error: unknown): string {
   if (error instanceof CommanderError) return oneLine(error.message.replace(/^error:\s*/, ""));
-  if (error instanceof CloudApiError) {
+  if (isCloudError(error)) {
     const hint =
       error.status === undefined
         ? " (is the endpoint right and reachable? check SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT or HUAWEICLOUD_REGION)"
@@ -106,7 +112,7 @@ export function describeError(error: unknown): string {
           : "";
     return oneLine(`cloud API error: ${error.message}${hint}`);
   }
-  const code = systemErrorCode(error);
+  const code = codeOf(error);
   if (code !== undefined && code in LISTEN_ERRORS && error instanceof Error) {
     const where = "address" in error && "port" in error ? ` ${String(error.address)}:${String(error.port)}` : "";
     return `cannot listen on${where}: ${LISTEN_ERRORS[code]} (--host/--port)`;

@@ -12,6 +12,7 @@ import * as status from "./commands/status.ts";
 import * as webhooks from "./commands/webhooks.ts";
 import type { CliContext } from "./context.ts";
 import { EXIT } from "./errors.ts";
+import { PROGRAM_NAME } from "./help.ts";
 
 export interface CommandModule {
   register(program: Command, context: CliContext): void;
@@ -19,8 +20,6 @@ export interface CommandModule {
 
 /** In the order `--help` lists them. */
 export const COMMANDS: readonly CommandModule[] = [start, onboard, status, plan, sim, webhooks];
-
-export const PROGRAM_NAME = "sdrs-autoprotect";
 
 export function exitCodeHelp(): string {
   return [
@@ -77,13 +76,4 @@ export function buildProgram(context: CliContext, commands: readonly CommandModu
     );
   for (const command of commands) command.register(program, context);
   return program;
-}
-
-/** "Examples:" help text, the same layout for every command. */
-export function examplesHelp(examples: readonly [command: string, comment?: string][], notes: readonly string[] = []): string {
-  const width = Math.max(...examples.map(([command]) => command.length)) + 2;
-  const lines = examples.map(([command, comment]) =>
-    comment === undefined ? `  $ ${PROGRAM_NAME} ${command}` : `  $ ${`${PROGRAM_NAME} ${command}`.padEnd(width + PROGRAM_NAME.length + 1)}# ${comment}`,
-  );
-  return ["", "Examples:", ...lines, ...(notes.length === 0 ? [] : ["", ...notes])].join("\n");
 }

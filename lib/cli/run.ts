@@ -6,7 +6,8 @@ import { CommanderError } from "commander";
 import type { CliContext, OutputStream } from "./context.ts";
 import { colorWanted, createOutput } from "./context.ts";
 import { describeError, EXIT, errorCodeOf, exitCodeFor, redact } from "./errors.ts";
-import { buildProgram, type CommandModule, COMMANDS, PROGRAM_NAME } from "./program.ts";
+import { PROGRAM_NAME } from "./help.ts";
+import { buildProgram, type CommandModule, COMMANDS } from "./program.ts";
 import { packageVersion } from "./version.ts";
 
 export interface SignalSource {

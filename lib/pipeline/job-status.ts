@@ -8,6 +8,7 @@
  * server by server, so one bad server does not sink four good ones. Past the overall timeout → unknown,
  * notified, and left to reconcile.
  */
+import { createHash } from "node:crypto";
 import { newNotificationMessage } from "../notify/events.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance } from "../sdrs/schemas.ts";
@@ -16,16 +17,36 @@ import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobS
 import { settleServer } from "./outcomes.ts";
 import { hop, nextCheckDelaySeconds } from "./schedule.ts";
 
-export type JobStatusResult = "done" | "rescheduled";
+export type JobStatusResult = "done" | "rescheduled" | "duplicate";
+
+/**
+ * Identical check messages are copies of one (SQS delivers at least once): the content (job, check number,
+ * hop) names the check. Without this, every copy would schedule its own next check and the copies would
+ * live on as parallel polling chains.
+ */
+function checkKey(message: JobStatusMessage): string {
+  return `job-status:${createHash("sha256").update(JSON.stringify(message)).digest("base64url")}`;
+}
 
 export async function processJobStatus(message: JobStatusMessage, deps: PipelineDeps): Promise<JobStatusResult> {
+  const key = checkKey(message);
+  if (await deps.repos.events.seen(key)) {
+    deps.log.debug("job check already made; duplicate dropped", { type: message.type, ...(message.type === "job" ? { jobId: message.jobId } : {}) });
+    return "duplicate";
+  }
   const now = deps.clock.now();
+  let result: JobStatusResult;
   if (message.notBefore !== undefined && message.notBefore > now) {
     const next = hop((message.notBefore - now) / 1000, now);
     await deps.queue.send("job-status", { ...message, notBefore: next.notBefore }, { delaySeconds: next.delaySeconds });
-    return "rescheduled";
+    result = "rescheduled";
+  } else {
+    result = message.type === "job" ? await checkJob(message, deps) : await checkAmbiguous(message, deps);
   }
-  return message.type === "job" ? checkJob(message, deps) : checkAmbiguous(message, deps);
+  // Marked only once the check's effects (settlements, the next check) are written: a check that failed
+  // half-way is redelivered and made again, never dropped.
+  await deps.repos.events.firstSeen(key, deps.settings.eventDedupeTtlSeconds);
+  return result;
 }
 
 function parseTime(text: string | null | undefined): number | undefined {
@@ -282,8 +303,8 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
   for (const serverId of check.serverIds) {
     const instance = instances.find((pi) => pi.source_server === serverId);
     if (!instance) {
-      if (check.checks + 1 < 2) {
-        waiting.push(serverId); // look once more: the instance may not be listed yet
+      if (check.checks + 1 < deps.settings.ambiguousMaxChecks) {
+        waiting.push(serverId); // look again: an applied create may not be listed yet
         continue;
       }
       const retried = await retryAlone(serverId, check, deps, "ambiguous create was not applied");
@@ -337,8 +358,19 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
     }
     return "done";
   }
+  // Back off like a job check (an instance stays `creating` for minutes), never sooner than the first look.
+  const delaySeconds = Math.max(
+    deps.settings.ambiguousCheckDelaySeconds,
+    nextCheckDelaySeconds({
+      kind: "single",
+      checks: check.checks + 1,
+      learnedDurationsMs: [],
+      random: deps.random?.() ?? Math.random(),
+      settings: deps.settings.schedule,
+    }),
+  );
   await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined }), {
-    delaySeconds: deps.settings.ambiguousCheckDelaySeconds,
+    delaySeconds,
   });
   return "rescheduled";
 }

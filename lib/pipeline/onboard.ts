@@ -173,10 +173,11 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
   const { group, config } = resolved;
 
   // 3. Inventory, once for the batch (list calls), plus shared-disk peers that were asked for too.
-  let inventory = await readInventory(deps.cloud, { protectionGroupId: group.id, serverIds: [...candidates.keys()] });
+  // The group was just read by resolveTarget: no protectionGroupId, so inventory does not read it again.
+  let inventory = await readInventory(deps.cloud, { serverIds: [...candidates.keys()] });
   const pulled = await pullSharedDiskPeers(target, candidates, inventory.servers, deps);
   if (pulled.length > 0) {
-    inventory = await readInventory(deps.cloud, { protectionGroupId: group.id, serverIds: [...candidates.keys()] });
+    inventory = await readInventory(deps.cloud, { serverIds: [...candidates.keys()] });
   }
 
   // 4. Already a protected instance of the target group (created elsewhere, or by an earlier attempt): adopt it.

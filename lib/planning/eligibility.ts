@@ -37,9 +37,9 @@ interface Assessment {
 /** Verdicts for every server of the request, in input order. */
 export function evaluateEligibility(input: PlanInput): Verdict[] {
   const clusters = sharedDiskClusters(input.servers);
-  const shared = groupReasons(input);
+  const groupLevel = groupReasons(input);
   const instances = indexProtectedInstances(input.protectedInstances);
-  const assessments = input.servers.map((facts) => assessServer(facts, input, shared, instances, clusters.get(facts.serverId)));
+  const assessments = input.servers.map((facts) => assessServer(facts, input, groupLevel, instances, clusters.get(facts.serverId)));
   const individual = new Map(assessments.map((assessment) => [assessment.facts.serverId, toVerdict(assessment, clusters)]));
   if (input.sharedDiskPolicy === "block") return [...individual.values()];
   return assessments.map((assessment) => {

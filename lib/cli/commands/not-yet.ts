@@ -1,7 +1,7 @@
 /** Placeholder for a command that is announced but not built yet: it says so and exits 2. */
 import type { Command } from "commander";
 import { CliError, EXIT } from "../errors.ts";
-import { examplesHelp } from "../program.ts";
+import { examplesHelp } from "../help.ts";
 
 export function registerNotYetAvailable(program: Command, name: string, description: string, example: string): Command {
   return program

@@ -1,42 +1,10 @@
 /**
- * `plan`: the dry run (issue #3). Finds the servers carrying the protect tag (or the --servers given),
- * groups them by target, and prints each target's verdicts and the create calls that would be sent.
- * Exits 0 whenever planning succeeded, ineligible servers included: nothing is changed.
+ * `plan`: options and help; the dry run itself is in ../actions/plan.ts, loaded only when it runs.
  */
-import { relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { z } from "zod";
-import { loadTargetsConfig } from "../../config/targets.ts";
-import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
-import { usageError } from "../errors.ts";
+import { examplesHelp } from "../help.ts";
 import { idList, wholeNumber } from "../options.ts";
-import { CachedPlanReader } from "../plan/cached-reader.ts";
-import { planTargets } from "../plan/plan-targets.ts";
-import { dryRunToJson, renderDryRun } from "../plan/report.ts";
-import { examplesHelp } from "../program.ts";
-
-/** Used when neither SDRS_TARGETS_FILE nor SDRS_TARGETS_JSON is set. */
-export const SAMPLE_TARGETS_PATH = fileURLToPath(new URL("../../../events/targets.sample.json", import.meta.url));
-
-const planOptions = z.object({
-  target: z.string().optional(),
-  servers: z.array(z.string()).optional(),
-  batchLimit: z.number().int().optional(),
-  json: z.boolean().default(false),
-});
-
-function displayPath(path: string): string {
-  const shown = relative(process.cwd(), path);
-  return shown === "" || shown.startsWith("..") ? path : shown;
-}
-
-/** Where the targets configuration comes from, in loadTargetsConfig's order. */
-function targetsSource(env: Record<string, string | undefined>): string {
-  if (env.SDRS_TARGETS_JSON) return "SDRS_TARGETS_JSON";
-  return displayPath(env.SDRS_TARGETS_FILE ?? SAMPLE_TARGETS_PATH);
-}
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -65,28 +33,5 @@ export function register(program: Command, context: CliContext): void {
         ],
       ),
     )
-    .action(async (raw: unknown) => {
-      const options = planOptions.parse(raw);
-      if (options.target !== undefined && options.target.trim() === "") throw usageError("--target: must not be empty");
-      const config = loadTargetsConfig(context.env, SAMPLE_TARGETS_PATH);
-      const cloud = await connectCloud(context);
-      try {
-        if (cloud.simulator !== undefined) {
-          context.stderr.line(
-            context.stderr.colors.dim("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate."),
-          );
-        }
-        const dryRun = await planTargets(new CachedPlanReader(cloud.client), {
-          config,
-          target: options.target,
-          serverIds: options.servers,
-          batchLimit: options.batchLimit,
-        });
-        const source = { endpoint: cloud.endpoint, simulator: cloud.simulator !== undefined, targets: targetsSource(context.env) };
-        if (options.json) context.stdout.line(JSON.stringify(dryRunToJson(dryRun, source), null, 2));
-        else context.stdout.line(renderDryRun(dryRun, source, { color: context.stdout.colorEnabled }));
-      } finally {
-        await cloud.close();
-      }
-    });
+    .action(async (raw: unknown) => (await import("../actions/plan.ts")).plan(context, raw));
 }
