@@ -213,10 +213,10 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
     return { status: "ignored", reason: classified.reason, ...(classified.eventId ? { eventId: classified.eventId } : {}), enqueued: [] };
   }
   const { hint } = classified;
-  // Dedupe on the event / trace id (CTS delivers at least once). Marked before the work: a crash after
-  // the mark leaves the server to the reconcile sweep, which finds every tagged server anyway.
-  const first = await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);
-  if (!first) return { status: "duplicate", eventId: hint.eventId, enqueued: [] };
+  // Dedupe on the event / trace id (CTS and EventBridge deliver at least once). Marked only after the intents
+  // are enqueued: an event whose tag read failed (throttled, 5xx) is retried by the invoker and must not be
+  // taken for a duplicate then. Two copies handled at the same moment both enqueue; onboarding tolerates that.
+  if (await deps.repos.events.seen(hint.eventId)) return { status: "duplicate", eventId: hint.eventId, enqueued: [] };
   const enqueued: { serverId: string; target: string }[] = [];
   for (const serverId of hint.serverIds) {
     const target = await protectTagValue(serverId, deps);
@@ -227,6 +227,7 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
     enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event" })),
     deps,
   );
+  await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);
   deps.log.info("inventory event handled", { eventId: hint.eventId, kind: hint.kind, enqueued: enqueued.length });
   return {
     status: enqueued.length > 0 ? "enqueued" : "ignored",

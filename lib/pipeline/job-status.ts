@@ -4,9 +4,9 @@
  *
  * SUCCESS → protected instance ids from the job's top-level entities or its sub_jobs, falling back to the
  * group's protected instances matched by source_server (the batch result shape is undocumented).
- * FAIL → per-server failures from sub_jobs; a failed batch whose failing server is unknown is retried
- * server by server, so one bad server does not sink four good ones. Past the overall timeout → unknown,
- * notified, and left to reconcile.
+ * FAIL → per-server failures from sub_jobs; a failed batch whose failing server is unknown, or whose every
+ * sub-job failed, is retried server by server, so one bad server does not sink four good ones. Past the
+ * overall timeout → unknown, notified, and left to reconcile.
  */
 import { createHash } from "node:crypto";
 import { newNotificationMessage } from "../notify/events.ts";
@@ -196,7 +196,17 @@ async function settleSuccess(check: JobCheck, job: Job, deps: PipelineDeps): Pro
   }
 }
 
-async function retryAlone(serverId: string, check: Pick<JobCheck, "target">, deps: PipelineDeps, why: string): Promise<boolean> {
+/**
+ * Sends the server back to onboarding while it has create attempts left. `isolate`: plan it alone (with its
+ * shared-disk peers), for a batch that failed without saying which server broke it.
+ */
+async function retryServer(
+  serverId: string,
+  check: Pick<JobCheck, "target">,
+  deps: PipelineDeps,
+  why: string,
+  options: { isolate: boolean },
+): Promise<boolean> {
   const record = await deps.repos.servers.get(serverId);
   if (!record || record.record.attempts >= deps.settings.maxAttempts) return false;
   await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending" }));
@@ -209,10 +219,10 @@ async function retryAlone(serverId: string, check: Pick<JobCheck, "target">, dep
       target: check.target,
       source: requestId ? "api" : "reconcile",
       ...(requestId ? { requestId } : {}),
-      isolate: true,
+      ...(options.isolate ? { isolate: true } : {}),
     }),
   );
-  deps.log.warn("retrying server alone", { serverId, why });
+  deps.log.warn(options.isolate ? "retrying server alone" : "retrying server", { serverId, why });
   return true;
 }
 
@@ -220,10 +230,15 @@ async function settleFailure(check: JobCheck, job: Job, deps: PipelineDeps): Pro
   const subJobs = job.entities?.sub_jobs ?? [];
   const byServer = new Map(subJobs.filter((sub) => sub.entities?.server_id).map((sub) => [sub.entities?.server_id ?? "", sub]));
   const known = check.serverIds.every((serverId) => byServer.has(serverId)) || check.serverIds.length === 1;
-  if (!known && check.serverIds.length > 1 && deps.config.retryFailedBatchIndividually) {
+  // Every sub-job failed: a batch-level failure (one bad server can fail the whole batch), not a verdict on each.
+  const noneSucceeded = check.serverIds.every((serverId) => byServer.get(serverId)?.status !== "SUCCESS");
+  if ((!known || noneSucceeded) && check.serverIds.length > 1 && deps.config.retryFailedBatchIndividually) {
     for (const serverId of check.serverIds) {
-      const retried = await retryAlone(serverId, check, deps, `batch job ${check.jobId} failed without naming the server`);
+      const why = known ? `every server of batch job ${check.jobId} failed` : `batch job ${check.jobId} failed without naming the server`;
+      const retried = await retryServer(serverId, check, deps, why, { isolate: true });
       if (!retried) {
+        const sub = byServer.get(serverId);
+        const errorCode = sub?.error_code ?? job.error_code ?? undefined;
         await settleServer(
           {
             status: "failed",
@@ -231,8 +246,8 @@ async function settleFailure(check: JobCheck, job: Job, deps: PipelineDeps): Pro
             target: check.target,
             groupId: check.groupId,
             jobId: check.jobId,
-            ...(job.error_code ? { errorCode: job.error_code } : {}),
-            reason: job.fail_reason ?? "the batch job failed",
+            ...(errorCode ? { errorCode } : {}),
+            reason: sub?.fail_reason ?? job.fail_reason ?? "the batch job failed",
           },
           deps,
         );
@@ -307,7 +322,7 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
         waiting.push(serverId); // look again: an applied create may not be listed yet
         continue;
       }
-      const retried = await retryAlone(serverId, check, deps, "ambiguous create was not applied");
+      const retried = await retryServer(serverId, check, deps, "ambiguous create was not applied", { isolate: false });
       if (!retried) {
         await settleServer(
           {

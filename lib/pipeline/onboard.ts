@@ -94,6 +94,8 @@ async function setStatus(serverId: string, status: ServerRecordStatus, deps: Pip
 }
 
 async function defer(candidate: Candidate, target: string, reasons: OutcomeReason[], retryAfterSeconds: number, deps: PipelineDeps) {
+  // Attached first, so the requests see the server's outcome whichever branch settles it.
+  for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
   if (candidate.deferrals + 1 > deps.settings.maxDeferrals) {
     await settleServer(
       {
@@ -113,7 +115,6 @@ async function defer(candidate: Candidate, target: string, reasons: OutcomeReaso
     );
     return;
   }
-  for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
   await setStatus(candidate.serverId, "deferred", deps, { reasons });
   await requeue({ ...candidate, deferrals: candidate.deferrals + 1 }, target, retryAfterSeconds, deps);
 }

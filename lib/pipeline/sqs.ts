@@ -6,7 +6,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { z } from "zod";
+import type { z } from "zod";
 import { type DispatcherDeps, deliverNotification } from "../notify/dispatcher.ts";
 import { notificationMessage } from "../notify/events.ts";
 import type { PipelineDeps } from "./deps.ts";

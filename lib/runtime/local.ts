@@ -40,8 +40,13 @@ export const LOCAL_CONSUMERS: Record<QueueName, { batchSize: number; visibilityT
 };
 /** SQS ReceiveMessage returns at most 10 messages; a batch of 50 takes several receives. */
 const RECEIVE_LIMIT = 10;
-/** With a clock we cannot jump, an idle pump sleeps at most this long before looking again. */
-const MAX_IDLE_SLEEP_MS = 1_000;
+/** Lambda's asynchronous invocation: the first attempt and 2 retries. */
+const INVENTORY_EVENT_ATTEMPTS = 3;
+/**
+ * With a clock we cannot jump, an idle pump sleeps at most this long (wall time) before looking again: the
+ * clock may run faster than the wall (ScaledClock), so a wait in clock time is no wait in wall time.
+ */
+const MAX_IDLE_SLEEP_MS = 100;
 
 export interface LocalRuntimeOptions {
   /** A sqlite file path, or ":memory:"; the store and the queues share it. */
@@ -164,9 +169,19 @@ function mergeSettings(overrides: LocalRuntimeOptions["settings"]): PipelineSett
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const database: DatabaseSync = openDatabase(options.database);
+  try {
+    return await startOn(database, options);
+  } catch (error) {
+    // A configuration error (webhook secret not set, API port taken…) must not leave the file open.
+    database.close();
+    throw error;
+  }
+}
+
+async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { clock } = options;
   const log = options.logger ?? stderrLogger;
-  const database: DatabaseSync = openDatabase(options.database);
   database.exec(DEAD_NOTIFICATIONS_SCHEMA);
   const store = new SqliteStore({ database, clock });
   const queue = new SqliteQueue({ database, clock, ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}) });
@@ -304,7 +319,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     queue,
     repos,
     ...(api ? { api } : {}),
-    inventoryEvent: (event) => handleInventoryEvent(event, deps),
+    inventoryEvent: async (event) => {
+      // Lambda retries a failed asynchronous invocation (EventBridge → Lambda) twice.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await handleInventoryEvent(event, deps);
+        } catch (error) {
+          if (attempt >= INVENTORY_EVENT_ATTEMPTS) throw error;
+          log.warn("inventory event failed; retrying it", { attempt, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    },
     reconcile: () => reconcile(deps),
     pumpOnce,
     runUntilIdle,

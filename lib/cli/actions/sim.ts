@@ -1,7 +1,7 @@
 /**
  * `sim`: the SDRS simulator (lib/sim/server.ts) as a process. The base URL is the first line of stdout,
- * exactly, so `URL=$(sdrs-autoprotect sim | head -1)` works; a summary and the variables that point the
- * client at it follow. Runs until SIGINT/SIGTERM, then closes and exits 0.
+ * exactly, so a script can read it (`read -r URL`); a summary and the variables that point the client at
+ * it follow. Runs until SIGINT/SIGTERM, then closes and exits 0.
  */
 import { z } from "zod";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../config/targets.ts";
@@ -15,10 +15,10 @@ import { displayPath } from "../paths.ts";
 
 /** `--fast`: jobs finish in seconds, so a whole onboarding can be watched live. */
 export const FAST_JOB_DURATIONS: NonNullable<SimulatorOptions["jobDurations"]> = {
-  createProtectedInstance: { minMs: 2_000, maxMs: 5_000 },
-  batchCreateProtectedInstances: { minMs: 3_000, maxMs: 8_000 },
-  createProtectionGroup: { minMs: 1_000, maxMs: 3_000 },
-  enableProtection: { minMs: 2_000, maxMs: 4_000 },
+  createProtectedInstance: { minMs: 1_000, maxMs: 3_000 },
+  batchCreateProtectedInstances: { minMs: 2_000, maxMs: 5_000 },
+  createProtectionGroup: { minMs: 1_000, maxMs: 2_000 },
+  enableProtection: { minMs: 1_000, maxMs: 3_000 },
 };
 
 const simOptions = z.object({

@@ -1,0 +1,158 @@
+/**
+ * Our pipeline, whole, on one machine: the SDRS simulator and a webhook receiver on 127.0.0.1, the local
+ * runtime (lib/runtime/local.ts) on an in-memory sqlite store and queue, all on one ManualClock so the
+ * run is deterministic for a seed and minutes of SDRS jobs pass in seconds. A "tags changed" event is
+ * sent for every server to protect, then the queues are pumped until idle.
+ */
+import { ManualClock } from "../lib/clock.ts";
+import { parseTargetsConfig } from "../lib/config/targets.ts";
+import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
+import type { PipelineLogger } from "../lib/pipeline/deps.ts";
+import { type RunSummary, startLocalRuntime } from "../lib/runtime/local.ts";
+import { simulatorCloudConfig } from "../lib/sdrs/config.ts";
+import type { Estate } from "../lib/sim/estate.ts";
+import { seededRandom } from "../lib/sim/random.ts";
+import { startSimulator } from "../lib/sim/server.ts";
+import type { Job } from "../lib/sdrs/schemas.ts";
+import type { Repositories, ServerRecordStatus } from "../lib/state/records.ts";
+import { PROTECT_TAG, TARGET_GROUPS } from "./estates.ts";
+
+/** Every benchmark run starts at the same simulated instant. */
+export const BENCH_EPOCH = Date.UTC(2026, 0, 1);
+
+export interface PipelineRunOptions {
+  estate: Estate;
+  /** The servers to send a tag event for. */
+  serverIds: readonly string[];
+  seed: number;
+}
+
+export interface PipelineRunResult {
+  /** Per server id: its record's final status (`missing` when the pipeline wrote none). */
+  servers: Record<string, OurServerOutcome>;
+  /** Requests the simulator received, by operation. */
+  requests: Record<string, number>;
+  /** The pipeline's checks of the SDRS jobs it created, as its job records count them. */
+  jobChecks: JobCheckStats;
+  notifications: number;
+  /** Simulated ms from the start to the last `server.protected` notification's timestamp. */
+  lastProtectedAtMs: number;
+  summary: RunSummary;
+  /** Wall ms from the first event to idle (peers already started). */
+  wallMs: number;
+  warnings: number;
+}
+
+export interface OurServerOutcome {
+  status: ServerRecordStatus | "missing";
+  /** Already a protected instance of its group: recorded as protected without a create call. */
+  adopted: boolean;
+  /** The SDRS error code of a `failed` server (from its server.protection_failed notification). */
+  errorCode?: string;
+}
+
+export interface JobCheckStats {
+  jobs: number;
+  checks: number;
+  /** Mean simulated seconds from a job's end (the simulator's end_time) to the check that saw it. */
+  meanDetectionDelaySeconds: number;
+}
+
+/** Quiet, but counts warnings and errors so a broken run shows in the results. */
+function countingLogger(): PipelineLogger & { warnings(): number } {
+  let warnings = 0;
+  const count = () => {
+    warnings += 1;
+  };
+  return { debug: () => {}, info: () => {}, warn: count, error: count, warnings: () => warnings };
+}
+
+export async function runPipeline(options: PipelineRunOptions): Promise<PipelineRunResult> {
+  const clock = new ManualClock(BENCH_EPOCH);
+  const sim = await startSimulator({ estate: options.estate, clock, seed: options.seed });
+  const webhookSecret = generateWebhookSecret();
+  const receiver = await startWebhookReceiver({ secret: webhookSecret });
+  const logger = countingLogger();
+  const random = seededRandom(options.seed + 100);
+  const runtime = await startLocalRuntime({
+    database: ":memory:",
+    cloudConfig: simulatorCloudConfig(sim.url),
+    targets: parseTargetsConfig({
+      protectTagKey: PROTECT_TAG,
+      batchLimit: 5,
+      targets: Object.fromEntries(Object.entries(TARGET_GROUPS).map(([name, id]) => [name, { protectionGroup: { id } }])),
+      webhooks: [{ id: "bench", url: receiver.url, secret: { env: "BENCH_WEBHOOK_SECRET" } }],
+    }),
+    clock,
+    env: { BENCH_WEBHOOK_SECRET: webhookSecret },
+    logger,
+    // The simulator injects no faults here, so retries never wait; keep them instant anyway.
+    cloudClient: { sleep: async () => {} },
+    random: () => random.next(),
+  });
+  try {
+    const wallStart = performance.now();
+    for (const serverId of options.serverIds) {
+      const tags = options.estate.servers.find((server) => server.id === serverId)?.tags;
+      await runtime.inventoryEvent({
+        version: "0",
+        id: `bench-${serverId}`,
+        "detail-type": "ECS Server Tags Changed",
+        source: "sdrs-autoprotect.inventory",
+        account: "000000000000",
+        time: new Date(clock.now()).toISOString(),
+        region: options.estate.region,
+        resources: [],
+        detail: { serverId, ...(tags ? { tags } : {}) },
+      });
+    }
+    const summary = await runtime.runUntilIdle({ maxIterations: 50_000 });
+    const wallMs = performance.now() - wallStart;
+    const failureCodes = new Map<string, string>();
+    for (const { event } of receiver.events()) {
+      if (event.type === "server.protection_failed" && event.data.errorCode) failureCodes.set(event.data.serverId, event.data.errorCode);
+    }
+    const servers: PipelineRunResult["servers"] = {};
+    for (const serverId of options.serverIds) {
+      const record = (await runtime.repos.servers.get(serverId))?.record;
+      const errorCode = failureCodes.get(serverId);
+      servers[serverId] = { status: record?.status ?? "missing", adopted: record?.jobId === "adopted", ...(errorCode ? { errorCode } : {}) };
+    }
+    const protectedAt = receiver
+      .events()
+      .filter((received) => received.event.type === "server.protected")
+      .map((received) => Date.parse(received.event.timestamp));
+    return {
+      servers,
+      requests: sim.counts(),
+      jobChecks: await jobCheckStats(sim.state.jobs(), runtime.repos),
+      notifications: receiver.events().length,
+      lastProtectedAtMs: Math.max(BENCH_EPOCH, ...protectedAt) - BENCH_EPOCH,
+      summary,
+      wallMs,
+      warnings: logger.warnings(),
+    };
+  } finally {
+    await runtime.close();
+    await receiver.close();
+    await sim.close();
+  }
+}
+
+/** Compares the simulator's jobs with the pipeline's job records: how often, and how late, it looked. */
+async function jobCheckStats(jobs: readonly Job[], repos: Repositories): Promise<JobCheckStats> {
+  let checks = 0;
+  let delayMs = 0;
+  let finished = 0;
+  const protectionJobs = jobs.filter((job) => (job.job_type ?? "").includes("ProtectedInstance"));
+  for (const job of protectionJobs) {
+    const record = (await repos.jobs.get(job.job_id))?.record;
+    if (record === undefined) continue;
+    checks += record.checks;
+    if (record.finishedAt !== undefined && job.end_time) {
+      delayMs += Date.parse(record.finishedAt) - Date.parse(job.end_time);
+      finished += 1;
+    }
+  }
+  return { jobs: protectionJobs.length, checks, meanDetectionDelaySeconds: finished === 0 ? 0 : delayMs / finished / 1000 };
+}

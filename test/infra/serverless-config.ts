@@ -1,0 +1,195 @@
+/**
+ * serverless.yml as data, offline and fast: parsed with js-yaml (the parser osls itself uses) and a
+ * schema that turns CloudFormation short tags (!Ref, !GetAtt, !Join, !If, …) into their long form
+ * ({ Ref }, { "Fn::GetAtt": [...] }, …), then checked with zod. Serverless variables (${param:…},
+ * ${sls:stage}, ${file(…)}) stay as text. The infra tests read the deployment's promises from this, and
+ * the handler tests build their local queues from it, so neither drifts from what is deployed.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_SCHEMA, load, type NodeKind, Type } from "js-yaml";
+import { z } from "zod";
+
+export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const SERVERLESS_YML_PATH = fileURLToPath(new URL("../../serverless.yml", import.meta.url));
+
+/** The short-form intrinsic functions and the YAML node kinds each may be written with (CloudFormation user guide). */
+const INTRINSICS: Record<string, readonly NodeKind[]> = {
+  Ref: ["scalar"],
+  Condition: ["scalar"],
+  GetAtt: ["scalar", "sequence"],
+  Sub: ["scalar", "sequence"],
+  Join: ["sequence"],
+  Select: ["sequence"],
+  Split: ["sequence"],
+  If: ["sequence"],
+  Equals: ["sequence"],
+  And: ["sequence"],
+  Or: ["sequence"],
+  Not: ["sequence"],
+  FindInMap: ["sequence"],
+  Cidr: ["sequence"],
+  Base64: ["scalar", "mapping"],
+  ImportValue: ["scalar", "mapping"],
+  GetAZs: ["scalar", "mapping"],
+};
+
+function longForm(name: string, data: unknown): unknown {
+  if (name === "Ref" || name === "Condition") return { [name]: data };
+  // `!GetAtt Resource.Attribute` is the scalar spelling of ["Resource", "Attribute"].
+  if (name === "GetAtt" && typeof data === "string") {
+    const dot = data.indexOf(".");
+    return { "Fn::GetAtt": dot < 0 ? [data] : [data.slice(0, dot), data.slice(dot + 1)] };
+  }
+  return { [`Fn::${name}`]: data };
+}
+
+const CLOUDFORMATION_SCHEMA = DEFAULT_SCHEMA.extend(
+  Object.entries(INTRINSICS).flatMap(([name, kinds]) =>
+    kinds.map((kind) => new Type(`!${name}`, { kind, construct: (data) => longForm(name, data) })),
+  ),
+);
+
+const sqsEventConfig = z.looseObject({
+  arn: z.unknown(),
+  batchSize: z.number().int().optional(),
+  maximumBatchingWindow: z.number().int().optional(),
+  maximumConcurrency: z.number().int().optional(),
+  functionResponseType: z.string().optional(),
+});
+
+const functionConfig = z.looseObject({
+  handler: z.string().min(1),
+  role: z.string().optional(),
+  runtime: z.string().optional(),
+  timeout: z.number().int().positive().optional(),
+  reservedConcurrency: z.number().int().nonnegative().optional(),
+  environment: z.record(z.string(), z.unknown()).optional(),
+  events: z.array(z.record(z.string(), z.unknown())).default([]),
+});
+export type FunctionConfig = z.infer<typeof functionConfig>;
+
+const cloudFormationResource = z.looseObject({
+  Type: z.string(),
+  Condition: z.string().optional(),
+  Properties: z.record(z.string(), z.unknown()).default({}),
+});
+export type CloudFormationResource = z.infer<typeof cloudFormationResource>;
+
+export const serverlessYml = z.looseObject({
+  service: z.string(),
+  params: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  provider: z.looseObject({
+    name: z.literal("aws"),
+    runtime: z.string(),
+    /** osls' default function timeout is 6 s. */
+    timeout: z.number().int().positive().default(6),
+    environment: z.record(z.string(), z.unknown()).default({}),
+  }),
+  custom: z.looseObject({
+    esbuild: z.looseObject({ exclude: z.array(z.string()).default([]) }),
+  }),
+  functions: z.record(z.string(), functionConfig),
+  resources: z.looseObject({
+    Conditions: z.record(z.string(), z.unknown()).default({}),
+    Resources: z.record(z.string(), cloudFormationResource),
+  }),
+});
+export type ServerlessYml = z.infer<typeof serverlessYml>;
+
+export interface ServerlessFile {
+  /** The file as written (for text checks such as forbidden variable sources). */
+  text: string;
+  config: ServerlessYml;
+}
+
+export function loadServerlessYml(path = SERVERLESS_YML_PATH): ServerlessFile {
+  const text = readFileSync(path, "utf8");
+  const raw = load(text, { schema: CLOUDFORMATION_SCHEMA, filename: path });
+  const parsed = serverlessYml.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`${path}: ${parsed.error.issues.map((issue) => `${issue.path.map(String).join(".")}: ${issue.message}`).join("; ")}`);
+  }
+  return { text, config: parsed.data };
+}
+
+/** Parses a YAML file serverless.yml includes with ${file(…)} (same CloudFormation tags). */
+export function loadYamlFile(path: string): unknown {
+  return load(readFileSync(path, "utf8"), { schema: CLOUDFORMATION_SCHEMA, filename: path });
+}
+
+/** The logical id a `{ "Fn::GetAtt": [id, attribute] }` names, when the value is one. */
+export function getAttTarget(value: unknown, attribute: string): string | undefined {
+  const parsed = z.strictObject({ "Fn::GetAtt": z.tuple([z.string(), z.literal(attribute)]) }).safeParse(value);
+  return parsed.success ? parsed.data["Fn::GetAtt"][0] : undefined;
+}
+
+/** The logical id a `{ Ref: id }` names, when the value is one. */
+export function refTarget(value: unknown): string | undefined {
+  const parsed = z.strictObject({ Ref: z.string() }).safeParse(value);
+  return parsed.success ? parsed.data.Ref : undefined;
+}
+
+export const sqsQueueProperties = z.looseObject({
+  /** SQS default: 30 s. */
+  VisibilityTimeout: z.number().int().default(30),
+  /** SQS default: 4 days. */
+  MessageRetentionPeriod: z.number().int().default(345_600),
+  RedrivePolicy: z.strictObject({ deadLetterTargetArn: z.unknown(), maxReceiveCount: z.number().int() }).optional(),
+});
+export type SqsQueueProperties = z.infer<typeof sqsQueueProperties>;
+
+export function resource(config: ServerlessYml, logicalId: string): CloudFormationResource {
+  const found = config.resources.Resources[logicalId];
+  if (!found) throw new Error(`serverless.yml: no resource ${logicalId}`);
+  return found;
+}
+
+export function queueProperties(config: ServerlessYml, logicalId: string): SqsQueueProperties {
+  const queue = resource(config, logicalId);
+  if (queue.Type !== "AWS::SQS::Queue") throw new Error(`serverless.yml: ${logicalId} is a ${queue.Type}, not an AWS::SQS::Queue`);
+  return sqsQueueProperties.parse(queue.Properties);
+}
+
+export interface SqsConsumer {
+  functionName: string;
+  queueLogicalId: string;
+  /** The function's timeout (its own, else the provider's). */
+  timeoutSeconds: number;
+  reservedConcurrency?: number;
+  event: z.infer<typeof sqsEventConfig>;
+}
+
+/** Every (function, queue) pair of an `sqs` event; the queue must be named with !GetAtt <Queue>.Arn. */
+export function sqsConsumers(config: ServerlessYml): SqsConsumer[] {
+  return Object.entries(config.functions).flatMap(([functionName, fn]) =>
+    fn.events.flatMap((event) => {
+      if (!("sqs" in event)) return [];
+      const sqs = sqsEventConfig.parse(event.sqs);
+      const queueLogicalId = getAttTarget(sqs.arn, "Arn");
+      if (!queueLogicalId) throw new Error(`serverless.yml: ${functionName}'s sqs event must name its queue as !GetAtt <Queue>.Arn`);
+      return [
+        {
+          functionName,
+          queueLogicalId,
+          timeoutSeconds: fn.timeout ?? config.provider.timeout,
+          ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
+          event: sqs,
+        },
+      ];
+    }),
+  );
+}
+
+/** The queue a provider.environment variable (ONBOARDING_QUEUE_URL, …) points at with !Ref. */
+export function queueOfEnvironment(config: ServerlessYml, variable: string): string {
+  const logicalId = refTarget(config.provider.environment[variable]);
+  if (!logicalId) throw new Error(`serverless.yml: provider.environment.${variable} must be !Ref <Queue>`);
+  return logicalId;
+}
+
+export function functionTimeoutSeconds(config: ServerlessYml, functionName: string): number {
+  const fn = config.functions[functionName];
+  if (!fn) throw new Error(`serverless.yml: no function ${functionName}`);
+  return fn.timeout ?? config.provider.timeout;
+}

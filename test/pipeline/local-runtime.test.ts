@@ -1,0 +1,167 @@
+/**
+ * The local runtime's own contract: the pump (receive → step → delete what succeeded), visibility
+ * timeouts and dead-lettering by the sqlite queue, accelerated time, dead notifications, and one sqlite file
+ * that survives a restart.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock, ScaledClock } from "../../lib/clock.ts";
+import { generateWebhookSecret } from "../../lib/notify/receiver.ts";
+import { startLocalRuntime } from "../../lib/runtime/local.ts";
+import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { startSimulator } from "../../lib/sim/server.ts";
+import { estate, type Harness, serverId, startHarness, tagsChangedEvent, targetsFor } from "./harness.ts";
+
+const WEB_01 = { id: serverId("web-01"), tags: { sdrs_protect: "web" } };
+
+let harness: Harness | undefined;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe("local runtime", () => {
+  it("deletes what a step handled and schedules the job check it sent, one pump at a time", async () => {
+    harness = await startHarness();
+    await harness.tagEvents([WEB_01]);
+    expect(harness.runtime.stats().queues.onboarding).toEqual({ visible: 1, delayed: 0, inFlight: 0, dead: 0 });
+
+    const first = await harness.runtime.pumpOnce();
+    expect(first).toEqual({ processed: 1, byQueue: { onboarding: 1, "job-status": 0, notify: 0 }, failed: 0 });
+    const stats = harness.runtime.stats();
+    expect(stats.queues.onboarding).toEqual({ visible: 0, delayed: 0, inFlight: 0, dead: 0 });
+    expect(stats.queues["job-status"]).toEqual({ visible: 0, delayed: 1, inFlight: 0, dead: 0 });
+    expect((await harness.runtime.repos.servers.get(WEB_01.id))?.record.status).toBe("in_progress");
+
+    expect(await harness.runtime.pumpOnce()).toEqual({ processed: 0, byQueue: { onboarding: 0, "job-status": 0, notify: 0 }, failed: 0 });
+  });
+
+  it("jumps a ManualClock to the next due message, so a job of minutes completes without waiting for it", async () => {
+    harness = await startHarness();
+    const startedAt = harness.clock.now();
+    await harness.tagEvents([WEB_01]);
+    const summary = await harness.runtime.runUntilIdle();
+    expect(summary.ended).toBe("idle");
+    const job = harness.sim.state.jobs()[0];
+    expect(job?.status).toBe("SUCCESS");
+    const jobEnd = Date.parse(job?.end_time ?? "");
+    // The simulated single create takes 60–180 s; the run's clock went at least that far.
+    expect(jobEnd - startedAt).toBeGreaterThanOrEqual(60_000);
+    expect(summary.virtualMs).toBeGreaterThanOrEqual(jobEnd - startedAt);
+    expect(harness.clock.now()).toBe(startedAt + summary.virtualMs);
+    expect(harness.receiver.events().map((received) => received.event.type)).toEqual(["server.protected"]);
+  });
+
+  it("returns a failed message to its queue after the visibility timeout and dead-letters it after maxReceiveCount receives", async () => {
+    harness = await startHarness({
+      faults: { serverError: { probability: 1, status: 503, operations: ["showJob"] } },
+      runtime: { maxReceiveCount: 2 },
+    });
+    const startedAt = harness.clock.now();
+    await harness.tagEvents([WEB_01]);
+    const summary = await harness.runtime.runUntilIdle();
+    expect(summary.ended).toBe("idle");
+    expect(summary.processed["job-status"]).toBe(2);
+    expect(summary.failed).toBe(2);
+    const dead = harness.runtime.queue.deadLetters("job-status");
+    expect(dead.map((letter) => ({ jobId: JSON.parse(letter.body).jobId, receiveCount: letter.receiveCount }))).toEqual([
+      { jobId: harness.sim.state.jobs()[0]?.job_id, receiveCount: 2 },
+    ]);
+    // The second receive came one visibility timeout (360 s) after the first.
+    expect(harness.clock.now() - startedAt).toBeGreaterThanOrEqual(2 * 360_000);
+    expect((await harness.runtime.repos.servers.get(WEB_01.id))?.record.status).toBe("in_progress");
+    expect(harness.receiver.events()).toEqual([]);
+  });
+
+  it("acknowledges a message that can never be processed instead of retrying it", async () => {
+    harness = await startHarness();
+    await harness.runtime.queue.send("onboarding", { type: "protect", serverId: "" });
+    await harness.runtime.queue.send("job-status", "not an object");
+    const summary = await harness.runtime.runUntilIdle();
+    expect(summary).toMatchObject({ ended: "idle", processed: { onboarding: 1, "job-status": 1, notify: 0 }, failed: 0 });
+    expect(harness.runtime.stats().queues["job-status"].dead).toBe(0);
+    const errors = harness.logs.map((line) => JSON.parse(line) as { level: string; message: string; reason?: string }).filter((line) => line.level === "ERROR");
+    expect(errors.map((line) => line.message)).toEqual(["unprocessable message: invalid; dropped", "unprocessable message: invalid; dropped"]);
+    expect(errors[0]?.reason).toContain("serverId");
+  });
+
+  it("keeps a notification whose webhook attempts are all spent, without its secret", async () => {
+    // The endpoint is configured with another secret than the receiver's: every delivery is answered 401.
+    const wrongSecret = generateWebhookSecret();
+    harness = await startHarness({ runtime: { env: { SDRS_WEBHOOK_SECRET: wrongSecret }, notifySchedule: [1, 5] } });
+    await harness.tagEvents([WEB_01]);
+    expect((await harness.runtime.runUntilIdle()).ended).toBe("idle");
+    expect(harness.rejectedWebhooks.map((rejection) => rejection.httpStatus)).toEqual([401, 401, 401]);
+    const dead = harness.runtime.deadNotifications();
+    expect(dead).toHaveLength(1);
+    const message = JSON.parse(dead[0]?.body ?? "{}") as { event: { type: string; data: { serverId: string } }; attempt: number; endpointId: string };
+    expect(message).toMatchObject({ event: { type: "server.protected", data: { serverId: WEB_01.id } }, attempt: 3, endpointId: "local" });
+    expect(dead[0]?.reason).toContain("401");
+    expect(JSON.stringify(dead)).not.toContain(wrongSecret);
+    expect(harness.runtime.stats().deadNotifications).toBe(1);
+  });
+
+  it("keeps the store and the queues in one sqlite file: a restarted runtime finishes the work", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "sdrs-local-"));
+    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    const database = join(directory, "local.sqlite");
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const sim = await startSimulator({ estate, clock, seed: 3 });
+    cleanups.push(() => sim.close());
+    const secret = generateWebhookSecret();
+    const options = {
+      database,
+      cloudConfig: simulatorCloudConfig(sim.url),
+      targets: targetsFor("http://127.0.0.1:9/unused", { webhooks: [] }),
+      clock,
+      env: { SDRS_WEBHOOK_SECRET: secret },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    };
+
+    const first = await startLocalRuntime(options);
+    await first.inventoryEvent(tagsChangedEvent("evt-restart", WEB_01, clock.now()));
+    await first.pumpOnce();
+    await first.close();
+
+    const second = await startLocalRuntime(options);
+    cleanups.push(() => second.close());
+    expect(second.stats().queues["job-status"]).toEqual({ visible: 0, delayed: 1, inFlight: 0, dead: 0 });
+    expect((await second.runUntilIdle()).ended).toBe("idle");
+    expect((await second.repos.servers.get(WEB_01.id))?.record.status).toBe("protected");
+    expect(await second.inventoryEvent(tagsChangedEvent("evt-restart", WEB_01, clock.now()))).toMatchObject({ status: "duplicate" });
+  });
+
+  it("refuses to start when a webhook secret's variable is not set, naming the field and the variable", async () => {
+    await expect(
+      startLocalRuntime({
+        database: ":memory:",
+        cloudConfig: simulatorCloudConfig("http://127.0.0.1:9"),
+        targets: targetsFor("http://127.0.0.1:9/hook"),
+        clock: new ManualClock(),
+        env: {},
+      }),
+    ).rejects.toThrow("webhooks[0].secret: environment variable SDRS_WEBHOOK_SECRET is not set");
+  });
+
+  it("with a clock it cannot jump, waits for the next due message instead", async () => {
+    const clock = new ScaledClock(1_000); // one virtual second per wall millisecond
+    const runtime = await startLocalRuntime({
+      database: ":memory:",
+      cloudConfig: simulatorCloudConfig("http://127.0.0.1:9"),
+      targets: targetsFor("http://127.0.0.1:9/unused", { webhooks: [] }),
+      clock,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    cleanups.push(() => runtime.close());
+    await runtime.queue.send("notify", { not: "a notification" }, { delaySeconds: 30 });
+    const before = clock.now();
+    const summary = await runtime.runUntilIdle();
+    expect(summary).toMatchObject({ ended: "idle", processed: { notify: 1 } });
+    expect(clock.now() - before).toBeGreaterThanOrEqual(30_000);
+  });
+});
