@@ -16,7 +16,7 @@ import { simulatorCloudConfig } from "../lib/sdrs/config.ts";
 import { CloudApiError } from "../lib/sdrs/errors.ts";
 import { CloudClient } from "../lib/sdrs/client.ts";
 import type { Estate } from "../lib/sim/estate.ts";
-import { startSimulator } from "../lib/sim/server.ts";
+import { type SimulatorOptions, startSimulator } from "../lib/sim/server.ts";
 import { BENCH_EPOCH } from "./pipeline-run.ts";
 
 /** terraform-provider-huaweicloud's job wait (golangsdk.WaitFor): GET 5 s after the create, then every 10 s. */
@@ -48,6 +48,8 @@ export interface NaiveRunOptions {
   servers: readonly NaiveServer[];
   seed: number;
   parallelism?: number;
+  /** The simulator's job durations (default its realistic ranges). */
+  jobDurations?: SimulatorOptions["jobDurations"];
 }
 
 export interface NaiveRunResult {
@@ -78,7 +80,12 @@ function errorCodeOf(error: unknown): string {
 
 export async function runNaive(options: NaiveRunOptions): Promise<NaiveRunResult> {
   const clock = new ManualClock(BENCH_EPOCH);
-  const sim = await startSimulator({ estate: options.estate, clock, seed: options.seed });
+  const sim = await startSimulator({
+    estate: options.estate,
+    clock,
+    seed: options.seed,
+    ...(options.jobDurations ? { jobDurations: options.jobDurations } : {}),
+  });
   const cloud = new CloudClient(simulatorCloudConfig(sim.url), { sleep: async () => {} });
   const parallelism = options.parallelism ?? TERRAFORM_PARALLELISM;
   const seconds = (value: number) => value * 1000;

@@ -29,11 +29,23 @@ export interface PollingStrategy {
   delaySeconds: CheckPlanner;
   /** Whether finished jobs' durations are fed back as learned samples. */
   learns: boolean;
+  /** The strategy the others' check counts are divided by. */
+  isReference?: boolean;
 }
 
 export function fixedInterval(name: string, firstCheckSeconds: number, intervalSeconds: number, description: string): PollingStrategy {
   return { name, description, learns: false, delaySeconds: (check) => (check === 0 ? firstCheckSeconds : intervalSeconds) };
 }
+
+const TERRAFORM_STRATEGY: PollingStrategy = {
+  ...fixedInterval(
+    "every 10 s (Terraform)",
+    TERRAFORM_CADENCE.firstCheckSeconds,
+    TERRAFORM_CADENCE.intervalSeconds,
+    `first check at ${TERRAFORM_CADENCE.firstCheckSeconds} s, then every ${TERRAFORM_CADENCE.intervalSeconds} s`,
+  ),
+  isReference: true,
+};
 
 export function adaptive(kind: PolledJobKind, learns: boolean, settings: ScheduleSettings = DEFAULT_SCHEDULE): PollingStrategy {
   return {
@@ -51,12 +63,7 @@ export function strategiesFor(kind: PolledJobKind): PollingStrategy[] {
   return [
     adaptive(kind, true),
     adaptive(kind, false),
-    fixedInterval(
-      "every 10 s (Terraform)",
-      TERRAFORM_CADENCE.firstCheckSeconds,
-      TERRAFORM_CADENCE.intervalSeconds,
-      `first check at ${TERRAFORM_CADENCE.firstCheckSeconds} s, then every ${TERRAFORM_CADENCE.intervalSeconds} s`,
-    ),
+    TERRAFORM_STRATEGY,
     fixedInterval("every 5 s (naive)", 5, 5, "a check every 5 s from submission"),
   ];
 }
@@ -96,7 +103,8 @@ function quantile(sorted: readonly number[], q: number): number {
  * (the last DEFAULT_STATS_SAMPLES), as the pipeline's job-duration statistics do.
  */
 export function comparePolling(kind: PolledJobKind, durationsMs: readonly number[], seed: number): PollingRow[] {
-  return strategiesFor(kind).map((strategy) => {
+  const strategies = strategiesFor(kind);
+  const rows = strategies.map((strategy) => {
     const random = seededRandom(seed);
     const learned: number[] = [];
     const polled = durationsMs.map((durationMs) => {
@@ -117,4 +125,6 @@ export function comparePolling(kind: PolledJobKind, durationsMs: readonly number
       p95DetectionDelaySeconds: quantile(delays, 0.95),
     };
   });
+  const reference = rows[strategies.findIndex((strategy) => strategy.isReference === true)]?.meanChecksPerJob ?? 0;
+  return rows.map((row) => ({ ...row, checksVsTerraform: reference === 0 ? 0 : row.meanChecksPerJob / reference }));
 }

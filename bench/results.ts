@@ -86,6 +86,8 @@ export const pollingRow = z.object({
   kind: polledJobKind,
   jobs: count,
   meanChecksPerJob: measure,
+  /** meanChecksPerJob ÷ that of the Terraform cadence for the same jobs. */
+  checksVsTerraform: measure,
   maxChecksPerJob: count,
   meanDetectionDelaySeconds: measure,
   p95DetectionDelaySeconds: measure,

@@ -9,85 +9,15 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
-import { dirname, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { z } from "zod";
+import { dirname, relative } from "node:path";
 import { type ApiCallsRun, measureApiCalls } from "./api-calls.ts";
 import { measureEndToEnd } from "./end-to-end.ts";
+import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions } from "./options.ts";
 import { sampleEstate, scaledEstate, taggedServers } from "./estates.ts";
 import { measurePlanner } from "./planner-throughput.ts";
 import { comparePolling, simulatorDurations } from "./polling.ts";
 import { renderReport } from "./report.ts";
 import { type BenchResults, benchResults, type MachineInfo, type RuntimePollingRow } from "./results.ts";
-
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_OUT = resolve(BENCH_DIR, "results/latest.json");
-
-const USAGE = `Usage: npm run bench -- [options]
-
-  --json                 print the results JSON on stdout instead of the tables
-  --out <path>           where to write the results JSON (default bench/results/latest.json)
-  --seed <n>             simulator and jitter seed (default 11)
-  --scale <n>            servers in the scaled estate (default 500)
-  --polling-jobs <n>     simulated jobs per kind in the polling comparison (default 2000)
-  --planner-sizes <a,b>  servers per planner input (default 1000,5000)
-  --planner-runs <n>     timed planner runs per size; the median is reported (default 5)
-  --e2e-runs <n>         end-to-end repeats per estate (default 3)
-  --help                 this text`;
-
-const positiveInt = z.coerce.number().int().positive();
-const benchOptions = z.strictObject({
-  json: z.boolean().default(false),
-  out: z.string().min(1).default(DEFAULT_OUT),
-  seed: z.coerce.number().int().nonnegative().default(11),
-  scale: positiveInt.default(500),
-  pollingJobs: positiveInt.default(2000),
-  plannerSizes: z
-    .string()
-    .default("1000,5000")
-    .transform((text) => text.split(",").map((size) => size.trim()))
-    .pipe(z.array(positiveInt).min(1)),
-  plannerRuns: positiveInt.default(5),
-  e2eRuns: positiveInt.default(3),
-  help: z.boolean().default(false),
-});
-type BenchOptions = z.infer<typeof benchOptions>;
-
-class BenchUsageError extends Error {
-  readonly code = "BENCH_USAGE";
-}
-
-function parseOptions(argv: readonly string[]): BenchOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        json: { type: "boolean" },
-        out: { type: "string" },
-        seed: { type: "string" },
-        scale: { type: "string" },
-        "polling-jobs": { type: "string" },
-        "planner-sizes": { type: "string" },
-        "planner-runs": { type: "string" },
-        "e2e-runs": { type: "string" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new BenchUsageError(error instanceof Error ? error.message : String(error));
-  }
-  const camel = Object.fromEntries(Object.entries(values).map(([name, value]) => [name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()), value]));
-  const parsed = benchOptions.safeParse(camel);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const option = issue?.path[0] === undefined ? "(options)" : `--${String(issue.path[0]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-    throw new BenchUsageError(`${option}: ${issue?.message ?? "invalid"}`);
-  }
-  return parsed.data;
-}
 
 function machine(): MachineInfo {
   return {
@@ -177,9 +107,9 @@ async function main(options: BenchOptions): Promise<BenchResults> {
 }
 
 try {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseBenchOptions(process.argv.slice(2));
   if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${BENCH_USAGE}\n`);
   } else {
     const results = await main(options);
     mkdirSync(dirname(options.out), { recursive: true });
@@ -191,7 +121,7 @@ try {
   }
 } catch (error) {
   if (error instanceof BenchUsageError) {
-    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.stderr.write(`${error.message}\n\n${BENCH_USAGE}\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

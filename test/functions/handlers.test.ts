@@ -5,14 +5,11 @@
  * policies), the project's SDRS simulator and a Standard Webhooks receiver. Configuration travels the way
  * it does in Lambda: through the environment, read once by awsRuntime() on the first invocation.
  *
- * Lambda's SQS event source mapping is played by `pollOnce`: receive, hand the handler `toSqsEvent(…)`,
- * delete what it did not list in batchItemFailures.
+ * Lambda's SQS event source mapping is played by harness.ts's `pollOnce`: receive, hand the handler
+ * `toSqsEvent(…)`, delete what it did not list in batchItemFailures.
  */
-import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import type { APIGatewayProxyEventV2, Context, EventBridgeEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import type { APIGatewayProxyEventV2, EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
@@ -24,47 +21,30 @@ import { generateWebhookSecret } from "../../lib/notify/endpoints.ts";
 import { type NotificationEvent, type NotificationMessage, notificationEventId } from "../../lib/notify/events.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { type ProtectIntent, protectIntent } from "../../lib/pipeline/messages.ts";
-import { QUEUE_NAMES, type QueueName, type ReceivedMessage, toSqsEvent } from "../../lib/queue/queue.ts";
+import type { QueueName } from "../../lib/queue/queue.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
 import { createRepositories, type Repositories } from "../../lib/state/records.ts";
 import { startDynalite, startLocalSqs } from "../aws/peers.ts";
-import { functionTimeoutSeconds, loadServerlessYml, queueOfEnvironment, queueProperties } from "../infra/serverless-config.ts";
+import {
+  type CapturedLogs,
+  captureLogs,
+  createQueuesAsDeployed,
+  deployedEnvironment,
+  endpointOf,
+  eventSourceMappings,
+  eventually,
+  type Handlers,
+  importHandlers,
+  type LocalQueue,
+  lambdaContext,
+  readEvent,
+  useEnvironment,
+} from "./harness.ts";
 
-const EVENTS_DIR = new URL("../../events/", import.meta.url);
 const TABLE_NAME = "sdrs-autoprotect-test-StateTable";
-const REGION = "eu-central-1";
 const PROTECT_TAG_KEY = "sdrs_protect";
-/** Between two looks of a bounded wait (never a wait for a fixed time). */
-const POLL_INTERVAL_MS = 100;
-
-const { config: serverless } = loadServerlessYml();
-
-/** The queue-URL variables of serverless.yml, per queue of the pipeline. */
-const QUEUE_URL_VARIABLES: Record<QueueName, string> = {
-  onboarding: "ONBOARDING_QUEUE_URL",
-  "job-status": "JOB_STATUS_QUEUE_URL",
-  notify: "NOTIFY_QUEUE_URL",
-};
-
-type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-
-interface Handlers {
-  inventoryEvents: typeof import("../../functions/inventory-events.ts").handler;
-  reconcile: typeof import("../../functions/reconcile.ts").handler;
-  onboardingApi: typeof import("../../functions/onboarding-api.ts").handler;
-  onboard: typeof import("../../functions/onboard.ts").handler;
-  jobStatus: typeof import("../../functions/job-status.ts").handler;
-  notify: typeof import("../../functions/notify.ts").handler;
-}
-
-interface LocalQueue {
-  url: string;
-  arn: string;
-  deadLetterUrl: string;
-  visibilityTimeoutSeconds: number;
-}
 
 let dynamo: Awaited<ReturnType<typeof startDynalite>>;
 let sqs: Awaited<ReturnType<typeof startLocalSqs>>;
@@ -74,136 +54,15 @@ let queues: Record<QueueName, LocalQueue>;
 let queue: SqsQueue;
 let repos: Repositories;
 let handlers: Handlers;
-let consumers: Record<QueueName, { functionName: keyof Handlers; handler: SqsHandler }>;
-const savedEnv = { ...process.env };
-const logLines: Record<string, unknown>[] = [];
-
-function readEvent<T>(file: string): T {
-  return JSON.parse(readFileSync(new URL(file, EVENTS_DIR), "utf8")) as T;
-}
-
-/** What the Lambda runtime passes: names, ARN, memory and the deadline of serverless.yml's timeout. */
-function lambdaContext(functionName: keyof Handlers): Context {
-  const deployedName = `sdrs-autoprotect-test-${functionName}`;
-  const deadline = Date.now() + functionTimeoutSeconds(serverless, functionName) * 1000;
-  const unused = () => {
-    throw new Error("the handlers are async: they must not call the callback-style context methods");
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: deployedName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${deployedName}`,
-    memoryLimitInMB: "512",
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${deployedName}`,
-    logStreamName: `2026/11/23/[$LATEST]${randomBytes(16).toString("hex")}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unused,
-    fail: unused,
-    succeed: unused,
-  };
-}
-
-/** Creates each queue (and its DLQ) with the VisibilityTimeout and RedrivePolicy serverless.yml gives it. */
-async function createQueuesAsDeployed(): Promise<Record<QueueName, LocalQueue>> {
-  const arnOf = async (url: string | undefined) => {
-    const { Attributes } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }));
-    return Attributes?.QueueArn ?? "";
-  };
-  const created: Partial<Record<QueueName, LocalQueue>> = {};
-  for (const name of QUEUE_NAMES) {
-    const logicalId = queueOfEnvironment(serverless, QUEUE_URL_VARIABLES[name]);
-    const properties = queueProperties(serverless, logicalId);
-    const redrive = properties.RedrivePolicy;
-    if (!redrive) throw new Error(`serverless.yml: ${logicalId} has no RedrivePolicy`);
-    const deadLetter = await sqs.client.send(new CreateQueueCommand({ QueueName: `${logicalId}-dlq` }));
-    const source = await sqs.client.send(
-      new CreateQueueCommand({
-        QueueName: logicalId,
-        Attributes: {
-          VisibilityTimeout: String(properties.VisibilityTimeout),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(deadLetter.QueueUrl), maxReceiveCount: redrive.maxReceiveCount }),
-        },
-      }),
-    );
-    created[name] = {
-      url: source.QueueUrl ?? "",
-      arn: await arnOf(source.QueueUrl),
-      deadLetterUrl: deadLetter.QueueUrl ?? "",
-      visibilityTimeoutSeconds: properties.VisibilityTimeout,
-    };
-  }
-  const { onboarding, notify } = created;
-  const jobStatus = created["job-status"];
-  if (!onboarding || !jobStatus || !notify) throw new Error("a queue was not created");
-  return { onboarding, "job-status": jobStatus, notify };
-}
-
-/**
- * One poll of Lambda's event source mapping for `name`: the messages handed over and the ids the handler
- * listed as failed. A failed message stays in the queue until its visibility timeout passes (the queue's,
- * unless a test that wants it back at once passes `{ visibilityTimeoutSeconds: 0, maxMessages: 1 }`:
- * local-aws-sqs returns a message several times within one receive when it is visible again at once).
- */
-async function pollOnce(
-  name: QueueName,
-  options: { visibilityTimeoutSeconds?: number; maxMessages?: number } = {},
-): Promise<{ messages: ReceivedMessage[]; failed: string[] }> {
-  const messages = await queue.receive(name, {
-    maxMessages: options.maxMessages ?? 10,
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? queues[name].visibilityTimeoutSeconds,
-  });
-  if (messages.length === 0) return { messages, failed: [] };
-  const { functionName, handler } = consumers[name];
-  const response = await handler(toSqsEvent(queues[name].arn, messages), lambdaContext(functionName));
-  const failed = response.batchItemFailures.map((failure) => failure.itemIdentifier);
-  for (const message of messages) {
-    if (!failed.includes(message.messageId)) await queue.delete(name, message.receiptHandle);
-  }
-  return { messages, failed };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 12_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(POLL_INTERVAL_MS);
-  }
-}
-
-/** Runs every event source mapping until `done` holds. */
-async function runPipelineUntil(what: string, done: () => Promise<boolean> | boolean): Promise<void> {
-  await eventually(what, async () => {
-    for (const name of QUEUE_NAMES) await pollOnce(name);
-    return (await done()) ? true : undefined;
-  });
-}
-
-/** Takes every message waiting in `name` off the queue, without running its consumer. */
-async function drain(name: QueueName): Promise<unknown[]> {
-  const bodies: unknown[] = [];
-  for (;;) {
-    const messages = await queue.receive(name, { maxMessages: 10, visibilityTimeoutSeconds: 30 });
-    if (messages.length === 0) return bodies;
-    for (const message of messages) {
-      bodies.push(JSON.parse(message.body));
-      await queue.delete(name, message.receiptHandle);
-    }
-  }
-}
+let mappings: ReturnType<typeof eventSourceMappings>;
+let logs: CapturedLogs;
+let restoreEnvironment: (() => void) | undefined;
 
 function receivedEvents(type: NotificationEvent["type"]): NotificationEvent[] {
   return receiver
     .events()
     .map((received) => received.event)
     .filter((event) => event.type === type);
-}
-
-function logsWith(message: string): Record<string, unknown>[] {
-  return logLines.filter((line) => line.message === message);
 }
 
 const apiBody = z.looseObject({ requestId: z.string(), statusPath: z.string() });
@@ -213,33 +72,11 @@ const requestStatus = z.looseObject({
   servers: z.array(z.looseObject({ serverId: z.string(), state: z.string(), protectedInstanceId: z.string().optional() })),
 });
 
-/** Keeps the Powertools JSON log lines written to `stream`; anything else passes through. */
-function captureLogLines(stream: NodeJS.WriteStream): void {
-  const write = stream.write.bind(stream);
-  vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    const lines = text.split("\n").flatMap((line) => {
-      try {
-        const value: unknown = JSON.parse(line);
-        return value !== null && typeof value === "object" && "level" in value ? [value as Record<string, unknown>] : [];
-      } catch {
-        return [];
-      }
-    });
-    if (lines.length === 0) return write(chunk, ...(rest as [BufferEncoding]));
-    logLines.push(...lines);
-    return true;
-  });
-}
-
 beforeAll(async () => {
-  // Powertools writes JSON lines to stdout (WARN and ERROR to stderr): kept for assertions, out of the test report.
-  captureLogLines(process.stdout);
-  captureLogLines(process.stderr);
-
+  logs = captureLogs();
   [dynamo, sqs] = await Promise.all([startDynalite(), startLocalSqs()]);
   await createTable(dynamo.client, TABLE_NAME);
-  queues = await createQueuesAsDeployed();
+  queues = await createQueuesAsDeployed(sqs.client);
   const fastJob = { minMs: 200, maxMs: 400 };
   simulator = await startSimulator({
     estate: loadEstate(SAMPLE_ESTATE_PATH),
@@ -249,73 +86,43 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver({ secret: webhookSecret });
 
   const targets = readEvent<Record<string, unknown>>("targets.sample.json");
-  Object.assign(process.env, {
-    // What serverless.yml's provider.environment sets, with local endpoints for the AWS SDK.
-    POWERTOOLS_SERVICE_NAME: "sdrs-autoprotect",
-    POWERTOOLS_LOG_LEVEL: "INFO",
-    SDRS_TABLE_NAME: TABLE_NAME,
-    ONBOARDING_QUEUE_URL: queues.onboarding.url,
-    JOB_STATUS_QUEUE_URL: queues["job-status"].url,
-    NOTIFY_QUEUE_URL: queues.notify.url,
-    NOTIFY_DLQ_URL: queues.notify.deadLetterUrl,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${new URL(await endpointOf(dynamo.client)).port}`,
-    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${new URL(await endpointOf(sqs.client)).port}`,
-    SDRS_ENDPOINT: simulator.url,
-    ECS_ENDPOINT: simulator.url,
-    EVS_ENDPOINT: simulator.url,
+  restoreEnvironment = useEnvironment({
+    ...deployedEnvironment({
+      tableName: TABLE_NAME,
+      queues,
+      dynamodbEndpoint: await endpointOf(dynamo.client),
+      sqsEndpoint: await endpointOf(sqs.client),
+      simulatorUrl: simulator.url,
+      targetsJson: JSON.stringify({
+        ...targets,
+        webhooks: [
+          { id: "ops", url: receiver.url, secret: { env: "SDRS_WEBHOOK_SECRET" } },
+          // Signs with a secret the receiver does not know: every delivery fails (the dead-letter test).
+          { id: "audit", url: receiver.url, secret: { env: "SDRS_AUDIT_WEBHOOK_SECRET" }, eventTypes: ["protection_group.protection_enabled"] },
+        ],
+      }),
+    }),
+    // In AWS these come from the Secrets Manager secret (secrets.test.ts); here straight from the environment.
     HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
     HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
     HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-    SDRS_TARGETS_JSON: JSON.stringify({
-      ...targets,
-      webhooks: [
-        { id: "ops", url: receiver.url, secret: { env: "SDRS_WEBHOOK_SECRET" } },
-        // Signs with a secret the receiver does not know: every delivery fails (the dead-letter test).
-        { id: "audit", url: receiver.url, secret: { env: "SDRS_AUDIT_WEBHOOK_SECRET" }, eventTypes: ["protection_group.protection_enabled"] },
-      ],
-    }),
     SDRS_WEBHOOK_SECRET: webhookSecret,
     SDRS_AUDIT_WEBHOOK_SECRET: generateWebhookSecret(),
-    SDRS_ALLOW_LOOPBACK_WEBHOOKS: "true",
-    SDRS_JOB_FIRST_CHECK_SECONDS: "1",
-    SDRS_JOB_RETRY_BASE_SECONDS: "1",
   });
-  for (const variable of ["SDRS_SECRET_ID", "HUAWEICLOUD_REGION", "SNS_TOPIC_ARN", "SDRS_TARGETS_FILE"]) delete process.env[variable];
-
-  // After the environment: awsRuntime() reads it once per process, as a Lambda container does.
-  handlers = {
-    inventoryEvents: (await import("../../functions/inventory-events.ts")).handler,
-    reconcile: (await import("../../functions/reconcile.ts")).handler,
-    onboardingApi: (await import("../../functions/onboarding-api.ts")).handler,
-    onboard: (await import("../../functions/onboard.ts")).handler,
-    jobStatus: (await import("../../functions/job-status.ts")).handler,
-    notify: (await import("../../functions/notify.ts")).handler,
-  };
-  consumers = {
-    onboarding: { functionName: "onboard", handler: handlers.onboard },
-    "job-status": { functionName: "jobStatus", handler: handlers.jobStatus },
-    notify: { functionName: "notify", handler: handlers.notify },
-  };
-  queue = new SqsQueue({ client: sqs.client, queueUrls: { onboarding: queues.onboarding.url, "job-status": queues["job-status"].url, notify: queues.notify.url } });
+  handlers = await importHandlers();
+  queue = new SqsQueue({
+    client: sqs.client,
+    queueUrls: { onboarding: queues.onboarding.url, "job-status": queues["job-status"].url, notify: queues.notify.url },
+  });
+  mappings = eventSourceMappings(queue, queues, handlers);
   repos = createRepositories(new DynamoDbStore({ client: dynamo.client, tableName: TABLE_NAME }), { clock: systemClock });
 });
 
 afterAll(async () => {
-  process.env = savedEnv;
+  restoreEnvironment?.();
   vi.restoreAllMocks();
   await Promise.all([receiver?.close(), simulator?.close(), dynamo?.close(), sqs?.close()]);
 });
-
-/** The endpoint URL a test peer's client was built with. */
-async function endpointOf(client: { config: { endpoint?: unknown } }): Promise<string> {
-  const endpoint = client.config.endpoint;
-  const resolved: unknown = typeof endpoint === "function" ? await endpoint() : endpoint;
-  const { protocol, hostname, port } = z.looseObject({ protocol: z.string(), hostname: z.string(), port: z.union([z.string(), z.number()]).optional() }).parse(resolved);
-  return `${protocol}//${hostname}:${port}`;
-}
 
 describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulator and a webhook receiver", () => {
   it("protects the server of an 'ECS Server Tags Changed' event: inventoryEvents → onboard → jobStatus → notify → a verified server.protected webhook", async () => {
@@ -325,7 +132,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const intake = await handlers.inventoryEvents(event, lambdaContext("inventoryEvents"));
     expect(intake).toEqual({ status: "enqueued", eventId: `eb:${event.id}`, enqueued: [{ serverId, target: "web" }] });
 
-    const onboarded = await pollOnce("onboarding");
+    const onboarded = await mappings.pollOnce("onboarding");
     expect(onboarded.messages.map((message) => JSON.parse(message.body))).toEqual([
       { type: "protect", serverId, target: "web", source: "event", deferrals: 0 },
     ]);
@@ -334,7 +141,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
 
     // The first job check is delayed (SDRS_JOB_FIRST_CHECK_SECONDS=1): wait until SQS delivers it.
     const firstCheck = await eventually("the first job-status message", async () => {
-      const polled = await pollOnce("job-status");
+      const polled = await mappings.pollOnce("job-status");
       return polled.messages.length > 0 ? polled : undefined;
     });
     expect(JSON.parse(firstCheck.messages[0]?.body ?? "{}")).toMatchObject({ type: "job", target: "web", serverIds: [serverId], checks: 0 });
@@ -343,7 +150,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     await eventually("the server record to settle", async () => {
       const record = (await repos.servers.get(serverId))?.record;
       if (record?.status === "protected") return record;
-      await pollOnce("job-status");
+      await mappings.pollOnce("job-status");
       return undefined;
     });
     const record = (await repos.servers.get(serverId))?.record;
@@ -352,10 +159,10 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     expect(record).toMatchObject({ status: "protected", target: "web", protectedInstanceId: instance?.id });
 
     // notify fans the outcome out to each subscribed endpoint, then delivers to each.
-    const fanOut = await pollOnce("notify");
+    const fanOut = await mappings.pollOnce("notify");
     expect(fanOut.failed).toEqual([]);
     await eventually("the server.protected webhook", async () => {
-      await pollOnce("notify");
+      await mappings.pollOnce("notify");
       return receivedEvents("server.protected").find((received) => received.type === "server.protected" && received.data.serverId === serverId);
     });
     expect(receivedEvents("server.protected")).toEqual([
@@ -367,7 +174,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     ]);
 
     // The middleware put the Lambda context on every log line of the invocation.
-    const handled = logsWith("inventory event handled");
+    const handled = logs.withMessage("inventory event handled");
     expect(handled).toHaveLength(1);
     expect(handled[0]).toMatchObject({
       level: "INFO",
@@ -417,7 +224,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     ]);
     for (const server of before.servers) expect(server.state).toBe("queued");
 
-    await runPipelineUntil("the onboarding_request.completed webhook", () =>
+    await mappings.runUntil("the onboarding_request.completed webhook", () =>
       receivedEvents("onboarding_request.completed").some(
         (event) => event.type === "onboarding_request.completed" && event.data.requestId === body.requestId,
       ),
@@ -489,7 +296,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
       enqueued: [],
     });
 
-    const intents = (await drain("onboarding")).map((body) => protectIntent.parse(body));
+    const intents = (await mappings.drain("onboarding")).map((body) => protectIntent.parse(body));
     expect(intents.map(({ serverId, target, source }) => ({ serverId, target, source })).sort((a, b) => a.serverId.localeCompare(b.serverId))).toEqual([
       { serverId: "894e099f-8e62-41e7-a842-6d4bfdcb2c9c", target: "web", source: "event" },
       { serverId: "8f5dd226-6cc0-4fe8-9786-b8b3359b234b", target: "web", source: "event" },
@@ -502,15 +309,15 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const event = readEvent<EventBridgeEvent<string, unknown>>("inventory-malformed.json");
     const result = await handlers.inventoryEvents(event, lambdaContext("inventoryEvents"));
     expect(result).toEqual({ status: "rejected", eventId: event.id, reason: expect.stringContaining("serverId"), enqueued: [] });
-    expect(logsWith("inventory event rejected")).toEqual([expect.objectContaining({ level: "WARN", eventId: event.id, reason: result.reason })]);
-    expect(await drain("onboarding")).toEqual([]);
+    expect(logs.withMessage("inventory event rejected")).toEqual([expect.objectContaining({ level: "WARN", eventId: event.id, reason: result.reason })]);
+    expect(await mappings.drain("onboarding")).toEqual([]);
   });
 
   it("acknowledges a message onboard can never process (no batchItemFailures) and logs why", async () => {
     const event = readEvent<SQSEvent>("sqs-malformed.json");
     const response = await handlers.onboard(event, lambdaContext("onboard"));
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(logsWith("unprocessable message: invalid; dropped")).toEqual([
+    expect(logs.withMessage("unprocessable message: invalid; dropped")).toEqual([
       expect.objectContaining({ level: "ERROR", messageId: event.Records[0]?.messageId, reason: expect.stringContaining("(body)") }),
     ]);
   });
@@ -520,7 +327,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const { eventId } = z.object({ eventId: z.string() }).parse(JSON.parse(event.Records[0]?.body ?? "{}"));
     expect(await handlers.notify(event, lambdaContext("notify"))).toEqual({ batchItemFailures: [] });
     await eventually("the sample's webhook", async () => {
-      await pollOnce("notify");
+      await mappings.pollOnce("notify");
       return receiver.events().find((received) => received.webhookId === eventId);
     });
   });
@@ -539,19 +346,19 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
       firstAttemptAt: new Date().toISOString(),
     };
     await queue.send("notify", lastAttempt);
-    const maxReceiveCount = queueProperties(serverless, queueOfEnvironment(serverless, "NOTIFY_QUEUE_URL")).RedrivePolicy?.maxReceiveCount ?? 0;
+    const { maxReceiveCount } = queues.notify;
     let receives = 0;
     for (;;) {
-      const { messages, failed } = await pollOnce("notify", { visibilityTimeoutSeconds: 0, maxMessages: 1 });
+      const { messages, failed } = await mappings.pollOnce("notify", { visibilityTimeoutSeconds: 0, maxMessages: 1 });
       if (messages.length === 0) break;
       expect(failed).toEqual(messages.map((message) => message.messageId));
       receives += 1;
       expect(receives).toBeLessThanOrEqual(maxReceiveCount);
     }
     expect(receives).toBe(maxReceiveCount);
-    expect(logsWith("webhook delivery gave up")).toHaveLength(maxReceiveCount);
+    expect(logs.withMessage("webhook delivery gave up")).toHaveLength(maxReceiveCount);
     const { Messages } = await sqs.client.send(
-      new ReceiveMessageCommand({ QueueUrl: process.env.NOTIFY_DLQ_URL, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+      new ReceiveMessageCommand({ QueueUrl: queues.notify.deadLetterUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
     );
     expect((Messages ?? []).map((message) => JSON.parse(message.Body ?? "{}"))).toEqual([lastAttempt]);
   });
@@ -561,7 +368,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const serverIds = event.Records.map((record) => protectIntent.parse(JSON.parse(record.body)).serverId);
     expect(await handlers.onboard(event, lambdaContext("onboard"))).toEqual({ batchItemFailures: [] });
 
-    await runPipelineUntil("every server of the batch to be protected", async () => {
+    await mappings.runUntil("every server of the batch to be protected", async () => {
       const records = await repos.servers.getMany(serverIds);
       return serverIds.every((serverId) => records.get(serverId)?.record.status === "protected");
     });
@@ -588,7 +395,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     for (const serverId of serverIds) expect(records.get(serverId)?.record, serverId).toMatchObject({ status: "unknown", jobId });
     const unknownFor = (serverId: string) =>
       receivedEvents("server.protection_unknown").find((received) => received.type === "server.protection_unknown" && received.data.serverId === serverId);
-    await runPipelineUntil("a server.protection_unknown webhook per server", () => serverIds.every((serverId) => unknownFor(serverId) !== undefined));
+    await mappings.runUntil("a server.protection_unknown webhook per server", () => serverIds.every((serverId) => unknownFor(serverId) !== undefined));
     for (const serverId of serverIds) {
       expect(unknownFor(serverId)?.data).toMatchObject({ serverId, target: "web", jobId, reason: expect.stringContaining("SDRS.0401") });
     }
@@ -612,7 +419,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const result = await handlers.reconcile(readEvent<EventBridgeEvent<"Scheduled Event", unknown>>("reconcile-schedule.json"), lambdaContext("reconcile"));
     expect(result).toEqual({ tagged: tagged.length, enqueued: unsettled.length, skipped });
 
-    const intents: ProtectIntent[] = (await drain("onboarding")).map((body) => protectIntent.parse(body));
+    const intents: ProtectIntent[] = (await mappings.drain("onboarding")).map((body) => protectIntent.parse(body));
     const byServer = (a: { serverId: string }, b: { serverId: string }) => a.serverId.localeCompare(b.serverId);
     expect(intents.map(({ serverId, target, source }) => ({ serverId, target, source })).sort(byServer)).toEqual(
       unsettled.map((server) => ({ ...server, source: "reconcile" })).sort(byServer),

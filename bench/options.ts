@@ -1,0 +1,76 @@
+/** The options of `npm run bench`, parsed from argv and checked with zod. */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.json", import.meta.url));
+
+export const BENCH_USAGE = `Usage: npm run bench -- [options]
+
+  --json                 print the results JSON on stdout instead of the tables
+  --out <path>           where to write the results JSON (default bench/results/latest.json)
+  --seed <n>             simulator and jitter seed (default 11)
+  --scale <n>            servers in the scaled estate (default 500)
+  --polling-jobs <n>     simulated jobs per kind in the polling comparison (default 2000)
+  --planner-sizes <a,b>  servers per planner input (default 1000,5000)
+  --planner-runs <n>     timed planner runs per size; the median is reported (default 5)
+  --e2e-runs <n>         end-to-end repeats per estate (default 3)
+  --help                 this text`;
+
+const positiveInt = z.coerce.number().int().positive();
+const benchOptions = z.strictObject({
+  json: z.boolean().default(false),
+  out: z
+    .string()
+    .min(1)
+    .transform((path) => resolve(path))
+    .default(DEFAULT_OUT),
+  seed: z.coerce.number().int().nonnegative().default(11),
+  scale: positiveInt.default(500),
+  pollingJobs: positiveInt.default(2000),
+  plannerSizes: z
+    .string()
+    .default("1000,5000")
+    .transform((text) => text.split(",").map((size) => Number(size.trim())))
+    .pipe(z.array(z.number().int().positive()).min(1)),
+  plannerRuns: positiveInt.default(5),
+  e2eRuns: positiveInt.default(3),
+  help: z.boolean().default(false),
+});
+export type BenchOptions = z.infer<typeof benchOptions>;
+
+export class BenchUsageError extends Error {
+  readonly code = "BENCH_USAGE";
+}
+
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        json: { type: "boolean" },
+        out: { type: "string" },
+        seed: { type: "string" },
+        scale: { type: "string" },
+        "polling-jobs": { type: "string" },
+        "planner-sizes": { type: "string" },
+        "planner-runs": { type: "string" },
+        "e2e-runs": { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new BenchUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const camel = Object.fromEntries(Object.entries(values).map(([name, value]) => [name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()), value]));
+  const parsed = benchOptions.safeParse(camel);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const option = issue?.path[0] === undefined ? "(options)" : `--${String(issue.path[0]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    throw new BenchUsageError(`${option}: ${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}
