@@ -27,8 +27,12 @@ export function tallyRequests(byOperation: Readonly<Record<string, number>>): Re
     if (CREATE_OPERATIONS.has(operation)) createCalls += requests;
     else if (operation === JOB_STATUS_OPERATION) jobStatusCalls += requests;
   }
-  const sorted = Object.fromEntries(Object.entries(byOperation).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { createCalls, jobStatusCalls, readCalls: totalRequests - createCalls - jobStatusCalls, totalRequests, byOperation: sorted };
+  return { createCalls, jobStatusCalls, readCalls: totalRequests - createCalls - jobStatusCalls, totalRequests, byOperation: sortedByKey(byOperation) };
+}
+
+/** Keys in order, so two result files diff line by line. */
+function sortedByKey(counts: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function increment(counts: Record<string, number>, key: string): void {
@@ -70,7 +74,7 @@ export function summarizeOurs(run: PipelineRunResult): ApproachResult {
     serversRefusedBeforeAnyCall: ineligible,
     serversUnknown: unresolved,
     serversNotAttempted: 0,
-    lateRefusalCodes,
+    lateRefusalCodes: sortedByKey(lateRefusalCodes),
     requestsPerProtectedServer: perServer(requests.totalRequests, protectedNew + adopted),
     simulatedSecondsToLastProtected: run.lastProtectedAtMs / 1000,
     simulatedSecondsToEnd: run.summary.virtualMs / 1000,
@@ -115,7 +119,7 @@ export function summarizeNaive(run: NaiveRunResult): ApproachResult {
     serversRefusedBeforeAnyCall: 0,
     serversUnknown: timedOut,
     serversNotAttempted: notAttempted,
-    lateRefusalCodes,
+    lateRefusalCodes: sortedByKey(lateRefusalCodes),
     requestsPerProtectedServer: perServer(requests.totalRequests, protectedNew),
     simulatedSecondsToLastProtected: run.lastProtectedAtMs / 1000,
     simulatedSecondsToEnd: run.virtualMs / 1000,

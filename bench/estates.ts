@@ -3,7 +3,7 @@
  * cloned eligible servers. Pure apart from loading the sample file.
  */
 import { type Estate, type EstateServer, type EstateVolume, loadEstate, parseEstate, SAMPLE_ESTATE_PATH } from "../lib/sim/estate.ts";
-import { seededRandom } from "../lib/sim/random.ts";
+import { type Random, seededRandom } from "../lib/sim/random.ts";
 
 export const PROTECT_TAG = "sdrs_protect";
 /** Sample-estate protection groups (lib/sim/sample-estate.json): pg-web runs in eu-de-01, pg-db in eu-de-02. */
@@ -82,9 +82,9 @@ function cloneUnits(estate: Estate): CloneUnit[] {
 
 /**
  * The sample estate plus `count` clones of its eligible pg-web servers, with new server and volume ids
- * (drawn from `seed`), the names `<original>-s<n>`, and tag `sdrs_protect=web`. Shared-disk clusters
- * are cloned whole (the last one may be left out to land on `count` exactly). Returns the estate and the
- * clones' ids, the servers to send tag events for.
+ * (drawn from `seed`), the names `<original>-s<copy>`, and tag `sdrs_protect=web`. Shared-disk clusters
+ * are cloned whole, each copy with its own shared disk; one that would overshoot `count` is left out.
+ * Returns the estate and the clones' ids, the servers to send tag events for.
  */
 export function scaledEstate(base: Estate, count: number, seed = 7): { estate: Estate; cloneIds: string[] } {
   const random = seededRandom(seed);
@@ -92,33 +92,38 @@ export function scaledEstate(base: Estate, count: number, seed = 7): { estate: E
   const volumeById = new Map(base.volumes.map((volume) => [volume.id, volume]));
   const servers: EstateServer[] = [];
   const volumes: EstateVolume[] = [];
-  let copy = 0;
-  while (servers.length < count) {
-    copy += 1;
+  for (let copy = 1; servers.length < count; copy++) {
     for (const unit of units) {
-      if (servers.length + unit.servers.length > count) {
-        if (unit.servers.length === 1) break;
-        continue;
-      }
-      const newVolumeIds = new Map<string, string>();
-      for (const server of unit.servers) {
-        const volumesOfClone = server.volumes.map((attached) => {
-          let id = newVolumeIds.get(attached.id);
-          if (id === undefined) {
-            id = random.uuid();
-            newVolumeIds.set(attached.id, id);
-            const original = volumeById.get(attached.id);
-            if (original === undefined) throw new Error(`volume ${attached.id} of ${server.name} is not in the estate`);
-            volumes.push({ ...structuredClone(original), id, ...(original.name ? { name: `${original.name}-s${copy}` } : {}) });
-          }
-          return { id, bootIndex: attached.bootIndex };
-        });
-        const { ip: _ip, _note, ...fields } = structuredClone(server);
-        servers.push({ ...fields, id: random.uuid(), name: `${server.name}-s${copy}`, tags: { ...server.tags, [PROTECT_TAG]: "web" }, volumes: volumesOfClone });
-      }
-      if (servers.length >= count) break;
+      // A cluster that would overshoot is skipped; the lone servers after it fill up.
+      if (servers.length + unit.servers.length > count) continue;
+      const clone = cloneUnit(unit, copy, random, volumeById);
+      servers.push(...clone.servers);
+      volumes.push(...clone.volumes);
     }
   }
   const estate = parseEstate({ ...base, servers: [...base.servers, ...servers], volumes: [...base.volumes, ...volumes] }, `scaled estate (${count} clones)`);
   return { estate, cloneIds: servers.map((server) => server.id) };
+}
+
+/** One copy of a unit: new server and volume ids; a disk the unit's servers share stays shared among the copies. */
+function cloneUnit(unit: CloneUnit, copy: number, random: Random, volumeById: ReadonlyMap<string, EstateVolume>): { servers: EstateServer[]; volumes: EstateVolume[] } {
+  const newVolumeIds = new Map<string, string>();
+  const volumes: EstateVolume[] = [];
+  const servers = unit.servers.map((server): EstateServer => {
+    const attachedVolumes = server.volumes.map((attached) => {
+      let id = newVolumeIds.get(attached.id);
+      if (id === undefined) {
+        const original = volumeById.get(attached.id);
+        if (original === undefined) throw new Error(`volume ${attached.id} of ${server.name} is not in the estate`);
+        id = random.uuid();
+        newVolumeIds.set(attached.id, id);
+        volumes.push({ ...structuredClone(original), id, ...(original.name ? { name: `${original.name}-s${copy}` } : {}) });
+      }
+      return { id, bootIndex: attached.bootIndex };
+    });
+    // The derived private IP and the sample's remark do not carry over to a clone.
+    const { ip: _ip, _note, ...fields } = structuredClone(server);
+    return { ...fields, id: random.uuid(), name: `${server.name}-s${copy}`, tags: { ...server.tags, [PROTECT_TAG]: "web" }, volumes: attachedVolumes };
+  });
+  return { servers, volumes };
 }

@@ -6,6 +6,7 @@
  */
 import { ManualClock } from "../lib/clock.ts";
 import { parseTargetsConfig } from "../lib/config/targets.ts";
+import { OWN_EVENT_SOURCE } from "../lib/events/inventory.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
 import type { PipelineLogger } from "../lib/pipeline/deps.ts";
 import { type RunSummary, startLocalRuntime } from "../lib/runtime/local.ts";
@@ -98,7 +99,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
         version: "0",
         id: `bench-${serverId}`,
         "detail-type": "ECS Server Tags Changed",
-        source: "sdrs-autoprotect.inventory",
+        source: OWN_EVENT_SOURCE,
         account: "000000000000",
         time: new Date(clock.now()).toISOString(),
         region: options.estate.region,

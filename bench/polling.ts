@@ -19,22 +19,19 @@ const SIMULATOR_DURATIONS: Record<PolledJobKind, { minMs: number; maxMs: number 
   batch: DEFAULT_JOB_DURATIONS.batchCreateProtectedInstances,
 };
 
-/** Seconds after submission of the n-th check (n = 0, 1, …), given what the strategy knows. */
+/** Seconds from the previous check (from the submission, for check 0) to check n, given what is known. */
 export type CheckPlanner = (check: number, context: { learnedDurationsMs: readonly number[]; random: number }) => number;
 
 export interface PollingStrategy {
   name: string;
   description: string;
-  /** Delay (s) from the previous check (or the submission, for check 0) to this check. */
   delaySeconds: CheckPlanner;
-  /** Whether finished jobs' durations are fed back as learned samples. */
-  learns: boolean;
   /** The strategy the others' check counts are divided by. */
   isReference?: boolean;
 }
 
 export function fixedInterval(name: string, firstCheckSeconds: number, intervalSeconds: number, description: string): PollingStrategy {
-  return { name, description, learns: false, delaySeconds: (check) => (check === 0 ? firstCheckSeconds : intervalSeconds) };
+  return { name, description, delaySeconds: (check) => (check === 0 ? firstCheckSeconds : intervalSeconds) };
 }
 
 const TERRAFORM_STRATEGY: PollingStrategy = {
@@ -53,9 +50,8 @@ export function adaptive(kind: PolledJobKind, learns: boolean, settings: Schedul
     description: learns
       ? `first check at the median of the last ${DEFAULT_STATS_SAMPLES} durations, then ${settings.retryBaseSeconds} s × ${settings.retryFactor}^n ≤ ${settings.retryMaxSeconds} s, ±10 % jitter`
       : `nothing learned yet: first check at ${settings.defaultFirstCheckSeconds[kind]} s, then the same backoff`,
-    learns,
     delaySeconds: (check, context) =>
-      nextCheckDelaySeconds({ kind, checks: check, learnedDurationsMs: context.learnedDurationsMs, random: context.random, settings }),
+      nextCheckDelaySeconds({ kind, checks: check, learnedDurationsMs: learns ? context.learnedDurationsMs : [], random: context.random, settings }),
   };
 }
 
@@ -76,7 +72,7 @@ export interface PolledJob {
 }
 
 /** Checks one job until a check falls at or after its end. */
-export function pollJob(strategy: PollingStrategy, durationMs: number, learnedDurationsMs: readonly number[], random: Random): PolledJob {
+export function pollJob(strategy: PollingStrategy, durationMs: number, learnedDurationsMs: readonly number[], random: Pick<Random, "next">): PolledJob {
   let atMs = 0;
   let checks = 0;
   for (;;) {
@@ -108,7 +104,7 @@ export function comparePolling(kind: PolledJobKind, durationsMs: readonly number
     const random = seededRandom(seed);
     const learned: number[] = [];
     const polled = durationsMs.map((durationMs) => {
-      const job = pollJob(strategy, durationMs, strategy.learns ? learned.slice(-DEFAULT_STATS_SAMPLES) : [], random);
+      const job = pollJob(strategy, durationMs, learned.slice(-DEFAULT_STATS_SAMPLES), random);
       learned.push(durationMs);
       return job;
     });

@@ -4,10 +4,20 @@
  */
 import type { Clock } from "../clock.ts";
 import type { TargetsConfig } from "../config/targets.ts";
-import type { QueueSender } from "../queue/queue.ts";
+import type { QueueName, QueueSender } from "../queue/queue.ts";
 import type { CloudClient } from "../sdrs/client.ts";
 import type { Repositories } from "../state/records.ts";
+import type { RejectionLog } from "./rejections.ts";
 import { DEFAULT_SCHEDULE, type ScheduleSettings } from "./schedule.ts";
+
+/**
+ * Where a message goes that retrying cannot help: one that can never be processed (not JSON, not a valid
+ * message) or a notification whose webhook attempts are all spent. `body` is the message text, `reason`
+ * names the field and the rule (or the last delivery failure). Adapters: the sqlite queue's `deadLetter`
+ * (`<queue>-dlq`) and the SQS dead-letter queues (lib/runtime/aws.ts); both keep `reason` as a message
+ * attribute. A sink that cannot take the message throws, and the message stays in its queue.
+ */
+export type DeadLetterSink = (queue: QueueName, body: string, reason: string) => Promise<void>;
 
 export interface PipelineLogger {
   debug(message: string, extra?: Record<string, unknown>): void;
@@ -56,6 +66,9 @@ export interface PipelineDeps {
   clock: Clock;
   log: PipelineLogger;
   settings: PipelineSettings;
+  deadLetter: DeadLetterSink;
+  /** Inventory events that were rejected, kept for status tooling. */
+  rejections: RejectionLog;
   /** [0, 1): jitter; Math.random by default. */
   random?: () => number;
 }

@@ -205,6 +205,8 @@ export interface InventoryEventResult {
 export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): Promise<InventoryEventResult> {
   const classified = classifyInventoryEvent(event);
   if (classified.status === "rejected") {
+    // Kept in the store (14 days), not only logged: a malformed event usually means a changed producer.
+    await deps.rejections.record({ ...(classified.eventId ? { eventId: classified.eventId } : {}), reason: classified.reason, event });
     deps.log.warn("inventory event rejected", { reason: classified.reason, eventId: classified.eventId });
     return { status: "rejected", reason: classified.reason, ...(classified.eventId ? { eventId: classified.eventId } : {}), enqueued: [] };
   }

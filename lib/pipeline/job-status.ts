@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { newNotificationMessage } from "../notify/events.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
-import type { Job, ProtectedInstance } from "../sdrs/schemas.ts";
+import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
 import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
 import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobStatusMessage, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
@@ -236,22 +236,7 @@ async function settleFailure(check: JobCheck, job: Job, deps: PipelineDeps): Pro
     for (const serverId of check.serverIds) {
       const why = known ? `every server of batch job ${check.jobId} failed` : `batch job ${check.jobId} failed without naming the server`;
       const retried = await retryServer(serverId, check, deps, why, { isolate: true });
-      if (!retried) {
-        const sub = byServer.get(serverId);
-        const errorCode = sub?.error_code ?? job.error_code ?? undefined;
-        await settleServer(
-          {
-            status: "failed",
-            serverId,
-            target: check.target,
-            groupId: check.groupId,
-            jobId: check.jobId,
-            ...(errorCode ? { errorCode } : {}),
-            reason: sub?.fail_reason ?? job.fail_reason ?? "the batch job failed",
-          },
-          deps,
-        );
-      }
+      if (!retried) await settleFailedServer(serverId, check, job, byServer.get(serverId), "the batch job failed", deps);
     }
     return;
   }
@@ -272,20 +257,32 @@ async function settleFailure(check: JobCheck, job: Job, deps: PipelineDeps): Pro
         continue;
       }
     }
-    const errorCode = sub?.error_code ?? job.error_code ?? undefined;
-    await settleServer(
-      {
-        status: "failed",
-        serverId,
-        target: check.target,
-        groupId: check.groupId,
-        jobId: check.jobId,
-        ...(errorCode ? { errorCode } : {}),
-        reason: sub?.fail_reason ?? job.fail_reason ?? "the protection job failed",
-      },
-      deps,
-    );
+    await settleFailedServer(serverId, check, job, sub, "the protection job failed", deps);
   }
+}
+
+/** A server of a failed job settles failed with its sub-job's error code and reason, else the job's. */
+async function settleFailedServer(
+  serverId: string,
+  check: JobCheck,
+  job: Job,
+  sub: SubJob | undefined,
+  fallbackReason: string,
+  deps: PipelineDeps,
+): Promise<void> {
+  const errorCode = sub?.error_code ?? job.error_code ?? undefined;
+  await settleServer(
+    {
+      status: "failed",
+      serverId,
+      target: check.target,
+      groupId: check.groupId,
+      jobId: check.jobId,
+      ...(errorCode ? { errorCode } : {}),
+      reason: sub?.fail_reason ?? job.fail_reason ?? fallbackReason,
+    },
+    deps,
+  );
 }
 
 async function settleUnknown(check: JobCheck, reason: string, deps: PipelineDeps): Promise<void> {

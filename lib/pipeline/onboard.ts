@@ -9,7 +9,8 @@
  */
 import { readInventory } from "../planning/inventory.ts";
 import { planProtection } from "../planning/plan.ts";
-import type { PlannedCall, Reason, ServerFactsInput, Verdict } from "../planning/types.ts";
+import { sharedDiskClusters } from "../planning/shared-disks.ts";
+import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/types.ts";
 import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../sdrs/errors.ts";
 import type { ProtectedInstance } from "../sdrs/schemas.ts";
 import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
@@ -206,8 +207,8 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
   if (candidates.size === 0) return retry;
 
   // 5. Plan: isolated servers (a failed batch retried server by server) each with their shared-disk peers.
-  const facts = new Map(inventory.servers.map((server: ServerFactsInput) => [server.serverId, server]));
-  const partitions = partition(candidates, facts);
+  const facts = new Map(inventory.servers.map((server: ServerFacts) => [server.serverId, server]));
+  const partitions = partition(candidates, inventory.servers);
   for (const serverIds of partitions) {
     const plan = planProtection({
       protectionGroupId: group.id,
@@ -263,18 +264,11 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
 async function pullSharedDiskPeers(
   target: string,
   candidates: Map<string, Candidate>,
-  servers: readonly ServerFactsInput[],
+  servers: readonly ServerFacts[],
   deps: PipelineDeps,
 ): Promise<string[]> {
-  const peers = new Set<string>();
-  for (const facts of servers) {
-    for (const volume of facts.volumes ?? []) {
-      if (!(volume.multiattach === true || volume.shareable === true || volume.shareable === "true")) continue;
-      for (const attachment of volume.attachments ?? []) {
-        if (!candidates.has(attachment.server_id)) peers.add(attachment.server_id);
-      }
-    }
-  }
+  const clusters = sharedDiskClusters(servers);
+  const peers = new Set([...clusters.values()].flatMap((cluster) => cluster.members).filter((serverId) => !candidates.has(serverId)));
   if (peers.size === 0) return [];
   const requestMembers = new Map<string, string>();
   const requestIds = new Set([...candidates.values()].flatMap((candidate) => candidate.requestIds));
@@ -305,29 +299,16 @@ async function pullSharedDiskPeers(
 }
 
 /** Candidate ids split into plans: each isolated server's shared-disk cluster alone, the rest together. */
-function partition(candidates: Map<string, Candidate>, facts: Map<string, ServerFactsInput>): string[][] {
-  const parent = new Map<string, string>([...candidates.keys()].map((id) => [id, id]));
-  const find = (id: string): string => {
-    let root = id;
-    while (parent.get(root) !== root) root = parent.get(root) ?? root;
-    return root;
-  };
-  for (const serverId of candidates.keys()) {
-    for (const volume of facts.get(serverId)?.volumes ?? []) {
-      for (const attachment of volume.attachments ?? []) {
-        if (parent.has(attachment.server_id)) parent.set(find(attachment.server_id), find(serverId));
-      }
-    }
-  }
-  const clusters = new Map<string, string[]>();
-  for (const serverId of candidates.keys()) {
-    const root = find(serverId);
-    clusters.set(root, [...(clusters.get(root) ?? []), serverId]);
-  }
+function partition(candidates: Map<string, Candidate>, servers: readonly ServerFacts[]): string[][] {
+  const clusters = sharedDiskClusters(servers);
+  const placed = new Set<string>();
   const together: string[] = [];
   const alone: string[][] = [];
-  for (const members of clusters.values()) {
-    if (members.some((serverId) => candidates.get(serverId)?.isolate)) alone.push(members);
+  for (const serverId of candidates.keys()) {
+    if (placed.has(serverId)) continue;
+    const members = (clusters.get(serverId)?.members ?? [serverId]).filter((memberId) => candidates.has(memberId));
+    for (const memberId of members) placed.add(memberId);
+    if (members.some((memberId) => candidates.get(memberId)?.isolate)) alone.push(members);
     else together.push(...members);
   }
   return [...(together.length > 0 ? [together] : []), ...alone];

@@ -1,51 +1,77 @@
 /**
  * SQS batches → pipeline steps, shared by the Lambda handlers and the local runtime (which builds the
  * same SQSEvent shape from its sqlite queue). A message that can never be processed (not JSON, not a
- * valid message) is logged with its reason and acknowledged, so it is not retried forever; a transient
- * failure is reported in batchItemFailures and comes back after the visibility timeout.
+ * valid message) and a notification whose webhook attempts are all spent go to the queue's dead-letter
+ * queue through `deps.deadLetter`, with the reason, and are then acknowledged: retrying them cannot help.
+ * A transient failure is reported in batchItemFailures and comes back after the visibility timeout; so is
+ * a message the dead-letter sink could not take, so no message is ever dropped.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { z } from "zod";
 import { type DispatcherDeps, deliverNotification } from "../notify/dispatcher.ts";
 import { notificationMessage } from "../notify/events.ts";
+import type { QueueName } from "../queue/queue.ts";
+import { describeIssue } from "../sdrs/schemas.ts";
 import type { PipelineDeps } from "./deps.ts";
 import { processJobStatus } from "./job-status.ts";
 import { jobStatusMessage, type ProtectIntent, protectIntent } from "./messages.ts";
 import { processIntents } from "./onboard.ts";
 
-/** Where a message goes that exhausted its retries (SQS: the DLQ; local: the sqlite dead-letter queue). */
-export type DeadLetterSink = (queue: "notify", body: unknown, reason: string) => Promise<void>;
+/** A reason names at most this many invalid fields; the rest are counted. */
+const MAX_ISSUES_IN_REASON = 5;
 
-function parseBody<T>(record: SQSRecord, schema: z.ZodType<T>, deps: Pick<PipelineDeps, "log">): T | undefined {
+type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** The message in `body` per `schema`, or why it can never be processed (the field and the rule). */
+export function parseMessage<T>(body: string, schema: z.ZodType<T>): Parsed<T> {
   let raw: unknown;
   try {
-    raw = JSON.parse(record.body);
+    raw = JSON.parse(body);
   } catch (error) {
-    deps.log.error("unprocessable message: body is not JSON; dropped", { messageId: record.messageId, reason: (error as Error).message });
-    return undefined;
+    return { ok: false, reason: `(body): must be JSON (${error instanceof Error ? error.message : String(error)})` };
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const reason = parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "(body)"}: ${issue.message}`).join("; ");
-    deps.log.error("unprocessable message: invalid; dropped", { messageId: record.messageId, reason });
-    return undefined;
-  }
-  return parsed.data;
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const { issues } = parsed.error;
+  const more = issues.length > MAX_ISSUES_IN_REASON ? `; and ${issues.length - MAX_ISSUES_IN_REASON} more` : "";
+  return { ok: false, reason: `${issues.slice(0, MAX_ISSUES_IN_REASON).map(describeIssue).join("; ")}${more}` };
+}
+
+/** The message, or undefined once an unprocessable one is in the dead-letter queue (throws if the sink fails). */
+async function parseOrDeadLetter<T>(queue: QueueName, record: SQSRecord, schema: z.ZodType<T>, deps: PipelineDeps): Promise<T | undefined> {
+  const parsed = parseMessage(record.body, schema);
+  if (parsed.ok) return parsed.value;
+  await deps.deadLetter(queue, record.body, parsed.reason);
+  deps.log.error("unprocessable message: sent to the dead-letter queue", { queue, messageId: record.messageId, reason: parsed.reason });
+  return undefined;
 }
 
 export async function processSqsIntents(event: SQSEvent, deps: PipelineDeps): Promise<SQSBatchResponse> {
   const intents: ProtectIntent[] = [];
   const messageIds: string[] = [];
+  const failed = new Set<string>();
   for (const record of event.Records) {
-    const intent = parseBody(record, protectIntent, deps);
-    if (!intent) continue;
-    intents.push(intent);
-    messageIds.push(record.messageId);
+    try {
+      const intent = await parseOrDeadLetter("onboarding", record, protectIntent, deps);
+      if (!intent) continue;
+      intents.push(intent);
+      messageIds.push(record.messageId);
+    } catch (error) {
+      deps.log.error("dead-lettering failed; the message returns to the queue", {
+        queue: "onboarding",
+        messageId: record.messageId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      failed.add(record.messageId);
+    }
   }
   const { retry } = await processIntents(intents, deps);
-  const failed = [...new Set(retry.map((index) => messageIds[index]).filter((id): id is string => id !== undefined))];
-  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  for (const index of retry) {
+    const messageId = messageIds[index];
+    if (messageId !== undefined) failed.add(messageId);
+  }
+  return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 export async function processSqsJobChecks(event: SQSEvent, deps: PipelineDeps): Promise<SQSBatchResponse> {
@@ -53,7 +79,7 @@ export async function processSqsJobChecks(event: SQSEvent, deps: PipelineDeps): 
   return processPartialResponse(
     event,
     async (record: SQSRecord) => {
-      const message = parseBody(record, jobStatusMessage, deps);
+      const message = await parseOrDeadLetter("job-status", record, jobStatusMessage, deps);
       if (message) await processJobStatus(message, deps);
     },
     processor,
@@ -61,24 +87,23 @@ export async function processSqsJobChecks(event: SQSEvent, deps: PipelineDeps): 
   );
 }
 
-export async function processSqsNotifications(
-  event: SQSEvent,
-  deps: PipelineDeps,
-  dispatcher: DispatcherDeps,
-  deadLetter?: DeadLetterSink,
-): Promise<SQSBatchResponse> {
+export async function processSqsNotifications(event: SQSEvent, deps: PipelineDeps, dispatcher: DispatcherDeps): Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   return processPartialResponse(
     event,
     async (record: SQSRecord) => {
-      const message = parseBody(record, notificationMessage, deps);
+      const message = await parseOrDeadLetter("notify", record, notificationMessage, deps);
       if (!message) return;
       const outcome = await deliverNotification(message, dispatcher);
-      if (outcome.status === "dead") {
-        deps.log.error("webhook delivery gave up", { eventId: outcome.eventId, endpointId: outcome.endpointId, attempts: outcome.attempts });
-        if (!deadLetter) throw new Error(`webhook ${outcome.eventId} to ${outcome.endpointId} dead after ${outcome.attempts} attempts`);
-        await deadLetter("notify", outcome.message, outcome.lastFailure.message);
-      }
+      if (outcome.status !== "dead") return;
+      // The last attempt's message: a redrive makes that attempt once more, it does not restart the schedule.
+      await deps.deadLetter("notify", JSON.stringify(outcome.message), outcome.lastFailure.message);
+      deps.log.error("webhook delivery gave up", {
+        eventId: outcome.eventId,
+        endpointId: outcome.endpointId,
+        attempts: outcome.attempts,
+        reason: outcome.lastFailure.message,
+      });
     },
     processor,
     { processInParallel: false, throwOnFullBatchFailure: false },

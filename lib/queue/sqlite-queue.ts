@@ -2,12 +2,13 @@
  * The queue port on node:sqlite, with SQS's semantics for what the pipeline relies on: per-message
  * delay, visibility timeout on receive, receive counts, and a dead-letter queue `<queue>-dlq` that takes a
  * message instead of delivering it once it was received more than `maxReceiveCount` times (SQS redrive
- * policy). Receives run in an IMMEDIATE transaction, so two receivers — even two processes on one
+ * policy), or when a consumer puts it there itself with a reason (`deadLetter`, the local DeadLetterSink). Receives run in an IMMEDIATE transaction, so two receivers — even two processes on one
  * file — never get the same message at once. Time comes from a Clock: a ManualClock (with
  * `nextVisibleAt`) lets an accelerated runtime jump straight to the next due message.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
+import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { inWriteTransaction, resolveDatabase } from "../state/sqlite-database.ts";
 import {
@@ -29,6 +30,12 @@ import {
   type ReceiveOptions,
   type SendOptions,
 } from "./queue.ts";
+
+/**
+ * The message attribute naming why a consumer dead-lettered a message (the AWS sink in lib/runtime/aws.ts
+ * sends the same attribute name to the SQS dead-letter queues).
+ */
+export const DEAD_LETTER_REASON_ATTRIBUTE = "reason";
 
 /** SQS FIFO deduplication interval: 5 minutes. */
 const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
@@ -71,7 +78,11 @@ interface MessageRow {
   receipt_handle: string | null;
   deduplication_id: string | null;
   dead_at: number | null;
+  message_attributes: string | null;
 }
+
+/** The string message attributes a message was stored with (JSON text in `message_attributes`). */
+const storedAttributes = z.record(z.string(), z.string());
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS queue_messages (
@@ -85,7 +96,8 @@ const SCHEMA = `
     first_received_at INTEGER,
     receipt_handle TEXT UNIQUE,
     deduplication_id TEXT,
-    dead_at INTEGER
+    dead_at INTEGER,
+    message_attributes TEXT
   );
   CREATE INDEX IF NOT EXISTS queue_messages_due ON queue_messages (queue, visible_at, seq);
   CREATE TABLE IF NOT EXISTS queue_deduplication (
@@ -118,6 +130,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
     this.#clock = options.clock ?? systemClock;
     this.#maxReceiveCount = resolveMaxReceiveCount(options.maxReceiveCount);
     this.#database.exec(SCHEMA);
+    addMessageAttributesColumn(this.#database);
   }
 
   async send(queue: QueueName, body: unknown, options: SendOptions = {}): Promise<void> {
@@ -171,7 +184,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
            SET receive_count = receive_count + 1, visible_at = ?, receipt_handle = ?,
                first_received_at = coalesce(first_received_at, ?)
          WHERE seq = ?
-         RETURNING message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at`,
+         RETURNING message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at, message_attributes`,
       );
       const visibleAt = now + options.visibilityTimeoutSeconds * 1000;
       return due.map(({ seq }) => take.get(visibleAt, newReceiptHandle(), now, seq) as unknown as MessageRow);
@@ -218,7 +231,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
     checkQueueName(queue);
     const rows = this.#database
       .prepare(
-        `SELECT message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at
+        `SELECT message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at, message_attributes
          FROM queue_messages WHERE queue = ? ORDER BY dead_at, seq`,
       )
       .all(deadLetterQueueName(queue)) as unknown as MessageRow[];
@@ -230,9 +243,26 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
         sentAt: Number(row.sent_at),
         deadAt: Number(row.dead_at),
       };
-      if (row.deduplication_id !== null) deadLetter.messageAttributes = { [DEDUPLICATION_ATTRIBUTE]: row.deduplication_id };
+      const messageAttributes = attributesOf(row);
+      if (messageAttributes) deadLetter.messageAttributes = messageAttributes;
       return deadLetter;
     });
+  }
+
+  /**
+   * Puts `body` (the message text as received) straight into `<queue>-dlq`, with `reason` as the message
+   * attribute DEAD_LETTER_REASON_ATTRIBUTE: what a consumer does with a message it can never process, so
+   * it is kept for a person (`deadLetters`) and can be redriven (`redriveDeadLetters`) once fixed.
+   */
+  async deadLetter(queue: QueueName, body: string, reason: string): Promise<void> {
+    checkQueueName(queue);
+    const now = this.#clock.now();
+    this.#database
+      .prepare(
+        `INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at, dead_at, message_attributes)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(randomUUID(), deadLetterQueueName(queue), body, now, now, now, JSON.stringify({ [DEAD_LETTER_REASON_ATTRIBUTE]: reason }));
   }
 
   /** Moves every dead letter of `queue` back to it, visible now with a fresh receive count; returns how many. */
@@ -279,6 +309,25 @@ function resolveMaxReceiveCount(option: SqliteQueueOptions["maxReceiveCount"]): 
   return resolved;
 }
 
+/** Files written before message attributes were stored lack the column; SQLite adds it in place. */
+function addMessageAttributesColumn(database: DatabaseSync): void {
+  const hasColumn = () =>
+    (database.prepare("PRAGMA table_info(queue_messages)").all() as unknown as { name: string }[]).some((column) => column.name === "message_attributes");
+  if (hasColumn()) return;
+  try {
+    database.exec("ALTER TABLE queue_messages ADD COLUMN message_attributes TEXT");
+  } catch (error) {
+    if (!hasColumn()) throw error; // another connection added it in between: nothing left to do
+  }
+}
+
+/** A message's string attributes: the ones it was stored with, plus DeduplicationId for a deduplicated send. */
+function attributesOf(row: MessageRow): Record<string, string> | undefined {
+  const attributes: Record<string, string> = row.message_attributes === null ? {} : storedAttributes.parse(JSON.parse(row.message_attributes));
+  if (row.deduplication_id !== null) attributes[DEDUPLICATION_ATTRIBUTE] = row.deduplication_id;
+  return Object.keys(attributes).length > 0 ? attributes : undefined;
+}
+
 function newReceiptHandle(): string {
   return randomBytes(24).toString("base64url");
 }
@@ -298,6 +347,7 @@ function toReceivedMessage(row: MessageRow): ReceivedMessage {
       ApproximateFirstReceiveTimestamp: String(row.first_received_at ?? sentAt),
     },
   };
-  if (row.deduplication_id !== null) message.messageAttributes = { [DEDUPLICATION_ATTRIBUTE]: row.deduplication_id };
+  const messageAttributes = attributesOf(row);
+  if (messageAttributes) message.messageAttributes = messageAttributes;
   return message;
 }

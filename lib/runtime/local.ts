@@ -3,7 +3,8 @@
  * driving THE SAME steps the Lambdas run (lib/pipeline/sqs.ts, intake.ts, api.ts). A pump receives from
  * the sqlite queues, hands each step the SQSEvent shape Lambda would get (`toSqsEvent`), and deletes what
  * the step did not list in `batchItemFailures`; failed messages come back after the visibility timeout,
- * and after `maxReceiveCount` receives they land in `<queue>-dlq` (the sqlite queue's redrive).
+ * and after `maxReceiveCount` receives they land in `<queue>-dlq` (the sqlite queue's redrive). The pipeline's
+ * DeadLetterSink puts unprocessable messages and dead notifications into the same `<queue>-dlq`, with the reason.
  *
  * Accelerated time: with a ManualClock (shared with the simulator, so SDRS jobs progress with it), an idle
  * pump jumps the clock to the next message's visible time, so minutes of SDRS jobs run in seconds. With any
@@ -22,7 +23,8 @@ import { handleApiRequest } from "../pipeline/api.ts";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
 import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
 import type { ScheduleSettings } from "../pipeline/schedule.ts";
-import { type DeadLetterSink, processSqsIntents, processSqsJobChecks, processSqsNotifications } from "../pipeline/sqs.ts";
+import { createRejectionLog } from "../pipeline/rejections.ts";
+import { processSqsIntents, processSqsJobChecks, processSqsNotifications } from "../pipeline/sqs.ts";
 import { QUEUE_NAMES, type QueueName, type QueueSender, type ReceivedMessage, toSqsEvent } from "../queue/queue.ts";
 import { localQueueArn, type QueueStats, SqliteQueue } from "../queue/sqlite-queue.ts";
 import { CloudClient, type CloudClientOptions } from "../sdrs/client.ts";
@@ -107,20 +109,12 @@ export interface RunOptions {
   onTick?: (tick: PumpResult & { now: number }) => void | Promise<void>;
 }
 
-/** A notification whose webhook attempts were all spent (DeadLetterSink), kept in the database. */
-export interface DeadNotification {
-  body: string;
-  reason: string;
-  deadAt: number;
-}
-
 export interface LocalStats {
   queues: Record<QueueName, QueueStats>;
   /** Messages received per queue since start. */
   processed: Record<QueueName, number>;
   /** Messages returned to their queue by a step (transient failures). */
   failed: number;
-  deadNotifications: number;
 }
 
 export interface LocalRuntime {
@@ -138,7 +132,6 @@ export interface LocalRuntime {
   /** Pumps (jumping or sleeping through idle time) until every queue is empty, or a limit is hit. */
   runUntilIdle(options?: RunOptions): Promise<RunSummary>;
   stats(): LocalStats;
-  deadNotifications(): DeadNotification[];
   close(): Promise<void>;
 }
 
@@ -153,15 +146,6 @@ export const stderrLogger: PipelineLogger = {
   warn: (message, extra) => process.stderr.write(`${JSON.stringify({ level: "WARN", message, ...extra })}\n`),
   error: (message, extra) => process.stderr.write(`${JSON.stringify({ level: "ERROR", message, ...extra })}\n`),
 };
-
-const DEAD_NOTIFICATIONS_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS local_dead_notifications (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    body TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    dead_at INTEGER NOT NULL
-  );
-`;
 
 function mergeSettings(overrides: LocalRuntimeOptions["settings"]): PipelineSettings {
   const { schedule, ...rest } = overrides ?? {};
@@ -182,7 +166,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { clock } = options;
   const log = options.logger ?? stderrLogger;
-  database.exec(DEAD_NOTIFICATIONS_SCHEMA);
   const store = new SqliteStore({ database, clock });
   const queue = new SqliteQueue({ database, clock, ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}) });
   const repos = createRepositories(store, { clock });
@@ -196,6 +179,8 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     clock,
     log,
     settings: mergeSettings(options.settings),
+    deadLetter: (name, body, reason) => queue.deadLetter(name, body, reason),
+    rejections: createRejectionLog(store, { clock }),
     ...(options.random ? { random: options.random } : {}),
   };
   const dispatcher: DispatcherDeps = {
@@ -211,15 +196,10 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     ...(options.random ? { random: options.random } : {}),
   };
 
-  const recordDead = database.prepare("INSERT INTO local_dead_notifications (body, reason, dead_at) VALUES (?, ?, ?)");
-  const deadLetter: DeadLetterSink = async (_queue, body, reason) => {
-    recordDead.run(JSON.stringify(body), reason, clock.now());
-  };
-
   const steps: Record<QueueName, (event: SQSEvent) => Promise<SQSBatchResponse>> = {
     onboarding: (event) => processSqsIntents(event, deps),
     "job-status": (event) => processSqsJobChecks(event, deps),
-    notify: (event) => processSqsNotifications(event, deps, dispatcher, deadLetter),
+    notify: (event) => processSqsNotifications(event, deps, dispatcher),
   };
   const processed = zeroByQueue();
   let failedTotal = 0;
@@ -337,12 +317,7 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
       queues: { onboarding: queue.stats("onboarding"), "job-status": queue.stats("job-status"), notify: queue.stats("notify") },
       processed: { ...processed },
       failed: failedTotal,
-      deadNotifications: Number((database.prepare("SELECT count(*) AS n FROM local_dead_notifications").get() as { n: number }).n),
     }),
-    deadNotifications: () =>
-      (database.prepare("SELECT body, reason, dead_at FROM local_dead_notifications ORDER BY seq").all() as { body: string; reason: string; dead_at: number }[]).map(
-        (row) => ({ body: row.body, reason: row.reason, deadAt: Number(row.dead_at) }),
-      ),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -8,55 +8,64 @@
  * Lambda's SQS event source mapping is played by harness.ts's `pollOnce`: receive, hand the handler
  * `toSqsEvent(…)`, delete what it did not list in batchItemFailures.
  */
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
-import { SqsQueue } from "../../lib/aws/sqs-queue.ts";
-import { createTable } from "../../lib/aws/table-definition.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../../lib/notify/dispatcher.ts";
 import { generateWebhookSecret } from "../../lib/notify/endpoints.ts";
 import { type NotificationEvent, type NotificationMessage, notificationEventId } from "../../lib/notify/events.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { type ProtectIntent, protectIntent } from "../../lib/pipeline/messages.ts";
+import { createRejectionLog } from "../../lib/pipeline/rejections.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
+import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../lib/runtime/aws.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
 import { createRepositories, type Repositories } from "../../lib/state/records.ts";
-import { startDynalite, startLocalSqs } from "../aws/peers.ts";
 import {
+  type AwsPeers,
   type CapturedLogs,
   captureLogs,
-  createQueuesAsDeployed,
   deployedEnvironment,
-  endpointOf,
-  eventSourceMappings,
+  deployHandlers,
+  type EventSourceMappings,
   eventually,
   type Handlers,
-  importHandlers,
-  type LocalQueue,
   lambdaContext,
   readEvent,
-  useEnvironment,
+  startAwsPeers,
 } from "./harness.ts";
 
-const TABLE_NAME = "sdrs-autoprotect-test-StateTable";
 const PROTECT_TAG_KEY = "sdrs_protect";
 
-let dynamo: Awaited<ReturnType<typeof startDynalite>>;
-let sqs: Awaited<ReturnType<typeof startLocalSqs>>;
+let aws: AwsPeers;
 let simulator: Simulator;
 let receiver: WebhookReceiver;
-let queues: Record<QueueName, LocalQueue>;
-let queue: SqsQueue;
+let store: DynamoDbStore;
 let repos: Repositories;
 let handlers: Handlers;
-let mappings: ReturnType<typeof eventSourceMappings>;
+let mappings: EventSourceMappings;
 let logs: CapturedLogs;
 let restoreEnvironment: (() => void) | undefined;
+
+/** Takes the messages off `queue`'s DLQ: the text, and the reason a consumer gave (none when SQS's redrive moved it). */
+async function deadLetters(queue: QueueName): Promise<{ body: string; reason?: string }[]> {
+  const { Messages } = await aws.sqs.client.send(
+    new ReceiveMessageCommand({ QueueUrl: aws.queues[queue].deadLetterUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, MessageAttributeNames: ["All"] }),
+  );
+  const received = Messages ?? [];
+  for (const message of received) {
+    await aws.sqs.client.send(new DeleteMessageCommand({ QueueUrl: aws.queues[queue].deadLetterUrl, ReceiptHandle: message.ReceiptHandle }));
+  }
+  return received.map((message) => {
+    const reason = message.MessageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE]?.StringValue;
+    return { body: message.Body ?? "", ...(reason !== undefined ? { reason } : {}) };
+  });
+}
 
 function receivedEvents(type: NotificationEvent["type"]): NotificationEvent[] {
   return receiver
@@ -74,9 +83,7 @@ const requestStatus = z.looseObject({
 
 beforeAll(async () => {
   logs = captureLogs();
-  [dynamo, sqs] = await Promise.all([startDynalite(), startLocalSqs()]);
-  await createTable(dynamo.client, TABLE_NAME);
-  queues = await createQueuesAsDeployed(sqs.client);
+  aws = await startAwsPeers("sdrs-autoprotect-test-StateTable");
   const fastJob = { minMs: 200, maxMs: 400 };
   simulator = await startSimulator({
     estate: loadEstate(SAMPLE_ESTATE_PATH),
@@ -85,43 +92,34 @@ beforeAll(async () => {
   const webhookSecret = generateWebhookSecret();
   receiver = await startWebhookReceiver({ secret: webhookSecret });
 
-  const targets = readEvent<Record<string, unknown>>("targets.sample.json");
-  restoreEnvironment = useEnvironment({
-    ...deployedEnvironment({
-      tableName: TABLE_NAME,
-      queues,
-      dynamodbEndpoint: await endpointOf(dynamo.client),
-      sqsEndpoint: await endpointOf(sqs.client),
-      simulatorUrl: simulator.url,
-      targetsJson: JSON.stringify({
-        ...targets,
-        webhooks: [
-          { id: "ops", url: receiver.url, secret: { env: "SDRS_WEBHOOK_SECRET" } },
-          // Signs with a secret the receiver does not know: every delivery fails (the dead-letter test).
-          { id: "audit", url: receiver.url, secret: { env: "SDRS_AUDIT_WEBHOOK_SECRET" }, eventTypes: ["protection_group.protection_enabled"] },
-        ],
-      }),
-    }),
+  const targetsJson = JSON.stringify({
+    ...readEvent<Record<string, unknown>>("targets.sample.json"),
+    webhooks: [
+      { id: "ops", url: receiver.url, secret: { env: "SDRS_WEBHOOK_SECRET" } },
+      // Signs with a secret the receiver does not know: every delivery fails (the dead-letter test).
+      { id: "audit", url: receiver.url, secret: { env: "SDRS_AUDIT_WEBHOOK_SECRET" }, eventTypes: ["protection_group.protection_enabled"] },
+    ],
+  });
+  const environment = await deployedEnvironment(aws, { simulatorUrl: simulator.url, targetsJson }, {
     // In AWS these come from the Secrets Manager secret (secrets.test.ts); here straight from the environment.
     HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
     HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
     HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
     SDRS_WEBHOOK_SECRET: webhookSecret,
     SDRS_AUDIT_WEBHOOK_SECRET: generateWebhookSecret(),
+    // The SDRS client's read retries, shortened: the transient-failure test fails every read on purpose.
+    SDRS_RETRY_MAX_ATTEMPTS: "2",
+    SDRS_RETRY_BASE_DELAY_MS: "20",
   });
-  handlers = await importHandlers();
-  queue = new SqsQueue({
-    client: sqs.client,
-    queueUrls: { onboarding: queues.onboarding.url, "job-status": queues["job-status"].url, notify: queues.notify.url },
-  });
-  mappings = eventSourceMappings(queue, queues, handlers);
-  repos = createRepositories(new DynamoDbStore({ client: dynamo.client, tableName: TABLE_NAME }), { clock: systemClock });
+  ({ handlers, mappings, restoreEnvironment } = await deployHandlers(aws, environment));
+  store = new DynamoDbStore({ client: aws.dynamo.client, tableName: aws.tableName });
+  repos = createRepositories(store, { clock: systemClock });
 });
 
 afterAll(async () => {
   restoreEnvironment?.();
   vi.restoreAllMocks();
-  await Promise.all([receiver?.close(), simulator?.close(), dynamo?.close(), sqs?.close()]);
+  await Promise.all([receiver?.close(), simulator?.close(), aws?.close()]);
 });
 
 describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulator and a webhook receiver", () => {
@@ -305,20 +303,27 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     ]);
   });
 
-  it("rejects a malformed inventory event with the reason naming the field, logs it, and enqueues nothing", async () => {
+  it("rejects a malformed inventory event with the reason naming the field, keeps the rejection, logs it, and enqueues nothing", async () => {
     const event = readEvent<EventBridgeEvent<string, unknown>>("inventory-malformed.json");
     const result = await handlers.inventoryEvents(event, lambdaContext("inventoryEvents"));
     expect(result).toEqual({ status: "rejected", eventId: event.id, reason: expect.stringContaining("serverId"), enqueued: [] });
     expect(logs.withMessage("inventory event rejected")).toEqual([expect.objectContaining({ level: "WARN", eventId: event.id, reason: result.reason })]);
+    const kept = await createRejectionLog(store).list();
+    expect(kept).toEqual([
+      expect.objectContaining({ rejectedEventId: event.id, reason: result.reason, source: event.source, detailType: event["detail-type"] }),
+    ]);
     expect(await mappings.drain("onboarding")).toEqual([]);
   });
 
-  it("acknowledges a message onboard can never process (no batchItemFailures) and logs why", async () => {
+  it("puts a message onboard can never process into the onboarding DLQ with the reason, and acknowledges it", async () => {
     const event = readEvent<SQSEvent>("sqs-malformed.json");
     const response = await handlers.onboard(event, lambdaContext("onboard"));
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(logs.withMessage("unprocessable message: invalid; dropped")).toEqual([
-      expect.objectContaining({ level: "ERROR", messageId: event.Records[0]?.messageId, reason: expect.stringContaining("(body)") }),
+    const [deadLetter, ...others] = await deadLetters("onboarding");
+    expect(others).toEqual([]);
+    expect(deadLetter).toEqual({ body: event.Records[0]?.body, reason: expect.stringContaining("(body)") });
+    expect(logs.withMessage("unprocessable message: sent to the dead-letter queue")).toEqual([
+      expect.objectContaining({ level: "ERROR", queue: "onboarding", messageId: event.Records[0]?.messageId, reason: deadLetter?.reason }),
     ]);
   });
 
@@ -332,7 +337,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     });
   });
 
-  it("returns a webhook that failed its last attempt to the notify queue, which dead-letters it after maxReceiveCount receives", async () => {
+  it("puts a webhook that failed its last attempt into the notify DLQ with the last failure, and acknowledges it", async () => {
     const event: NotificationEvent = {
       type: "protection_group.protection_enabled",
       timestamp: new Date().toISOString(),
@@ -345,22 +350,39 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
       attempt: DEFAULT_RETRY_SCHEDULE_SECONDS.length + 1,
       firstAttemptAt: new Date().toISOString(),
     };
-    await queue.send("notify", lastAttempt);
-    const { maxReceiveCount } = queues.notify;
-    let receives = 0;
-    for (;;) {
-      const { messages, failed } = await mappings.pollOnce("notify", { visibilityTimeoutSeconds: 0, maxMessages: 1 });
-      if (messages.length === 0) break;
-      expect(failed).toEqual(messages.map((message) => message.messageId));
-      receives += 1;
-      expect(receives).toBeLessThanOrEqual(maxReceiveCount);
+    await aws.queue.send("notify", lastAttempt);
+    const { messages, failed } = await mappings.pollOnce("notify");
+    expect(messages).toHaveLength(1);
+    expect(failed).toEqual([]);
+    const [deadLetter, ...others] = await deadLetters("notify");
+    expect(others).toEqual([]);
+    expect(deadLetter && JSON.parse(deadLetter.body)).toEqual(lastAttempt);
+    expect(deadLetter?.reason).toMatch(/401/);
+    expect(logs.withMessage("webhook delivery gave up")).toEqual([
+      expect.objectContaining({ level: "ERROR", eventId: lastAttempt.eventId, endpointId: "audit", attempts: lastAttempt.attempt }),
+    ]);
+  });
+
+  it("returns a job check that keeps failing for a transient reason to its queue, which SQS dead-letters after maxReceiveCount receives", async () => {
+    const check = readEvent<SQSEvent>("sqs-job-status.json").Records[0]?.body ?? "";
+    simulator.faults.set({ serverError: { probability: 1, status: 503, operations: ["showJob"] } });
+    try {
+      await aws.queue.send("job-status", JSON.parse(check));
+      const { maxReceiveCount } = aws.queues["job-status"];
+      let receives = 0;
+      for (;;) {
+        const { messages, failed } = await mappings.pollOnce("job-status", { visibilityTimeoutSeconds: 0, maxMessages: 1 });
+        if (messages.length === 0) break;
+        expect(failed).toEqual(messages.map((message) => message.messageId));
+        receives += 1;
+        expect(receives).toBeLessThanOrEqual(maxReceiveCount);
+      }
+      expect(receives).toBe(maxReceiveCount);
+    } finally {
+      simulator.faults.clear();
     }
-    expect(receives).toBe(maxReceiveCount);
-    expect(logs.withMessage("webhook delivery gave up")).toHaveLength(maxReceiveCount);
-    const { Messages } = await sqs.client.send(
-      new ReceiveMessageCommand({ QueueUrl: queues.notify.deadLetterUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
-    );
-    expect((Messages ?? []).map((message) => JSON.parse(message.Body ?? "{}"))).toEqual([lastAttempt]);
+    // Moved by SQS's redrive policy, not by the consumer: no reason attribute.
+    expect(await deadLetters("job-status")).toEqual([{ body: check }]);
   });
 
   it("protects each server of the sample onboard batch (events/sqs-onboard.json) exactly once, whatever ran before", async () => {

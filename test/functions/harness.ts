@@ -1,21 +1,21 @@
 /**
- * What the handler tests share: the sample events, a Lambda Context, the queues as serverless.yml declares
- * them (on local-aws-sqs), the environment serverless.yml gives every function, Lambda's SQS event source
- * mapping, the Powertools log lines, and bounded waits.
+ * What the handler tests share: the sample events, a Lambda Context, the environment serverless.yml gives
+ * every function, Lambda's SQS event source mappings, the Powertools log lines, and bounded waits. The AWS
+ * peers (dynalite, local-aws-sqs) come from test/infra/local-aws.ts.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { vi } from "vitest";
-import { z } from "zod";
 import type { SqsQueue } from "../../lib/aws/sqs-queue.ts";
 import { QUEUE_NAMES, type QueueName, type ReceivedMessage, toSqsEvent } from "../../lib/queue/queue.ts";
-import { functionTimeoutSeconds, loadServerlessYml, queueOfEnvironment, queueProperties } from "../infra/serverless-config.ts";
+import { type AwsPeers, awsEnvironment, type LocalQueue, REGION } from "../infra/local-aws.ts";
+import { functionTimeoutSeconds, loadServerlessYml } from "../infra/serverless-config.ts";
 
-export const serverless = loadServerlessYml().config;
-export const REGION = "eu-central-1";
+export { type AwsPeers, REGION, startAwsPeers } from "../infra/local-aws.ts";
+
+const serverless = loadServerlessYml().config;
 /** Between two looks of a bounded wait (never a wait for a fixed time). */
 const POLL_INTERVAL_MS = 100;
 
@@ -34,9 +34,9 @@ export interface Handlers {
   notify: typeof import("../../functions/notify.ts").handler;
 }
 export type FunctionName = keyof Handlers;
+export type EventSourceMappings = ReturnType<typeof eventSourceMappings>;
 
-/** Import after the environment is set: awsRuntime() reads it once per process, as a Lambda container does. */
-export async function importHandlers(): Promise<Handlers> {
+async function importHandlers(): Promise<Handlers> {
   return {
     inventoryEvents: (await import("../../functions/inventory-events.ts")).handler,
     reconcile: (await import("../../functions/reconcile.ts")).handler,
@@ -70,105 +70,47 @@ export function lambdaContext(functionName: FunctionName): Context {
   };
 }
 
-/** The queue-URL variables of serverless.yml, per queue of the pipeline. */
-const QUEUE_URL_VARIABLES: Record<QueueName, string> = {
-  onboarding: "ONBOARDING_QUEUE_URL",
-  "job-status": "JOB_STATUS_QUEUE_URL",
-  notify: "NOTIFY_QUEUE_URL",
-};
-
-export interface LocalQueue {
-  url: string;
-  arn: string;
-  deadLetterUrl: string;
-  visibilityTimeoutSeconds: number;
-  maxReceiveCount: number;
-}
-
-/** Creates each queue (and its DLQ) with the VisibilityTimeout and RedrivePolicy serverless.yml gives it. */
-export async function createQueuesAsDeployed(client: SQSClient): Promise<Record<QueueName, LocalQueue>> {
-  const arnOf = async (url: string | undefined) => {
-    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }));
-    return Attributes?.QueueArn ?? "";
-  };
-  const create = async (name: QueueName): Promise<LocalQueue> => {
-    const logicalId = queueOfEnvironment(serverless, QUEUE_URL_VARIABLES[name]);
-    const properties = queueProperties(serverless, logicalId);
-    const redrive = properties.RedrivePolicy;
-    if (!redrive) throw new Error(`serverless.yml: ${logicalId} has no RedrivePolicy`);
-    const deadLetter = await client.send(new CreateQueueCommand({ QueueName: `${logicalId}-dlq` }));
-    const source = await client.send(
-      new CreateQueueCommand({
-        QueueName: logicalId,
-        Attributes: {
-          VisibilityTimeout: String(properties.VisibilityTimeout),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(deadLetter.QueueUrl), maxReceiveCount: redrive.maxReceiveCount }),
-        },
-      }),
-    );
-    return {
-      url: source.QueueUrl ?? "",
-      arn: await arnOf(source.QueueUrl),
-      deadLetterUrl: deadLetter.QueueUrl ?? "",
-      visibilityTimeoutSeconds: properties.VisibilityTimeout,
-      maxReceiveCount: redrive.maxReceiveCount,
-    };
-  };
-  return { onboarding: await create("onboarding"), "job-status": await create("job-status"), notify: await create("notify") };
-}
-
-/** The endpoint URL a test peer's AWS SDK client was built with. */
-export async function endpointOf(client: { config: { endpoint?: unknown } }): Promise<string> {
-  const endpoint = client.config.endpoint;
-  const resolved: unknown = typeof endpoint === "function" ? await endpoint() : endpoint;
-  const url = z.looseObject({ protocol: z.string(), hostname: z.string(), port: z.union([z.string(), z.number()]) }).parse(resolved);
-  return `${url.protocol}//${url.hostname}:${url.port}`;
-}
-
 /**
  * The environment serverless.yml's provider.environment gives every function, pointed at the local peers
- * (the AWS SDK reads AWS_ENDPOINT_URL_<SERVICE>), with dummy AWS credentials.
+ * (see test/infra/local-aws.ts) and the simulator; `extra` adds or overrides.
  */
-export function deployedEnvironment(peers: {
-  tableName: string;
-  queues: Record<QueueName, LocalQueue>;
-  dynamodbEndpoint: string;
-  sqsEndpoint: string;
-  simulatorUrl: string;
-  targetsJson: string;
-}): Record<string, string> {
+export async function deployedEnvironment(
+  peers: AwsPeers,
+  cloud: { simulatorUrl: string; targetsJson: string },
+  extra: Record<string, string>,
+): Promise<Record<string, string>> {
   return {
     POWERTOOLS_SERVICE_NAME: "sdrs-autoprotect",
     POWERTOOLS_LOG_LEVEL: "INFO",
-    SDRS_STATE_BACKEND: "dynamodb",
-    SDRS_QUEUE_BACKEND: "sqs",
-    SDRS_TABLE_NAME: peers.tableName,
-    ONBOARDING_QUEUE_URL: peers.queues.onboarding.url,
-    JOB_STATUS_QUEUE_URL: peers.queues["job-status"].url,
-    NOTIFY_QUEUE_URL: peers.queues.notify.url,
-    NOTIFY_DLQ_URL: peers.queues.notify.deadLetterUrl,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_ENDPOINT_URL_DYNAMODB: peers.dynamodbEndpoint,
-    AWS_ENDPOINT_URL_SQS: peers.sqsEndpoint,
+    ...(await awsEnvironment(peers)),
     // Instead of HUAWEICLOUD_REGION: every endpoint at the simulator.
-    SDRS_ENDPOINT: peers.simulatorUrl,
-    ECS_ENDPOINT: peers.simulatorUrl,
-    EVS_ENDPOINT: peers.simulatorUrl,
-    SDRS_TARGETS_JSON: peers.targetsJson,
+    SDRS_ENDPOINT: cloud.simulatorUrl,
+    ECS_ENDPOINT: cloud.simulatorUrl,
+    EVS_ENDPOINT: cloud.simulatorUrl,
+    SDRS_TARGETS_JSON: cloud.targetsJson,
     // Plain-http webhooks to 127.0.0.1, and job checks after 1 s instead of minutes.
     SDRS_ALLOW_LOOPBACK_WEBHOOKS: "true",
     SDRS_JOB_FIRST_CHECK_SECONDS: "1",
     SDRS_JOB_RETRY_BASE_SECONDS: "1",
+    ...extra,
   };
+}
+
+/**
+ * Sets `environment`, then imports the handlers (awsRuntime() reads the environment once per process, as a
+ * Lambda container does) and wires Lambda's SQS event source mappings to them.
+ */
+export async function deployHandlers(peers: AwsPeers, environment: Record<string, string>) {
+  const restoreEnvironment = useEnvironment(environment);
+  const handlers = await importHandlers();
+  return { handlers, mappings: eventSourceMappings(peers.queue, peers.queues, handlers), restoreEnvironment };
 }
 
 /** Variables of the pipeline and the AWS SDK: none leaks in from the machine running the tests. */
 const OWN_VARIABLES = /^(AWS_|SDRS_|HUAWEICLOUD_|POWERTOOLS_|ONBOARDING_|JOB_STATUS_|NOTIFY_|SNS_)/;
 
 /** Sets exactly `variables` of the pipeline's and the SDK's environment for this test file; returns the restore. */
-export function useEnvironment(variables: Record<string, string>): () => void {
+function useEnvironment(variables: Record<string, string>): () => void {
   const saved = { ...process.env };
   for (const name of Object.keys(process.env)) if (OWN_VARIABLES.test(name)) delete process.env[name];
   Object.assign(process.env, variables);
@@ -181,7 +123,7 @@ export function useEnvironment(variables: Record<string, string>): () => void {
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** Lambda's SQS event source mappings over the local queues. */
-export function eventSourceMappings(queue: SqsQueue, queues: Record<QueueName, LocalQueue>, handlers: Handlers) {
+function eventSourceMappings(queue: SqsQueue, queues: Record<QueueName, LocalQueue>, handlers: Handlers) {
   const consumers: Record<QueueName, { functionName: FunctionName; handler: SqsHandler }> = {
     onboarding: { functionName: "onboard", handler: handlers.onboard },
     "job-status": { functionName: "jobStatus", handler: handlers.jobStatus },

@@ -10,6 +10,13 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_SCHEMA, load, type NodeKind, Type } from "js-yaml";
 import { z } from "zod";
 
+/** The queue-URL variables serverless.yml sets (lib/aws/sqs-queue.ts queueUrlsFromEnv reads them), per queue. */
+export const QUEUE_URL_VARIABLES = {
+  onboarding: "ONBOARDING_QUEUE_URL",
+  "job-status": "JOB_STATUS_QUEUE_URL",
+  notify: "NOTIFY_QUEUE_URL",
+} as const;
+
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SERVERLESS_YML_PATH = fileURLToPath(new URL("../../serverless.yml", import.meta.url));
 

@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { STATE_TABLE, stateTableCloudFormation } from "../../lib/aws/table-definition.ts";
 import { CTS_EVENT_SOURCE, OWN_EVENT_SOURCE } from "../../lib/events/inventory.ts";
+import type { QueueName } from "../../lib/queue/queue.ts";
+import { DEAD_LETTER_QUEUE_URL_VARIABLES } from "../../lib/runtime/aws.ts";
 import {
   type CloudFormationResource,
   getAttTarget,
@@ -16,6 +18,7 @@ import {
   loadYamlFile,
   PROJECT_ROOT,
   queueOfEnvironment,
+  QUEUE_URL_VARIABLES,
   queueProperties,
   refTarget,
   resource,
@@ -114,13 +117,23 @@ describe("serverless.yml", () => {
     }
   });
 
-  it("points each queue URL variable at the queue its consumer reads, and NOTIFY_DLQ_URL at the notify DLQ", () => {
+  it("points each queue URL variable at the queue its consumer reads", () => {
     const consumerQueue = (functionName: string) => consumers.find((consumer) => consumer.functionName === functionName)?.queueLogicalId;
     expect(queueOfEnvironment(config, "ONBOARDING_QUEUE_URL")).toBe(consumerQueue("onboard"));
     expect(queueOfEnvironment(config, "JOB_STATUS_QUEUE_URL")).toBe(consumerQueue("jobStatus"));
     expect(queueOfEnvironment(config, "NOTIFY_QUEUE_URL")).toBe(consumerQueue("notify"));
-    const notifyQueue = queueProperties(config, queueOfEnvironment(config, "NOTIFY_QUEUE_URL"));
-    expect(queueOfEnvironment(config, "NOTIFY_DLQ_URL")).toBe(getAttTarget(notifyQueue.RedrivePolicy?.deadLetterTargetArn, "Arn"));
+  });
+
+  it("points each dead-letter URL variable of the runtime at its queue's DLQ, and lets the consumer send there", () => {
+    // The consumers put what retrying cannot help into the DLQ themselves (sqsDeadLetterSink), besides SQS's redrive.
+    const consumerOf: Record<QueueName, string> = { onboarding: "onboard", "job-status": "jobStatus", notify: "notify" };
+    for (const [queue, variable] of Object.entries(DEAD_LETTER_QUEUE_URL_VARIABLES) as [QueueName, string][]) {
+      const source = queueProperties(config, queueOfEnvironment(config, QUEUE_URL_VARIABLES[queue]));
+      const deadLetterId = getAttTarget(source.RedrivePolicy?.deadLetterTargetArn, "Arn");
+      expect(queueOfEnvironment(config, variable), variable).toBe(deadLetterId);
+      const sendable = resourcesAllowed(consumerOf[queue] ?? "", "sqs:SendMessage").map((arn) => getAttTarget(arn, "Arn"));
+      expect(sendable, `${consumerOf[queue]} → ${deadLetterId}`).toContain(deadLetterId);
+    }
   });
 
   it("defines the state table exactly as stateTableCloudFormation(): keys, the byKind GSI, billing and TTL on expiresAt", () => {

@@ -1,7 +1,8 @@
 /**
  * The local runtime's own contract: the pump (receive → step → delete what succeeded), visibility
- * timeouts and dead-lettering by the sqlite queue, accelerated time, dead notifications, and one sqlite file
- * that survives a restart.
+ * timeouts and dead-lettering by the sqlite queue, the dead-letter sink (unprocessable messages, dead
+ * notifications), rejected inventory events kept in the store, accelerated time, and one sqlite file that
+ * survives a restart.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -78,32 +79,103 @@ describe("local runtime", () => {
     expect(harness.receiver.events()).toEqual([]);
   });
 
-  it("acknowledges a message that can never be processed instead of retrying it", async () => {
+  it("dead-letters a message that can never be processed with the reason naming the field and rule, acknowledges it, and protects the valid one beside it", async () => {
     harness = await startHarness();
-    await harness.runtime.queue.send("onboarding", { type: "protect", serverId: "" });
-    await harness.runtime.queue.send("job-status", "not an object");
+    const { queue } = harness.runtime;
+    await queue.sendBatch("onboarding", [
+      { body: { type: "protect", serverId: "", target: "web", source: "event" } },
+      { body: { type: "protect", serverId: WEB_01.id, target: "web", source: "event" } },
+    ]);
+    await queue.send("job-status", "not an object");
     const summary = await harness.runtime.runUntilIdle();
-    expect(summary).toMatchObject({ ended: "idle", processed: { onboarding: 1, "job-status": 1, notify: 0 }, failed: 0 });
-    expect(harness.runtime.stats().queues["job-status"].dead).toBe(0);
-    const errors = harness.logs.map((line) => JSON.parse(line) as { level: string; message: string; reason?: string }).filter((line) => line.level === "ERROR");
-    expect(errors.map((line) => line.message)).toEqual(["unprocessable message: invalid; dropped", "unprocessable message: invalid; dropped"]);
-    expect(errors[0]?.reason).toContain("serverId");
+    expect(summary).toMatchObject({ ended: "idle", failed: 0 });
+
+    const reasons = (name: "onboarding" | "job-status" | "notify") =>
+      queue.deadLetters(name).map((letter) => ({ body: letter.body, reason: letter.messageAttributes?.reason }));
+    expect(reasons("onboarding")).toEqual([
+      { body: '{"type":"protect","serverId":"","target":"web","source":"event"}', reason: "serverId: Too small: expected string to have >=1 characters" },
+    ]);
+    expect(reasons("job-status")).toEqual([{ body: '"not an object"', reason: expect.stringMatching(/^\(body\): /) }]);
+    expect(reasons("notify")).toEqual([]);
+    expect((await harness.runtime.repos.servers.get(WEB_01.id))?.record.status).toBe("protected");
+    expect(harness.receiver.events().map((received) => received.event.type)).toEqual(["server.protected"]);
+    const errors = harness.logs.map((line) => JSON.parse(line) as { level: string; message: string; queue?: string }).filter((line) => line.level === "ERROR");
+    expect(errors.map((line) => [line.message, line.queue])).toEqual([
+      ["unprocessable message: sent to the dead-letter queue", "onboarding"],
+      ["unprocessable message: sent to the dead-letter queue", "job-status"],
+    ]);
   });
 
-  it("keeps a notification whose webhook attempts are all spent, without its secret", async () => {
+  it("dead-letters a body that is not JSON with the reason (body): must be JSON, also after a redrive", async () => {
+    harness = await startHarness();
+    const { queue } = harness.runtime;
+    await queue.deadLetter("notify", "{not json", "put here by the test");
+    expect(queue.redriveDeadLetters("notify")).toBe(1);
+    expect(harness.runtime.stats().queues.notify).toEqual({ visible: 1, delayed: 0, inFlight: 0, dead: 0 });
+
+    expect(await harness.runtime.runUntilIdle()).toMatchObject({ ended: "idle", processed: { notify: 1 }, failed: 0 });
+    expect(queue.deadLetters("notify")).toEqual([
+      {
+        messageId: expect.any(String),
+        body: "{not json",
+        receiveCount: 0,
+        sentAt: harness.clock.now(),
+        deadAt: harness.clock.now(),
+        messageAttributes: { reason: expect.stringMatching(/^\(body\): must be JSON \(.+\)$/) },
+      },
+    ]);
+  });
+
+  it("dead-letters a notification whose webhook attempts are all spent, without its secret; a redrive makes the last attempt once more", async () => {
     // The endpoint is configured with another secret than the receiver's: every delivery is answered 401.
     const wrongSecret = generateWebhookSecret();
     harness = await startHarness({ runtime: { env: { SDRS_WEBHOOK_SECRET: wrongSecret }, notifySchedule: [1, 5] } });
     await harness.tagEvents([WEB_01]);
     expect((await harness.runtime.runUntilIdle()).ended).toBe("idle");
     expect(harness.rejectedWebhooks.map((rejection) => rejection.httpStatus)).toEqual([401, 401, 401]);
-    const dead = harness.runtime.deadNotifications();
+    const dead = harness.runtime.queue.deadLetters("notify");
     expect(dead).toHaveLength(1);
     const message = JSON.parse(dead[0]?.body ?? "{}") as { event: { type: string; data: { serverId: string } }; attempt: number; endpointId: string };
     expect(message).toMatchObject({ event: { type: "server.protected", data: { serverId: WEB_01.id } }, attempt: 3, endpointId: "local" });
-    expect(dead[0]?.reason).toContain("401");
+    expect(dead[0]?.messageAttributes?.reason).toContain("401");
     expect(JSON.stringify(dead)).not.toContain(wrongSecret);
-    expect(harness.runtime.stats().deadNotifications).toBe(1);
+    expect(JSON.stringify(dead)).not.toContain(wrongSecret.slice("whsec_".length));
+    expect(harness.runtime.stats().queues.notify.dead).toBe(1);
+
+    expect(harness.runtime.queue.redriveDeadLetters("notify")).toBe(1);
+    expect((await harness.runtime.runUntilIdle()).ended).toBe("idle");
+    expect(harness.rejectedWebhooks).toHaveLength(4);
+    expect(harness.runtime.queue.deadLetters("notify").map((letter) => JSON.parse(letter.body))).toEqual([message]);
+  });
+
+  it("keeps a rejected inventory event in the store for 14 days with its reason, once per event", async () => {
+    harness = await startHarness();
+    const malformed = {
+      ...(tagsChangedEvent("evt-malformed", WEB_01, harness.clock.now()) as Record<string, unknown>),
+      detail: { server: WEB_01.id },
+    };
+    const result = await harness.runtime.inventoryEvent(malformed);
+    expect(result).toEqual({ status: "rejected", eventId: "evt-malformed", reason: expect.stringContaining("serverId"), enqueued: [] });
+    await harness.runtime.inventoryEvent(malformed);
+    const notAnEvent = await harness.runtime.inventoryEvent({ hello: "world" });
+    expect(notAnEvent.status).toBe("rejected");
+
+    const rejections = await harness.runtime.deps.rejections.list();
+    expect(rejections).toEqual([
+      {
+        eventId: "rejected:evt-malformed",
+        firstSeenAt: new Date(harness.clock.now()).toISOString(),
+        reason: result.reason,
+        rejectedEventId: "evt-malformed",
+        source: "sdrs-autoprotect.inventory",
+        detailType: "ECS Server Tags Changed",
+      },
+      { eventId: expect.stringMatching(/^rejected:sha256:[0-9a-f]{64}$/), firstSeenAt: expect.any(String), reason: notAnEvent.reason },
+    ]);
+    expect(harness.runtime.stats().queues.onboarding).toEqual({ visible: 0, delayed: 0, inFlight: 0, dead: 0 });
+
+    harness.clock.advance(14 * 24 * 3600 * 1000);
+    expect(await harness.runtime.deps.rejections.list()).toEqual([]);
   });
 
   it("keeps the store and the queues in one sqlite file: a restarted runtime finishes the work", async () => {

@@ -65,7 +65,7 @@ describe("the sample estate, one tag event per tagged server", () => {
     expect(Object.values(single.eventsPerServer).every((count) => count === 1)).toBe(true);
     expect(Object.keys(single.eventsPerServer).sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(harness.rejectedWebhooks).toEqual([]);
-    expect(harness.runtime.deadNotifications()).toEqual([]);
+    expect(harness.runtime.queue.deadLetters("notify")).toEqual([]);
   });
 
   it("leaves exactly one protected instance per protected server and never hits SDRS.1305", () => {

@@ -1,0 +1,187 @@
+/**
+ * What became of each server, as `start`, `onboard` and `status` report it: the server's state with the
+ * pipeline's reasons (code, message, remedy), its protected instance, or the SDRS code it failed with.
+ * Pure: built from the state store's records, rendered as report blocks.
+ */
+import { z } from "zod";
+import { serverRecordStatus } from "../../state/records.ts";
+import type { Block, CellInput } from "./document.ts";
+
+/** "queued": asked for, but the pipeline has not written a record for it (yet). */
+export const serverState = z.union([z.literal("queued"), serverRecordStatus]);
+export type ServerState = z.infer<typeof serverState>;
+
+export const FINAL_STATES = ["protected", "failed", "ineligible", "unknown"] as const satisfies readonly ServerState[];
+export type FinalState = (typeof FINAL_STATES)[number];
+
+export function isFinalState(state: ServerState): state is FinalState {
+  return (FINAL_STATES as readonly ServerState[]).includes(state);
+}
+
+export const resultReason = z.object({
+  code: z.string(),
+  message: z.string(),
+  remedy: z.string().optional(),
+  sdrsCode: z.string().optional(),
+});
+export type ResultReason = z.infer<typeof resultReason>;
+
+export const serverResult = z.object({
+  serverId: z.string(),
+  serverName: z.string().optional(),
+  target: z.string().optional(),
+  state: serverState,
+  protectedInstanceId: z.string().optional(),
+  /** The SDRS job that created the protected instance; "adopted" or "ambiguous-create" when none of ours did. */
+  jobId: z.string().optional(),
+  /** failed: the SDRS error code (e.g. SDRS.1358), or the pipeline's code when SDRS gave none. */
+  errorCode: z.string().optional(),
+  reasons: z.array(resultReason),
+});
+export type ServerResult = z.infer<typeof serverResult>;
+
+export const serverCounts = z.object({
+  servers: z.number().int(),
+  protected: z.number().int(),
+  failed: z.number().int(),
+  ineligible: z.number().int(),
+  unknown: z.number().int(),
+  /** Not in a final state: still queued or in flight when the run ended. */
+  notFinished: z.number().int(),
+});
+export type ServerCounts = z.infer<typeof serverCounts>;
+
+/** A server as the store knows it (a server record, or a server of getOnboardingRequest). */
+export interface StoredServerState {
+  serverId: string;
+  state: ServerState;
+  target?: string | undefined;
+  protectedInstanceId?: string | undefined;
+  jobId?: string | undefined;
+  reasons: readonly ResultReason[];
+}
+
+export function serverResultOf(stored: StoredServerState, serverName?: string): ServerResult {
+  const firstReason = stored.reasons[0];
+  return {
+    serverId: stored.serverId,
+    ...(serverName === undefined ? {} : { serverName }),
+    ...(stored.target === undefined ? {} : { target: stored.target }),
+    state: stored.state,
+    ...(stored.state === "protected" && stored.protectedInstanceId !== undefined ? { protectedInstanceId: stored.protectedInstanceId } : {}),
+    ...(stored.jobId === undefined ? {} : { jobId: stored.jobId }),
+    ...(stored.state === "failed" && firstReason !== undefined ? { errorCode: firstReason.sdrsCode ?? firstReason.code } : {}),
+    reasons: stored.reasons.map((reason) => ({
+      code: reason.code,
+      message: reason.message,
+      ...(reason.remedy === undefined || reason.remedy === "" ? {} : { remedy: reason.remedy }),
+      ...(reason.sdrsCode === undefined ? {} : { sdrsCode: reason.sdrsCode }),
+    })),
+  };
+}
+
+export function countServers(results: readonly Pick<ServerResult, "state">[]): ServerCounts {
+  const counts: ServerCounts = { servers: results.length, protected: 0, failed: 0, ineligible: 0, unknown: 0, notFinished: 0 };
+  for (const { state } of results) {
+    if (isFinalState(state)) counts[state] += 1;
+    else counts.notFinished += 1;
+  }
+  return counts;
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+/** "58 servers: 26 protected, 1 failed, 29 ineligible, 1 unknown" (+ ", 1 not finished" when any). */
+export function countsSentence(counts: ServerCounts): string {
+  const finished = `${counts.protected} protected, ${counts.failed} failed, ${counts.ineligible} ineligible, ${counts.unknown} unknown`;
+  return `${plural(counts.servers, "server")}: ${finished}${counts.notFinished > 0 ? `, ${counts.notFinished} not finished` : ""}`;
+}
+
+function serverCell(result: ServerResult): CellInput {
+  return { text: result.serverName === undefined ? result.serverId : `${result.serverName}\n${result.serverId}`, code: result.serverName === undefined };
+}
+
+/** How the protected instance came about, in words: our job, or one that existed already. */
+export function protectedHow(jobId: string | undefined): string {
+  if (jobId === "adopted") return "already a protected instance of the group (adopted, nothing created)";
+  if (jobId === "ambiguous-create") return "found in the group after an unanswered create call";
+  return jobId === undefined ? "" : `job ${jobId}`;
+}
+
+const reasonsText = (reasons: readonly ResultReason[]) =>
+  reasons.map((reason) => `${reason.code}${reason.sdrsCode ? ` (${reason.sdrsCode})` : ""}: ${reason.message}`).join("\n");
+const remediesText = (reasons: readonly ResultReason[]) =>
+  reasons
+    .map((reason) => reason.remedy ?? "")
+    .filter((remedy) => remedy !== "")
+    .join("\n");
+
+/**
+ * One section per outcome, each a table with what a person needs: the protected instance, the SDRS code
+ * and reason of a failure, the reason codes and remedies of an ineligible server. Empty sections are left out.
+ */
+export function serverSections(results: readonly ServerResult[], options: { showTarget: boolean }): Block[] {
+  const withTarget = (head: string[]) => (options.showTarget ? [head[0] ?? "Server", "Target", ...head.slice(1)] : head);
+  const row = (result: ServerResult, cells: CellInput[]): CellInput[] =>
+    options.showTarget ? [serverCell(result), result.target ?? "", ...cells] : [serverCell(result), ...cells];
+  const of = (state: ServerState) => results.filter((result) => result.state === state);
+  const blocks: Block[] = [];
+  const section = (title: string, members: readonly ServerResult[], head: string[], cells: (result: ServerResult) => CellInput[], maxWidths?: (number | undefined)[]) => {
+    if (members.length === 0) return;
+    blocks.push({ kind: "heading", text: `${title} (${members.length})` });
+    blocks.push({
+      kind: "table",
+      head: withTarget(head),
+      rows: members.map((result) => row(result, cells(result))),
+      ...(maxWidths === undefined ? {} : { maxWidths: options.showTarget ? [maxWidths[0], undefined, ...maxWidths.slice(1)] : maxWidths }),
+    });
+  };
+  section("Protected", of("protected"), ["Server", "Protected instance", "How"], (result) => [
+    { text: result.protectedInstanceId ?? "", code: true, tone: "good" },
+    protectedHow(result.jobId),
+  ]);
+  section(
+    "Failed",
+    of("failed"),
+    ["Server", "Code", "Reason"],
+    (result) => [{ text: result.errorCode ?? "", tone: "bad", code: true }, result.reasons.map((reason) => reason.message).join("\n")],
+    [undefined, undefined, 80],
+  );
+  section(
+    "Ineligible",
+    of("ineligible"),
+    ["Server", "Reasons", "Remedy"],
+    (result) => [{ text: reasonsText(result.reasons), tone: "warn" }, remediesText(result.reasons)],
+    [undefined, 70, 50],
+  );
+  section(
+    "Unknown",
+    of("unknown"),
+    ["Server", "Job", "Reason"],
+    (result) => [{ text: result.jobId ?? "", code: true }, reasonsText(result.reasons)],
+    [undefined, undefined, 70],
+  );
+  section(
+    "Not finished",
+    results.filter((result) => !isFinalState(result.state)),
+    ["Server", "State", "Reasons"],
+    (result) => [{ text: result.state, tone: "muted" }, reasonsText(result.reasons)],
+    [undefined, undefined, 70],
+  );
+  return blocks;
+}
+
+/** One compact line per server, for the end of `onboard`: "web-01  protected  <instance id>". */
+export function serverDetail(result: ServerResult): string {
+  switch (result.state) {
+    case "protected":
+      return result.protectedInstanceId ?? "";
+    case "failed":
+      return `${result.errorCode ?? ""} ${result.reasons.map((reason) => reason.message).join("; ")}`.trim();
+    case "ineligible":
+    case "unknown":
+      return result.reasons.map((reason) => reason.code).join(", ");
+    default:
+      return result.reasons.map((reason) => reason.code).join(", ");
+  }
+}
