@@ -181,19 +181,30 @@ async function settleSuccess(check: JobCheck, job: Job, deps: PipelineDeps): Pro
       );
       continue;
     }
-    await settleServer(
-      {
-        status: "protected",
-        serverId,
-        target: check.target,
-        groupId: check.groupId,
-        protectedInstanceId: instanceId,
-        ...(instanceName ? { protectedInstanceName: instanceName } : {}),
-        jobId: check.jobId,
-      },
-      deps,
-    );
+    await settleProtected(serverId, check, { id: instanceId, name: instanceName }, check.jobId, deps);
   }
+}
+
+/** The server is protected instance `instance` of the check's group; `jobId` names how we know. */
+async function settleProtected(
+  serverId: string,
+  check: Pick<JobCheck, "target" | "groupId">,
+  instance: { id: string; name?: string | undefined },
+  jobId: string,
+  deps: PipelineDeps,
+): Promise<void> {
+  await settleServer(
+    {
+      status: "protected",
+      serverId,
+      target: check.target,
+      groupId: check.groupId,
+      protectedInstanceId: instance.id,
+      ...(instance.name ? { protectedInstanceName: instance.name } : {}),
+      jobId,
+    },
+    deps,
+  );
 }
 
 /**
@@ -250,10 +261,7 @@ async function settleFailure(check: JobCheck, job: Job, deps: PipelineDeps): Pro
         instanceId = listed.find((pi) => pi.source_server === serverId)?.id;
       }
       if (instanceId) {
-        await settleServer(
-          { status: "protected", serverId, target: check.target, groupId: check.groupId, protectedInstanceId: instanceId, jobId: check.jobId },
-          deps,
-        );
+        await settleProtected(serverId, check, { id: instanceId }, check.jobId, deps);
         continue;
       }
     }
@@ -346,18 +354,7 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
       );
       continue;
     }
-    await settleServer(
-      {
-        status: "protected",
-        serverId,
-        target: check.target,
-        groupId: check.groupId,
-        protectedInstanceId: instance.id,
-        protectedInstanceName: instance.name,
-        jobId: "ambiguous-create",
-      },
-      deps,
-    );
+    await settleProtected(serverId, check, instance, "ambiguous-create", deps);
   }
   if (waiting.length === 0) return "done";
   const elapsedSeconds = (deps.clock.now() - check.createdAt) / 1000;

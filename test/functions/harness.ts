@@ -97,11 +97,13 @@ export async function deployedEnvironment(
 }
 
 /**
- * Sets `environment`, then imports the handlers (awsRuntime() reads the environment once per process, as a
- * Lambda container does) and wires Lambda's SQS event source mappings to them.
+ * Sets `environment`, then imports the handlers afresh, as a Lambda container starts: the logger reads its
+ * level when its module loads and awsRuntime() reads the rest on the first invocation. The modules a test
+ * imported earlier (for a constant) are separate instances. Wires Lambda's SQS event source mappings too.
  */
 export async function deployHandlers(peers: AwsPeers, environment: Record<string, string>) {
   const restoreEnvironment = useEnvironment(environment);
+  vi.resetModules();
   const handlers = await importHandlers();
   return { handlers, mappings: eventSourceMappings(peers.queue, peers.queues, handlers), restoreEnvironment };
 }

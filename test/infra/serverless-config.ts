@@ -188,10 +188,27 @@ export function sqsConsumers(config: ServerlessYml): SqsConsumer[] {
   );
 }
 
-/** The queue a provider.environment variable (ONBOARDING_QUEUE_URL, …) points at with !Ref. */
+/** A whole-value `${param:name}` reference's name. */
+export function paramName(value: unknown): string | undefined {
+  return typeof value === "string" ? /^\$\{param:([A-Za-z0-9_-]+)\}$/.exec(value)?.[1] : undefined;
+}
+
+/**
+ * What provider.environment sets `variable` to on `stage` (default: a deployed stage), following a
+ * whole-value `${param:name}` into that stage's params (then params.default), as osls does.
+ */
+export function environmentValue(config: ServerlessYml, variable: string, stage = "default"): unknown {
+  const value = config.provider.environment[variable];
+  const name = paramName(value);
+  if (name === undefined) return value;
+  const stageParams = config.params[stage] ?? {};
+  return Object.hasOwn(stageParams, name) ? stageParams[name] : config.params.default?.[name];
+}
+
+/** The resource a provider.environment variable (ONBOARDING_QUEUE_URL, …) points at with !Ref on a deployed stage. */
 export function queueOfEnvironment(config: ServerlessYml, variable: string): string {
-  const logicalId = refTarget(config.provider.environment[variable]);
-  if (!logicalId) throw new Error(`serverless.yml: provider.environment.${variable} must be !Ref <Queue>`);
+  const logicalId = refTarget(environmentValue(config, variable));
+  if (!logicalId) throw new Error(`serverless.yml: provider.environment.${variable} must be !Ref <Queue> (directly or through a param)`);
   return logicalId;
 }
 

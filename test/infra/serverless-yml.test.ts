@@ -13,6 +13,7 @@ import type { QueueName } from "../../lib/queue/queue.ts";
 import { DEAD_LETTER_QUEUE_URL_VARIABLES } from "../../lib/runtime/aws.ts";
 import {
   type CloudFormationResource,
+  environmentValue,
   getAttTarget,
   loadServerlessYml,
   loadYamlFile,
@@ -137,7 +138,7 @@ describe("serverless.yml", () => {
   });
 
   it("defines the state table exactly as stateTableCloudFormation(): keys, the byKind GSI, billing and TTL on expiresAt", () => {
-    const tableId = refTarget(config.provider.environment.SDRS_TABLE_NAME);
+    const tableId = refTarget(environmentValue(config, "SDRS_TABLE_NAME"));
     expect(tableId).toBeDefined();
     const table = resource(config, tableId ?? "");
     const expected = stateTableCloudFormation("ignored");
@@ -226,6 +227,18 @@ describe("serverless.yml", () => {
     const publishable = resourcesAllowed("notify", "sns:Publish");
     expect(publishable).toHaveLength(1);
     expect(JSON.stringify(publishable[0])).toContain('{"Ref":"NotificationsTopic"}');
+  });
+
+  it("takes the table and queues from the shell on stage local (osls invoke local), where no stack exists to !Ref", () => {
+    const resourceVariables = ["SDRS_TABLE_NAME", ...Object.values(QUEUE_URL_VARIABLES), ...Object.values(DEAD_LETTER_QUEUE_URL_VARIABLES)];
+    for (const variable of resourceVariables) {
+      expect(refTarget(environmentValue(config, variable)), `${variable} on a deployed stage`).toBeDefined();
+      expect(environmentValue(config, variable, "local"), `${variable} on stage local`).toBe(`\${env:${variable}}`);
+    }
+    // Every !Ref left in the environment on stage local would make `osls invoke local` query CloudFormation.
+    const localRefs = Object.keys(config.provider.environment).filter((variable) => refTarget(environmentValue(config, variable, "local")));
+    expect(localRefs).toEqual([]);
+    expect(environmentValue(config, "SDRS_SECRET_ID", "local")).toBe("");
   });
 
   it("excludes the AWS SDK v3 from the bundles (the nodejs24.x runtime provides it)", () => {

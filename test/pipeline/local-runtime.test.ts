@@ -10,9 +10,11 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock, ScaledClock } from "../../lib/clock.ts";
 import { generateWebhookSecret } from "../../lib/notify/receiver.ts";
+import { SqliteQueue } from "../../lib/queue/sqlite-queue.ts";
 import { startLocalRuntime } from "../../lib/runtime/local.ts";
 import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
+import { openDatabase } from "../../lib/state/sqlite-database.ts";
 import { estate, type Harness, serverId, startHarness, tagsChangedEvent, targetsFor } from "./harness.ts";
 
 const WEB_01 = { id: serverId("web-01"), tags: { sdrs_protect: "web" } };
@@ -206,6 +208,28 @@ describe("local runtime", () => {
     expect((await second.runUntilIdle()).ended).toBe("idle");
     expect((await second.repos.servers.get(WEB_01.id))?.record.status).toBe("protected");
     expect(await second.inventoryEvent(tagsChangedEvent("evt-restart", WEB_01, clock.now()))).toMatchObject({ status: "duplicate" });
+  });
+
+  it("opens a sqlite file written before dead letters had a reason, keeping its queued messages", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "sdrs-local-"));
+    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    const path = join(directory, "old.sqlite");
+    const old = openDatabase(path);
+    // The queue table as the previous release created it: no message_attributes column.
+    old.exec(`CREATE TABLE queue_messages (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, queue TEXT NOT NULL, body TEXT NOT NULL,
+      sent_at INTEGER NOT NULL, visible_at INTEGER NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0, first_received_at INTEGER,
+      receipt_handle TEXT UNIQUE, deduplication_id TEXT, dead_at INTEGER)`);
+    old.prepare("INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at) VALUES ('m-1', 'notify', '{}', 0, 0)").run();
+    old.close();
+
+    const queue = new SqliteQueue({ database: path, clock: new ManualClock(Date.UTC(2026, 0, 1)) });
+    cleanups.push(() => queue.close());
+    await queue.deadLetter("notify", "{}", "notify: invalid");
+    const [received] = await queue.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: 30 });
+    expect(received).toMatchObject({ messageId: "m-1", body: "{}" });
+    expect(received?.messageAttributes).toBeUndefined();
+    expect(queue.deadLetters("notify").map((letter) => letter.messageAttributes)).toEqual([{ reason: "notify: invalid" }]);
   });
 
   it("refuses to start when a webhook secret's variable is not set, naming the field and the variable", async () => {

@@ -136,29 +136,35 @@ export function serverSections(results: readonly ServerResult[], options: { show
       ...(maxWidths === undefined ? {} : { maxWidths: options.showTarget ? [maxWidths[0], undefined, ...maxWidths.slice(1)] : maxWidths }),
     });
   };
-  section("Protected", of("protected"), ["Server", "Protected instance", "How"], (result) => [
-    { text: result.protectedInstanceId ?? "", code: true, tone: "good" },
-    protectedHow(result.jobId),
-  ]);
+  section(
+    "Protected",
+    of("protected"),
+    ["Server", "Protected instance", "How"],
+    (result) => [{ text: result.protectedInstanceId ?? "", code: true, tone: "good" }, protectedHow(result.jobId)],
+    [undefined, undefined, 40],
+  );
   section(
     "Failed",
     of("failed"),
     ["Server", "Code", "Reason"],
     (result) => [{ text: result.errorCode ?? "", tone: "bad", code: true }, result.reasons.map((reason) => reason.message).join("\n")],
-    [undefined, undefined, 80],
+    [undefined, undefined, 60],
   );
   section(
     "Ineligible",
     of("ineligible"),
     ["Server", "Reasons", "Remedy"],
     (result) => [{ text: reasonsText(result.reasons), tone: "warn" }, remediesText(result.reasons)],
-    [undefined, 70, 50],
+    [undefined, 60, 40],
   );
   section(
     "Unknown",
     of("unknown"),
     ["Server", "Job", "Reason"],
-    (result) => [{ text: result.jobId ?? "", code: true }, reasonsText(result.reasons)],
+    (result) => [
+      result.jobId === "ambiguous-create" ? "none of ours: waited for the group's protected instance" : { text: result.jobId ?? "", code: true },
+      reasonsText(result.reasons),
+    ],
     [undefined, undefined, 70],
   );
   section(

@@ -1,0 +1,247 @@
+/**
+ * The live view of a run: servers by state, jobs in flight, notifications. On a terminal a cli-progress
+ * bar redrawn in place (servers in a final state of all servers); elsewhere (a pipe, CI, a test) plain
+ * lines, at most one per interval and only when something changed, with a heartbeat when nothing does.
+ * Everything goes to stderr: stdout carries the report.
+ *
+ * `progressLine` is pure; `followRun` drives a local runtime to idle while refreshing the view.
+ */
+import { Writable } from "node:stream";
+import cliProgress from "cli-progress";
+import type { PipelineLogger } from "../pipeline/deps.ts";
+import type { LocalRuntime, RunOptions, RunSummary } from "../runtime/local.ts";
+import type { Colors, Output } from "./context.ts";
+import { FINAL_STATES, type ServerState } from "./report/servers.ts";
+
+export interface ProgressSnapshot {
+  servers: number;
+  states: Partial<Record<ServerState, number>>;
+  /** Distinct SDRS jobs that servers of this run are waiting on. */
+  jobsInFlight: number;
+  /** Webhook deliveries the local receiver verified and rejected (`start`). */
+  webhooks?: { received: number; rejected: number };
+  /** Notification messages still queued or being retried (`onboard`). */
+  notificationsPending?: number;
+  /** Clock time since the run began (simulated time when accelerated). */
+  simulatedMs?: number;
+}
+
+export function finishedCount(snapshot: ProgressSnapshot): number {
+  return FINAL_STATES.reduce((sum, state) => sum + (snapshot.states[state] ?? 0), 0);
+}
+
+/** The states in flight, in the order a server passes them. */
+const IN_FLIGHT_ORDER: readonly ServerState[] = ["pending", "claimed", "creating", "ambiguous", "in_progress", "deferred"];
+
+function clockText(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
+}
+
+/** What is going on besides the finished count: "3 in flight (in_progress 3) · 2 queued · jobs 1 · webhooks 40". */
+export function progressDetail(snapshot: ProgressSnapshot): string {
+  const parts: string[] = [];
+  const finals = FINAL_STATES.map((state) => `${snapshot.states[state] ?? 0} ${state}`).join(", ");
+  parts.push(finals);
+  const inFlight = IN_FLIGHT_ORDER.filter((state) => (snapshot.states[state] ?? 0) > 0);
+  const inFlightTotal = inFlight.reduce((sum, state) => sum + (snapshot.states[state] ?? 0), 0);
+  if (inFlightTotal > 0) parts.push(`${inFlightTotal} in flight (${inFlight.map((state) => `${state} ${snapshot.states[state]}`).join(", ")})`);
+  const queued = snapshot.states.queued ?? 0;
+  if (queued > 0) parts.push(`${queued} queued`);
+  parts.push(`${snapshot.jobsInFlight} job${snapshot.jobsInFlight === 1 ? "" : "s"} running`);
+  if (snapshot.webhooks !== undefined) {
+    parts.push(`${snapshot.webhooks.received} webhooks received${snapshot.webhooks.rejected > 0 ? `, ${snapshot.webhooks.rejected} rejected` : ""}`);
+  }
+  if (snapshot.notificationsPending !== undefined && snapshot.notificationsPending > 0) parts.push(`${snapshot.notificationsPending} notifications pending`);
+  if (snapshot.simulatedMs !== undefined) parts.push(`${clockText(snapshot.simulatedMs)} simulated`);
+  return parts.join(" · ");
+}
+
+/** One plain line: "12/58 servers final: 10 protected, 0 failed, 2 ineligible, 0 unknown · …". */
+export function progressLine(snapshot: ProgressSnapshot): string {
+  return `${finishedCount(snapshot)}/${snapshot.servers} servers final: ${progressDetail(snapshot)}`;
+}
+
+export interface ProgressDisplay {
+  update(snapshot: ProgressSnapshot): void;
+  /** A log line that must not tear the bar: printed above it on a terminal. */
+  log(line: string): void;
+  /** Draws the last state and releases the terminal line. */
+  stop(): void;
+}
+
+export interface ProgressDisplayOptions {
+  output: Output;
+  /** A terminal: redraw in place. Otherwise plain lines. */
+  interactive: boolean;
+  /** Terminal width (default 100). */
+  columns?: number;
+  /** Plain mode: at least this long between two lines. */
+  intervalMs: number;
+  /** Plain mode: a line even without change after this long (default 6 × interval). */
+  heartbeatMs?: number;
+  /** Wall clock for the plain-mode interval (tests pass their own). */
+  now?: () => number;
+}
+
+export function createProgressDisplay(options: ProgressDisplayOptions): ProgressDisplay {
+  return options.interactive ? barDisplay(options) : plainDisplay(options);
+}
+
+function plainDisplay(options: ProgressDisplayOptions): ProgressDisplay {
+  const now = options.now ?? Date.now;
+  const heartbeatMs = options.heartbeatMs ?? options.intervalMs * 6;
+  let printed: string | undefined;
+  let printedAt = Number.NEGATIVE_INFINITY;
+  let latest: string | undefined;
+  const print = (line: string) => {
+    options.output.line(`progress: ${line}`);
+    printed = line;
+    printedAt = now();
+  };
+  return {
+    update(snapshot) {
+      latest = progressLine(snapshot);
+      const elapsed = now() - printedAt;
+      if ((latest !== printed && elapsed >= options.intervalMs) || elapsed >= heartbeatMs) print(latest);
+    },
+    log(line) {
+      options.output.line(line);
+    },
+    stop() {
+      if (latest !== undefined && latest !== printed) print(latest);
+    },
+  };
+}
+
+function barDisplay(options: ProgressDisplayOptions): ProgressDisplay {
+  // cli-progress writes escape sequences to a stream; this one goes through the CLI's output (secrets scrubbed).
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        options.output.write(String(chunk));
+        done();
+      },
+    }),
+    { isTTY: true, columns: options.columns ?? 100 },
+  );
+  const multibar = new cliProgress.MultiBar(
+    {
+      stream,
+      format: " {bar} {value}/{total} servers final · {detail}",
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      fps: 10,
+      linewrap: false,
+      autopadding: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    update(snapshot) {
+      const payload = { detail: progressDetail(snapshot) };
+      if (bar === undefined) bar = multibar.create(snapshot.servers, finishedCount(snapshot), payload);
+      else {
+        bar.setTotal(snapshot.servers);
+        bar.update(finishedCount(snapshot), payload);
+      }
+    },
+    log(line) {
+      multibar.log(`${line}\n`);
+    },
+    stop() {
+      multibar.stop();
+    },
+  };
+}
+
+export interface FollowOptions {
+  /** Reads the current state of the run (from the state store, the receiver…). */
+  snapshot: () => Promise<ProgressSnapshot>;
+  display: ProgressDisplay;
+  /** How often the view is refreshed while the runtime waits (wall ms, default 250). */
+  refreshMs?: number;
+  run?: Omit<RunOptions, "onTick">;
+}
+
+/**
+ * Runs the runtime until every queue is empty, refreshing the view after every pump that did something
+ * and on a timer while the runtime sleeps (real clock). Ends with a last refresh and stops the display.
+ */
+export async function followRun(runtime: Pick<LocalRuntime, "runUntilIdle">, options: FollowOptions): Promise<RunSummary> {
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> => {
+    refreshing ??= options
+      .snapshot()
+      .then((snapshot) => options.display.update(snapshot))
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
+  };
+  // A failed look (the run is being torn down) must not end the run; the next one will tell.
+  const refreshQuietly = () => {
+    refresh().catch(() => undefined);
+  };
+  const timer = setInterval(refreshQuietly, options.refreshMs ?? 250);
+  try {
+    await refresh();
+    const summary = await runtime.runUntilIdle({ ...options.run, onTick: refreshQuietly });
+    await refreshing?.catch(() => undefined);
+    await refresh();
+    return summary;
+  } finally {
+    clearInterval(timer);
+    options.display.stop();
+  }
+}
+
+export interface LogCounts {
+  warnings: number;
+  errors: number;
+}
+
+/**
+ * The pipeline's logger for a CLI run: errors always, warnings and info only with --verbose, each as one
+ * line ("WARN message {fields}") handed to `print` (the display's `log`, so a bar is not torn). Counts
+ * are kept for the report.
+ */
+export function runLogger(options: { verbose: boolean; colors: Colors; print: (line: string) => void }): { logger: PipelineLogger; counts: LogCounts } {
+  const counts: LogCounts = { warnings: 0, errors: 0 };
+  const { colors } = options;
+  const line = (level: string, message: string, extra: Record<string, unknown> | undefined) =>
+    `${level} ${message}${extra === undefined || Object.keys(extra).length === 0 ? "" : ` ${JSON.stringify(extra)}`}`;
+  return {
+    counts,
+    logger: {
+      debug: () => undefined,
+      info: (message, extra) => {
+        if (options.verbose) options.print(colors.dim(line("INFO", message, extra)));
+      },
+      warn: (message, extra) => {
+        counts.warnings += 1;
+        if (options.verbose) options.print(colors.yellow(line("WARN", message, extra)));
+      },
+      error: (message, extra) => {
+        counts.errors += 1;
+        options.print(colors.red(line("ERROR", message, extra)));
+      },
+    },
+  };
+}
+
+/**
+ * Whether stderr is a terminal, so the bar can redraw in place. The CLI context does not carry the
+ * stream's isTTY (only the colour decision), so this one look at the process is the exception.
+ */
+export function stderrIsTerminal(): boolean {
+  return process.stderr.isTTY === true;
+}
+
+export function terminalColumns(): number | undefined {
+  return process.stderr.columns;
+}
