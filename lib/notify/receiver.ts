@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { secretProblem } from "./endpoints.ts";
 import { type NotificationEvent, notificationEvent } from "./events.ts";
+import { readBoundedBody } from "../http/body.ts";
 
 export { generateWebhookSecret } from "./endpoints.ts";
 
@@ -58,16 +59,7 @@ export class WebhookReceiverConfigError extends Error {
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on("end", () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
+  return readBoundedBody(request, MAX_BODY_BYTES);
 }
 
 function headerText(request: IncomingMessage, name: string): string | undefined {

@@ -27,6 +27,8 @@ export const SEND_BATCH_LIMIT = 10;
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 /** Message attribute carrying a send's deduplicationId (standard queues keep it for consumers to see). */
 export const DEDUPLICATION_ATTRIBUTE = "DeduplicationId";
+/** The message attribute that says why a message was dead-lettered. */
+export const DEAD_LETTER_REASON_ATTRIBUTE = "reason";
 
 export interface SendOptions {
   /** 0–900 seconds before the message becomes visible. */

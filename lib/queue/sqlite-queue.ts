@@ -17,6 +17,7 @@ import {
   checkReceiveOptions,
   checkSendOptions,
   checkVisibility,
+  DEAD_LETTER_REASON_ATTRIBUTE,
   DEDUPLICATION_ATTRIBUTE,
   DEFAULT_MAX_RECEIVE_COUNT,
   LOCAL_SENDER_ID,
@@ -35,7 +36,7 @@ import {
  * The message attribute naming why a consumer dead-lettered a message (the AWS sink in lib/runtime/aws.ts
  * sends the same attribute name to the SQS dead-letter queues).
  */
-export const DEAD_LETTER_REASON_ATTRIBUTE = "reason";
+export { DEAD_LETTER_REASON_ATTRIBUTE };
 
 /** SQS FIFO deduplication interval: 5 minutes. */
 const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;

@@ -14,7 +14,9 @@ import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
-import type { QueueName } from "../queue/queue.ts";
+import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
+
+export { DEAD_LETTER_REASON_ATTRIBUTE };
 import { CloudClient } from "../sdrs/client.ts";
 import { loadCloudConfig } from "../sdrs/config.ts";
 import { createRepositories } from "../state/records.ts";
@@ -37,7 +39,6 @@ export const DEAD_LETTER_QUEUE_URL_VARIABLES: Record<QueueName, string> = {
 };
 
 /** The message attribute carrying the reason (the sqlite queue's `deadLetter` uses the same name). */
-export const DEAD_LETTER_REASON_ATTRIBUTE = "reason";
 
 /** A queue's dead-letter queue URL is not configured: the message stays in its queue (SQS's redrive moves it later). */
 export class DeadLetterQueueNotConfiguredError extends Error {

@@ -33,6 +33,7 @@ import { createRepositories, type Repositories } from "../state/records.ts";
 import { openDatabase } from "../state/sqlite-database.ts";
 import { SqliteStore } from "../state/sqlite-store.ts";
 import { notifyDepsFor } from "./notify.ts";
+import { readBoundedBody } from "../http/body.ts";
 
 /** The Lambda event source mappings of serverless.yml: batch size and the queue's visibility timeout. */
 export const LOCAL_CONSUMERS: Record<QueueName, { batchSize: number; visibilityTimeoutSeconds: number }> = {
@@ -350,17 +351,8 @@ function authorized(request: IncomingMessage, token: string): boolean {
 /** The onboarding API's bodies are small (≤ 1000 servers); 1 MB bounds what a local client can send. */
 const MAX_API_BODY_BYTES = 1024 * 1024;
 
-function readApiBody(request: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_API_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on("end", () => resolve(size > MAX_API_BODY_BYTES ? undefined : Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
+async function readApiBody(request: IncomingMessage): Promise<string | undefined> {
+  return (await readBoundedBody(request, MAX_API_BODY_BYTES))?.toString("utf8");
 }
 
 function answer(response: ServerResponse, statusCode: number, headers: Record<string, string>, body: string): void {

@@ -30,6 +30,7 @@ import { seededRandom } from "./random.ts";
 import * as reads from "./reads.ts";
 import { attachmentIndex, renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
 import { DEFAULT_JOB_DURATIONS, type JobDurations, SimulatedProject } from "./world.ts";
+import { readBoundedBody } from "../http/body.ts";
 
 export type { FaultController, FaultSettings } from "./faults.ts";
 export type { SimulatorCredentials } from "./gateway-auth.ts";
@@ -97,16 +98,7 @@ const SERVER_ERROR_BODIES: Record<500 | 502 | 503 | 504, (requestId: string) => 
 };
 
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on("end", () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
+  return readBoundedBody(request, MAX_BODY_BYTES);
 }
 
 /** The body as a JSON object, or SDRS.0201 (not JSON, or not an object). */
