@@ -6,7 +6,7 @@
  * and the rule, never the value.
  */
 import { randomBytes } from "node:crypto";
-import { inspect } from "node:util";
+import { Secret } from "../secret.ts";
 import { z } from "zod";
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from "./events.ts";
 
@@ -17,28 +17,10 @@ export const MIN_SECRET_BYTES = 24;
 export const MAX_SECRET_BYTES = 64;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export class WebhookSecret {
-  readonly #value: string;
-
+/** A Standard Webhooks secret: prints as `whsec_[REDACTED]`. */
+export class WebhookSecret extends Secret {
   constructor(value: string) {
-    this.#value = value;
-  }
-
-  /** The `whsec_…` text, for the signer and nothing else. */
-  reveal(): string {
-    return this.#value;
-  }
-
-  toString(): string {
-    return REDACTED;
-  }
-
-  toJSON(): string {
-    return REDACTED;
-  }
-
-  [inspect.custom](): string {
-    return REDACTED;
+    super(value, REDACTED);
   }
 }
 

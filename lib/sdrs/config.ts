@@ -2,38 +2,12 @@
  * Cloud client configuration, read from the environment once at the edge and validated with zod.
  * An error names the variable and the rule, never a secret's value.
  */
-import { inspect } from "node:util";
 import { z } from "zod";
+import { Secret } from "../secret.ts";
 import { SIMULATOR_DEFAULTS } from "../sim/defaults.ts";
 import { DEFAULT_BATCH_LIMIT } from "./schemas.ts";
 
-/**
- * A secret value (SK, security token, password) that prints as `[redacted]` in logs, JSON and
- * `console.log`; `reveal()` is called only where the value is used (signing, the IAM token request).
- */
-export class Secret {
-  readonly #value: string;
-
-  constructor(value: string) {
-    this.#value = value;
-  }
-
-  reveal(): string {
-    return this.#value;
-  }
-
-  toString(): string {
-    return "[redacted]";
-  }
-
-  toJSON(): string {
-    return "[redacted]";
-  }
-
-  [inspect.custom](): string {
-    return "[redacted]";
-  }
-}
+export { Secret };
 
 const secret = z.instanceof(Secret);
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
