@@ -55,7 +55,7 @@ function serverIp(server: ServerRecord): string {
   return `192.168.${(digest[0] ?? 0) % 250 + 1}.${(digest[1] ?? 0) % 250 + 4}`;
 }
 
-export function renderServer(world: World, server: ServerRecord): EcsServer {
+export function renderServer(_world: World, server: ServerRecord): EcsServer {
   const flavor = flavorId(server);
   const flavorName = typeof server.flavor === "string" ? server.flavor : (server.flavor.name ?? server.flavor.id);
   const hints: Record<string, string[]> = {};
