@@ -83,10 +83,11 @@ export async function deployedEnvironment(
     POWERTOOLS_SERVICE_NAME: "sdrs-autoprotect",
     POWERTOOLS_LOG_LEVEL: "INFO",
     ...(await awsEnvironment(peers)),
-    // Instead of HUAWEICLOUD_REGION: every endpoint at the simulator.
+    // Instead of HUAWEICLOUD_REGION: every endpoint at the simulator (Auto Scaling too, read for eligibility).
     SDRS_ENDPOINT: cloud.simulatorUrl,
     ECS_ENDPOINT: cloud.simulatorUrl,
     EVS_ENDPOINT: cloud.simulatorUrl,
+    AS_ENDPOINT: cloud.simulatorUrl,
     SDRS_TARGETS_JSON: cloud.targetsJson,
     // Plain-http webhooks to 127.0.0.1, and job checks after 1 s instead of minutes.
     SDRS_ALLOW_LOOPBACK_WEBHOOKS: "true",

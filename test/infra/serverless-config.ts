@@ -193,16 +193,17 @@ export function paramName(value: unknown): string | undefined {
   return typeof value === "string" ? /^\$\{param:([A-Za-z0-9_-]+)\}$/.exec(value)?.[1] : undefined;
 }
 
-/**
- * What provider.environment sets `variable` to on `stage` (default: a deployed stage), following a
- * whole-value `${param:name}` into that stage's params (then params.default), as osls does.
- */
-export function environmentValue(config: ServerlessYml, variable: string, stage = "default"): unknown {
-  const value = config.provider.environment[variable];
+/** `value` with a whole-value `${param:name}` replaced by its value on `stage` (its params, then params.default), as osls does. */
+export function resolveParam(config: ServerlessYml, value: unknown, stage = "default"): unknown {
   const name = paramName(value);
   if (name === undefined) return value;
   const stageParams = config.params[stage] ?? {};
   return Object.hasOwn(stageParams, name) ? stageParams[name] : config.params.default?.[name];
+}
+
+/** What provider.environment sets `variable` to on `stage` (default: a deployed stage). */
+export function environmentValue(config: ServerlessYml, variable: string, stage = "default"): unknown {
+  return resolveParam(config, config.provider.environment[variable], stage);
 }
 
 /** The resource a provider.environment variable (ONBOARDING_QUEUE_URL, …) points at with !Ref on a deployed stage. */

@@ -22,6 +22,7 @@ import {
   QUEUE_URL_VARIABLES,
   queueProperties,
   refTarget,
+  resolveParam,
   resource,
   sqsConsumers,
 } from "./serverless-config.ts";
@@ -223,7 +224,7 @@ describe("serverless.yml", () => {
   it("hands notify the notifications topic when SNS is enabled, and allows publishing to it", () => {
     expect(resource(config, "NotificationsTopic").Condition).toBe("SnsEnabled");
     const topicWhenEnabled = { "Fn::If": ["SnsEnabled", { Ref: "NotificationsTopic" }, { Ref: "AWS::NoValue" }] };
-    expect(config.functions.notify?.environment?.SNS_TOPIC_ARN).toEqual(topicWhenEnabled);
+    expect(resolveParam(config, config.functions.notify?.environment?.SNS_TOPIC_ARN)).toEqual(topicWhenEnabled);
     const publishable = resourcesAllowed("notify", "sns:Publish");
     expect(publishable).toHaveLength(1);
     expect(JSON.stringify(publishable[0])).toContain('{"Ref":"NotificationsTopic"}');
@@ -235,10 +236,25 @@ describe("serverless.yml", () => {
       expect(refTarget(environmentValue(config, variable)), `${variable} on a deployed stage`).toBeDefined();
       expect(environmentValue(config, variable, "local"), `${variable} on stage local`).toBe(`\${env:${variable}}`);
     }
-    // Every !Ref left in the environment on stage local would make `osls invoke local` query CloudFormation.
-    const localRefs = Object.keys(config.provider.environment).filter((variable) => refTarget(environmentValue(config, variable, "local")));
-    expect(localRefs).toEqual([]);
+    // An intrinsic function left in any function's environment on stage local makes `osls invoke local` query
+    // CloudFormation (!Ref) or refuse to run (anything else).
+    const intrinsics = Object.entries(config.functions).flatMap(([functionName, fn]) =>
+      Object.entries({ ...config.provider.environment, ...fn.environment })
+        .filter(([, value]) => typeof resolveParam(config, value, "local") === "object")
+        .map(([variable]) => `${functionName}: ${variable}`),
+    );
+    expect(intrinsics).toEqual([]);
     expect(environmentValue(config, "SDRS_SECRET_ID", "local")).toBe("");
+  });
+
+  it("bundles as .mjs for Lambda, and for invoke local as .js in a work folder of its own", () => {
+    const esbuild = z.looseObject({ outputFileExtension: z.string(), outputWorkFolder: z.string() }).parse(config.custom.esbuild);
+    expect(resolveParam(config, esbuild.outputFileExtension)).toBe(".mjs");
+    expect(resolveParam(config, esbuild.outputFileExtension, "local")).toBe(".js");
+    // Lambda's Node.js runtime tries <handler>.js before .mjs: a stale .js bundle in a deployed zip would win.
+    const deployed = resolveParam(config, esbuild.outputWorkFolder);
+    expect(deployed).toBe(".esbuild");
+    expect(resolveParam(config, esbuild.outputWorkFolder, "local")).not.toBe(deployed);
   });
 
   it("excludes the AWS SDK v3 from the bundles (the nodejs24.x runtime provides it)", () => {

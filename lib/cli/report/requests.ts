@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
-import { countsSentence, serverCounts, serverResult, serverSections } from "./servers.ts";
+import { countsSentence, plural, serverCounts, serverResult, serverSections } from "./servers.ts";
 
 export const onboardResultSchema = z.object({
   command: z.literal("onboard"),
@@ -53,7 +53,10 @@ export type StatusRequest = z.infer<typeof statusRequestSchema>;
 /** "3 protected, 1 ineligible" in a stable order: final states first. */
 export function countsText(counts: Record<string, number>): string {
   const order = ["protected", "failed", "ineligible", "unknown"];
-  const entries = Object.entries(counts).sort(
+  // A completed request's stored counts also carry zeros and the total; the servers column says the total.
+  const entries = Object.entries(counts)
+    .filter(([state, count]) => count > 0 && state !== "total")
+    .sort(
     ([a], [b]) => (order.indexOf(a) === -1 ? 99 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 99 : order.indexOf(b)) || a.localeCompare(b),
   );
   return entries.map(([state, count]) => `${count} ${state}`).join(", ");
@@ -63,7 +66,7 @@ export function onboardResultDocument(result: OnboardResult): ReportDocument {
   const blocks: Block[] = [
     {
       kind: "paragraph",
-      text: `Onboarding request ${result.requestId} (${result.resumed ? "resumed: the same target and file as before" : "new"}): target ${result.target}, ${result.servers.length} servers${
+      text: `Onboarding request ${result.requestId} (${result.resumed ? "resumed: the same target and file as before" : "new"}): target ${result.target}, ${plural(result.servers.length, "server")}${
         result.stateFile === null ? "" : `; state ${result.stateFile}`
       }`,
     },
@@ -75,11 +78,11 @@ export function onboardResultDocument(result: OnboardResult): ReportDocument {
     blocks.push({
       kind: "paragraph",
       tone: "bad",
-      text: `${result.summary.notFinished} servers did not reach a final state; their messages may have gone to a dead-letter queue. Run the same command again to resume.`,
+      text: `${plural(result.summary.notFinished, "server")} did not reach a final state; their messages may have gone to a dead-letter queue. Run the same command again to resume.`,
     });
   }
   if (result.notifications.gaveUp > 0) {
-    blocks.push({ kind: "paragraph", tone: "bad", text: `${result.notifications.gaveUp} notifications could not be delivered after every attempt.` });
+    blocks.push({ kind: "paragraph", tone: "bad", text: `${plural(result.notifications.gaveUp, "notification")} could not be delivered after every attempt.` });
   }
   return { title: `sdrs-autoprotect onboard: ${result.target}`, blocks };
 }

@@ -89,7 +89,10 @@ export function countServers(results: readonly Pick<ServerResult, "state">[]): S
   return counts;
 }
 
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+/** "1 server", "3 servers"; `many` for irregular plurals ("deliveries"). */
+export function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}
 
 /** "58 servers: 26 protected, 1 failed, 29 ineligible, 1 unknown" (+ ", 1 not finished" when any). */
 export function countsSentence(counts: ServerCounts): string {
@@ -103,8 +106,8 @@ function serverCell(result: ServerResult): CellInput {
 
 /** How the protected instance came about, in words: our job, or one that existed already. */
 export function protectedHow(jobId: string | undefined): string {
-  if (jobId === "adopted") return "already a protected instance of the group (adopted, nothing created)";
-  if (jobId === "ambiguous-create") return "found in the group after an unanswered create call";
+  if (jobId === "adopted") return "adopted: was a protected instance already";
+  if (jobId === "ambiguous-create") return "found after an unanswered create call";
   return jobId === undefined ? "" : `job ${jobId}`;
 }
 
@@ -141,7 +144,7 @@ export function serverSections(results: readonly ServerResult[], options: { show
     of("protected"),
     ["Server", "Protected instance", "How"],
     (result) => [{ text: result.protectedInstanceId ?? "", code: true, tone: "good" }, protectedHow(result.jobId)],
-    [undefined, undefined, 40],
+    [undefined, undefined, 44],
   );
   section(
     "Failed",

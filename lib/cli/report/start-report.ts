@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { OPERATIONS, type OperationName } from "../../sdrs/operations.ts";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
-import { countServers, countsSentence, isFinalState, type ServerResult, serverCounts, serverResult, serverSections } from "./servers.ts";
+import { countServers, countsSentence, isFinalState, plural, type ServerResult, serverCounts, serverResult, serverSections } from "./servers.ts";
 
 const notificationTypeFor = {
   protected: "server.protected",
@@ -184,7 +184,6 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(totalMinutes / 60)} h ${String(totalMinutes % 60).padStart(2, "0")} min`;
 }
 
-const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
 function timeSentence(report: StartReport): string {
   const wall = formatDuration(report.time.wallMs);
@@ -210,7 +209,7 @@ export function startReportDocument(report: StartReport): ReportDocument {
           text: `Result: not complete: ${[
             report.summary.notFinished > 0 ? `${plural(report.summary.notFinished, "server")} did not reach a final state` : "",
             notifications.missing.length > 0 ? `${plural(notifications.missing.length, "notification")} not delivered` : "",
-            notifications.dead.length > 0 ? `${notifications.dead.length} ${notifications.dead.length === 1 ? "delivery" : "deliveries"} gave up` : "",
+            notifications.dead.length > 0 ? `${plural(notifications.dead.length, "delivery", "deliveries")} gave up` : "",
           ]
             .filter((part) => part !== "")
             .join("; ")}.`,

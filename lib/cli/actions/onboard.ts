@@ -1,0 +1,619 @@
+/**
+ * `onboard --target T --file servers.csv|servers.json`: bulk onboarding against the configured cloud (or an
+ * in-process simulator when none is configured), with the local runtime on a persistent sqlite state.
+ *
+ * The request's Idempotency-Key is derived from the cloud, the target and the file's servers, so running
+ * the same command again after an interruption finds the same request in the state file and resumes it:
+ * the queue, the server claims and the job records live in that file, and a server is never created twice.
+ * A run that was killed mid-step leaves work half done (a message received but not deleted, a server
+ * claimed or with a create call in flight); `resumeInterruptedWork` hands each such piece to the pipeline's
+ * own recovery (an ambiguous-create check, a job check, a fresh intent) before the run continues.
+ *
+ * Exit 0 when every server is protected; 1 when the run finished but some are failed, ineligible or
+ * unknown; 2 usage or configuration; 3 cloud unreachable or credentials refused; 130 interrupted.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { parse as parseCsv } from "csv-parse/sync";
+import { z } from "zod";
+import { type Clock, ManualClock, systemClock } from "../../clock.ts";
+import { loadTargetsConfig, type TargetsConfig } from "../../config/targets.ts";
+import { webhookEndpointSchema } from "../../notify/endpoints.ts";
+import { isOnboardingRequestId } from "../../pipeline/deps.ts";
+import { acceptOnboardingRequest, getOnboardingRequest, MAX_SERVERS_PER_REQUEST, type RequestStatus } from "../../pipeline/intake.ts";
+import { type AmbiguousCheck, ambiguousCheck, jobCheck, jobStatusMessage, protectIntent } from "../../pipeline/messages.ts";
+import { QUEUE_NAMES, type QueueName, queueName } from "../../queue/queue.ts";
+import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/sqlite-queue.ts";
+import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
+import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
+import { CloudClient, type RequestLogEntry } from "../../sdrs/client.ts";
+import { type CloudConfig, loadCloudConfig, simulatorCloudConfig } from "../../sdrs/config.ts";
+import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
+import { type Simulator, startSimulator } from "../../sim/server.ts";
+import { openDatabase } from "../../state/sqlite-database.ts";
+import type { ServerRecordStatus } from "../../state/records.ts";
+import { cloudIsConfigured, requestLogLine } from "../cloud.ts";
+import type { CliContext } from "../context.ts";
+import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
+import { CliError, EXIT, usageError } from "../errors.ts";
+import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
+import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal, terminalColumns } from "../progress.ts";
+import { renderTerminal } from "../report/document.ts";
+import { type OnboardResult, onboardResultDocument } from "../report/requests.ts";
+import { countServers, plural, type ServerState, serverResultOf } from "../report/servers.ts";
+
+/** Where `onboard` and `status` keep the state when --state is not given. */
+export const DEFAULT_STATE_FILE = join(".sdrs-autoprotect", "state.sqlite");
+
+const onboardOptions = z.object({
+  target: z.string(),
+  file: z.string(),
+  state: z.string().optional(),
+  webhook: z.string().optional(),
+  webhookSecret: z.string().optional(),
+  json: z.boolean().default(false),
+});
+type OnboardOptions = z.infer<typeof onboardOptions>;
+
+/** A CLI run waits for its webhooks: it gives up after about 2.5 minutes instead of the Lambda's 24 hours. */
+const CLI_NOTIFY_SCHEDULE = [5, 30, 120];
+
+// ---------------------------------------------------------------------------------------------
+// The servers file
+// ---------------------------------------------------------------------------------------------
+
+export interface ServerEntry {
+  serverId: string;
+  flavorRef?: string;
+}
+
+export interface ServersFile {
+  servers: ServerEntry[];
+  /** "line 7: 403b… is listed again (first on line 3); onboarded once". */
+  duplicates: string[];
+}
+
+/** ECS server ids are UUIDs; anything with spaces, quotes or slashes is a mistake in the file. */
+const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+/** ECS flavor names such as s6.large.2. */
+const FLAVOR_REF = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const SERVER_ID_RULE = "a server id is 1–64 letters, digits or hyphens, such as 403b603d-1d91-42cc-a357-81f3c2daf43f";
+
+function fileError(message: string): CliError {
+  return new CliError("SERVERS_FILE_INVALID", message, EXIT.usage);
+}
+
+interface LocatedEntry extends ServerEntry {
+  /** "line 4" or "[3]": where the entry is in the file, for messages. */
+  where: string;
+}
+
+function checkedEntry(file: string, where: string, serverId: string, flavorRef: string | undefined, idField: string): LocatedEntry {
+  if (serverId === "") throw fileError(`${file} ${where}: ${idField} is empty`);
+  if (!SERVER_ID.test(serverId)) throw fileError(`${file} ${where}: ${idField} ${JSON.stringify(serverId)} is not a server id (${SERVER_ID_RULE})`);
+  if (flavorRef !== undefined && flavorRef !== "" && !FLAVOR_REF.test(flavorRef)) {
+    throw fileError(`${file} ${where}: flavorRef ${JSON.stringify(flavorRef)} is not a flavor name (letters, digits, '.', '_' or '-', such as s6.large.2)`);
+  }
+  return { serverId, ...(flavorRef === undefined || flavorRef === "" ? {} : { flavorRef }), where };
+}
+
+const normalizedHeader = (cell: string) => cell.toLowerCase().replace(/[\s_-]/g, "");
+const ID_HEADERS = ["serverid", "id"];
+const FLAVOR_HEADERS = ["flavorref", "flavor", "flavorid"];
+
+/** csv-parse with `info: true`: each record with the line it ends on. */
+const csvRecords = z.array(z.object({ record: z.array(z.string()), info: z.object({ lines: z.number().int() }) }));
+
+function csvEntries(text: string, file: string): LocatedEntry[] {
+  let records: z.infer<typeof csvRecords>;
+  try {
+    const parsed: unknown = parseCsv(text, { info: true, skip_empty_lines: true, trim: true, comment: "#", relax_column_count: true, bom: true });
+    records = csvRecords.parse(parsed);
+  } catch (error) {
+    throw fileError(`${file}: not valid CSV: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const first = records[0]?.record.map(normalizedHeader) ?? [];
+  const idColumn = ID_HEADERS.map((name) => first.indexOf(name)).find((index) => index !== -1);
+  if (idColumn === undefined) {
+    // No header: one id per line.
+    return records.map(({ record, info }) => {
+      const values = record.filter((value) => value !== "");
+      if (values.length > 1) {
+        throw fileError(
+          `${file} line ${info.lines}: ${values.length} values but no header row; start the file with a header such as "server_id,flavorRef", or list one server id per line`,
+        );
+      }
+      return checkedEntry(file, `line ${info.lines}`, values[0] ?? "", undefined, "server id");
+    });
+  }
+  const flavorColumn = FLAVOR_HEADERS.map((name) => first.indexOf(name)).find((index) => index !== -1);
+  const idName = records[0]?.record[idColumn] ?? "server_id";
+  return records.slice(1).map(({ record, info }) =>
+    checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName),
+  );
+}
+
+const jsonServerObject = z.strictObject({
+  serverId: z.string({ error: "must be a string" }),
+  flavorRef: z.string({ error: "must be a string" }).optional(),
+});
+
+function jsonEntries(text: string, file: string): LocatedEntry[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw fileError(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const shapeRule = 'must be an array of server ids or {"serverId", "flavorRef"?} objects, or {"servers": [...]}';
+  let list: unknown[];
+  let prefix: string;
+  if (Array.isArray(value)) {
+    list = value;
+    prefix = "";
+  } else if (typeof value === "object" && value !== null && "servers" in value && Array.isArray(value.servers)) {
+    list = value.servers;
+    prefix = "servers";
+  } else {
+    throw fileError(`${file}: ${shapeRule}`);
+  }
+  return list.map((item, index) => {
+    const where = `${prefix}[${index}]`;
+    if (typeof item === "string") return checkedEntry(file, where, item.trim(), undefined, "server id");
+    const parsed = jsonServerObject.safeParse(item);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue === undefined || issue.path.length === 0 ? "" : `.${issue.path.map(String).join(".")}`;
+      throw fileError(`${file} ${where}${field}: ${issue?.message ?? "invalid"} (${shapeRule})`);
+    }
+    return checkedEntry(file, `${where}.serverId`, parsed.data.serverId.trim(), parsed.data.flavorRef?.trim(), "serverId");
+  });
+}
+
+/**
+ * The servers of a CSV file (a header row naming server_id or id, and optionally flavorRef; or one id per
+ * line; `#` comments and blank lines are skipped) or a JSON file (an array of ids or {serverId, flavorRef?},
+ * or {"servers": [...]}). JSON when the name ends in .json or the text starts with [ or {. Every error
+ * names the file, the line (or the JSON index) and the rule.
+ */
+export function parseServersFile(text: string, file: string): ServersFile {
+  const isJson = extname(file).toLowerCase() === ".json" || /^\s*[[{]/.test(text.replace(/^\uFEFF/, ""));
+  const entries = isJson ? jsonEntries(text.replace(/^\uFEFF/, ""), file) : csvEntries(text, file);
+  const firstSeen = new Map<string, string>();
+  const servers: ServerEntry[] = [];
+  const duplicates: string[] = [];
+  for (const { where, ...entry } of entries) {
+    const earlier = firstSeen.get(entry.serverId);
+    if (earlier !== undefined) {
+      duplicates.push(`${where}: ${entry.serverId} is listed again (first at ${earlier}); onboarded once`);
+      continue;
+    }
+    firstSeen.set(entry.serverId, where);
+    servers.push(entry);
+  }
+  if (servers.length === 0) throw fileError(`${file}: lists no servers`);
+  if (servers.length > MAX_SERVERS_PER_REQUEST) {
+    throw fileError(`${file}: lists ${servers.length} servers; one onboarding request takes at most ${MAX_SERVERS_PER_REQUEST} (split the file)`);
+  }
+  return { servers, duplicates };
+}
+
+function readServersFile(path: string): ServersFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : "error";
+    throw usageError(`--file: cannot read ${path} (${code})`);
+  }
+  return parseServersFile(text, basename(path));
+}
+
+/**
+ * The Idempotency-Key of a run: the cloud (endpoint and project), the target and the servers in file
+ * order. The same command against the same cloud finds its earlier request; another cloud never does.
+ */
+export function onboardIdempotencyKey(input: { endpoint: string; projectId: string; target: string; servers: readonly ServerEntry[] }): string {
+  const canonical = JSON.stringify([input.endpoint, input.projectId, input.target, input.servers.map((server) => [server.serverId, server.flavorRef ?? ""])]);
+  return `onboard-${createHash("sha256").update(canonical).digest("hex").slice(0, 40)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets and webhooks
+// ---------------------------------------------------------------------------------------------
+
+interface TargetsChoice {
+  config: TargetsConfig;
+  source: string;
+  note?: string;
+}
+
+function targetsFor(context: CliContext, options: OnboardOptions): TargetsChoice {
+  const { env } = context;
+  const fromSample = !env.SDRS_TARGETS_JSON && !env.SDRS_TARGETS_FILE;
+  const loaded = loadTargetsConfig(env, SAMPLE_TARGETS_PATH);
+  const source = env.SDRS_TARGETS_JSON ? "SDRS_TARGETS_JSON" : displayPath(env.SDRS_TARGETS_FILE ?? SAMPLE_TARGETS_PATH);
+  // The sample's endpoint (http://127.0.0.1:8787/) is a placeholder for a receiver someone runs; --webhook names a real one.
+  const webhooks = fromSample ? [] : [...loaded.webhooks];
+  if (options.webhook !== undefined) {
+    const secret = options.webhookSecret;
+    if (secret === undefined || secret.trim() === "") {
+      throw usageError(`--webhook-secret: required with --webhook (or set ${WEBHOOK_SECRET_VARIABLE}); make one with "sdrs-autoprotect webhooks secret"`);
+    }
+    context.addSecret(secret);
+    const id = webhooks.some((endpoint) => endpoint.id === "cli") ? "cli-flag" : "cli";
+    const checked = webhookEndpointSchema({ allowLoopbackHttp: true }).safeParse({ id, url: options.webhook, secret });
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const flag = issue?.path[0] === "secret" ? `--webhook-secret / ${WEBHOOK_SECRET_VARIABLE}` : "--webhook";
+      throw usageError(`${flag}: ${issue?.message ?? "invalid"}`);
+    }
+    webhooks.push({ id, url: options.webhook, secret });
+  }
+  const note =
+    fromSample && options.webhook === undefined ? "no webhook endpoint: the sample targets' endpoint is a placeholder (give --webhook URL --webhook-secret whsec_…)" : undefined;
+  return { config: { ...loaded, webhooks }, source, ...(note === undefined ? {} : { note }) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cloud
+// ---------------------------------------------------------------------------------------------
+
+interface OnboardCloud {
+  config: CloudConfig;
+  endpoint: string;
+  /** Set when nothing is configured and the run goes to an in-process simulator with the sample estate. */
+  simulator: Simulator | undefined;
+  clock: Clock;
+  close(): Promise<void>;
+}
+
+/**
+ * The configured cloud (like connectCloud in ../cloud.ts), or an in-process simulator with the sample
+ * estate on an accelerated clock: nothing real waits for its jobs.
+ */
+async function onboardCloud(context: CliContext): Promise<OnboardCloud> {
+  if (cloudIsConfigured(context.env)) {
+    const config = loadCloudConfig(context.env);
+    if (config.auth.kind === "aksk") {
+      context.addSecret(config.auth.secretKey.reveal());
+      context.addSecret(config.auth.securityToken?.reveal());
+    } else {
+      context.addSecret(config.auth.password.reveal());
+    }
+    return { config, endpoint: config.endpoints.sdrs, simulator: undefined, clock: systemClock, close: async () => undefined };
+  }
+  const clock = new ManualClock(Date.now());
+  const simulator = await startSimulator({ estate: loadEstate(SAMPLE_ESTATE_PATH), clock });
+  return { config: simulatorCloudConfig(simulator.url), endpoint: simulator.url, simulator, clock, close: () => simulator.close() };
+}
+
+/**
+ * One cheap authenticated call before anything is written: an unreachable cloud or refused credentials
+ * exit 3 now, not after the queue's retries. It also checks that --target names something.
+ */
+async function preflight(client: CloudClient, target: string, targets: TargetsChoice): Promise<void> {
+  const groups = await client.listProtectionGroups();
+  if (Object.hasOwn(targets.config.targets, target)) return;
+  if (groups.some((group) => group.id === target)) return;
+  const names = Object.keys(targets.config.targets);
+  throw usageError(
+    `--target: "${target}" is neither a target of ${targets.source} (${names.length === 0 ? "none configured" : names.join(", ")}) nor the id of a protection group in the project`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The state file: one run at a time, and resuming an interrupted one
+// ---------------------------------------------------------------------------------------------
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error instanceof Error && "code" in error && error.code === "EPERM";
+  }
+}
+
+const lockContent = z.object({ pid: z.number().int() });
+
+/**
+ * `<state>.lock` holds the pid of the run using the state. Resuming treats every message in flight and
+ * every claimed server as left behind by a dead run, which is true only while no other run uses the file.
+ * A lock whose process is gone (killed) is taken over.
+ */
+export function acquireStateLock(stateFile: string): () => void {
+  const lockFile = `${stateFile}.lock`;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const descriptor = openSync(lockFile, "wx");
+      writeSync(descriptor, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
+      closeSync(descriptor);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        rmSync(lockFile, { force: true });
+      };
+    } catch (error) {
+      if (!(error instanceof Error && "code" in error && error.code === "EEXIST") || attempt > 2) throw error;
+    }
+    let holder: number | undefined;
+    try {
+      const parsed = lockContent.safeParse(JSON.parse(readFileSync(lockFile, "utf8")));
+      holder = parsed.success ? parsed.data.pid : undefined;
+    } catch {
+      holder = undefined; // unreadable or half written: its writer died
+    }
+    if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
+      throw new CliError("STATE_LOCKED", `--state: ${stateFile} is in use by another sdrs-autoprotect run (pid ${holder}); wait for it to end, or stop it`, EXIT.usage);
+    }
+    unlinkSync(lockFile);
+  }
+}
+
+/** A server record in these states has a create call under way, or a claim, or a job being followed. */
+const IN_FLIGHT: readonly ServerRecordStatus[] = ["claimed", "creating", "ambiguous", "in_progress"];
+
+const queueRow = z.object({ queue: z.string(), body: z.string(), receipt_handle: z.string().nullable(), received: z.number() });
+
+export interface ResumeSummary {
+  /** Messages a dead run had received and not deleted, made visible again now instead of after their timeout. */
+  released: number;
+  /** Servers that had no message left to move them on, and got one. */
+  recovered: string[];
+}
+
+/**
+ * Work an interrupted run (SIGKILL, power loss, Ctrl+C) left half done, handed back to the pipeline:
+ * - messages it had received but not deleted come back now (their visibility timeout is up to 12 minutes);
+ * - a `claimed` server (no create call made yet) is released to `pending` and gets an intent;
+ * - a server `creating` or `ambiguous` without a pending check (the create call may have reached SDRS)
+ *   gets an ambiguous-create check, which looks in the group before anything is retried;
+ * - a server `in_progress` without a pending check gets a check of its job;
+ * - a server of the request without any message (never enqueued, or its message was lost) gets an intent.
+ * Messages the pipeline gets twice are harmless: it is built for at-least-once delivery.
+ *
+ * The queue table is read directly (receipt handles, bodies): SqliteQueue has no call for "messages in
+ * flight"; the writes go through the queue and the repositories.
+ */
+export async function resumeInterruptedWork(runtime: LocalRuntime, stateFile: string, request: RequestStatus, clock: Clock): Promise<ResumeSummary> {
+  const database = openDatabase(stateFile);
+  let rows: z.infer<typeof queueRow>[];
+  try {
+    rows = database
+      .prepare(`SELECT queue, body, receipt_handle, receive_count AS received FROM queue_messages WHERE queue IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(QUEUE_NAMES))
+      .map((row) => queueRow.parse(row));
+  } finally {
+    database.close();
+  }
+  let released = 0;
+  // A server waiting for a create decision needs an intent; one whose create may have been made needs a check.
+  const hasIntent = new Set<string>();
+  const hasCheck = new Set<string>();
+  const now = clock.now();
+  for (const row of rows) {
+    const queue: QueueName = queueName.parse(row.queue);
+    if (row.receipt_handle !== null && row.received > 0) {
+      try {
+        await runtime.queue.changeVisibility(queue, row.receipt_handle, 0);
+        released += 1;
+      } catch {
+        // deleted or received since the read: nothing to release
+      }
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(row.body);
+    } catch {
+      continue;
+    }
+    if (queue === "onboarding") {
+      const intent = protectIntent.safeParse(body);
+      if (intent.success) hasIntent.add(intent.data.serverId);
+    } else if (queue === "job-status") {
+      const check = jobStatusMessage.safeParse(body);
+      if (check.success) for (const serverId of check.data.serverIds) hasCheck.add(serverId);
+    }
+  }
+
+  const recovered: string[] = [];
+  const ambiguous = new Map<string, AmbiguousCheck>();
+  const intentFor = async (serverId: string, target: string, requestIds: readonly string[]) => {
+    const requestId = requestIds.find(isOnboardingRequestId);
+    await runtime.queue.send(
+      "onboarding",
+      protectIntent.parse({ type: "protect", serverId, target, source: requestId === undefined ? "reconcile" : "cli", ...(requestId === undefined ? {} : { requestId }) }),
+    );
+  };
+  for await (const { record } of runtime.repos.servers.all()) {
+    if (!IN_FLIGHT.includes(record.status)) continue;
+    if (record.status === "claimed") {
+      await runtime.repos.servers.update(record.serverId, (current) => (current.status === "claimed" ? { ...current, status: "pending" } : undefined));
+      if (!hasIntent.has(record.serverId)) {
+        await intentFor(record.serverId, record.target, record.requestIds);
+        recovered.push(record.serverId);
+      }
+      continue;
+    }
+    if (hasCheck.has(record.serverId)) continue;
+    const job = record.status === "in_progress" && record.jobId !== undefined ? (await runtime.repos.jobs.get(record.jobId))?.record : undefined;
+    if (job !== undefined && (job.status === "INIT" || job.status === "RUNNING")) {
+      await runtime.queue.send(
+        "job-status",
+        jobCheck.parse({
+          type: "job",
+          jobId: job.jobId,
+          kind: job.kind,
+          target: job.target,
+          groupId: job.groupId,
+          serverIds: job.serverIds,
+          submittedAt: Date.parse(job.submittedAt),
+          checks: job.checks,
+        }),
+      );
+      for (const serverId of job.serverIds) hasCheck.add(serverId);
+      recovered.push(record.serverId);
+    } else if (record.groupId !== undefined) {
+      const key = `${record.target}\n${record.groupId}`;
+      const check = ambiguous.get(key) ?? { type: "ambiguous", target: record.target, groupId: record.groupId, serverIds: [], createdAt: now, checks: 0 };
+      check.serverIds.push(record.serverId);
+      ambiguous.set(key, check);
+      recovered.push(record.serverId);
+    }
+  }
+  for (const check of ambiguous.values()) {
+    await runtime.queue.send("job-status", ambiguousCheck.parse(check));
+  }
+  for (const server of request.servers) {
+    if (hasIntent.has(server.serverId) || !(server.state === "queued" || server.state === "pending")) continue;
+    await intentFor(server.serverId, request.target, [request.requestId]);
+    recovered.push(server.serverId);
+  }
+  return { released, recovered: [...new Set(recovered)] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command
+// ---------------------------------------------------------------------------------------------
+
+function pipelineSettings(env: Record<string, string | undefined>) {
+  try {
+    return pipelineSettingsFromEnv(env);
+  } catch (error) {
+    if (error instanceof SettingsError) throw usageError(error.message);
+    throw error;
+  }
+}
+
+export async function onboard(context: CliContext, raw: unknown): Promise<void> {
+  const options = onboardOptions.parse(raw);
+  const { stderr } = context;
+  const { colors } = stderr;
+  const target = options.target.trim();
+  if (target === "") throw usageError("--target: must not be empty");
+  const file = readServersFile(options.file);
+  const targets = targetsFor(context, options);
+  const settings = pipelineSettings(context.env);
+  const cloud = await onboardCloud(context);
+
+  let display: ProgressDisplay | undefined;
+  let releaseLock: (() => void) | undefined;
+  let temporaryDirectory: string | undefined;
+  let stateFile: string;
+  if (options.state !== undefined || cloud.simulator === undefined) {
+    stateFile = options.state ?? DEFAULT_STATE_FILE;
+  } else {
+    // A fresh in-process simulator each run: a state kept across runs would describe servers it no longer has.
+    temporaryDirectory = mkdtempSync(join(tmpdir(), "sdrs-autoprotect-onboard-"));
+    stateFile = join(temporaryDirectory, "state.sqlite");
+  }
+  const shownState = temporaryDirectory === undefined ? displayPath(resolve(stateFile)) : null;
+  const onInterrupt = () => {
+    display?.stop();
+    releaseLock?.();
+    if (temporaryDirectory !== undefined) rmSync(temporaryDirectory, { recursive: true, force: true });
+    else stderr.line(`state kept in ${shownState}: run the same command again to resume`);
+  };
+  context.shutdown.addEventListener("abort", onInterrupt, { once: true });
+
+  let runtime: LocalRuntime | undefined;
+  try {
+    mkdirSync(dirname(resolve(stateFile)), { recursive: true });
+    const existed = existsSync(stateFile);
+    releaseLock = acquireStateLock(stateFile);
+    if (cloud.simulator !== undefined) {
+      stderr.line(colors.dim("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time)."));
+    }
+    if (targets.note !== undefined) stderr.line(colors.dim(`Note: ${targets.note}.`));
+    for (const duplicate of file.duplicates) stderr.line(colors.yellow(`${basename(options.file)} ${duplicate}`));
+
+    const print = (line: string) => (display === undefined ? stderr.line(line) : display.log(line));
+    const { logger } = runLogger({ verbose: context.verbose, colors, print });
+    const requestLogger = context.verbose ? { logger: (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) } : {};
+    await preflight(new CloudClient(cloud.config, requestLogger), target, targets);
+
+    runtime = await startLocalRuntime({
+      database: stateFile,
+      cloudConfig: cloud.config,
+      targets: targets.config,
+      clock: cloud.clock,
+      env: context.env,
+      notifySchedule: CLI_NOTIFY_SCHEDULE,
+      logger,
+      settings,
+      cloudClient: requestLogger,
+    });
+    const idempotencyKey = onboardIdempotencyKey({ endpoint: cloud.endpoint, projectId: cloud.config.projectId, target, servers: file.servers });
+    const accepted = await acceptOnboardingRequest({ target, servers: file.servers }, { idempotencyKey, source: "cli" }, runtime.deps);
+    const { requestId } = accepted;
+    const before = await getOnboardingRequest(requestId, runtime.deps);
+    if (before === undefined) throw new CliError("INTERNAL", `onboarding request ${requestId} was accepted but is not in ${stateFile}`, EXIT.internal);
+    const resumed = existed ? await resumeInterruptedWork(runtime, stateFile, before, cloud.clock) : { released: 0, recovered: [] };
+    stderr.line(
+      accepted.replayed
+        ? `Resuming onboarding request ${requestId} (the same target and servers as before): ${plural(before.servers.length, "server")} for target ${target}${
+            resumed.released + resumed.recovered.length > 0
+              ? `; ${plural(resumed.released, "message")} of the interrupted run released, ${plural(resumed.recovered.length, "server")} picked up again`
+              : ""
+          }`
+        : `Onboarding request ${requestId}: ${plural(before.servers.length, "server")} for target ${target} (Idempotency-Key ${idempotencyKey})`,
+    );
+    if (shownState !== null) stderr.line(colors.dim(`State: ${shownState} (re-run the same command to resume after an interruption)`));
+
+    const activeRuntime = runtime;
+    display = createProgressDisplay({ output: stderr, interactive: stderrIsTerminal(), columns: terminalColumns(), intervalMs: 5_000 });
+    await followRun(activeRuntime, { display, snapshot: () => requestSnapshot(activeRuntime, requestId) });
+    display = undefined;
+
+    const status = await getOnboardingRequest(requestId, runtime.deps);
+    if (status === undefined) throw new CliError("INTERNAL", `onboarding request ${requestId} disappeared from ${stateFile}`, EXIT.internal);
+    const servers = status.servers.map((server) => serverResultOf({ ...server, target }));
+    const summary = countServers(servers);
+    const gaveUp = runtime.queue.deadLetters("notify").filter((letter) => letter.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] !== undefined).length;
+    const result: OnboardResult = {
+      command: "onboard",
+      requestId,
+      target,
+      idempotencyKey,
+      resumed: accepted.replayed,
+      stateFile: shownState,
+      cloud: { endpoint: cloud.endpoint, simulator: cloud.simulator !== undefined },
+      complete: summary.notFinished === 0,
+      ...(status.completedAt === undefined ? {} : { completedAt: status.completedAt }),
+      summary,
+      servers,
+      notifications: { gaveUp },
+    };
+    if (options.json) context.stdout.line(JSON.stringify(result, null, 2));
+    else context.stdout.line(renderTerminal(onboardResultDocument(result), { color: context.stdout.colorEnabled }));
+    context.exitCode = summary.protected === summary.servers ? EXIT.ok : EXIT.someServersNotProtected;
+  } finally {
+    context.shutdown.removeEventListener("abort", onInterrupt);
+    await runtime?.close();
+    await cloud.close();
+    releaseLock?.();
+    if (temporaryDirectory !== undefined) rmSync(temporaryDirectory, { recursive: true, force: true });
+  }
+}
+
+/** The request's servers by state, the jobs they wait on, and the notifications still to deliver. */
+async function requestSnapshot(runtime: LocalRuntime, requestId: string): Promise<ProgressSnapshot> {
+  const status = await getOnboardingRequest(requestId, runtime.deps);
+  const states: Partial<Record<ServerState, number>> = {};
+  const jobs = new Set<string>();
+  for (const server of status?.servers ?? []) {
+    states[server.state] = (states[server.state] ?? 0) + 1;
+    if (server.state === "in_progress" && server.jobId !== undefined) jobs.add(server.jobId);
+  }
+  const notify = runtime.queue.stats("notify");
+  return {
+    servers: status?.servers.length ?? 0,
+    states,
+    jobsInFlight: jobs.size,
+    notificationsPending: notify.visible + notify.delayed + notify.inFlight,
+  };
+}
