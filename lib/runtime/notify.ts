@@ -1,11 +1,12 @@
 /**
- * Dispatcher wiring shared by the Lambda and the local runtime: the targets configuration's webhook
- * endpoints (secrets resolved), endpoint state in the store, optional SNS.
+ * Dispatcher wiring shared by the Lambda and the local runtime: the webhook endpoints of the targets
+ * configuration (secrets resolved) plus those of WEBHOOK_ENDPOINTS / WEBHOOK_URL + WEBHOOK_SECRET, endpoint
+ * state in the store, optional SNS.
  */
 import type { Clock } from "../clock.ts";
-import { resolveSecret, type TargetsConfig } from "../config/targets.ts";
+import { ConfigError, resolveSecret, type TargetsConfig } from "../config/targets.ts";
 import type { DispatcherDeps, NotificationPublisher } from "../notify/dispatcher.ts";
-import { parseWebhookEndpoints } from "../notify/endpoints.ts";
+import { parseWebhookEndpoints, webhookEndpointsFromEnv } from "../notify/endpoints.ts";
 import type { QueueSender } from "../queue/queue.ts";
 import type { Repositories } from "../state/records.ts";
 
@@ -24,15 +25,20 @@ export interface NotifyWiring {
 }
 
 export function notifyDepsFor(wiring: NotifyWiring): NotifyRuntime {
-  const endpoints = parseWebhookEndpoints(
+  const rules = { allowLoopbackHttp: wiring.allowLoopbackHttp };
+  const configured = parseWebhookEndpoints(
     wiring.config.webhooks.map((endpoint, index) => ({
       id: endpoint.id,
       url: endpoint.url,
       secret: resolveSecret(endpoint.secret, wiring.env, `webhooks[${index}].secret`),
       ...(endpoint.eventTypes ? { eventTypes: endpoint.eventTypes } : {}),
     })),
-    { allowLoopbackHttp: wiring.allowLoopbackHttp },
+    rules,
   );
+  const fromEnv = webhookEndpointsFromEnv(wiring.env, rules);
+  const clash = fromEnv.find((endpoint) => configured.some((other) => other.id === endpoint.id));
+  if (clash) throw new ConfigError(`webhook endpoint id "${clash.id}" is given both in the targets configuration and the environment`);
+  const endpoints = [...configured, ...fromEnv];
   return {
     endpoints,
     sender: wiring.queue,

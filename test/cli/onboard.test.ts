@@ -1,0 +1,286 @@
+/**
+ * `sdrs-autoprotect onboard`, spawned as a user runs it, against a separately spawned `sdrs-autoprotect
+ * sim --fast` (its URL read from the first stdout line): a CSV run with webhooks, a run killed after its
+ * create call and run again (one protected instance per server, nothing created twice), Ctrl+C, and bad
+ * input. Also the servers-file parser and the Idempotency-Key, in process.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { onboardIdempotencyKey, parseServersFile } from "../../lib/cli/actions/onboard.ts";
+import { onboardResultSchema } from "../../lib/cli/report/requests.ts";
+import { generateWebhookSecret, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
+import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
+import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
+import { cleanEnv, type Running, runCli, startCli } from "./helpers.ts";
+
+const estate = loadEstate(SAMPLE_ESTATE_PATH);
+function idOf(name: string): string {
+  const server = estate.servers.find((candidate) => candidate.name === name);
+  if (server === undefined) throw new Error(`no server ${name} in the sample estate`);
+  return server.id;
+}
+
+const directory = mkdtempSync(join(tmpdir(), "sdrs-onboard-test-"));
+const running: Running[] = [];
+const receivers: WebhookReceiver[] = [];
+afterEach(async () => {
+  for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
+  for (const receiver of receivers.splice(0)) await receiver.close();
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+let fileCount = 0;
+function file(name: string, text: string): string {
+  fileCount += 1;
+  const path = join(directory, `${fileCount}-${name}`);
+  writeFileSync(path, text);
+  return path;
+}
+
+interface Sim {
+  url: string;
+  /** The CLI's environment pointing at this simulator, with job checks shortened for its seconds-long jobs. */
+  env: Record<string, string>;
+  counts(): Promise<Record<string, number>>;
+  protectedInstancesOf(serverId: string): Promise<{ id: string; source_server: string }[]>;
+}
+
+async function startSim(): Promise<Sim> {
+  const cli = startCli(["sim", "--fast"]);
+  running.push(cli);
+  const url = await cli.firstLine;
+  const env = cleanEnv({
+    SDRS_ENDPOINT: url,
+    ECS_ENDPOINT: url,
+    EVS_ENDPOINT: url,
+    AS_ENDPOINT: url,
+    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
+    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
+    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
+    // --fast jobs take 1–5 s: look after 1 s instead of the 60–90 s real SDRS needs.
+    SDRS_JOB_FIRST_CHECK_SECONDS: "1",
+    SDRS_JOB_RETRY_BASE_SECONDS: "1",
+    SDRS_AMBIGUOUS_CHECK_SECONDS: "1",
+  });
+  const state = z.object({ protectedInstances: z.array(z.object({ id: z.string(), source_server: z.string() })) });
+  return {
+    url,
+    env,
+    counts: async () => z.record(z.string(), z.number()).parse(await (await fetch(`${url}/__sim/counts`)).json()),
+    protectedInstancesOf: async (serverId) =>
+      state.parse(await (await fetch(`${url}/__sim/state`)).json()).protectedInstances.filter((instance) => instance.source_server === serverId),
+  };
+}
+
+async function setFaults(sim: Sim, faults: unknown): Promise<void> {
+  const response = await fetch(`${sim.url}/__sim/faults`, { method: faults === null ? "DELETE" : "POST", ...(faults === null ? {} : { body: JSON.stringify(faults) }) });
+  expect(response.status).toBe(200);
+}
+
+/** Resolves once `condition` holds, polling every 20 ms (the spawned run advances on its own). */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const createCalls = (counts: Record<string, number>) => (counts.batchCreateProtectedInstances ?? 0) + (counts.createProtectedInstance ?? 0);
+
+describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
+  it("protects the servers of a CSV, notifies the webhook, reports each server, exits 1 for the ineligible one, and replays on a re-run", async () => {
+    const sim = await startSim();
+    const secret = generateWebhookSecret();
+    const received: ReceivedWebhook[] = [];
+    const receiver = await startWebhookReceiver({ secret, onEvent: (event) => void received.push(event) });
+    receivers.push(receiver);
+    const state = join(directory, "csv.sqlite");
+    const csv = file(
+      "servers.csv",
+      ["server_id,flavorRef,owner", "# the shop's web tier", `${idOf("web-01")},,shop`, `${idOf("web-02")},s6.large.2,shop`, "", `${idOf("dev-web-01")},,dev`].join("\n"),
+    );
+    const args = ["onboard", "--target", "web", "--file", csv, "--state", state, "--webhook", receiver.url];
+    const env = { ...sim.env, SDRS_WEBHOOK_SECRET: secret };
+
+    const first = await runCli(args, env);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/Onboarding request [0-9a-f-]{36}: 3 servers for target web \(Idempotency-Key onboard-[0-9a-f]{40}\)/);
+    expect(first.stderr).toContain("progress: 3/3 servers final: 2 protected, 0 failed, 1 ineligible, 0 unknown");
+    expect(first.stdout).toContain("Protected (2)");
+    expect(first.stdout).toMatch(new RegExp(`│ ${idOf("web-01")} │ [0-9a-f-]{36} │ job [0-9a-f]{32}`));
+    expect(first.stdout).toMatch(new RegExp(`│ ${idOf("dev-web-01")} │ INELIGIBLE_VPC_MISMATCH \\(SDRS\\.1304\\)`));
+    expect(first.stdout).toContain("3 servers: 2 protected, 0 failed, 1 ineligible, 0 unknown");
+    expect(first.stdout + first.stderr).not.toContain(secret);
+    const requestId = /Onboarding request ([0-9a-f-]{36})/.exec(first.stderr)?.[1];
+
+    // The webhook got each outcome once, and the request's completion.
+    await until(async () => received.length >= 4, "4 webhook deliveries", 5_000);
+    expect(received.map((event) => event.event.type).sort()).toEqual(["onboarding_request.completed", "server.ineligible", "server.protected", "server.protected"]);
+    const completed = received.find((event) => event.event.type === "onboarding_request.completed")?.event;
+    expect(completed?.data).toMatchObject({ requestId, target: "web", counts: { protected: 2, failed: 0, ineligible: 1, unknown: 0, total: 3 } });
+    expect(await sim.counts()).toMatchObject({ batchCreateProtectedInstances: 1 });
+
+    // The same command again: the same request, read from the state file; nothing is created again.
+    const again = await runCli([...args, "--json"], env);
+    expect(again.code).toBe(1);
+    const result = onboardResultSchema.parse(JSON.parse(again.stdout));
+    expect(result).toMatchObject({ requestId, resumed: true, complete: true, summary: { servers: 3, protected: 2, ineligible: 1 } });
+    expect(result.servers.map((server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)])).toEqual([
+      [idOf("web-01"), "protected", []],
+      [idOf("web-02"), "protected", []],
+      [idOf("dev-web-01"), "ineligible", ["INELIGIBLE_VPC_MISMATCH"]],
+    ]);
+    expect(again.stderr).toContain(`Resuming onboarding request ${requestId}`);
+    expect(createCalls(await sim.counts())).toBe(1);
+  });
+
+  it("resumes a run killed while its create call was in flight: one protected instance per server, no second create, no SDRS.1305", async () => {
+    const sim = await startSim();
+    const servers = ["intranet-01", "intranet-02", "web-03"].map(idOf);
+    const json = file("servers.json", JSON.stringify({ servers: [servers[0], { serverId: servers[1] }, { serverId: servers[2], flavorRef: "s6.large.2" }] }));
+    const state = join(directory, "killed.sqlite");
+    const args = ["onboard", "--target", "web", "--file", json, "--state", state, "--json"];
+    // Every answer takes 1.5 s: the run is killed after the simulator took the create call and before it answered.
+    await setFaults(sim, { latencyMs: 1_500 });
+    const killed = startCli(args, sim.env);
+    running.push(killed);
+    await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
+    killed.child.kill("SIGKILL");
+    expect((await killed.finished).signal).toBe("SIGKILL");
+    await setFaults(sim, null);
+
+    const resumed = await runCli(args, sim.env);
+    expect(resumed.stderr).toMatch(/Resuming onboarding request [0-9a-f-]{36} \(the same target and servers as before\): 3 servers for target web; \d+ messages? of the interrupted run released, 3 servers picked up again/);
+    expect(resumed.code).toBe(0);
+    const result = onboardResultSchema.parse(JSON.parse(resumed.stdout));
+    expect(result.summary).toEqual({ servers: 3, protected: 3, failed: 0, ineligible: 0, unknown: 0, notFinished: 0 });
+    expect(result.servers.some((server) => server.errorCode === "SDRS.1305")).toBe(false);
+    for (const serverId of servers) {
+      const instances = await sim.protectedInstancesOf(serverId);
+      expect(instances).toHaveLength(1);
+      expect(result.servers.find((server) => server.serverId === serverId)?.protectedInstanceId).toBe(instances[0]?.id);
+    }
+    expect(createCalls(await sim.counts())).toBe(1);
+  });
+
+  it("stops on Ctrl+C with exit 130, keeps the state, and the same command finishes the work", async () => {
+    const sim = await startSim();
+    const csv = file("one.csv", `${idOf("web-04")}\n`);
+    const state = join(directory, "interrupted.sqlite");
+    const args = ["onboard", "--target", "web", "--file", csv, "--state", state];
+    const interrupted = startCli(args, sim.env);
+    running.push(interrupted);
+    await until(async () => createCalls(await sim.counts()) > 0, "the create call", 30_000);
+    interrupted.child.kill("SIGINT");
+    const stopped = await interrupted.finished;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain("sdrs-autoprotect: interrupted (SIGINT)");
+    expect(stopped.stderr).toContain(`state kept in ${state}: run the same command again to resume`);
+
+    const finished = await runCli(args, sim.env);
+    expect(finished.code).toBe(0);
+    expect(finished.stdout).toContain("1 server: 1 protected, 0 failed, 0 ineligible, 0 unknown");
+    expect(await sim.protectedInstancesOf(idOf("web-04"))).toHaveLength(1);
+    expect(createCalls(await sim.counts())).toBe(1);
+  });
+
+  it("exits 3 when the cloud does not answer, before anything is written", async () => {
+    const csv = file("ok.csv", `${idOf("web-01")}\n`);
+    const dead = "http://127.0.0.1:1";
+    const state = join(directory, "unreachable.sqlite");
+    const run = await runCli(["onboard", "--target", "web", "--file", csv, "--state", state], {
+      ...cleanEnv({ SDRS_ENDPOINT: dead, ECS_ENDPOINT: dead, EVS_ENDPOINT: dead, HUAWEICLOUD_SDK_AK: "AK", HUAWEICLOUD_SDK_SK: "SK-not-real", HUAWEICLOUD_SDK_PROJECT_ID: "p1" }),
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/error: cloud API error: listProtectionGroups failed with NETWORK_ERROR .*\[NETWORK_ERROR\]/);
+  });
+});
+
+describe("onboard: usage errors exit 2 and name the file, the line and the rule", () => {
+  const run = (args: string[]) => runCli(["onboard", ...args, "--state", join(directory, "never.sqlite")]);
+
+  it("names the CSV line of a bad server id", async () => {
+    const csv = file("bad.csv", `server_id\n${idOf("web-01")}\nweb 01\n`);
+    const result = await run(["--target", "web", "--file", csv]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('bad.csv line 3: server_id "web 01" is not a server id');
+    expect(result.stderr).toContain("[SERVERS_FILE_INVALID]");
+  });
+
+  it("names the JSON entry of a bad object", async () => {
+    const json = file("bad.json", JSON.stringify([idOf("web-01"), { server: "x" }]));
+    const result = await run(["--target", "web", "--file", json]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("bad.json [1]");
+  });
+
+  it("refuses a target that is neither configured nor a protection group, and a missing --target", async () => {
+    const csv = file("ok.csv", `${idOf("web-01")}\n`);
+    const unknown = await run(["--target", "shop", "--file", csv]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('error: --target: "shop" is neither a target of');
+    const missing = await runCli(["onboard", "--file", csv]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--target <name>' not specified");
+  });
+
+  it("refuses plain http to a host that is not loopback, and a webhook without a secret", async () => {
+    const csv = file("ok.csv", `${idOf("web-01")}\n`);
+    const remote = await run(["--target", "web", "--file", csv, "--webhook", "http://hooks.example.com/sdrs", "--webhook-secret", generateWebhookSecret()]);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain("error: --webhook: must use https; plain http is allowed only to a loopback host");
+    const noSecret = await run(["--target", "web", "--file", csv, "--webhook", "http://127.0.0.1:9/"]);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain("error: --webhook-secret: required with --webhook");
+  });
+});
+
+describe("the servers file", () => {
+  const a = "403b603d-1d91-42cc-a357-81f3c2daf43f";
+  const b = "8f5dd226-6cc0-4fe8-9786-b8b3359b234b";
+
+  it.each([
+    ["one id per line, with comments and blank lines", "servers.csv", `# ids\n${a}\n\n${b}\n`, [{ serverId: a }, { serverId: b }]],
+    ["a header with server_id and flavorRef", "servers.csv", `server_id,flavorRef\n${a},\n${b},s6.large.2\n`, [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }]],
+    ["a header with id, other columns and a BOM", "x.txt", `\uFEFFname,ID\nweb-01,${a}\n`, [{ serverId: a }]],
+    ["a JSON array of ids and objects", "servers.json", JSON.stringify([a, { serverId: b, flavorRef: "s6.large.2" }]), [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }]],
+    ["a JSON object with servers, by content", "list", JSON.stringify({ servers: [a] }), [{ serverId: a }]],
+  ])("reads %s", (_, name, text, servers) => {
+    expect(parseServersFile(text, name)).toEqual({ servers, duplicates: [] });
+  });
+
+  it("onboards a repeated server once and says where it was repeated", () => {
+    expect(parseServersFile(`${a}\n${b}\n${a}\n`, "servers.csv")).toEqual({
+      servers: [{ serverId: a }, { serverId: b }],
+      duplicates: [`line 3: ${a} is listed again (first at line 1); onboarded once`],
+    });
+  });
+
+  it.each([
+    ["two values without a header", "servers.csv", `${a},${b}\n`, 'servers.csv line 1: 2 values but no header row; start the file with a header such as "server_id,flavorRef"'],
+    ["an empty id under a header", "servers.csv", `server_id\n${a}\n,x\n`, "servers.csv line 3: server_id is empty"],
+    ["a bad flavorRef", "servers.csv", `id,flavorRef\n${a},"s6 large"\n`, 'servers.csv line 2: flavorRef "s6 large" is not a flavor name'],
+    ["an unclosed quote", "servers.csv", `"${a}\n`, "servers.csv: not valid CSV: Quote Not Closed"],
+    ["a JSON number", "servers.json", "[42]", "servers.json [0]: Invalid input"],
+    ["a JSON object without servers", "servers.json", '{"ids": []}', 'servers.json: must be an array of server ids or {"serverId", "flavorRef"?} objects, or {"servers": [...]}'],
+    ["a JSON id with a slash", "servers.json", '["a/b"]', 'servers.json [0]: server id "a/b" is not a server id'],
+    ["no servers at all", "servers.csv", "# nothing here\n", "servers.csv: lists no servers"],
+    ["more than one request takes", "servers.csv", Array.from({ length: 1001 }, (_, index) => `id-${index}`).join("\n"), "servers.csv: lists 1001 servers; one onboarding request takes at most 1000"],
+  ])("refuses %s, naming the place", (_, name, text, message) => {
+    expect(() => parseServersFile(text, name)).toThrow(message);
+  });
+
+  it("derives the Idempotency-Key from the cloud, the target and the servers, so only the same command replays", () => {
+    const base = { endpoint: "https://sdrs.eu-de.otc.t-systems.com", projectId: "p1", target: "web", servers: [{ serverId: a }, { serverId: b }] };
+    const key = onboardIdempotencyKey(base);
+    expect(key).toMatch(/^onboard-[0-9a-f]{40}$/);
+    expect(onboardIdempotencyKey({ ...base, servers: [{ serverId: a }, { serverId: b }] })).toBe(key);
+    expect(onboardIdempotencyKey({ ...base, target: "db" })).not.toBe(key);
+    expect(onboardIdempotencyKey({ ...base, projectId: "p2" })).not.toBe(key);
+    expect(onboardIdempotencyKey({ ...base, servers: [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }] })).not.toBe(key);
+  });
+});
