@@ -144,8 +144,8 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     const json = file("servers.json", JSON.stringify({ servers: [servers[0], { serverId: servers[1] }, { serverId: servers[2], flavorRef: "s6.large.2" }] }));
     const state = join(directory, "killed.sqlite");
     const args = ["onboard", "--target", "web", "--file", json, "--state", state, "--json"];
-    // Every answer takes 1.5 s: the run is killed after the simulator took the create call and before it answered.
-    await setFaults(sim, { latencyMs: 1_500 });
+    // Every answer takes 0.8 s: the run is killed after the simulator took the create call and before it answered.
+    await setFaults(sim, { latencyMs: 800 });
     const killed = startCli(args, sim.env);
     running.push(killed);
     await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);

@@ -13,6 +13,7 @@ import { createProgressDisplay, progressLine, type ProgressSnapshot } from "../.
 import { renderHtml, renderMarkdown, type ReportDocument } from "../../lib/cli/report/document.ts";
 import { apiCallCounts, buildStartReport, formatDuration, type StartRunFacts, startReportSchema } from "../../lib/cli/report/start-report.ts";
 import { defaultReportPath, reportFormatOf } from "../../lib/cli/actions/start.ts";
+import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { ANSI, type Finished, runCli } from "./helpers.ts";
 
 const directory = mkdtempSync(join(tmpdir(), "sdrs-start-test-"));
@@ -38,6 +39,11 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Result: every server reached a final state and every notification was delivered and verified.");
     expect(run.stdout).toContain("58 servers: 28 protected, 1 failed, 28 ineligible, 1 unknown");
+  });
+
+  it("prints no secret: neither the simulator's SK nor the fresh webhook secret", () => {
+    expect(run.stdout + run.stderr).not.toContain(SIMULATOR_DEFAULTS.secretKey);
+    expect(run.stdout + run.stderr).not.toContain("whsec_");
   });
 
   it("tells on stderr what it does: tags, one bulk request through the local API, then live progress", () => {
