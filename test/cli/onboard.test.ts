@@ -4,17 +4,17 @@
  * create call and run again (one protected instance per server, nothing created twice), Ctrl+C, and bad
  * input. Also the servers-file parser and the Idempotency-Key, in process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { onboardIdempotencyKey, parseServersFile } from "../../lib/cli/actions/onboard.ts";
+import { acquireStateLock, onboardIdempotencyKey, parseServersFile } from "../../lib/cli/actions/onboard.ts";
 import { onboardResultSchema } from "../../lib/cli/report/requests.ts";
 import { generateWebhookSecret, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
-import { cleanEnv, type Running, runCli, startCli } from "./helpers.ts";
+import { cleanEnv, closedPort, type Running, runCli, startCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
 function idOf(name: string): string {
@@ -190,13 +190,28 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
 
   it("exits 3 when the cloud does not answer, before anything is written", async () => {
     const csv = file("ok.csv", `${idOf("web-01")}\n`);
-    const dead = "http://127.0.0.1:1";
+    const dead = `http://127.0.0.1:${await closedPort()}`;
     const state = join(directory, "unreachable.sqlite");
     const run = await runCli(["onboard", "--target", "web", "--file", csv, "--state", state], {
       ...cleanEnv({ SDRS_ENDPOINT: dead, ECS_ENDPOINT: dead, EVS_ENDPOINT: dead, HUAWEICLOUD_SDK_AK: "AK", HUAWEICLOUD_SDK_SK: "SK-not-real", HUAWEICLOUD_SDK_PROJECT_ID: "p1" }),
     });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/error: cloud API error: listProtectionGroups failed with NETWORK_ERROR .*\[NETWORK_ERROR\]/);
+  });
+});
+
+describe("onboard against the in-process simulator (no cloud configured)", () => {
+  it("counts the notifications that gave up when the webhook never answers", async () => {
+    const port = await closedPort();
+    const json = file("two.json", JSON.stringify([idOf("arrears-01"), idOf("finance-01")]));
+    const run = await runCli(["onboard", "--target", "web", "--file", json, "--webhook", `http://127.0.0.1:${port}/`, "--json"], cleanEnv({ SDRS_WEBHOOK_SECRET: generateWebhookSecret() }));
+    expect(run.stderr).toContain("onboarding against an in-process simulator with the sample estate (accelerated time)");
+    expect(run.code).toBe(1);
+    const result = onboardResultSchema.parse(JSON.parse(run.stdout));
+    expect(result).toMatchObject({ stateFile: null, cloud: { simulator: true }, summary: { protected: 1, ineligible: 1 } });
+    // server.protected, server.ineligible and onboarding_request.completed: each spent its attempts.
+    expect(result.notifications).toEqual({ gaveUp: 3 });
+    expect(run.stderr).toMatch(/ERROR webhook delivery gave up .*"endpointId":"cli"/);
   });
 });
 
@@ -236,6 +251,21 @@ describe("onboard: usage errors exit 2 and name the file, the line and the rule"
     const noSecret = await run(["--target", "web", "--file", csv, "--webhook", "http://127.0.0.1:9/"]);
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain("error: --webhook-secret: required with --webhook");
+  });
+});
+
+describe("the state lock", () => {
+  it("refuses a state file another live run holds, naming its pid, and takes over the lock of a dead one", () => {
+    const state = join(directory, "locked.sqlite");
+    // The test runner's parent process is alive and is not this process.
+    writeFileSync(`${state}.lock`, JSON.stringify({ pid: process.ppid }));
+    expect(() => acquireStateLock(state)).toThrow(`--state: ${state} is in use by another sdrs-autoprotect run (pid ${process.ppid})`);
+
+    writeFileSync(`${state}.lock`, "{half written");
+    const release = acquireStateLock(state);
+    expect(JSON.parse(readFileSync(`${state}.lock`, "utf8"))).toMatchObject({ pid: process.pid });
+    release();
+    expect(existsSync(`${state}.lock`)).toBe(false);
   });
 });
 

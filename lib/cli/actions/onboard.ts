@@ -28,13 +28,13 @@ import { QUEUE_NAMES, type QueueName, queueName } from "../../queue/queue.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/sqlite-queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
-import { CloudClient, type RequestLogEntry } from "../../sdrs/client.ts";
+import { CloudClient, type CloudClientOptions, type RequestLogEntry } from "../../sdrs/client.ts";
 import { type CloudConfig, loadCloudConfig, simulatorCloudConfig } from "../../sdrs/config.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
 import { openDatabase } from "../../state/sqlite-database.ts";
 import type { ServerRecordStatus } from "../../state/records.ts";
-import { cloudIsConfigured, requestLogLine } from "../cloud.ts";
+import { cloudIsConfigured, connectCloud, requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
@@ -263,6 +263,8 @@ function targetsFor(context: CliContext, options: OnboardOptions): TargetsChoice
 
 interface OnboardCloud {
   config: CloudConfig;
+  /** A client for the preflight call (the runtime makes its own from `config`). */
+  client: CloudClient;
   endpoint: string;
   /** Set when nothing is configured and the run goes to an in-process simulator with the sample estate. */
   simulator: Simulator | undefined;
@@ -271,23 +273,18 @@ interface OnboardCloud {
 }
 
 /**
- * The configured cloud (like connectCloud in ../cloud.ts), or an in-process simulator with the sample
- * estate on an accelerated clock: nothing real waits for its jobs.
+ * The configured cloud (connectCloud, which also registers its secrets for scrubbing), or an in-process
+ * simulator with the sample estate on an accelerated clock: nothing real waits for its jobs.
  */
-async function onboardCloud(context: CliContext): Promise<OnboardCloud> {
+async function onboardCloud(context: CliContext, clientOptions: CloudClientOptions): Promise<OnboardCloud> {
   if (cloudIsConfigured(context.env)) {
-    const config = loadCloudConfig(context.env);
-    if (config.auth.kind === "aksk") {
-      context.addSecret(config.auth.secretKey.reveal());
-      context.addSecret(config.auth.securityToken?.reveal());
-    } else {
-      context.addSecret(config.auth.password.reveal());
-    }
-    return { config, endpoint: config.endpoints.sdrs, simulator: undefined, clock: systemClock, close: async () => undefined };
+    const connection = await connectCloud(context);
+    return { config: loadCloudConfig(context.env), client: connection.client, endpoint: connection.endpoint, simulator: undefined, clock: systemClock, close: connection.close };
   }
   const clock = new ManualClock(Date.now());
   const simulator = await startSimulator({ estate: loadEstate(SAMPLE_ESTATE_PATH), clock });
-  return { config: simulatorCloudConfig(simulator.url), endpoint: simulator.url, simulator, clock, close: () => simulator.close() };
+  const config = simulatorCloudConfig(simulator.url);
+  return { config, client: new CloudClient(config, clientOptions), endpoint: simulator.url, simulator, clock, close: () => simulator.close() };
 }
 
 /**
@@ -498,9 +495,11 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
   const file = readServersFile(options.file);
   const targets = targetsFor(context, options);
   const settings = pipelineSettings(context.env);
-  const cloud = await onboardCloud(context);
-
   let display: ProgressDisplay | undefined;
+  const print = (line: string) => (display === undefined ? stderr.line(line) : display.log(line));
+  const requestLogger = context.verbose ? { logger: (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) } : {};
+  const cloud = await onboardCloud(context, requestLogger);
+
   let releaseLock: (() => void) | undefined;
   let temporaryDirectory: string | undefined;
   let stateFile: string;
@@ -531,10 +530,8 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     if (targets.note !== undefined) stderr.line(colors.dim(`Note: ${targets.note}.`));
     for (const duplicate of file.duplicates) stderr.line(colors.yellow(`${basename(options.file)} ${duplicate}`));
 
-    const print = (line: string) => (display === undefined ? stderr.line(line) : display.log(line));
     const { logger } = runLogger({ verbose: context.verbose, colors, print });
-    const requestLogger = context.verbose ? { logger: (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) } : {};
-    await preflight(new CloudClient(cloud.config, requestLogger), target, targets);
+    await preflight(cloud.client, target, targets);
 
     runtime = await startLocalRuntime({
       database: stateFile,
@@ -573,7 +570,10 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     if (status === undefined) throw new CliError("INTERNAL", `onboarding request ${requestId} disappeared from ${stateFile}`, EXIT.internal);
     const servers = status.servers.map((server) => serverResultOf({ ...server, target }));
     const summary = countServers(servers);
-    const gaveUp = runtime.queue.deadLetters("notify").filter((letter) => letter.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] !== undefined).length;
+    const requestServers = new Set(status.servers.map((server) => server.serverId));
+    const gaveUp = runtime.queue
+      .deadLetters("notify")
+      .filter((letter) => letter.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] !== undefined && notificationConcerns(letter.body, requestId, requestServers)).length;
     const result: OnboardResult = {
       command: "onboard",
       requestId,
@@ -598,6 +598,24 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     releaseLock?.();
     if (temporaryDirectory !== undefined) rmSync(temporaryDirectory, { recursive: true, force: true });
   }
+}
+
+const notificationSubject = z.object({
+  event: z.object({ type: z.string(), data: z.object({ serverId: z.string().optional(), requestId: z.string().optional() }) }),
+});
+
+/** Whether a notification (a queue body) is about this request or one of its servers; the state file may hold older ones. */
+function notificationConcerns(body: string, requestId: string, serverIds: ReadonlySet<string>): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  const parsed = notificationSubject.safeParse(value);
+  if (!parsed.success) return false;
+  const { data } = parsed.data.event;
+  return data.requestId === requestId || (data.serverId !== undefined && serverIds.has(data.serverId));
 }
 
 /** The request's servers by state, the jobs they wait on, and the notifications still to deliver. */

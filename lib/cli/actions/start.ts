@@ -24,14 +24,14 @@ import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { OWN_DETAIL_TYPES, OWN_EVENT_SOURCE } from "../../events/inventory.ts";
 import type { NotificationEvent } from "../../notify/events.ts";
-import { generateWebhookSecret, type RejectedWebhook, startWebhookReceiver } from "../../notify/receiver.ts";
+import { generateWebhookSecret, type RejectedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../notify/receiver.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/sqlite-queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import type { RequestLogEntry } from "../../sdrs/client.ts";
 import { simulatorCloudConfig } from "../../sdrs/config.ts";
 import type { ServerRecord } from "../../state/records.ts";
-import { type Estate, loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
+import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
 import { requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
@@ -62,11 +62,11 @@ const startOptions = z.object({
 type StartOptions = z.infer<typeof startOptions>;
 
 /** Untagged sample servers that `start` tags in the simulator before sending their events. */
-const TAGGED_BY_START: readonly { serverId: string; why: string }[] = [
+const TAGGED_BY_START: readonly { serverId: string }[] = [
   // nfs-e-2: the untagged peer sharing a disk with nfs-e-1 (INELIGIBLE_SHARED_DISK_PEER_MISSING until it is tagged too).
-  { serverId: "39b72b26-0f25-4a13-b8b1-7faaec3231fb", why: "shared-disk peer of nfs-e-1" },
+  { serverId: "39b72b26-0f25-4a13-b8b1-7faaec3231fb" },
   // intranet-03: a plain untagged server.
-  { serverId: "a9032369-ade2-4033-b08b-c8e2e143caec", why: "untagged" },
+  { serverId: "a9032369-ade2-4033-b08b-c8e2e143caec" },
 ];
 const TAG_TARGET = "web";
 
@@ -133,9 +133,6 @@ function receivedEventOf(event: NotificationEvent): ReceivedEvent {
   }
 }
 
-function serverIdsOf(estate: Estate): Map<string, Estate["servers"][number]> {
-  return new Map(estate.servers.map((server) => [server.id, server]));
-}
 
 function writeReport(path: string, document: ReportDocument, format: "md" | "html"): void {
   try {
@@ -145,12 +142,6 @@ function writeReport(path: string, document: ReportDocument, format: "md" | "htm
     const code = error instanceof Error && "code" in error ? String(error.code) : "error";
     throw usageError(`--report: cannot write ${path} (${code})`);
   }
-}
-
-interface Stage {
-  clock: Clock;
-  simulator: Simulator;
-  runtime: LocalRuntime;
 }
 
 export async function start(context: CliContext, raw: unknown): Promise<void> {
@@ -187,7 +178,7 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
   context.shutdown.addEventListener("abort", onInterrupt, { once: true });
 
   const estate = loadEstate(SAMPLE_ESTATE_PATH);
-  const byId = serverIdsOf(estate);
+  const byId = new Map(estate.servers.map((server) => [server.id, server]));
   for (const serverId of [...TAGGED_BY_START.map((entry) => entry.serverId), ...BULK_REQUEST.serverIds]) {
     if (!byId.has(serverId)) throw new CliError("INTERNAL", `the sample estate has no server ${serverId} (start's scenario and lib/sim/sample-estate.json disagree)`, EXIT.internal);
   }
@@ -198,13 +189,15 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
   const { logger, counts: logCounts } = runLogger({ verbose: context.verbose, colors, print });
   const cloudLogger = context.verbose ? { logger: (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) } : {};
 
-  const simulator = await startSimulator({ estate, clock, seed: options.seed });
   const secret = generateWebhookSecret();
   context.addSecret(secret);
   const rejected: RejectedWebhook[] = [];
-  const receiver = await startWebhookReceiver({ secret, onRejected: (rejection) => rejected.push(rejection) });
+  let simulator: Simulator | undefined;
+  let receiver: WebhookReceiver | undefined;
   let runtime: LocalRuntime | undefined;
   try {
+    simulator = await startSimulator({ estate, clock, seed: options.seed });
+    receiver = await startWebhookReceiver({ secret, onRejected: (rejection) => rejected.push(rejection) });
     const sample = loadTargetsConfig({ SDRS_TARGETS_FILE: SAMPLE_TARGETS_PATH });
     // The sample's endpoint URL is a placeholder; this run's receiver takes its place.
     const targets = { ...sample, webhooks: [{ id: "local", url: receiver.url, secret }] };
@@ -220,7 +213,6 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
       cloudClient: cloudLogger,
       ...(options.realtime ? { settings: { schedule: { jobTimeoutSeconds: REALTIME_JOB_TIMEOUT_SECONDS } } } : {}),
     });
-    const stage: Stage = { clock, simulator, runtime };
     const tagKey = sample.protectTagKey;
     const taggedCount = estate.servers.filter((server) => server.tags[tagKey] !== undefined).length;
 
@@ -249,8 +241,8 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     }
     for (const { serverId } of TAGGED_BY_START) tagOf.set(serverId, TAG_TARGET);
     let events = 0;
-    for (const [serverId] of tagOf) {
-      const tags = { ...byId.get(serverId)?.tags, [tagKey]: tagOf.get(serverId) ?? TAG_TARGET };
+    for (const [serverId, value] of tagOf) {
+      const tags = { ...byId.get(serverId)?.tags, [tagKey]: value };
       const result = await runtime.inventoryEvent(tagsChangedEvent(serverId, tags, clock.now(), estate.region));
       if (result.status === "enqueued") events += 1;
     }
@@ -277,11 +269,12 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
       columns: terminalColumns(),
       intervalMs: options.realtime ? 5_000 : 1_000,
     });
-    await followRun(runtime, {
+    const [activeRuntime, activeReceiver] = [runtime, receiver];
+    await followRun(activeRuntime, {
       display,
       snapshot: async () => ({
-        ...(await serverSnapshot(stage, serverIds)),
-        webhooks: { received: receiver.events().length, rejected: rejected.length },
+        ...(await serverSnapshot(activeRuntime, serverIds)),
+        webhooks: { received: activeReceiver.events().length, rejected: rejected.length },
         // On the real clock the elapsed time is plain to see; accelerated, the simulated time is the news.
         ...(options.realtime ? {} : { simulatedMs: clock.now() - clockStart }),
       }),
@@ -364,15 +357,15 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
   } finally {
     context.shutdown.removeEventListener("abort", onInterrupt);
     await runtime?.close();
-    await receiver.close();
-    await simulator.close();
+    await receiver?.close();
+    await simulator?.close();
     removeTemporary();
   }
 }
 
 /** Servers by state and the jobs they wait on, from the state store. */
-async function serverSnapshot(stage: Stage, serverIds: readonly string[]): Promise<ProgressSnapshot> {
-  const records = await stage.runtime.repos.servers.getMany([...serverIds]);
+async function serverSnapshot(runtime: LocalRuntime, serverIds: readonly string[]): Promise<ProgressSnapshot> {
+  const records = await runtime.repos.servers.getMany([...serverIds]);
   const states: Partial<Record<ServerState, number>> = {};
   const jobs = new Set<string>();
   for (const serverId of serverIds) {
