@@ -10,6 +10,7 @@ import type { ServerRecord } from "../state/records.ts";
 import { nowIso, type PipelineDeps } from "./deps.ts";
 import { type IntentSource, type ProtectIntentInput, protectIntent } from "./messages.ts";
 import { FINAL_STATUSES } from "./outcomes.ts";
+import { type RecoveryResult, recoverStalledServers } from "./recovery.ts";
 
 export const MAX_SERVERS_PER_REQUEST = 1000;
 
@@ -243,6 +244,8 @@ export interface ReconcileResult {
   tagged: number;
   enqueued: number;
   skipped: Record<string, number>;
+  /** Servers whose worker died halfway, given the step that is safe for their state. */
+  recovered: RecoveryResult["recovered"];
 }
 
 /**
@@ -256,6 +259,8 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   const tagged = servers
     .map((server) => ({ serverId: server.id, target: (server.tags ?? []).find((tag) => tag.startsWith(prefix))?.slice(prefix.length) }))
     .filter((entry): entry is { serverId: string; target: string } => Boolean(entry.target));
+  // First the stalled records (any server, tagged or requested), then the tagged servers without one.
+  const recovery = await recoverStalledServers(deps);
   const records = await deps.repos.servers.getMany(tagged.map((entry) => entry.serverId));
   const now = deps.clock.now();
   const skipped: Record<string, number> = {};
@@ -263,11 +268,8 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   for (const { serverId, target } of tagged) {
     const record = records.get(serverId)?.record;
     const age = record ? (now - Date.parse(record.updatedAt)) / 1000 : Number.POSITIVE_INFINITY;
-    const due =
-      !record ||
-      record.status === "pending" ||
-      (record.status === "claimed" && age > deps.settings.staleClaimSeconds) ||
-      (["failed", "ineligible", "unknown"].includes(record.status) && age > deps.settings.reconcileRetryAfterSeconds);
+    // Stalled in-flight records were handled by the recovery above.
+    const due = !record || (["failed", "ineligible", "unknown"].includes(record.status) && age > deps.settings.reconcileRetryAfterSeconds);
     if (!due) {
       const key = record?.status ?? "none";
       skipped[key] = (skipped[key] ?? 0) + 1;
@@ -276,6 +278,6 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
     intents.push({ type: "protect", serverId, target, source: "reconcile" });
   }
   await enqueueIntents(intents, deps);
-  deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped });
-  return { tagged: tagged.length, enqueued: intents.length, skipped };
+  deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered });
+  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered };
 }

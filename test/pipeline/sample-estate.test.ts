@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_ESTATE_OUTCOMES as EXPECTED } from "./expected.ts";
 import { type Harness, outcomeOf, PG_DB, PG_WEB, secretsOf, serverName, startHarness, taggedServers, twiceSender } from "./harness.ts";
 
+const NOTHING_RECOVERED = { intent: 0, "ambiguous-check": 0, "job-check": 0 };
+
 const SHARED_DISK_CLUSTERS = [
   ["file-a-1", "file-a-2"],
   ["cache-b-1", "cache-b-2"],
@@ -129,13 +131,14 @@ describe("the sample estate, one tag event per tagged server", () => {
   it("ends the same way from the reconcile sweep alone, and a second sweep enqueues nothing", async () => {
     const swept = await startHarness({ seed: 11 });
     try {
-      expect(await swept.runtime.reconcile()).toEqual({ tagged: taggedServers.length, enqueued: taggedServers.length, skipped: {} });
+      expect(await swept.runtime.reconcile()).toEqual({ tagged: taggedServers.length, enqueued: taggedServers.length, skipped: {}, recovered: NOTHING_RECOVERED });
       expect((await swept.runtime.runUntilIdle({ maxIterations: 2_000 })).ended).toBe("idle");
       expect(snapshot(swept).outcomes).toEqual(EXPECTED);
       expect(await swept.runtime.reconcile()).toEqual({
         tagged: taggedServers.length,
         enqueued: 0,
         skipped: { protected: 23, ineligible: 28, failed: 1, unknown: 1 },
+        recovered: NOTHING_RECOVERED,
       });
     } finally {
       await swept.close();
