@@ -280,6 +280,27 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   }
 
   /**
+   * After a crash: the messages a dead consumer had received become visible now (SQS would wait out their
+   * visibility timeout); returns how many. Only for a queue file whose consumers are known to be gone.
+   */
+  releaseInFlight(): number {
+    const released = this.#database
+      .prepare(
+        `UPDATE queue_messages SET visible_at = ?, receipt_handle = NULL
+         WHERE queue IN (SELECT value FROM json_each(?)) AND receive_count > 0 AND visible_at > ?`,
+      )
+      .run(this.#clock.now(), JSON.stringify(QUEUE_NAMES), this.#clock.now()).changes;
+    return Number(released);
+  }
+
+  /** The bodies of every live message of `queue` (visible, delayed or in flight), oldest first. */
+  liveBodies(queue: QueueName): string[] {
+    checkQueueName(queue);
+    const rows = this.#database.prepare("SELECT body FROM queue_messages WHERE queue = ? ORDER BY seq").all(queue) as unknown as { body: string }[];
+    return rows.map((row) => row.body);
+  }
+
+  /**
    * Epoch milliseconds at which the earliest live message (of `queue`, or of any queue) is or becomes
    * visible; undefined when there is none. A value at or before now means something is receivable.
    */

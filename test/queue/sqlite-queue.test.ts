@@ -155,3 +155,22 @@ describe("SqliteQueue", () => {
     database.close();
   });
 });
+
+describe("recovery after a crashed consumer", () => {
+  it("releases every in-flight message at once and lists the live bodies of a queue", async () => {
+    const clock = new ManualClock();
+    const queue = new SqliteQueue({ database: ":memory:", clock });
+    await queue.send("onboarding", { n: 1 });
+    await queue.send("onboarding", { n: 2 }, { delaySeconds: 60 });
+    const [received] = await queue.receive("onboarding", { maxMessages: 1, visibilityTimeoutSeconds: 600 });
+    expect(received?.body).toBe('{"n":1}');
+    expect(await queue.receive("onboarding", { maxMessages: 10, visibilityTimeoutSeconds: 600 })).toEqual([]);
+    expect(queue.releaseInFlight()).toBe(1);
+    const again = await queue.receive("onboarding", { maxMessages: 10, visibilityTimeoutSeconds: 600 });
+    expect(again.map((message) => message.body)).toEqual(['{"n":1}']);
+    expect(again[0]?.receiveCount).toBe(2);
+    expect(queue.liveBodies("onboarding")).toEqual(['{"n":1}', '{"n":2}']);
+    expect(queue.liveBodies("notify")).toEqual([]);
+    queue.close();
+  });
+});

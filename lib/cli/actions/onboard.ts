@@ -24,7 +24,6 @@ import { webhookEndpointSchema } from "../../notify/endpoints.ts";
 import { isOnboardingRequestId } from "../../pipeline/deps.ts";
 import { acceptOnboardingRequest, getOnboardingRequest, MAX_SERVERS_PER_REQUEST, type RequestStatus } from "../../pipeline/intake.ts";
 import { type AmbiguousCheck, ambiguousCheck, jobCheck, jobStatusMessage, protectIntent } from "../../pipeline/messages.ts";
-import { QUEUE_NAMES, type QueueName, queueName } from "../../queue/queue.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/sqlite-queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
@@ -32,7 +31,6 @@ import { CloudClient, type CloudClientOptions, type RequestLogEntry } from "../.
 import { type CloudConfig, loadCloudConfig, simulatorCloudConfig } from "../../sdrs/config.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
-import { openDatabase } from "../../state/sqlite-database.ts";
 import type { ServerRecordStatus } from "../../state/records.ts";
 import { cloudIsConfigured, connectCloud, requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
@@ -354,7 +352,13 @@ export function acquireStateLock(stateFile: string): () => void {
 /** A server record in these states has a create call under way, or a claim, or a job being followed. */
 const IN_FLIGHT: readonly ServerRecordStatus[] = ["claimed", "creating", "ambiguous", "in_progress"];
 
-const queueRow = z.object({ queue: z.string(), body: z.string(), receipt_handle: z.string().nullable(), received: z.number() });
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ResumeSummary {
   /** Messages a dead run had received and not deleted, made visible again now instead of after their timeout. */
@@ -376,45 +380,20 @@ export interface ResumeSummary {
  * The queue table is read directly (receipt handles, bodies): SqliteQueue has no call for "messages in
  * flight"; the writes go through the queue and the repositories.
  */
-export async function resumeInterruptedWork(runtime: LocalRuntime, stateFile: string, request: RequestStatus, clock: Clock): Promise<ResumeSummary> {
-  const database = openDatabase(stateFile);
-  let rows: z.infer<typeof queueRow>[];
-  try {
-    rows = database
-      .prepare(`SELECT queue, body, receipt_handle, receive_count AS received FROM queue_messages WHERE queue IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(QUEUE_NAMES))
-      .map((row) => queueRow.parse(row));
-  } finally {
-    database.close();
-  }
-  let released = 0;
+export async function resumeInterruptedWork(runtime: LocalRuntime, request: RequestStatus, clock: Clock): Promise<ResumeSummary> {
+  // The previous run is gone (the state lock says so): what it had received is released at once.
+  const released = runtime.queue.releaseInFlight();
   // A server waiting for a create decision needs an intent; one whose create may have been made needs a check.
   const hasIntent = new Set<string>();
   const hasCheck = new Set<string>();
   const now = clock.now();
-  for (const row of rows) {
-    const queue: QueueName = queueName.parse(row.queue);
-    if (row.receipt_handle !== null && row.received > 0) {
-      try {
-        await runtime.queue.changeVisibility(queue, row.receipt_handle, 0);
-        released += 1;
-      } catch {
-        // deleted or received since the read: nothing to release
-      }
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(row.body);
-    } catch {
-      continue;
-    }
-    if (queue === "onboarding") {
-      const intent = protectIntent.safeParse(body);
-      if (intent.success) hasIntent.add(intent.data.serverId);
-    } else if (queue === "job-status") {
-      const check = jobStatusMessage.safeParse(body);
-      if (check.success) for (const serverId of check.data.serverIds) hasCheck.add(serverId);
-    }
+  for (const body of runtime.queue.liveBodies("onboarding")) {
+    const intent = protectIntent.safeParse(parseJson(body));
+    if (intent.success) hasIntent.add(intent.data.serverId);
+  }
+  for (const body of runtime.queue.liveBodies("job-status")) {
+    const check = jobStatusMessage.safeParse(parseJson(body));
+    if (check.success) for (const serverId of check.data.serverIds) hasCheck.add(serverId);
   }
 
   const recovered: string[] = [];
@@ -549,7 +528,7 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     const { requestId } = accepted;
     const before = await getOnboardingRequest(requestId, runtime.deps);
     if (before === undefined) throw new CliError("INTERNAL", `onboarding request ${requestId} was accepted but is not in ${stateFile}`, EXIT.internal);
-    const resumed = existed ? await resumeInterruptedWork(runtime, stateFile, before, cloud.clock) : { released: 0, recovered: [] };
+    const resumed = existed ? await resumeInterruptedWork(runtime, before, cloud.clock) : { released: 0, recovered: [] };
     stderr.line(
       accepted.replayed
         ? `Resuming onboarding request ${requestId} (the same target and servers as before): ${plural(before.servers.length, "server")} for target ${target}${
