@@ -100,8 +100,6 @@ export async function startAwsPeers(tableName: string): Promise<AwsPeers> {
 /** What serverless.yml sets for the AWS side (table, queues), pointed at the peers, plus the SDK's endpoints and dummy credentials. */
 export async function awsEnvironment(peers: AwsPeers): Promise<Record<string, string>> {
   return {
-    SDRS_STATE_BACKEND: "dynamodb",
-    SDRS_QUEUE_BACKEND: "sqs",
     SDRS_TABLE_NAME: peers.tableName,
     ONBOARDING_QUEUE_URL: peers.queues.onboarding.url,
     JOB_STATUS_QUEUE_URL: peers.queues["job-status"].url,
