@@ -36,7 +36,6 @@ import {
  * The message attribute naming why a consumer dead-lettered a message (the AWS sink in lib/runtime/aws.ts
  * sends the same attribute name to the SQS dead-letter queues).
  */
-export { DEAD_LETTER_REASON_ATTRIBUTE };
 
 /** SQS FIFO deduplication interval: 5 minutes. */
 const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;

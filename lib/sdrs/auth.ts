@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import type { Clock } from "../clock.ts";
-import type { CloudAuth, Secret } from "./config.ts";
+import type { Secret } from "../secret.ts";
+import type { CloudAuth } from "./config.ts";
 import { signRequest } from "./signer.ts";
 
 export interface OutgoingRequest {

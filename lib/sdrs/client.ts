@@ -11,13 +11,13 @@ import ky, { TimeoutError } from "ky";
 import type { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { type IssuedToken, signedHeaders, TokenCache, tokenRequestBody, tokenResponseBody } from "./auth.ts";
+import { Secret } from "../secret.ts";
 import {
   type CloudConfig,
   CloudConfigError,
   type CloudService,
   ENDPOINT_VARIABLES,
   type RetryPolicy,
-  Secret,
 } from "./config.ts";
 import {
   type AmbiguityReason,

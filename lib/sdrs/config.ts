@@ -7,8 +7,6 @@ import { Secret } from "../secret.ts";
 import { SIMULATOR_DEFAULTS } from "../sim/defaults.ts";
 import { DEFAULT_BATCH_LIMIT } from "./schemas.ts";
 
-export { Secret };
-
 const secret = z.instanceof(Secret);
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 

@@ -21,7 +21,7 @@ import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/rec
 import { type ProtectIntent, protectIntent } from "../../lib/pipeline/messages.ts";
 import { createRejectionLog } from "../../lib/pipeline/rejections.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
-import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../lib/runtime/aws.ts";
+import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../lib/queue/queue.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";

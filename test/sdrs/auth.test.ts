@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
 import { signedHeaders, TokenCache, tokenRequestBody, tokenResponseBody } from "../../lib/sdrs/auth.ts";
-import { Secret } from "../../lib/sdrs/config.ts";
+import { Secret } from "../../lib/secret.ts";
 import { parseAuthorization, verifySignature } from "../../lib/sdrs/signer.ts";
 
 const projectId = "0123456789abcdef0123456789abcdef";

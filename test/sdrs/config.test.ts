@@ -1,6 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CloudConfigError, loadCloudConfig, Secret, simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { CloudConfigError, loadCloudConfig, simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { Secret } from "../../lib/secret.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 
 const SK = "sk-very-secret-value-1234";

@@ -24,7 +24,7 @@ import { webhookEndpointSchema } from "../../notify/endpoints.ts";
 import { isOnboardingRequestId } from "../../pipeline/deps.ts";
 import { acceptOnboardingRequest, getOnboardingRequest, MAX_SERVERS_PER_REQUEST, type RequestStatus } from "../../pipeline/intake.ts";
 import { type AmbiguousCheck, ambiguousCheck, jobCheck, jobStatusMessage, protectIntent } from "../../pipeline/messages.ts";
-import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/sqlite-queue.ts";
+import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
 import { CloudClient, type CloudClientOptions, type RequestLogEntry } from "../../sdrs/client.ts";

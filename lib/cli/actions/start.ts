@@ -26,7 +26,7 @@ import { OWN_DETAIL_TYPES, OWN_EVENT_SOURCE } from "../../events/inventory.ts";
 import type { NotificationEvent } from "../../notify/events.ts";
 import { generateWebhookSecret, type RejectedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../notify/receiver.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
-import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/sqlite-queue.ts";
+import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import type { RequestLogEntry } from "../../sdrs/client.ts";
 import { simulatorCloudConfig } from "../../sdrs/config.ts";
