@@ -115,7 +115,8 @@ export class MetricsCollector implements Metrics {
 export function summarize(points: readonly MetricPoint[]): Partial<Record<MetricName, MetricTotal>> {
   const totals: Partial<Record<MetricName, MetricTotal>> = {};
   for (const point of points) {
-    const total = (totals[point.name] ??= { unit: point.unit, count: 0, sum: 0, by: {} });
+    const total = totals[point.name] ?? { unit: point.unit, count: 0, sum: 0, by: {} };
+    totals[point.name] = total;
     const sum = point.values.reduce((a, b) => a + b, 0);
     total.count += METRICS[point.name].kind === "counter" ? sum : point.values.length;
     total.sum += sum;
