@@ -9,9 +9,9 @@ import type { Context } from "aws-lambda";
 import { flushLambdaMetrics } from "./runtime/emf.ts";
 import { logger } from "./runtime/logger.ts";
 
-const publishMetrics: middy.MiddlewareObj = {
-  after: () => flushLambdaMetrics(),
-  onError: () => flushLambdaMetrics(),
+const publishMetrics: middy.MiddlewareObj<unknown, unknown, Error, Context> = {
+  after: (request) => flushLambdaMetrics(request.context.functionName),
+  onError: (request) => flushLambdaMetrics(request.context.functionName),
 };
 
 export function middyfy<Event, Result>(logic: (event: Event, context: Context) => Promise<Result>) {

@@ -23,6 +23,7 @@ import { lambdaMetrics } from "./emf.ts";
 import { logger, pipelineLogger } from "./logger.ts";
 import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";
+import { xrayCloudCallTracer } from "./xray.ts";
 
 export interface AwsRuntime {
   pipeline: PipelineDeps;
@@ -90,8 +91,12 @@ async function build(): Promise<AwsRuntime> {
   const repos = createRepositories(store, { clock });
   const sqs = new SQSClient({});
   const queue = new SqsQueue({ client: sqs, queueUrls: queueUrlsFromEnv(env) });
+  const traceCloudCall = xrayCloudCallTracer();
   const cloud = new CloudClient(loadCloudConfig(env), {
-    logger: cloudRequestMetrics(lambdaMetrics, (entry) => logger.debug("cloud request", { ...entry })),
+    logger: cloudRequestMetrics(lambdaMetrics, (entry) => {
+      traceCloudCall(entry);
+      logger.debug("cloud request", { ...entry });
+    }),
   });
   const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
   const sns = topicArn ? createSnsPublisher(new SNSClient({}), topicArn) : undefined;

@@ -14,10 +14,10 @@ const UNITS: Record<OurUnit, (typeof MetricUnit)[keyof typeof MetricUnit]> = { C
 export const lambdaMetrics = new MetricsCollector();
 
 /**
- * Publishes `points` as EMF: the dimensions are the function's name (AWS_LAMBDA_FUNCTION_NAME) and each
+ * Publishes `points` as EMF: the dimensions are the function's name (default AWS_LAMBDA_FUNCTION_NAME) and each
  * point's own (target, and at most one more). Powertools adds `service` (POWERTOOLS_SERVICE_NAME).
  */
-export function publishMetricPoints(points: readonly MetricPoint[], functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "local"): void {
+export function publishMetricPoints(points: readonly MetricPoint[], functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown"): void {
   const groups = new Map<string, MetricPoint[]>();
   for (const point of points) {
     const key = JSON.stringify(Object.entries(point.dimensions).sort(([a], [b]) => a.localeCompare(b)));
@@ -33,7 +33,7 @@ export function publishMetricPoints(points: readonly MetricPoint[], functionName
   }
 }
 
-/** Publishes what the collector holds and empties it. */
-export function flushLambdaMetrics(): void {
-  publishMetricPoints(lambdaMetrics.drain());
+/** Publishes what the collector holds, under the invocation's function name, and empties it. */
+export function flushLambdaMetrics(functionName?: string): void {
+  publishMetricPoints(lambdaMetrics.drain(), functionName);
 }

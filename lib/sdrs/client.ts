@@ -64,6 +64,10 @@ import {
 /** One line per HTTP attempt, for logs and metrics; never headers, bodies or secrets. */
 export interface RequestLogEntry {
   operation: OperationName;
+  /** The API the operation belongs to (sdrs, ecs, evs, as, iam). */
+  service: CloudService;
+  /** The SDRS job the call reads (showJob) or that a create answered with. */
+  jobId?: string;
   method: string;
   /** Undefined when no answer arrived (timeout, network error). */
   status: number | undefined;
@@ -137,6 +141,16 @@ const NOT_SENT_ERROR_CODES = new Set([
   "EHOSTUNREACH",
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
+
+/** The job id of a create's answer (`{"job_id": …}`), for the request log; undefined when there is none. */
+function answeredJobId(answerText: string): string | undefined {
+  try {
+    const answer: unknown = JSON.parse(answerText);
+    return answer !== null && typeof answer === "object" && "job_id" in answer && typeof answer.job_id === "string" ? answer.job_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 type QueryValue = string | number | boolean | undefined;
 type Query = Record<string, QueryValue>;
@@ -532,7 +546,7 @@ export class CloudClient {
 
     for (;;) {
       attempt++;
-      const outcome = await this.#attempt(spec.operation, method, url, bodyText, attempt);
+      const outcome = await this.#attempt(spec.operation, method, url, bodyText, attempt, spec.path?.job_id);
       let error: CloudApiError;
 
       if (outcome.kind === "answer") {
@@ -636,13 +650,16 @@ export class CloudClient {
     url: string,
     bodyText: string | undefined,
     attempt: number,
+    jobId: string | undefined,
   ): Promise<AttemptOutcome> {
     const headers = await this.#authHeaders(operation, method, url, bodyText);
     this.#counts.set(operation, (this.#counts.get(operation) ?? 0) + 1);
     const started = performance.now();
-    const log = (status: number | undefined, requestId: string | undefined, errorCode?: string) =>
+    const log = (status: number | undefined, requestId: string | undefined, errorCode?: string, answeredJobId?: string) =>
       this.#logger?.({
         operation,
+        service: SERVICE_OF_OPERATION[operation],
+        ...((answeredJobId ?? jobId) === undefined ? {} : { jobId: answeredJobId ?? jobId }),
         method,
         status,
         attempt,
@@ -662,7 +679,7 @@ export class CloudClient {
       const answerText = await response.text();
       const requestId = response.headers.get("x-request-id") ?? undefined;
       if (response.ok) {
-        log(response.status, requestId);
+        log(response.status, requestId, undefined, CREATE_OPERATIONS.has(operation) ? answeredJobId(answerText) : undefined);
         return { kind: "answer", status: response.status, headers: response.headers, bodyText: answerText, requestId };
       }
       const error = cloudApiErrorFromResponse({
