@@ -93,6 +93,17 @@ export interface CloudClientOptions {
   /** Uniform in [0, 1), for the backoff jitter. */
   random?: () => number;
   logger?: (entry: RequestLogEntry) => void;
+  /** Told before each wait for a retry: which try comes next and when (the CLI shows an outage with it). */
+  onRetry?: (retry: RetryNotice) => void;
+}
+
+export interface RetryNotice {
+  operation: OperationName;
+  /** The attempt about to be made after the wait (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  /** The code of the attempt that failed (NETWORK_ERROR, TIMEOUT, APIGW.0308, SDRS.xxxx …). */
+  errorCode: string;
 }
 
 /** Creates change the cloud; they are never retried by the client (see AmbiguousCreateError). */
@@ -272,6 +283,7 @@ export class CloudClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #logger: ((entry: RequestLogEntry) => void) | undefined;
+  readonly #onRetry: ((retry: RetryNotice) => void) | undefined;
   readonly #tokens: TokenCache | undefined;
   readonly #counts = new Map<OperationName, number>();
 
@@ -284,6 +296,7 @@ export class CloudClient {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
+    this.#onRetry = options.onRetry;
     if (config.auth.kind === "token") {
       if (config.endpoints.iam === undefined) {
         throw new CloudConfigError([{ variable: "IAM_ENDPOINT", rule: "required for token auth" }]);
@@ -607,6 +620,7 @@ export class CloudClient {
         policy: this.#retry,
       });
       if (!decision.retry) throw error.withAttempts(attempt);
+      this.#onRetry?.({ operation: spec.operation, attempt: attempt + 1, delayMs: decision.delayMs, errorCode: error.code });
       await this.#sleep(decision.delayMs);
       waitedMs += decision.delayMs;
     }
