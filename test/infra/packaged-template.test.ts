@@ -199,6 +199,12 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
     expect(mapping?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
   });
 
+  it("documents every alarm and every metric in docs/operations.md", () => {
+    const operations = readFileSync(join(PROJECT_ROOT, "docs/operations.md"), "utf8");
+    for (const alarm of alarms()) expect(operations, alarm.AlarmName).toContain(`| \`${alarm.AlarmName.replace("sdrs-autoprotect-dev-", "")}\` |`);
+    for (const metric of Object.keys(METRICS)) expect(operations, metric).toContain(`| \`${metric}\` |`);
+  });
+
   it("has a dashboard whose body is JSON once the queue names are spliced in, charting only metrics the pipeline emits", () => {
     const body = z.object({ DashboardBody: z.object({ "Fn::Join": z.tuple([z.literal(""), z.array(z.unknown())]) }) }).parse(resources.Dashboard?.Properties);
     const text = body.DashboardBody["Fn::Join"][1].map((part) => (typeof part === "string" ? part : "spliced")).join("");
