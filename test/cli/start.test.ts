@@ -123,6 +123,15 @@ describe("sdrs-autoprotect start --json", () => {
     expect(report.notifications).toMatchObject({ expected: 59, delivered: 59, missing: [], rejected: [], dead: [] });
     expect(report.apiCalls.total).toBe(report.apiCalls.byOperation.reduce((sum, entry) => sum + entry.calls, 0));
     expect(report.createCalls).toEqual({ total: 9, batch: 5, single: 4 });
+    // The figures the Lambdas would publish to CloudWatch agree with the report's own counts.
+    const metric = (name: string) => report.metrics.find((entry) => entry.name === name);
+    expect(metric("ServersProtected")?.count).toBe(summary.protected);
+    expect(metric("ServersFailed")?.count).toBe(summary.failed);
+    expect(metric("ServersIneligible")?.count).toBe(summary.ineligible);
+    expect(metric("ServersUnknown")?.count).toBe(summary.unknown);
+    expect(metric("CreateCalls")?.by).toMatchObject({ "kind:batch": 5, "kind:single": 4 });
+    expect(metric("JobDuration")?.count).toBe(report.jobs.filter((job) => job.kind === "single" || job.kind === "batch").length);
+    expect(metric("WebhookDeliveries")?.count).toBe(report.notifications.delivered);
     expect(report.jobs.every((job) => job.status === "SUCCESS")).toBe(true);
     expect(report.request.counts).toEqual({ protected: 3, ineligible: 1 });
     // web-01 came in by its tag and by the request: one protected instance, one notification.

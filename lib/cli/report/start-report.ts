@@ -214,10 +214,11 @@ function metricValueText(metric: StartReport["metrics"][number]): string {
   return `${plural(metric.count, "value")}, avg ${round(metric.sum / Math.max(1, metric.count))}${range}${metric.unit === "Milliseconds" ? " ms" : ""}`;
 }
 
+/** A counter's sums by dimension value; none for observations (their sums by dimension mean little). */
 function metricBreakdownText(metric: StartReport["metrics"][number]): string {
+  if (METRICS[metric.name as MetricName]?.kind !== "counter") return "";
   return Object.entries(metric.by)
-    .filter(([key]) => !key.startsWith("target:") || METRICS[metric.name as MetricName]?.kind === "counter")
-    .map(([key, value]) => `${key} ${Math.round(value * 100) / 100}`)
+    .map(([key, value]) => `${key} ${value}`)
     .join(", ");
 }
 
