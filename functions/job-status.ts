@@ -1,12 +1,13 @@
 /** SQS (delayed messages): follow each SDRS job to its end. */
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
+import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
 import { processSqsJobChecks } from "../lib/pipeline/sqs.ts";
 import { awsRuntime } from "../lib/runtime/aws.ts";
 
-export async function jobStatus(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function jobStatus(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const { pipeline } = await awsRuntime();
-  return processSqsJobChecks(event, pipeline);
+  return processSqsJobChecks(event, withDeadline(pipeline, lambdaDeadline(context)));
 }
 
 export const handler = middyfy(jobStatus);

@@ -2,14 +2,15 @@
  * SQS (batching window): protect intents → eligibility, plan, claims, create calls. Partial batch
  * response: only intents that hit a transient error return to the queue.
  */
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
+import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
 import { processSqsIntents } from "../lib/pipeline/sqs.ts";
 import { awsRuntime } from "../lib/runtime/aws.ts";
 
-export async function onboard(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function onboard(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const { pipeline } = await awsRuntime();
-  return processSqsIntents(event, pipeline);
+  return processSqsIntents(event, withDeadline(pipeline, lambdaDeadline(context)));
 }
 
 export const handler = middyfy(onboard);

@@ -11,6 +11,8 @@ import cliProgress from "cli-progress";
 import type { PipelineLogger } from "../pipeline/deps.ts";
 import type { LocalRuntime, RunOptions, RunSummary } from "../runtime/local.ts";
 import type { Colors, Output } from "./context.ts";
+import { CliError, EXIT } from "./errors.ts";
+import { type OutageWatch, outageText } from "./outage.ts";
 import { FINAL_STATES, type ServerState } from "./report/servers.ts";
 
 export interface ProgressSnapshot {
@@ -24,6 +26,8 @@ export interface ProgressSnapshot {
   notificationsPending?: number;
   /** Clock time since the run began (simulated time when accelerated). */
   simulatedMs?: number;
+  /** Calls keep failing: "cloud unreachable (NETWORK_ERROR) · retry 3 in 40 s" (lib/cli/outage.ts). */
+  cloud?: string;
 }
 
 export function finishedCount(snapshot: ProgressSnapshot): number {
@@ -55,6 +59,7 @@ export function progressDetail(snapshot: ProgressSnapshot): string {
   }
   if (snapshot.notificationsPending !== undefined && snapshot.notificationsPending > 0) parts.push(`${snapshot.notificationsPending} notifications pending`);
   if (snapshot.simulatedMs !== undefined) parts.push(`${clockText(snapshot.simulatedMs)} simulated`);
+  if (snapshot.cloud !== undefined) parts.push(snapshot.cloud);
   return parts.join(" · ");
 }
 
@@ -165,7 +170,12 @@ export interface FollowOptions {
   display: ProgressDisplay;
   /** How often the view is refreshed while the runtime waits (wall ms, default 250). */
   refreshMs?: number;
-  run?: Omit<RunOptions, "onTick">;
+  run?: Omit<RunOptions, "onTick" | "signal">;
+  /**
+   * Calls that keep failing: shown on the progress line; once they have failed for `limitMs` the run stops
+   * with exit 3, saying `afterwards` (where the state is, how to resume).
+   */
+  outage?: { watch: OutageWatch; limitMs: number; afterwards: string };
 }
 
 /**
@@ -174,10 +184,17 @@ export interface FollowOptions {
  */
 export async function followRun(runtime: Pick<LocalRuntime, "runUntilIdle">, options: FollowOptions): Promise<RunSummary> {
   let refreshing: Promise<void> | undefined;
+  const stop = new AbortController();
+  const { outage } = options;
+  const withOutage = (snapshot: ProgressSnapshot): ProgressSnapshot => {
+    const status = outage?.watch.status();
+    if (outage?.watch.exceeded(outage.limitMs)) stop.abort();
+    return status === undefined ? snapshot : { ...snapshot, cloud: outageText(status) };
+  };
   const refresh = (): Promise<void> => {
     refreshing ??= options
       .snapshot()
-      .then((snapshot) => options.display.update(snapshot))
+      .then((snapshot) => options.display.update(withOutage(snapshot)))
       .finally(() => {
         refreshing = undefined;
       });
@@ -190,9 +207,18 @@ export async function followRun(runtime: Pick<LocalRuntime, "runUntilIdle">, opt
   const timer = setInterval(refreshQuietly, options.refreshMs ?? 250);
   try {
     await refresh();
-    const summary = await runtime.runUntilIdle({ ...options.run, onTick: refreshQuietly });
+    const summary = await runtime.runUntilIdle({ ...options.run, onTick: refreshQuietly, signal: stop.signal });
     await refreshing?.catch(() => undefined);
     await refresh();
+    if (summary.ended === "aborted" && outage !== undefined) {
+      const status = outage.watch.status();
+      const last = status === undefined ? "" : `: last ${status.code}`;
+      throw new CliError(
+        "CLOUD_UNREACHABLE",
+        `the cloud kept failing for ${Math.round(outage.limitMs / 1000)} s (--outage-limit)${last}; stopped, ${outage.afterwards}`,
+        EXIT.cloudUnavailable,
+      );
+    }
     return summary;
   } finally {
     clearInterval(timer);

@@ -4,9 +4,11 @@
  */
 import type { Clock } from "../clock.ts";
 import type { TargetsConfig } from "../config/targets.ts";
+import { type Metrics, noMetrics } from "../metrics.ts";
 import type { QueueName, QueueSender } from "../queue/queue.ts";
 import type { CloudClient } from "../sdrs/client.ts";
 import type { Repositories } from "../state/records.ts";
+import type { Deadline } from "./deadline.ts";
 import type { RejectionLog } from "./rejections.ts";
 import { DEFAULT_SCHEDULE, type ScheduleSettings } from "./schedule.ts";
 
@@ -71,6 +73,14 @@ export interface PipelineDeps {
   rejections: RejectionLog;
   /** [0, 1): jitter; Math.random by default. */
   random?: () => number;
+  /** The invocation's deadline (Lambda); none in the local runtime. */
+  deadline?: Deadline;
+  /** Where the pipeline's figures go (lib/metrics.ts); none by default. */
+  metrics?: Metrics;
+}
+
+export function metricsOf(deps: Pick<PipelineDeps, "metrics">): Metrics {
+  return deps.metrics ?? noMetrics;
 }
 
 export function nowIso(deps: Pick<PipelineDeps, "clock">): string {

@@ -7,7 +7,8 @@ import { z } from "zod";
 import { classifyInventoryEvent } from "../events/inventory.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { ServerRecord } from "../state/records.ts";
-import { nowIso, type PipelineDeps } from "./deps.ts";
+import { outOfTime } from "./deadline.ts";
+import { metricsOf, nowIso, type PipelineDeps } from "./deps.ts";
 import { type IntentSource, type ProtectIntentInput, protectIntent } from "./messages.ts";
 import { FINAL_STATUSES } from "./outcomes.ts";
 import { type RecoveryResult, recoverStalledServers } from "./recovery.ts";
@@ -248,6 +249,27 @@ export interface ReconcileResult {
   recovered: RecoveryResult["recovered"];
 }
 
+/** Per target: tagged servers, those recorded protected, and the ratio (1 for a target without tagged servers). */
+function recordCoverage(
+  tagged: readonly { serverId: string; target: string }[],
+  records: Awaited<ReturnType<PipelineDeps["repos"]["servers"]["getMany"]>>,
+  deps: PipelineDeps,
+): void {
+  const byTarget = new Map<string, { tagged: number; protected: number }>(Object.keys(deps.config.targets).map((target) => [target, { tagged: 0, protected: 0 }]));
+  for (const { serverId, target } of tagged) {
+    const counts = byTarget.get(target) ?? { tagged: 0, protected: 0 };
+    counts.tagged += 1;
+    if (records.get(serverId)?.record.status === "protected") counts.protected += 1;
+    byTarget.set(target, counts);
+  }
+  const metrics = metricsOf(deps);
+  for (const [target, counts] of byTarget) {
+    metrics.observe("TaggedServers", counts.tagged, { target });
+    metrics.observe("ProtectedServers", counts.protected, { target });
+    metrics.observe("CoverageRatio", counts.tagged === 0 ? 1 : counts.protected / counts.tagged, { target });
+  }
+}
+
 /**
  * The safety net: every server carrying the protect tag that is neither protected nor in flight is
  * enqueued, so a missed event never leaves a server unprotected. Final failures are retried after
@@ -261,6 +283,11 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
     .filter((entry): entry is { serverId: string; target: string } => Boolean(entry.target));
   // First the stalled records (any server, tagged or requested), then the tagged servers without one.
   const recovery = await recoverStalledServers(deps);
+  if (outOfTime(deps)) {
+    // Nothing is lost: the next scheduled sweep enqueues what this one did not.
+    deps.log.warn("deadline near: reconcile stops before enqueuing; the next sweep continues", { tagged: tagged.length, recovered: recovery.recovered });
+    return { tagged: tagged.length, enqueued: 0, skipped: {}, recovered: recovery.recovered };
+  }
   const records = await deps.repos.servers.getMany(tagged.map((entry) => entry.serverId));
   const now = deps.clock.now();
   const skipped: Record<string, number> = {};
@@ -278,6 +305,7 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
     intents.push({ type: "protect", serverId, target, source: "reconcile" });
   }
   await enqueueIntents(intents, deps);
+  recordCoverage(tagged, records, deps);
   deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered });
   return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered };
 }

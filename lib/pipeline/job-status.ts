@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { newNotificationMessage } from "../notify/events.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
-import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
+import { isOnboardingRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobStatusMessage, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
 import { hop, nextCheckDelaySeconds } from "./schedule.ts";
@@ -93,6 +93,7 @@ async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusR
   }
 
   const finishedAt = new Date(deps.clock.now()).toISOString();
+  metricsOf(deps).observe("JobChecks", check.checks + 1, { target: check.target, kind: check.kind });
   await deps.repos.jobs.upsert(check.jobId, (current) =>
     current
       ? {
@@ -128,6 +129,7 @@ async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusR
   const begin = parseTime(job.begin_time);
   const end = parseTime(job.end_time);
   const durationMs = begin !== undefined && end !== undefined && end >= begin ? end - begin : deps.clock.now() - check.submittedAt;
+  metricsOf(deps).observe("JobDuration", durationMs, { target: check.target, kind: check.kind });
   if (job.status === "SUCCESS") {
     await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, durationMs);
     await settleSuccess(check, job, deps);

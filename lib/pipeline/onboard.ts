@@ -14,7 +14,8 @@ import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/type
 import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../sdrs/errors.ts";
 import type { ProtectedInstance } from "../sdrs/schemas.ts";
 import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
-import { automaticRequestId, type PipelineDeps } from "./deps.ts";
+import { outOfTime } from "./deadline.ts";
+import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { ambiguousCheck, jobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
 import { attachRequest, completeRequests, settleServer } from "./outcomes.ts";
 import { nextCheckDelaySeconds } from "./schedule.ts";
@@ -23,8 +24,10 @@ import { type ResolvedTarget, resolveTarget } from "./targets.ts";
 const IN_FLIGHT: readonly ServerRecordStatus[] = ["claimed", "creating", "ambiguous", "in_progress"];
 
 export interface OnboardResult {
-  /** Indexes (into the input) of intents to return to the queue: transient failures only. */
+  /** Indexes (into the input) of intents to return to the queue: transient failures, and the unstarted. */
   retry: number[];
+  /** Of those, intents not started because the invocation's deadline was near (lib/pipeline/deadline.ts). */
+  unstarted: number[];
 }
 
 interface Candidate {
@@ -58,9 +61,14 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
     byTarget.set(intent.target, list);
   });
   const retry: number[] = [];
+  const unstarted: number[] = [];
   for (const [target, items] of byTarget) {
+    if (outOfTime(deps)) {
+      unstarted.push(...items.map((item) => item.index));
+      continue;
+    }
     try {
-      retry.push(...(await onboardTarget(target, items, deps)));
+      retry.push(...(await onboardTarget(target, items, deps, unstarted)));
     } catch (error) {
       // Reading inventory or the store failed: nothing was created for these intents; let the queue retry them.
       deps.log.error("onboarding a target failed; intents return to the queue", {
@@ -70,7 +78,8 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
       retry.push(...items.map((item) => item.index));
     }
   }
-  return { retry: [...new Set(retry)].sort((a, b) => a - b) };
+  const sorted = (indexes: number[]) => [...new Set(indexes)].sort((a, b) => a - b);
+  return { retry: sorted([...retry, ...unstarted]), unstarted: sorted(unstarted) };
 }
 
 async function requeue(candidate: Candidate, target: string, delaySeconds: number, deps: PipelineDeps, patch: Partial<ProtectIntent> = {}) {
@@ -120,7 +129,13 @@ async function defer(candidate: Candidate, target: string, reasons: OutcomeReaso
   await requeue({ ...candidate, deferrals: candidate.deferrals + 1 }, target, retryAfterSeconds, deps);
 }
 
-async function onboardTarget(target: string, items: { index: number; intent: ProtectIntent }[], deps: PipelineDeps): Promise<number[]> {
+/** `unstarted` collects the intents of create calls not started because the deadline was near. */
+async function onboardTarget(
+  target: string,
+  items: { index: number; intent: ProtectIntent }[],
+  deps: PipelineDeps,
+  unstarted: number[],
+): Promise<number[]> {
   const retry: number[] = [];
   const candidates = new Map<string, Candidate>();
   for (const item of items) {
@@ -249,6 +264,11 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
       }
     }
     for (const call of plan.calls) {
+      // No create call starts that the invocation might not live to record: the rest go back to the queue.
+      if (outOfTime(deps)) {
+        for (const serverId of call.serverIds) unstarted.push(...(candidates.get(serverId)?.intents.map((item) => item.index) ?? []));
+        continue;
+      }
       const callRetry = await executeCall(call, target, group.id, candidates, verdicts, deps);
       for (const serverId of callRetry) retry.push(...(candidates.get(serverId)?.intents.map((item) => item.index) ?? []));
     }
@@ -351,6 +371,9 @@ async function executeCall(
     }));
   }
 
+  const callKind = call.kind === "single" ? "single" : "batch";
+  metricsOf(deps).count("CreateCalls", { target, kind: callKind });
+  metricsOf(deps).observe("ServersPerCall", call.serverIds.length, { target, kind: callKind });
   let jobId: string;
   try {
     ({ jobId } =
@@ -401,6 +424,7 @@ async function handleCreateError(
 ): Promise<string[]> {
   if (error instanceof AmbiguousCreateError) {
     // The create may have been applied: never retry before looking in the group.
+    metricsOf(deps).count("AmbiguousCreates", { target });
     for (const serverId of call.serverIds) await setStatus(serverId, "ambiguous", deps);
     await deps.queue.send(
       "job-status",

@@ -9,7 +9,7 @@
  */
 import { type NotificationEvent, newNotificationMessage } from "../notify/events.ts";
 import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
-import { isOnboardingRequestId, nowIso, type PipelineDeps } from "./deps.ts";
+import { isOnboardingRequestId, metricsOf, nowIso, type PipelineDeps } from "./deps.ts";
 
 export const FINAL_STATUSES: readonly ServerRecordStatus[] = ["protected", "failed", "ineligible", "unknown"];
 
@@ -182,8 +182,19 @@ export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): 
       current.status === outcome.status && current.notified !== key ? { ...current, notified: key } : undefined,
     );
     deps.log.info("server settled", { serverId: outcome.serverId, status: outcome.status, eventId: message.eventId });
+    countOutcome(outcome, deps);
   }
   await completeRequests(record.requestIds, deps);
+}
+
+const OUTCOME_METRICS = { protected: "ServersProtected", failed: "ServersFailed", ineligible: "ServersIneligible", unknown: "ServersUnknown" } as const;
+
+/** Counted where the outcome is notified: once per server outcome. */
+function countOutcome(outcome: ServerOutcome, deps: PipelineDeps): void {
+  const metrics = metricsOf(deps);
+  const reason = outcome.status === "ineligible" ? outcome.reasons[0]?.code : undefined;
+  metrics.count(OUTCOME_METRICS[outcome.status], { target: outcome.target, ...(reason ? { reason } : {}) });
+  if (outcome.status === "protected" && outcome.jobId === "adopted") metrics.count("ServersAdopted", { target: outcome.target });
 }
 
 /** Final for request R: the record is final and R was attached when it got there (or later). */

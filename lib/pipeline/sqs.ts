@@ -13,7 +13,8 @@ import { type DispatcherDeps, deliverNotification } from "../notify/dispatcher.t
 import { notificationMessage } from "../notify/events.ts";
 import type { QueueName } from "../queue/queue.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
-import type { PipelineDeps } from "./deps.ts";
+import { DeadlineReachedError, outOfTime } from "./deadline.ts";
+import { metricsOf, type PipelineDeps } from "./deps.ts";
 import { processJobStatus } from "./job-status.ts";
 import { jobStatusMessage, type ProtectIntent, protectIntent } from "./messages.ts";
 import { processIntents } from "./onboard.ts";
@@ -43,6 +44,7 @@ async function parseOrDeadLetter<T>(queue: QueueName, record: SQSRecord, schema:
   const parsed = parseMessage(record.body, schema);
   if (parsed.ok) return parsed.value;
   await deps.deadLetter(queue, record.body, parsed.reason);
+  metricsOf(deps).count("DeadLetteredMessages", { queue });
   deps.log.error("unprocessable message: sent to the dead-letter queue", { queue, messageId: record.messageId, reason: parsed.reason });
   return undefined;
 }
@@ -66,46 +68,80 @@ export async function processSqsIntents(event: SQSEvent, deps: PipelineDeps): Pr
       failed.add(record.messageId);
     }
   }
-  const { retry } = await processIntents(intents, deps);
+  const { retry, unstarted } = await processIntents(intents, deps);
   for (const index of retry) {
     const messageId = messageIds[index];
     if (messageId !== undefined) failed.add(messageId);
   }
+  reportDeadlineStop("onboarding", unstarted.length, deps);
   return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export async function processSqsJobChecks(event: SQSEvent, deps: PipelineDeps): Promise<SQSBatchResponse> {
+/** Logs and counts the messages a step left to the next invocation because its deadline was near. */
+function reportDeadlineStop(queue: QueueName, unstarted: number, deps: PipelineDeps): void {
+  if (unstarted === 0) return;
+  metricsOf(deps).count("DeadlineStops", { queue }, unstarted);
+  deps.log.warn("deadline near: messages not started return to the queue", {
+    queue,
+    unstarted,
+    remainingMs: deps.deadline?.remainingMs(),
+    marginMs: deps.deadline?.marginMs,
+  });
+}
+
+/**
+ * One message at a time (Powertools BatchProcessor, partial batch response); once the deadline is near,
+ * every message not yet started fails without being touched, and returns to its queue.
+ */
+async function processSequentially(
+  queue: QueueName,
+  event: SQSEvent,
+  deps: PipelineDeps,
+  step: (record: SQSRecord) => Promise<void>,
+): Promise<SQSBatchResponse> {
+  let unstarted = 0;
   const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(
+  const response = await processPartialResponse(
     event,
     async (record: SQSRecord) => {
-      const message = await parseOrDeadLetter("job-status", record, jobStatusMessage, deps);
-      if (message) await processJobStatus(message, deps);
+      if (outOfTime(deps)) {
+        unstarted += 1;
+        throw new DeadlineReachedError(deps.deadline?.remainingMs() ?? 0);
+      }
+      await step(record);
     },
     processor,
     { processInParallel: false, throwOnFullBatchFailure: false },
   );
+  reportDeadlineStop(queue, unstarted, deps);
+  return response;
+}
+
+export async function processSqsJobChecks(event: SQSEvent, deps: PipelineDeps): Promise<SQSBatchResponse> {
+  return processSequentially("job-status", event, deps, async (record) => {
+    const message = await parseOrDeadLetter("job-status", record, jobStatusMessage, deps);
+    if (message) await processJobStatus(message, deps);
+  });
 }
 
 export async function processSqsNotifications(event: SQSEvent, deps: PipelineDeps, dispatcher: DispatcherDeps): Promise<SQSBatchResponse> {
-  const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(
-    event,
-    async (record: SQSRecord) => {
-      const message = await parseOrDeadLetter("notify", record, notificationMessage, deps);
-      if (!message) return;
-      const outcome = await deliverNotification(message, dispatcher);
-      if (outcome.status !== "dead") return;
-      // The last attempt's message: a redrive makes that attempt once more, it does not restart the schedule.
-      await deps.deadLetter("notify", JSON.stringify(outcome.message), outcome.lastFailure.message);
-      deps.log.error("webhook delivery gave up", {
-        eventId: outcome.eventId,
-        endpointId: outcome.endpointId,
-        attempts: outcome.attempts,
-        reason: outcome.lastFailure.message,
-      });
-    },
-    processor,
-    { processInParallel: false, throwOnFullBatchFailure: false },
-  );
+  const metrics = metricsOf(deps);
+  return processSequentially("notify", event, deps, async (record) => {
+    const message = await parseOrDeadLetter("notify", record, notificationMessage, deps);
+    if (!message) return;
+    const outcome = await deliverNotification(message, dispatcher);
+    if (outcome.status === "delivered") metrics.count("WebhookDeliveries");
+    if (outcome.status === "retry_scheduled" || outcome.status === "disabled" || outcome.status === "dead") metrics.count("WebhookFailures");
+    if (outcome.status !== "dead") return;
+    // The last attempt's message: a redrive makes that attempt once more, it does not restart the schedule.
+    await deps.deadLetter("notify", JSON.stringify(outcome.message), outcome.lastFailure.message);
+    metrics.count("WebhookGiveUps");
+    metrics.count("DeadLetteredMessages", { queue: "notify" });
+    deps.log.error("webhook delivery gave up", {
+      eventId: outcome.eventId,
+      endpointId: outcome.endpointId,
+      attempts: outcome.attempts,
+      reason: outcome.lastFailure.message,
+    });
+  });
 }

@@ -9,6 +9,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { systemClock } from "../clock.ts";
 import { loadTargetsConfig } from "../config/targets.ts";
+import { cloudRequestMetrics } from "../metrics.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
@@ -18,9 +19,11 @@ import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts"
 import { CloudClient } from "../sdrs/client.ts";
 import { loadCloudConfig } from "../sdrs/config.ts";
 import { createRepositories } from "../state/records.ts";
+import { lambdaMetrics } from "./emf.ts";
 import { logger, pipelineLogger } from "./logger.ts";
 import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";
+import { xrayCloudCallTracer } from "./xray.ts";
 
 export interface AwsRuntime {
   pipeline: PipelineDeps;
@@ -88,8 +91,12 @@ async function build(): Promise<AwsRuntime> {
   const repos = createRepositories(store, { clock });
   const sqs = new SQSClient({});
   const queue = new SqsQueue({ client: sqs, queueUrls: queueUrlsFromEnv(env) });
+  const traceCloudCall = xrayCloudCallTracer();
   const cloud = new CloudClient(loadCloudConfig(env), {
-    logger: (entry) => logger.debug("cloud request", { ...entry }),
+    logger: cloudRequestMetrics(lambdaMetrics, (entry) => {
+      traceCloudCall(entry);
+      logger.debug("cloud request", { ...entry });
+    }),
   });
   const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
   const sns = topicArn ? createSnsPublisher(new SNSClient({}), topicArn) : undefined;
@@ -103,6 +110,7 @@ async function build(): Promise<AwsRuntime> {
     settings: pipelineSettingsFromEnv(env),
     deadLetter: sqsDeadLetterSink(sqs, env),
     rejections: createRejectionLog(store, { clock }),
+    metrics: lambdaMetrics,
   };
   return {
     pipeline,

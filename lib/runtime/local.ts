@@ -19,6 +19,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type Clock, ManualClock } from "../clock.ts";
 import type { TargetsConfig } from "../config/targets.ts";
 import type { DispatcherDeps } from "../notify/dispatcher.ts";
+import { cloudRequestMetrics, MetricsCollector } from "../metrics.ts";
 import { handleApiRequest } from "../pipeline/api.ts";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
 import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
@@ -87,7 +88,7 @@ export interface PumpResult {
   failed: number;
 }
 
-export type RunEnd = "idle" | "maxVirtualMs" | "maxIterations";
+export type RunEnd = "idle" | "maxVirtualMs" | "maxIterations" | "aborted";
 
 export interface RunSummary {
   ended: RunEnd;
@@ -108,6 +109,8 @@ export interface RunOptions {
   maxIterations?: number;
   /** Called after every pump iteration that processed something. */
   onTick?: (tick: PumpResult & { now: number }) => void | Promise<void>;
+  /** Stops the run between two pump iterations (the step in progress ends first). */
+  signal?: AbortSignal;
 }
 
 export interface LocalStats {
@@ -121,6 +124,8 @@ export interface LocalStats {
 export interface LocalRuntime {
   deps: PipelineDeps;
   dispatcher: DispatcherDeps;
+  /** What the pipeline counted (the metrics Lambda publishes as EMF). */
+  metrics: MetricsCollector;
   queue: SqliteQueue;
   repos: Repositories;
   api?: { url: string; token: string };
@@ -171,7 +176,9 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
   const queue = new SqliteQueue({ database, clock, ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}) });
   const repos = createRepositories(store, { clock });
   const sender = options.wrapSender ? options.wrapSender(queue) : queue;
-  const cloud = new CloudClient(options.cloudConfig, options.cloudClient ?? {});
+  // The figures Lambda publishes as EMF, collected for the run's report (lib/metrics.ts).
+  const metrics = new MetricsCollector();
+  const cloud = new CloudClient(options.cloudConfig, { ...options.cloudClient, logger: cloudRequestMetrics(metrics, options.cloudClient?.logger) });
   const deps: PipelineDeps = {
     cloud,
     repos,
@@ -183,6 +190,7 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     deadLetter: (name, body, reason) => queue.deadLetter(name, body, reason),
     rejections: createRejectionLog(store, { clock }),
     ...(options.random ? { random: options.random } : {}),
+    metrics,
   };
   const dispatcher: DispatcherDeps = {
     ...notifyDepsFor({
@@ -265,6 +273,7 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
       wallMs: Date.now() - wallStart,
     });
     for (;;) {
+      if (run.signal?.aborted) return summary("aborted");
       if (iterations >= maxIterations) return summary("maxIterations");
       const tick = await pumpOnce();
       if (tick.processed > 0) {
@@ -297,6 +306,7 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
   return {
     deps,
     dispatcher,
+    metrics,
     queue,
     repos,
     ...(api ? { api } : {}),

@@ -64,6 +64,10 @@ import {
 /** One line per HTTP attempt, for logs and metrics; never headers, bodies or secrets. */
 export interface RequestLogEntry {
   operation: OperationName;
+  /** The API the operation belongs to (sdrs, ecs, evs, as, iam). */
+  service: CloudService;
+  /** The SDRS job the call reads (showJob) or that a create answered with. */
+  jobId?: string;
   method: string;
   /** Undefined when no answer arrived (timeout, network error). */
   status: number | undefined;
@@ -89,6 +93,17 @@ export interface CloudClientOptions {
   /** Uniform in [0, 1), for the backoff jitter. */
   random?: () => number;
   logger?: (entry: RequestLogEntry) => void;
+  /** Told before each wait for a retry: which try comes next and when (the CLI shows an outage with it). */
+  onRetry?: (retry: RetryNotice) => void;
+}
+
+export interface RetryNotice {
+  operation: OperationName;
+  /** The attempt about to be made after the wait (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  /** The code of the attempt that failed (NETWORK_ERROR, TIMEOUT, APIGW.0308, SDRS.xxxx …). */
+  errorCode: string;
 }
 
 /** Creates change the cloud; they are never retried by the client (see AmbiguousCreateError). */
@@ -137,6 +152,16 @@ const NOT_SENT_ERROR_CODES = new Set([
   "EHOSTUNREACH",
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
+
+/** The job id of a create's answer (`{"job_id": …}`), for the request log; undefined when there is none. */
+function answeredJobId(answerText: string): string | undefined {
+  try {
+    const answer: unknown = JSON.parse(answerText);
+    return answer !== null && typeof answer === "object" && "job_id" in answer && typeof answer.job_id === "string" ? answer.job_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 type QueryValue = string | number | boolean | undefined;
 type Query = Record<string, QueryValue>;
@@ -258,6 +283,7 @@ export class CloudClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #logger: ((entry: RequestLogEntry) => void) | undefined;
+  readonly #onRetry: ((retry: RetryNotice) => void) | undefined;
   readonly #tokens: TokenCache | undefined;
   readonly #counts = new Map<OperationName, number>();
 
@@ -270,6 +296,7 @@ export class CloudClient {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
+    this.#onRetry = options.onRetry;
     if (config.auth.kind === "token") {
       if (config.endpoints.iam === undefined) {
         throw new CloudConfigError([{ variable: "IAM_ENDPOINT", rule: "required for token auth" }]);
@@ -532,7 +559,7 @@ export class CloudClient {
 
     for (;;) {
       attempt++;
-      const outcome = await this.#attempt(spec.operation, method, url, bodyText, attempt);
+      const outcome = await this.#attempt(spec.operation, method, url, bodyText, attempt, spec.path?.job_id);
       let error: CloudApiError;
 
       if (outcome.kind === "answer") {
@@ -593,6 +620,7 @@ export class CloudClient {
         policy: this.#retry,
       });
       if (!decision.retry) throw error.withAttempts(attempt);
+      this.#onRetry?.({ operation: spec.operation, attempt: attempt + 1, delayMs: decision.delayMs, errorCode: error.code });
       await this.#sleep(decision.delayMs);
       waitedMs += decision.delayMs;
     }
@@ -636,13 +664,16 @@ export class CloudClient {
     url: string,
     bodyText: string | undefined,
     attempt: number,
+    jobId: string | undefined,
   ): Promise<AttemptOutcome> {
     const headers = await this.#authHeaders(operation, method, url, bodyText);
     this.#counts.set(operation, (this.#counts.get(operation) ?? 0) + 1);
     const started = performance.now();
-    const log = (status: number | undefined, requestId: string | undefined, errorCode?: string) =>
+    const log = (status: number | undefined, requestId: string | undefined, errorCode?: string, answeredJobId?: string) =>
       this.#logger?.({
         operation,
+        service: SERVICE_OF_OPERATION[operation],
+        ...((answeredJobId ?? jobId) === undefined ? {} : { jobId: answeredJobId ?? jobId }),
         method,
         status,
         attempt,
@@ -662,7 +693,7 @@ export class CloudClient {
       const answerText = await response.text();
       const requestId = response.headers.get("x-request-id") ?? undefined;
       if (response.ok) {
-        log(response.status, requestId);
+        log(response.status, requestId, undefined, CREATE_OPERATIONS.has(operation) ? answeredJobId(answerText) : undefined);
         return { kind: "answer", status: response.status, headers: response.headers, bodyText: answerText, requestId };
       }
       const error = cloudApiErrorFromResponse({

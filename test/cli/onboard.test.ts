@@ -46,6 +46,8 @@ interface Sim {
   env: Record<string, string>;
   counts(): Promise<Record<string, number>>;
   protectedInstancesOf(serverId: string): Promise<{ id: string; source_server: string }[]>;
+  /** The simulator process, to stop it mid-run (an outage). */
+  process: Running;
 }
 
 async function startSim(): Promise<Sim> {
@@ -69,6 +71,7 @@ async function startSim(): Promise<Sim> {
   return {
     url,
     env,
+    process: cli,
     counts: async () => z.record(z.string(), z.number()).parse(await (await fetch(`${url}/__sim/counts`)).json()),
     protectedInstancesOf: async (serverId) =>
       state.parse(await (await fetch(`${url}/__sim/state`)).json()).protectedInstances.filter((instance) => instance.source_server === serverId),
@@ -186,6 +189,28 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     expect(finished.stdout).toContain("1 server: 1 protected, 0 failed, 0 ineligible, 0 unknown");
     expect(await sim.protectedInstancesOf(idOf("web-04"))).toHaveLength(1);
     expect(createCalls(await sim.counts())).toBe(1);
+  });
+
+  it("says within 10 s that the cloud is unreachable when it goes away mid-run, and gives up after --outage-limit with exit 3, the state kept", async () => {
+    const sim = await startSim();
+    const csv = file("outage.csv", ["intranet-01", "intranet-02", "web-03"].map(idOf).join("\n"));
+    const state = join(directory, "outage.sqlite");
+    // Every answer takes 0.8 s, so the run is still following its job when the simulator goes away.
+    await setFaults(sim, { latencyMs: 800 });
+    const run = startCli(["onboard", "--target", "web", "--file", csv, "--state", state, "--outage-limit", "4"], sim.env);
+    running.push(run);
+    await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
+    sim.process.child.kill("SIGKILL");
+    const stoppedAt = Date.now();
+    await until(async () => /progress: .*cloud unreachable \(NETWORK_ERROR\) · (retry \d+ in [\d.]+ s|for [\d.]+ s)/.test(run.stderr()), "the outage on the progress line", 10_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    const ended = await run.finished;
+    expect(ended.code).toBe(3);
+    expect(ended.stderr).toContain(
+      `error: the cloud kept failing for 4 s (--outage-limit): last NETWORK_ERROR; stopped, state kept in ${state}: run the same command again to resume`,
+    );
+    expect(existsSync(state)).toBe(true);
+    expect(existsSync(`${state}.lock`)).toBe(false);
   });
 
   it("exits 3 when the cloud does not answer, before anything is written", async () => {

@@ -14,7 +14,16 @@ import { renderHtml, renderMarkdown, type ReportDocument } from "../../lib/cli/r
 import { apiCallCounts, buildStartReport, formatDuration, type StartRunFacts, startReportSchema } from "../../lib/cli/report/start-report.ts";
 import { defaultReportPath, reportFormatOf } from "../../lib/cli/actions/start.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
-import { ANSI, type Finished, runCli } from "./helpers.ts";
+import { ANSI, type Finished, runCli, startCli } from "./helpers.ts";
+
+/** Resolves once `condition` holds, looking every 20 ms (the spawned run advances on its own). */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 const directory = mkdtempSync(join(tmpdir(), "sdrs-start-test-"));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -123,6 +132,15 @@ describe("sdrs-autoprotect start --json", () => {
     expect(report.notifications).toMatchObject({ expected: 59, delivered: 59, missing: [], rejected: [], dead: [] });
     expect(report.apiCalls.total).toBe(report.apiCalls.byOperation.reduce((sum, entry) => sum + entry.calls, 0));
     expect(report.createCalls).toEqual({ total: 9, batch: 5, single: 4 });
+    // The figures the Lambdas would publish to CloudWatch agree with the report's own counts.
+    const metric = (name: string) => report.metrics.find((entry) => entry.name === name);
+    expect(metric("ServersProtected")?.count).toBe(summary.protected);
+    expect(metric("ServersFailed")?.count).toBe(summary.failed);
+    expect(metric("ServersIneligible")?.count).toBe(summary.ineligible);
+    expect(metric("ServersUnknown")?.count).toBe(summary.unknown);
+    expect(metric("CreateCalls")?.by).toMatchObject({ "kind:batch": 5, "kind:single": 4 });
+    expect(metric("JobDuration")?.count).toBe(report.jobs.filter((job) => job.kind === "single" || job.kind === "batch").length);
+    expect(metric("WebhookDeliveries")?.count).toBe(report.notifications.delivered);
     expect(report.jobs.every((job) => job.status === "SUCCESS")).toBe(true);
     expect(report.request.counts).toEqual({ protected: 3, ineligible: 1 });
     // web-01 came in by its tag and by the request: one protected instance, one notification.
@@ -137,6 +155,23 @@ describe("sdrs-autoprotect start --json", () => {
     expect(html).toContain("<h2>Ineligible (28)</h2>");
     expect(html).toContain("INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE");
     expect(html).toContain("server vpc 262625c3-8a3c-440b-825e-47037064a8a1 ≠ protection group vpc");
+  });
+
+  it("gives up with exit 3 after --outage-limit when its simulator's every answer is a 503, saying so on the progress line first", async () => {
+    const run = startCli(["start", "--outage-limit", "3", "--report", join(directory, "outage.md")]);
+    try {
+      await waitFor(() => /following every job/.test(run.stderr()), "step 3");
+      const url = /simulator\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(run.stderr())?.[1];
+      expect(url).toBeDefined();
+      const faults = await fetch(`${url}/__sim/faults`, { method: "POST", body: JSON.stringify({ serverError: { probability: 1, status: 503 } }) });
+      expect(faults.status).toBe(200);
+      const ended = await run.finished;
+      expect(ended.stderr).toMatch(/progress: .*cloud unreachable \((SDRS|APIGW|HTTP)[^)]*\)/);
+      expect(ended.stderr).toMatch(/error: the cloud kept failing for 3 s \(--outage-limit\): last \S+; stopped, the state was temporary \[CLOUD_UNREACHABLE\]/);
+      expect(ended.code).toBe(3);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill("SIGKILL");
+    }
   });
 
   it("refuses a --state file that exists already, naming the flag", async () => {

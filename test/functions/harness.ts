@@ -195,6 +195,8 @@ export interface CapturedLogs {
   /** Every Powertools JSON line so far, in order. */
   lines: Record<string, unknown>[];
   withMessage(message: string): Record<string, unknown>[];
+  /** Every CloudWatch EMF document (Powertools Metrics' lines, those with `_aws`) so far, in order. */
+  emf: Record<string, unknown>[];
   /** Everything written, as text: for checks that a secret never appears. */
   text(): string;
 }
@@ -205,20 +207,26 @@ export interface CapturedLogs {
  */
 export function captureLogs(): CapturedLogs {
   const lines: Record<string, unknown>[] = [];
+  const emf: Record<string, unknown>[] = [];
   const raw: string[] = [];
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
     vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      let metricLines = 0;
       const parsed = text.split("\n").flatMap((line) => {
         try {
           const value: unknown = JSON.parse(line);
+          if (value !== null && typeof value === "object" && "_aws" in value) {
+            emf.push(value as Record<string, unknown>);
+            metricLines += 1;
+          }
           return value !== null && typeof value === "object" && "level" in value ? [value as Record<string, unknown>] : [];
         } catch {
           return [];
         }
       });
-      if (parsed.length === 0) return write(chunk, ...(rest as [BufferEncoding]));
+      if (parsed.length === 0 && metricLines === 0) return write(chunk, ...(rest as [BufferEncoding]));
       raw.push(text);
       lines.push(...parsed);
       return true;
@@ -227,6 +235,7 @@ export function captureLogs(): CapturedLogs {
   return {
     lines,
     withMessage: (message) => lines.filter((line) => line.message === message),
+    emf,
     text: () => raw.join(""),
   };
 }

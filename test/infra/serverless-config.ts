@@ -61,7 +61,7 @@ const sqsEventConfig = z.looseObject({
   arn: z.unknown(),
   batchSize: z.number().int().optional(),
   maximumBatchingWindow: z.number().int().optional(),
-  maximumConcurrency: z.number().int().optional(),
+  maximumConcurrency: z.union([z.number().int(), z.string()]).optional(),
   functionResponseType: z.string().optional(),
 });
 
@@ -70,7 +70,8 @@ const functionConfig = z.looseObject({
   role: z.string().optional(),
   runtime: z.string().optional(),
   timeout: z.number().int().positive().optional(),
-  reservedConcurrency: z.number().int().nonnegative().optional(),
+  /** A number, or a `${param:…}` reference (resolved by sqsConsumers). */
+  reservedConcurrency: z.union([z.number().int().nonnegative(), z.string()]).optional(),
   environment: z.record(z.string(), z.unknown()).optional(),
   events: z.array(z.record(z.string(), z.unknown())).default([]),
 });
@@ -164,7 +165,15 @@ export interface SqsConsumer {
   /** The function's timeout (its own, else the provider's). */
   timeoutSeconds: number;
   reservedConcurrency?: number;
-  event: z.infer<typeof sqsEventConfig>;
+  event: Omit<z.infer<typeof sqsEventConfig>, "maximumConcurrency"> & { maximumConcurrency?: number };
+}
+
+/** A number written as such or as a whole-value `${param:…}` with a numeric default. */
+function numberOrParam(config: ServerlessYml, value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const resolved = resolveParam(config, value);
+  if (typeof resolved !== "number") throw new Error(`serverless.yml: ${what} must be a number or a param with a numeric default`);
+  return resolved;
 }
 
 /** Every (function, queue) pair of an `sqs` event; the queue must be named with !GetAtt <Queue>.Arn. */
@@ -174,14 +183,16 @@ export function sqsConsumers(config: ServerlessYml): SqsConsumer[] {
       if (!("sqs" in event)) return [];
       const sqs = sqsEventConfig.parse(event.sqs);
       const queueLogicalId = getAttTarget(sqs.arn, "Arn");
+      const reservedConcurrency = numberOrParam(config, fn.reservedConcurrency, `${functionName}.reservedConcurrency`);
+      const maximumConcurrency = numberOrParam(config, sqs.maximumConcurrency, `${functionName}'s maximumConcurrency`);
       if (!queueLogicalId) throw new Error(`serverless.yml: ${functionName}'s sqs event must name its queue as !GetAtt <Queue>.Arn`);
       return [
         {
           functionName,
           queueLogicalId,
           timeoutSeconds: fn.timeout ?? config.provider.timeout,
-          ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
-          event: sqs,
+          ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
+          event: { ...sqs, maximumConcurrency },
         },
       ];
     }),

@@ -37,6 +37,7 @@ import type { CliContext } from "../context.ts";
 import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
+import { OutageWatch, outageLimitMs } from "../outage.ts";
 import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal, terminalColumns } from "../progress.ts";
 import { renderTerminal } from "../report/document.ts";
 import { type OnboardResult, onboardResultDocument } from "../report/requests.ts";
@@ -52,6 +53,7 @@ const onboardOptions = z.object({
   webhook: z.string().optional(),
   webhookSecret: z.string().optional(),
   json: z.boolean().default(false),
+  outageLimit: z.string().optional(),
 });
 type OnboardOptions = z.infer<typeof onboardOptions>;
 
@@ -474,9 +476,12 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
   const file = readServersFile(options.file);
   const targets = targetsFor(context, options);
   const settings = pipelineSettings(context.env);
+  const outageLimit = outageLimitMs(options.outageLimit);
   let display: ProgressDisplay | undefined;
   const print = (line: string) => (display === undefined ? stderr.line(line) : display.log(line));
-  const requestLogger = context.verbose ? { logger: (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) } : {};
+  // Every call feeds the outage watch (the progress line, --outage-limit); with --verbose it is printed too.
+  const outage = new OutageWatch();
+  const requestLogger = outage.clientOptions(context.verbose ? (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) : undefined);
   const cloud = await onboardCloud(context, requestLogger);
 
   let releaseLock: (() => void) | undefined;
@@ -542,7 +547,12 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
 
     const activeRuntime = runtime;
     display = createProgressDisplay({ output: stderr, interactive: stderrIsTerminal(), columns: terminalColumns(), intervalMs: 5_000 });
-    await followRun(activeRuntime, { display, snapshot: () => requestSnapshot(activeRuntime, requestId) });
+    const afterwards = shownState === null ? "the state was temporary (in-process simulator)" : `state kept in ${shownState}: run the same command again to resume`;
+    await followRun(activeRuntime, {
+      display,
+      snapshot: () => requestSnapshot(activeRuntime, requestId),
+      outage: { watch: outage, limitMs: outageLimit, afterwards },
+    });
     display = undefined;
 
     const status = await getOnboardingRequest(requestId, runtime.deps);

@@ -49,6 +49,7 @@ import {
 import { type ReportDocument, renderHtml, renderMarkdown, renderTerminal } from "../report/document.ts";
 import type { ServerState } from "../report/servers.ts";
 import { serverResultOf } from "../report/servers.ts";
+import { OutageWatch, outageLimitMs } from "../outage.ts";
 import { buildStartReport, type FollowedJob, type ReceivedEvent, type StartReport, type StartServerResult, startReportDocument } from "../report/start-report.ts";
 
 const startOptions = z.object({
@@ -58,6 +59,7 @@ const startOptions = z.object({
   reportFormat: z.enum(["md", "html"]).optional(),
   json: z.boolean().default(false),
   seed: z.number().int(),
+  outageLimit: z.string().optional(),
 });
 type StartOptions = z.infer<typeof startOptions>;
 
@@ -187,7 +189,9 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
   const clockStart = clock.now();
   const print = (line: string) => (display === undefined ? stderr.line(line) : display.log(line));
   const { logger, counts: logCounts } = runLogger({ verbose: context.verbose, colors, print });
-  const cloudLogger = context.verbose ? { logger: (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) } : {};
+  const outageLimit = outageLimitMs(options.outageLimit);
+  const outage = new OutageWatch();
+  const cloudLogger = outage.clientOptions(context.verbose ? (entry: RequestLogEntry) => print(colors.dim(requestLogLine(entry))) : undefined);
 
   const secret = generateWebhookSecret();
   context.addSecret(secret);
@@ -272,6 +276,11 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     const [activeRuntime, activeReceiver] = [runtime, receiver];
     await followRun(activeRuntime, {
       display,
+      outage: {
+        watch: outage,
+        limitMs: outageLimit,
+        afterwards: temporaryDirectory === undefined ? `state kept in ${displayPath(stateFile)}` : "the state was temporary",
+      },
       snapshot: async () => ({
         ...(await serverSnapshot(activeRuntime, serverIds)),
         webhooks: { received: activeReceiver.events().length, rejected: rejected.length },
@@ -345,6 +354,7 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
         dead,
         simulatorCounts: simulator.counts(),
         pipelineLog: { ...logCounts },
+        metrics: runtime.metrics.totals(),
       }),
       reportFile: reportPath,
     };

@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import type { CliContext } from "../context.ts";
 import { examplesHelp } from "../help.ts";
 import { WEBHOOK_SECRET_VARIABLE } from "./webhooks.ts";
+import { OUTAGE_LIMIT_OPTION } from "../outage.ts";
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -20,6 +21,7 @@ export function register(program: Command, context: CliContext): void {
       ),
     )
     .option("--json", "print the final per-server result as one JSON document")
+    .option(OUTAGE_LIMIT_OPTION.flags, OUTAGE_LIMIT_OPTION.description)
     .addHelpText(
       "after",
       examplesHelp(

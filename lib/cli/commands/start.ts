@@ -6,6 +6,7 @@ import { type Command, Option } from "commander";
 import type { CliContext } from "../context.ts";
 import { examplesHelp } from "../help.ts";
 import { wholeNumber } from "../options.ts";
+import { OUTAGE_LIMIT_OPTION } from "../outage.ts";
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -16,6 +17,7 @@ export function register(program: Command, context: CliContext): void {
     .option("--report <file>", "write the report here (default reports/sdrs-autoprotect-<timestamp>.md)")
     .addOption(new Option("--report-format <format>", "the report file's format (default: from --report's extension, else md)").choices(["md", "html"]))
     .option("--json", "print the report as one JSON document on stdout (progress still goes to stderr)")
+    .option(OUTAGE_LIMIT_OPTION.flags, OUTAGE_LIMIT_OPTION.description)
     .option("--seed <n>", "the simulator's seed (ids, job durations)", wholeNumber(0, 2 ** 31 - 1), 1)
     .addHelpText(
       "after",

@@ -6,6 +6,7 @@
  * The zod schema is the shape `start --json` prints.
  */
 import { z } from "zod";
+import { METRICS, type MetricName, type MetricTotal } from "../../metrics.ts";
 import { OPERATIONS, type OperationName } from "../../sdrs/operations.ts";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
 import { countServers, countsSentence, isFinalState, plural, type ServerResult, serverCounts, serverResult, serverSections } from "./servers.ts";
@@ -82,6 +83,20 @@ export const startReportSchema = z.object({
   }),
   apiCalls: z.object({ total: z.number().int(), byOperation: z.array(apiCallCount) }),
   pipelineLog: z.object({ warnings: z.number().int(), errors: z.number().int() }),
+  /** What the pipeline counted: the figures the Lambdas publish as CloudWatch metrics (namespace SdrsAutoprotect). */
+  metrics: z.array(
+    z.object({
+      name: z.string(),
+      unit: z.string(),
+      /** Counters: the sum; observations: how many values. */
+      count: z.number(),
+      sum: z.number(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      /** Sums by dimension value ("reason:INELIGIBLE_…", "kind:batch", "target:web"). */
+      by: z.record(z.string(), z.number()),
+    }),
+  ),
   reportFile: z.string().optional(),
 });
 export type StartReport = z.infer<typeof startReportSchema>;
@@ -109,6 +124,8 @@ export interface StartRunFacts {
   /** Requests per operation name, as the simulator counted them. */
   simulatorCounts: Record<string, number>;
   pipelineLog: StartReport["pipelineLog"];
+  /** What the pipeline counted (LocalRuntime.metrics); none when absent. */
+  metrics?: Partial<Record<MetricName, MetricTotal>>;
 }
 
 /** The simulator's counts by operation, with each operation's method and path template, most called first. */
@@ -172,6 +189,10 @@ export function buildStartReport(facts: StartRunFacts): StartReport {
     },
     apiCalls: { total: byOperation.reduce((sum, entry) => sum + entry.calls, 0), byOperation },
     pipelineLog: facts.pipelineLog,
+    metrics: (Object.keys(METRICS) as MetricName[]).flatMap((name) => {
+      const total = facts.metrics?.[name];
+      return total === undefined ? [] : [{ name, ...total }];
+    }),
   };
 }
 
@@ -184,6 +205,22 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(totalMinutes / 60)} h ${String(totalMinutes % 60).padStart(2, "0")} min`;
 }
 
+
+/** A counter's sum; an observation's count, average and range ("3 values, avg 2.3, 1–5"). */
+function metricValueText(metric: StartReport["metrics"][number]): string {
+  if (METRICS[metric.name as MetricName]?.kind === "counter") return String(metric.sum);
+  const round = (value: number) => String(Math.round(value * 100) / 100);
+  const range = metric.min === undefined || metric.max === undefined ? "" : `, ${round(metric.min)}–${round(metric.max)}`;
+  return `${plural(metric.count, "value")}, avg ${round(metric.sum / Math.max(1, metric.count))}${range}${metric.unit === "Milliseconds" ? " ms" : ""}`;
+}
+
+/** A counter's sums by dimension value; none for observations (their sums by dimension mean little). */
+function metricBreakdownText(metric: StartReport["metrics"][number]): string {
+  if (METRICS[metric.name as MetricName]?.kind !== "counter") return "";
+  return Object.entries(metric.by)
+    .map(([key, value]) => `${key} ${value}`)
+    .join(", ");
+}
 
 function timeSentence(report: StartReport): string {
   const wall = formatDuration(report.time.wallMs);
@@ -297,6 +334,16 @@ export function startReportDocument(report: StartReport): ReportDocument {
     rows: report.apiCalls.byOperation.map((entry) => [entry.operation, { text: `${entry.method} ${entry.path}`.trim(), code: true }, String(entry.calls)]),
     maxWidths: [undefined, 80],
   });
+
+  if (report.metrics.length > 0) {
+    blocks.push({ kind: "heading", text: "Metrics (what the Lambdas publish to CloudWatch, namespace SdrsAutoprotect)" });
+    blocks.push({
+      kind: "table",
+      head: ["Metric", "Value", "By dimension"],
+      rows: report.metrics.map((metric) => [metric.name, metricValueText(metric), metricBreakdownText(metric)]),
+      maxWidths: [undefined, undefined, 80],
+    });
+  }
 
   blocks.push({ kind: "heading", text: "Time" });
   blocks.push({ kind: "paragraph", text: `Started ${report.startedAt}, finished ${report.finishedAt}: ${timeSentence(report)}.` });
