@@ -158,6 +158,19 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     ]);
   });
 
+  it("--target naming neither a configured target nor a protection group exits 2, as onboard does", async () => {
+    const result = await runCli(["plan", "--json", "--target", "nosuch"], simulatorEnv(simulator.url));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain('--target: "nosuch" is neither a target of events/targets.sample.json (web, db) nor the id of a protection group in the project');
+  });
+
+  it("--target given as a protection group id of the project is planned", async () => {
+    const result = await runCli(["plan", "--json", "--target", PG_WEB, "--servers", serverNamed("intranet-01").id], simulatorEnv(simulator.url));
+    expect(result.code).toBe(0);
+    expect(parsePlan(result.stdout).targets.map((target) => target.target)).toEqual([PG_WEB]);
+  });
+
   it("--servers without --target uses each server's tag, and reports an untagged one as INELIGIBLE_NOT_TAGGED", async () => {
     const ids = [serverNamed("db-01").id, serverNamed("intranet-02").id];
     const result = await runCli(["plan", "--json", "--servers", ids.join(",")], simulatorEnv(simulator.url));

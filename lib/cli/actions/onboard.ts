@@ -36,6 +36,7 @@ import { cloudIsConfigured, connectCloud, requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
+import { assertTargetNamed } from "../target-check.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal, terminalColumns } from "../progress.ts";
 import { renderTerminal } from "../report/document.ts";
@@ -291,12 +292,7 @@ async function onboardCloud(context: CliContext, clientOptions: CloudClientOptio
  */
 async function preflight(client: CloudClient, target: string, targets: TargetsChoice): Promise<void> {
   const groups = await client.listProtectionGroups();
-  if (Object.hasOwn(targets.config.targets, target)) return;
-  if (groups.some((group) => group.id === target)) return;
-  const names = Object.keys(targets.config.targets);
-  throw usageError(
-    `--target: "${target}" is neither a target of ${targets.source} (${names.length === 0 ? "none configured" : names.join(", ")}) nor the id of a protection group in the project`,
-  );
+  await assertTargetNamed(async () => groups, target, targets.config, targets.source);
 }
 
 // ---------------------------------------------------------------------------------------------
