@@ -182,3 +182,30 @@ export function outcomeOf(event: NotificationEvent): string {
 export function secretsOf(harness: Pick<Harness, "webhookSecret">): string[] {
   return [SIMULATOR_DEFAULTS.secretKey, SIMULATOR_DEFAULTS.password, harness.webhookSecret, harness.webhookSecret.slice("whsec_".length)];
 }
+
+/** The bearer token of harnesses that serve the onboarding API (`runtime: { apiPort: 0, apiToken: API_TOKEN }`). */
+export const API_TOKEN = "local-test-token-0123456789";
+
+export interface ApiCallOptions {
+  body?: unknown;
+  /** null: no Authorization header; default API_TOKEN. */
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP call to the runtime's onboarding API on 127.0.0.1. */
+export async function callApi(harness: Pick<Harness, "runtime">, method: string, path: string, options: ApiCallOptions = {}) {
+  const base = harness.runtime.api?.url;
+  if (base === undefined) throw new Error("the runtime serves no API");
+  const token = options.token === undefined ? API_TOKEN : options.token;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      "content-type": "application/json",
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...options.headers,
+    },
+    ...(options.body === undefined ? {} : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
+  });
+  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+}
