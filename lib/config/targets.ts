@@ -120,3 +120,11 @@ export function resolveSecret(secret: WebhookEndpointConfig["secret"], env: Node
   return value;
 }
 
+/** Protection group id → the configured target that names it by id. */
+export function configuredGroupTargets(config: Pick<TargetsConfig, "targets">): Map<string, string> {
+  const groups = new Map<string, string>();
+  for (const [name, target] of Object.entries(config.targets)) {
+    if ("id" in target.protectionGroup) groups.set(target.protectionGroup.id, name);
+  }
+  return groups;
+}

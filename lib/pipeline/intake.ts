@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { classifyInventoryEvent } from "../events/inventory.ts";
+import { decideServer } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import type { RequestRecord, ServerRecord } from "../state/records.ts";
@@ -360,6 +361,8 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
   // taken for a duplicate then. Two copies handled at the same moment both enqueue; onboarding tolerates that.
   if (await deps.repos.events.seen(hint.eventId)) return { status: "duplicate", eventId: hint.eventId, enqueued: [] };
   const enqueued: { serverId: string; target: string }[] = [];
+  // Every tagged server is enqueued, protected or not: a tag change may name another target, which the
+  // onboard step's decision answers (INELIGIBLE_PROTECTED_ELSEWHERE, or the request joins).
   for (const serverId of hint.serverIds) {
     const target = await protectTagValue(serverId, deps);
     if (!target) continue;
@@ -410,8 +413,12 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   for (const { serverId, target } of tagged) {
     const record = records.get(serverId)?.record;
     const age = record ? (now - Date.parse(record.updatedAt)) / 1000 : Number.POSITIVE_INFINITY;
-    // Stalled in-flight records were handled by the recovery above.
-    const due = !record || (["failed", "ineligible", "unknown"].includes(record.status) && age > deps.settings.reconcileRetryAfterSeconds);
+    // Protected or in flight for the tag's target, or in flight for another: nothing to do now (stalled
+    // in-flight records were handled by the recovery above). Protected for another target: a retag, due now.
+    const decision = decideServer({ serverId, target, record });
+    const due =
+      decision.kind === "needs" &&
+      (!record || record.status === "protected" || (["failed", "ineligible", "unknown"].includes(record.status) && age > deps.settings.reconcileRetryAfterSeconds));
     if (!due) {
       const key = record?.status ?? "none";
       skipped[key] = (skipped[key] ?? 0) + 1;
