@@ -299,8 +299,20 @@ export async function getOnboardingRequest(requestId: string, deps: PipelineDeps
   if (!request) return undefined;
   const records = await deps.repos.servers.getMany(request.record.serverIds);
   const counts: Record<string, number> = {};
+  const settled = new Map((request.record.outcomes ?? []).map((outcome) => [outcome.serverId, outcome]));
   const servers = request.record.serverIds.map((serverId) => {
     const record = records.get(serverId)?.record;
+    const fixed = settled.get(serverId);
+    if (fixed !== undefined && (record?.target !== request.record.target || record.status !== fixed.outcome)) {
+      // Completed, and the server's record has moved on since (another target's verdict): this request's answer stands.
+      counts[fixed.outcome] = (counts[fixed.outcome] ?? 0) + 1;
+      return {
+        serverId,
+        state: fixed.outcome as ServerState,
+        ...(fixed.protectedInstanceId ? { protectedInstanceId: fixed.protectedInstanceId } : {}),
+        reasons: (fixed.codes ?? []).map((code) => ({ code, message: `${code} (when the request completed; the server was requested for target "${record?.target}" since)` })),
+      };
+    }
     // A record not yet touched for this request (e.g. an old final state) still counts as queued.
     const attached = record?.requestIds.includes(requestId) ?? false;
     const state: ServerState = record && (attached || !FINAL_STATUSES.includes(record.status)) ? record.status : "queued";

@@ -223,7 +223,7 @@ export async function completeRequests(requestIds: readonly string[], deps: Pipe
     const completedAt = nowIso(deps);
     try {
       await deps.repos.requests.update(requestId, request.version, (current) =>
-        current.completedAt ? undefined : { ...current, completedAt, counts: { ...counts } },
+        current.completedAt ? undefined : { ...current, completedAt, counts: { ...counts }, outcomes: summary },
       );
     } catch {
       continue; // another settler completed it (or is completing it) first

@@ -93,6 +93,13 @@ export const requestRecord = z.object({
   completedAt: isoDateTime.optional(),
   /** Servers per final status, e.g. { protected: 3, ineligible: 1 }. */
   counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /**
+   * Each server's outcome for this request, fixed when the request completed: a later verdict for another
+   * target (a retag) changes the server's record, not this request's answer.
+   */
+  outcomes: z
+    .array(z.object({ serverId: nonEmpty, outcome: nonEmpty, protectedInstanceId: nonEmpty.optional(), codes: z.array(nonEmpty).optional() }))
+    .optional(),
 });
 export type RequestRecord = z.infer<typeof requestRecord>;
 
