@@ -82,6 +82,8 @@ export function twiceSender(inner: QueueSender): QueueSender {
 }
 
 export interface HarnessOptions {
+  /** Default: the sample estate. */
+  estate?: Estate;
   seed?: number;
   faults?: FaultSettings;
   jobDurations?: SimulatorOptions["jobDurations"];
@@ -110,7 +112,7 @@ export interface Harness {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const seed = options.seed ?? 11;
-  const sim = await startSimulator({ estate, clock, seed, ...(options.jobDurations ? { jobDurations: options.jobDurations } : {}) });
+  const sim = await startSimulator({ estate: options.estate ?? estate, clock, seed, ...(options.jobDurations ? { jobDurations: options.jobDurations } : {}) });
   if (options.faults) sim.faults.set(options.faults);
   const webhookSecret = generateWebhookSecret();
   const rejectedWebhooks: RejectedWebhook[] = [];
