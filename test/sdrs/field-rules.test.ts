@@ -160,7 +160,7 @@ describe("the targets configuration and the planner hold the same rules", () => 
 
   it("refuses a flavor that is no ECS flavor name and a server id of another shape, in the targets file and the client", () => {
     expect(() => target({ flavorMap: { "s6.large.2": "<script>alert(1)</script>" } })).toThrow("is not a flavor name");
-    expect(() => target({ primarySubnetId: "subnet-1", primaryIpAddresses: { "../../etc": "192.168.0.5" } })).toThrow("is not a server id");
+    expect(() => target({ primarySubnetId: "subnet-1", primaryIpAddresses: { "../../etc": "192.168.0.5" } })).toThrow("targets.web.creation.primaryIpAddresses.../../etc: Invalid key in record");
     expect(createProtectedInstanceRequest.safeParse(singleCreate(web01, PG_WEB, { flavorRef: "<script>alert(1)</script>" })).success).toBe(false);
     expect(createProtectedInstanceRequest.safeParse(singleCreate(web01, PG_WEB, { flavorRef: "s6.large.2" })).success).toBe(true);
   });
