@@ -207,7 +207,10 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
     });
     if (decision.kind === "evaluate" || decision.kind === "needs" || decision.kind === "join") continue;
     if (decision.kind === "deferred") {
-      await defer(candidate, target, [toOutcomeReason(decision.reason)], decision.retryAfterSeconds, deps);
+      // Someone else's create is waited for as long as one of ours would be: the job timeout, over the allowed deferrals.
+      const { jobTimeoutSeconds } = deps.settings.schedule;
+      const retryAfterSeconds = Math.max(1, Math.min(decision.retryAfterSeconds, Math.ceil(jobTimeoutSeconds / deps.settings.maxDeferrals)));
+      await defer(candidate, target, [toOutcomeReason(decision.reason)], retryAfterSeconds, deps);
     } else {
       for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
       if (decision.kind === "adopt") {
