@@ -211,3 +211,13 @@ export async function callApi(harness: Pick<Harness, "runtime">, method: string,
   });
   return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
 }
+
+/** GET /onboarding-requests/{id}, as the API answers it. */
+export async function requestStatus(harness: Pick<Harness, "runtime">, requestId: string) {
+  const status = await callApi(harness, "GET", `/onboarding-requests/${requestId}`);
+  return status.json as {
+    counts: Record<string, number>;
+    completedAt?: string;
+    servers: { serverId: string; state: string; protectedInstanceId?: string; reasons: { code: string; message: string }[] }[];
+  };
+}

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { QueueSender } from "../../lib/queue/queue.ts";
-import { API_TOKEN, callApi, type Harness, serverId, startHarness } from "./harness.ts";
+import { API_TOKEN, callApi, type Harness, requestStatus, serverId, startHarness } from "./harness.ts";
 
 const web01 = serverId("web-01");
 const web02 = serverId("web-02");
@@ -27,9 +27,15 @@ function gatedSender(gate: () => Promise<void>): (inner: QueueSender) => QueueSe
   });
 }
 
-async function requestState(harness: Harness, requestId: string) {
-  const status = await callApi(harness, "GET", `/onboarding-requests/${requestId}`);
-  return status.json as { counts: Record<string, number>; completedAt?: string };
+/** A gate that fails the first onboarding send ("queue unavailable") and lets every later one through. */
+function failingOnce(): () => Promise<void> {
+  let failures = 1;
+  return async () => {
+    if (failures > 0) {
+      failures -= 1;
+      throw new Error("queue unavailable");
+    }
+  };
 }
 
 describe("Idempotency-Key", () => {
@@ -91,19 +97,7 @@ describe("Idempotency-Key", () => {
   });
 
   it("a retry after a failed enqueue (500) enqueues the servers, and the request completes", async () => {
-    let failures = 1;
-    harness = await startHarness({
-      runtime: {
-        apiPort: 0,
-        apiToken: API_TOKEN,
-        wrapSender: gatedSender(async () => {
-          if (failures > 0) {
-            failures -= 1;
-            throw new Error("queue unavailable");
-          }
-        }),
-      },
-    });
+    harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(failingOnce()) } });
     const headers = { "Idempotency-Key": "order-4" };
     const body = { target: "web", servers: [web01, web02] };
     const failed = await callApi(harness, "POST", "/onboarding-requests", { body, headers });
@@ -113,25 +107,13 @@ describe("Idempotency-Key", () => {
     expect(retry.json.replayed).toBe(true);
     expect(harness.runtime.stats().queues.onboarding.visible).toBe(2);
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
-    const state = await requestState(harness, String(retry.json.requestId));
+    const state = await requestStatus(harness, String(retry.json.requestId));
     expect(state.counts).toEqual({ protected: 2 });
     expect(typeof state.completedAt).toBe("string");
   });
 
   it("reconcile finishes a request recorded but never enqueued when the client does not retry", async () => {
-    let failures = 1;
-    harness = await startHarness({
-      runtime: {
-        apiPort: 0,
-        apiToken: API_TOKEN,
-        wrapSender: gatedSender(async () => {
-          if (failures > 0) {
-            failures -= 1;
-            throw new Error("queue unavailable");
-          }
-        }),
-      },
-    });
+    harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(failingOnce()) } });
     const failed = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "db", servers: [db01] }, headers: { "Idempotency-Key": "order-5" } });
     expect(failed.status).toBe(500);
     expect(harness.runtime.stats().queues.onboarding.visible).toBe(0);

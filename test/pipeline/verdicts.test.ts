@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { NotificationEvent } from "../../lib/notify/events.ts";
-import { API_TOKEN, callApi, type Harness, PG_WEB, serverId, startHarness, tagsChangedEvent } from "./harness.ts";
+import { API_TOKEN, callApi, type Harness, PG_WEB, requestStatus, serverId, startHarness, tagsChangedEvent } from "./harness.ts";
 
 const web01 = serverId("web-01");
 const web02 = serverId("web-02");
@@ -15,11 +15,6 @@ async function submit(harness: Harness, target: string, servers: string[]): Prom
   const accepted = await callApi(harness, "POST", "/onboarding-requests", { body: { target, servers } });
   expect(accepted.status).toBe(202);
   return String(accepted.json.requestId);
-}
-
-async function stateOf(harness: Harness, requestId: string) {
-  const status = await callApi(harness, "GET", `/onboarding-requests/${requestId}`);
-  return status.json as { counts: Record<string, number>; servers: { serverId: string; state: string; protectedInstanceId?: string; reasons: { code: string; message: string }[] }[] };
 }
 
 function ineligibleEvents(harness: Harness, id: string): Extract<NotificationEvent, { type: "server.ineligible" }>[] {
@@ -37,12 +32,12 @@ describe("verdicts for the requested target", () => {
     harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN } });
     const web = await submit(harness, "web", [web01]);
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
-    const protectedIn = (await stateOf(harness, web)).servers[0];
+    const protectedIn = (await requestStatus(harness, web)).servers[0];
     expect(protectedIn?.state).toBe("protected");
 
     const db = await submit(harness, "db", [web01]);
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
-    const verdict = (await stateOf(harness, db)).servers[0];
+    const verdict = (await requestStatus(harness, db)).servers[0];
     expect(verdict?.state).toBe("ineligible");
     expect(verdict?.protectedInstanceId).toBeUndefined();
     expect(verdict?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_PROTECTED_ELSEWHERE"]);
@@ -91,8 +86,8 @@ describe("verdicts for the requested target", () => {
     // Deferred, not joined: the db request is not attached to web's protection.
     expect((await harness.runtime.deps.repos.servers.get(web02))?.record.requestIds).not.toContain(db);
     await harness.runtime.runUntilIdle({ maxIterations: 2_000 });
-    expect((await stateOf(harness, web)).counts).toEqual({ protected: 1 });
-    expect((await stateOf(harness, db)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_PROTECTED_ELSEWHERE"]);
+    expect((await requestStatus(harness, web)).counts).toEqual({ protected: 1 });
+    expect((await requestStatus(harness, db)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_PROTECTED_ELSEWHERE"]);
     expect(harness.sim.state.protectedInstances().filter((instance) => instance.source_server === web02)).toHaveLength(1);
   });
 
@@ -100,6 +95,6 @@ describe("verdicts for the requested target", () => {
     harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN } });
     const requestId = await submit(harness, "nosuch", [web01]);
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
-    expect((await stateOf(harness, requestId)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_TARGET_UNKNOWN"]);
+    expect((await requestStatus(harness, requestId)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_TARGET_UNKNOWN"]);
   });
 });
