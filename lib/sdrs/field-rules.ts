@@ -19,6 +19,8 @@ export interface FieldRule {
   min: number;
   max: number;
   unit: LengthUnit;
+  /** The page states a range ("1 to 59 characters"): so does the message, for an empty value too. */
+  range?: true;
 }
 
 /** UTF-8 bytes or Unicode code points (what the pages call characters), as the rule says. */
@@ -36,7 +38,7 @@ export function lengthIn(text: string, unit: LengthUnit): number {
 export const FIELD_RULES = {
   protectedInstanceName: { call: "create protected instance", field: "name", min: 1, max: 64, unit: "bytes" },
   protectedInstanceDescription: { call: "create protected instance", field: "description", min: 0, max: 64, unit: "bytes" },
-  batchNamePrefix: { call: "batch create protected instances", field: "name_prefix", min: 1, max: 59, unit: "characters" },
+  batchNamePrefix: { call: "batch create protected instances", field: "name_prefix", min: 1, max: 59, unit: "characters", range: true },
   batchDescription: { call: "batch create protected instances", field: "description", min: 0, max: 64, unit: "characters" },
   protectionGroupName: { call: "create protection group", field: "name", min: 1, max: 64, unit: "bytes" },
   protectionGroupDescription: { call: "create protection group", field: "description", min: 0, max: 64, unit: "bytes" },
@@ -46,17 +48,15 @@ export const FIELD_RULES = {
 
 export type FieldRuleName = keyof typeof FIELD_RULES;
 
-/** "must be at most 64 bytes"; a range that starts above 0 says both ends: "must be 1 to 59 characters". */
+/** "must be at most 64 bytes", or for a stated range "must be 1 to 59 characters". */
 export function lengthRuleText(rule: FieldRule): string {
-  return rule.min > 0 && rule.unit === "characters" && rule.field === "name_prefix"
-    ? `must be ${rule.min} to ${rule.max} ${rule.unit}`
-    : `must be at most ${rule.max} ${rule.unit}`;
+  return rule.range ? `must be ${rule.min} to ${rule.max} ${rule.unit}` : `must be at most ${rule.max} ${rule.unit}`;
 }
 
 /** A string schema holding the rule's length in its own unit (an empty value breaks a minimum of 1). */
 export function lengthChecked(rule: FieldRule): z.ZodString {
   const text = lengthRuleText(rule);
-  const emptyText = rule.field === "name_prefix" ? text : "must not be empty";
+  const emptyText = rule.range ? text : "must not be empty";
   return z
     .string()
     .min(rule.min, { error: emptyText })
