@@ -160,8 +160,12 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
       if (records.get(serverId)?.record.status === "protected") await completeRequests(candidate.requestIds, deps);
       candidates.delete(serverId);
     } else if (decision.kind === "deferred") {
-      // Not attached, and not counted as a deferral: the other target's create ends by itself (at the job timeout at the latest).
-      await requeue(candidate, target, decision.retryAfterSeconds, deps);
+      // Not attached (the record's requests are the other target's), and not counted as a deferral: the other
+      // target's create ends by itself, at the job timeout at the latest. One intent per request, so none rides on it.
+      for (const requestId of candidate.requestIds) {
+        const intents = candidate.intents.filter((item) => requestIdOf(item.intent) === requestId);
+        await requeue({ ...candidate, requestIds: [requestId], intents }, target, decision.retryAfterSeconds, deps);
+      }
       candidates.delete(serverId);
     }
   }

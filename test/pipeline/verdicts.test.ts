@@ -81,13 +81,17 @@ describe("verdicts for the requested target", () => {
     const web = await submit(harness, "web", [web02]);
     await harness.runtime.pumpOnce(); // web's create is sent; its job runs
     expect((await harness.runtime.deps.repos.servers.get(web02))?.record.status).toBe("in_progress");
-    const db = await submit(harness, "db", [web02]);
+    // Two db requests in the same onboard batch.
+    const db = [await submit(harness, "db", [web02]), await submit(harness, "db", [web02])];
     await harness.runtime.pumpOnce();
-    // Deferred, not joined: the db request is not attached to web's protection.
-    expect((await harness.runtime.deps.repos.servers.get(web02))?.record.requestIds).not.toContain(db);
+    // Deferred, not joined: no db request rides on web's protection.
+    const requestIds = (await harness.runtime.deps.repos.servers.get(web02))?.record.requestIds ?? [];
+    expect(requestIds.filter((requestId) => db.includes(requestId))).toEqual([]);
     await harness.runtime.runUntilIdle({ maxIterations: 2_000 });
     expect((await requestStatus(harness, web)).counts).toEqual({ protected: 1 });
-    expect((await requestStatus(harness, db)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_PROTECTED_ELSEWHERE"]);
+    for (const requestId of db) {
+      expect((await requestStatus(harness, requestId)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_PROTECTED_ELSEWHERE"]);
+    }
     expect(harness.sim.state.protectedInstances().filter((instance) => instance.source_server === web02)).toHaveLength(1);
   });
 
