@@ -80,13 +80,21 @@ describe("Idempotency-Key", () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(() => held) } });
+    let reached: () => void = () => undefined;
+    const recorded = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const gate = () => {
+      reached();
+      return held;
+    };
+    harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(gate) } });
     const headers = { "Idempotency-Key": "order-3" };
     const body = { target: "web", servers: [web01] };
     const first = callApi(harness, "POST", "/onboarding-requests", { body, headers });
     // The first call is recorded and waits in its enqueue; the second arrives meanwhile.
-    let second = await callApi(harness, "POST", "/onboarding-requests", { body, headers });
-    for (let tries = 0; second.status === 202 && tries < 5; tries += 1) second = await callApi(harness, "POST", "/onboarding-requests", { body, headers });
+    await recorded;
+    const second = await callApi(harness, "POST", "/onboarding-requests", { body, headers });
     expect(second.status).toBe(409);
     expect((second.json.error as { code: string }).code).toBe("IDEMPOTENCY_KEY_IN_USE");
     expect(Number(second.headers.get("retry-after"))).toBeGreaterThan(0);
