@@ -66,12 +66,16 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
       verdict.verdict === "deferred" && verdict.retryAfterSeconds !== undefined
         ? `deferred\nretry in ${verdict.retryAfterSeconds} s`
         : verdict.verdict === "adopt"
-          ? `adopt\n${colors.dim(verdict.protectedInstanceId ?? "")}`
+          ? "adopt"
           : verdict.verdict;
     servers.push([
       label,
       verdictColor[verdict.verdict](state),
-      shown.length === 0 ? colors.dim("—") : shown.map(({ reason, warning }) => `${warning ? colors.yellow(reason.code) : colors.bold(reason.code)}${reason.sdrsCode ? colors.dim(` (${reason.sdrsCode})`) : ""}\n${reason.message}`).join("\n"),
+      verdict.verdict === "adopt" && shown.length === 0
+        ? `already a protected instance (${verdict.protectedInstanceId ?? "?"}) of the target's group: recorded protected, no create call`
+        : shown.length === 0
+          ? colors.dim("—")
+          : shown.map(({ reason, warning }) => `${warning ? colors.yellow(reason.code) : colors.bold(reason.code)}${reason.sdrsCode ? colors.dim(` (${reason.sdrsCode})`) : ""}\n${reason.message}`).join("\n"),
       shown.length === 0 ? "" : shown.map(({ reason }) => reason.remedy).join("\n"),
     ]);
   }
