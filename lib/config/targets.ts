@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { creationOptions } from "../planning/creation-options.ts";
-import { DEFAULT_BATCH_LIMIT, description, resourceName } from "../sdrs/schemas.ts";
+import { DEFAULT_BATCH_LIMIT, protectionGroupDescription, protectionGroupName } from "../sdrs/schemas.ts";
 
 export const DEFAULT_PROTECT_TAG_KEY = "sdrs_protect";
 
@@ -30,11 +30,11 @@ export type WebhookEndpointConfig = z.infer<typeof webhookEndpointConfig>;
 export const protectionGroupRef = z.union([
   z.strictObject({ id: z.string().min(1) }),
   z.strictObject({
-    name: resourceName,
+    name: protectionGroupName,
     /** Create the group when no group of this name exists (seed: create protection group). */
     create: z
       .strictObject({
-        description: description.optional(),
+        description: protectionGroupDescription.optional(),
         sourceAvailabilityZone: z.string().min(1),
         targetAvailabilityZone: z.string().min(1),
         domainId: z.string().min(1),
@@ -120,3 +120,11 @@ export function resolveSecret(secret: WebhookEndpointConfig["secret"], env: Node
   return value;
 }
 
+/** Protection group id → the configured target that names it by id. */
+export function configuredGroupTargets(config: Pick<TargetsConfig, "targets">): Map<string, string> {
+  const groups = new Map<string, string>();
+  for (const [name, target] of Object.entries(config.targets)) {
+    if ("id" in target.protectionGroup) groups.set(target.protectionGroup.id, name);
+  }
+  return groups;
+}

@@ -11,6 +11,7 @@
  */
 import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
 import { z } from "zod";
+import { isServerId } from "../sdrs/field-rules.ts";
 
 export const OWN_EVENT_SOURCE = "sdrs-autoprotect.inventory";
 export const CTS_EVENT_SOURCE = "huaweicloud.cts";
@@ -73,10 +74,8 @@ function parseMaybeJson(value: unknown): unknown {
   }
 }
 
-const uuidLike = /^[0-9a-fA-F-]{8,64}$/;
-
 function stringIds(values: unknown[]): string[] {
-  return [...new Set(values.filter((value): value is string => typeof value === "string" && uuidLike.test(value)))];
+  return [...new Set(values.filter((value): value is string => typeof value === "string" && isServerId(value)))];
 }
 
 function serverIdsOfTrace(trace: CtsTrace): string[] {

@@ -2,11 +2,18 @@
  * The onboarding HTTP API, independent of its transport: API Gateway (HTTP API v2, AWS_IAM auth) in
  * the cloud, a loopback server with a bearer token in local mode. Both call handleApiRequest.
  *
- *   POST /onboarding-requests      {target, servers: [id | {serverId, flavorRef?}]}  → 202
+ *   POST /onboarding-requests      {target, servers: [id | {serverId, flavorRef?}]}  → 202 | 400 | 409 | 422
  *   GET  /onboarding-requests/{id}                                                  → 200 | 404
  */
 import type { PipelineDeps } from "./deps.ts";
-import { acceptOnboardingRequest, getOnboardingRequest, InvalidRequestError, parseOnboardingRequest } from "./intake.ts";
+import {
+  acceptOnboardingRequest,
+  getOnboardingRequest,
+  IdempotencyKeyError,
+  IdempotencyKeyInUseError,
+  InvalidRequestError,
+  parseOnboardingRequest,
+} from "./intake.ts";
 
 export interface ApiRequest {
   method: string;
@@ -54,6 +61,11 @@ export async function handleApiRequest(request: ApiRequest, deps: PipelineDeps):
       return json(202, { ...accepted, statusPath: `/onboarding-requests/${accepted.requestId}` });
     } catch (caught) {
       if (caught instanceof InvalidRequestError) return error(400, caught.code, caught.message, caught.issues);
+      if (caught instanceof IdempotencyKeyError) {
+        const answer = json(caught.status, { error: { code: caught.code, message: caught.message, idempotencyKey: caught.idempotencyKey } });
+        if (caught instanceof IdempotencyKeyInUseError) answer.headers["retry-after"] = String(caught.retryAfterSeconds);
+        return answer;
+      }
       throw caught;
     }
   }

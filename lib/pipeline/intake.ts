@@ -2,11 +2,13 @@
  * Where intents come from: onboarding requests (HTTP API, CLI), inventory events, and the scheduled
  * reconcile sweep. All three only enqueue protect intents; the onboard step decides.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { classifyInventoryEvent } from "../events/inventory.ts";
+import { decideServer } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
-import type { ServerRecord } from "../state/records.ts";
+import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
+import type { RequestRecord, ServerRecord } from "../state/records.ts";
 import { outOfTime } from "./deadline.ts";
 import { metricsOf, nowIso, type PipelineDeps } from "./deps.ts";
 import { type IntentSource, type ProtectIntentInput, protectIntent } from "./messages.ts";
@@ -15,10 +17,10 @@ import { type RecoveryResult, recoverStalledServers } from "./recovery.ts";
 
 export const MAX_SERVERS_PER_REQUEST = 1000;
 
-const serverEntry = z.union([
-  z.string().min(1, { error: "a server id must not be empty" }),
-  z.strictObject({ serverId: z.string().min(1), flavorRef: z.string().min(1).optional() }),
-]);
+/** The same id and flavor shapes as the CLI's servers file, inventory events and the targets file. */
+const serverEntry = z.union([ecsServerId, z.strictObject({ serverId: ecsServerId, flavorRef: ecsFlavorName.optional() })], {
+  error: (issue) => (typeof issue.input === "string" ? undefined : "must be a server id or { serverId, flavorRef? }"),
+});
 
 export const onboardingRequestBody = z.strictObject({
   target: z.string().min(1, { error: "must name a target (or a protection group id)" }).max(64),
@@ -71,29 +73,63 @@ async function enqueueIntents(intents: ProtectIntentInput[], deps: PipelineDeps)
   );
 }
 
-/** Accepts an onboarding request: records it and enqueues one intent per accepted server. */
-export async function acceptOnboardingRequest(
-  body: OnboardingRequestBody,
-  options: { idempotencyKey?: string; source?: IntentSource },
-  deps: PipelineDeps,
-): Promise<AcceptedRequest> {
-  const source = options.source ?? "api";
-  let requestId: string = randomUUID();
-  if (options.idempotencyKey) {
-    const owner = await deps.repos.idempotency.claim(options.idempotencyKey, requestId);
-    if (owner !== requestId) {
-      const earlier = await deps.repos.requests.get(owner);
-      if (earlier) {
-        return {
-          requestId: owner,
-          target: earlier.record.target,
-          servers: earlier.record.serverIds.map((serverId) => ({ serverId, accepted: true })),
-          replayed: true,
-        };
-      }
-      requestId = owner; // the earlier call died before recording the request: finish it under the same id
-    }
+/**
+ * The fingerprint an Idempotency-Key is stored with: the canonical request, target and servers (with their
+ * flavorRefs) sorted, so the same request in another order or with other whitespace is the same request.
+ */
+export function requestFingerprint(body: OnboardingRequestBody): string {
+  const entries = body.servers
+    .map((entry) => (typeof entry === "string" ? [entry, null] : [entry.serverId, entry.flavorRef ?? null]))
+    .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : String(a[1]).localeCompare(String(b[1]))));
+  return createHash("sha256").update(JSON.stringify([body.target, entries])).digest("hex");
+}
+
+/** A key's first request was bound this recently and is not recorded as enqueued: it is still being accepted. */
+export const IDEMPOTENCY_ACCEPT_LEASE_SECONDS = 30;
+
+/** Base of the Idempotency-Key answers that are not a 202 (draft-ietf-httpapi-idempotency-key-header §2.7). */
+export class IdempotencyKeyError extends Error {
+  readonly code: "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE";
+  readonly status: 409 | 422;
+  readonly idempotencyKey: string;
+  constructor(code: IdempotencyKeyError["code"], status: IdempotencyKeyError["status"], idempotencyKey: string, message: string) {
+    super(message);
+    this.name = "IdempotencyKeyError";
+    this.code = code;
+    this.status = status;
+    this.idempotencyKey = idempotencyKey;
   }
+}
+
+/** Same key, another body: refused, never replayed as if it were the first request. */
+export class IdempotencyKeyReusedError extends IdempotencyKeyError {
+  constructor(idempotencyKey: string, requestId: string) {
+    super(
+      "IDEMPOTENCY_KEY_REUSED",
+      422,
+      idempotencyKey,
+      `Idempotency-Key "${idempotencyKey}" was used for another request (${requestId}, with a different target or servers); use a new key for a new request`,
+    );
+  }
+}
+
+/** Same key while its first request is still being accepted. */
+export class IdempotencyKeyInUseError extends IdempotencyKeyError {
+  readonly retryAfterSeconds: number;
+  constructor(idempotencyKey: string, retryAfterSeconds: number) {
+    super("IDEMPOTENCY_KEY_IN_USE", 409, idempotencyKey, `a request with Idempotency-Key "${idempotencyKey}" is still being accepted; retry in ${retryAfterSeconds} s`);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+interface Acceptance {
+  servers: ServerAcceptance[];
+  accepted: string[];
+  flavorRefs: Record<string, string>;
+}
+
+/** Which entries are accepted (the first of each server id) and their flavorRefs. Pure. */
+function acceptanceOf(body: OnboardingRequestBody): Acceptance {
   const seen = new Set<string>();
   const servers: ServerAcceptance[] = [];
   const flavorRefs: Record<string, string> = {};
@@ -107,8 +143,102 @@ export async function acceptOnboardingRequest(
     servers.push({ serverId, accepted: true });
     if (typeof entry !== "string" && entry.flavorRef) flavorRefs[serverId] = entry.flavorRef;
   }
-  const accepted = servers.filter((server) => server.accepted).map((server) => server.serverId);
-  await deps.repos.requests.upsert(requestId, (current) =>
+  return { servers, accepted: servers.filter((server) => server.accepted).map((server) => server.serverId), flavorRefs };
+}
+
+/** The first answer, rebuilt from the request record. */
+function answerOf(request: RequestRecord): ServerAcceptance[] {
+  const servers: ServerAcceptance[] = request.serverIds.map((serverId) => ({ serverId, accepted: true }));
+  for (const refused of [...(request.refusedEntries ?? [])].sort((a, b) => a.index - b.index)) {
+    servers.splice(refused.index, 0, { serverId: refused.serverId, accepted: false, reason: refused.reason });
+  }
+  return servers;
+}
+
+/**
+ * Enqueues the intents of a recorded request that are not on their way yet (a server whose record lists
+ * the request was taken up by the onboard step), then marks the request enqueued. A failure is marked on
+ * the request, so the client's retry with the same key (or reconcile) finishes it at once.
+ */
+async function enqueueRequest(request: RequestRecord, deps: PipelineDeps): Promise<void> {
+  try {
+    const records = await deps.repos.servers.getMany(request.serverIds);
+    const missing = request.serverIds.filter((serverId) => !records.get(serverId)?.record.requestIds.includes(request.requestId));
+    await enqueueIntents(
+      missing.map((serverId) => ({
+        type: "protect",
+        serverId,
+        target: request.target,
+        requestId: request.requestId,
+        source: request.source,
+        ...(request.flavorRefs?.[serverId] ? { flavorRef: request.flavorRefs[serverId] } : {}),
+      })),
+      deps,
+    );
+  } catch (error) {
+    await deps.repos.requests
+      .update(request.requestId, (current) => ({ ...current, enqueueFailedAt: nowIso(deps) }))
+      .catch(() => undefined); // the original error is the one to report
+    throw error;
+  }
+  await deps.repos.requests.update(request.requestId, (current) => (current.enqueuedAt ? undefined : { ...current, enqueuedAt: nowIso(deps) }));
+}
+
+/** The request a key already owns: replayed, refused, or finished now when its first acceptance died. */
+async function earlierRequest(
+  key: string,
+  owner: { requestId: string; createdAt: string },
+  exclusive: boolean,
+  deps: PipelineDeps,
+): Promise<{ replay: AcceptedRequest } | { finish: string }> {
+  const earlier = await deps.repos.requests.get(owner.requestId);
+  const ageSeconds = (deps.clock.now() - Date.parse(owner.createdAt)) / 1000;
+  const stillAccepting = !exclusive && ageSeconds < IDEMPOTENCY_ACCEPT_LEASE_SECONDS && earlier?.record.enqueueFailedAt === undefined;
+  if (earlier?.record.enqueuedAt) {
+    return { replay: { requestId: owner.requestId, target: earlier.record.target, servers: answerOf(earlier.record), replayed: true } };
+  }
+  if (stillAccepting) throw new IdempotencyKeyInUseError(key, Math.max(1, Math.ceil(IDEMPOTENCY_ACCEPT_LEASE_SECONDS - ageSeconds)));
+  if (earlier) {
+    // Recorded, not (fully) enqueued: the first call failed or died halfway. Finish it under the same id.
+    await enqueueRequest(earlier.record, deps);
+    deps.log.info("onboarding request finished by a retry with its Idempotency-Key", { requestId: owner.requestId });
+    return { replay: { requestId: owner.requestId, target: earlier.record.target, servers: answerOf(earlier.record), replayed: true } };
+  }
+  return { finish: owner.requestId }; // the first call died before recording the request: record it under the same id
+}
+
+/**
+ * Accepts an onboarding request: records it and enqueues one intent per accepted server. With an
+ * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header, as Stripe does it): the same key with the
+ * same request answers the first response again (`replayed: true`); with another request, 422
+ * IDEMPOTENCY_KEY_REUSED; while the first is still being accepted, 409 IDEMPOTENCY_KEY_IN_USE.
+ */
+export async function acceptOnboardingRequest(
+  body: OnboardingRequestBody,
+  options: {
+    idempotencyKey?: string;
+    source?: IntentSource;
+    /** No other acceptance can be running (the CLI holds its state file's lock): an unfinished one is finished, never 409. */
+    exclusive?: boolean;
+  },
+  deps: PipelineDeps,
+): Promise<AcceptedRequest> {
+  const source = options.source ?? "api";
+  let requestId: string = randomUUID();
+  if (options.idempotencyKey) {
+    const key = options.idempotencyKey;
+    const owner = await deps.repos.idempotency.bind(key, requestId, requestFingerprint(body));
+    if (owner.requestId !== requestId) {
+      // A key stored before fingerprints were kept matches any body.
+      if (owner.fingerprint !== undefined && owner.fingerprint !== requestFingerprint(body)) throw new IdempotencyKeyReusedError(key, owner.requestId);
+      const earlier = await earlierRequest(key, owner, options.exclusive === true, deps);
+      if ("replay" in earlier) return earlier.replay;
+      requestId = earlier.finish;
+    }
+  }
+  const { servers, accepted, flavorRefs } = acceptanceOf(body);
+  const refusedEntries = servers.flatMap((server, index) => (server.accepted ? [] : [{ index, serverId: server.serverId, reason: server.reason ?? "refused" }]));
+  const written = await deps.repos.requests.upsert(requestId, (current) =>
     current
       ? undefined
       : {
@@ -118,22 +248,32 @@ export async function acceptOnboardingRequest(
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
           serverIds: accepted,
           ...(Object.keys(flavorRefs).length > 0 ? { flavorRefs } : {}),
+          ...(refusedEntries.length > 0 ? { refusedEntries } : {}),
           createdAt: nowIso(deps),
         },
   );
-  await enqueueIntents(
-    accepted.map((serverId) => ({
-      type: "protect",
-      serverId,
-      target: body.target,
-      requestId,
-      source,
-      ...(flavorRefs[serverId] ? { flavorRef: flavorRefs[serverId] } : {}),
-    })),
-    deps,
-  );
+  const request = written?.record ?? (await deps.repos.requests.get(requestId))?.record;
+  if (request === undefined) throw new Error(`onboarding request ${requestId} was not recorded`);
+  await enqueueRequest(request, deps);
   deps.log.info("onboarding request accepted", { requestId, target: body.target, servers: accepted.length });
   return { requestId, target: body.target, servers, replayed: false };
+}
+
+/**
+ * Requests recorded but not fully enqueued (the accepting call died or its enqueue failed, and the client
+ * never retried): reconcile finishes them after the acceptance lease.
+ */
+export async function finishUnenqueuedRequests(deps: PipelineDeps): Promise<number> {
+  const now = deps.clock.now();
+  let finished = 0;
+  for await (const { record } of deps.repos.requests.all()) {
+    if (record.enqueuedAt || record.completedAt) continue;
+    if ((now - Date.parse(record.createdAt)) / 1000 < IDEMPOTENCY_ACCEPT_LEASE_SECONDS && record.enqueueFailedAt === undefined) continue;
+    await enqueueRequest(record, deps);
+    finished += 1;
+  }
+  if (finished > 0) deps.log.warn("reconcile enqueued onboarding requests whose acceptance did not finish", { requests: finished });
+  return finished;
 }
 
 export type ServerState = "queued" | ServerRecord["status"];
@@ -160,8 +300,20 @@ export async function getOnboardingRequest(requestId: string, deps: PipelineDeps
   if (!request) return undefined;
   const records = await deps.repos.servers.getMany(request.record.serverIds);
   const counts: Record<string, number> = {};
+  const settled = new Map((request.record.outcomes ?? []).map((outcome) => [outcome.serverId, outcome]));
   const servers = request.record.serverIds.map((serverId) => {
     const record = records.get(serverId)?.record;
+    const fixed = settled.get(serverId);
+    if (fixed !== undefined && (record?.target !== request.record.target || record.status !== fixed.outcome)) {
+      // Completed, and the server's record has moved on since (another target's verdict): this request's answer stands.
+      counts[fixed.outcome] = (counts[fixed.outcome] ?? 0) + 1;
+      return {
+        serverId,
+        state: fixed.outcome as ServerState,
+        ...(fixed.protectedInstanceId ? { protectedInstanceId: fixed.protectedInstanceId } : {}),
+        reasons: (fixed.codes ?? []).map((code) => ({ code, message: `${code} (when the request completed; the server was requested for target "${record?.target}" since)` })),
+      };
+    }
     // A record not yet touched for this request (e.g. an old final state) still counts as queued.
     const attached = record?.requestIds.includes(requestId) ?? false;
     const state: ServerState = record && (attached || !FINAL_STATUSES.includes(record.status)) ? record.status : "queued";
@@ -222,6 +374,8 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
   // taken for a duplicate then. Two copies handled at the same moment both enqueue; onboarding tolerates that.
   if (await deps.repos.events.seen(hint.eventId)) return { status: "duplicate", eventId: hint.eventId, enqueued: [] };
   const enqueued: { serverId: string; target: string }[] = [];
+  // Every tagged server is enqueued, protected or not: a tag change may name another target, which the
+  // onboard step's decision answers (INELIGIBLE_PROTECTED_ELSEWHERE, or the request joins).
   for (const serverId of hint.serverIds) {
     const target = await protectTagValue(serverId, deps);
     if (!target) continue;
@@ -247,6 +401,8 @@ export interface ReconcileResult {
   skipped: Record<string, number>;
   /** Servers whose worker died halfway, given the step that is safe for their state. */
   recovered: RecoveryResult["recovered"];
+  /** Onboarding requests recorded but not fully enqueued, enqueued now. */
+  requestsFinished: number;
 }
 
 /** Per target: tagged servers, those recorded protected, and the ratio (1 for a target without tagged servers). */
@@ -286,8 +442,9 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   if (outOfTime(deps)) {
     // Nothing is lost: the next scheduled sweep enqueues what this one did not.
     deps.log.warn("deadline near: reconcile stops before enqueuing; the next sweep continues", { tagged: tagged.length, recovered: recovery.recovered });
-    return { tagged: tagged.length, enqueued: 0, skipped: {}, recovered: recovery.recovered };
+    return { tagged: tagged.length, enqueued: 0, skipped: {}, recovered: recovery.recovered, requestsFinished: 0 };
   }
+  const requestsFinished = await finishUnenqueuedRequests(deps);
   const records = await deps.repos.servers.getMany(tagged.map((entry) => entry.serverId));
   const now = deps.clock.now();
   const skipped: Record<string, number> = {};
@@ -295,8 +452,12 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   for (const { serverId, target } of tagged) {
     const record = records.get(serverId)?.record;
     const age = record ? (now - Date.parse(record.updatedAt)) / 1000 : Number.POSITIVE_INFINITY;
-    // Stalled in-flight records were handled by the recovery above.
-    const due = !record || (["failed", "ineligible", "unknown"].includes(record.status) && age > deps.settings.reconcileRetryAfterSeconds);
+    // Protected or in flight for the tag's target, or in flight for another: nothing to do now (stalled
+    // in-flight records were handled by the recovery above). Protected for another target: a retag, due now.
+    const decision = decideServer({ serverId, target, record });
+    const due =
+      decision.kind === "needs" &&
+      (!record || record.status === "protected" || (["failed", "ineligible", "unknown"].includes(record.status) && age > deps.settings.reconcileRetryAfterSeconds));
     if (!due) {
       const key = record?.status ?? "none";
       skipped[key] = (skipped[key] ?? 0) + 1;
@@ -307,5 +468,5 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   await enqueueIntents(intents, deps);
   recordCoverage(tagged, records, deps);
   deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered });
-  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered };
+  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, requestsFinished };
 }

@@ -7,12 +7,13 @@
  * group before anything is retried. Never lost: every intent ends in a final state, a deferral (re-enqueued
  * with a delay) or a transient failure returned to the queue.
  */
+import { configuredGroupTargets } from "../config/targets.ts";
+import { decideServer, IN_FLIGHT_STATUSES, type RecordFacts } from "../planning/decision.ts";
 import { readInventory } from "../planning/inventory.ts";
 import { planProtection } from "../planning/plan.ts";
 import { sharedDiskClusters } from "../planning/shared-disks.ts";
 import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/types.ts";
 import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../sdrs/errors.ts";
-import type { ProtectedInstance } from "../sdrs/schemas.ts";
 import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
 import { outOfTime } from "./deadline.ts";
 import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
@@ -21,7 +22,7 @@ import { attachRequest, completeRequests, settleServer } from "./outcomes.ts";
 import { nextCheckDelaySeconds } from "./schedule.ts";
 import { type ResolvedTarget, resolveTarget } from "./targets.ts";
 
-const IN_FLIGHT: readonly ServerRecordStatus[] = ["claimed", "creating", "ambiguous", "in_progress"];
+const IN_FLIGHT: readonly ServerRecordStatus[] = IN_FLIGHT_STATUSES;
 
 export interface OnboardResult {
   /** Indexes (into the input) of intents to return to the queue: transient failures, and the unstarted. */
@@ -158,16 +159,28 @@ async function onboardTarget(
     });
   }
 
-  // 1. Servers already protected or in flight: attach the request and stop (a duplicate never creates twice).
+  // 1. Our records (the decision of lib/planning/decision.ts): in flight or protected for this target → the
+  // request joins it (a duplicate never creates twice); in flight for another target → decided again later.
   const records = await deps.repos.servers.getMany([...candidates.keys()]);
   const staleBefore = deps.clock.now() - deps.settings.staleClaimSeconds * 1000;
+  const recordFacts = new Map<string, RecordFacts>();
+  for (const [serverId, record] of records) {
+    const { status, target: recordTarget, groupId, updatedAt } = record.record;
+    recordFacts.set(serverId, { status, target: recordTarget, groupId, stale: status === "claimed" && Date.parse(updatedAt) < staleBefore });
+  }
   for (const [serverId, candidate] of candidates) {
-    const record = records.get(serverId)?.record;
-    if (!record) continue;
-    const staleClaim = record.status === "claimed" && Date.parse(record.updatedAt) < staleBefore;
-    if (record.status === "protected" || (IN_FLIGHT.includes(record.status) && !staleClaim)) {
+    const decision = decideServer({ serverId, target, record: recordFacts.get(serverId) });
+    if (decision.kind === "join") {
       for (const requestId of candidate.requestIds) await attachRequest(serverId, target, requestId, deps);
-      if (record.status === "protected") await completeRequests(candidate.requestIds, deps);
+      if (records.get(serverId)?.record.status === "protected") await completeRequests(candidate.requestIds, deps);
+      candidates.delete(serverId);
+    } else if (decision.kind === "deferred") {
+      // Not attached (the record's requests are the other target's), and not counted as a deferral: the other
+      // target's create ends by itself, at the job timeout at the latest. One intent per request, so none rides on it.
+      for (const requestId of candidate.requestIds) {
+        const intents = candidate.intents.filter((item) => requestIdOf(item.intent) === requestId);
+        await requeue({ ...candidate, requestIds: [requestId], intents }, target, decision.retryAfterSeconds, deps);
+      }
       candidates.delete(serverId);
     }
   }
@@ -197,25 +210,49 @@ async function onboardTarget(
     inventory = await readInventory(deps.cloud, { serverIds: [...candidates.keys()] });
   }
 
-  // 4. Already a protected instance of the target group (created elsewhere, or by an earlier attempt): adopt it.
+  // 4. What the cloud shows: a protected instance in the target's group is adopted (created elsewhere, or by
+  // an earlier attempt); one still creating is waited for; one in another group makes the server ineligible.
+  const groupTargets = configuredGroupTargets(deps.config);
+  const names = new Map(inventory.servers.map((facts: ServerFacts) => [facts.serverId, facts.server?.name]));
   for (const candidate of [...candidates.values()]) {
-    const instance = inventory.protectedInstances.find(
-      (pi: ProtectedInstance) => pi.source_server === candidate.serverId && pi.server_group_id === group.id,
-    );
-    if (!instance) continue;
-    for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
-    if (instance.status === "creating") {
-      await setStatus(candidate.serverId, "in_progress", deps, { groupId: group.id, protectedInstanceId: instance.id });
-      await deps.queue.send(
-        "job-status",
-        ambiguousCheck.parse({ type: "ambiguous", target, groupId: group.id, serverIds: [candidate.serverId], createdAt: deps.clock.now(), checks: 0 }),
-        { delaySeconds: deps.settings.ambiguousCheckDelaySeconds },
-      );
+    const decision = decideServer({
+      serverId: candidate.serverId,
+      serverName: names.get(candidate.serverId),
+      target,
+      record: recordFacts.get(candidate.serverId),
+      resolution: { status: "ready", groupId: group.id },
+      protectedInstances: inventory.protectedInstances,
+      groupTargets,
+    });
+    if (decision.kind === "evaluate" || decision.kind === "needs" || decision.kind === "join") continue;
+    if (decision.kind === "deferred") {
+      // Someone else's create is waited for as long as one of ours would be: the job timeout, over the allowed deferrals.
+      const { jobTimeoutSeconds } = deps.settings.schedule;
+      const retryAfterSeconds = Math.max(1, Math.min(decision.retryAfterSeconds, Math.ceil(jobTimeoutSeconds / deps.settings.maxDeferrals)));
+      await defer(candidate, target, [toOutcomeReason(decision.reason)], retryAfterSeconds, deps);
     } else {
-      await settleServer(
-        { status: "protected", serverId: candidate.serverId, target, groupId: group.id, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
-        deps,
-      );
+      for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
+      if (decision.kind === "adopt") {
+        const { instance } = decision;
+        await settleServer(
+          { status: "protected", serverId: candidate.serverId, target, groupId: group.id, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
+          deps,
+        );
+      } else {
+        // The record keeps the truth: the group (and instance) the server is really protected in.
+        const where = decision.protectedElsewhere;
+        await settleServer(
+          {
+            status: "ineligible",
+            serverId: candidate.serverId,
+            ...(names.get(candidate.serverId) ? { serverName: names.get(candidate.serverId) } : {}),
+            target,
+            ...(where ? { groupId: where.groupId, protectedInstanceId: where.protectedInstanceId } : { groupId: group.id }),
+            reasons: [toOutcomeReason(decision.reason)],
+          },
+          deps,
+        );
+      }
     }
     candidates.delete(candidate.serverId);
   }

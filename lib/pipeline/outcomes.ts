@@ -40,7 +40,10 @@ export type ServerOutcome =
       serverId: string;
       serverName?: string;
       target: string;
+      /** For INELIGIBLE_PROTECTED_ELSEWHERE: the group the server is really protected in. */
       groupId?: string;
+      /** For INELIGIBLE_PROTECTED_ELSEWHERE: its protected instance there. */
+      protectedInstanceId?: string;
       reasons: OutcomeReason[];
       warnings?: OutcomeReason[];
     }
@@ -153,6 +156,7 @@ function settledRecord(current: ServerRecord | undefined, outcome: ServerOutcome
       ];
       break;
     case "ineligible":
+      if (outcome.protectedInstanceId) next.protectedInstanceId = outcome.protectedInstanceId;
       next.reasons = outcome.reasons;
       if (outcome.warnings) next.warnings = outcome.warnings;
       break;
@@ -170,7 +174,9 @@ export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): 
   const key = outcomeKey(outcome);
   const written = await deps.repos.servers.upsert(outcome.serverId, (current) => {
     if (current && FINAL_STATUSES.includes(current.status) && current.notified === key) return undefined;
-    if (current?.status === "protected" && outcome.status !== "protected") return undefined; // never downgrade
+    // Never downgrade a protection by a late verdict for the same target; a verdict for another target
+    // (a retag) is that request's outcome, and the record keeps which group the server is really in.
+    if (current?.status === "protected" && outcome.status !== "protected" && current.target === outcome.target) return undefined;
     return { ...settledRecord(current, outcome, now), ...(current?.notified === key ? { notified: key } : {}) };
   });
   const record = written?.record ?? (await deps.repos.servers.get(outcome.serverId))?.record;
@@ -228,7 +234,7 @@ export async function completeRequests(requestIds: readonly string[], deps: Pipe
     const completedAt = nowIso(deps);
     try {
       await deps.repos.requests.update(requestId, request.version, (current) =>
-        current.completedAt ? undefined : { ...current, completedAt, counts: { ...counts } },
+        current.completedAt ? undefined : { ...current, completedAt, counts: { ...counts }, outcomes: summary },
       );
     } catch {
       continue; // another settler completed it (or is completing it) first

@@ -4,6 +4,7 @@
  * is no configured target, a protection group id used with default creation options.
  */
 import { type TargetConfig, targetConfig } from "../config/targets.ts";
+import { targetUnknownReason } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { ProtectionGroup } from "../sdrs/schemas.ts";
 import type { OutcomeReason } from "../state/records.ts";
@@ -62,11 +63,7 @@ export async function resolveTarget(name: string, deps: PipelineDeps): Promise<R
     return {
       status: "unknown",
       name,
-      reason: {
-        code: "INELIGIBLE_TARGET_UNKNOWN",
-        message: `protect tag value "${name}" is neither a configured target nor a protection group id`,
-        remedy: `add a target named "${name}" to the targets configuration, or set the tag to an existing protection group id`,
-      },
+      reason: targetUnknownReason(name),
     };
   }
   const ref = configured.protectionGroup;

@@ -5,6 +5,7 @@
  * when SDRS answers 400.
  */
 import { z } from "zod";
+import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import { description, namePrefix, resourceTags, tenancy } from "../sdrs/schemas.ts";
 import type { PlanInput } from "./types.ts";
 
@@ -14,18 +15,19 @@ export const creationOptions = z
   .strictObject({
     /** Batch create `name_prefix` (1–59 characters); derived from the target name when absent. */
     namePrefix: namePrefix.optional(),
+    /** Used by single and batch creates alike: the stricter rule holds (64 bytes, so also 64 characters). */
     description: description.optional(),
     /** Subnet (neutron network id) of the DR server's primary NIC. */
     primarySubnetId: id.optional(),
     /** Production server id → primary NIC IPv4 of its DR server. Only the single create carries it. */
-    primaryIpAddresses: z.record(id, z.ipv4({ error: "must be an IPv4 address" })).optional(),
+    primaryIpAddresses: z.record(ecsServerId, z.ipv4({ error: "must be an IPv4 address" })).optional(),
     /** DSS storage pool for the DR-site disks. */
     clusterId: id.optional(),
     tenancy: tenancy.optional(),
     dedicatedHostId: id.optional(),
     tags: resourceTags.optional(),
     /** Production flavor id → DR flavor id; servers whose flavor is not listed keep the production flavor. */
-    flavorMap: z.record(id, id).optional(),
+    flavorMap: z.record(ecsFlavorName, ecsFlavorName).optional(),
   })
   .superRefine((options, ctx) => {
     // "dedicated_host_id takes effect only when tenancy is set to dedicated" (SDRS.0227).

@@ -17,6 +17,8 @@ export interface RenderOptions {
 export interface PlanSummary {
   servers: number;
   eligible: number;
+  /** Already protected in the target's group: recorded protected without a create call. */
+  adopt: number;
   deferred: number;
   ineligible: number;
   calls: number;
@@ -29,6 +31,7 @@ export function summarizePlan(result: PlanResult): PlanSummary {
   return {
     servers: result.verdicts.length,
     eligible: count("eligible"),
+    adopt: count("adopt"),
     deferred: count("deferred"),
     ineligible: count("ineligible"),
     calls: result.calls.length,
@@ -45,7 +48,7 @@ export function planToJson(result: PlanResult): { summary: PlanSummary; verdicts
 export function renderPlanTable(result: PlanResult, options: RenderOptions = {}): string {
   const colors = picocolors.createColors(options.color ?? false);
   const summary = summarizePlan(result);
-  const verdictColor = { eligible: colors.green, deferred: colors.yellow, ineligible: colors.red } as const;
+  const verdictColor = { eligible: colors.green, adopt: colors.green, deferred: colors.yellow, ineligible: colors.red } as const;
 
   const servers = new Table({
     head: ["Server", "Verdict", "Reasons and warnings", "Remedy"].map((title) => colors.bold(title)),
@@ -59,11 +62,20 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
       ...verdict.warnings.filter((warning) => warning.code !== NOTICE_CODE).map((reason) => ({ reason, warning: true })),
     ];
     const label = verdict.serverName === undefined ? verdict.serverId : `${verdict.serverName}\n${colors.dim(verdict.serverId)}`;
-    const state = verdict.verdict === "deferred" && verdict.retryAfterSeconds !== undefined ? `deferred\nretry in ${verdict.retryAfterSeconds} s` : verdict.verdict;
+    const state =
+      verdict.verdict === "deferred" && verdict.retryAfterSeconds !== undefined
+        ? `deferred\nretry in ${verdict.retryAfterSeconds} s`
+        : verdict.verdict === "adopt"
+          ? "adopt"
+          : verdict.verdict;
     servers.push([
       label,
       verdictColor[verdict.verdict](state),
-      shown.length === 0 ? colors.dim("—") : shown.map(({ reason, warning }) => `${warning ? colors.yellow(reason.code) : colors.bold(reason.code)}${reason.sdrsCode ? colors.dim(` (${reason.sdrsCode})`) : ""}\n${reason.message}`).join("\n"),
+      verdict.verdict === "adopt" && shown.length === 0
+        ? `already a protected instance (${verdict.protectedInstanceId ?? "?"}) of the target's group: recorded protected, no create call`
+        : shown.length === 0
+          ? colors.dim("—")
+          : shown.map(({ reason, warning }) => `${warning ? colors.yellow(reason.code) : colors.bold(reason.code)}${reason.sdrsCode ? colors.dim(` (${reason.sdrsCode})`) : ""}\n${reason.message}`).join("\n"),
       shown.length === 0 ? "" : shown.map(({ reason }) => reason.remedy).join("\n"),
     ]);
   }
@@ -91,7 +103,7 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
     lines.push(calls.toString());
   }
   lines.push(
-    `${summary.servers} servers: ${colors.green(`${summary.eligible} eligible`)} in ${summary.calls} ${summary.calls === 1 ? "call" : "calls"} (${summary.batchCalls} batch, ${summary.singleCalls} single), ${colors.yellow(`${summary.deferred} deferred`)}, ${colors.red(`${summary.ineligible} ineligible`)}`,
+    `${summary.servers} servers: ${summary.adopt > 0 ? `${colors.green(`${summary.adopt} adopted`)} (already protected), ` : ""}${colors.green(`${summary.eligible} eligible`)} in ${summary.calls} ${summary.calls === 1 ? "call" : "calls"} (${summary.batchCalls} batch, ${summary.singleCalls} single), ${colors.yellow(`${summary.deferred} deferred`)}, ${colors.red(`${summary.ineligible} ineligible`)}`,
   );
   return lines.join("\n");
 }

@@ -23,10 +23,18 @@ export interface Rule {
 
 /** Group operations (enable protection, failover, reprotect) run for minutes. */
 const GROUP_BUSY_RETRY_SECONDS = 300;
+/** A create job (or another target's protection) runs for minutes. */
+const IN_FLIGHT_RETRY_SECONDS = 300;
 /** Server transitions (reboot, resize, build) settle within a minute or two. */
 const SERVER_BUSY_RETRY_SECONDS = 60;
 
 export const RULES = {
+  INELIGIBLE_TARGET_UNKNOWN: {
+    code: "INELIGIBLE_TARGET_UNKNOWN",
+    outcome: "ineligible",
+    meaning: "The requested target (protect tag value, --target or the request's target) is neither a configured target nor a protection group id.",
+    remedy: "Add a target of that name to the targets configuration, or use an existing target or protection group id.",
+  },
   INELIGIBLE_GROUP_NOT_FOUND: {
     code: "INELIGIBLE_GROUP_NOT_FOUND",
     outcome: "ineligible",
@@ -83,6 +91,27 @@ export const RULES = {
     outcome: "ineligible",
     meaning: "The server is frozen (metadata.EcmResStatus = freeze), e.g. for arrears.",
     remedy: "Settle the account or have the server unfrozen.",
+  },
+  DEFERRED_IN_FLIGHT_ELSEWHERE: {
+    code: "DEFERRED_IN_FLIGHT_ELSEWHERE",
+    outcome: "deferred",
+    meaning: "The server is being protected for another target right now (claimed, creating or its job running).",
+    remedy: "Nothing to do: the server is decided again for this target when that ends (then usually INELIGIBLE_PROTECTED_ELSEWHERE).",
+    retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS,
+  },
+  DEFERRED_INSTANCE_CREATING: {
+    code: "DEFERRED_INSTANCE_CREATING",
+    outcome: "deferred",
+    meaning: "A protected instance of the server in the target's protection group is still being created (status creating).",
+    remedy: "Nothing to do: the instance is adopted once it is created; if it stays creating, check the job in the SDRS console.",
+    retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS,
+  },
+  INELIGIBLE_PROTECTED_ELSEWHERE: {
+    code: "INELIGIBLE_PROTECTED_ELSEWHERE",
+    outcome: "ineligible",
+    meaning: "The server already is the production server of a protected instance in another protection group (one server, one protected instance); the message names that group and its target.",
+    remedy: "Remove the server's protected instance there first, or set the protect tag back to the target of that group.",
+    sdrsCode: "SDRS.1305",
   },
   INELIGIBLE_ALREADY_PROTECTED: {
     code: "INELIGIBLE_ALREADY_PROTECTED",
@@ -256,6 +285,12 @@ export function reasonFor(code: RuleCode, message: string, details?: Reason["det
     ...(answeredCode === undefined ? {} : { sdrsCode: answeredCode }),
     ...(details === undefined ? {} : { details }),
   };
+}
+
+/** A deferred rule's retry-after (0 for rules that are not deferred). */
+export function retryAfterOf(code: RuleCode): number {
+  const rule: Rule = RULES[code];
+  return rule.retryAfterSeconds ?? 0;
 }
 
 export function ruleFor(code: string): Rule | undefined {

@@ -95,7 +95,8 @@ export const reason = z.object({
 });
 export type Reason = z.infer<typeof reason>;
 
-export const verdictKind = z.enum(["eligible", "ineligible", "deferred"]);
+/** adopt: already a protected instance in the target's group; the run records it protected without a create call. */
+export const verdictKind = z.enum(["eligible", "adopt", "ineligible", "deferred"]);
 export type VerdictKind = z.infer<typeof verdictKind>;
 
 export const verdict = z.object({
@@ -110,6 +111,8 @@ export const verdict = z.object({
   retryAfterSeconds: z.number().int().positive().optional(),
   /** Servers linked to this one through shared disks (itself included, sorted); only when it has a shared disk. */
   sharedDiskCluster: z.array(z.string()).optional(),
+  /** adopt only: the protected instance adopted. */
+  protectedInstanceId: z.string().optional(),
 });
 export type Verdict = z.infer<typeof verdict>;
 

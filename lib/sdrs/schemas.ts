@@ -8,6 +8,7 @@
  * loosely (unknown fields kept) because the cloud adds fields over time; requests strictly.
  */
 import { z } from "zod";
+import { ecsFlavorName, FIELD_RULES, type FieldRule, lengthChecked } from "./field-rules.ts";
 
 /** SDRS batch create: "A maximum of five servers are supported by default." */
 export const DEFAULT_BATCH_LIMIT = 5;
@@ -21,44 +22,37 @@ const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the forbidden range is the documented rule
 const TAG_FORBIDDEN = /[\u0000-\u001f*<>\\=,|/]/;
 
-/** Protected-instance and protection-group names: at most 64 bytes of letters, digits, `.`, `_`, `-`. */
-export const resourceName = z
-  .string()
-  .min(1, { error: "must not be empty" })
-  .refine((name) => Buffer.byteLength(name, "utf8") <= 64, { error: "must be at most 64 bytes" })
-  .refine((name) => NAME_CHARS.test(name), {
-    error: "may contain only letters, digits, decimal points (.), underscores (_) and hyphens (-)",
-  });
+const NAME_CHARACTERS_RULE = "may contain only letters, digits, decimal points (.), underscores (_) and hyphens (-)";
+const NO_ANGLE_BRACKETS = "must not contain < or >";
+
+function nameOf(rule: FieldRule) {
+  return lengthChecked(rule).refine((name) => NAME_CHARS.test(name), { error: NAME_CHARACTERS_RULE });
+}
+
+function descriptionOf(rule: FieldRule) {
+  return lengthChecked(rule).refine((text) => !/[<>]/.test(text), { error: NO_ANGLE_BRACKETS });
+}
+
+/** Create protected instance: the name, at most 64 bytes of letters, digits, `.`, `_`, `-`. */
+export const resourceName = nameOf(FIELD_RULES.protectedInstanceName);
+/** Create protection group: the name, the same rule. */
+export const protectionGroupName = nameOf(FIELD_RULES.protectionGroupName);
 
 /** Batch create: the service appends "-0001"-style suffixes, so the prefix is 1–59 characters. */
-export const namePrefix = z
-  .string()
-  .min(1, { error: "must be 1 to 59 characters" })
-  .max(59, { error: "must be 1 to 59 characters" })
-  .refine((prefix) => NAME_CHARS.test(prefix), {
-    error: "may contain only letters, digits, decimal points (.), underscores (_) and hyphens (-)",
-  });
+export const namePrefix = nameOf(FIELD_RULES.batchNamePrefix);
 
-/** Descriptions: at most 64 characters, without `<` or `>`. */
-export const description = z
-  .string()
-  .max(64, { error: "must be at most 64 characters" })
-  .refine((text) => !/[<>]/.test(text), { error: "must not contain < or >" });
+/** Create protected instance: at most 64 bytes, without `<` or `>`. */
+export const description = descriptionOf(FIELD_RULES.protectedInstanceDescription);
+/** Batch create: at most 64 characters, without `<` or `>`. */
+export const batchDescription = descriptionOf(FIELD_RULES.batchDescription);
+/** Create protection group: at most 64 bytes, without `<` or `>`. */
+export const protectionGroupDescription = descriptionOf(FIELD_RULES.protectionGroupDescription);
+
+const NO_FORBIDDEN_TAG_CHARACTERS = "must not contain control characters or any of * < > \\ = , | /";
 
 export const resourceTag = z.strictObject({
-  key: z
-    .string()
-    .min(1, { error: "must not be empty" })
-    .refine((key) => [...key].length <= 36, { error: "must be at most 36 characters" })
-    .refine((key) => !TAG_FORBIDDEN.test(key), {
-      error: "must not contain control characters or any of * < > \\ = , | /",
-    }),
-  value: z
-    .string()
-    .refine((value) => [...value].length <= 43, { error: "must be at most 43 characters" })
-    .refine((value) => !TAG_FORBIDDEN.test(value), {
-      error: "must not contain control characters or any of * < > \\ = , | /",
-    }),
+  key: lengthChecked(FIELD_RULES.tagKey).refine((key) => !TAG_FORBIDDEN.test(key), { error: NO_FORBIDDEN_TAG_CHARACTERS }),
+  value: lengthChecked(FIELD_RULES.tagValue).refine((value) => !TAG_FORBIDDEN.test(value), { error: NO_FORBIDDEN_TAG_CHARACTERS }),
 });
 export type ResourceTag = z.infer<typeof resourceTag>;
 
@@ -106,7 +100,7 @@ export const createProtectedInstanceBody = z
     cluster_id: id.optional(),
     primary_subnet_id: id.optional(),
     primary_ip_address: z.ipv4({ error: "must be an IPv4 address" }).optional(),
-    flavorRef: id.optional(),
+    flavorRef: ecsFlavorName.optional(),
     tenancy: tenancy.optional(),
     dedicated_host_id: id.optional(),
     tags: resourceTags.optional(),
@@ -131,7 +125,7 @@ export type CreateProtectedInstanceRequest = z.infer<typeof createProtectedInsta
 // Batch create protected instances: POST /v1/{project_id}/protected-instances/batch
 // ---------------------------------------------------------------------------------------------
 
-export const batchServer = z.strictObject({ server_id: id, flavorRef: id.optional() });
+export const batchServer = z.strictObject({ server_id: id, flavorRef: ecsFlavorName.optional() });
 export type BatchServer = z.infer<typeof batchServer>;
 
 /** The batch body; `limit` is the per-call server limit (5 by default, raised per account by the cloud). */
@@ -139,7 +133,7 @@ export function batchCreateBody(limit = DEFAULT_BATCH_LIMIT) {
   return z
     .strictObject({
       name_prefix: namePrefix,
-      description: description.optional(),
+      description: batchDescription.optional(),
       server_group_id: id,
       cluster_id: id.optional(),
       primary_subnet_id: id.optional(),
@@ -178,8 +172,8 @@ export type BatchCreateRequest = z.infer<ReturnType<typeof batchCreateRequest>>;
 // ---------------------------------------------------------------------------------------------
 
 export const createProtectionGroupBody = z.strictObject({
-  name: resourceName,
-  description: description.optional(),
+  name: protectionGroupName,
+  description: protectionGroupDescription.optional(),
   source_availability_zone: id,
   target_availability_zone: id,
   domain_id: id,

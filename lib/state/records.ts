@@ -83,10 +83,23 @@ export const requestRecord = z.object({
   serverIds: z.array(nonEmpty),
   /** DR-site flavor per server id, when the request chose one. */
   flavorRefs: z.record(z.string(), nonEmpty).optional(),
+  /** The entries the request refused (listed twice), with their position: a replay answers them again. */
+  refusedEntries: z.array(z.object({ index: z.number().int().nonnegative(), serverId: nonEmpty, reason: nonEmpty })).optional(),
   createdAt: isoDateTime,
+  /** Every accepted server's intent is on the queue. Unset: recorded but not (fully) enqueued yet. */
+  enqueuedAt: isoDateTime.optional(),
+  /** The enqueue failed (the caller got an error): a retry with the same key finishes at once. */
+  enqueueFailedAt: isoDateTime.optional(),
   completedAt: isoDateTime.optional(),
   /** Servers per final status, e.g. { protected: 3, ineligible: 1 }. */
   counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /**
+   * Each server's outcome for this request, fixed when the request completed: a later verdict for another
+   * target (a retag) changes the server's record, not this request's answer.
+   */
+  outcomes: z
+    .array(z.object({ serverId: nonEmpty, outcome: nonEmpty, protectedInstanceId: nonEmpty.optional(), codes: z.array(nonEmpty).optional() }))
+    .optional(),
 });
 export type RequestRecord = z.infer<typeof requestRecord>;
 
@@ -116,8 +129,12 @@ export type JobRecord = z.infer<typeof jobRecord>;
 export const eventRecord = z.object({ eventId: nonEmpty, firstSeenAt: isoDateTime });
 export type EventRecord = z.infer<typeof eventRecord>;
 
-/** An idempotency key and the request that owns it (expires after 24 h). */
-export const idempotencyRecord = z.object({ key: nonEmpty, requestId: nonEmpty, createdAt: isoDateTime });
+/**
+ * An idempotency key, the request that owns it and the fingerprint of that request's canonical body
+ * (expires after 24 h). Written once, never updated: whether the request was fully accepted is on the
+ * request record (`enqueuedAt`).
+ */
+export const idempotencyRecord = z.object({ key: nonEmpty, requestId: nonEmpty, fingerprint: nonEmpty.optional(), createdAt: isoDateTime });
 export type IdempotencyRecord = z.infer<typeof idempotencyRecord>;
 
 export const endpointRecord = z.object({
@@ -473,6 +490,8 @@ export interface Repositories {
   idempotency: {
     /** Binds `key` to `requestId` for 24 h if unbound; returns the requestId that owns the key (ours or an earlier one). */
     claim(key: string, requestId: string): Promise<string>;
+    /** Like claim, storing the request's fingerprint; returns the owning record (ours or an earlier one). */
+    bind(key: string, requestId: string, fingerprint: string): Promise<IdempotencyRecord>;
   };
   endpoints: Repository<EndpointRecord> & {
     disable(endpointId: string, reason: string): Promise<Versioned<EndpointRecord>>;
@@ -546,6 +565,22 @@ export function createRepositories(store: VersionedStore, options: RepositoriesO
     }
   }
 
+  async function bindKey(key: string, requestId: string, fingerprint: string | undefined): Promise<IdempotencyRecord> {
+    for (let attempt = 1; ; attempt += 1) {
+      const record: IdempotencyRecord = { key, requestId, ...(fingerprint === undefined ? {} : { fingerprint }), createdAt: nowIso() };
+      try {
+        await idempotency.create(record, { expiresAt: nowSeconds() + IDEMPOTENCY_TTL_SECONDS });
+        return record;
+      } catch (error) {
+        if (!(error instanceof ConditionalWriteError)) throw error;
+      }
+      const owner = await idempotency.get(key);
+      if (owner !== undefined) return owner.record;
+      // The owner expired between our create and our read: try to bind the key again.
+      if (attempt >= attempts) throw new ConditionalWriteError("idempotency", key, null);
+    }
+  }
+
   return {
     servers: { ...servers, claim },
     requests,
@@ -570,22 +605,9 @@ export function createRepositories(store: VersionedStore, options: RepositoriesO
     },
     idempotency: {
       async claim(key, requestId) {
-        for (let attempt = 1; ; attempt += 1) {
-          try {
-            await idempotency.create(
-              { key, requestId, createdAt: nowIso() },
-              { expiresAt: nowSeconds() + IDEMPOTENCY_TTL_SECONDS },
-            );
-            return requestId;
-          } catch (error) {
-            if (!(error instanceof ConditionalWriteError)) throw error;
-          }
-          const owner = await idempotency.get(key);
-          if (owner !== undefined) return owner.record.requestId;
-          // The owner expired between our create and our read: try to bind the key again.
-          if (attempt >= attempts) throw new ConditionalWriteError("idempotency", key, null);
-        }
+        return (await bindKey(key, requestId, undefined)).requestId;
       },
+      bind: bindKey,
     },
     endpoints: {
       ...endpoints,

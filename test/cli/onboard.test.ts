@@ -337,5 +337,7 @@ describe("the servers file", () => {
     expect(onboardIdempotencyKey({ ...base, target: "db" })).not.toBe(key);
     expect(onboardIdempotencyKey({ ...base, projectId: "p2" })).not.toBe(key);
     expect(onboardIdempotencyKey({ ...base, servers: [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }] })).not.toBe(key);
+    // The API's fingerprint rule: the same servers in another order are the same request, so the same key.
+    expect(onboardIdempotencyKey({ ...base, servers: [{ serverId: b }, { serverId: a }] })).toBe(key);
   });
 });

@@ -29,7 +29,7 @@ const dryRunJson = z.object({
     z.object({
       target: z.string().nullable(),
       protectionGroup: z.object({ id: z.string(), name: z.string() }).nullable(),
-      verdicts: z.array(z.object({ serverId: z.string(), verdict: z.enum(["eligible", "ineligible", "deferred"]), reasons: z.array(z.object({ code: z.string() })) })),
+      verdicts: z.array(z.object({ serverId: z.string(), verdict: z.enum(["eligible", "adopt", "ineligible", "deferred"]), reasons: z.array(z.object({ code: z.string() })) })),
       calls: z.array(z.object({ kind: z.enum(["single", "batch"]), serverIds: z.array(z.string()), request: z.unknown() })),
     }),
   ),
@@ -158,6 +158,19 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     ]);
   });
 
+  it("--target naming neither a configured target nor a protection group exits 2, as onboard does", async () => {
+    const result = await runCli(["plan", "--json", "--target", "nosuch"], simulatorEnv(simulator.url));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain('--target: "nosuch" is neither a target of events/targets.sample.json (web, db) nor the id of a protection group in the project');
+  });
+
+  it("--target given as a protection group id of the project is planned", async () => {
+    const result = await runCli(["plan", "--json", "--target", PG_WEB, "--servers", serverNamed("intranet-01").id], simulatorEnv(simulator.url));
+    expect(result.code).toBe(0);
+    expect(parsePlan(result.stdout).targets.map((target) => target.target)).toEqual([PG_WEB]);
+  });
+
   it("--servers without --target uses each server's tag, and reports an untagged one as INELIGIBLE_NOT_TAGGED", async () => {
     const ids = [serverNamed("db-01").id, serverNamed("intranet-02").id];
     const result = await runCli(["plan", "--json", "--servers", ids.join(",")], simulatorEnv(simulator.url));
@@ -175,7 +188,7 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     expect(result.stdout).toContain("Dry run: nothing is created or changed.");
     expect(result.stdout).toContain("Target db → protection group pg-db (eeb857c3-2690-4d3f-a338-4b8f346e1bb9), status protected: 8 servers");
     expect(result.stdout).toContain("INELIGIBLE_AZ_MISMATCH");
-    expect(result.stdout).toMatch(/^Total: 8 servers in 1 target: 5 eligible in 1 call \(1 batch, 0 single\), 0 deferred, 3 ineligible$/m);
+    expect(result.stdout).toMatch(/^Total: 8 servers in 1 target: 1 adopted \(already protected\), 5 eligible in 1 call \(1 batch, 0 single\), 1 deferred, 1 ineligible$/m);
   });
 
   it("exits 3 with one line naming the credentials when the cloud refuses them, never printing the SK", async () => {

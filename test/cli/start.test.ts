@@ -47,7 +47,7 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(run.stderr).not.toContain("error:");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Result: every server reached a final state and every notification was delivered and verified.");
-    expect(run.stdout).toContain("58 servers: 28 protected, 1 failed, 28 ineligible, 1 unknown");
+    expect(run.stdout).toContain("58 servers: 28 protected, 1 failed, 29 ineligible, 0 unknown");
   });
 
   it("prints no secret: neither the simulator's SK nor the fresh webhook secret", () => {
@@ -59,7 +59,7 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(run.stderr).toContain('1. tags: nfs-e-2 and intranet-03 tagged sdrs_protect=web in the simulator; 55 "ECS Server Tags Changed" events sent');
     expect(run.stderr).toMatch(/2\. bulk onboarding request [0-9a-f-]{36}: POST \/onboarding-requests \(target web, 4 servers, Idempotency-Key start-[0-9a-f-]{36}\) → 202/);
     // Not a terminal: plain progress lines, the last one with every server final.
-    expect(run.stderr).toContain("progress: 58/58 servers final: 28 protected, 1 failed, 28 ineligible, 1 unknown");
+    expect(run.stderr).toContain("progress: 58/58 servers final: 28 protected, 1 failed, 29 ineligible, 0 unknown");
     expect(run.stderr).toContain(`Report written to ${reportFile}`);
   });
 
@@ -77,15 +77,16 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   it("reports the failure with its SDRS code, and the ineligible servers with reason codes and remedies", () => {
     expect(run.stdout).toContain("Failed (1)");
     expect(rowOf(run.stdout, "legacy-02")).toMatch(/│ SDRS\.1358 │ createProtectedInstance failed with SDRS\.1358/);
-    expect(run.stdout).toContain("Ineligible (28)");
+    expect(run.stdout).toContain("Ineligible (29)");
     expect(rowOf(run.stdout, "dev-web-01")).toContain("INELIGIBLE_VPC_MISMATCH (SDRS.1304)");
     expect(rowOf(run.stdout, "hpc-d-1")).toContain("INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE (SDRS.1362)");
     expect(rowOf(run.stdout, "analytics-01")).toContain("INELIGIBLE_TARGET_UNKNOWN");
     expect(rowOf(run.stdout, "win-legacy-01")).toContain("INELIGIBLE_KEYPAIR_MISSING");
     // The DR-site copy of billing-db-01 that the bulk request named.
     expect(run.stdout).toContain("INELIGIBLE_DR_SITE_SERVER (SDRS.1305)");
-    expect(run.stdout).toContain("Unknown (1)");
-    expect(rowOf(run.stdout, "crm-db-01")).toContain("JOB_OUTCOME_UNKNOWN: still creating at the timeout");
+    // Someone else's protected instance, still creating in the db group: waited for, as plan predicts.
+    expect(run.stdout).not.toContain("Unknown (");
+    expect(rowOf(run.stdout, "crm-db-01")).toContain("DEFERRED_INSTANCE_CREATING");
   });
 
   it("counts one delivered, verified notification per outcome plus the request's completion, and the API calls by endpoint", () => {
@@ -101,8 +102,8 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   it("writes the same report as Markdown, with no colour codes", () => {
     const markdown = readFileSync(reportFile, "utf8");
     expect(markdown.startsWith("# sdrs-autoprotect start: the whole job on one machine\n")).toBe(true);
-    expect(markdown).toContain("58 servers: 28 protected, 1 failed, 28 ineligible, 1 unknown");
-    expect(markdown).toContain("## Ineligible (28)");
+    expect(markdown).toContain("58 servers: 28 protected, 1 failed, 29 ineligible, 0 unknown");
+    expect(markdown).toContain("## Ineligible (29)");
     expect(markdown).toMatch(/\| dev-web-01<br>54787bd5-2113-4bef-a9c4-6edd444eeeea \| web \| INELIGIBLE_VPC_MISMATCH \(SDRS\.1304\): /);
     expect(markdown).toMatch(/\| legacy-02<br>d23b1763-d0b8-47f5-b0f4-eb66fdeed544 \| bae4c87d-4551-4c3b-9410-d88d3130781b \| `SDRS\.1358` \|/);
     expect(markdown).toContain("| `server.protected` | 28 |");
@@ -119,7 +120,7 @@ describe("sdrs-autoprotect start --json", () => {
     const report = startReportSchema.parse(JSON.parse(run.stdout));
     const { summary } = report;
     expect(summary.protected + summary.failed + summary.ineligible + summary.unknown + summary.notFinished).toBe(summary.servers);
-    expect(summary).toEqual({ servers: 58, protected: 28, failed: 1, ineligible: 28, unknown: 1, notFinished: 0 });
+    expect(summary).toEqual({ servers: 58, protected: 28, failed: 1, ineligible: 29, unknown: 0, notFinished: 0 });
     expect(report.servers).toHaveLength(summary.servers);
     for (const state of ["protected", "failed", "ineligible", "unknown"] as const) {
       expect(report.servers.filter((server) => server.state === state)).toHaveLength(summary[state]);
@@ -152,7 +153,7 @@ describe("sdrs-autoprotect start --json", () => {
 
     const html = readFileSync(htmlFile, "utf8");
     expect(html.startsWith("<!doctype html>")).toBe(true);
-    expect(html).toContain("<h2>Ineligible (28)</h2>");
+    expect(html).toContain("<h2>Ineligible (29)</h2>");
     expect(html).toContain("INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE");
     expect(html).toContain("server vpc 262625c3-8a3c-440b-825e-47037064a8a1 ≠ protection group vpc");
   });

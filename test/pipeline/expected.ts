@@ -56,7 +56,8 @@ export const SAMPLE_ESTATE_OUTCOMES: Readonly<Record<string, string>> = {
   "licensed-01": "ineligible INELIGIBLE_DEDICATED_HOST",
   // The group is full (maxInstances 1): SDRS refuses the create call.
   "legacy-02": "failed SDRS.1358",
-  // A protected instance someone else is creating that never finishes (no job in the simulator): unknown at the timeout.
-  "crm-db-01": "unknown",
+  // A protected instance someone else is creating in the group, never finishing (no job in the simulator):
+  // deferred until it is created (plan says the same), ineligible once the deferrals are used up.
+  "crm-db-01": "ineligible DEFERRED_INSTANCE_CREATING,INELIGIBLE_STILL_DEFERRED",
 };
 

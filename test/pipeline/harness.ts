@@ -82,6 +82,8 @@ export function twiceSender(inner: QueueSender): QueueSender {
 }
 
 export interface HarnessOptions {
+  /** Default: the sample estate. */
+  estate?: Estate;
   seed?: number;
   faults?: FaultSettings;
   jobDurations?: SimulatorOptions["jobDurations"];
@@ -110,7 +112,7 @@ export interface Harness {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const seed = options.seed ?? 11;
-  const sim = await startSimulator({ estate, clock, seed, ...(options.jobDurations ? { jobDurations: options.jobDurations } : {}) });
+  const sim = await startSimulator({ estate: options.estate ?? estate, clock, seed, ...(options.jobDurations ? { jobDurations: options.jobDurations } : {}) });
   if (options.faults) sim.faults.set(options.faults);
   const webhookSecret = generateWebhookSecret();
   const rejectedWebhooks: RejectedWebhook[] = [];
@@ -181,4 +183,41 @@ export function outcomeOf(event: NotificationEvent): string {
 /** Secrets that must never appear in a log line or a notification. */
 export function secretsOf(harness: Pick<Harness, "webhookSecret">): string[] {
   return [SIMULATOR_DEFAULTS.secretKey, SIMULATOR_DEFAULTS.password, harness.webhookSecret, harness.webhookSecret.slice("whsec_".length)];
+}
+
+/** The bearer token of harnesses that serve the onboarding API (`runtime: { apiPort: 0, apiToken: API_TOKEN }`). */
+export const API_TOKEN = "local-test-token-0123456789";
+
+export interface ApiCallOptions {
+  body?: unknown;
+  /** null: no Authorization header; default API_TOKEN. */
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP call to the runtime's onboarding API on 127.0.0.1. */
+export async function callApi(harness: Pick<Harness, "runtime">, method: string, path: string, options: ApiCallOptions = {}) {
+  const base = harness.runtime.api?.url;
+  if (base === undefined) throw new Error("the runtime serves no API");
+  const token = options.token === undefined ? API_TOKEN : options.token;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      "content-type": "application/json",
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...options.headers,
+    },
+    ...(options.body === undefined ? {} : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
+  });
+  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+}
+
+/** GET /onboarding-requests/{id}, as the API answers it. */
+export async function requestStatus(harness: Pick<Harness, "runtime">, requestId: string) {
+  const status = await callApi(harness, "GET", `/onboarding-requests/${requestId}`);
+  return status.json as {
+    counts: Record<string, number>;
+    completedAt?: string;
+    servers: { serverId: string; state: string; protectedInstanceId?: string; reasons: { code: string; message: string }[] }[];
+  };
 }

@@ -4,25 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NotificationEvent } from "../../lib/notify/events.ts";
-import { type Harness, serverId, startHarness } from "./harness.ts";
+import { API_TOKEN, callApi, type Harness, serverId, startHarness } from "./harness.ts";
 
-const TOKEN = "local-test-token-0123456789";
-
-async function api(harness: Harness, method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {}) {
-  const base = harness.runtime.api?.url;
-  if (base === undefined) throw new Error("the runtime serves no API");
-  const token = options.token === undefined ? TOKEN : options.token;
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-      ...options.headers,
-    },
-    ...(options.body === undefined ? {} : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
+const TOKEN = API_TOKEN;
+const api = callApi;
 
 describe("onboarding API on the local runtime", () => {
   let harness: Harness;

@@ -22,7 +22,7 @@ import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig, type TargetsConfig } from "../../config/targets.ts";
 import { webhookEndpointSchema } from "../../notify/endpoints.ts";
 import { isOnboardingRequestId } from "../../pipeline/deps.ts";
-import { acceptOnboardingRequest, getOnboardingRequest, MAX_SERVERS_PER_REQUEST, type RequestStatus } from "../../pipeline/intake.ts";
+import { acceptOnboardingRequest, getOnboardingRequest, MAX_SERVERS_PER_REQUEST, type RequestStatus, requestFingerprint } from "../../pipeline/intake.ts";
 import { type AmbiguousCheck, ambiguousCheck, jobCheck, jobStatusMessage, protectIntent } from "../../pipeline/messages.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
@@ -36,6 +36,8 @@ import { cloudIsConfigured, connectCloud, requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
+import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdrs/field-rules.ts";
+import { assertTargetNamed } from "../target-check.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { OutageWatch, outageLimitMs } from "../outage.ts";
 import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal, terminalColumns } from "../progress.ts";
@@ -75,12 +77,6 @@ export interface ServersFile {
   duplicates: string[];
 }
 
-/** ECS server ids are UUIDs; anything with spaces, quotes or slashes is a mistake in the file. */
-const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
-/** ECS flavor names such as s6.large.2. */
-const FLAVOR_REF = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const SERVER_ID_RULE = "a server id is 1–64 letters, digits or hyphens, such as 403b603d-1d91-42cc-a357-81f3c2daf43f";
-
 function fileError(message: string): CliError {
   return new CliError("SERVERS_FILE_INVALID", message, EXIT.usage);
 }
@@ -92,9 +88,9 @@ interface LocatedEntry extends ServerEntry {
 
 function checkedEntry(file: string, where: string, serverId: string, flavorRef: string | undefined, idField: string): LocatedEntry {
   if (serverId === "") throw fileError(`${file} ${where}: ${idField} is empty`);
-  if (!SERVER_ID.test(serverId)) throw fileError(`${file} ${where}: ${idField} ${JSON.stringify(serverId)} is not a server id (${SERVER_ID_RULE})`);
-  if (flavorRef !== undefined && flavorRef !== "" && !FLAVOR_REF.test(flavorRef)) {
-    throw fileError(`${file} ${where}: flavorRef ${JSON.stringify(flavorRef)} is not a flavor name (letters, digits, '.', '_' or '-', such as s6.large.2)`);
+  if (!isServerId(serverId)) throw fileError(`${file} ${where}: ${idField} ${JSON.stringify(serverId)} is not a server id (${SERVER_ID_RULE})`);
+  if (flavorRef !== undefined && flavorRef !== "" && !isFlavorName(flavorRef)) {
+    throw fileError(`${file} ${where}: flavorRef ${JSON.stringify(flavorRef)} is not a flavor name (${FLAVOR_RULE})`);
   }
   return { serverId, ...(flavorRef === undefined || flavorRef === "" ? {} : { flavorRef }), where };
 }
@@ -212,11 +208,12 @@ function readServersFile(path: string): ServersFile {
 }
 
 /**
- * The Idempotency-Key of a run: the cloud (endpoint and project), the target and the servers in file
- * order. The same command against the same cloud finds its earlier request; another cloud never does.
+ * The Idempotency-Key of a run: the cloud (endpoint and project) and the request's fingerprint (target and
+ * sorted servers with flavorRefs, the API's rule). The same request against the same cloud finds its
+ * earlier request; another request or another cloud never does, so a CLI key is never reused for another body.
  */
 export function onboardIdempotencyKey(input: { endpoint: string; projectId: string; target: string; servers: readonly ServerEntry[] }): string {
-  const canonical = JSON.stringify([input.endpoint, input.projectId, input.target, input.servers.map((server) => [server.serverId, server.flavorRef ?? ""])]);
+  const canonical = JSON.stringify([input.endpoint, input.projectId, requestFingerprint({ target: input.target, servers: [...input.servers] })]);
   return `onboard-${createHash("sha256").update(canonical).digest("hex").slice(0, 40)}`;
 }
 
@@ -293,12 +290,7 @@ async function onboardCloud(context: CliContext, clientOptions: CloudClientOptio
  */
 async function preflight(client: CloudClient, target: string, targets: TargetsChoice): Promise<void> {
   const groups = await client.listProtectionGroups();
-  if (Object.hasOwn(targets.config.targets, target)) return;
-  if (groups.some((group) => group.id === target)) return;
-  const names = Object.keys(targets.config.targets);
-  throw usageError(
-    `--target: "${target}" is neither a target of ${targets.source} (${names.length === 0 ? "none configured" : names.join(", ")}) nor the id of a protection group in the project`,
-  );
+  await assertTargetNamed(async () => groups, target, targets.config, targets.source);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,7 +521,7 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
       cloudClient: requestLogger,
     });
     const idempotencyKey = onboardIdempotencyKey({ endpoint: cloud.endpoint, projectId: cloud.config.projectId, target, servers: file.servers });
-    const accepted = await acceptOnboardingRequest({ target, servers: file.servers }, { idempotencyKey, source: "cli" }, runtime.deps);
+    const accepted = await acceptOnboardingRequest({ target, servers: file.servers }, { idempotencyKey, source: "cli", exclusive: true }, runtime.deps);
     const { requestId } = accepted;
     const before = await getOnboardingRequest(requestId, runtime.deps);
     if (before === undefined) throw new CliError("INTERNAL", `onboarding request ${requestId} was accepted but is not in ${stateFile}`, EXIT.internal);

@@ -1,13 +1,15 @@
 /**
  * `plan`: the dry run (issue #3). Finds the servers carrying the protect tag (or the --servers given),
  * groups them by target, and prints each target's verdicts and the create calls that would be sent.
- * Exits 0 whenever planning succeeded, ineligible servers included: nothing is changed.
+ * Exits 0 whenever planning succeeded, ineligible servers included: nothing is changed; exits 2 for a
+ * --target that names neither a configured target nor a protection group (as `onboard` does).
  */
 import { z } from "zod";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { usageError } from "../errors.ts";
+import { assertTargetNamed } from "../target-check.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { CachedPlanReader } from "../plan/cached-reader.ts";
 import { planTargets } from "../plan/plan-targets.ts";
@@ -36,6 +38,9 @@ export async function plan(context: CliContext, raw: unknown): Promise<void> {
       context.stderr.line(
         context.stderr.colors.dim("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate."),
       );
+    }
+    if (options.target !== undefined) {
+      await assertTargetNamed(() => cloud.client.listProtectionGroups(), options.target, config, targetsSource(context.env));
     }
     const dryRun = await planTargets(new CachedPlanReader(cloud.client), {
       config,

@@ -4,9 +4,10 @@
  * the reader port has no create call. Servers whose target cannot be planned (an unknown tag value, a
  * group still to be created) get a verdict with the reason the pipeline would give them.
  */
-import type { TargetsConfig } from "../../config/targets.ts";
+import { configuredGroupTargets, type TargetsConfig } from "../../config/targets.ts";
 import type { CreationOptions } from "../../planning/creation-options.ts";
 import { type InventoryReader, readInventory } from "../../planning/inventory.ts";
+import { type Decision, decideServer, type TargetResolution, targetUnknownReason } from "../../planning/decision.ts";
 import { planProtection } from "../../planning/plan.ts";
 import { reasonFor } from "../../planning/rules.ts";
 import type { PlanResult, Reason, Verdict } from "../../planning/types.ts";
@@ -64,11 +65,7 @@ async function resolveTarget(target: string, config: TargetsConfig, reader: Plan
     return {
       status: "unresolved",
       verdict: "ineligible",
-      reason: {
-        code: "INELIGIBLE_TARGET_UNKNOWN",
-        message: `protect tag value "${target}" is neither a configured target nor a protection group id`,
-        remedy: `add a target named "${target}" to the targets configuration, or set the tag to an existing protection group id`,
-      },
+      reason: targetUnknownReason(target),
     };
   }
   const ref = configured.protectionGroup;
@@ -104,6 +101,30 @@ function unresolvedVerdict(serverId: string, server: EcsServer | undefined, verd
   };
 }
 
+/** The verdict of a decision made before planning (the pipeline makes the same one). */
+function decidedVerdict(serverId: string, server: EcsServer | undefined, decision: Decision): Verdict {
+  switch (decision.kind) {
+    case "adopt":
+      return {
+        serverId,
+        ...(server === undefined ? {} : { serverName: server.name }),
+        verdict: "adopt",
+        reasons: [],
+        warnings: [],
+        protectedInstanceId: decision.instance.id,
+      };
+    case "ineligible":
+      return unresolvedVerdict(serverId, server, "ineligible", decision.reason);
+    case "deferred":
+      return {
+        ...unresolvedVerdict(serverId, server, "deferred", decision.reason),
+        ...(decision.retryAfterSeconds > 0 ? { retryAfterSeconds: decision.retryAfterSeconds } : {}),
+      };
+    default:
+      throw new Error(`plan: no verdict for decision ${decision.kind} of server ${serverId}`);
+  }
+}
+
 export async function planTargets(reader: PlanReader, request: DryRunRequest): Promise<DryRun> {
   const { config } = request;
   const batchLimit = request.batchLimit ?? config.batchLimit;
@@ -113,11 +134,14 @@ export async function planTargets(reader: PlanReader, request: DryRunRequest): P
   const targets: TargetPlan[] = [];
   const advisoryFailures: DryRun["advisoryFailures"] = [];
 
+  const groupTargets = configuredGroupTargets(config);
   for (const [target, serverIds] of selection.byTarget) {
     const configured = config.targets[target] !== undefined;
     const resolution = await resolveTarget(target, config, reader);
     if (resolution.status === "unresolved") {
-      const verdicts = serverIds.map((serverId) => unresolvedVerdict(serverId, serversById.get(serverId), resolution.verdict, resolution.reason));
+      const targetResolution: TargetResolution =
+        resolution.verdict === "ineligible" ? { status: "unknown", reason: resolution.reason } : { status: "pending", reason: resolution.reason, retryAfterSeconds: 0 };
+      const verdicts = serverIds.map((serverId) => decidedVerdict(serverId, serversById.get(serverId), decideServer({ serverId, target, resolution: targetResolution })));
       targets.push({ target, configured, protectionGroup: undefined, result: { verdicts, calls: [] } });
       continue;
     }
@@ -125,16 +149,35 @@ export async function planTargets(reader: PlanReader, request: DryRunRequest): P
     for (const failure of inventory.advisoryFailures) {
       if (!advisoryFailures.some((known) => known.operation === failure.operation && known.code === failure.code)) advisoryFailures.push(failure);
     }
-    const result = planProtection({
+    // The pipeline's decision first (adopt, protected elsewhere, …); the planner takes the rest.
+    const decided = new Map<string, Verdict>();
+    for (const serverId of serverIds) {
+      const decision = decideServer({
+        serverId,
+        serverName: serversById.get(serverId)?.name,
+        target,
+        resolution: { status: "ready", groupId: resolution.protectionGroupId },
+        protectedInstances: inventory.protectedInstances,
+        groupTargets,
+      });
+      if (decision.kind !== "evaluate") decided.set(serverId, decidedVerdict(serverId, serversById.get(serverId), decision));
+    }
+    const planned = planProtection({
       protectionGroupId: resolution.protectionGroupId,
       protectionGroup: inventory.protectionGroup,
       targetName: target,
-      servers: inventory.servers,
+      servers: inventory.servers.filter((facts) => !decided.has(facts.serverId)),
       protectedInstances: inventory.protectedInstances,
       ...(resolution.creation === undefined ? {} : { creationOptions: resolution.creation }),
       batchLimit,
       sharedDiskPolicy: config.sharedDiskPolicy,
     });
+    const plannedById = new Map(planned.verdicts.map((verdict) => [verdict.serverId, verdict]));
+    const verdicts = serverIds.flatMap((serverId) => {
+      const verdict = decided.get(serverId) ?? plannedById.get(serverId);
+      return verdict === undefined ? [] : [verdict];
+    });
+    const result: PlanResult = { verdicts, calls: planned.calls };
     const group = inventory.protectionGroup;
     targets.push({
       target,

@@ -20,11 +20,12 @@ export interface DryRunTotals extends PlanSummary {
 }
 
 export function dryRunTotals(dryRun: DryRun): DryRunTotals {
-  const totals: DryRunTotals = { targets: dryRun.targets.length, servers: 0, eligible: 0, deferred: 0, ineligible: 0, calls: 0, batchCalls: 0, singleCalls: 0 };
+  const totals: DryRunTotals = { targets: dryRun.targets.length, servers: 0, eligible: 0, adopt: 0, deferred: 0, ineligible: 0, calls: 0, batchCalls: 0, singleCalls: 0 };
   for (const target of dryRun.targets) {
     const summary = summarizePlan(target.result);
     totals.servers += summary.servers;
     totals.eligible += summary.eligible;
+    totals.adopt += summary.adopt;
     totals.deferred += summary.deferred;
     totals.ineligible += summary.ineligible;
     totals.calls += summary.calls;
@@ -87,7 +88,7 @@ export function renderDryRun(dryRun: DryRun, source: DryRunSource, options: { co
   lines.push(
     "",
     colors.bold(
-      `Total: ${plural(totals.servers, "server")} in ${plural(totals.targets, "target")}: ${totals.eligible} eligible in ${plural(totals.calls, "call")} (${totals.batchCalls} batch, ${totals.singleCalls} single), ${totals.deferred} deferred, ${totals.ineligible} ineligible`,
+      `Total: ${plural(totals.servers, "server")} in ${plural(totals.targets, "target")}: ${totals.adopt > 0 ? `${totals.adopt} adopted (already protected), ` : ""}${totals.eligible} eligible in ${plural(totals.calls, "call")} (${totals.batchCalls} batch, ${totals.singleCalls} single), ${totals.deferred} deferred, ${totals.ineligible} ineligible`,
     ),
   );
   return lines.join("\n");
