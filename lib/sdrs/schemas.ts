@@ -453,7 +453,12 @@ export const evsVolume = z.looseObject({
   metadata: z.record(z.string(), z.string()).nullish(),
 });
 export type EvsVolume = z.infer<typeof evsVolume>;
-export const evsVolumeList = z.looseObject({ volumes: z.array(evsVolume), count: z.number().int().nullish() });
+export const evsVolumeList = z.looseObject({
+  volumes: z.array(evsVolume),
+  count: z.number().int().nullish(),
+  /** On a page that is not the last: `[{href, rel: "next"}]`, href resuming after its last volume. */
+  volumes_links: z.array(z.looseObject({ href: z.string(), rel: z.string() })).nullish(),
+});
 
 export function isSharedVolume(volume: Pick<EvsVolume, "multiattach" | "shareable">): boolean {
   return volume.multiattach === true || volume.shareable === true || volume.shareable === "true";

@@ -4,6 +4,7 @@
  */
 import type { ResourceTag } from "../sdrs/schemas.ts";
 import type { EstateActiveDomain, EstateKeyPair, EstateProtectionGroup, EstateScalingGroup, EstateServer, EstateVolume } from "./estate.ts";
+import type { WorldIndexes } from "./indexes.ts";
 import type { ProtectedInstanceStatus } from "./statuses.ts";
 
 export interface ServerRecord extends EstateServer {
@@ -105,4 +106,6 @@ export interface World {
   /** Replication pairs by the production volume they replicate (a shared disk has one pair for its cluster). */
   replicationPairs: Map<string, ReplicationPairRecord>;
   jobs: Map<string, JobRecord>;
+  /** Kept up to date by world.ts through indexes.ts; never written elsewhere. */
+  indexes: WorldIndexes;
 }

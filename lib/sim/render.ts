@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { ActiveDomain, EcsServer, EvsVolume, Job, ProtectedInstance, ProtectionGroup, SubJob } from "../sdrs/schemas.ts";
 import type { JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import { instancesOfGroup } from "./indexes.ts";
 import { flavorId } from "./rules.ts";
 
 /** SDRS resources: `yyyy-MM-dd HH:mm:ss.SSS` (OTC docs, e.g. `2019-05-22 08:16:54.413`). */
@@ -104,13 +105,40 @@ export function renderServer(_world: World, server: ServerRecord): EcsServer {
   };
 }
 
-/** volume id → the servers it is attached to (attachments are derived from the servers' volume lists). */
-export function attachmentIndex(world: World): Map<string, ServerRecord[]> {
-  const index = new Map<string, ServerRecord[]>();
-  for (const server of world.servers.values()) {
-    for (const attached of server.volumes) index.set(attached.id, [...(index.get(attached.id) ?? []), server]);
-  }
-  return index;
+export function volumeStatus(attachedServers: readonly ServerRecord[]): "in-use" | "available" {
+  return attachedServers.length > 0 ? "in-use" : "available";
+}
+
+export function volumeName(volume: VolumeRecord): string {
+  return volume.name ?? `volume-${volume.id.slice(0, 8)}`;
+}
+
+/** The estate's AZ, else the AZ of the first server it is attached to. */
+export function volumeAvailabilityZone(volume: VolumeRecord, attachedServers: readonly ServerRecord[]): string | null {
+  return volume.az ?? attachedServers[0]?.az ?? null;
+}
+
+/**
+ * ECS list by `server_id` for an id that does not exist: "every field except id and fault is null"
+ * (ListServersDetails, server_id). The fields are those of a rendered server.
+ */
+export function renderMissingServer(world: World, serverId: string): Record<string, unknown> {
+  const placeholder: ServerRecord = {
+    id: serverId,
+    name: "",
+    status: "ERROR",
+    az: "",
+    vpcId: "",
+    flavor: "",
+    osType: "Linux",
+    locked: false,
+    frozen: false,
+    tags: {},
+    volumes: [],
+    createdAt: 0,
+  };
+  const fields = Object.fromEntries(Object.keys(renderServer(world, placeholder)).map((field) => [field, null]));
+  return { ...fields, id: serverId, fault: { code: 404, created: null, details: null, message: `Instance[${serverId}] could not be found.` } };
 }
 
 export function renderVolume(volume: VolumeRecord, attachedServers: readonly ServerRecord[], createdAt: number): EvsVolume {
@@ -133,10 +161,10 @@ export function renderVolume(volume: VolumeRecord, attachedServers: readonly Ser
   if (volume.frozen) metadata.__system__frozen = "true";
   return {
     id: volume.id,
-    name: volume.name ?? `volume-${volume.id.slice(0, 8)}`,
-    status: attachments.length > 0 ? "in-use" : "available",
+    name: volumeName(volume),
+    status: volumeStatus(servers),
     size: volume.size,
-    availability_zone: volume.az ?? servers[0]?.az ?? null,
+    availability_zone: volumeAvailabilityZone(volume, servers),
     multiattach: volume.multiattach,
     shareable: volume.multiattach ? "true" : "false",
     bootable: bootable ? "true" : "false",
@@ -149,8 +177,7 @@ export function renderVolume(volume: VolumeRecord, attachedServers: readonly Ser
 }
 
 export function renderProtectionGroup(world: World, group: ProtectionGroupRecord): ProtectionGroup {
-  const instances = [...world.instances.values()].filter((instance) => instance.groupId === group.id);
-  const pairs = [...world.replicationPairs.values()].filter((pair) => pair.groupId === group.id);
+
   const domain = world.activeDomains.find((candidate) => candidate.id === group.domainId);
   return {
     id: group.id,
@@ -163,8 +190,8 @@ export function renderProtectionGroup(world: World, group: ProtectionGroupRecord
     domain_id: group.domainId,
     domain_name: domain?.name ?? null,
     priority_station: group.priorityStation,
-    protected_instance_num: instances.length,
-    replication_num: pairs.length,
+    protected_instance_num: instancesOfGroup(world, group.id).size,
+    replication_num: world.indexes.pairCountByGroup.get(group.id) ?? 0,
     disaster_recovery_drill_num: 0,
     protected_status: null,
     replication_status: null,

@@ -5,6 +5,7 @@
  */
 import { productionAvailabilityZone } from "../sdrs/schemas.ts";
 import { type ApiError, sdrsError } from "./api-error.ts";
+import { instancesOfGroup, serversAttachedTo } from "./indexes.ts";
 import type { JobFailure, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
 
 /** "Only protection groups in available or protected state accept new protected instances." (seeds) */
@@ -56,18 +57,7 @@ export function describeServer(server: Pick<ServerRecord, "id" | "name">): strin
 
 /** The protected instance using a server as its production or DR-site server, if any. */
 export function instanceUsingServer(world: World, serverId: string) {
-  for (const instance of world.instances.values()) {
-    if (instance.sourceServerId === serverId || instance.targetServerId === serverId) return instance;
-  }
-  return undefined;
-}
-
-export function serversAttachedTo(world: World, volumeId: string): string[] {
-  const attached: string[] = [];
-  for (const server of world.servers.values()) {
-    if (server.volumes.some((volume) => volume.id === volumeId)) attached.push(server.id);
-  }
-  return attached;
+  return world.indexes.instanceByServer.get(serverId);
 }
 
 export function sharedVolumeIds(world: World, server: ServerRecord): string[] {
@@ -167,7 +157,9 @@ export function checkServerForCreate(
         `${who} has shared disk ${volumeId} attached: a server with a shared disk can be protected only by a batch create that includes every server the disk is attached to`,
       );
     }
-    const missing = serversAttachedTo(world, volumeId).filter((peer) => !context.requestServerIds.has(peer));
+    const missing = serversAttachedTo(world, volumeId)
+      .map((peer) => peer.id)
+      .filter((peer) => !context.requestServerIds.has(peer));
     if (missing.length > 0) {
       return sdrsError(
         "SDRS.1408",
@@ -189,7 +181,7 @@ export function checkDrFlavor(flavorRef: string | undefined): ApiError | undefin
 /** SDRS.1358: the per-group protected-instance limit. */
 export function checkGroupCapacity(world: World, group: ProtectionGroupRecord, adding: number): ApiError | undefined {
   if (group.maxInstances === undefined) return undefined;
-  const current = [...world.instances.values()].filter((instance) => instance.groupId === group.id).length;
+  const current = instancesOfGroup(world, group.id).size;
   if (current + adding <= group.maxInstances) return undefined;
   return sdrsError(
     "SDRS.1358",

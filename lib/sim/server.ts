@@ -28,7 +28,8 @@ import { CREATE_OPERATIONS, type FaultController, Faults, faultSettingsSchema } 
 import { Gateway, type SimulatorCredentials } from "./gateway-auth.ts";
 import { seededRandom } from "./random.ts";
 import * as reads from "./reads.ts";
-import { attachmentIndex, renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
+import { serversAttachedTo } from "./indexes.ts";
+import { renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
 import { DEFAULT_JOB_DURATIONS, type JobDurations, SimulatedProject } from "./world.ts";
 import { readBoundedBody } from "../http/body.ts";
 
@@ -164,8 +165,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     volumes: () => {
       settledNow();
-      const attached = attachmentIndex(world);
-      return [...world.volumes.values()].map((volume) => renderVolume(volume, attached.get(volume.id) ?? [], startedAt));
+      return [...world.volumes.values()].map((volume) => renderVolume(volume, serversAttachedTo(world, volume.id), startedAt));
     },
   };
 
@@ -174,7 +174,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const created = (status: number, result: { jobId: string } | ApiError): Reply =>
     isApiError(result) ? { status: result.status, body: result.body } : { status, body: { job_id: result.jobId } };
 
-  function dispatch(name: OperationName, params: Record<string, string>, query: URLSearchParams, body: Buffer): Reply {
+  function dispatch(name: OperationName, params: Record<string, string>, url: URL, body: Buffer): Reply {
+    const query = url.searchParams;
     const now = settledNow();
     const param = (key: string) => params[key] ?? "";
     const withJson = (use: (json: Record<string, unknown>) => Reply): Reply => {
@@ -211,7 +212,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       case "listKeypairs":
         return fromApi(reads.listKeypairs(world));
       case "listVolumes":
-        return fromApi(reads.listVolumes(world, query, startedAt));
+        return fromApi(reads.listVolumes(world, url, startedAt));
       case "listScalingGroups":
         return fromApi(reads.listScalingGroups(world, query));
       case "listScalingGroupInstances":
@@ -266,7 +267,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const error = SERVER_ERROR_BODIES[failure]("");
       return { status: error.status, body: error.body };
     }
-    const reply = dispatch(operation.name, operation.params, url.searchParams, body);
+    const reply = dispatch(operation.name, operation.params, url, body);
     if (CREATE_OPERATIONS.has(operation.name) && reply.status >= 200 && reply.status < 300 && faults.dropAfterCreate()) return "drop";
     return reply;
   }

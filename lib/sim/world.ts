@@ -17,6 +17,18 @@ import { type ApiError, isApiError, sdrsError } from "./api-error.ts";
 import type { Estate } from "./estate.ts";
 import type { Faults } from "./faults.ts";
 import type { JobFailure, JobKind, JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
+import {
+  addInstance,
+  addReplicationPair,
+  addServer,
+  addVolume,
+  attachVolume,
+  emptyIndexes,
+  instancesOfGroup,
+  removeInstance,
+  setInstanceTarget,
+  setServerTags,
+} from "./indexes.ts";
 import type { Random } from "./random.ts";
 import {
   checkDrFlavor,
@@ -78,6 +90,11 @@ export class SimulatedProject {
   readonly #batchLimit: number;
   /** Jobs not yet SUCCESS/FAIL: the only ones settle() needs to look at. */
   readonly #unfinished = new Set<JobRecord>();
+  /**
+   * The earliest instant a job step can be due; settle() before it has nothing to do, so a request
+   * does not walk thousands of jobs in flight. -Infinity while a fault holds a step (re-checked each time).
+   */
+  #nextDueAt = Number.POSITIVE_INFINITY;
 
   constructor(estate: Estate, options: WorldOptions) {
     this.#ids = options.random.ids;
@@ -90,8 +107,8 @@ export class SimulatedProject {
     this.world = {
       region: estate.region,
       vpcIds: new Set(estate.vpcs.map((vpc) => vpc.id)),
-      servers: new Map(estate.servers.map((server) => [server.id, { ...structuredClone(server), createdAt: serverCreatedAt }])),
-      volumes: new Map(estate.volumes.map((volume) => [volume.id, structuredClone(volume)])),
+      servers: new Map(),
+      volumes: new Map(),
       keyPairs: new Map(estate.keyPairs.map((keyPair) => [keyPair.name, structuredClone(keyPair)])),
       scalingGroups: structuredClone(estate.scalingGroups),
       activeDomains: structuredClone(estate.activeDomains),
@@ -105,10 +122,13 @@ export class SimulatedProject {
       instances: new Map(),
       replicationPairs: new Map(),
       jobs: new Map(),
+      indexes: emptyIndexes(),
     };
+    for (const server of estate.servers) addServer(this.world, { ...structuredClone(server), createdAt: serverCreatedAt });
+    for (const volume of estate.volumes) addVolume(this.world, structuredClone(volume));
     for (const instance of estate.protectedInstances) {
       const created = parseTime(instance.createdAt, options.now - 20 * day);
-      this.world.instances.set(instance.id, {
+      addInstance(this.world, {
         id: instance.id,
         name: instance.name,
         description: instance.description,
@@ -152,31 +172,48 @@ export class SimulatedProject {
     };
     this.world.jobs.set(job.id, job);
     this.#unfinished.add(job);
+    this.#dueNoLaterThan(job.endAt);
     return job;
+  }
+
+  #dueNoLaterThan(at: number): void {
+    this.#nextDueAt = Math.min(this.#nextDueAt, at);
   }
 
   /** Applies every job step that is due at `now`, in time order. */
   settle(now: number): void {
+    if (now < this.#nextDueAt) return;
+    let nextDueAt = Number.POSITIVE_INFINITY;
     const due: { at: number; apply: (at: number) => void }[] = [];
     for (const job of this.#unfinished) {
       if (job.tasks.length === 0) {
-        if (job.endAt > now) continue;
+        if (job.endAt > now) {
+          nextDueAt = Math.min(nextDueAt, job.endAt);
+          continue;
+        }
         if (this.#faults.holds(job.serverIds)) {
           job.heldByFault = true;
+          nextDueAt = Number.NEGATIVE_INFINITY;
           continue;
         }
         due.push({ at: job.heldByFault === true ? now : job.endAt, apply: (at) => this.#finishJob(job, at) });
         continue;
       }
       for (const task of job.tasks) {
-        if (task.outcome !== undefined || task.endAt > now) continue;
+        if (task.outcome !== undefined) continue;
+        if (task.endAt > now) {
+          nextDueAt = Math.min(nextDueAt, task.endAt);
+          continue;
+        }
         if (this.#faults.holds([task.serverId])) {
           task.heldByFault = true;
+          nextDueAt = Number.NEGATIVE_INFINITY;
           continue;
         }
         due.push({ at: task.heldByFault === true ? now : task.endAt, apply: (at) => this.#finishTask(job, task, at) });
       }
     }
+    this.#nextDueAt = nextDueAt;
     due.sort((a, b) => a.at - b.at);
     for (const step of due) step.apply(step.at);
     for (const job of this.#unfinished) {
@@ -194,11 +231,11 @@ export class SimulatedProject {
       task.outcome = "FAIL";
       task.failure ??= { errorCode: "SDRS.1350", failReason: `protected instance ${task.instanceId} disappeared while being created` };
       // Rollback: the failed instance is removed so that a later create for the same server can succeed.
-      this.world.instances.delete(task.instanceId);
+      if (instance !== undefined) removeInstance(this.world, instance);
       return;
     }
     const drServer = this.#createDrServer(source, group, task.flavorRef, instance.id, at);
-    instance.targetServerId = drServer.id;
+    setInstanceTarget(this.world, instance, drServer.id);
     instance.status = group.status === "protected" ? "protected" : "available";
     instance.updatedAt = at;
     instance.creatingJobId = undefined;
@@ -224,7 +261,7 @@ export class SimulatedProject {
       createdAt: at,
       drSiteOf: instanceId,
     };
-    this.world.servers.set(drServer.id, drServer);
+    addServer(this.world, drServer);
     this.#pairVolumes(group.id, source.id, drServer);
     return drServer;
   }
@@ -240,7 +277,7 @@ export class SimulatedProject {
         const existingDrDisk = drServer?.volumes[index]?.id;
         let drVolumeId = existingDrDisk ?? this.#ids.uuid();
         if (existingDrDisk === undefined && sourceVolume !== undefined && drServer !== undefined) {
-          this.world.volumes.set(drVolumeId, {
+          addVolume(this.world, {
             id: drVolumeId,
             name: sourceVolume.name,
             size: sourceVolume.size,
@@ -255,10 +292,10 @@ export class SimulatedProject {
           drVolumeId = "";
         }
         pair = { id: this.#ids.uuid(), groupId, sourceVolumeId: attached.id, drVolumeId };
-        this.world.replicationPairs.set(attached.id, pair);
+        addReplicationPair(this.world, pair);
       }
       if (drServer !== undefined && pair.drVolumeId !== "" && !drServer.volumes.some((volume) => volume.id === pair.drVolumeId)) {
-        drServer.volumes.push({ id: pair.drVolumeId, bootIndex: attached.bootIndex });
+        attachVolume(this.world, drServer, { id: pair.drVolumeId, bootIndex: attached.bootIndex });
       }
     });
   }
@@ -299,8 +336,8 @@ export class SimulatedProject {
       return;
     }
     group.status = "protected";
-    for (const instance of this.world.instances.values()) {
-      if (instance.groupId === group.id && instance.status === "available") {
+    for (const instance of instancesOfGroup(this.world, group.id)) {
+      if (instance.status === "available") {
         instance.status = "protected";
         instance.updatedAt = at;
       }
@@ -346,6 +383,7 @@ export class SimulatedProject {
         failure,
         flavorRef: entry.flavorRef,
       });
+      this.#dueNoLaterThan(job.tasks[job.tasks.length - 1]?.endAt ?? job.beginAt);
       const instance: ProtectedInstanceRecord = {
         id: instanceId,
         name: entry.name,
@@ -358,7 +396,7 @@ export class SimulatedProject {
         updatedAt: now,
         creatingJobId: job.id,
       };
-      this.world.instances.set(instanceId, instance);
+      addInstance(this.world, instance);
     });
     return { jobId: job.id };
   }
@@ -461,7 +499,7 @@ export class SimulatedProject {
         `protection group ${group.id} (${group.name}) is ${group.status}: protection can be enabled only when the group is available or error-starting`,
       );
     }
-    const members = [...this.world.instances.values()].filter((instance) => instance.groupId === group.id);
+    const members = [...instancesOfGroup(this.world, group.id)];
     if (!members.some((instance) => instance.status === "available")) {
       return sdrsError(
         "SDRS.1002",
@@ -481,7 +519,7 @@ export class SimulatedProject {
   setServerTags(serverId: string, tags: Record<string, string>): boolean {
     const server = this.world.servers.get(serverId);
     if (server === undefined) return false;
-    server.tags = { ...tags };
+    setServerTags(this.world, server, tags);
     return true;
   }
 }
