@@ -328,7 +328,7 @@ export function listVolumes(world: World, url: URL, volumeCreatedAt: number): An
   const pageVolumes = matching.slice(start, start + pageSize);
   const body: Record<string, unknown> = {
     count: matching.length,
-    volumes: pageVolumes.map((volume) => renderVolume(volume, attachedTo(volume), volumeCreatedAt)),
+    volumes: pageVolumes.map((volume) => renderVolume(world, volume, attachedTo(volume), volumeCreatedAt, url.origin)),
   };
   const last = pageVolumes.at(-1);
   if (last !== undefined && start + pageVolumes.length < matching.length) {

@@ -124,6 +124,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const seed = options.seed ?? 1;
   const faults = new Faults(seededRandom(seed + 2));
   const project = new SimulatedProject(options.estate, {
+    projectId: options.credentials?.projectId,
+    userName: options.credentials?.userName,
     random: { ids: seededRandom(seed), durations: seededRandom(seed + 1) },
     faults,
     jobDurations: { ...DEFAULT_JOB_DURATIONS, ...options.jobDurations },
@@ -138,6 +140,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   };
   const gateway = new Gateway(credentials, gatewayClock);
   const startedAt = clock.now();
+  /** The simulator's URL once it listens (EVS `links` of volumes read through `state`). */
+  let publicUrl = "";
   let counts: Record<string, number> = {};
 
   const settledNow = () => {
@@ -165,7 +169,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     volumes: () => {
       settledNow();
-      return [...world.volumes.values()].map((volume) => renderVolume(volume, serversAttachedTo(world, volume.id), startedAt));
+      return [...world.volumes.values()].map((volume) => renderVolume(world, volume, serversAttachedTo(world, volume.id), startedAt, publicUrl));
     },
   };
 
@@ -386,9 +390,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  publicUrl = `http://${urlHost}:${port}`;
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url: publicUrl,
     faults,
     counts: () => ({ ...counts }),
     resetCounts: () => {

@@ -30,6 +30,9 @@ import {
   setServerTags,
 } from "./indexes.ts";
 import type { Random } from "./random.ts";
+import { SIMULATOR_DEFAULTS } from "./defaults.ts";
+import { derivedHex } from "./derived.ts";
+import { addVpcDefaults, serverRecord } from "./resources.ts";
 import {
   checkDrFlavor,
   checkGroupAcceptsInstances,
@@ -62,6 +65,10 @@ const JOB_TYPES: Record<JobKind, string> = {
 };
 
 export interface WorldOptions {
+  /** The IAM project the estate belongs to (ECS tenant_id); default the simulator's project. */
+  projectId?: string;
+  /** The IAM user name the resources were created by (its id is derived). */
+  userName?: string;
   random: { ids: Random; durations: Random };
   faults: Faults;
   jobDurations: JobDurations;
@@ -104,12 +111,22 @@ export class SimulatedProject {
     this.#batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
     const day = 86_400_000;
     const serverCreatedAt = options.now - 60 * day;
+    const vpcIds = new Set([
+      ...estate.vpcs.map((vpc) => vpc.id),
+      ...estate.servers.map((server) => server.vpcId),
+      ...estate.protectionGroups.map((group) => group.vpcId),
+    ]);
     this.world = {
       region: estate.region,
+      projectId: options.projectId ?? SIMULATOR_DEFAULTS.projectId,
+      userId: derivedHex(32, "user", options.userName ?? SIMULATOR_DEFAULTS.userName),
       vpcIds: new Set(estate.vpcs.map((vpc) => vpc.id)),
-      servers: new Map(),
-      volumes: new Map(),
-      keyPairs: new Map(estate.keyPairs.map((keyPair) => [keyPair.name, structuredClone(keyPair)])),
+      images: new Map(estate.images.map((image) => [image.id, structuredClone(image)])),
+      securityGroups: new Map(estate.securityGroups.map((group) => [group.id, structuredClone(group)])),
+      subnets: new Map(estate.subnets.map((subnet) => [subnet.id, structuredClone(subnet)])),
+      flavors: estate.flavors.length === 0 ? undefined : new Map(estate.flavors.map((flavor) => [flavor.id, structuredClone(flavor)])),
+      dedicatedHosts: new Map(estate.dedicatedHosts.map((host) => [host.id, structuredClone(host)])),
+      dssPools: new Map(estate.dssPools.map((pool) => [pool.id, structuredClone(pool)])),
       scalingGroups: structuredClone(estate.scalingGroups),
       activeDomains: structuredClone(estate.activeDomains),
       groups: new Map(
@@ -119,12 +136,16 @@ export class SimulatedProject {
           return [group.id, { ...structuredClone(fields), createdAt: created, updatedAt: created }];
         }),
       ),
+      servers: new Map(),
+      volumes: new Map(),
+      keyPairs: new Map(estate.keyPairs.map((keyPair) => [keyPair.name, structuredClone(keyPair)])),
       instances: new Map(),
       replicationPairs: new Map(),
       jobs: new Map(),
       indexes: emptyIndexes(),
     };
-    for (const server of estate.servers) addServer(this.world, { ...structuredClone(server), createdAt: serverCreatedAt });
+    for (const vpcId of vpcIds) addVpcDefaults(this.world, vpcId);
+    for (const server of estate.servers) addServer(this.world, serverRecord(this.world, structuredClone(server), serverCreatedAt));
     for (const volume of estate.volumes) addVolume(this.world, structuredClone(volume));
     for (const instance of estate.protectedInstances) {
       const created = parseTime(instance.createdAt, options.now - 20 * day);
@@ -234,7 +255,7 @@ export class SimulatedProject {
       if (instance !== undefined) removeInstance(this.world, instance);
       return;
     }
-    const drServer = this.#createDrServer(source, group, task.flavorRef, instance.id, at);
+    const drServer = this.#createDrServer(source, group, task.flavorRef, { subnetId: task.subnetId, ip: task.ip }, instance.id, at);
     setInstanceTarget(this.world, instance, drServer.id);
     instance.status = group.status === "protected" ? "protected" : "available";
     instance.updatedAt = at;
@@ -243,24 +264,38 @@ export class SimulatedProject {
     task.outcome = "SUCCESS";
   }
 
-  #createDrServer(source: ServerRecord, group: ProtectionGroupRecord, flavorRef: string | undefined, instanceId: string, at: number): ServerRecord {
-    const drServer: ServerRecord = {
-      id: this.#ids.uuid(),
-      name: source.name,
-      status: "SHUTOFF",
-      az: drSiteAvailabilityZone(group),
-      vpcId: group.vpcId,
-      flavor: flavorRef ?? source.flavor,
-      osType: source.osType,
-      imageName: source.imageName,
-      keyName: source.keyName,
-      locked: false,
-      frozen: false,
-      tags: {},
-      volumes: [],
-      createdAt: at,
-      drSiteOf: instanceId,
-    };
+  #createDrServer(
+    source: ServerRecord,
+    group: ProtectionGroupRecord,
+    flavorRef: string | undefined,
+    nic: { subnetId?: string | undefined; ip?: string | undefined },
+    instanceId: string,
+    at: number,
+  ): ServerRecord {
+    const drServer = serverRecord(
+      this.world,
+      {
+        id: this.#ids.uuid(),
+        name: source.name,
+        status: "SHUTOFF",
+        az: drSiteAvailabilityZone(group),
+        vpcId: group.vpcId,
+        flavor: flavorRef ?? source.flavor,
+        osType: source.osType,
+        imageName: source.imageName,
+        imageId: source.imageId,
+        keyName: source.keyName,
+        securityGroupIds: source.securityGroupIds,
+        subnetId: nic.subnetId ?? source.subnetId,
+        ip: nic.ip,
+        locked: false,
+        frozen: false,
+        tags: {},
+        volumes: [],
+      },
+      at,
+    );
+    drServer.drSiteOf = instanceId;
     addServer(this.world, drServer);
     this.#pairVolumes(group.id, source.id, drServer);
     return drServer;
@@ -287,6 +322,7 @@ export class SimulatedProject {
             serviceType: sourceVolume.serviceType,
             volumeType: sourceVolume.volumeType,
             az: drServer.az,
+            tags: {},
           });
         } else if (existingDrDisk === undefined) {
           drVolumeId = "";
