@@ -338,7 +338,8 @@ export function renderProtectedInstance(world: World, instance: ProtectedInstanc
       return pair === undefined || pair.groupId !== instance.groupId ? [] : [{ replication: pair.id, device: deviceName(index) }];
     }),
     tags: instance.tags,
-    metadata: {},
+    // "__system__frozen": whether the protected instance is frozen (e.g. in arrears); the simulator does not freeze them.
+    metadata: { __system__frozen: "false" },
   };
 }
 
