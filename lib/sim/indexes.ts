@@ -23,6 +23,8 @@ export interface WorldIndexes {
   pairCountByGroup: Map<string, number>;
   /** ECS `tags` filter term (`key=value` or `key`) → ids of the servers carrying it. */
   serversByTagTerm: Map<string, Set<string>>;
+  /** `vpcId/ip` → who uses the private IP: a server, or a protected instance whose DR-site server will. */
+  ipUsers: Map<string, string>;
 }
 
 export function emptyIndexes(): WorldIndexes {
@@ -36,6 +38,7 @@ export function emptyIndexes(): WorldIndexes {
     instancesByGroup: new Map(),
     pairCountByGroup: new Map(),
     serversByTagTerm: new Map(),
+    ipUsers: new Map(),
   };
 }
 
@@ -63,6 +66,25 @@ export function addServer(world: World, server: ServerRecord): void {
   world.indexes.serverOrder.push(server);
   for (const attached of server.volumes) indexAttachment(world, server, attached.id);
   indexTags(world, server);
+  world.indexes.ipUsers.set(ipKey(server.vpcId, server.ip), `server ${server.id}`);
+}
+
+export function ipKey(vpcId: string, ip: string): string {
+  return `${vpcId}/${ip}`;
+}
+
+/** Who uses a private IP of a VPC, if anyone. */
+export function ipUser(world: World, vpcId: string, ip: string): string | undefined {
+  return world.indexes.ipUsers.get(ipKey(vpcId, ip));
+}
+
+/** Holds an IP for the DR-site server a create job will make (released if the job fails). */
+export function reserveIp(world: World, vpcId: string, ip: string, user: string): void {
+  world.indexes.ipUsers.set(ipKey(vpcId, ip), user);
+}
+
+export function releaseIp(world: World, vpcId: string, ip: string, user: string): void {
+  if (world.indexes.ipUsers.get(ipKey(vpcId, ip)) === user) world.indexes.ipUsers.delete(ipKey(vpcId, ip));
 }
 
 function indexAttachment(world: World, server: ServerRecord, volumeId: string): void {

@@ -71,8 +71,8 @@ function idListParam(query: URLSearchParams, name: string): string[] | undefined
 
 export function showJob(world: World, jobId: string, now: number): Answer | ApiError {
   const job = world.jobs.get(jobId);
-  // The simulator's choice for an unknown job id (not documented): 404 with SDRS.0401.
-  if (job === undefined) return serviceError(404, "SDRS.0401", `job ${jobId} does not exist`);
+  // SDRS's error table: 500 SDRS.0408 "Null job" (no job with that id).
+  if (job === undefined) return sdrsError("SDRS.0408", `job ${jobId} does not exist`);
   return ok(renderJob(job, now));
 }
 

@@ -5,6 +5,7 @@
  */
 import type { EstateServer, EstateSubnet } from "./estate.ts";
 import { derivedIpInCidr, derivedUuid } from "./derived.ts";
+import { ipUser } from "./indexes.ts";
 import type { ServerRecord, World } from "./model.ts";
 
 /** The subnet a VPC without any in the estate gets (the address range servers' derived IPs fall in). */
@@ -40,6 +41,16 @@ export function imageNameOf(world: World, server: ServerRecord): string {
   return world.images.get(server.imageId)?.name ?? server.imageName ?? defaultImageName(server.osType);
 }
 
+/** A derived host address of the subnet no server of the VPC uses yet (probing past used ones). */
+function freeDerivedIp(world: World, vpcId: string, cidr: string, serverId: string): string {
+  const size = 2 ** (32 - Number(cidr.split("/")[1] ?? "32"));
+  for (let attempt = 0; attempt < size; attempt++) {
+    const ip = derivedIpInCidr(cidr, serverId, String(attempt));
+    if (ipUser(world, vpcId, ip) === undefined) return ip;
+  }
+  return derivedIpInCidr(cidr, serverId);
+}
+
 /** An estate server (or a new DR-site server) with its subnet, IP, image and security groups resolved. */
 export function serverRecord(
   world: World,
@@ -62,7 +73,7 @@ export function serverRecord(
     ...server,
     createdAt,
     subnetId: subnet?.id ?? derivedUuid("subnet", server.vpcId),
-    ip: server.ip ?? derivedIpInCidr(cidr, server.id),
+    ip: server.ip ?? freeDerivedIp(world, server.vpcId, cidr, server.id),
     imageId: server.imageId ?? namedImage?.id ?? derivedUuid("image", imageName),
     securityGroupIds: server.securityGroupIds ?? [defaultSecurityGroupId(world, server.vpcId)],
   };

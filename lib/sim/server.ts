@@ -92,7 +92,7 @@ interface Reply {
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
 
 const SERVER_ERROR_BODIES: Record<500 | 502 | 503 | 504, (requestId: string) => ApiError> = {
-  500: () => serviceError(500, "SDRS.0006", "Internal server error (simulated fault)"),
+  500: () => serviceError(500, "SDRS.0013", "Internal error (simulated fault)"),
   502: () => gatewayError(502, "APIGW.0201", "Bad gateway: the backend service is unavailable (simulated fault)"),
   503: () => gatewayError(503, "APIGW.0201", "Service unavailable (simulated fault)"),
   504: () => gatewayError(504, "APIGW.0201", "Backend timeout (simulated fault)"),
@@ -377,7 +377,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (!response.headersSent) {
         response.writeHead(500, { "Content-Type": "application/json;charset=utf-8", "X-Request-Id": randomUUID().replaceAll("-", "") });
       }
-      response.end(JSON.stringify({ error: { code: "SDRS.0006", message: "internal simulator error" } }));
+      response.end(JSON.stringify({ error: { code: "SDRS.0013", message: "internal simulator error" } }));
     });
   });
   const host = options.host ?? "127.0.0.1";

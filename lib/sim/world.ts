@@ -25,7 +25,9 @@ import {
   attachVolume,
   emptyIndexes,
   instancesOfGroup,
+  releaseIp,
   removeInstance,
+  reserveIp,
   setInstanceTarget,
   setServerTags,
 } from "./indexes.ts";
@@ -35,6 +37,7 @@ import { derivedHex } from "./derived.ts";
 import { addVpcDefaults, serverRecord } from "./resources.ts";
 import {
   checkDrFlavor,
+  checkDrPlacement,
   checkGroupAcceptsInstances,
   checkGroupCapacity,
   checkServerForCreate,
@@ -145,6 +148,10 @@ export class SimulatedProject {
       indexes: emptyIndexes(),
     };
     for (const vpcId of vpcIds) addVpcDefaults(this.world, vpcId);
+    // Addresses the estate spells out are taken before any is derived, so a derived one never collides.
+    for (const server of estate.servers) {
+      if (server.ip !== undefined) reserveIp(this.world, server.vpcId, server.ip, `server ${server.id}`);
+    }
     for (const server of estate.servers) addServer(this.world, serverRecord(this.world, structuredClone(server), serverCreatedAt));
     for (const volume of estate.volumes) addVolume(this.world, structuredClone(volume));
     for (const instance of estate.protectedInstances) {
@@ -253,6 +260,7 @@ export class SimulatedProject {
       task.failure ??= { errorCode: "SDRS.1350", failReason: `protected instance ${task.instanceId} disappeared while being created` };
       // Rollback: the failed instance is removed so that a later create for the same server can succeed.
       if (instance !== undefined) removeInstance(this.world, instance);
+      if (task.ip !== undefined && group !== undefined) releaseIp(this.world, group.vpcId, task.ip, `protected instance ${task.instanceId}`);
       return;
     }
     const drServer = this.#createDrServer(source, group, task.flavorRef, { subnetId: task.subnetId, ip: task.ip }, instance.id, at);
@@ -396,7 +404,13 @@ export class SimulatedProject {
     kind: "createProtectedInstance" | "batchCreateProtectedInstances",
     group: ProtectionGroupRecord,
     entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[],
-    common: { description?: string | undefined; tags?: { key: string; value: string }[] | undefined },
+    common: {
+      description?: string | undefined;
+      tags?: { key: string; value: string }[] | undefined;
+      /** The DR-site NIC: primary_subnet_id (single and batch), primary_ip_address (single only). */
+      subnetId?: string | undefined;
+      ip?: string | undefined;
+    },
     now: number,
   ): { jobId: string } {
     const serverIds = entries.map((entry) => entry.server.id);
@@ -418,7 +432,10 @@ export class SimulatedProject {
         endAt: index === lastIndex ? job.endAt : job.beginAt + this.#durations.between(floor, duration),
         failure,
         flavorRef: entry.flavorRef,
+        subnetId: common.subnetId,
+        ip: common.ip,
       });
+      if (common.ip !== undefined) reserveIp(this.world, group.vpcId, common.ip, `protected instance ${instanceId}`);
       this.#dueNoLaterThan(job.tasks[job.tasks.length - 1]?.endAt ?? job.beginAt);
       const instance: ProtectedInstanceRecord = {
         id: instanceId,
@@ -443,8 +460,8 @@ export class SimulatedProject {
     const body = parsed.data.protected_instance;
     const group = this.#groupForCreate(body.server_group_id);
     if (isApiError(group)) return group;
-    const drFlavor = checkDrFlavor(body.flavorRef);
-    if (drFlavor !== undefined) return drFlavor;
+    const drSite = checkDrFlavor(this.world, group, body.flavorRef) ?? checkDrPlacement(this.world, group, body);
+    if (drSite !== undefined) return drSite;
     const server = this.world.servers.get(body.server_id);
     if (server === undefined) return sdrsError("SDRS.1326", `server_id: server ${body.server_id} does not exist`);
     const broken =
@@ -455,7 +472,7 @@ export class SimulatedProject {
       "createProtectedInstance",
       group,
       [{ server, name: body.name, flavorRef: body.flavorRef }],
-      { description: body.description, tags: body.tags },
+      { description: body.description, tags: body.tags, subnetId: body.primary_subnet_id, ip: body.primary_ip_address },
       now,
     );
   }
@@ -466,10 +483,12 @@ export class SimulatedProject {
     const body = parsed.data.protected_instances;
     const group = this.#groupForCreate(body.server_group_id);
     if (isApiError(group)) return group;
+    const placement = checkDrPlacement(this.world, group, body);
+    if (placement !== undefined) return placement;
     const requestServerIds = new Set(body.servers.map((entry) => entry.server_id));
     const entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[] = [];
     for (const [index, entry] of body.servers.entries()) {
-      const drFlavor = checkDrFlavor(entry.flavorRef);
+      const drFlavor = checkDrFlavor(this.world, group, entry.flavorRef);
       if (drFlavor !== undefined) return drFlavor;
       const server = this.world.servers.get(entry.server_id);
       if (server === undefined) {
@@ -482,7 +501,13 @@ export class SimulatedProject {
     }
     const full = checkGroupCapacity(this.world, group, entries.length);
     if (full !== undefined) return full;
-    return this.#startInstanceJob("batchCreateProtectedInstances", group, entries, { description: body.description, tags: body.tags }, now);
+    return this.#startInstanceJob(
+      "batchCreateProtectedInstances",
+      group,
+      entries,
+      { description: body.description, tags: body.tags, subnetId: body.primary_subnet_id },
+      now,
+    );
   }
 
   createProtectionGroup(raw: unknown, now: number): { jobId: string } | ApiError {
