@@ -1,10 +1,9 @@
 /**
  * Stable values the simulator derives when the estate leaves them out: ids, IPv4 addresses inside a
  * subnet, MAC addresses. A hash of what they belong to, so a run on the same estate answers the same.
- * IPv4 membership uses node:net's BlockList; the address arithmetic is a few lines of bit shifting.
+ * Picking an address inside a CIDR is a few lines of arithmetic, not worth a dependency.
  */
 import { createHash } from "node:crypto";
-import { BlockList } from "node:net";
 
 function digest(parts: readonly string[]): Buffer {
   return createHash("sha256").update(parts.join("\u0000")).digest();
@@ -39,13 +38,6 @@ function parseCidr(cidr: string): { network: number; size: number } {
   const [base = "0.0.0.0", prefix = "32"] = cidr.split("/");
   const size = 2 ** (32 - Number(prefix));
   return { network: Math.floor(ipToNumber(base) / size) * size, size };
-}
-
-export function ipInCidr(ip: string, cidr: string): boolean {
-  const [base = "0.0.0.0", prefix = "32"] = cidr.split("/");
-  const block = new BlockList();
-  block.addSubnet(base, Number(prefix), "ipv4");
-  return block.check(ip, "ipv4");
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { productionAvailabilityZone } from "../sdrs/schemas.ts";
 import { type ApiError, sdrsError } from "./api-error.ts";
-import { ipInCidr } from "./derived.ts";
+import { ipInCidr } from "../net/ipv4.ts";
 import { instancesOfGroup, ipUser, serversAttachedTo } from "./indexes.ts";
 import type { JobFailure, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
 

@@ -308,6 +308,13 @@ describe("reads", () => {
     expect(await client.getProtectedInstance("pi-5")).toMatchObject({ id: "pi-5", source_server: "s-5", server_group_id: "g-1" });
   });
 
+  it("a job SDRS does not know is CloudApiError 500 SDRS.0408 (Null job), not retried", async () => {
+    const { client, simulator } = await setup();
+    const error = await failure(client.getJob("0".repeat(32)));
+    expect(error).toMatchObject({ status: 500, code: "SDRS.0408", operation: "showJob", retryable: false, attempts: 1 });
+    expect(simulator.counts()).toEqual({ showJob: 1 });
+  });
+
   it("a missing server is CloudApiError 404 Ecs.0114, not retried", async () => {
     const { client, simulator } = await setup();
     const error = await failure(client.getServer("nope"));
