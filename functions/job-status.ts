@@ -2,10 +2,10 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { processSqsJobChecks } from "../lib/pipeline/sqs.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws.ts";
 
 export async function jobStatus(event: SQSEvent): Promise<SQSBatchResponse> {
-  const { pipeline } = await awsRuntime();
+  const pipeline = await awsPipeline();
   return processSqsJobChecks(event, pipeline);
 }
 

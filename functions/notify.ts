@@ -2,10 +2,10 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { processSqsNotifications } from "../lib/pipeline/sqs.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { awsNotify, awsPipeline } from "../lib/runtime/aws.ts";
 
 export async function notify(event: SQSEvent): Promise<SQSBatchResponse> {
-  const { pipeline, notify: dispatcher } = await awsRuntime();
+  const [pipeline, dispatcher] = await Promise.all([awsPipeline(), awsNotify()]);
   return processSqsNotifications(event, pipeline, dispatcher);
 }
 

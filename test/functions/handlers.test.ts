@@ -3,7 +3,7 @@
  * events of events/ and a Lambda Context, against real peers on 127.0.0.1: dynalite (the state table),
  * local-aws-sqs (the queues and DLQs serverless.yml declares, with its visibility timeouts and redrive
  * policies), the project's SDRS simulator and a Standard Webhooks receiver. Configuration travels the way
- * it does in Lambda: through the environment, read once by awsRuntime() on the first invocation.
+ * it does in Lambda: through the environment, read once by awsPipeline() on the first invocation.
  *
  * Lambda's SQS event source mapping is played by harness.ts's `pollOnce`: receive, hand the handler
  * `toSqsEvent(…)`, delete what it did not list in batchItemFailures.

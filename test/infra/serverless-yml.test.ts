@@ -208,7 +208,7 @@ describe("serverless.yml", () => {
     }
   });
 
-  it("lets every function read the secret SDRS_SECRET_ID names, which awsRuntime() loads on a cold start", () => {
+  it("lets every function read the secret SDRS_SECRET_ID names, which awsPipeline() loads on a cold start", () => {
     const secretName = `\${param:secretName}`;
     expect(config.provider.environment.SDRS_SECRET_ID).toBe(secretName);
     for (const functionName of Object.keys(config.functions)) {
