@@ -2,7 +2,7 @@
  * The shape of a benchmark run's results: what `npm run bench -- --json` prints and what
  * bench/results/latest.json holds. Parsed before it is written, so a program can trust the fields.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const count = z.number().int().nonnegative();
 const measure = z.number().nonnegative();

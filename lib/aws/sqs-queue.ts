@@ -5,7 +5,7 @@
  * retrying the entries SQS reports as failed for a server-side reason.
  */
 import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
+import * as z from "zod";
 import { sqsSdk } from "./sdk.ts";
 import {
   type BatchEntry,

@@ -9,7 +9,7 @@
  *   Traces are parsed tolerantly (reference inventory-events.md §1, §5): numbers as strings, `request` as a
  *   JSON string or an object, `user` null. A trace is only a hint: the caller re-reads the server's tags.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The EventBridge event envelope (Amazon EventBridge user guide, "Amazon EventBridge events": version, id,

@@ -3,7 +3,7 @@
  * reconcile sweep. All three only enqueue protect intents; the onboard step decides.
  */
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { classifyInventoryEvent } from "../events/inventory.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { ServerRecord } from "../state/records.ts";

@@ -8,7 +8,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "zod";
 import { type DispatcherDeps, deliverNotification } from "../notify/dispatcher.ts";
 import { notificationMessage } from "../notify/events.ts";
 import type { QueueName } from "../queue/queue.ts";

@@ -5,7 +5,7 @@
  * SDK clients are loaded then (lib/aws/sdk.ts), so a function never loads a client it does not call.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
+import * as z from "zod";
 import { systemClock } from "../clock.ts";
 import { loadTargetsConfig, type TargetsConfig } from "../config/targets.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";

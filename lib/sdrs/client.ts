@@ -8,7 +8,7 @@
  * create was applied (timeout, 5xx, connection dropped after sending) is an AmbiguousCreateError.
  */
 import ky, { TimeoutError } from "ky";
-import type { z } from "zod";
+import type * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { type IssuedToken, signedHeaders, TokenCache, tokenRequestBody, tokenResponseBody } from "./auth.ts";
 import { Secret } from "../secret.ts";

@@ -11,7 +11,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../../lib/notify/dispatcher.ts";

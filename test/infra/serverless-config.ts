@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_SCHEMA, load, Type, type TypeConstructorOptions } from "js-yaml";
-import { z } from "zod";
+import * as z from "zod";
 
 /** The queue-URL variables serverless.yml sets (lib/aws/sqs-queue.ts queueUrlsFromEnv reads them), per queue. */
 export const QUEUE_URL_VARIABLES = {

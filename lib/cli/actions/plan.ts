@@ -3,7 +3,7 @@
  * groups them by target, and prints each target's verdicts and the create calls that would be sent.
  * Exits 0 whenever planning succeeded, ineligible servers included: nothing is changed.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
