@@ -1,7 +1,7 @@
 /**
  * The composition root in AWS Lambda: DynamoDB state, SQS queues, the SDRS client configured from the
- * environment with secrets from Secrets Manager, and, for the notify function only, the webhook endpoints
- * and SNS. Built once per container; the handlers in functions/ only ask for what they use, and the AWS
+ * environment with secrets from Secrets Manager (the notify function's webhook endpoints and SNS:
+ * aws-notify.ts). Built once per container; the handlers in functions/ only ask for what they use, and the AWS
  * SDK clients are loaded then (lib/aws/sdk.ts), so a function never loads a client it does not call.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -9,9 +9,8 @@ import * as z from "zod";
 import { systemClock } from "../clock.ts";
 import { loadTargetsConfig, type TargetsConfig } from "../config/targets.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";
-import { dynamoDbSdk, secretsManagerSdk, snsSdk, sqsSdk } from "../aws/sdk.ts";
+import { dynamoDbSdk, secretsManagerSdk, sqsSdk } from "../aws/sdk.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
-import { createSnsPublisher } from "../notify/sns.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
@@ -19,7 +18,6 @@ import { CloudClient } from "../sdrs/client.ts";
 import { loadCloudConfig } from "../sdrs/config.ts";
 import { createRepositories, type Repositories } from "../state/records.ts";
 import { logger, pipelineLogger } from "./logger.ts";
-import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";
 
 
@@ -105,7 +103,7 @@ async function environmentWithSecrets(): Promise<NodeJS.ProcessEnv> {
 }
 
 /** What every function shares: the environment with secrets, configuration, state and queues. */
-interface AwsBase {
+export interface AwsBase {
   env: NodeJS.ProcessEnv;
   config: TargetsConfig;
   repos: Repositories;
@@ -148,24 +146,9 @@ async function buildPipeline(): Promise<PipelineDeps> {
   };
 }
 
-async function buildNotify(): Promise<NotifyRuntime> {
-  const { env, config, repos, queue } = await awsBase();
-  const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
-  const sns = topicArn ? createSnsPublisher(new (await snsSdk()).SNSClient({}), topicArn) : undefined;
-  return notifyDepsFor({
-    config,
-    env,
-    repos,
-    queue,
-    clock: systemClock,
-    ...(sns ? { sns } : {}),
-    // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
-    allowLoopbackHttp: env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true",
-  });
-}
 
 /** Built once per container; a failure (a configuration error, the secret unreadable) is retried on the next call. */
-function once<T>(build: () => Promise<T>): () => Promise<T> {
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
   let built: Promise<T> | undefined;
   return () => {
     built ??= build().catch((error: unknown) => {
@@ -176,10 +159,8 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-const awsBase = once(buildBase);
+/** Shared with aws-notify.ts, which adds what only the notify function uses. */
+export const awsBase = once(buildBase);
 
 /** The pipeline's ports in Lambda: every function uses them. */
 export const awsPipeline = once(buildPipeline);
-
-/** The notification dispatcher's ports (webhook endpoints, SNS): only the notify function uses them. */
-export const awsNotify = once(buildNotify);
