@@ -27,7 +27,8 @@ import {
   RequestValidationError,
 } from "./errors.ts";
 import { expandPath, OPERATIONS, type OperationName } from "./operations.ts";
-import { nextRetry, retryAfterMs } from "./retry.ts";
+import { parseRetryAfter } from "../http/retry-after.ts";
+import { nextRetry } from "./retry.ts";
 import {
   activeDomainList,
   type ActiveDomain,
@@ -587,7 +588,7 @@ export class CloudClient {
       const decision = nextRetry({
         attempts: failedAttempts,
         waitedMs,
-        retryAfterMs: outcome.kind === "error" ? retryAfterMs(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
+        retryAfterMs: outcome.kind === "error" ? parseRetryAfter(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
         random: this.#random(),
         policy: this.#retry,
       });
