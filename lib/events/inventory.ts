@@ -1,7 +1,7 @@
 /**
  * Inventory events: which servers an EventBridge event is about, and whether it matters to us.
  *
- * Two families (README "Inventory events"):
+ * Two families (docs/events-and-api.md):
  * - our own documented events, source `sdrs-autoprotect.inventory`, detail-types `ECS Server Tags Changed`
  *   and `ECS Server Created`, detail `{ serverId, projectId?, tags? }`;
  * - Huawei CTS traces forwarded into EventBridge (source `huaweicloud.cts`, any detail-type), the trace being

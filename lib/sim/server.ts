@@ -2,7 +2,7 @@
  * The SDRS simulator: a local stand-in for Huawei Cloud / OTC SDRS, ECS, EVS, IAM (tokens) and Auto
  * Scaling reads on one base URL, over node:http. Requests are routed and counted by the operation names
  * of lib/sdrs/operations.ts, authenticated like the API gateway, validated with the zod schemas of
- * lib/sdrs/schemas.ts, and answered with the codes and shapes the real services use (README, "The SDRS simulator").
+ * lib/sdrs/schemas.ts, and answered with the codes and shapes the real services use (docs/simulator.md).
  *
  * A loopback control plane under /__sim (no auth) exposes counts, faults, state and server tags.
  */
