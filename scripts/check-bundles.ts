@@ -89,6 +89,13 @@ async function buildFloor(root: string, target: string): Promise<string> {
 }
 
 /** Unpacks every zip in `.serverless/` and measures it; the unpacked copies are removed afterwards. */
+/** The row of the floor bundle: a yardstick, not a function, so never "over". */
+export const FLOOR_ROW = "floor (middy+logger)";
+
+function isOver(row: BundleRow, limits: { codeKB: number; importMs: number }): boolean {
+  return row.bundle !== FLOOR_ROW && (row.codeKB > limits.codeKB || row.importMs > limits.importMs);
+}
+
 export async function measureBundles(root: string, runs: number): Promise<BundleRow[]> {
   const packaged = join(root, ".serverless");
   const zips = readdirSync(packaged)
@@ -113,7 +120,7 @@ export async function measureBundles(root: string, runs: number): Promise<Bundle
       };
     });
     const floor = await buildFloor(root, join(scratch, "floor"));
-    rows.push({ bundle: "floor (middy+logger)", zipKB: 0, codeKB: Math.round(statSync(floor).size / 1024), ...measureImport(floor, runs) });
+    rows.push({ bundle: FLOOR_ROW, zipKB: 0, codeKB: Math.round(statSync(floor).size / 1024), ...measureImport(floor, runs) });
     return rows;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -123,7 +130,7 @@ export async function measureBundles(root: string, runs: number): Promise<Bundle
 export function renderBundles(rows: BundleRow[], limits: { codeKB: number; importMs: number }): string {
   const lines = ["bundle                 zip KB   code KB   import ms   import CPU ms   handler"];
   for (const row of rows) {
-    const over = row.codeKB > limits.codeKB || row.importMs > limits.importMs;
+    const over = isOver(row, limits);
     lines.push(
       `${row.bundle.padEnd(22)} ${String(row.zipKB).padStart(6)}   ${String(row.codeKB).padStart(7)}   ${String(row.importMs).padStart(9)}   ${String(row.importCpuMs).padStart(13)}   ${row.handler ? "ok" : "MISSING"}${over ? "  over" : ""}`,
     );
@@ -156,6 +163,6 @@ if (import.meta.main) {
   const rows = await measureBundles(ROOT, Math.max(1, Number(values.runs)));
   console.log(values.json ? JSON.stringify(rows, null, 2) : renderBundles(rows, limits));
   const missing = rows.some((row) => !row.handler);
-  const over = rows.some((row) => row.codeKB > limits.codeKB || row.importMs > limits.importMs);
+  const over = rows.some((row) => isOver(row, limits));
   process.exit(missing || (values.strict && over) ? 1 : 0);
 }
