@@ -1,4 +1,5 @@
 /** The benchmark results as tables for people (`npm run bench`); `--json` prints BenchResults instead. */
+import { BUNDLE_LIMITS, renderBundles } from "../scripts/check-bundles.ts";
 import Table from "cli-table3";
 import picocolors from "picocolors";
 import type { ApiCallsResult, ApproachResult, BenchResults } from "./results.ts";
@@ -158,6 +159,11 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
       ]),
     ),
   );
+  if (results.bundles !== undefined) {
+    lines.push(heading("5. Lambda bundles: code size and import time (median of fresh imports)"));
+    lines.push(renderBundles(results.bundles.rows, BUNDLE_LIMITS));
+    lines.push(results.bundles.note);
+  }
   if (options.resultsPath !== undefined) lines.push(`\nresults written to ${options.resultsPath}`);
   return lines.join("\n");
 }

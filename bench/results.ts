@@ -2,7 +2,7 @@
  * The shape of a benchmark run's results: what `npm run bench -- --json` prints and what
  * bench/results/latest.json holds. Parsed before it is written, so a program can trust the fields.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const count = z.number().int().nonnegative();
 const measure = z.number().nonnegative();
@@ -144,6 +144,16 @@ export const endToEndRow = z.object({
 });
 export type EndToEndRow = z.infer<typeof endToEndRow>;
 
+/** One Lambda bundle after `osls package` (scripts/check-bundles.ts). */
+export const bundleRow = z.object({
+  bundle: z.string(),
+  zipKB: z.number(),
+  codeKB: z.number(),
+  importMs: z.number(),
+  importCpuMs: z.number(),
+  handler: z.boolean(),
+});
+
 export const benchResults = z.object({
   schemaVersion: z.literal(1),
   startedAt: z.iso.datetime(),
@@ -154,5 +164,7 @@ export const benchResults = z.object({
   polling: pollingResult,
   planner: z.object({ note: z.string(), rows: z.array(plannerRow) }),
   endToEnd: z.array(endToEndRow),
+  /** Absent in results recorded before bundles were measured (bench/results/sample.json). */
+  bundles: z.object({ note: z.string(), rows: z.array(bundleRow) }).optional(),
 });
 export type BenchResults = z.infer<typeof benchResults>;

@@ -17,6 +17,7 @@ import { sampleEstate, scaledEstate, taggedServers } from "./estates.ts";
 import { measurePlanner } from "./planner-throughput.ts";
 import { comparePolling, simulatorDurations } from "./polling.ts";
 import { renderReport } from "./report.ts";
+import { packageAndMeasureBundles } from "../scripts/check-bundles.ts";
 import { type BenchResults, benchResults, type MachineInfo, type RuntimePollingRow } from "./results.ts";
 
 function machine(): MachineInfo {
@@ -66,27 +67,30 @@ async function main(options: BenchOptions): Promise<BenchResults> {
   const sampleLabel = "sample estate";
   const scaledLabel = `scaled estate (${options.scale} clones)`;
 
-  progress(`1/4 API calls: ${sampleLabel}`);
+  progress(`1/5 API calls: ${sampleLabel}`);
   const sampleRun = await measureApiCalls(sampleLabel, base, sampleTagged, options.seed);
-  progress(`1/4 API calls: ${scaledLabel}`);
+  progress(`1/5 API calls: ${scaledLabel}`);
   const scaledRun = await measureApiCalls(scaledLabel, scaled.estate, scaledTagged, options.seed);
   for (const run of [sampleRun, scaledRun]) {
     if (run.ours.summary.ended !== "idle") throw new Error(`${run.result.estate}: the pipeline run ended "${run.ours.summary.ended}", not idle`);
   }
 
-  progress("2/4 job polling economy");
+  progress("2/5 job polling economy");
   const pollingRows = (["single", "batch"] as const).flatMap((kind, index) =>
     comparePolling(kind, simulatorDurations(kind, options.pollingJobs, options.seed + index), options.seed),
   );
 
-  progress(`3/4 planner throughput: ${options.plannerSizes.join(", ")} servers`);
+  progress(`3/5 planner throughput: ${options.plannerSizes.join(", ")} servers`);
   const plannerRows = await measurePlanner(base, options.plannerSizes, options.plannerRuns);
 
-  progress(`4/4 end to end: ${options.e2eRuns} runs per estate`);
+  progress(`4/5 end to end: ${options.e2eRuns} runs per estate`);
   const endToEnd = [
     await measureEndToEnd(sampleLabel, base, sampleTagged.map((server) => server.id), options.seed, options.e2eRuns, sampleRun.ours),
     await measureEndToEnd(scaledLabel, scaled.estate, scaled.cloneIds, options.seed, options.e2eRuns, scaledRun.ours),
   ];
+
+  progress("5/5 Lambda bundles: osls package, then size and import time");
+  const bundleRows = await packageAndMeasureBundles();
 
   return benchResults.parse({
     schemaVersion: 1,
@@ -103,6 +107,10 @@ async function main(options: BenchOptions): Promise<BenchResults> {
     },
     planner: { note: "wall time of planProtection on this machine: noisy, compare sizes within one run", rows: plannerRows },
     endToEnd,
+    bundles: {
+      note: "import time: wall clock and CPU time of one import in a fresh process; the floor row is middy + logger alone",
+      rows: bundleRows,
+    },
   });
 }
 

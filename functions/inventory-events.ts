@@ -2,12 +2,12 @@
 import type { EventBridgeEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { handleInventoryEvent, type InventoryEventResult } from "../lib/pipeline/intake.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws.ts";
 import { logger } from "../lib/runtime/logger.ts";
 
 export async function inventoryEvents(event: EventBridgeEvent<string, unknown>): Promise<InventoryEventResult> {
   logger.appendKeys({ correlationId: event.id });
-  const { pipeline } = await awsRuntime();
+  const pipeline = await awsPipeline();
   // A malformed event is logged with its reason and acknowledged: it can never succeed, so it is not retried.
   return handleInventoryEvent(event, pipeline);
 }

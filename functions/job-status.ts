@@ -3,10 +3,10 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
 import { processSqsJobChecks } from "../lib/pipeline/sqs.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws.ts";
 
 export async function jobStatus(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const { pipeline } = await awsRuntime();
+  const pipeline = await awsPipeline();
   return processSqsJobChecks(event, withDeadline(pipeline, lambdaDeadline(context)));
 }
 

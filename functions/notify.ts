@@ -2,11 +2,12 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
-import { processSqsNotifications } from "../lib/pipeline/sqs.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { processSqsNotifications } from "../lib/pipeline/sqs-notify.ts";
+import { awsPipeline } from "../lib/runtime/aws.ts";
+import { awsNotify } from "../lib/runtime/aws-notify.ts";
 
 export async function notify(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const { pipeline, notify: dispatcher } = await awsRuntime();
+  const [pipeline, dispatcher] = await Promise.all([awsPipeline(), awsNotify()]);
   return processSqsNotifications(event, withDeadline(pipeline, lambdaDeadline(context)), dispatcher);
 }
 

@@ -6,10 +6,10 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
 import { processSqsIntents } from "../lib/pipeline/sqs.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws.ts";
 
 export async function onboard(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const { pipeline } = await awsRuntime();
+  const pipeline = await awsPipeline();
   return processSqsIntents(event, withDeadline(pipeline, lambdaDeadline(context)));
 }
 

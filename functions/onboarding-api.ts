@@ -2,12 +2,12 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { handleApiRequest } from "../lib/pipeline/api.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws.ts";
 import { logger } from "../lib/runtime/logger.ts";
 
 export async function onboardingApi(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   logger.appendKeys({ correlationId: event.requestContext.requestId });
-  const { pipeline } = await awsRuntime();
+  const pipeline = await awsPipeline();
   const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
   return handleApiRequest(
     { method: event.requestContext.http.method, path: event.rawPath, headers: event.headers, body },

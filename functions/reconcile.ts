@@ -3,10 +3,10 @@ import type { Context } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
 import { type ReconcileResult, reconcile } from "../lib/pipeline/intake.ts";
-import { awsRuntime } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws.ts";
 
 export async function reconcileTagged(_event: unknown, context: Context): Promise<ReconcileResult> {
-  const { pipeline } = await awsRuntime();
+  const pipeline = await awsPipeline();
   return reconcile(withDeadline(pipeline, lambdaDeadline(context)));
 }
 

@@ -6,17 +6,9 @@
  * TTL: DynamoDB deletes expired items lazily (typically within days) and dynalite never does, so every
  * read filters `expiresAt` against the clock and a create-only write may overwrite an expired item.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { BatchGetCommandOutput, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import {
   ConditionalWriteError,
@@ -34,6 +26,7 @@ import {
   toJson,
   type VersionedStore,
 } from "../state/store.ts";
+import { documentSdk } from "./sdk.ts";
 import { STATE_TABLE } from "./table-definition.ts";
 
 /** DynamoDB BatchGetItem: "up to 100 items" per call. */
@@ -68,17 +61,21 @@ const storedItem = z.object({
 
 const cursorKey = z.strictObject({ pk: z.string(), kind: z.string(), id: z.string() });
 
+interface DocumentApi {
+  sdk: Awaited<ReturnType<typeof documentSdk>>;
+  client: DynamoDBDocumentClient;
+}
+
 export class DynamoDbStore implements VersionedStore {
-  readonly #documents: DynamoDBDocumentClient;
+  readonly #client: DynamoDBClient;
+  #documents: Promise<DocumentApi> | undefined;
   readonly #tableName: string;
   readonly #clock: Clock;
   readonly #retryBaseDelayMs: number;
   readonly #maxRetries: number;
 
   constructor(options: DynamoDbStoreOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.#client = options.client;
     this.#tableName = options.tableName;
     this.#clock = options.clock ?? systemClock;
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 50;
@@ -88,8 +85,9 @@ export class DynamoDbStore implements VersionedStore {
   async get(kind: RecordKind, id: string): Promise<Stored<unknown> | undefined> {
     checkKind(kind);
     checkId(kind, id);
-    const { Item } = await this.#documents.send(
-      new GetCommand({ TableName: this.#tableName, Key: { pk: partitionKey(kind, id) }, ConsistentRead: true }),
+    const { client, sdk } = await this.#documentApi();
+    const { Item } = await client.send(
+      new sdk.GetCommand({ TableName: this.#tableName, Key: { pk: partitionKey(kind, id) }, ConsistentRead: true }),
     );
     return Item === undefined ? undefined : this.#live(Item)?.stored;
   }
@@ -145,9 +143,10 @@ export class DynamoDbStore implements VersionedStore {
       delete names["#kind"];
       delete names["#id"];
     }
+    const { client, sdk } = await this.#documentApi();
     try {
-      const { Attributes } = await this.#documents.send(
-        new UpdateCommand({
+      const { Attributes } = await client.send(
+        new sdk.UpdateCommand({
           TableName: this.#tableName,
           Key: { pk: partitionKey(kind, id) },
           UpdateExpression: updateExpression,
@@ -159,7 +158,8 @@ export class DynamoDbStore implements VersionedStore {
       );
       return z.object({ version: z.number().int() }).parse(Attributes).version;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConditionalWriteError(kind, id, options.expectedVersion);
+      // The SDK names its service exceptions; matching the name needs no class from the client package.
+      if (error instanceof Error && error.name === "ConditionalCheckFailedException") throw new ConditionalWriteError(kind, id, options.expectedVersion);
       throw error;
     }
   }
@@ -167,7 +167,8 @@ export class DynamoDbStore implements VersionedStore {
   async delete(kind: RecordKind, id: string): Promise<void> {
     checkKind(kind);
     checkId(kind, id);
-    await this.#documents.send(new DeleteCommand({ TableName: this.#tableName, Key: { pk: partitionKey(kind, id) } }));
+    const { client, sdk } = await this.#documentApi();
+    await client.send(new sdk.DeleteCommand({ TableName: this.#tableName, Key: { pk: partitionKey(kind, id) } }));
   }
 
   async list(kind: RecordKind, options: ListOptions = {}): Promise<ListPage> {
@@ -175,8 +176,9 @@ export class DynamoDbStore implements VersionedStore {
     const limit = checkListLimit(options.limit);
     const exclusiveStartKey = options.cursor === undefined ? undefined : decodeCursor(kind, options.cursor);
     // Limit counts items read before the filter, so a page can come back short (even empty) with a cursor.
-    const { Items, LastEvaluatedKey } = await this.#documents.send(
-      new QueryCommand({
+    const { client, sdk } = await this.#documentApi();
+    const { Items, LastEvaluatedKey } = await client.send(
+      new sdk.QueryCommand({
         TableName: this.#tableName,
         IndexName: STATE_TABLE.kindIndexName,
         KeyConditionExpression: "#kind = :kind",
@@ -198,9 +200,10 @@ export class DynamoDbStore implements VersionedStore {
   async #batchGet(kind: RecordKind, ids: string[]): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let keys: Record<string, unknown>[] = ids.map((id) => ({ pk: partitionKey(kind, id) }));
+    const { client, sdk } = await this.#documentApi();
     for (let attempt = 0; ; attempt += 1) {
-      const output: BatchGetCommandOutput = await this.#documents.send(
-        new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
+      const output: BatchGetCommandOutput = await client.send(
+        new sdk.BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
       );
       items.push(...(output.Responses?.[this.#tableName] ?? []));
       keys = output.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
@@ -210,6 +213,15 @@ export class DynamoDbStore implements VersionedStore {
       const delayMs = this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
+  }
+
+  /** The document client over the caller's DynamoDB client, with the commands it sends (lib/aws/sdk.ts). */
+  #documentApi(): Promise<DocumentApi> {
+    this.#documents ??= documentSdk().then((sdk) => ({
+      sdk,
+      client: sdk.DynamoDBDocumentClient.from(this.#client, { marshallOptions: { removeUndefinedValues: true } }),
+    }));
+    return this.#documents;
   }
 
   #live(item: Record<string, unknown>): { id: string; stored: Stored<unknown> } | undefined {

@@ -4,17 +4,9 @@
  * this adapter validates arguments the same way the sqlite queue does and sends batches in calls of 10,
  * retrying the entries SQS reports as failed for a server-side reason.
  */
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type MessageAttributeValue,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { z } from "zod";
+import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
+import * as z from "zod";
+import { sqsSdk } from "./sdk.ts";
 import {
   type BatchEntry,
   checkQueueName,
@@ -113,6 +105,7 @@ export class SqsQueue implements QueueSender, QueueReceiver {
   async send(queue: QueueName, body: unknown, options: SendOptions = {}): Promise<void> {
     checkQueueName(queue);
     checkSendOptions(queue, options);
+    const { SendMessageCommand } = await sqsSdk();
     await this.#client.send(
       new SendMessageCommand({
         QueueUrl: this.#url(queue),
@@ -145,6 +138,7 @@ export class SqsQueue implements QueueSender, QueueReceiver {
   async receive(queue: QueueName, options: ReceiveOptions): Promise<ReceivedMessage[]> {
     checkQueueName(queue);
     checkReceiveOptions(queue, options);
+    const { ReceiveMessageCommand } = await sqsSdk();
     const { Messages } = await this.#client.send(
       new ReceiveMessageCommand({
         QueueUrl: this.#url(queue),
@@ -178,12 +172,14 @@ export class SqsQueue implements QueueSender, QueueReceiver {
 
   async delete(queue: QueueName, receiptHandle: string): Promise<void> {
     checkQueueName(queue);
+    const { DeleteMessageCommand } = await sqsSdk();
     await this.#client.send(new DeleteMessageCommand({ QueueUrl: this.#url(queue), ReceiptHandle: receiptHandle }));
   }
 
   async changeVisibility(queue: QueueName, receiptHandle: string, seconds: number): Promise<void> {
     checkQueueName(queue);
     checkVisibility(queue, seconds);
+    const { ChangeMessageVisibilityCommand } = await sqsSdk();
     await this.#client.send(
       new ChangeMessageVisibilityCommand({ QueueUrl: this.#url(queue), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
     );
@@ -196,6 +192,7 @@ export class SqsQueue implements QueueSender, QueueReceiver {
   }
 
   async #sendChunk(queue: QueueName, url: string, chunk: SendMessageBatchRequestEntry[]): Promise<void> {
+    const { SendMessageBatchCommand } = await sqsSdk();
     let pending = chunk;
     for (let attempt = 0; ; attempt += 1) {
       const { Failed } = await this.#client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: pending }));

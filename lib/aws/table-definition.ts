@@ -8,16 +8,14 @@
  * per kind (every server record shares `kind = "server"`), which is fine at this service's rates:
  * one GSI partition takes about 1,000 writes per second.
  */
-import {
-  type AttributeDefinition,
-  type CreateTableCommandInput,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  type GlobalSecondaryIndex,
-  type KeySchemaElement,
-  CreateTableCommand,
-  UpdateTimeToLiveCommand,
+import type {
+  AttributeDefinition,
+  CreateTableCommandInput,
+  DynamoDBClient,
+  GlobalSecondaryIndex,
+  KeySchemaElement,
 } from "@aws-sdk/client-dynamodb";
+import { dynamoDbSdk } from "./sdk.ts";
 
 export const STATE_TABLE = {
   partitionKey: "pk",
@@ -87,6 +85,7 @@ export interface CreateTableOptions {
 export async function createTable(client: DynamoDBClient, tableName: string, options: CreateTableOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const pollIntervalMs = options.pollIntervalMs ?? 100;
+  const { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand } = await dynamoDbSdk();
   await client.send(new CreateTableCommand(stateTableInput(tableName)));
   const deadline = Date.now() + timeoutMs;
   for (;;) {

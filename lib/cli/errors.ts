@@ -1,7 +1,7 @@
 /**
  * What a failed command tells the shell: one exit code scripts can rely on, and one line for people.
  *
- * Exit codes (README.md): 0 ok; 1 the work finished but some servers failed or are ineligible;
+ * Exit codes (docs/cli.md): 0 ok; 1 the work finished but some servers failed or are ineligible;
  * 2 usage or configuration error; 3 the cloud API was unreachable or refused our credentials;
  * 70 internal error (a bug); 130 interrupted (SIGINT), 143 terminated (SIGTERM).
  */

@@ -71,7 +71,7 @@ export function buildProgram(context: CliContext, commands: readonly CommandModu
         exitCodeHelp(),
         "",
         "Cloud configuration comes from the environment (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID,",
-        "HUAWEICLOUD_REGION or SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT, …); targets from SDRS_TARGETS_FILE. See README.md.",
+        "HUAWEICLOUD_REGION or SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT, …); targets from SDRS_TARGETS_FILE. See docs/cloud-client.md.",
       ].join("\n"),
     );
   for (const command of commands) command.register(program, context);

@@ -8,7 +8,7 @@
  * itself can be committed without them.
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { creationOptions } from "../planning/creation-options.ts";
 import { DEFAULT_BATCH_LIMIT, protectionGroupDescription, protectionGroupName } from "../sdrs/schemas.ts";
 

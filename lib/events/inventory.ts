@@ -1,7 +1,7 @@
 /**
  * Inventory events: which servers an EventBridge event is about, and whether it matters to us.
  *
- * Two families (README "Inventory events"):
+ * Two families (docs/events-and-api.md):
  * - our own documented events, source `sdrs-autoprotect.inventory`, detail-types `ECS Server Tags Changed`
  *   and `ECS Server Created`, detail `{ serverId, projectId?, tags? }`;
  * - Huawei CTS traces forwarded into EventBridge (source `huaweicloud.cts`, any detail-type), the trace being
@@ -9,9 +9,26 @@
  *   Traces are parsed tolerantly (reference inventory-events.md §1, §5): numbers as strings, `request` as a
  *   JSON string or an object, `user` null. A trace is only a hint: the caller re-reads the server's tags.
  */
-import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
-import { z } from "zod";
+import * as z from "zod";
 import { isServerId } from "../sdrs/field-rules.ts";
+
+/**
+ * The EventBridge event envelope (Amazon EventBridge user guide, "Amazon EventBridge events": version, id,
+ * detail-type, source, account, time, region, resources, detail; replay-name on replayed events). Our own
+ * schema for the one envelope we read, rather than the Powertools parser package for it.
+ */
+export const eventBridgeEnvelope = z.object({
+  version: z.string(),
+  id: z.string(),
+  source: z.string(),
+  account: z.string(),
+  time: z.iso.datetime(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  "detail-type": z.string(),
+  detail: z.unknown(),
+  "replay-name": z.string().optional(),
+});
 
 export const OWN_EVENT_SOURCE = "sdrs-autoprotect.inventory";
 export const CTS_EVENT_SOURCE = "huaweicloud.cts";
@@ -140,7 +157,7 @@ function traceOf(detail: unknown): unknown {
 
 /** Classifies one EventBridge event. Pure: no I/O; the caller dedupes and re-reads tags. */
 export function classifyInventoryEvent(event: unknown): InventoryClassification {
-  const envelope = EventBridgeSchema.safeParse(event);
+  const envelope = eventBridgeEnvelope.safeParse(event);
   if (!envelope.success) return { status: "rejected", reason: `not an EventBridge event: ${issuesText(envelope.error)}` };
   const { id, source } = envelope.data;
   const detailType = envelope.data["detail-type"];

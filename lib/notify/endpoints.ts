@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Secret } from "../secret.ts";
-import { z } from "zod";
+import * as z from "zod";
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from "./events.ts";
 
 const SECRET_PREFIX = "whsec_";

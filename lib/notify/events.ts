@@ -6,7 +6,7 @@
  * SNS `event_id` attribute), so a receiver can drop a second delivery of the same outcome.
  */
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import type { Clock } from "../clock.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * SNS as a second channel: the same JSON payload the webhooks carry, with message attributes `event_type`
  * and `event_id` so subscriptions can filter by type and subscribers can drop repeats by id.
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import { snsSdk } from "../aws/sdk.ts";
 import type { NotificationPublisher } from "./dispatcher.ts";
 import { eventSubject, type NotificationEvent } from "./events.ts";
 
@@ -11,6 +12,7 @@ export function createSnsPublisher(client: Pick<SNSClient, "send">, topicArn: st
   const fifo = topicArn.endsWith(".fifo");
   return {
     async publish(event: NotificationEvent, eventId: string): Promise<void> {
+      const { PublishCommand } = await snsSdk();
       await client.send(
         new PublishCommand({
           TopicArn: topicArn,

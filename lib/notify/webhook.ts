@@ -7,6 +7,7 @@
  * Signing uses the reference library (`standardwebhooks`), so our receivers and everyone else's agree.
  */
 import { Webhook } from "standardwebhooks";
+import { parseRetryAfter } from "../http/retry-after.ts";
 import { redactUrl, type WebhookEndpoint, WebhookSecret } from "./endpoints.ts";
 
 /** Standard Webhooks suggests a 15–30 s request timeout. */
@@ -54,22 +55,11 @@ export type AttemptResult =
       message: string;
     };
 
-/** `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3) → whole seconds from now; undefined if unusable. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  // Every HTTP-date form names a month; without this, Date.parse reads "-5" as the year -5.
-  if (!/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/.test(text)) return undefined;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - nowMs) / 1000));
-}
-
 export function classifyResponse(httpStatus: number, retryAfter: string | null | undefined, nowMs: number, origin: string): AttemptResult {
   if (httpStatus >= 200 && httpStatus < 300) return { result: "delivered", httpStatus };
   if (httpStatus === 410) return { result: "gone", httpStatus };
-  const retryAfterSeconds = parseRetryAfter(retryAfter, nowMs);
+  const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
+  const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
   const rule =
     httpStatus >= 300 && httpStatus < 400
       ? "redirects are not followed (Standard Webhooks: 3xx is a failure)"

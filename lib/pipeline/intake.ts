@@ -3,7 +3,7 @@
  * reconcile sweep. All three only enqueue protect intents; the onboard step decides.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { classifyInventoryEvent } from "../events/inventory.ts";
 import { decideServer } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";

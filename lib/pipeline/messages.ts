@@ -2,7 +2,7 @@
  * Queue messages of the pipeline. One protect intent per server (so a partial batch failure returns
  * exactly the servers that hit a transient error) and one job-status message per SDRS job.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const intentSource = z.enum(["api", "event", "reconcile", "cli"]);
 export type IntentSource = z.infer<typeof intentSource>;

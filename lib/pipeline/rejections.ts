@@ -8,7 +8,7 @@
  * can carry the request, admin password included.
  */
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { createRepository, eventRecord } from "../state/records.ts";
 import { isConditionalWriteError, type VersionedStore } from "../state/store.ts";

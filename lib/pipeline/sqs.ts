@@ -1,5 +1,6 @@
 /**
- * SQS batches → pipeline steps, shared by the Lambda handlers and the local runtime (which builds the
+ * SQS batches → pipeline steps (notifications: sqs-notify.ts, so only the notify function bundles the
+ * webhook sender), shared by the Lambda handlers and the local runtime (which builds the
  * same SQSEvent shape from its sqlite queue). A message that can never be processed (not JSON, not a
  * valid message) and a notification whose webhook attempts are all spent go to the queue's dead-letter
  * queue through `deps.deadLetter`, with the reason, and are then acknowledged: retrying them cannot help.
@@ -8,9 +9,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { z } from "zod";
-import { type DispatcherDeps, deliverNotification } from "../notify/dispatcher.ts";
-import { notificationMessage } from "../notify/events.ts";
+import type * as z from "zod";
 import type { QueueName } from "../queue/queue.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
 import { DeadlineReachedError, outOfTime } from "./deadline.ts";
@@ -40,7 +39,7 @@ export function parseMessage<T>(body: string, schema: z.ZodType<T>): Parsed<T> {
 }
 
 /** The message, or undefined once an unprocessable one is in the dead-letter queue (throws if the sink fails). */
-async function parseOrDeadLetter<T>(queue: QueueName, record: SQSRecord, schema: z.ZodType<T>, deps: PipelineDeps): Promise<T | undefined> {
+export async function parseOrDeadLetter<T>(queue: QueueName, record: SQSRecord, schema: z.ZodType<T>, deps: PipelineDeps): Promise<T | undefined> {
   const parsed = parseMessage(record.body, schema);
   if (parsed.ok) return parsed.value;
   await deps.deadLetter(queue, record.body, parsed.reason);
@@ -93,7 +92,7 @@ function reportDeadlineStop(queue: QueueName, unstarted: number, deps: PipelineD
  * One message at a time (Powertools BatchProcessor, partial batch response); once the deadline is near,
  * every message not yet started fails without being touched, and returns to its queue.
  */
-async function processSequentially(
+export async function processSequentially(
   queue: QueueName,
   event: SQSEvent,
   deps: PipelineDeps,
@@ -121,27 +120,5 @@ export async function processSqsJobChecks(event: SQSEvent, deps: PipelineDeps): 
   return processSequentially("job-status", event, deps, async (record) => {
     const message = await parseOrDeadLetter("job-status", record, jobStatusMessage, deps);
     if (message) await processJobStatus(message, deps);
-  });
-}
-
-export async function processSqsNotifications(event: SQSEvent, deps: PipelineDeps, dispatcher: DispatcherDeps): Promise<SQSBatchResponse> {
-  const metrics = metricsOf(deps);
-  return processSequentially("notify", event, deps, async (record) => {
-    const message = await parseOrDeadLetter("notify", record, notificationMessage, deps);
-    if (!message) return;
-    const outcome = await deliverNotification(message, dispatcher);
-    if (outcome.status === "delivered") metrics.count("WebhookDeliveries");
-    if (outcome.status === "retry_scheduled" || outcome.status === "disabled" || outcome.status === "dead") metrics.count("WebhookFailures");
-    if (outcome.status !== "dead") return;
-    // The last attempt's message: a redrive makes that attempt once more, it does not restart the schedule.
-    await deps.deadLetter("notify", JSON.stringify(outcome.message), outcome.lastFailure.message);
-    metrics.count("WebhookGiveUps");
-    metrics.count("DeadLetteredMessages", { queue: "notify" });
-    deps.log.error("webhook delivery gave up", {
-      eventId: outcome.eventId,
-      endpointId: outcome.endpointId,
-      attempts: outcome.attempts,
-      reason: outcome.lastFailure.message,
-    });
   });
 }

@@ -4,7 +4,7 @@
  * SDRS create-call rules from lib/sdrs/schemas.ts, checked when the configuration is read rather than
  * when SDRS answers 400.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import { description, namePrefix, resourceTags, tenancy } from "../sdrs/schemas.ts";
 import type { PlanInput } from "./types.ts";

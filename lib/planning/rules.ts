@@ -1,7 +1,7 @@
 /**
  * Every documented constraint on creating a protected instance, as a rule with a stable code. The
  * eligibility check (eligibility.ts) reports a rule with a message naming the values that failed; the
- * README's rule table is this table. Order here is the order reasons are reported in.
+ * docs/planning-rules.md's rule table is this table. Order here is the order reasons are reported in.
  *
  * Sources: the SDRS create / batch-create pages (../shared/seeds), reference §3.4 (create constraints),
  * §4.1 (error codes), §5.1 (ECS fields), OTC UMN constraints (unsupported server types).
@@ -13,7 +13,7 @@ export type RuleOutcome = "ineligible" | "deferred" | "warning";
 export interface Rule {
   code: string;
   outcome: RuleOutcome;
-  /** What the rule means, for the README table. */
+  /** What the rule means, for the docs table. */
   meaning: string;
   remedy: string;
   sdrsCode?: string;

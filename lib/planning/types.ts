@@ -3,7 +3,7 @@
  * lib/sdrs/schemas.ts (what inventory reading returns); outputs are the verdicts people read and the
  * create calls the pipeline sends.
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   type BatchCreateRequest,
   type CreateProtectedInstanceRequest,

@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 
 export const queueName = z.enum(["onboarding", "job-status", "notify"]);
 export type QueueName = z.infer<typeof queueName>;

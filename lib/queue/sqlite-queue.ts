@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import { z } from "zod";
+import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { inWriteTransaction, resolveDatabase } from "../state/sqlite-database.ts";
 import {

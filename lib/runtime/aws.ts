@@ -1,36 +1,28 @@
 /**
  * The composition root in AWS Lambda: DynamoDB state, SQS queues, the SDRS client configured from the
- * environment with secrets from Secrets Manager (Powertools Parameters, cached across invocations).
- * Built once per container; the handlers in functions/ only ask for it.
+ * environment with secrets from Secrets Manager (the notify function's webhook endpoints and SNS:
+ * aws-notify.ts). Built once per container; the handlers in functions/ only ask for what they use, and the AWS
+ * SDK clients are loaded then (lib/aws/sdk.ts), so a function never loads a client it does not call.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import * as z from "zod";
 import { systemClock } from "../clock.ts";
-import { loadTargetsConfig } from "../config/targets.ts";
+import { loadTargetsConfig, type TargetsConfig } from "../config/targets.ts";
 import { cloudRequestMetrics } from "../metrics.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";
+import { dynamoDbSdk, secretsManagerSdk, sqsSdk } from "../aws/sdk.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
-import { createSnsPublisher } from "../notify/sns.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
 import { CloudClient } from "../sdrs/client.ts";
 import { loadCloudConfig } from "../sdrs/config.ts";
-import { createRepositories } from "../state/records.ts";
+import { createRepositories, type Repositories } from "../state/records.ts";
 import { lambdaMetrics } from "./emf.ts";
 import { logger, pipelineLogger } from "./logger.ts";
-import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";
 import { xrayCloudCallTracer } from "./xray.ts";
 
-export interface AwsRuntime {
-  pipeline: PipelineDeps;
-  notify: NotifyRuntime;
-}
-
-let runtime: Promise<AwsRuntime> | undefined;
 
 /** The environment variable holding each queue's dead-letter queue URL (the DLQs of serverless.yml). */
 export const DEAD_LETTER_QUEUE_URL_VARIABLES: Record<QueueName, string> = {
@@ -38,8 +30,6 @@ export const DEAD_LETTER_QUEUE_URL_VARIABLES: Record<QueueName, string> = {
   "job-status": "JOB_STATUS_DLQ_URL",
   notify: "NOTIFY_DLQ_URL",
 };
-
-/** The message attribute carrying the reason (the sqlite queue's `deadLetter` uses the same name). */
 
 /** A queue's dead-letter queue URL is not configured: the message stays in its queue (SQS's redrive moves it later). */
 export class DeadLetterQueueNotConfiguredError extends Error {
@@ -65,6 +55,7 @@ export function sqsDeadLetterSink(client: SQSClient, env: Record<string, string 
     const variable = DEAD_LETTER_QUEUE_URL_VARIABLES[queue];
     const queueUrl = env[variable];
     if (!queueUrl) throw new DeadLetterQueueNotConfiguredError(queue, variable);
+    const { SendMessageCommand } = await sqsSdk();
     await client.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
@@ -75,22 +66,73 @@ export function sqsDeadLetterSink(client: SQSClient, env: Record<string, string 
   };
 }
 
-/** Secrets (AK/SK, webhook secrets) from the JSON secret SDRS_SECRET_ID, merged over the environment. */
+/** The secret SDRS_SECRET_ID names is not a JSON object of strings. Never quotes the secret's text. */
+export class SecretFormatError extends Error {
+  readonly code = "SECRET_FORMAT";
+
+  constructor(secretId: string, rule: string) {
+    super(`secret ${secretId} (SDRS_SECRET_ID) must be a JSON object of strings, such as {"HUAWEICLOUD_SDK_AK": "…"}: ${rule}`);
+    this.name = "SecretFormatError";
+  }
+}
+
+const secretValues = z.record(z.string(), z.string());
+
+/**
+ * Secrets (AK/SK, webhook secrets) from the JSON secret SDRS_SECRET_ID, merged over the environment.
+ * Read with the SDK's GetSecretValue directly: the runtime is built once per container, so a cache in
+ * front of it (Powertools Parameters) would never be asked twice, and its static import of the Secrets
+ * Manager client would load that client in every function at start.
+ */
 async function environmentWithSecrets(): Promise<NodeJS.ProcessEnv> {
   const secretId = process.env.SDRS_SECRET_ID;
   if (!secretId) return process.env;
-  const secrets = await getSecret<Record<string, string>>(secretId, { transform: "json", maxAge: 300 });
-  return { ...process.env, ...(secrets ?? {}) };
+  const { GetSecretValueCommand, SecretsManagerClient } = await secretsManagerSdk();
+  const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (SecretString === undefined) throw new SecretFormatError(secretId, "it has no SecretString (a binary secret)");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(SecretString);
+  } catch {
+    // JSON.parse's message quotes the text it failed on: the secret itself.
+    throw new SecretFormatError(secretId, "its SecretString is not JSON");
+  }
+  const secrets = secretValues.safeParse(parsed);
+  if (!secrets.success) {
+    const fields = secrets.error.issues.map((issue) => issue.path.join(".") || "(the whole value)").join(", ");
+    throw new SecretFormatError(secretId, `check ${fields}`);
+  }
+  return { ...process.env, ...secrets.data };
 }
 
-async function build(): Promise<AwsRuntime> {
+/** What every function shares: the environment with secrets, configuration, state and queues. */
+export interface AwsBase {
+  env: NodeJS.ProcessEnv;
+  config: TargetsConfig;
+  repos: Repositories;
+  sqs: SQSClient;
+  queue: SqsQueue;
+  store: DynamoDbStore;
+}
+
+async function buildBase(): Promise<AwsBase> {
   const env = await environmentWithSecrets();
   const config = loadTargetsConfig(env);
-  const clock = systemClock;
-  const store = new DynamoDbStore({ client: new DynamoDBClient({}), tableName: env.SDRS_TABLE_NAME ?? "", clock });
-  const repos = createRepositories(store, { clock });
+  const [{ DynamoDBClient }, { SQSClient }] = await Promise.all([dynamoDbSdk(), sqsSdk()]);
+  const store = new DynamoDbStore({ client: new DynamoDBClient({}), tableName: env.SDRS_TABLE_NAME ?? "", clock: systemClock });
   const sqs = new SQSClient({});
-  const queue = new SqsQueue({ client: sqs, queueUrls: queueUrlsFromEnv(env) });
+  return {
+    env,
+    config,
+    repos: createRepositories(store, { clock: systemClock }),
+    sqs,
+    queue: new SqsQueue({ client: sqs, queueUrls: queueUrlsFromEnv(env) }),
+    store,
+  };
+}
+
+async function buildPipeline(): Promise<PipelineDeps> {
+  const { env, config, repos, queue, sqs, store } = await awsBase();
   const traceCloudCall = xrayCloudCallTracer();
   const cloud = new CloudClient(loadCloudConfig(env), {
     logger: cloudRequestMetrics(lambdaMetrics, (entry) => {
@@ -98,39 +140,35 @@ async function build(): Promise<AwsRuntime> {
       logger.debug("cloud request", { ...entry });
     }),
   });
-  const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
-  const sns = topicArn ? createSnsPublisher(new SNSClient({}), topicArn) : undefined;
-  const pipeline: PipelineDeps = {
+  return {
     cloud,
     repos,
     queue,
     config,
-    clock,
+    clock: systemClock,
     log: pipelineLogger,
     settings: pipelineSettingsFromEnv(env),
     deadLetter: sqsDeadLetterSink(sqs, env),
-    rejections: createRejectionLog(store, { clock }),
+    rejections: createRejectionLog(store, { clock: systemClock }),
     metrics: lambdaMetrics,
-  };
-  return {
-    pipeline,
-    notify: notifyDepsFor({
-      config,
-      env,
-      repos,
-      queue,
-      clock,
-      ...(sns ? { sns } : {}),
-      // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
-      allowLoopbackHttp: env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true",
-    }),
   };
 }
 
-export function awsRuntime(): Promise<AwsRuntime> {
-  runtime ??= build().catch((error: unknown) => {
-    runtime = undefined; // a configuration error is retried on the next invocation, not cached forever
-    throw error;
-  });
-  return runtime;
+
+/** Built once per container; a failure (a configuration error, the secret unreadable) is retried on the next call. */
+export function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let built: Promise<T> | undefined;
+  return () => {
+    built ??= build().catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
+    return built;
+  };
 }
+
+/** Shared with aws-notify.ts, which adds what only the notify function uses. */
+export const awsBase = once(buildBase);
+
+/** The pipeline's ports in Lambda: every function uses them. */
+export const awsPipeline = once(buildPipeline);

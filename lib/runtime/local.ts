@@ -25,7 +25,8 @@ import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type
 import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
 import type { ScheduleSettings } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
-import { processSqsIntents, processSqsJobChecks, processSqsNotifications } from "../pipeline/sqs.ts";
+import { processSqsIntents, processSqsJobChecks } from "../pipeline/sqs.ts";
+import { processSqsNotifications } from "../pipeline/sqs-notify.ts";
 import { QUEUE_NAMES, type QueueName, type QueueSender, type ReceivedMessage, toSqsEvent } from "../queue/queue.ts";
 import { localQueueArn, type QueueStats, SqliteQueue } from "../queue/sqlite-queue.ts";
 import { CloudClient, type CloudClientOptions } from "../sdrs/client.ts";

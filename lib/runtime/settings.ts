@@ -2,7 +2,7 @@
  * Pipeline tuning from the environment (all optional, zod-validated, errors name the variable). The
  * defaults suit real SDRS jobs (minutes); tests and demos shorten them.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from "../pipeline/deps.ts";
 
 const seconds = z.coerce.number().int().positive();

@@ -2,7 +2,7 @@
  * Request authentication: AK/SK signing (SDK-HMAC-SHA256) or an IAM token (reference facts §7).
  * The signing and token-body functions are pure; TokenCache holds the one piece of state, the token.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Clock } from "../clock.ts";
 import type { Secret } from "../secret.ts";
 import type { CloudAuth } from "./config.ts";

@@ -1,5 +1,5 @@
 /**
- * The typed cloud client: SDRS, ECS, EVS, Auto Scaling and IAM over ky. Every request body is
+ * The typed cloud client: SDRS, ECS, EVS, Auto Scaling and IAM over fetch. Every request body is
  * validated with the zod schemas of lib/sdrs/schemas.ts before it is sent (a broken rule is refused
  * with the SDRS code the API would answer) and every answer is parsed with them.
  *
@@ -7,8 +7,7 @@
  * Retry-After, bounded budget). Creates are never retried: an answer that does not say whether the
  * create was applied (timeout, 5xx, connection dropped after sending) is an AmbiguousCreateError.
  */
-import ky, { TimeoutError } from "ky";
-import type { z } from "zod";
+import type * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { type IssuedToken, signedHeaders, TokenCache, tokenRequestBody, tokenResponseBody } from "./auth.ts";
 import { Secret } from "../secret.ts";
@@ -28,7 +27,8 @@ import {
   RequestValidationError,
 } from "./errors.ts";
 import { expandPath, OPERATIONS, type OperationName } from "./operations.ts";
-import { nextRetry, retryAfterMs } from "./retry.ts";
+import { parseRetryAfter } from "../http/retry-after.ts";
+import { nextRetry } from "./retry.ts";
 import {
   activeDomainList,
   type ActiveDomain,
@@ -645,7 +645,7 @@ export class CloudClient {
       const decision = nextRetry({
         attempts: failedAttempts,
         waitedMs,
-        retryAfterMs: outcome.kind === "error" ? retryAfterMs(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
+        retryAfterMs: outcome.kind === "error" ? parseRetryAfter(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
         random: this.#random(),
         policy: this.#retry,
       });
@@ -712,13 +712,13 @@ export class CloudClient {
         ...(errorCode === undefined ? {} : { errorCode }),
       });
     try {
-      const response = await ky(url, {
+      // Plain fetch: retries, backoff and answer parsing are this client's own (retry.ts, #call), so a
+      // wrapper such as ky would add nothing but its size and its load time (it probes Request at import).
+      const response = await fetch(url, {
         method,
         headers,
         body: bodyText,
-        timeout: this.#timeoutMs,
-        retry: 0,
-        throwHttpErrors: false,
+        signal: AbortSignal.timeout(this.#timeoutMs),
       });
       const answerText = await response.text();
       const requestId = response.headers.get("x-request-id") ?? undefined;
@@ -735,7 +735,7 @@ export class CloudClient {
       log(response.status, requestId, error.code);
       return { kind: "error", status: response.status, headers: response.headers, error };
     } catch (cause) {
-      if (cause instanceof TimeoutError) {
+      if (cause instanceof DOMException && cause.name === "TimeoutError") {
         log(undefined, undefined, CLIENT_ERROR_CODES.timeout);
         return { kind: "timeout", cause };
       }

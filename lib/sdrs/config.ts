@@ -2,7 +2,7 @@
  * Cloud client configuration, read from the environment once at the edge and validated with zod.
  * An error names the variable and the rule, never a secret's value.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { Secret } from "../secret.ts";
 import { SIMULATOR_DEFAULTS } from "../sim/defaults.ts";
 import { DEFAULT_BATCH_LIMIT } from "./schemas.ts";

@@ -6,7 +6,7 @@
  * - RequestValidationError: the client refused a request before sending it, with the SDRS code the
  *   API would have answered.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import type { OperationName } from "./operations.ts";
 import { gatewayErrorBody, sdrsCodeForIssue, serviceErrorBody } from "./schemas.ts";
 

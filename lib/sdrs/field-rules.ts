@@ -7,7 +7,7 @@
  * Also the one shape of a server id and of a flavor name, for every door a server comes in by: the
  * onboarding API, the CLI's servers file, inventory events and the targets file.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export type LengthUnit = "bytes" | "characters";
 

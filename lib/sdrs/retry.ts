@@ -13,20 +13,6 @@ export function backoffDelayMs(retry: number, policy: Pick<RetryPolicy, "baseDel
   return Math.floor(random * ceiling);
 }
 
-/**
- * Retry-After as milliseconds from `nowMs`: either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
- * Undefined when absent or unreadable; a date in the past is 0.
- */
-export function retryAfterMs(header: string | null | undefined, nowMs: number): number | undefined {
-  if (header === null || header === undefined) return undefined;
-  const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  // HTTP dates always name the weekday and month; this keeps Date.parse from reading "-1" as a year.
-  const date = /[A-Za-z]/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - nowMs);
-}
-
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: "attempts" | "budget" };
 
 /**

@@ -7,7 +7,7 @@
  * protection group); response shapes from ../shared/reference/sdrs-api-facts.md. Responses are parsed
  * loosely (unknown fields kept) because the cloud adds fields over time; requests strictly.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ecsFlavorName, FIELD_RULES, type FieldRule, lengthChecked, lengthIn, lengthRuleText } from "./field-rules.ts";
 
 /** SDRS batch create: "A maximum of five servers are supported by default." */

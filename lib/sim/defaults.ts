@@ -1,6 +1,6 @@
 /**
  * Credentials the simulator accepts when none are configured, and which the client uses against it by
- * default. Documented in the README; they open nothing but a local simulator.
+ * default. Documented in docs/simulator.md; they open nothing but a local simulator.
  */
 export const SIMULATOR_DEFAULTS = {
   accessKey: "SIMULATORACCESSKEY0001",

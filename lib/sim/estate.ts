@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "zod";
 import { ipInCidr } from "../net/ipv4.ts";
 import { protectedInstanceStatusValues } from "./statuses.ts";
 import { protectionGroupStatus } from "../sdrs/schemas.ts";

@@ -3,7 +3,7 @@
  * is dropped), failing and never-ending jobs. `next: N` faults are deterministic (the next N matching
  * requests); `probability` faults draw from the simulator's seeded randomness.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { OPERATIONS, type OperationName } from "../sdrs/operations.ts";
 import type { Random } from "./random.ts";
 

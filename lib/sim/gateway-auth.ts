@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { z } from "zod";
+import * as z from "zod";
 import type { Clock } from "../clock.ts";
 import { parseAuthorization, parseSdkDate, verifySignature } from "../sdrs/signer.ts";
 import { type ApiError, gatewayError } from "./api-error.ts";

@@ -2,7 +2,7 @@
  * The SDRS simulator: a local stand-in for Huawei Cloud / OTC SDRS, ECS, EVS, IAM (tokens) and Auto
  * Scaling reads on one base URL, over node:http. Requests are routed and counted by the operation names
  * of lib/sdrs/operations.ts, authenticated like the API gateway, validated with the zod schemas of
- * lib/sdrs/schemas.ts, and answered with the codes and shapes the real services use (README, "The SDRS simulator").
+ * lib/sdrs/schemas.ts, and answered with the codes and shapes the real services use (docs/simulator.md).
  *
  * A loopback control plane under /__sim (no auth) exposes counts, faults, state and server tags.
  */
@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { matchOperation, type OperationName } from "../sdrs/operations.ts";
 import {

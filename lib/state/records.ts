@@ -7,7 +7,7 @@
  * number of concurrent claims on one server exactly one wins, because each is a conditional write on
  * the version it read.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { ConditionalWriteError, type RecordKind, type VersionedStore } from "./store.ts";
 

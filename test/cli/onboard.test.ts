@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { acquireStateLock, onboardIdempotencyKey, parseServersFile } from "../../lib/cli/actions/onboard.ts";
 import { onboardResultSchema } from "../../lib/cli/report/requests.ts";
 import { generateWebhookSecret, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";

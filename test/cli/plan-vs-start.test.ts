@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";

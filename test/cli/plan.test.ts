@@ -3,7 +3,7 @@
  * gets a verdict, calls respect the batch limit, nothing is created, and the cloud's failures map to exit 3.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../lib/config/targets.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";

@@ -3,7 +3,7 @@
  * events of events/ and a Lambda Context, against real peers on 127.0.0.1: dynalite (the state table),
  * local-aws-sqs (the queues and DLQs serverless.yml declares, with its visibility timeouts and redrive
  * policies), the project's SDRS simulator and a Standard Webhooks receiver. Configuration travels the way
- * it does in Lambda: through the environment, read once by awsRuntime() on the first invocation.
+ * it does in Lambda: through the environment, read once by awsPipeline() on the first invocation.
  *
  * Lambda's SQS event source mapping is played by harness.ts's `pollOnce`: receive, hand the handler
  * `toSqsEvent(…)`, delete what it did not list in batchItemFailures.
@@ -11,7 +11,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../../lib/notify/dispatcher.ts";

@@ -99,7 +99,7 @@ export async function deployedEnvironment(
 
 /**
  * Sets `environment`, then imports the handlers afresh, as a Lambda container starts: the logger reads its
- * level when its module loads and awsRuntime() reads the rest on the first invocation. The modules a test
+ * level when its module loads and awsPipeline() reads the rest on the first invocation. The modules a test
  * imported earlier (for a constant) are separate instances. Wires Lambda's SQS event source mappings too.
  */
 export async function deployHandlers(peers: AwsPeers, environment: Record<string, string>) {

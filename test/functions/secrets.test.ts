@@ -2,13 +2,13 @@
  * The handlers as deployed: SDRS_SECRET_ID names a Secrets Manager secret (JSON) holding the AK/SK and the
  * webhook secrets, and nothing secret is in the environment. Secrets Manager is played by a small server
  * speaking its JSON protocol (GetSecretValue) on 127.0.0.1: no emulator for it is installed. The other
- * peers are real, as in handlers.test.ts. Its own file, so awsRuntime() starts cold in its own process.
+ * peers are real, as in handlers.test.ts. Its own file, so awsPipeline() starts cold in its own process.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { generateWebhookSecret } from "../../lib/notify/endpoints.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
@@ -135,6 +135,13 @@ describe("the handlers with their secrets in Secrets Manager (SDRS_SECRET_ID)", 
     await expect(handlers.reconcile(schedule(), lambdaContext("reconcile"))).rejects.toThrow(/ResourceNotFoundException|find the specified secret/);
     expect(secretsManager.requests()).toBe(1);
 
+    // A secret that is not JSON fails with the rule, never quoting the secret's text.
+    secretsManager.createSecret(`HUAWEICLOUD_SDK_SK=${SECRET_KEY}`);
+    const notJson = await handlers.reconcile(schedule(), lambdaContext("reconcile")).catch((error: unknown) => error);
+    expect(notJson).toMatchObject({ code: "SECRET_FORMAT", message: expect.stringContaining("is not JSON") });
+    expect(String((notJson as Error).message)).not.toContain(SECRET_KEY);
+    expect(secretsManager.requests()).toBe(2);
+
     secretsManager.createSecret(secret);
     // The simulator accepts only the secret's AK/SK: a listing proves the client signed with them.
     const reconciled = await handlers.reconcile(schedule(), lambdaContext("reconcile"));
@@ -150,8 +157,8 @@ describe("the handlers with their secrets in Secrets Manager (SDRS_SECRET_ID)", 
       return receiver.events().find((received) => received.webhookId === eventId);
     });
 
-    // One failed read and one good one: every later invocation used the container's cached runtime.
-    expect(secretsManager.requests()).toBe(2);
+    // Two failed reads and one good one: every later invocation used the container's cached runtime.
+    expect(secretsManager.requests()).toBe(3);
   });
 
   it("never writes the SK or the webhook secret to the logs, even at DEBUG", async () => {

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_SCHEMA, load, type NodeKind, Type } from "js-yaml";
-import { z } from "zod";
+import { DEFAULT_SCHEMA, load, Type, type TypeConstructorOptions } from "js-yaml";
+import * as z from "zod";
 
 /** The queue-URL variables serverless.yml sets (lib/aws/sqs-queue.ts queueUrlsFromEnv reads them), per queue. */
 export const QUEUE_URL_VARIABLES = {
@@ -19,6 +19,8 @@ export const QUEUE_URL_VARIABLES = {
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SERVERLESS_YML_PATH = fileURLToPath(new URL("../../serverless.yml", import.meta.url));
+
+type NodeKind = NonNullable<TypeConstructorOptions["kind"]>;
 
 /** The short-form intrinsic functions and the YAML node kinds each may be written with (CloudFormation user guide). */
 const INTRINSICS: Record<string, readonly NodeKind[]> = {

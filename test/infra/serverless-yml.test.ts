@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { STATE_TABLE, stateTableCloudFormation } from "../../lib/aws/table-definition.ts";
 import { CTS_EVENT_SOURCE, OWN_EVENT_SOURCE } from "../../lib/events/inventory.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
@@ -208,7 +208,7 @@ describe("serverless.yml", () => {
     }
   });
 
-  it("lets every function read the secret SDRS_SECRET_ID names, which awsRuntime() loads on a cold start", () => {
+  it("lets every function read the secret SDRS_SECRET_ID names, which awsPipeline() loads on a cold start", () => {
     const secretName = `\${param:secretName}`;
     expect(config.provider.environment.SDRS_SECRET_ID).toBe(secretName);
     for (const functionName of Object.keys(config.functions)) {

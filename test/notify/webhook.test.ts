@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
 import { notificationEventId } from "../../lib/notify/events.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
-import { classifyResponse, parseRetryAfter, postWebhook, signWebhook, WEBHOOK_USER_AGENT } from "../../lib/notify/webhook.ts";
+import { classifyResponse, postWebhook, signWebhook, WEBHOOK_USER_AGENT } from "../../lib/notify/webhook.ts";
 import { OTHER_SECRET, protectedEvent, SECRET, type ScriptedEndpoint, startScriptedEndpoint } from "./helpers.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -82,12 +82,11 @@ describe("classifying a response", () => {
     });
   });
 
-  it("reads Retry-After as seconds or an HTTP-date, never negative", () => {
-    expect(parseRetryAfter("0", now)).toBe(0);
-    expect(parseRetryAfter(" 30 ", now)).toBe(30);
-    expect(parseRetryAfter("Wed, 31 Dec 2025 23:00:00 GMT", now)).toBe(0);
-    expect(parseRetryAfter("-5", now)).toBeUndefined();
-    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  it("takes Retry-After in whole seconds, rounding a date's fraction up, and ignores an unusable one", () => {
+    expect(classifyResponse(429, " 30 ", now, "https://example.com")).toMatchObject({ retryAfterSeconds: 30 });
+    expect(classifyResponse(503, "Thu, 01 Jan 2026 00:00:10 GMT", now + 500, "https://example.com")).toMatchObject({ retryAfterSeconds: 10 });
+    expect(classifyResponse(503, "Wed, 31 Dec 2025 23:00:00 GMT", now, "https://example.com")).toMatchObject({ retryAfterSeconds: 0 });
+    expect(classifyResponse(503, "-5", now, "https://example.com")).not.toHaveProperty("retryAfterSeconds");
   });
 });
 

@@ -154,7 +154,7 @@ describe("the sample estate, one tag event per tagged server", () => {
     expect({ createCalls, jobs: jobs.length, serversInJobs }).toEqual({ createCalls: 7, jobs: 6, serversInJobs: 21 });
     expect(single.counts.showJob ?? 0).toBeLessThanOrEqual(5 * jobs.length);
     const tally = (prefix: string) => Object.values(single.outcomes).filter((outcome) => outcome.startsWith(prefix)).length;
-    // The figures the README quotes.
+    // The figures the README and docs/cli.md quote.
     console.info(
       JSON.stringify({
         tagged: taggedServers.length,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RetryPolicy } from "../../lib/sdrs/config.ts";
-import { backoffDelayMs, nextRetry, retryAfterMs } from "../../lib/sdrs/retry.ts";
+import { backoffDelayMs, nextRetry } from "../../lib/sdrs/retry.ts";
 
 const policy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, maxTotalDelayMs: 5000 };
 
@@ -32,26 +32,6 @@ describe("backoffDelayMs (full jitter)", () => {
       ),
       { numRuns: 500 },
     );
-  });
-});
-
-describe("retryAfterMs", () => {
-  const now = Date.UTC(2026, 0, 1, 12, 0, 0);
-
-  it("reads delay-seconds", () => {
-    expect(retryAfterMs("3", now)).toBe(3000);
-  });
-
-  it("reads an HTTP date relative to now", () => {
-    expect(retryAfterMs("Thu, 01 Jan 2026 12:00:10 GMT", now)).toBe(10_000);
-  });
-
-  it("treats a date in the past as no wait", () => {
-    expect(retryAfterMs("Thu, 01 Jan 2026 11:00:00 GMT", now)).toBe(0);
-  });
-
-  it.each([[null], [undefined], ["soon"], ["-1"]])("ignores %j", (header) => {
-    expect(retryAfterMs(header, now)).toBeUndefined();
   });
 });
 

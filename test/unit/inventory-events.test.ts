@@ -75,6 +75,19 @@ describe("inventory event classification", () => {
     expect(classifyInventoryEvent({ hello: "world" })).toMatchObject({ status: "rejected", reason: expect.stringContaining("not an EventBridge event") });
   });
 
+  it("rejects an envelope whose time is not an ISO date-time, naming the field", () => {
+    const event = sample("cts-create-server.json") as Record<string, unknown>;
+    event.time = "yesterday";
+    expect(classifyInventoryEvent(event)).toMatchObject({ status: "rejected", reason: expect.stringMatching(/^not an EventBridge event: .*time/) });
+  });
+
+  it("accepts a replayed event (replay-name) and rejects one without resources", () => {
+    const replayed = { ...(sample("cts-create-server.json") as Record<string, unknown>), "replay-name": "replay-1" };
+    expect(classifyInventoryEvent(replayed)).toMatchObject({ status: "relevant" });
+    const { resources: _, ...withoutResources } = sample("cts-create-server.json") as Record<string, unknown>;
+    expect(classifyInventoryEvent(withoutResources)).toMatchObject({ status: "rejected", reason: expect.stringMatching(/resources/) });
+  });
+
   it("ignores events from other sources", () => {
     expect(classifyInventoryEvent(sample("reconcile-schedule.json"))).toMatchObject({ status: "ignored" });
   });

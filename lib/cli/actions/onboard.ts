@@ -17,7 +17,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { z } from "zod";
+import * as z from "zod";
 import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig, type TargetsConfig } from "../../config/targets.ts";
 import { webhookEndpointSchema } from "../../notify/endpoints.ts";

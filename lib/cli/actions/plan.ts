@@ -4,7 +4,7 @@
  * Exits 0 whenever planning succeeded, ineligible servers included: nothing is changed; exits 2 for a
  * --target that names neither a configured target nor a protection group (as `onboard` does).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";

@@ -3,7 +3,7 @@
  * exactly, so a script can read it (`read -r URL`); a summary and the variables that point the client at
  * it follow. Runs until SIGINT/SIGTERM, then closes and exits 0.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../config/targets.ts";
 import { SIMULATOR_DEFAULTS } from "../../sim/defaults.ts";
 import { type Estate, EstateError, loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";

@@ -19,7 +19,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { OWN_DETAIL_TYPES, OWN_EVENT_SOURCE } from "../../events/inventory.ts";

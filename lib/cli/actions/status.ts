@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { systemClock } from "../../clock.ts";
 import { parseTargetsConfig } from "../../config/targets.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";

@@ -3,7 +3,7 @@
  * event as it arrives, one line each (or one JSON object per line with --json); rejected deliveries go to
  * stderr. `webhooks secret`: a fresh `whsec_` secret for an endpoint.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { eventSubject } from "../../notify/events.ts";
 import {
   generateWebhookSecret,

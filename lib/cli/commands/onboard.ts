@@ -38,7 +38,7 @@ export function register(program: Command, context: CliContext): void {
           "The cloud comes from the environment (HUAWEICLOUD_REGION or SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT, with",
           "HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK / HUAWEICLOUD_SDK_PROJECT_ID); with neither SDRS_ENDPOINT nor HUAWEICLOUD_REGION",
           "set, an in-process simulator with the sample estate. Targets: SDRS_TARGETS_FILE or SDRS_TARGETS_JSON (default",
-          "events/targets.sample.json). Job checks: SDRS_JOB_FIRST_CHECK_SECONDS, SDRS_JOB_RETRY_BASE_SECONDS, … (see README.md).",
+          "events/targets.sample.json). Job checks: SDRS_JOB_FIRST_CHECK_SECONDS, SDRS_JOB_RETRY_BASE_SECONDS, … (see docs/configuration.md).",
           "Exit 0 all protected; 1 some failed, ineligible or unknown; 2 usage or configuration; 3 cloud unreachable; 130 interrupted",
           "(the state is kept: run the same command again to resume).",
         ],

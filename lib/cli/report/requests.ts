@@ -3,7 +3,7 @@
  * protected instance, SDRS code, reason codes), and the list of requests in a state file. The zod schemas
  * are the shapes `onboard --json` and `status --json` print. Pure.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
 import { countsSentence, plural, serverCounts, serverResult, serverSections } from "./servers.ts";
 

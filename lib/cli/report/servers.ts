@@ -3,7 +3,7 @@
  * pipeline's reasons (code, message, remedy), its protected instance, or the SDRS code it failed with.
  * Pure: built from the state store's records, rendered as report blocks.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { serverRecordStatus } from "../../state/records.ts";
 import type { Block, CellInput } from "./document.ts";
 

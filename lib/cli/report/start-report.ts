@@ -5,7 +5,7 @@
  * pure (facts in, report out); `startReportDocument` lays it out for the terminal, Markdown and HTML.
  * The zod schema is the shape `start --json` prints.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { METRICS, type MetricName, type MetricTotal } from "../../metrics.ts";
 import { OPERATIONS, type OperationName } from "../../sdrs/operations.ts";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
