@@ -138,7 +138,7 @@ describe("sdrs-autoprotect start --json", () => {
     expect(metric("ServersProtected")?.count).toBe(summary.protected);
     expect(metric("ServersFailed")?.count).toBe(summary.failed);
     expect(metric("ServersIneligible")?.count).toBe(summary.ineligible);
-    expect(metric("ServersUnknown")?.count).toBe(summary.unknown);
+    expect(metric("ServersUnknown")?.count ?? 0).toBe(summary.unknown);
     expect(metric("CreateCalls")?.by).toMatchObject({ "kind:batch": 5, "kind:single": 4 });
     expect(metric("JobDuration")?.count).toBe(report.jobs.filter((job) => job.kind === "single" || job.kind === "batch").length);
     expect(metric("WebhookDeliveries")?.count).toBe(report.notifications.delivered);

@@ -117,7 +117,7 @@ const SCENARIOS: Record<string, Scenario> = {
     sim.faults.set({ failJob: { serverIds: [web01] } });
     return jobEnding(singleCreate(web01, PG_WEB))(sim, clock);
   },
-  "SDRS.1353": single({ flavorRef: "<script>alert(1)</script>" }),
+  "SDRS.1353": single({ flavorRef: "x9.nosuch.2" }),
   "SDRS.1356": create(singleCreate(serverId("ml-gpu-01"), PG_WEB)),
   "SDRS.1357": create(singleCreate(serverId("locked-01"), PG_WEB)),
   "SDRS.1358": batch(batchCreate([serverId("legacy-02")], groupId("pg-small"))),

@@ -77,7 +77,7 @@ describe("referenced resources of a create", () => {
     ["an IP a server uses", { primary_subnet_id: "sub-app", primary_ip_address: "10.1.0.12" }, "SDRS.1334", "in use by server s3"],
     ["a dedicated host that does not exist", { tenancy: "dedicated", dedicated_host_id: "deh-none" }, "SDRS.1372", "does not exist"],
     ["a DSS pool that does not exist", { cluster_id: "pool-none" }, "SDRS.1381", "does not exist"],
-    ["a flavor that does not exist", { flavorRef: "<script>" }, "SDRS.1353", "no such flavor"],
+    ["a flavor that does not exist", { flavorRef: "x9.nosuch.2" }, "SDRS.1353", "no such flavor"],
     ["a flavor the DR-site AZ does not offer", { flavorRef: "s6.xlarge.2" }, "SDRS.1353", "not offered in the DR-site AZ az2"],
   ])("refuses %s with %s", async (_label, extra, code, text) => {
     await withSimulator(async (sim) => {
