@@ -4,6 +4,7 @@
  * added to COMMANDS.
  */
 import { Command } from "commander";
+import * as coverage from "./commands/coverage.ts";
 import * as onboard from "./commands/onboard.ts";
 import * as plan from "./commands/plan.ts";
 import * as sim from "./commands/sim.ts";
@@ -19,7 +20,7 @@ export interface CommandModule {
 }
 
 /** In the order `--help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [start, onboard, status, plan, sim, webhooks];
+export const COMMANDS: readonly CommandModule[] = [start, onboard, status, plan, coverage, sim, webhooks];
 
 export function exitCodeHelp(): string {
   return [
