@@ -4,7 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { classifyInventoryEvent } from "../events/inventory.ts";
+import { type CoverageSweepResult, sweepCoverage } from "../coverage/detect.ts";
+import { classifyInventoryEvent, coverageScopeOf } from "../events/inventory.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { ServerRecord } from "../state/records.ts";
 import { nowIso, type PipelineDeps } from "./deps.ts";
@@ -196,7 +197,9 @@ async function protectTagValue(serverId: string, deps: PipelineDeps): Promise<st
 }
 
 export interface InventoryEventResult {
-  status: "enqueued" | "ignored" | "duplicate" | "rejected";
+  /** `rechecked`: a disk or replication change; the coverage of the servers it names was checked again. */
+  status: "enqueued" | "ignored" | "duplicate" | "rejected" | "rechecked";
+  coverage?: CoverageSweepResult;
   reason?: string;
   eventId?: string;
   enqueued: { serverId: string; target: string }[];
@@ -220,6 +223,12 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
   // are enqueued: an event whose tag read failed (throttled, 5xx) is retried by the invoker and must not be
   // taken for a duplicate then. Two copies handled at the same moment both enqueue; onboarding tolerates that.
   if (await deps.repos.events.seen(hint.eventId)) return { status: "duplicate", eventId: hint.eventId, enqueued: [] };
+  if (hint.kind === "coverage-changed") {
+    const coverage = await sweepCoverage(deps, coverageScopeOf(hint));
+    await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);
+    deps.log.info("inventory event handled", { eventId: hint.eventId, kind: hint.kind, coverage });
+    return { status: "rechecked", eventId: hint.eventId, enqueued: [], coverage };
+  }
   const enqueued: { serverId: string; target: string }[] = [];
   for (const serverId of hint.serverIds) {
     const target = await protectTagValue(serverId, deps);
@@ -246,6 +255,18 @@ export interface ReconcileResult {
   skipped: Record<string, number>;
   /** Servers whose worker died halfway, given the step that is safe for their state. */
   recovered: RecoveryResult["recovered"];
+  /** Coverage of the protected servers (docs/coverage.md); `error` when it could not be read this time. */
+  coverage: CoverageSweepResult | { error: string };
+}
+
+async function sweepCoverageSafely(deps: PipelineDeps): Promise<ReconcileResult["coverage"]> {
+  try {
+    return await sweepCoverage(deps);
+  } catch (error) {
+    const code = error instanceof CloudApiError ? error.code : error instanceof Error ? error.name : "error";
+    deps.log.warn("coverage sweep failed; the next reconcile tries again", { code });
+    return { error: code };
+  }
 }
 
 /**
@@ -278,6 +299,7 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
     intents.push({ type: "protect", serverId, target, source: "reconcile" });
   }
   await enqueueIntents(intents, deps);
-  deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered });
-  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered };
+  const coverage = await sweepCoverageSafely(deps);
+  deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, coverage });
+  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, coverage };
 }
