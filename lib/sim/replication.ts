@@ -36,6 +36,17 @@ export const REPLICATION_JOB_DURATIONS: Record<ReplicationJobKind, { minMs: numb
   detachServerVolume: { minMs: 5_000, maxMs: 15_000 },
 };
 
+/** `sim --fast`: seconds. */
+export const FAST_REPLICATION_JOB_DURATIONS: Record<ReplicationJobKind, { minMs: number; maxMs: number }> = {
+  createReplication: { minMs: 1_000, maxMs: 3_000 },
+  deleteReplication: { minMs: 1_000, maxMs: 2_000 },
+  expandReplication: { minMs: 1_000, maxMs: 2_000 },
+  attachReplication: { minMs: 1_000, maxMs: 3_000 },
+  detachReplication: { minMs: 1_000, maxMs: 2_000 },
+  attachServerVolume: { minMs: 500, maxMs: 1_000 },
+  detachServerVolume: { minMs: 500, maxMs: 1_000 },
+};
+
 /** Documented job types (OTC API reference); the ECS ones are the ECS job names. */
 export const REPLICATION_JOB_TYPES: Record<ReplicationJobKind, string> = {
   createReplication: "createReplicationPairNoCG",
