@@ -65,7 +65,7 @@ export async function repair(context: CliContext, raw: unknown): Promise<void> {
         return;
       }
       say(`Repair of ${plan.serverName} (${plan.serverId}), protected instance ${plan.protectedInstanceId}:`);
-      plan.steps.forEach((step, index) => say(`  ${index + 1}. ${describeStep(step)}`));
+      for (const [index, step] of plan.steps.entries()) say(`  ${index + 1}. ${describeStep(step)}`);
       if (plan.leftAlone.length > 0) say(`Not repaired here (a person decides): ${plan.leftAlone.join(", ")}.`);
       if (!options.yes && !(await confirmed("Run these steps? [y/N] "))) {
         throw new CliError("REPAIR_NOT_CONFIRMED", "repair: not confirmed; nothing was changed (answer y on a terminal, or pass --yes)", EXIT.usage);
