@@ -6,29 +6,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { cleanEnv, runCli } from "./helpers.ts";
+import { runCli, simulatorEnv } from "./helpers.ts";
 
 interface CoverageJson {
   ok: boolean;
   totals: { servers: number; fully: number; partially: number; not: number; disksAttached: number; disksReplicated: number };
   targets: { target: string | null; servers: number; fully: number }[];
   gaps: { serverName: string; code: string; volumeId?: string; replicationPairId?: string; faultLevel?: string; device?: string; sizeGb?: number }[];
-}
-
-function simulatorEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return cleanEnv({
-    SDRS_ENDPOINT: url,
-    ECS_ENDPOINT: url,
-    EVS_ENDPOINT: url,
-    AS_ENDPOINT: url,
-    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
-    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
-    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-    ...extra,
-  });
 }
 
 describe("sdrs-autoprotect coverage over the sample estate", () => {

@@ -8,10 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { cleanEnv, runCli, startCli } from "./helpers.ts";
+import { runCli, simulatorEnv, startCli } from "./helpers.ts";
 
 const estate = parseEstate({
   servers: [
@@ -55,14 +54,7 @@ describe("sdrs-autoprotect repair", () => {
       },
     });
     progress = join(mkdtempSync(join(tmpdir(), "repair-")), "progress.json");
-    env = cleanEnv({
-      SDRS_ENDPOINT: sim.url,
-      ECS_ENDPOINT: sim.url,
-      EVS_ENDPOINT: sim.url,
-      AS_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
-      HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
-      HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
+    env = simulatorEnv(sim.url, {
       SDRS_TARGETS_JSON: JSON.stringify({ targets: { db: { protectionGroup: { id: "g-1" } } } }),
     });
   });
@@ -76,6 +68,24 @@ describe("sdrs-autoprotect repair", () => {
     expect(result.stderr).toContain("REPAIR_NOT_CONFIRMED");
     expect(sim.counts().detachServerVolume).toBeUndefined();
     expect(sim.counts().createReplication).toBeUndefined();
+  });
+
+  it("refuses before detaching anything when the group could not take a new pair (produces on its DR site: SDRS.1809)", async () => {
+    const failedBack = await startSimulator({
+      estate: parseEstate({
+        ...estate,
+        protectionGroups: estate.protectionGroups.map((group) => ({ ...group, priorityStation: "target" as const, sourceAz: "az-2", targetAz: "az-1" })),
+      }),
+    });
+    try {
+      const result = await runCli(["repair", "--server", "s-1", "--yes", "--progress", progress], { ...env, SDRS_ENDPOINT: failedBack.url, ECS_ENDPOINT: failedBack.url, EVS_ENDPOINT: failedBack.url });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("REPAIR_BLOCKED");
+      expect(result.stderr).toContain("SDRS.1809");
+      expect(failedBack.counts().detachServerVolume).toBeUndefined();
+    } finally {
+      await failedBack.close();
+    }
   });
 
   it("resumes an interrupted run without repeating a step, and coverage then shows the disk replicated on its old device", async () => {

@@ -8,7 +8,7 @@ import { createInterface } from "node:readline/promises";
 import { z } from "zod";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
-import { describeStep, planRepair, RepairPlanError } from "../../coverage/repair-plan.ts";
+import { describeStep, planRepair, RepairPlanError, repairBlocker } from "../../coverage/repair-plan.ts";
 import { newProgress, readProgress, RepairStepError, runRepair } from "../../coverage/repair-run.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
@@ -67,6 +67,8 @@ export async function repair(context: CliContext, raw: unknown): Promise<void> {
       say(`Repair of ${plan.serverName} (${plan.serverId}), protected instance ${plan.protectedInstanceId}:`);
       for (const [index, step] of plan.steps.entries()) say(`  ${index + 1}. ${describeStep(step)}`);
       if (plan.leftAlone.length > 0) say(`Not repaired here (a person decides): ${plan.leftAlone.join(", ")}.`);
+      const blocker = repairBlocker(plan, await cloud.client.getProtectionGroup(plan.protectionGroupId));
+      if (blocker !== undefined) throw new CliError("REPAIR_BLOCKED", `repair: ${blocker}; nothing was changed`, EXIT.usage);
       if (!options.yes && !(await confirmed("Run these steps? [y/N] "))) {
         throw new CliError("REPAIR_NOT_CONFIRMED", "repair: not confirmed; nothing was changed (answer y on a terminal, or pass --yes)", EXIT.usage);
       }
