@@ -76,7 +76,11 @@ export function summarize(servers: readonly ServerCoverage[], expectedGroup: (ta
       counts.disksReplicated += server.disksReplicated;
     }
   }
-  const gaps = servers.flatMap((server) => server.gaps.map((gap) => ({ serverId: server.serverId, serverName: server.serverName, target: server.target, ...gap })));
+  // Drift first: servers that are not (yet) protected instances are the onboarding pipeline's to report.
+  const onboarding = (code: string) => code === "COVERAGE_NOT_PROTECTED" || code === "COVERAGE_PROTECTION_IN_PROGRESS";
+  const gaps = servers
+    .flatMap((server) => server.gaps.map((gap) => ({ serverId: server.serverId, serverName: server.serverName, target: server.target, ...gap })))
+    .sort((a, b) => Number(onboarding(a.code)) - Number(onboarding(b.code)));
   const targets = [...byTarget.values()].sort((a, b) => (a.target ?? "\uffff").localeCompare(b.target ?? "\uffff"));
   return { targets, totals, gaps };
 }

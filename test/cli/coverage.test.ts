@@ -38,7 +38,6 @@ describe("sdrs-autoprotect coverage over the sample estate", () => {
   it("names every drifted disk and pair with its code", () => {
     const drift = json.gaps.filter((gap) => gap.code !== "COVERAGE_NOT_PROTECTED").map((gap) => [gap.serverName, gap.code]);
     expect(drift).toEqual([
-      ["crm-db-01", "COVERAGE_PROTECTION_IN_PROGRESS"],
       ["legacy-01", "COVERAGE_REPLICATION_NOT_STARTED"],
       ["drift-disk-01", "COVERAGE_DISK_UNREPLICATED"],
       ["drift-fault-01", "COVERAGE_PAIR_FAULT"],
@@ -47,7 +46,11 @@ describe("sdrs-autoprotect coverage over the sample estate", () => {
       ["drift-untagged-01", "COVERAGE_UNTAGGED_BUT_PROTECTED"],
       ["drift-retagged-01", "COVERAGE_TARGET_CHANGED"],
       ["erp-app-01", "COVERAGE_FAILED_OVER"],
+      ["crm-db-01", "COVERAGE_PROTECTION_IN_PROGRESS"],
     ]);
+    // Drift first, then the servers onboarding still has to protect.
+    expect(json.gaps.at(-1)?.code).toBe("COVERAGE_NOT_PROTECTED");
+    expect(json.gaps[0]?.code).toBe("COVERAGE_REPLICATION_NOT_STARTED");
     const byCode = (wanted: string) => json.gaps.find((gap) => gap.code === wanted);
     expect(byCode("COVERAGE_DISK_UNREPLICATED")).toMatchObject({ volumeId: expect.any(String), device: "/dev/vdb", sizeGb: 50 });
     expect(byCode("COVERAGE_PAIR_FAULT")).toMatchObject({ faultLevel: "2", replicationPairId: expect.any(String), volumeId: expect.any(String) });

@@ -77,7 +77,8 @@ export function coverageChartSvg(report: CoverageReport): string {
       x += width;
       return segment;
     });
-    const label = escapeHtml(targetName(target.target).slice(0, 36));
+    const name = targetName(target.target);
+    const label = escapeHtml(name.length > 30 ? `${name.slice(0, 29)}…` : name);
     const summary = `${target.fully}/${target.servers} fully · ${target.disksReplicated}/${target.disksAttached} disks`;
     return [
       `<text x="0" y="${y + 14}" font-size="13">${label}</text>`,
