@@ -5,10 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../lib/config/targets.ts";
-import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { cleanEnv, closedPort, runCli, startCli } from "./helpers.ts";
+import { cleanEnv, closedPort, runCli, simulatorEnv, startCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
 const taggedServers = estate.servers.filter((server) => server.tags[DEFAULT_PROTECT_TAG_KEY] !== undefined);
@@ -37,19 +36,6 @@ const dryRunJson = z.object({
 
 function parsePlan(stdout: string) {
   return dryRunJson.parse(JSON.parse(stdout));
-}
-
-function simulatorEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return cleanEnv({
-    SDRS_ENDPOINT: url,
-    ECS_ENDPOINT: url,
-    EVS_ENDPOINT: url,
-    AS_ENDPOINT: url,
-    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
-    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
-    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-    ...extra,
-  });
 }
 
 describe("sdrs-autoprotect plan --json over the sample estate (in-process simulator)", () => {
