@@ -65,6 +65,15 @@ describe("sdrs-autoprotect coverage over the sample estate", () => {
     expect(json.totals.disksReplicated).toBeLessThan(json.totals.disksAttached);
   });
 
+  it("--target keeps the servers tagged for it or protected in its group", async () => {
+    const result = await runCli(["coverage", "--json", "--target", "db"]);
+    expect(result.code).toBe(1);
+    const db = JSON.parse(result.stdout) as CoverageJson & { servers: { serverName: string; target: string | null }[] };
+    // drift-untagged-01 and drift-retagged-01 carry no db tag but are protected in pg-db.
+    expect(db.servers.map((server) => server.target ?? "(none)").sort()).toEqual([...Array(12).fill("db"), "(none)", "web"].sort());
+    expect(db.gaps.map((gap) => gap.serverName)).not.toContain("erp-app-01");
+  });
+
   it("writes a self-contained HTML page: an inline SVG chart and the gap table, no external assets", () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain("<svg");
