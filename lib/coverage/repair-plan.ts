@@ -5,7 +5,7 @@
  * (SDRS attaches the disk to the production server and its DR twin to the DR server). An invalid pair
  * is detached and deleted first. Protection is enabled where the group does not replicate yet.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { ServerCoverage } from "./verdict.ts";
 
 export const repairStep = z.discriminatedUnion("kind", [

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
+import * as z from "zod";
 import type { CloudClient } from "../sdrs/client.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import { pairVolumeIds, type ReplicationPair } from "../sdrs/replication-schemas.ts";

@@ -542,7 +542,7 @@ export class CloudClient {
   async listReplications(filter: ReplicationFilter): Promise<ReplicationPair[]> {
     const listBy = (query: Query) =>
       this.#allPages("listReplications", { query_type: filter.queryType, ...query }, replicationPairList, (page) => page.replications, {
-        paging: "itemOffset",
+        style: "offset",
         limit: this.#pageSize,
       });
     if (filter.protectedInstanceId !== undefined) return listBy({ protected_instance_id: filter.protectedInstanceId });

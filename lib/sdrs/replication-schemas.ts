@@ -3,7 +3,7 @@
  * attach/detach calls that change a server's disks: request bodies and answers, as the OTC / Huawei API
  * reference documents them (docs/coverage.md, "API facts").
  */
-import { z } from "zod";
+import * as z from "zod";
 import { resourceName } from "./schemas.ts";
 
 export const replicationPairStatus = z.enum([

@@ -171,6 +171,6 @@ export interface World {
   /** Replication pairs by the production volume they replicate (a shared disk has one pair for its cluster). */
   replicationPairs: Map<string, ReplicationPairRecord>;
   jobs: Map<string, JobRecord>;
-  /** Kept up to date by world.ts through indexes.ts; never written elsewhere. */
+  /** Kept up to date by world.ts and replication.ts through indexes.ts; never written elsewhere. */
   indexes: WorldIndexes;
 }

@@ -8,7 +8,7 @@
  * - `drDiskDeleted: true`: its DR-site disk was deleted, so the pair is `invalid`;
  * - `sizeGb`: `record_metadata.volume_size`, smaller than the disk when the disk grew outside SDRS.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { replicationPairStatus } from "../sdrs/replication-schemas.ts";
 
 export const estateReplicationPair = z.strictObject({

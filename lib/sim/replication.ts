@@ -8,7 +8,7 @@
  * Pairs live in `world.replicationPairs` keyed by their production disk. A pair's status is derived
  * from its group unless something set it (`fault`, `invalid`, an operation under way).
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   attachReplicationRequest,
   attachServerVolumeRequest,
@@ -19,7 +19,18 @@ import {
 } from "../sdrs/replication-schemas.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
-import type { Estate } from "./estate.ts";
+import { type Estate, estateVolume } from "./estate.ts";
+import {
+  addReplicationPair,
+  addVolume,
+  attachVolume,
+  detachVolume,
+  instancesOfGroup,
+  pairById,
+  removeReplicationPair,
+  removeVolume,
+  serversAttachedTo,
+} from "./indexes.ts";
 import type { JobFailure, ReplicationJobKind, ReplicationPairRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
 import { type Answer, idListParam, sdrsPaging } from "./reads.ts";
 import { renderServer, sdrsTimestamp } from "./render.ts";
@@ -74,8 +85,7 @@ function bodyError(issues: readonly z.core.$ZodIssue[]): ApiError {
 // ---------------------------------------------------------------------------------------------
 
 export function findPair(world: World, pairId: string): ReplicationPairRecord | undefined {
-  for (const pair of world.replicationPairs.values()) if (pair.id === pairId) return pair;
-  return undefined;
+  return pairById(world, pairId);
 }
 
 /** The status SDRS would show: what was set on the pair, else what its group implies. */
@@ -111,8 +121,7 @@ export function deviceOn(world: World, server: ServerRecord, volumeId: string): 
 export function pairAttachments(world: World, pair: ReplicationPairRecord): { protected_instance: string; device: string }[] {
   if (pair.attachedTo === null) return [];
   const attachments: { protected_instance: string; device: string }[] = [];
-  for (const instance of world.instances.values()) {
-    if (instance.groupId !== pair.groupId) continue;
+  for (const instance of instancesOfGroup(world, pair.groupId)) {
     if (pair.attachedTo !== undefined && pair.attachedTo !== instance.id) continue;
     const source = world.servers.get(instance.sourceServerId);
     const device = source === undefined ? undefined : deviceOn(world, source, pair.sourceVolumeId);
@@ -125,7 +134,9 @@ export function renderReplicationPair(world: World, pair: ReplicationPairRecord,
   const status = pairStatus(world, pair);
   const volume = world.volumes.get(pair.sourceVolumeId);
   const group = world.groups.get(pair.groupId);
-  const bootable = [...world.servers.values()].some((server) => server.volumes.some((attached) => attached.id === pair.sourceVolumeId && attached.bootIndex === 0));
+  const bootable = serversAttachedTo(world, pair.sourceVolumeId).some((server) =>
+    server.volumes.some((attached) => attached.id === pair.sourceVolumeId && attached.bootIndex === 0),
+  );
   return {
     id: pair.id,
     name: pair.name ?? volume?.name ?? `replication-${pair.id.slice(0, 8)}`,
@@ -194,25 +205,15 @@ export function showReplication(world: World, pairId: string, createdAt: number)
 // Disks on servers
 // ---------------------------------------------------------------------------------------------
 
-function attachedServers(world: World, volumeId: string): ServerRecord[] {
-  return [...world.servers.values()].filter((server) => server.volumes.some((attached) => attached.id === volumeId));
-}
-
 /** `/dev/vdc` → 2; the other spelling (`/dev/sdc`, `/dev/xvdc`) names the same slot (SDRS rewrites it). */
 function deviceSlot(device: string): number {
   const letter = /([a-z])$/.exec(device)?.[1] ?? "a";
   return letter.charCodeAt(0) - "a".charCodeAt(0);
 }
 
-/** Puts a disk on a server at the slot of `device` (the system disk stays first), or last. */
-function putVolume(server: ServerRecord, volumeId: string, device: string | undefined, bootIndex = -1): void {
-  if (server.volumes.some((attached) => attached.id === volumeId)) return;
-  const slot = device === undefined ? server.volumes.length : Math.max(1, Math.min(deviceSlot(device), server.volumes.length));
-  server.volumes.splice(slot, 0, { id: volumeId, bootIndex });
-}
-
-function removeVolume(server: ServerRecord, volumeId: string): void {
-  server.volumes = server.volumes.filter((attached) => attached.id !== volumeId);
+/** Puts a data disk on a server at the slot of `device` (the system disk stays first), or last. */
+function putVolume(world: World, server: ServerRecord, volumeId: string, device: string | undefined): void {
+  attachVolume(world, server, { id: volumeId, bootIndex: -1 }, device === undefined ? undefined : deviceSlot(device));
 }
 
 function deviceInUse(world: World, server: ServerRecord, device: string): boolean {
@@ -240,7 +241,7 @@ export function createReplication(project: SimulatedProject, raw: unknown, now: 
   const volume = world.volumes.get(body.volume_id);
   if (volume === undefined) return sdrsError("SDRS.0211", `volume_id: disk ${body.volume_id} does not exist`);
   if (world.replicationPairs.has(volume.id)) return sdrsError("SDRS.1811", `volume_id: disk ${volume.id} is already used by a replication pair`);
-  if (attachedServers(world, volume.id).length > 0) {
+  if (serversAttachedTo(world, volume.id).length > 0) {
     return sdrsError("SDRS.1801", `volume_id: disk ${volume.id} is in-use: a replication pair can be created only from an available (detached) disk`);
   }
   if (volume.encrypted) return sdrsError("SDRS.1802", `volume_id: disk ${volume.id} is encrypted`);
@@ -262,10 +263,18 @@ export function createReplication(project: SimulatedProject, raw: unknown, now: 
     status: "creating",
     attachedTo: null,
   };
-  world.replicationPairs.set(volume.id, pair);
+  addReplicationPair(world, pair);
   const job = project.startEffectJob("createReplication", group.id, [], now, () => {
-    const drVolume: VolumeRecord = { ...structuredClone(volume), id: project.newId(), az: drSiteAvailabilityZone(group), encrypted: false, frozen: false };
-    world.volumes.set(drVolume.id, drVolume);
+    const drVolume: VolumeRecord = {
+      ...structuredClone(volume),
+      id: project.newId(),
+      az: drSiteAvailabilityZone(group),
+      encrypted: false,
+      frozen: false,
+      tags: {},
+      dssPoolId: undefined,
+    };
+    addVolume(world, drVolume);
     pair.drVolumeId = drVolume.id;
     pair.status = undefined;
     job.entities = { replication_pair_id: pair.id, volume_ids: `${pair.sourceVolumeId},${pair.drVolumeId}` };
@@ -287,8 +296,8 @@ export function deleteReplication(project: SimulatedProject, pairId: string, raw
   if (status.endsWith("ing") && !status.startsWith("error")) return sdrsError("SDRS.0214", `replication pair ${pair.id} is ${status}`);
   pair.status = "deleting";
   const job = project.startEffectJob("deleteReplication", pair.groupId, [], now, () => {
-    world.replicationPairs.delete(pair.sourceVolumeId);
-    if (parsed.data.delete_target_volume === true) world.volumes.delete(pair.drVolumeId);
+    removeReplicationPair(world, pair);
+    if (parsed.data.delete_target_volume === true) removeVolume(world, pair.drVolumeId);
     return undefined;
   });
   return accepted(job.id);
@@ -311,7 +320,7 @@ export function replicationAction(project: SimulatedProject, pairId: string, raw
   if (volume !== undefined && newSize < volume.size) {
     return sdrsError("SDRS.1814", `extend-replication.new_size: ${newSize} GB is smaller than the production disk (${volume.size} GB)`);
   }
-  if (volume?.multiattach === true && attachedServers(world, volume.id).length > 0) {
+  if (volume?.multiattach === true && serversAttachedTo(world, volume.id).length > 0) {
     return sdrsError("SDRS.1818", `replication pair ${pair.id}: a shared disk can be expanded only while available`);
   }
   pair.status = "extending";
@@ -361,9 +370,9 @@ export function attachReplication(project: SimulatedProject, instanceId: string,
   }
   pair.status = "attaching";
   const job = project.startEffectJob("attachReplication", instance.groupId, [source.id], now, () => {
-    putVolume(source, pair.sourceVolumeId, device);
+    putVolume(world, source, pair.sourceVolumeId, device);
     const target = instance.targetServerId === undefined ? undefined : world.servers.get(instance.targetServerId);
-    if (target !== undefined && pair.drVolumeId !== "") putVolume(target, pair.drVolumeId, device);
+    if (target !== undefined && pair.drVolumeId !== "" && world.volumes.has(pair.drVolumeId)) putVolume(world, target, pair.drVolumeId, device);
     pair.attachedTo = instance.id;
     pair.status = undefined;
     return undefined;
@@ -388,9 +397,9 @@ export function detachReplication(project: SimulatedProject, instanceId: string,
   }
   pair.status = "detaching";
   const job = project.startEffectJob("detachReplication", instance.groupId, [instance.sourceServerId], now, () => {
-    if (source !== undefined) removeVolume(source, pair.sourceVolumeId);
+    if (source !== undefined) detachVolume(world, source, pair.sourceVolumeId);
     const target = instance.targetServerId === undefined ? undefined : world.servers.get(instance.targetServerId);
-    if (target !== undefined) removeVolume(target, pair.drVolumeId);
+    if (target !== undefined) detachVolume(world, target, pair.drVolumeId);
     pair.attachedTo = null;
     pair.status = undefined;
     return undefined;
@@ -412,12 +421,12 @@ export function attachServerVolume(project: SimulatedProject, serverId: string, 
   const volume = world.volumes.get(volumeId);
   if (volume === undefined) return serviceError(404, "Ecs.0005", `volumeAttachment.volumeId: volume ${volumeId} does not exist`);
   if (server.volumes.some((attached) => attached.id === volumeId)) return serviceError(400, "Ecs.0005", `volume ${volumeId} is already attached to ${serverId}`);
-  if (attachedServers(world, volumeId).length > 0 && !volume.multiattach) {
+  if (serversAttachedTo(world, volumeId).length > 0 && !volume.multiattach) {
     return serviceError(400, "Ecs.0005", `volume ${volumeId} is in-use on another server and is not shareable`);
   }
   if (device !== undefined && deviceInUse(world, server, device)) return serviceError(400, "Ecs.0005", `volumeAttachment.device: ${device} is in use on ${serverId}`);
   const job = project.startEffectJob("attachServerVolume", "", [server.id], now, () => {
-    putVolume(server, volumeId, device);
+    putVolume(world, server, volumeId, device);
     return undefined;
   });
   job.entities = { server_id: server.id, volume_id: volumeId };
@@ -434,7 +443,7 @@ export function detachServerVolume(project: SimulatedProject, serverId: string, 
     return serviceError(400, "Ecs.0005", `volume ${volumeId} is the system disk: stop server ${serverId} first`);
   }
   const job = project.startEffectJob("detachServerVolume", "", [server.id], now, (): JobFailure | undefined => {
-    removeVolume(server, volumeId);
+    detachVolume(world, server, volumeId);
     return undefined;
   });
   job.entities = { server_id: server.id, volume_id: volumeId };
@@ -463,8 +472,7 @@ export const driftRequest = z.discriminatedUnion("action", [
 export type DriftRequest = z.infer<typeof driftRequest>;
 
 function deleteDrDisk(world: World, pair: ReplicationPairRecord): void {
-  for (const server of world.servers.values()) removeVolume(server, pair.drVolumeId);
-  world.volumes.delete(pair.drVolumeId);
+  removeVolume(world, pair.drVolumeId);
   pair.status = "invalid";
 }
 
@@ -474,21 +482,12 @@ export function applyDrift(world: World, drift: DriftRequest): string | undefine
     const server = world.servers.get(drift.serverId);
     if (server === undefined) return `serverId: server ${drift.serverId} does not exist`;
     if (!world.volumes.has(drift.volumeId)) {
-      world.volumes.set(drift.volumeId, {
-        id: drift.volumeId,
-        name: drift.name,
-        size: drift.sizeGb,
-        multiattach: false,
-        encrypted: false,
-        frozen: false,
-        serviceType: "EVS",
-        volumeType: "SSD",
-        az: server.az,
-      });
-    } else if (attachedServers(world, drift.volumeId).length > 0) {
+      // The estate's defaults for everything the drift does not say.
+      addVolume(world, estateVolume.parse({ id: drift.volumeId, name: drift.name, size: drift.sizeGb, az: server.az }));
+    } else if (serversAttachedTo(world, drift.volumeId).length > 0) {
       return `volumeId: volume ${drift.volumeId} is already attached`;
     }
-    putVolume(server, drift.volumeId, undefined);
+    putVolume(world, server, drift.volumeId, undefined);
     return undefined;
   }
   const pair = world.replicationPairs.get(drift.volumeId);
@@ -515,12 +514,18 @@ export function applyDrift(world: World, drift: DriftRequest): string | undefine
 
 /** The estate's `replicationPairs` entries, over the pairs derived for the protected instances. */
 export function applyEstatePairs(world: World, estate: Estate): void {
+  const estateVolumeIds = new Set(estate.volumes.map((volume) => volume.id));
   for (const entry of estate.replicationPairs) {
     const pair = world.replicationPairs.get(entry.volumeId);
     if (pair === undefined) continue;
     if (!entry.replicated) {
-      world.replicationPairs.delete(entry.volumeId);
-      for (const server of world.servers.values()) if (server.drSiteOf !== undefined) removeVolume(server, pair.drVolumeId);
+      // The disk came after protection: no pair, and no DR-site disk unless the estate defines one.
+      removeReplicationPair(world, pair);
+      if (estateVolumeIds.has(pair.drVolumeId)) {
+        for (const server of [...serversAttachedTo(world, pair.drVolumeId)]) if (server.drSiteOf !== undefined) detachVolume(world, server, pair.drVolumeId);
+      } else {
+        removeVolume(world, pair.drVolumeId);
+      }
       continue;
     }
     if (entry.drDiskDeleted) deleteDrDisk(world, pair);

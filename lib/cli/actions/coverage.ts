@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import { connectCloud } from "../cloud.ts";

@@ -5,7 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { z } from "zod";
+import * as z from "zod";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import { describeStep, planRepair, RepairPlanError, repairBlocker } from "../../coverage/repair-plan.ts";
