@@ -364,7 +364,8 @@ export function attachReplication(project: SimulatedProject, instanceId: string,
     return sdrsError("SDRS.1603", `replication pair ${pair.id} is already attached`);
   }
   const source = world.servers.get(instance.sourceServerId);
-  if (source === undefined) return sdrsError("SDRS.1807", `the production server ${instance.sourceServerId} of ${instance.id} does not exist`);
+  // Servers are never deleted, and an instance is created only for an existing server.
+  if (source === undefined) throw new Error(`simulator invariant: the production server ${instance.sourceServerId} of ${instance.id} is missing`);
   if (deviceInUse(world, source, device)) {
     return sdrsError("SDRS.1603", `replicationAttachment.device: ${device} is already used on protected instance ${instance.id}`);
   }

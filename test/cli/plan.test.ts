@@ -175,7 +175,7 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     expect(result.stdout).toContain("Dry run: nothing is created or changed.");
     expect(result.stdout).toContain("Target db → protection group pg-db (eeb857c3-2690-4d3f-a338-4b8f346e1bb9), status protected: 12 servers");
     expect(result.stdout).toContain("INELIGIBLE_AZ_MISMATCH");
-    expect(result.stdout).toMatch(/^Total: 12 servers in 1 target: 5 eligible in 1 call \(1 batch, 0 single\), 0 deferred, 7 ineligible$/m);
+    expect(result.stdout).toMatch(/^Total: 12 servers in 1 target: 5 adopted \(already protected\), 5 eligible in 1 call \(1 batch, 0 single\), 1 deferred, 1 ineligible$/m);
   });
 
   it("exits 3 with one line naming the credentials when the cloud refuses them, never printing the SK", async () => {

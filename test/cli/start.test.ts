@@ -47,7 +47,7 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(run.stderr).not.toContain("error:");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Result: every server reached a final state and every notification was delivered and verified.");
-    expect(run.stdout).toContain("64 servers: 33 protected, 1 failed, 29 ineligible, 1 unknown");
+    expect(run.stdout).toContain("64 servers: 33 protected, 1 failed, 30 ineligible, 0 unknown");
   });
 
   it("ends with the coverage section: counts per target, then the drift gaps with their codes", () => {
@@ -68,7 +68,7 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(run.stderr).toContain('1. tags: nfs-e-2 and intranet-03 tagged sdrs_protect=web in the simulator; 61 "ECS Server Tags Changed" events sent');
     expect(run.stderr).toMatch(/2\. bulk onboarding request [0-9a-f-]{36}: POST \/onboarding-requests \(target web, 4 servers, Idempotency-Key start-[0-9a-f-]{36}\) → 202/);
     // Not a terminal: plain progress lines, the last one with every server final.
-    expect(run.stderr).toContain("progress: 64/64 servers final: 33 protected, 1 failed, 29 ineligible, 1 unknown");
+    expect(run.stderr).toContain("progress: 64/64 servers final: 33 protected, 1 failed, 30 ineligible, 0 unknown");
     expect(run.stderr).toContain(`Report written to ${reportFile}`);
   });
 
@@ -86,7 +86,7 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   it("reports the failure with its SDRS code, and the ineligible servers with reason codes and remedies", () => {
     expect(run.stdout).toContain("Failed (1)");
     expect(rowOf(run.stdout, "legacy-02")).toMatch(/│ SDRS\.1358 │ createProtectedInstance failed with SDRS\.1358/);
-    expect(run.stdout).toContain("Ineligible (29)");
+    expect(run.stdout).toContain("Ineligible (30)");
     expect(rowOf(run.stdout, "dev-web-01")).toContain("INELIGIBLE_VPC_MISMATCH (SDRS.1304)");
     expect(rowOf(run.stdout, "hpc-d-1")).toContain("INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE (SDRS.1362)");
     expect(rowOf(run.stdout, "analytics-01")).toContain("INELIGIBLE_TARGET_UNKNOWN");
@@ -111,8 +111,8 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   it("writes the same report as Markdown, with no colour codes", () => {
     const markdown = readFileSync(reportFile, "utf8");
     expect(markdown.startsWith("# sdrs-autoprotect start: the whole job on one machine\n")).toBe(true);
-    expect(markdown).toContain("64 servers: 33 protected, 1 failed, 29 ineligible, 1 unknown");
-    expect(markdown).toContain("## Ineligible (29)");
+    expect(markdown).toContain("64 servers: 33 protected, 1 failed, 30 ineligible, 0 unknown");
+    expect(markdown).toContain("## Ineligible (30)");
     expect(markdown).toMatch(/\| dev-web-01<br>54787bd5-2113-4bef-a9c4-6edd444eeeea \| web \| INELIGIBLE_VPC_MISMATCH \(SDRS\.1304\): /);
     expect(markdown).toMatch(/\| legacy-02<br>d23b1763-d0b8-47f5-b0f4-eb66fdeed544 \| bae4c87d-4551-4c3b-9410-d88d3130781b \| `SDRS\.1358` \|/);
     expect(markdown).toContain("| `server.protected` | 33 |");
@@ -129,7 +129,7 @@ describe("sdrs-autoprotect start --json", () => {
     const report = startReportSchema.parse(JSON.parse(run.stdout));
     const { summary } = report;
     expect(summary.protected + summary.failed + summary.ineligible + summary.unknown + summary.notFinished).toBe(summary.servers);
-    expect(summary).toEqual({ servers: 64, protected: 33, failed: 1, ineligible: 29, unknown: 1, notFinished: 0 });
+    expect(summary).toEqual({ servers: 64, protected: 33, failed: 1, ineligible: 30, unknown: 0, notFinished: 0 });
     expect(report.servers).toHaveLength(summary.servers);
     for (const state of ["protected", "failed", "ineligible", "unknown"] as const) {
       expect(report.servers.filter((server) => server.state === state)).toHaveLength(summary[state]);
@@ -165,7 +165,7 @@ describe("sdrs-autoprotect start --json", () => {
 
     const html = readFileSync(htmlFile, "utf8");
     expect(html.startsWith("<!doctype html>")).toBe(true);
-    expect(html).toContain("<h2>Ineligible (29)</h2>");
+    expect(html).toContain("<h2>Ineligible (30)</h2>");
     expect(html).toContain("INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE");
     expect(html).toContain("server vpc 262625c3-8a3c-440b-825e-47037064a8a1 ≠ protection group vpc");
   });

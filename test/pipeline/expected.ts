@@ -31,7 +31,8 @@ export const SAMPLE_ESTATE_OUTCOMES: Readonly<Record<string, string>> = {
   "drift-grown-01": "protected",
   "drift-invalid-01": "protected",
   "erp-app-01": "protected",
-  "drift-retagged-01": "ineligible INELIGIBLE_ALREADY_PROTECTED,INELIGIBLE_AZ_MISMATCH",
+  // Tagged for pg-web, but protected in pg-db: the decision answers before eligibility.
+  "drift-retagged-01": "ineligible INELIGIBLE_PROTECTED_ELSEWHERE",
   // Ineligible, with the planner's reason codes.
   "analytics-01": "ineligible INELIGIBLE_TARGET_UNKNOWN",
   "hpc-d-1": "ineligible INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE",

@@ -118,4 +118,47 @@ describe("replication pairs in the simulator", () => {
     const server = await client.getServer("s-1");
     expect(server["os-extended-volumes:volumes_attached"].map((volume) => volume.id)).toEqual(["v-sys", "v-data", "v-ecs"]);
   });
+
+  it("keeps the EVS and ECS answers in step with drift, ECS attach/detach and pairs: lists, server_id filters, attachments, create rules", async () => {
+    const drift = async (body: unknown) => (await fetch(`${sim.url}/__sim/drift`, { method: "POST", body: JSON.stringify(body) })).status;
+    const volumeIdsOf = async (filter: { serverId?: string } = {}) => (await client.listVolumes(filter)).map((volume) => volume.id).sort();
+    const drDiskOf = async (volumeId: string) => {
+      const pair = (await client.listReplications({ protectedInstanceId: "pi-1" })).find((candidate) => pairVolumeIds(candidate).sourceVolumeId === volumeId);
+      return pair === undefined ? "" : pairVolumeIds(pair).drVolumeId;
+    };
+
+    // A disk attached through ECS outside SDRS: a new EVS volume, in-use on s-1, with the estate's defaults.
+    expect(await drift({ action: "attach-volume", serverId: "s-1", volumeId: "v-ecs", sizeGb: 30 })).toBe(200);
+    const ecsDisk = (await client.listVolumes({ serverId: "s-1" })).find((volume) => volume.id === "v-ecs");
+    expect(ecsDisk).toMatchObject({ status: "in-use", size: 30, availability_zone: "az-1", attachments: [{ server_id: "s-1" }] });
+    expect(await volumeIdsOf({ serverId: "s-1" })).toEqual(["v-data", "v-ecs", "v-sys"]);
+
+    // Its DR-site disk deleted: gone from EVS and from the DR-site server.
+    const drData = await drDiskOf("v-data");
+    expect(await volumeIdsOf()).toContain(drData);
+    expect(await drift({ action: "delete-dr-disk", volumeId: "v-data" })).toBe(200);
+    expect(await volumeIdsOf()).not.toContain(drData);
+    expect(await volumeIdsOf({ serverId: "s-1-dr" })).not.toContain(drData);
+
+    // Detached through ECS: available again, so SDRS accepts a pair for it; the pair's DR disk is listed once made.
+    expect(await finish((await client.detachServerVolume("s-1", "v-ecs")).jobId)).toBe("SUCCESS");
+    expect(await volumeIdsOf({ serverId: "s-1" })).toEqual(["v-data", "v-sys"]);
+    expect((await client.listVolumes()).find((volume) => volume.id === "v-ecs")?.status).toBe("available");
+    const created = await client.createReplication({ server_group_id: "g-1", volume_id: "v-ecs", name: "ecs" });
+    expect(await finish(created.jobId)).toBe("SUCCESS");
+    const pairId = (await client.getJob(created.jobId)).entities?.replication_pair_id ?? "";
+    const drEcs = pairVolumeIds(await client.getReplication(pairId)).drVolumeId;
+    expect(await volumeIdsOf()).toContain(drEcs);
+    expect((await client.getProtectionGroup("g-1")).replication_num).toBe(5);
+
+    // Attached to pi-1: on both servers, under server_id; deleted with its DR disk after detaching: gone everywhere.
+    expect(await finish((await client.attachReplication("pi-1", pairId, "/dev/vdc")).jobId)).toBe("SUCCESS");
+    expect(await volumeIdsOf({ serverId: "s-1" })).toEqual(["v-data", "v-ecs", "v-sys"]);
+    expect(await volumeIdsOf({ serverId: "s-1-dr" })).toContain(drEcs);
+    expect(await finish((await client.detachReplication("pi-1", pairId)).jobId)).toBe("SUCCESS");
+    expect(await volumeIdsOf({ serverId: "s-1-dr" })).not.toContain(drEcs);
+    expect(await finish((await client.deleteReplication(pairId, { deleteTargetVolume: true })).jobId)).toBe("SUCCESS");
+    expect(await volumeIdsOf()).not.toContain(drEcs);
+    expect((await client.getProtectionGroup("g-1")).replication_num).toBe(4);
+  });
 });
