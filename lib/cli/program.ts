@@ -4,8 +4,10 @@
  * added to COMMANDS.
  */
 import { Command } from "commander";
+import * as coverage from "./commands/coverage.ts";
 import * as onboard from "./commands/onboard.ts";
 import * as plan from "./commands/plan.ts";
+import * as repair from "./commands/repair.ts";
 import * as sim from "./commands/sim.ts";
 import * as start from "./commands/start.ts";
 import * as status from "./commands/status.ts";
@@ -19,7 +21,7 @@ export interface CommandModule {
 }
 
 /** In the order `--help` lists them. */
-export const COMMANDS: readonly CommandModule[] = [start, onboard, status, plan, sim, webhooks];
+export const COMMANDS: readonly CommandModule[] = [start, onboard, status, plan, coverage, repair, sim, webhooks];
 
 export function exitCodeHelp(): string {
   return [

@@ -50,6 +50,11 @@ export const targetConfig = z.strictObject({
   creation: creationOptions.default({}),
   /** Enable protection (start-server-group) once the group's first protected instances exist. */
   enableProtection: z.boolean().default(false),
+  /**
+   * What reconcile does with a coverage gap (docs/coverage.md): `report` notifies it; `repair` also runs
+   * the safe repairs (enable protection of a group with members, expand a pair whose disk grew).
+   */
+  coverage: z.enum(["report", "repair"]).default("report"),
 });
 export type TargetConfig = z.infer<typeof targetConfig>;
 

@@ -61,7 +61,8 @@ export const ctsTrace = z.looseObject({
 });
 export type CtsTrace = z.infer<typeof ctsTrace>;
 
-export type InventoryHintKind = "tags-changed" | "server-created";
+/** `coverage-changed`: a disk or replication change (ECS attach/detach volume, EVS extend, SDRS pair traces). */
+export type InventoryHintKind = "tags-changed" | "server-created" | "coverage-changed";
 
 export interface InventoryHint {
   /** Dedupe key: the EventBridge id for our events, the trace id for CTS traces. */
@@ -70,6 +71,10 @@ export interface InventoryHint {
   serverIds: string[];
   /** Tags the event claims the server has (only our own events carry them). */
   claimedTags?: Record<string, string>;
+  /** coverage-changed: the disks, protected instances and replication pairs the trace names. */
+  volumeIds?: string[];
+  protectedInstanceIds?: string[];
+  replicationPairIds?: string[];
 }
 
 export type InventoryClassification =
@@ -128,12 +133,54 @@ function issuesText(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`).join("; ");
 }
 
+/** ECS volume traces, EVS extendVolume, and the SDRS traces that change a pair (reference: key SDRS operations in CTS). */
+const ECS_VOLUME_TRACES = /^(attachVolume2?|detachVolume)$/;
+const SDRS_PAIR_TRACES = /^(createReplicationPair|deleteReplicationPair|updateReplicationPair|expandReplicationPair)$/;
+const SDRS_INSTANCE_TRACES = /^(attachReplicationPair|detachReplicationPair)$/;
+
+/** The volume ids an ECS attach/detach trace names in its request (`volumeAttachment.volumeId`). */
+function volumeIdsOfRequest(trace: CtsTrace): unknown[] {
+  const request = parseMaybeJson(trace.request);
+  if (!request || typeof request !== "object") return [];
+  const attachment = (request as Record<string, unknown>).volumeAttachment;
+  return attachment && typeof attachment === "object" ? [(attachment as Record<string, unknown>).volumeId] : [];
+}
+
+/** A trace that can change which disks of a server are replicated; undefined for every other trace. Dispatch is on service + resource type, never the trace name alone (SDRS and ECS share names). */
+function coverageHint(trace: CtsTrace, service: string): InventoryHint | undefined {
+  const eventId = `cts:${trace.trace_id}`;
+  const resourceType = (trace.resource_type ?? "").toLowerCase();
+  if (service === "ECS" && ECS_VOLUME_TRACES.test(trace.trace_name)) {
+    const volumeIds = stringIds(volumeIdsOfRequest(trace));
+    return { eventId, kind: "coverage-changed", serverIds: stringIds([trace.resource_id]), ...(volumeIds.length > 0 ? { volumeIds } : {}) };
+  }
+  if (service === "EVS" && trace.trace_name === "extendVolume") return { eventId, kind: "coverage-changed", serverIds: [], volumeIds: stringIds([trace.resource_id]) };
+  if (service === "SDRS" && resourceType === "replicationpair" && SDRS_PAIR_TRACES.test(trace.trace_name)) {
+    return { eventId, kind: "coverage-changed", serverIds: [], replicationPairIds: stringIds([trace.resource_id]) };
+  }
+  if (service === "SDRS" && resourceType === "protectedinstance" && SDRS_INSTANCE_TRACES.test(trace.trace_name)) {
+    return { eventId, kind: "coverage-changed", serverIds: [], protectedInstanceIds: stringIds([trace.resource_id]) };
+  }
+  return undefined;
+}
+
+/** The coverage scope of a coverage-changed hint. */
+export function coverageScopeOf(hint: InventoryHint) {
+  return { serverIds: hint.serverIds, volumeIds: hint.volumeIds, protectedInstanceIds: hint.protectedInstanceIds, replicationPairIds: hint.replicationPairIds };
+}
+
 function classifyTrace(trace: CtsTrace): InventoryClassification {
   const rating = trace.trace_rating ?? trace.trace_status;
   if (rating !== undefined && rating !== "normal") {
     return { status: "ignored", eventId: trace.trace_id, reason: `trace ${trace.trace_name} rated ${rating}: the operation failed` };
   }
   const service = trace.service_type.toUpperCase();
+  const coverage = coverageHint(trace, service);
+  if (coverage !== undefined) {
+    const named = [coverage.serverIds, coverage.volumeIds, coverage.protectedInstanceIds, coverage.replicationPairIds].some((ids) => (ids?.length ?? 0) > 0);
+    if (!named) return { status: "ignored", eventId: trace.trace_id, reason: `trace ${trace.trace_name} names no resource id; reconcile checks coverage` };
+    return { status: "relevant", hint: coverage };
+  }
   let kind: InventoryHintKind | undefined;
   if (service === "ECS" && SERVER_CREATE_TRACES.test(trace.trace_name)) kind = "server-created";
   else if ((service === "ECS" || service === "TMS") && isTagAction(trace)) kind = "tags-changed";

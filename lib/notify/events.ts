@@ -119,6 +119,36 @@ export const protectionEnabledData = z.object({
   target: z.string().optional(),
 });
 
+/** A server's coverage changed (docs/coverage.md): its gaps now, and the running number of the change. */
+export const coverageChangeData = z.object({
+  serverId: nonEmpty,
+  serverName: z.string().optional(),
+  /** The protect tag's value; null when the server carries none (COVERAGE_UNTAGGED_BUT_PROTECTED). */
+  target: z.string().nullable(),
+  protectedInstanceId: z.string().optional(),
+  protectionGroupId: z.string().optional(),
+  state: z.enum(["fully", "partially", "not"]),
+  disksAttached: count,
+  disksReplicated: count,
+  gaps: z.array(
+    z.object({
+      code: nonEmpty,
+      message: z.string(),
+      remedy: z.string(),
+      volumeId: z.string().optional(),
+      device: z.string().optional(),
+      sizeGb: count.optional(),
+      replicationPairId: z.string().optional(),
+      faultLevel: z.string().optional(),
+    }),
+  ),
+  /** The gap codes before this change (empty when the server was fully covered). */
+  previousCodes: z.array(z.string()),
+  /** 1 for the first change seen for this server, +1 for each later one: part of the event id. */
+  change: z.number().int().positive(),
+});
+export type CoverageChangeData = z.infer<typeof coverageChangeData>;
+
 function envelope<Type extends string, Data extends z.ZodType>(type: Type, data: Data) {
   return z.object({ type: z.literal(type), timestamp: isoTimestamp, data });
 }
@@ -130,6 +160,8 @@ export const notificationEvent = z.discriminatedUnion("type", [
   envelope("server.protection_unknown", serverProtectionUnknownData),
   envelope("onboarding_request.completed", onboardingRequestCompletedData),
   envelope("protection_group.protection_enabled", protectionEnabledData),
+  envelope("server.coverage_degraded", coverageChangeData),
+  envelope("server.coverage_restored", coverageChangeData),
 ]);
 export type NotificationEvent = z.infer<typeof notificationEvent>;
 export type NotificationEventType = NotificationEvent["type"];
@@ -141,6 +173,8 @@ export const NOTIFICATION_EVENT_TYPES: readonly NotificationEventType[] = [
   "server.protection_unknown",
   "onboarding_request.completed",
   "protection_group.protection_enabled",
+  "server.coverage_degraded",
+  "server.coverage_restored",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -182,6 +216,8 @@ export function eventSubject(event: NotificationEvent): string {
     case "server.protection_failed":
     case "server.ineligible":
     case "server.protection_unknown":
+    case "server.coverage_degraded":
+    case "server.coverage_restored":
       return `server/${event.data.serverId}`;
     case "onboarding_request.completed":
       return `request/${event.data.requestId}`;
@@ -218,6 +254,9 @@ export function notificationEventId(event: NotificationEvent): string {
       return stableEventId([event.type, subject]);
     case "protection_group.protection_enabled":
       return stableEventId([event.type, subject, event.data.jobId]);
+    case "server.coverage_degraded":
+    case "server.coverage_restored":
+      return stableEventId([event.type, subject, String(event.data.change)]);
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import * as z from "zod";
-import { classifyInventoryEvent } from "../events/inventory.ts";
+import { type CoverageSweepResult, sweepCoverage } from "../coverage/detect.ts";
+import { classifyInventoryEvent, coverageScopeOf } from "../events/inventory.ts";
 import { decideServer } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
@@ -349,7 +350,9 @@ async function protectTagValue(serverId: string, deps: PipelineDeps): Promise<st
 }
 
 export interface InventoryEventResult {
-  status: "enqueued" | "ignored" | "duplicate" | "rejected";
+  /** `rechecked`: a disk or replication change; the coverage of the servers it names was checked again. */
+  status: "enqueued" | "ignored" | "duplicate" | "rejected" | "rechecked";
+  coverage?: CoverageSweepResult;
   reason?: string;
   eventId?: string;
   enqueued: { serverId: string; target: string }[];
@@ -373,6 +376,12 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
   // are enqueued: an event whose tag read failed (throttled, 5xx) is retried by the invoker and must not be
   // taken for a duplicate then. Two copies handled at the same moment both enqueue; onboarding tolerates that.
   if (await deps.repos.events.seen(hint.eventId)) return { status: "duplicate", eventId: hint.eventId, enqueued: [] };
+  if (hint.kind === "coverage-changed") {
+    const coverage = await sweepCoverage(deps, coverageScopeOf(hint));
+    await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);
+    deps.log.info("inventory event handled", { eventId: hint.eventId, kind: hint.kind, coverage });
+    return { status: "rechecked", eventId: hint.eventId, enqueued: [], coverage };
+  }
   const enqueued: { serverId: string; target: string }[] = [];
   // Every tagged server is enqueued, protected or not: a tag change may name another target, which the
   // onboard step's decision answers (INELIGIBLE_PROTECTED_ELSEWHERE, or the request joins).
@@ -403,6 +412,18 @@ export interface ReconcileResult {
   recovered: RecoveryResult["recovered"];
   /** Onboarding requests recorded but not fully enqueued, enqueued now. */
   requestsFinished: number;
+  /** Coverage of the protected servers (docs/coverage.md); `error` when it could not be read this time. */
+  coverage: CoverageSweepResult | { error: string };
+}
+
+async function sweepCoverageSafely(deps: PipelineDeps): Promise<ReconcileResult["coverage"]> {
+  try {
+    return await sweepCoverage(deps);
+  } catch (error) {
+    const code = error instanceof CloudApiError ? error.code : error instanceof Error ? error.name : "error";
+    deps.log.warn("coverage sweep failed; the next reconcile tries again", { code });
+    return { error: code };
+  }
 }
 
 /** Per target: tagged servers, those recorded protected, and the ratio (1 for a target without tagged servers). */
@@ -442,7 +463,7 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   if (outOfTime(deps)) {
     // Nothing is lost: the next scheduled sweep enqueues what this one did not.
     deps.log.warn("deadline near: reconcile stops before enqueuing; the next sweep continues", { tagged: tagged.length, recovered: recovery.recovered });
-    return { tagged: tagged.length, enqueued: 0, skipped: {}, recovered: recovery.recovered, requestsFinished: 0 };
+    return { tagged: tagged.length, enqueued: 0, skipped: {}, recovered: recovery.recovered, requestsFinished: 0, coverage: { error: "DEADLINE_NEAR" } };
   }
   const requestsFinished = await finishUnenqueuedRequests(deps);
   const records = await deps.repos.servers.getMany(tagged.map((entry) => entry.serverId));
@@ -467,6 +488,7 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   }
   await enqueueIntents(intents, deps);
   recordCoverage(tagged, records, deps);
-  deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered });
-  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, requestsFinished };
+  const coverage = await sweepCoverageSafely(deps);
+  deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, coverage });
+  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, requestsFinished, coverage };
 }

@@ -60,6 +60,16 @@ import {
   scalingGroupList,
   startServerGroupRequest,
 } from "./schemas.ts";
+import {
+  attachReplicationRequest,
+  attachServerVolumeRequest,
+  type CreateReplicationBody,
+  createReplicationRequest,
+  extendReplicationRequest,
+  type ReplicationPair,
+  replicationPairList,
+  replicationPairResponse,
+} from "./replication-schemas.ts";
 
 /** One line per HTTP attempt, for logs and metrics; never headers, bodies or secrets. */
 export interface RequestLogEntry {
@@ -112,6 +122,13 @@ const CREATE_OPERATIONS: ReadonlySet<OperationName> = new Set<OperationName>([
   "batchCreateProtectedInstances",
   "createProtectionGroup",
   "protectionGroupAction",
+  "createReplication",
+  "deleteReplication",
+  "replicationAction",
+  "attachReplication",
+  "detachReplication",
+  "attachServerVolume",
+  "detachServerVolume",
 ]);
 
 const SERVICE_OF_OPERATION: Record<OperationName, CloudService> = {
@@ -133,6 +150,15 @@ const SERVICE_OF_OPERATION: Record<OperationName, CloudService> = {
   listScalingGroups: "as",
   listScalingGroupInstances: "as",
   createToken: "iam",
+  createReplication: "sdrs",
+  listReplications: "sdrs",
+  showReplication: "sdrs",
+  deleteReplication: "sdrs",
+  replicationAction: "sdrs",
+  attachReplication: "sdrs",
+  detachReplication: "sdrs",
+  attachServerVolume: "ecs",
+  detachServerVolume: "ecs",
 };
 
 /** SDRS, ECS and EVS list calls take at most 1000 items per page. */
@@ -214,6 +240,13 @@ export interface ProtectedInstanceFilter {
   status?: string;
   name?: string;
   availabilityZone?: string;
+}
+
+export interface ReplicationFilter {
+  /** Any number of groups; sent 30 per request (SDRS.0226). */
+  serverGroupIds?: readonly string[];
+  protectedInstanceId?: string;
+  queryType?: "status_abnormal";
 }
 
 export interface ServerFilter {
@@ -499,6 +532,72 @@ export class CloudClient {
       { style: "startNumber", limit: Math.min(MAX_AS_PAGE_SIZE, this.#pageSize) },
       { scaling_group_id: scalingGroupId },
     );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Replication pairs, and ECS volume attach/detach (docs/coverage.md)
+  // -------------------------------------------------------------------------------------------
+
+  /** Every replication pair of the groups (one listing per 30 groups, all pages) or of one protected instance. */
+  async listReplications(filter: ReplicationFilter): Promise<ReplicationPair[]> {
+    const listBy = (query: Query) =>
+      this.#allPages("listReplications", { query_type: filter.queryType, ...query }, replicationPairList, (page) => page.replications, {
+        style: "offset",
+        limit: this.#pageSize,
+      });
+    if (filter.protectedInstanceId !== undefined) return listBy({ protected_instance_id: filter.protectedInstanceId });
+    const pairs: ReplicationPair[] = [];
+    for (const ids30 of chunk([...new Set(filter.serverGroupIds ?? [])], MAX_IDS_PER_LIST_FILTER)) {
+      pairs.push(...(await listBy(ids30.length === 1 ? { server_group_id: ids30[0] } : { server_group_ids: JSON.stringify(ids30) })));
+    }
+    return pairs;
+  }
+
+  async getReplication(replicationId: string): Promise<ReplicationPair> {
+    const { data } = await this.#call({ operation: "showReplication", path: { replication_id: replicationId }, response: replicationPairResponse });
+    return data.replication;
+  }
+
+  /** POST /v1/{project_id}/replications: the disk must be `available`; the DR disk is created by SDRS. */
+  async createReplication(body: CreateReplicationBody): Promise<{ jobId: string }> {
+    const request = this.#validate("createReplication", createReplicationRequest, { replication: body });
+    return this.#create("createReplication", {}, request);
+  }
+
+  /** DELETE …/replications/{id} (with a body): the pair must be detached; the DR disk is kept unless asked. */
+  async deleteReplication(replicationId: string, options: { deleteTargetVolume?: boolean } = {}): Promise<{ jobId: string }> {
+    return this.#create("deleteReplication", { replication_id: replicationId }, { delete_target_volume: options.deleteTargetVolume ?? false });
+  }
+
+  /** POST …/replications/{id}/action {"extend-replication": {new_size}}: grows both disks. */
+  async expandReplication(replicationId: string, newSizeGb: number): Promise<{ jobId: string }> {
+    const request = this.#validate("replicationAction", extendReplicationRequest, { "extend-replication": { new_size: newSizeGb } });
+    return this.#create("replicationAction", { replication_id: replicationId }, request);
+  }
+
+  /** POST …/protected-instances/{id}/attachreplication: attaches the production disk and its DR twin. */
+  async attachReplication(protectedInstanceId: string, replicationId: string, device: string): Promise<{ jobId: string }> {
+    const request = this.#validate("attachReplication", attachReplicationRequest, {
+      replicationAttachment: { replication_id: replicationId, device },
+    });
+    return this.#create("attachReplication", { protected_instance_id: protectedInstanceId }, request);
+  }
+
+  async detachReplication(protectedInstanceId: string, replicationId: string): Promise<{ jobId: string }> {
+    return this.#create("detachReplication", { protected_instance_id: protectedInstanceId, replication_id: replicationId }, undefined);
+  }
+
+  /** ECS POST …/cloudservers/{id}/attachvolume */
+  async attachServerVolume(serverId: string, volumeId: string, device?: string): Promise<{ jobId: string }> {
+    const request = this.#validate("attachServerVolume", attachServerVolumeRequest, {
+      volumeAttachment: { volumeId, ...(device === undefined ? {} : { device }) },
+    });
+    return this.#create("attachServerVolume", { server_id: serverId }, request);
+  }
+
+  /** ECS DELETE …/cloudservers/{id}/detachvolume/{volume_id}: the guest must have unmounted the disk. */
+  async detachServerVolume(serverId: string, volumeId: string): Promise<{ jobId: string }> {
+    return this.#create("detachServerVolume", { server_id: serverId, volume_id: volumeId }, undefined);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -25,6 +25,19 @@ export const OPERATIONS = {
     path: "/autoscaling-api/v1/{project_id}/scaling_group_instance/{scaling_group_id}/list",
   },
   createToken: { method: "POST", path: "/v3/auth/tokens" },
+  // Replication pairs and disks added after protection (docs/coverage.md).
+  createReplication: { method: "POST", path: "/v1/{project_id}/replications" },
+  listReplications: { method: "GET", path: "/v1/{project_id}/replications" },
+  showReplication: { method: "GET", path: "/v1/{project_id}/replications/{replication_id}" },
+  deleteReplication: { method: "DELETE", path: "/v1/{project_id}/replications/{replication_id}" },
+  replicationAction: { method: "POST", path: "/v1/{project_id}/replications/{replication_id}/action" },
+  attachReplication: { method: "POST", path: "/v1/{project_id}/protected-instances/{protected_instance_id}/attachreplication" },
+  detachReplication: {
+    method: "DELETE",
+    path: "/v1/{project_id}/protected-instances/{protected_instance_id}/detachreplication/{replication_id}",
+  },
+  attachServerVolume: { method: "POST", path: "/v1/{project_id}/cloudservers/{server_id}/attachvolume" },
+  detachServerVolume: { method: "DELETE", path: "/v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}" },
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;

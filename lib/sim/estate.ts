@@ -14,6 +14,7 @@ import * as z from "zod";
 import { ipInCidr } from "../net/ipv4.ts";
 import { protectedInstanceStatusValues } from "./statuses.ts";
 import { protectionGroupStatus } from "../sdrs/schemas.ts";
+import { checkReplicationPairReferences, estateReplicationPair } from "./replication-estate.ts";
 
 export const SAMPLE_ESTATE_PATH = fileURLToPath(new URL("./sample-estate.json", import.meta.url));
 
@@ -225,6 +226,8 @@ const estateObject = z.strictObject({
   activeDomains: z.array(estateActiveDomain).default([]),
   protectionGroups: z.array(estateProtectionGroup).default([]),
   protectedInstances: z.array(estateProtectedInstance).default([]),
+  /** Pairs that drifted from the default (one healthy pair per disk of a protected server): replication-estate.ts. */
+  replicationPairs: z.array(estateReplicationPair).default([]),
 });
 
 type EstateShape = z.infer<typeof estateObject>;
@@ -404,6 +407,7 @@ function checkCrossReferences(estate: EstateShape, ctx: z.RefinementCtx): void {
       usedServers.set(serverId, instance.id);
     }
   });
+  checkReplicationPairReferences(estate, fail);
 }
 
 export const estateSchema = estateObject.superRefine(checkCrossReferences);

@@ -2,7 +2,7 @@
  * Lookups the simulator keeps beside its records so that a request costs what its answer costs, not
  * what the estate costs: at 10,000 servers a list page, a create rule or a protection-group read
  * must not walk every server, volume or protected instance. Built once from the estate and kept up
- * to date by the only writers of the world (world.ts), through the functions below.
+ * to date by the only writers of the world (world.ts, replication.ts), through the functions below.
  */
 import type { ProtectedInstanceRecord, ReplicationPairRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
 
@@ -21,6 +21,8 @@ export interface WorldIndexes {
   instancesByGroup: Map<string, Set<ProtectedInstanceRecord>>;
   /** Protection group id → the number of its replication pairs. */
   pairCountByGroup: Map<string, number>;
+  /** Replication pair id → the pair (world.replicationPairs is keyed by the production disk). */
+  pairById: Map<string, ReplicationPairRecord>;
   /** ECS `tags` filter term (`key=value` or `key`) → ids of the servers carrying it. */
   serversByTagTerm: Map<string, Set<string>>;
   /** `vpcId/ip` → who uses the private IP: a server, or a protected instance whose DR-site server will. */
@@ -37,6 +39,7 @@ export function emptyIndexes(): WorldIndexes {
     instanceByServer: new Map(),
     instancesByGroup: new Map(),
     pairCountByGroup: new Map(),
+    pairById: new Map(),
     serversByTagTerm: new Map(),
     ipUsers: new Map(),
   };
@@ -87,22 +90,54 @@ export function releaseIp(world: World, vpcId: string, ip: string, user: string)
   if (world.indexes.ipUsers.get(ipKey(vpcId, ip)) === user) world.indexes.ipUsers.delete(ipKey(vpcId, ip));
 }
 
+/** Keeps a volume's servers in server order, whenever the attachment is made. */
 function indexAttachment(world: World, server: ServerRecord, volumeId: string): void {
   const servers = world.indexes.attachedServers.get(volumeId);
-  if (servers === undefined) world.indexes.attachedServers.set(volumeId, [server]);
-  else servers.push(server);
+  if (servers === undefined) {
+    world.indexes.attachedServers.set(volumeId, [server]);
+    return;
+  }
+  const position = (candidate: ServerRecord) => world.indexes.serverPosition.get(candidate.id) ?? Number.MAX_SAFE_INTEGER;
+  const after = servers.findIndex((candidate) => position(candidate) > position(server));
+  servers.splice(after === -1 ? servers.length : after, 0, server);
 }
 
-/** Attaches a volume to a server (DR-site disks of a new DR-site server). */
-export function attachVolume(world: World, server: ServerRecord, attached: ServerRecord["volumes"][number]): void {
-  server.volumes.push(attached);
+/**
+ * Attaches a volume to a server, last or at position `slot` of its disks (the system disk stays
+ * first). Attaching a volume the server already has changes nothing.
+ */
+export function attachVolume(world: World, server: ServerRecord, attached: ServerRecord["volumes"][number], slot?: number): void {
+  if (server.volumes.some((existing) => existing.id === attached.id)) return;
+  const at = slot === undefined ? server.volumes.length : Math.max(1, Math.min(slot, server.volumes.length));
+  server.volumes.splice(at, 0, attached);
   indexAttachment(world, server, attached.id);
+}
+
+export function detachVolume(world: World, server: ServerRecord, volumeId: string): void {
+  if (!server.volumes.some((attached) => attached.id === volumeId)) return;
+  server.volumes = server.volumes.filter((attached) => attached.id !== volumeId);
+  const servers = world.indexes.attachedServers.get(volumeId)?.filter((candidate) => candidate !== server) ?? [];
+  if (servers.length === 0) world.indexes.attachedServers.delete(volumeId);
+  else world.indexes.attachedServers.set(volumeId, servers);
 }
 
 export function addVolume(world: World, volume: VolumeRecord): void {
   world.volumes.set(volume.id, volume);
   world.indexes.volumePosition.set(volume.id, world.indexes.volumeOrder.length);
   world.indexes.volumeOrder.push(volume);
+}
+
+/** Deletes a volume, detaching it from every server first (deletes are rare: the positions after it are renumbered). */
+export function removeVolume(world: World, volumeId: string): void {
+  for (const server of [...serversAttachedTo(world, volumeId)]) detachVolume(world, server, volumeId);
+  const position = world.indexes.volumePosition.get(volumeId);
+  world.volumes.delete(volumeId);
+  if (position === undefined) return;
+  world.indexes.volumePosition.delete(volumeId);
+  world.indexes.volumeOrder.splice(position, 1);
+  for (let index = position; index < world.indexes.volumeOrder.length; index++) {
+    world.indexes.volumePosition.set((world.indexes.volumeOrder[index] as VolumeRecord).id, index);
+  }
 }
 
 export function setServerTags(world: World, server: ServerRecord, tags: Record<string, string>): void {
@@ -133,7 +168,21 @@ export function removeInstance(world: World, instance: ProtectedInstanceRecord):
 
 export function addReplicationPair(world: World, pair: ReplicationPairRecord): void {
   world.replicationPairs.set(pair.sourceVolumeId, pair);
+  world.indexes.pairById.set(pair.id, pair);
   world.indexes.pairCountByGroup.set(pair.groupId, (world.indexes.pairCountByGroup.get(pair.groupId) ?? 0) + 1);
+}
+
+export function removeReplicationPair(world: World, pair: ReplicationPairRecord): void {
+  if (world.replicationPairs.get(pair.sourceVolumeId) !== pair) return;
+  world.replicationPairs.delete(pair.sourceVolumeId);
+  world.indexes.pairById.delete(pair.id);
+  const count = (world.indexes.pairCountByGroup.get(pair.groupId) ?? 1) - 1;
+  if (count > 0) world.indexes.pairCountByGroup.set(pair.groupId, count);
+  else world.indexes.pairCountByGroup.delete(pair.groupId);
+}
+
+export function pairById(world: World, pairId: string): ReplicationPairRecord | undefined {
+  return world.indexes.pairById.get(pairId);
 }
 
 export function instancesOfGroup(world: World, groupId: string): ReadonlySet<ProtectedInstanceRecord> {

@@ -19,6 +19,7 @@ import type {
 } from "./estate.ts";
 import type { WorldIndexes } from "./indexes.ts";
 import type { ProtectedInstanceStatus } from "./statuses.ts";
+import type { ReplicationPairStatus } from "../sdrs/replication-schemas.ts";
 
 export interface ServerRecord extends EstateServer {
   /** Epoch ms. */
@@ -47,6 +48,19 @@ export interface ReplicationPairRecord {
   groupId: string;
   sourceVolumeId: string;
   drVolumeId: string;
+  /** Pairs created through the replications API; derived pairs are named after their disk. */
+  name?: string | undefined;
+  /** Set when it is not what the group implies (fault, invalid, an operation under way); see replication.ts. */
+  status?: ReplicationPairStatus | undefined;
+  /** "0" no fault, "2" production disk not writable, "5" replication link broken. */
+  faultLevel?: string | undefined;
+  /**
+   * undefined: attached to the protected instance of every server holding the disk (pairs made with the
+   * instance); a protected-instance id: attached there through attachreplication; null: not attached.
+   */
+  attachedTo?: string | null | undefined;
+  /** `record_metadata.volume_size` when it differs from the disk's size (the disk grew outside SDRS). */
+  sizeGb?: number | undefined;
 }
 
 export interface ProtectedInstanceRecord {
@@ -64,7 +78,22 @@ export interface ProtectedInstanceRecord {
   creatingJobId?: string | undefined;
 }
 
-export type JobKind = "createProtectedInstance" | "batchCreateProtectedInstances" | "createProtectionGroup" | "enableProtection";
+export type JobKind =
+  | "createProtectedInstance"
+  | "batchCreateProtectedInstances"
+  | "createProtectionGroup"
+  | "enableProtection"
+  | ReplicationJobKind;
+
+/** Jobs of replication pairs and ECS volume calls: an effect applied when the job ends (lib/sim/replication.ts). */
+export type ReplicationJobKind =
+  | "createReplication"
+  | "deleteReplication"
+  | "expandReplication"
+  | "attachReplication"
+  | "detachReplication"
+  | "attachServerVolume"
+  | "detachServerVolume";
 
 export interface JobFailure {
   errorCode: string;
@@ -112,6 +141,10 @@ export interface JobRecord {
   failReason?: string | undefined;
   endedAt?: number | undefined;
   heldByFault?: boolean;
+  /** Replication and volume jobs: applied when the job ends; a returned failure makes the job FAIL. */
+  effect?: ((at: number) => JobFailure | undefined) | undefined;
+  /** Replication and volume jobs: the job's `entities` (e.g. replication_pair_id once it succeeded). */
+  entities?: Record<string, string> | undefined;
 }
 
 export interface World {
@@ -138,6 +171,6 @@ export interface World {
   /** Replication pairs by the production volume they replicate (a shared disk has one pair for its cluster). */
   replicationPairs: Map<string, ReplicationPairRecord>;
   jobs: Map<string, JobRecord>;
-  /** Kept up to date by world.ts through indexes.ts; never written elsewhere. */
+  /** Kept up to date by world.ts and replication.ts through indexes.ts; never written elsewhere. */
   indexes: WorldIndexes;
 }

@@ -35,7 +35,7 @@ function integerParam(query: URLSearchParams, name: string): number | undefined 
 }
 
 /** SDRS list paging: limit 0–1000 (default 1000, SDRS.0221), offset ≥ 0 (default 0, SDRS.0222). */
-function sdrsPaging(query: URLSearchParams): { limit: number; offset: number } | ApiError {
+export function sdrsPaging(query: URLSearchParams): { limit: number; offset: number } | ApiError {
   const limit = integerParam(query, "limit");
   if (limit === null || (limit !== undefined && (limit < 0 || limit > 1000))) {
     return sdrsError("SDRS.0221", `limit: ${query.get("limit")} is invalid: must be an integer from 0 to 1000`);
@@ -51,7 +51,7 @@ function sdrsPaging(query: URLSearchParams): { limit: number; offset: number } |
  * `server_group_ids` / `protected_instance_ids`: a URL-encoded array literal, `["a","b"]` in the
  * official example, `['a','b']` in the text; both are accepted. At most 30 ids (SDRS.0226).
  */
-function idListParam(query: URLSearchParams, name: string): string[] | undefined | ApiError {
+export function idListParam(query: URLSearchParams, name: string): string[] | undefined | ApiError {
   const text = query.get(name);
   if (text === null || text === "") return undefined;
   let value: unknown;

@@ -7,6 +7,7 @@ import { derivedHex, derivedMac, derivedUuid } from "./derived.ts";
 import { instancesOfGroup } from "./indexes.ts";
 import { imageNameOf } from "./resources.ts";
 import { flavorId } from "./rules.ts";
+import { pairAttachedTo } from "./replication-attachment.ts";
 
 /** SDRS resources: `yyyy-MM-dd HH:mm:ss.SSS` (OTC docs, e.g. `2019-05-22 08:16:54.413`). */
 export function sdrsTimestamp(epochMs: number): string {
@@ -335,7 +336,9 @@ export function renderProtectedInstance(world: World, instance: ProtectedInstanc
     priority_station: group?.priorityStation ?? "source",
     attachment: source === undefined ? [] : orderedVolumes(source).flatMap((volume, index) => {
       const pair = world.replicationPairs.get(volume.id);
-      return pair === undefined || pair.groupId !== instance.groupId ? [] : [{ replication: pair.id, device: deviceName(index) }];
+      return pair === undefined || pair.groupId !== instance.groupId || !pairAttachedTo(pair, instance.id)
+        ? []
+        : [{ replication: pair.id, device: deviceName(index) }];
     }),
     tags: instance.tags,
     // "__system__frozen": whether the protected instance is frozen (e.g. in arrears); the simulator does not freeze them.
@@ -398,6 +401,8 @@ export function renderJob(job: JobRecord, now: number): Job {
     case "enableProtection":
       entities = { server_group_id: job.groupId, sub_jobs: [] };
       break;
+    default:
+      entities = { ...(job.groupId === "" ? {} : { server_group_id: job.groupId }), ...job.entities };
   }
   return {
     status,

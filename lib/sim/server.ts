@@ -29,6 +29,7 @@ import { Gateway, type SimulatorCredentials } from "./gateway-auth.ts";
 import { seededRandom } from "./random.ts";
 import * as reads from "./reads.ts";
 import { serversAttachedTo } from "./indexes.ts";
+import * as replication from "./replication.ts";
 import { renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
 import { DEFAULT_JOB_DURATIONS, type JobDurations, SimulatedProject } from "./world.ts";
 import { readBoundedBody } from "../http/body.ts";
@@ -117,6 +118,12 @@ function jsonObject(body: Buffer): Record<string, unknown> | ApiError {
 }
 
 const serverTagsBody = z.record(z.string(), z.string());
+
+function describeControlIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? "(body)" : issue.path.map(String).join(".");
+  return `${where}: ${issue?.message ?? "invalid"}`;
+}
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const clock = options.clock ?? systemClock;
@@ -221,6 +228,25 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         return fromApi(reads.listScalingGroups(world, query));
       case "listScalingGroupInstances":
         return fromApi(reads.listScalingGroupInstances(world, param("scaling_group_id"), query));
+      case "listReplications":
+        return fromApi(replication.listReplications(world, query, startedAt));
+      case "showReplication":
+        return fromApi(replication.showReplication(world, param("replication_id"), startedAt));
+      case "createReplication":
+        return withJson((json) => fromApi(replication.createReplication(project, json, now)));
+      case "deleteReplication":
+        if (body.length === 0) return fromApi(replication.deleteReplication(project, param("replication_id"), {}, now));
+        return withJson((json) => fromApi(replication.deleteReplication(project, param("replication_id"), json, now)));
+      case "replicationAction":
+        return withJson((json) => fromApi(replication.replicationAction(project, param("replication_id"), json, now)));
+      case "attachReplication":
+        return withJson((json) => fromApi(replication.attachReplication(project, param("protected_instance_id"), json, now)));
+      case "detachReplication":
+        return fromApi(replication.detachReplication(project, param("protected_instance_id"), param("replication_id"), now));
+      case "attachServerVolume":
+        return withJson((json) => fromApi(replication.attachServerVolume(project, param("server_id"), json, now)));
+      case "detachServerVolume":
+        return fromApi(replication.detachServerVolume(project, param("server_id"), param("volume_id"), now));
       case "createToken": {
         let json: unknown;
         try {
@@ -321,6 +347,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           volumes: state.volumes(),
         },
       };
+    }
+    if (path === "/__sim/drift" && method === "POST") {
+      settledNow();
+      const parsed = replication.driftRequest.safeParse(readJson());
+      const problem = parsed.success ? replication.applyDrift(world, parsed.data) : describeControlIssue(parsed.error);
+      if (problem !== undefined) return { status: 400, body: { error: { code: "SIM.INVALID_DRIFT", message: problem } } };
+      return { status: 200, body: {} };
     }
     const tagsPath = /^\/__sim\/servers\/([^/]+)\/tags$/.exec(path);
     if (tagsPath !== null && method === "PUT") {

@@ -16,7 +16,17 @@ import {
 import { type ApiError, isApiError, sdrsError } from "./api-error.ts";
 import type { Estate } from "./estate.ts";
 import type { Faults } from "./faults.ts";
-import type { JobFailure, JobKind, JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
+import type {
+  JobFailure,
+  JobKind,
+  JobRecord,
+  JobTask,
+  ProtectedInstanceRecord,
+  ProtectionGroupRecord,
+  ReplicationJobKind,
+  ServerRecord,
+  World,
+} from "./model.ts";
 import {
   addInstance,
   addReplicationPair,
@@ -35,6 +45,7 @@ import type { Random } from "./random.ts";
 import { SIMULATOR_DEFAULTS } from "./defaults.ts";
 import { derivedHex } from "./derived.ts";
 import { addVpcDefaults, serverRecord } from "./resources.ts";
+import { applyEstatePairs, REPLICATION_JOB_DURATIONS, REPLICATION_JOB_TYPES } from "./replication.ts";
 import {
   checkDrFlavor,
   checkDrPlacement,
@@ -54,6 +65,7 @@ export const DEFAULT_JOB_DURATIONS: JobDurations = {
   batchCreateProtectedInstances: { minMs: 90_000, maxMs: 300_000 },
   createProtectionGroup: { minMs: 20_000, maxMs: 40_000 },
   enableProtection: { minMs: 30_000, maxMs: 90_000 },
+  ...REPLICATION_JOB_DURATIONS,
 };
 
 /** A job reports INIT for its first tenth, at most 5 s, then RUNNING. */
@@ -65,6 +77,7 @@ const JOB_TYPES: Record<JobKind, string> = {
   batchCreateProtectedInstances: "batchCreateProtectedInstancesNoCG",
   createProtectionGroup: "createProtectionGroupNoCG",
   enableProtection: "startProtectionGroupNoCG",
+  ...REPLICATION_JOB_TYPES,
 };
 
 export interface WorldOptions {
@@ -174,6 +187,28 @@ export class SimulatedProject {
         this.#pairVolumes(instance.groupId, instance.sourceServerId, target);
       }
     }
+    applyEstatePairs(this.world, estate);
+  }
+
+  /** A new resource id, from the seeded id stream. */
+  newId(): string {
+    return this.#ids.uuid();
+  }
+
+  /** A replication or volume job whose effect is applied when it ends (lib/sim/replication.ts). */
+  startEffectJob(
+    kind: ReplicationJobKind,
+    groupId: string,
+    serverIds: string[],
+    now: number,
+    effect: (at: number) => JobFailure | undefined,
+  ): JobRecord {
+    const job = this.#newJob(kind, groupId, serverIds, now);
+    job.effect = effect;
+    job.entities = {};
+    const injected = this.#faults.jobFailure(serverIds);
+    if (injected !== undefined) job.failure = { errorCode: injected.errorCode, failReason: injected.failReason };
+    return job;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -362,6 +397,13 @@ export class SimulatedProject {
 
   #finishJob(job: JobRecord, at: number): void {
     job.endedAt = at;
+    if (job.effect !== undefined) {
+      const failure = job.failure ?? job.effect(at);
+      job.outcome = failure === undefined ? "SUCCESS" : "FAIL";
+      job.errorCode = failure?.errorCode;
+      job.failReason = failure?.failReason;
+      return;
+    }
     const group = this.world.groups.get(job.groupId);
     if (job.failure !== undefined || group === undefined) {
       job.outcome = "FAIL";

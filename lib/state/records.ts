@@ -154,6 +154,20 @@ export const statsRecord = z.object({
 });
 export type StatsRecord = z.infer<typeof statsRecord>;
 
+/** A server's last coverage verdict (docs/coverage.md); `change` counts changes, `notified` the last one sent. */
+export const coverageRecord = z.object({
+  serverId: nonEmpty,
+  /** coverageFingerprint of the gaps; "" when fully covered. */
+  fingerprint: z.string(),
+  codes: z.array(z.string()),
+  change: z.number().int().nonnegative(),
+  notified: z.number().int().nonnegative(),
+  /** The notification of change number `change`, kept until it is sent (a crash before the send resends it). */
+  pendingEvent: z.unknown().optional(),
+  updatedAt: isoDateTime,
+});
+export type CoverageRecord = z.infer<typeof coverageRecord>;
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
@@ -498,6 +512,8 @@ export interface Repositories {
     enable(endpointId: string): Promise<Versioned<EndpointRecord>>;
     isDisabled(endpointId: string): Promise<boolean>;
   };
+  /** The last coverage verdict per server and which change was notified (lib/coverage/detect.ts). */
+  coverage: Repository<CoverageRecord>;
   stats: {
     /** Appends a job duration, keeping the last `statsSamples`. */
     recordJobDuration(kind: JobRecordKind, size: number, durationMs: number): Promise<StatsRecord>;
@@ -544,6 +560,13 @@ export function createRepositories(store: VersionedStore, options: RepositoriesO
     idOf: (record) => record.endpointId,
     attempts,
   });
+  const coverage = createRepository<CoverageRecord>(store, {
+    kind: "coverage",
+    schema: coverageRecord,
+    idOf: (record) => record.serverId,
+    beforeWrite: (record) => ({ ...record, updatedAt: nowIso() }),
+    attempts,
+  });
   const stats = createRepository<StatsRecord>(store, { kind: "stats", schema: statsRecord, idOf: (record) => record.statsId, attempts });
 
   async function claim(serverId: string, serverClaim: ServerClaim): Promise<ClaimResult> {
@@ -585,6 +608,7 @@ export function createRepositories(store: VersionedStore, options: RepositoriesO
     servers: { ...servers, claim },
     requests,
     jobs,
+    coverage,
     events: {
       get: (eventId) => events.get(eventId),
       async seen(eventId) {

@@ -9,7 +9,7 @@
  */
 import * as z from "zod";
 
-export const recordKind = z.enum(["server", "request", "job", "event", "idempotency", "endpoint", "stats"]);
+export const recordKind = z.enum(["server", "request", "job", "event", "idempotency", "endpoint", "stats", "coverage"]);
 export type RecordKind = z.infer<typeof recordKind>;
 
 export interface Stored<T> {

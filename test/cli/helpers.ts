@@ -5,6 +5,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 
 export const BIN = fileURLToPath(new URL("../../bin/sdrs-autoprotect.js", import.meta.url));
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -85,6 +86,20 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
   // Avoid unhandled rejections when a test does not wait for the first line.
   firstLine.catch(() => undefined);
   return { child, stdout: () => stdout, stderr: () => stderr, firstLine, lineMatching, finished };
+}
+
+/** The environment that points the CLI at a simulator on `url` (every service on one base URL). */
+export function simulatorEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
+  return cleanEnv({
+    SDRS_ENDPOINT: url,
+    ECS_ENDPOINT: url,
+    EVS_ENDPOINT: url,
+    AS_ENDPOINT: url,
+    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
+    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
+    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
+    ...extra,
+  });
 }
 
 export function runCli(args: readonly string[], env: Record<string, string> = cleanEnv()): Promise<Finished> {

@@ -98,4 +98,15 @@ describe("plan --json predicts start --json on the sample estate", () => {
       "ineligible DEFERRED_INSTANCE_CREATING,INELIGIBLE_STILL_DEFERRED → ineligible DEFERRED_INSTANCE_CREATING,INELIGIBLE_STILL_DEFERRED",
     ]);
   });
+
+  it("predicts the drift servers (docs/coverage.md) as the run ends them: adopted, or protected in another group", () => {
+    const outcome = (name: string) => {
+      const server = start.servers.find((candidate) => candidate.serverName === name);
+      return server === undefined ? `${name} not handled` : `${planned.get(server.serverId)} → ${ran(server)}`;
+    };
+    for (const name of ["drift-disk-01", "drift-fault-01", "drift-grown-01", "drift-invalid-01", "erp-app-01"]) {
+      expect(outcome(name), name).toBe("protected → protected");
+    }
+    expect(outcome("drift-retagged-01")).toBe("ineligible INELIGIBLE_PROTECTED_ELSEWHERE → ineligible INELIGIBLE_PROTECTED_ELSEWHERE");
+  });
 });

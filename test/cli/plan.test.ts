@@ -5,10 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../lib/config/targets.ts";
-import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { cleanEnv, closedPort, runCli, startCli } from "./helpers.ts";
+import { cleanEnv, closedPort, runCli, simulatorEnv, startCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
 const taggedServers = estate.servers.filter((server) => server.tags[DEFAULT_PROTECT_TAG_KEY] !== undefined);
@@ -37,19 +36,6 @@ const dryRunJson = z.object({
 
 function parsePlan(stdout: string) {
   return dryRunJson.parse(JSON.parse(stdout));
-}
-
-function simulatorEnv(url: string, extra: Record<string, string> = {}): Record<string, string> {
-  return cleanEnv({
-    SDRS_ENDPOINT: url,
-    ECS_ENDPOINT: url,
-    EVS_ENDPOINT: url,
-    AS_ENDPOINT: url,
-    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
-    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
-    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-    ...extra,
-  });
 }
 
 describe("sdrs-autoprotect plan --json over the sample estate (in-process simulator)", () => {
@@ -82,6 +68,7 @@ describe("sdrs-autoprotect plan --json over the sample estate (in-process simula
       "db",
       "eeb857c3-2690-4d3f-a338-4b8f346e1bb9",
       "bae4c87d-4551-4c3b-9410-d88d3130781b",
+      "01e1b15b-a18f-42b9-9b60-d1bcfe9090ad",
     ]);
     const web = plan.targets.find((target) => target.target === "web");
     expect(web?.protectionGroup).toMatchObject({ id: PG_WEB, name: "pg-web" });
@@ -186,9 +173,9 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     const result = await runCli(["plan", "--target", "db"], simulatorEnv(simulator.url));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Dry run: nothing is created or changed.");
-    expect(result.stdout).toContain("Target db → protection group pg-db (eeb857c3-2690-4d3f-a338-4b8f346e1bb9), status protected: 8 servers");
+    expect(result.stdout).toContain("Target db → protection group pg-db (eeb857c3-2690-4d3f-a338-4b8f346e1bb9), status protected: 12 servers");
     expect(result.stdout).toContain("INELIGIBLE_AZ_MISMATCH");
-    expect(result.stdout).toMatch(/^Total: 8 servers in 1 target: 1 adopted \(already protected\), 5 eligible in 1 call \(1 batch, 0 single\), 1 deferred, 1 ineligible$/m);
+    expect(result.stdout).toMatch(/^Total: 12 servers in 1 target: 5 adopted \(already protected\), 5 eligible in 1 call \(1 batch, 0 single\), 1 deferred, 1 ineligible$/m);
   });
 
   it("exits 3 with one line naming the credentials when the cloud refuses them, never printing the SK", async () => {

@@ -32,7 +32,7 @@ describe("sdrs-autoprotect sim", () => {
     expect(groups.map((group) => group.name).sort()).toEqual(["pg-broken", "pg-db", "pg-erp", "pg-reporting", "pg-small", "pg-web"]);
 
     await cli.lineMatching(/Stop with Ctrl\+C/);
-    expect(cli.stdout()).toContain("59 servers (53 tagged sdrs_protect), 6 protection groups");
+    expect(cli.stdout()).toContain("73 servers (59 tagged sdrs_protect), 6 protection groups");
     expect(cli.stdout()).toContain(`export SDRS_ENDPOINT=${url} ECS_ENDPOINT=${url} EVS_ENDPOINT=${url}`);
     expect(cli.stdout()).toContain(`HUAWEICLOUD_SDK_AK=${SIMULATOR_DEFAULTS.accessKey} HUAWEICLOUD_SDK_PROJECT_ID=${SIMULATOR_DEFAULTS.projectId}`);
     expect(cli.stdout()).not.toContain(SIMULATOR_DEFAULTS.secretKey);
@@ -50,7 +50,7 @@ describe("sdrs-autoprotect sim", () => {
     const url = await cli.firstLine;
     await cli.lineMatching(/Stop with Ctrl\+C/);
     const client = new CloudClient(loadCloudConfig({ ...credentials, SDRS_ENDPOINT: url, ECS_ENDPOINT: url, EVS_ENDPOINT: url }));
-    expect((await client.listServers()).length).toBe(59);
+    expect((await client.listServers()).length).toBe(73);
     // The simulator's defaults no longer open it.
     await expect(new CloudClient(simulatorCloudConfig(url), { retry: { maxAttempts: 1 } }).listServers()).rejects.toMatchObject({ status: 401 });
 

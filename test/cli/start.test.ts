@@ -47,7 +47,16 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(run.stderr).not.toContain("error:");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Result: every server reached a final state and every notification was delivered and verified.");
-    expect(run.stdout).toContain("58 servers: 28 protected, 1 failed, 29 ineligible, 0 unknown");
+    expect(run.stdout).toContain("64 servers: 33 protected, 1 failed, 30 ineligible, 0 unknown");
+  });
+
+  it("ends with the coverage section: counts per target, then the drift gaps with their codes", () => {
+    const coverageAt = run.stdout.indexOf("Coverage: is every disk replicated?");
+    expect(coverageAt).toBeGreaterThan(run.stdout.indexOf("\nTime\n"));
+    const section = run.stdout.slice(coverageAt);
+    for (const code of ["COVERAGE_DISK_UNREPLICATED", "COVERAGE_PAIR_FAULT", "COVERAGE_PAIR_INVALID", "COVERAGE_DISK_GROWN", "COVERAGE_FAILED_OVER", "COVERAGE_UNTAGGED_BUT_PROTECTED", "COVERAGE_TARGET_CHANGED"]) {
+      expect(section).toContain(code);
+    }
   });
 
   it("prints no secret: neither the simulator's SK nor the fresh webhook secret", () => {
@@ -56,15 +65,15 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   });
 
   it("tells on stderr what it does: tags, one bulk request through the local API, then live progress", () => {
-    expect(run.stderr).toContain('1. tags: nfs-e-2 and intranet-03 tagged sdrs_protect=web in the simulator; 55 "ECS Server Tags Changed" events sent');
+    expect(run.stderr).toContain('1. tags: nfs-e-2 and intranet-03 tagged sdrs_protect=web in the simulator; 61 "ECS Server Tags Changed" events sent');
     expect(run.stderr).toMatch(/2\. bulk onboarding request [0-9a-f-]{36}: POST \/onboarding-requests \(target web, 4 servers, Idempotency-Key start-[0-9a-f-]{36}\) → 202/);
     // Not a terminal: plain progress lines, the last one with every server final.
-    expect(run.stderr).toContain("progress: 58/58 servers final: 28 protected, 1 failed, 29 ineligible, 0 unknown");
+    expect(run.stderr).toContain("progress: 64/64 servers final: 33 protected, 1 failed, 30 ineligible, 0 unknown");
     expect(run.stderr).toContain(`Report written to ${reportFile}`);
   });
 
   it("lists the protected servers with their protected instance, and the already protected ones as adopted", () => {
-    expect(run.stdout).toContain("Protected (28)");
+    expect(run.stdout).toContain("Protected (33)");
     expect(rowOf(run.stdout, "web-01")).toMatch(/│ web +│ [0-9a-f-]{36} │ job [0-9a-f]{32}/);
     // The shared-disk peer start tagged in the simulator is protected with nfs-e-1, in one batch.
     expect(rowOf(run.stdout, "nfs-e-1")).toMatch(/│ web +│ [0-9a-f-]{36} │ job /);
@@ -77,7 +86,7 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   it("reports the failure with its SDRS code, and the ineligible servers with reason codes and remedies", () => {
     expect(run.stdout).toContain("Failed (1)");
     expect(rowOf(run.stdout, "legacy-02")).toMatch(/│ SDRS\.1358 │ createProtectedInstance failed with SDRS\.1358/);
-    expect(run.stdout).toContain("Ineligible (29)");
+    expect(run.stdout).toContain("Ineligible (30)");
     expect(rowOf(run.stdout, "dev-web-01")).toContain("INELIGIBLE_VPC_MISMATCH (SDRS.1304)");
     expect(rowOf(run.stdout, "hpc-d-1")).toContain("INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE (SDRS.1362)");
     expect(rowOf(run.stdout, "analytics-01")).toContain("INELIGIBLE_TARGET_UNKNOWN");
@@ -90,8 +99,8 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   });
 
   it("counts one delivered, verified notification per outcome plus the request's completion, and the API calls by endpoint", () => {
-    expect(run.stdout).toContain("59 delivered of 59 expected (one per server outcome, one for the request); 0 rejected by the receiver; 0 gave up.");
-    expect(rowOf(run.stdout, "server.protected")).toMatch(/│ 28 +│/);
+    expect(run.stdout).toContain("65 delivered of 65 expected (one per server outcome, one for the request); 0 rejected by the receiver; 0 gave up.");
+    expect(rowOf(run.stdout, "server.protected")).toMatch(/│ 33 +│/);
     expect(rowOf(run.stdout, "onboarding_request.completed")).toMatch(/│ 1 +│/);
     expect(rowOf(run.stdout, "batchCreateProtectedInstances")).toMatch(/│ POST \/v1\/\{project_id\}\/protected-instances\/batch +│ 5 +│/);
     expect(rowOf(run.stdout, "showJob")).toMatch(/│ GET \/v1\/\{project_id\}\/jobs\/\{job_id\} +│ \d+ +│/);
@@ -102,11 +111,11 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   it("writes the same report as Markdown, with no colour codes", () => {
     const markdown = readFileSync(reportFile, "utf8");
     expect(markdown.startsWith("# sdrs-autoprotect start: the whole job on one machine\n")).toBe(true);
-    expect(markdown).toContain("58 servers: 28 protected, 1 failed, 29 ineligible, 0 unknown");
-    expect(markdown).toContain("## Ineligible (29)");
+    expect(markdown).toContain("64 servers: 33 protected, 1 failed, 30 ineligible, 0 unknown");
+    expect(markdown).toContain("## Ineligible (30)");
     expect(markdown).toMatch(/\| dev-web-01<br>54787bd5-2113-4bef-a9c4-6edd444eeeea \| web \| INELIGIBLE_VPC_MISMATCH \(SDRS\.1304\): /);
     expect(markdown).toMatch(/\| legacy-02<br>d23b1763-d0b8-47f5-b0f4-eb66fdeed544 \| bae4c87d-4551-4c3b-9410-d88d3130781b \| `SDRS\.1358` \|/);
-    expect(markdown).toContain("| `server.protected` | 28 |");
+    expect(markdown).toContain("| `server.protected` | 33 |");
     expect(markdown).toMatch(/\| billing-db-01<br>e3c8cfcf-964d-42dc-98ae-dc0863d2ae22 \| web \| INELIGIBLE_DR_SITE_SERVER \(SDRS\.1305\): .* \| Remove the protect tag from the DR-site server; protect the production server instead\. \|/);
     expect(markdown).not.toMatch(ANSI);
   });
@@ -120,7 +129,7 @@ describe("sdrs-autoprotect start --json", () => {
     const report = startReportSchema.parse(JSON.parse(run.stdout));
     const { summary } = report;
     expect(summary.protected + summary.failed + summary.ineligible + summary.unknown + summary.notFinished).toBe(summary.servers);
-    expect(summary).toEqual({ servers: 58, protected: 28, failed: 1, ineligible: 29, unknown: 0, notFinished: 0 });
+    expect(summary).toEqual({ servers: 64, protected: 33, failed: 1, ineligible: 30, unknown: 0, notFinished: 0 });
     expect(report.servers).toHaveLength(summary.servers);
     for (const state of ["protected", "failed", "ineligible", "unknown"] as const) {
       expect(report.servers.filter((server) => server.state === state)).toHaveLength(summary[state]);
@@ -130,7 +139,7 @@ describe("sdrs-autoprotect start --json", () => {
       .filter(([type]) => type.startsWith("server."))
       .reduce((sum, [, count]) => sum + count, 0);
     expect(serverEvents).toBe(summary.servers);
-    expect(report.notifications).toMatchObject({ expected: 59, delivered: 59, missing: [], rejected: [], dead: [] });
+    expect(report.notifications).toMatchObject({ expected: 65, delivered: 65, missing: [], rejected: [], dead: [] });
     expect(report.apiCalls.total).toBe(report.apiCalls.byOperation.reduce((sum, entry) => sum + entry.calls, 0));
     expect(report.createCalls).toEqual({ total: 9, batch: 5, single: 4 });
     // The figures the Lambdas would publish to CloudWatch agree with the report's own counts.
@@ -142,6 +151,9 @@ describe("sdrs-autoprotect start --json", () => {
     expect(metric("CreateCalls")?.by).toMatchObject({ "kind:batch": 5, "kind:single": 4 });
     expect(metric("JobDuration")?.count).toBe(report.jobs.filter((job) => job.kind === "single" || job.kind === "batch").length);
     expect(metric("WebhookDeliveries")?.count).toBe(report.notifications.delivered);
+    const { coverage } = JSON.parse(run.stdout) as { coverage: { ok: boolean; gaps: { code: string }[] } };
+    expect(coverage.ok).toBe(false);
+    expect(coverage.gaps.map((gap) => gap.code)).toContain("COVERAGE_DISK_UNREPLICATED");
     expect(report.jobs.every((job) => job.status === "SUCCESS")).toBe(true);
     expect(report.request.counts).toEqual({ protected: 3, ineligible: 1 });
     // web-01 came in by its tag and by the request: one protected instance, one notification.
@@ -153,7 +165,7 @@ describe("sdrs-autoprotect start --json", () => {
 
     const html = readFileSync(htmlFile, "utf8");
     expect(html.startsWith("<!doctype html>")).toBe(true);
-    expect(html).toContain("<h2>Ineligible (29)</h2>");
+    expect(html).toContain("<h2>Ineligible (30)</h2>");
     expect(html).toContain("INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE");
     expect(html).toContain("server vpc 262625c3-8a3c-440b-825e-47037064a8a1 ≠ protection group vpc");
   });

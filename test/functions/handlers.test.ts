@@ -440,7 +440,15 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     }
 
     const result = await handlers.reconcile(readEvent<EventBridgeEvent<"Scheduled Event", unknown>>("reconcile-schedule.json"), lambdaContext("reconcile"));
-    expect(result).toEqual({ tagged: tagged.length, enqueued: unsettled.length, skipped, recovered: { intent: 0, "ambiguous-check": 0, "job-check": 0 }, requestsFinished: 0 });
+    expect(result).toEqual({
+      tagged: tagged.length,
+      enqueued: unsettled.length,
+      skipped,
+      recovered: { intent: 0, "ambiguous-check": 0, "job-check": 0 },
+      requestsFinished: 0,
+      // Coverage of the protected servers, each new gap notified once (docs/coverage.md).
+      coverage: { servers: 13, gaps: 11, degraded: 11, restored: 0, repairs: [] },
+    });
 
     const intents: ProtectIntent[] = (await mappings.drain("onboarding")).map((body) => protectIntent.parse(body));
     const byServer = (a: { serverId: string }, b: { serverId: string }) => a.serverId.localeCompare(b.serverId);

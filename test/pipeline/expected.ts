@@ -25,6 +25,14 @@ export const SAMPLE_ESTATE_OUTCOMES: Readonly<Record<string, string>> = {
   // Already a protected instance of the tagged group: adopted, not created again.
   "billing-db-01": "protected",
   "legacy-01": "protected",
+  // Already protected, drifted since (docs/coverage.md): adopted; coverage reports the drift.
+  "drift-disk-01": "protected",
+  "drift-fault-01": "protected",
+  "drift-grown-01": "protected",
+  "drift-invalid-01": "protected",
+  "erp-app-01": "protected",
+  // Tagged for pg-web, but protected in pg-db: the decision answers before eligibility.
+  "drift-retagged-01": "ineligible INELIGIBLE_PROTECTED_ELSEWHERE",
   // Ineligible, with the planner's reason codes.
   "analytics-01": "ineligible INELIGIBLE_TARGET_UNKNOWN",
   "hpc-d-1": "ineligible INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE",

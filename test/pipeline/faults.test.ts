@@ -60,7 +60,21 @@ describe("faults", () => {
       WEB_TRIO,
     );
     expect(outcomes(current)).toEqual({ "web-01": "protected", "web-02": "failed SDRS.1802", "web-03": "protected" });
-    expect(instancesPerServer(current)).toEqual({ "web-01": 1, "web-03": 1, "billing-db-01": 1, "crm-db-01": 1, "legacy-01": 1 });
+    expect(instancesPerServer(current)).toEqual({
+      "web-01": 1,
+      "web-03": 1,
+      "billing-db-01": 1,
+      "crm-db-01": 1,
+      "legacy-01": 1,
+      // The sample estate's coverage drift cases, protected from the start.
+      "drift-disk-01": 1,
+      "drift-fault-01": 1,
+      "drift-invalid-01": 1,
+      "drift-grown-01": 1,
+      "drift-untagged-01": 1,
+      "drift-retagged-01": 1,
+      "erp-app-01": 1,
+    });
     const failed = current.receiver.events().find((received) => received.event.type === "server.protection_failed")?.event;
     expect(failed?.data).toMatchObject({ serverId: serverId("web-02"), errorCode: "SDRS.1802", reason: "simulated: encryption key unavailable", attempts: 1 });
   });

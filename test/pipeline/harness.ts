@@ -104,7 +104,7 @@ export interface Harness {
   rejectedWebhooks: RejectedWebhook[];
   /** Sends a "tags changed" event for each server, as the inventory-events Lambda would receive it. */
   tagEvents(servers: readonly { id: string; tags?: Record<string, string> | undefined }[], idPrefix?: string): Promise<void>;
-  /** Verified notification events by server id (server.* types only). */
+  /** Verified notification events by server id (server.* outcome types only; coverage changes are not outcomes). */
   serverEvents(): Map<string, NotificationEvent[]>;
   close(): Promise<void>;
 }
@@ -150,7 +150,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     serverEvents() {
       const byServer = new Map<string, NotificationEvent[]>();
       for (const { event } of receiver.events()) {
-        if (!event.type.startsWith("server.")) continue;
+        if (!event.type.startsWith("server.") || event.type.startsWith("server.coverage_")) continue;
         const id = (event.data as { serverId: string }).serverId;
         byServer.set(id, [...(byServer.get(id) ?? []), event]);
       }

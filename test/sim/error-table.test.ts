@@ -10,15 +10,41 @@ import type { ManualClock } from "../../lib/clock.ts";
 import { SDRS_ERROR_TABLE } from "../../lib/sim/api-error.ts";
 import { parseEstate } from "../../lib/sim/estate.ts";
 import type { Simulator } from "../../lib/sim/server.ts";
-import { batchCreate, type CallResult, call, errorCodeOf, groupId, jobIdOf, path, sampleEstate, serverId, singleCreate, startTestSimulator } from "./sim-client.ts";
+import { batchCreate, type CallResult, call, errorCodeOf, groupId, jobIdOf, PROJECT, path, sampleEstate, serverId, singleCreate, startTestSimulator } from "./sim-client.ts";
 
 const PG_WEB = groupId("pg-web");
 const PG_DB = groupId("pg-db");
 const SEED_SUBNET = "a32217fh-3413-c313-6342-3124d3491502";
 
-/** The sample estate plus a DSS pool and a dedicated host in each AZ and a flavor catalogue. */
+/** Detached disks for the replication-pair scenarios: seven in the production AZ, one in the DR AZ. */
+const FREE_DISKS = Array.from({ length: 7 }, (_, index) => `free-disk-${index}`);
+const DR_AZ_DISK = "free-disk-dr-az";
+const SHARED_DISK = "shared-disk-untagged";
+
+/** The disk at `index` of a sample-estate server. */
+function diskOf(name: string, index = 0): string {
+  const disk = sampleEstate.servers.find((server) => server.name === name)?.volumes[index]?.id;
+  if (disk === undefined) throw new Error(`sample estate: server ${name} has no disk ${index}`);
+  return disk;
+}
+
+/**
+ * The sample estate plus a DSS pool and a dedicated host in each AZ and a flavor catalogue; for the
+ * replication pairs, detached disks, a shared disk on the protected drift-untagged-01 and a pair in
+ * `error` on drift-retagged-01's disk.
+ */
 const estate = parseEstate({
   ...sampleEstate,
+  servers: sampleEstate.servers.map((server) =>
+    server.id === serverId("drift-untagged-01") ? { ...server, volumes: [...server.volumes, { id: SHARED_DISK, bootIndex: -1 }] } : server,
+  ),
+  volumes: [
+    ...sampleEstate.volumes,
+    ...FREE_DISKS.map((id) => ({ id, az: "eu-de-01" })),
+    { id: DR_AZ_DISK, az: "eu-de-02" },
+    { id: SHARED_DISK, multiattach: true },
+  ],
+  replicationPairs: [...sampleEstate.replicationPairs, { volumeId: diskOf("drift-retagged-01"), status: "error" }],
   dedicatedHosts: [...sampleEstate.dedicatedHosts, { id: "deh-prod", az: "eu-de-01" }],
   dssPools: [
     { id: "pool-dr", az: "eu-de-02" },
@@ -42,7 +68,8 @@ function codesInSource(): Set<string> {
   return new Set(files.flatMap((file) => [...readFileSync(file, "utf8").matchAll(/"(SDRS\.\d{4})"/g)].map((match) => match[1] ?? "")));
 }
 
-type Scenario = (sim: Simulator, clock: ManualClock) => Promise<CallResult | { jobCode: string | undefined }>;
+/** An answer, the code a job ended with, or a replication pair's `failure_detail`. */
+type Scenario = (sim: Simulator, clock: ManualClock) => Promise<CallResult | { jobCode: string | undefined } | { failureDetail: string | undefined }>;
 
 const create = (body: unknown) => (sim: Simulator) => call(sim, "POST", path.protectedInstances, { body });
 const batch = (body: unknown) => (sim: Simulator) => call(sim, "POST", path.batch, { body });
@@ -71,6 +98,30 @@ const jobEnding =
     return { jobCode: job.status === "FAIL" ? (job.error_code ?? undefined) : undefined };
   };
 
+const replications = `/v1/${PROJECT}/replications`;
+const replication = (id: string) => `${replications}/${id}`;
+const instanceId = (name: string) => sampleEstate.protectedInstances.find((instance) => instance.name === name)?.id ?? `no instance ${name}`;
+const createPair = (group: string, volumeId: string) => (sim: Simulator) =>
+  call(sim, "POST", replications, { body: { replication: { server_group_id: group, volume_id: volumeId, name: `pair-${volumeId}` } } });
+const attachPair = (instance: string, pairId: string) => (sim: Simulator) =>
+  call(sim, "POST", `${path.protectedInstance(instanceId(instance))}/attachreplication`, {
+    body: { replicationAttachment: { replication_id: pairId, device: "/dev/vdc" } },
+  });
+const detachPair = (instance: string, pairId: string) => (sim: Simulator) =>
+  call(sim, "DELETE", `${path.protectedInstance(instanceId(instance))}/detachreplication/${pairId}`);
+
+/** The replication pair of a production disk, as SDRS lists it. */
+async function pairOf(sim: Simulator, group: string, volumeId: string): Promise<{ id: string; failure_detail?: string }> {
+  const listed = (await call(sim, "GET", `${replications}?server_group_id=${group}`)).json as { replications: { id: string; volume_ids: string; failure_detail?: string }[] };
+  const pair = listed.replications.find((candidate) => candidate.volume_ids.split(",")[0] === volumeId);
+  if (pair === undefined) throw new Error(`no replication pair for disk ${volumeId} in ${group}`);
+  return pair;
+}
+const withPair =
+  (group: string, volumeId: string, request: (pairId: string) => (sim: Simulator) => Promise<CallResult>) =>
+  async (sim: Simulator): Promise<CallResult> =>
+    request((await pairOf(sim, group, volumeId)).id)(sim);
+
 /** One request per code, breaking the rule the table's message describes. */
 const SCENARIOS: Record<string, Scenario> = {
   "SDRS.0013": async (sim) => {
@@ -85,7 +136,14 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.0207": create(singleCreate(web01, "no-such-group")),
   "SDRS.0208": (sim) => call(sim, "GET", path.protectedInstance("no-such-instance")),
   "SDRS.0210": create(singleCreate("", PG_WEB)),
+  "SDRS.0211": createPair(PG_WEB, "no-such-disk"),
   "SDRS.0212": single({ description: "a <b> tag" }),
+  "SDRS.0213": detachPair("billing-db-01", "no-such-pair"),
+  "SDRS.0214": async (sim) => {
+    await createPair(PG_WEB, FREE_DISKS[0] as string)(sim);
+    // Deleted while its create job still runs.
+    return withPair(PG_WEB, FREE_DISKS[0] as string, (pairId) => (target) => call(target, "DELETE", replication(pairId)))(sim);
+  },
   "SDRS.0218": single({ cluster_id: "" }),
   "SDRS.0219": single({ primary_subnet_id: SEED_SUBNET, primary_ip_address: "10.0.0.5" }),
   "SDRS.0221": (sim) => call(sim, "GET", `${path.protectionGroups}?limit=1001`),
@@ -134,7 +192,33 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.1381": single({ cluster_id: "no-such-pool" }),
   "SDRS.1383": single({ cluster_id: "pool-prod" }),
   "SDRS.1408": create(singleCreate(serverId("file-a-1"), PG_WEB)),
+  "SDRS.1601": withPair(PG_DB, diskOf("drift-fault-01", 1), (pairId) => attachPair("drift-fault-01", pairId)),
+  "SDRS.1603": withPair(PG_DB, diskOf("billing-db-01"), (pairId) => attachPair("billing-db-01", pairId)),
+  "SDRS.1604": withPair(PG_DB, diskOf("drift-disk-01"), (pairId) => detachPair("drift-fault-01", pairId)),
+  "SDRS.1605": withPair(PG_DB, diskOf("billing-db-01"), (pairId) => (sim) => call(sim, "DELETE", replication(pairId))),
+  "SDRS.1606": async (sim) => ({ failureDetail: (await pairOf(sim, PG_DB, diskOf("drift-retagged-01"))).failure_detail }),
+  "SDRS.1608": (sim) => call(sim, "GET", replication("no-such-pair")),
+  "SDRS.1611": withPair(PG_DB, diskOf("billing-db-01"), (pairId) => attachPair("legacy-01", pairId)),
+  "SDRS.1801": createPair(PG_WEB, diskOf("web-01")),
   "SDRS.1802": jobEnding(singleCreate(serverId("vault-01"), PG_WEB)),
+  "SDRS.1809": createPair(PG_DB, FREE_DISKS[1] as string),
+  "SDRS.1810": createPair(PG_WEB, DR_AZ_DISK),
+  "SDRS.1811": createPair(PG_WEB, diskOf("billing-db-01")),
+  // The disk grew from 50 to 80 GB outside SDRS: 60 GB is more than the pair records but less than the disk.
+  "SDRS.1814": withPair(PG_DB, diskOf("drift-grown-01", 1), (pairId) => (sim) =>
+    call(sim, "POST", `${replication(pairId)}/action`, { body: { "extend-replication": { new_size: 60 } } }),
+  ),
+  "SDRS.1818": withPair(PG_DB, SHARED_DISK, (pairId) => (sim) => call(sim, "POST", `${replication(pairId)}/action`, { body: { "extend-replication": { new_size: 100 } } })),
+  "SDRS.1822": withPair(PG_DB, diskOf("drift-untagged-01"), (pairId) => detachPair("drift-untagged-01", pairId)),
+  "SDRS.1826": async (sim) => {
+    // Pairs made from detached disks stay unattached; the create after the limit is refused.
+    let result: CallResult | undefined;
+    for (const disk of FREE_DISKS.slice(2)) {
+      result = await createPair(PG_WEB, disk)(sim);
+      if (result.status !== 200) return result;
+    }
+    return result as CallResult;
+  },
   "SDRS.2203": single({ tags: Array.from({ length: 11 }, (_, index) => ({ key: `k${index}`, value: "v" })) }),
   "SDRS.2204": single({ tags: [{ key: "a=b", value: "v" }] }),
   "SDRS.2205": single({ tags: [{ key: " ", value: "v" }] }),
@@ -171,6 +255,10 @@ describe("the SDRS error table", () => {
       const result = await scenario(sim, clock);
       if ("jobCode" in result) {
         expect(result.jobCode).toBe(code);
+        return;
+      }
+      if ("failureDetail" in result) {
+        expect(result.failureDetail).toBe(code);
         return;
       }
       expect({ code: errorCodeOf(result), status: result.status }).toEqual({ code, status: SDRS_ERROR_TABLE.get(code)?.status });

@@ -209,6 +209,6 @@ describe("counts and the HTTP control plane (/__sim)", () => {
     await control("GET", "/__sim/state");
     expect(sim.counts()).toEqual({});
     const listed = protectedInstanceList.parse((await call(sim, "GET", path.protectedInstances)).json);
-    expect(listed.count).toBe(3);
+    expect(listed.count).toBe(10);
   });
 });

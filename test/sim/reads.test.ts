@@ -38,7 +38,7 @@ describe("read endpoints", () => {
         source_availability_zone: "eu-de-01",
         target_availability_zone: "eu-de-02",
         domain_id: "fb4bb8e3-a574-4437-a156-78c916aeea4d",
-        protected_instance_num: 2,
+        protected_instance_num: 8,
         dr_type: "migration",
         server_type: "ECS",
       });
@@ -83,9 +83,16 @@ describe("read endpoints", () => {
       expect(ofDb.protected_instances.map((instance) => [instance.name, instance.status])).toEqual([
         ["billing-db-01", "protected"],
         ["crm-db-01", "creating"],
+        // The coverage drift cases (docs/coverage.md).
+        ["drift-disk-01", "protected"],
+        ["drift-fault-01", "protected"],
+        ["drift-invalid-01", "protected"],
+        ["drift-grown-01", "protected"],
+        ["drift-untagged-01", "protected"],
+        ["drift-retagged-01", "protected"],
       ]);
       const both = protectedInstanceList.parse((await call(sim, "GET", `${path.protectedInstances}?server_group_ids=${encodeIds([PG_DB, PG_SMALL])}`)).json);
-      expect(both.count).toBe(3);
+      expect(both.count).toBe(9);
       const singleQuoted = encodeURIComponent(`['${PG_SMALL}']`);
       const small = protectedInstanceList.parse((await call(sim, "GET", `${path.protectedInstances}?server_group_ids=${singleQuoted}`)).json);
       expect(small.protected_instances.map((instance) => instance.name)).toEqual(["legacy-01"]);
@@ -96,7 +103,7 @@ describe("read endpoints", () => {
       expect(byStatus.protected_instances.map((instance) => instance.name)).toEqual(["crm-db-01"]);
       const page = protectedInstanceList.parse((await call(sim, "GET", `${path.protectedInstances}?limit=1&offset=2`)).json);
       expect(page.protected_instances.map((instance) => instance.name)).toEqual(["legacy-01"]);
-      expect(page.count).toBe(3);
+      expect(page.count).toBe(10);
     });
 
     it("renders source_server, target_server and replication attachments", async () => {
@@ -232,7 +239,9 @@ describe("read endpoints", () => {
     it("pages with limit and offset", async () => {
       const page = evsVolumeList.parse((await call(sim, "GET", `${path.volumes}?limit=2&offset=1`)).json);
       expect(page.volumes.map((volume) => volume.id)).toEqual(sampleEstate.volumes.slice(1, 3).map((volume) => volume.id));
-      expect(page.count).toBe(sampleEstate.volumes.length);
+      // The estate's volumes, plus the DR-site disks created for protected servers that list none, less a deleted one.
+      expect(page.count).toBe(sim.state.volumes().length);
+      expect(page.count).toBeGreaterThan(sampleEstate.volumes.length);
     });
   });
 

@@ -4,6 +4,7 @@
  * it follow. Runs until SIGINT/SIGTERM, then closes and exits 0.
  */
 import * as z from "zod";
+import { FAST_REPLICATION_JOB_DURATIONS } from "../../sim/replication.ts";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../config/targets.ts";
 import { SIMULATOR_DEFAULTS } from "../../sim/defaults.ts";
 import { type Estate, EstateError, loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
@@ -19,6 +20,7 @@ export const FAST_JOB_DURATIONS: NonNullable<SimulatorOptions["jobDurations"]> =
   batchCreateProtectedInstances: { minMs: 2_000, maxMs: 5_000 },
   createProtectionGroup: { minMs: 1_000, maxMs: 2_000 },
   enableProtection: { minMs: 1_000, maxMs: 3_000 },
+  ...FAST_REPLICATION_JOB_DURATIONS,
 };
 
 const simOptions = z.object({

@@ -15,6 +15,8 @@
  * Exit 0 when every server reached a final state and every notification was delivered (ineligible servers
  * are an expected result of the sample estate), 1 otherwise.
  */
+import { readCoverage } from "../../coverage/estate.ts";
+import { coverageBlocks, coverageToJson } from "../report/coverage.ts";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -127,6 +129,8 @@ function receivedEventOf(event: NotificationEvent): ReceivedEvent {
     case "server.protection_failed":
     case "server.ineligible":
     case "server.protection_unknown":
+    case "server.coverage_degraded":
+    case "server.coverage_restored":
       return { type: event.type, subjectId: event.data.serverId };
     case "onboarding_request.completed":
       return { type: event.type, subjectId: event.data.requestId };
@@ -358,9 +362,12 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
       }),
       reportFile: reportPath,
     };
-    const document = startReportDocument(report);
+    // The coverage section ends the report: is every disk of the protected servers replicated (docs/coverage.md)?
+    const coverage = await readCoverage(runtime.deps.cloud, { config: runtime.deps.config });
+    const base = startReportDocument(report);
+    const document = { ...base, blocks: [...base.blocks, ...coverageBlocks(coverage)] };
     writeReport(reportPath, document, format);
-    if (options.json) context.stdout.line(JSON.stringify(report, null, 2));
+    if (options.json) context.stdout.line(JSON.stringify({ ...report, coverage: coverageToJson(coverage) }, null, 2));
     else context.stdout.line(renderTerminal(document, { color: context.stdout.colorEnabled }));
     stderr.line(`Report written to ${displayPath(resolve(reportPath))}`);
     context.exitCode = report.ok ? EXIT.ok : EXIT.someServersNotProtected;
