@@ -2,9 +2,11 @@
  * Where intents come from: onboarding requests (HTTP API, CLI), inventory events, and the scheduled
  * reconcile sweep. All three only enqueue protect intents; the onboard step decides.
  */
+
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { classifyInventoryEvent } from "../events/inventory.ts";
+import { prototypeFree } from "../own.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { ServerRecord } from "../state/records.ts";
 import { nowIso, type PipelineDeps } from "./deps.ts";
@@ -95,7 +97,7 @@ export async function acceptOnboardingRequest(
   }
   const seen = new Set<string>();
   const servers: ServerAcceptance[] = [];
-  const flavorRefs: Record<string, string> = {};
+  const flavorRefs = new Map<string, string>();
   for (const entry of body.servers) {
     const serverId = typeof entry === "string" ? entry : entry.serverId;
     if (seen.has(serverId)) {
@@ -104,7 +106,7 @@ export async function acceptOnboardingRequest(
     }
     seen.add(serverId);
     servers.push({ serverId, accepted: true });
-    if (typeof entry !== "string" && entry.flavorRef) flavorRefs[serverId] = entry.flavorRef;
+    if (typeof entry !== "string" && entry.flavorRef) flavorRefs.set(serverId, entry.flavorRef);
   }
   const accepted = servers.filter((server) => server.accepted).map((server) => server.serverId);
   await deps.repos.requests.upsert(requestId, (current) =>
@@ -116,7 +118,7 @@ export async function acceptOnboardingRequest(
           source,
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
           serverIds: accepted,
-          ...(Object.keys(flavorRefs).length > 0 ? { flavorRefs } : {}),
+          ...(flavorRefs.size > 0 ? { flavorRefs: prototypeFree(flavorRefs) } : {}),
           createdAt: nowIso(deps),
         },
   );
@@ -127,7 +129,7 @@ export async function acceptOnboardingRequest(
       target: body.target,
       requestId,
       source,
-      ...(flavorRefs[serverId] ? { flavorRef: flavorRefs[serverId] } : {}),
+      ...(flavorRefs.has(serverId) ? { flavorRef: flavorRefs.get(serverId) } : {}),
     })),
     deps,
   );

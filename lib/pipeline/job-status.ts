@@ -8,12 +8,14 @@
  * sub-job failed, is retried server by server, so one bad server does not sink four good ones. Past the
  * overall timeout → unknown, notified, and left to reconcile.
  */
+
 import { createHash } from "node:crypto";
 import { newNotificationMessage } from "../notify/events.ts";
+import { ownValue } from "../own.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
 import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
-import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobStatusMessage, protectIntent } from "./messages.ts";
+import { type AmbiguousCheck, ambiguousCheck, type JobCheck, type JobStatusMessage, jobCheck, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
 import { hop, nextCheckDelaySeconds } from "./schedule.ts";
 
@@ -302,7 +304,7 @@ async function settleUnknown(check: JobCheck, reason: string, deps: PipelineDeps
 
 /** Enables protection once the group has members, when the target asks for it (SDRS: available → protected). */
 async function maybeEnableProtection(check: JobCheck, deps: PipelineDeps): Promise<void> {
-  if (!deps.config.targets[check.target]?.enableProtection) return;
+  if (!ownValue(deps.config.targets, check.target)?.enableProtection) return;
   const group = await deps.cloud.getProtectionGroup(check.groupId);
   if (group.status !== "available" || (group.protected_instance_num ?? 0) === 0) return;
   if (!(await deps.repos.events.firstSeen(`enable:${check.groupId}`, 3600))) return;

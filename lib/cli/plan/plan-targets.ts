@@ -4,13 +4,15 @@
  * the reader port has no create call. Servers whose target cannot be planned (an unknown tag value, a
  * group still to be created) get a verdict with the reason the pipeline would give them.
  */
+
 import type { TargetsConfig } from "../../config/targets.ts";
+import { ownValue } from "../../own.ts";
+import { isGroupNotFound } from "../../pipeline/targets.ts";
 import type { CreationOptions } from "../../planning/creation-options.ts";
 import { type InventoryReader, readInventory } from "../../planning/inventory.ts";
 import { planProtection } from "../../planning/plan.ts";
 import { reasonFor } from "../../planning/rules.ts";
 import type { PlanResult, Reason, Verdict } from "../../planning/types.ts";
-import { isGroupNotFound } from "../../pipeline/targets.ts";
 import type { EcsServer, ProtectionGroup } from "../../sdrs/schemas.ts";
 import { selectServers } from "./selection.ts";
 
@@ -53,7 +55,7 @@ type Resolution =
 
 /** The pipeline's resolution (lib/pipeline/targets.ts), minus its side effect: a group to create is only reported. */
 async function resolveTarget(target: string, config: TargetsConfig, reader: PlanReader): Promise<Resolution> {
-  const configured = config.targets[target];
+  const configured = ownValue(config.targets, target);
   if (configured === undefined) {
     try {
       const group = await reader.getProtectionGroup(target);
@@ -114,7 +116,7 @@ export async function planTargets(reader: PlanReader, request: DryRunRequest): P
   const advisoryFailures: DryRun["advisoryFailures"] = [];
 
   for (const [target, serverIds] of selection.byTarget) {
-    const configured = config.targets[target] !== undefined;
+    const configured = ownValue(config.targets, target) !== undefined;
     const resolution = await resolveTarget(target, config, reader);
     if (resolution.status === "unresolved") {
       const verdicts = serverIds.map((serverId) => unresolvedVerdict(serverId, serversById.get(serverId), resolution.verdict, resolution.reason));
