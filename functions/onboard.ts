@@ -4,12 +4,13 @@
  */
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
+import { sqsRecordsOf } from "../lib/pipeline/lambda-events.ts";
 import { processSqsIntents } from "../lib/pipeline/sqs.ts";
 import { awsRuntime } from "../lib/runtime/aws.ts";
 
 export async function onboard(event: SQSEvent): Promise<SQSBatchResponse> {
   const { pipeline } = await awsRuntime();
-  return processSqsIntents(event, pipeline);
+  return processSqsIntents(await sqsRecordsOf(event, "onboarding", pipeline), pipeline);
 }
 
 export const handler = middyfy(onboard);
