@@ -40,7 +40,10 @@ export async function processJobStatus(message: JobStatusMessage, deps: Pipeline
   let result: JobStatusResult;
   if (message.notBefore !== undefined && message.notBefore > now) {
     const next = hop((message.notBefore - now) / 1000, now);
-    await deps.queue.send("job-status", { ...message, notBefore: next.notBefore }, { delaySeconds: next.delaySeconds });
+    // The hop counts itself: a hop identical to the message it replaces would share its checkKey, and be
+    // dropped as that message's duplicate when it arrives (a check due in 2 h was never made).
+    const hops = (message.hops ?? 0) + 1;
+    await deps.queue.send("job-status", { ...message, notBefore: next.notBefore, hops }, { delaySeconds: next.delaySeconds });
     result = "rescheduled";
   } else {
     result = message.type === "job" ? await checkJob(message, deps) : await checkAmbiguous(message, deps);
@@ -66,7 +69,7 @@ async function reschedule(check: JobCheck, deps: PipelineDeps): Promise<JobStatu
     random: deps.random?.() ?? Math.random(),
     settings: deps.settings.schedule,
   });
-  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined }), { delaySeconds });
+  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined }), { delaySeconds });
   return "rescheduled";
 }
 
@@ -380,7 +383,7 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
       settings: deps.settings.schedule,
     }),
   );
-  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined }), {
+  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined, hops: undefined }), {
     delaySeconds,
   });
   return "rescheduled";

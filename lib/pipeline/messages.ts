@@ -41,6 +41,8 @@ export const jobCheck = z.strictObject({
   checks: z.number().int().nonnegative(),
   /** Epoch ms before which the check is early: a wait longer than SQS's 900 s hops until then. */
   notBefore: z.number().optional(),
+  /** Hops made towards `notBefore`: each hop is a new message, not a copy of the one before (see checkKey). */
+  hops: z.number().int().nonnegative().optional(),
 });
 export type JobCheck = z.infer<typeof jobCheck>;
 
@@ -53,6 +55,7 @@ export const ambiguousCheck = z.strictObject({
   createdAt: z.number(),
   checks: z.number().int().nonnegative(),
   notBefore: z.number().optional(),
+  hops: z.number().int().nonnegative().optional(),
 });
 export type AmbiguousCheck = z.infer<typeof ambiguousCheck>;
 
