@@ -229,7 +229,7 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
     enqueued.push({ serverId, target });
   }
   await enqueueIntents(
-    enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event" })),
+    enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event", eventId: hint.eventId })),
     deps,
   );
   await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);

@@ -14,6 +14,7 @@ import { newNotificationMessage } from "../notify/events.ts";
 import { ownValue } from "../own.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
+import type { OutcomeReason } from "../state/records.ts";
 import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
 import { type AmbiguousCheck, ambiguousCheck, type JobCheck, type JobStatusMessage, jobCheck, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
@@ -221,11 +222,12 @@ async function retryServer(
   check: Pick<JobCheck, "target">,
   deps: PipelineDeps,
   why: string,
-  options: { isolate: boolean },
+  options: { isolate: boolean; failure?: OutcomeReason },
 ): Promise<boolean> {
   const record = await deps.repos.servers.get(serverId);
   if (!record || record.record.attempts >= deps.settings.maxAttempts) return false;
-  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending" }));
+  // A retried failure is not an outcome: it stays on the record (and in the log), it is not notified.
+  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending", ...(options.failure ? { reasons: [options.failure] } : {}) }));
   const requestId = record.record.requestIds.find(isOnboardingRequestId);
   await deps.queue.send(
     "onboarding",
@@ -284,6 +286,13 @@ async function settleFailedServer(
   deps: PipelineDeps,
 ): Promise<void> {
   const errorCode = sub?.error_code ?? job.error_code ?? undefined;
+  const reason = sub?.fail_reason ?? job.fail_reason ?? fallbackReason;
+  const failure: OutcomeReason = {
+    code: errorCode ?? "PROTECTION_FAILED",
+    message: `attempt failed (job ${check.jobId}): ${reason}`,
+    ...(errorCode?.startsWith("SDRS.") ? { sdrsCode: errorCode } : {}),
+  };
+  if (await retryServer(serverId, check, deps, reason, { isolate: false, failure })) return;
   await settleServer(
     {
       status: "failed",
@@ -292,7 +301,7 @@ async function settleFailedServer(
       groupId: check.groupId,
       jobId: check.jobId,
       ...(errorCode ? { errorCode } : {}),
-      reason: sub?.fail_reason ?? job.fail_reason ?? fallbackReason,
+      reason,
     },
     deps,
   );

@@ -15,12 +15,16 @@ export const protectIntent = z.strictObject({
   target: z.string().min(1),
   /** Present for onboarding requests (API, CLI); events and reconcile carry none. */
   requestId: z.string().min(1).optional(),
+  /** The inventory event that asked (source `event`): each event is new input, its redeliveries are not. */
+  eventId: z.string().min(1).optional(),
   flavorRef: z.string().min(1).optional(),
   source: intentSource,
   /** Plan this server alone (with its shared-disk peers): a failed batch retried server by server. */
   isolate: z.boolean().optional(),
   /** How often the server was deferred (transient group or server state) so far. */
   deferrals: z.number().int().nonnegative().default(0),
+  /** Transient failures (throttled or failed cloud calls) this intent was backed off for so far. */
+  retries: z.number().int().nonnegative().optional(),
 });
 export type ProtectIntent = z.infer<typeof protectIntent>;
 export type ProtectIntentInput = z.input<typeof protectIntent>;

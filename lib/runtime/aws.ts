@@ -3,14 +3,17 @@
  * environment with secrets from Secrets Manager (Powertools Parameters, cached across invocations).
  * Built once per container; the handlers in functions/ only ask for it.
  */
+
+import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
-import { systemClock } from "../clock.ts";
-import { loadTargetsConfig } from "../config/targets.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
+import { systemClock } from "../clock.ts";
+import { loadTargetsConfig } from "../config/targets.ts";
+import { allowListEntryProblem, guardedFetch } from "../notify/address-guard.ts";
+import { verifyWebhookHosts, WebhookEndpointConfigError } from "../notify/endpoints.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
@@ -19,7 +22,7 @@ import { CloudClient } from "../sdrs/client.ts";
 import { loadCloudConfig } from "../sdrs/config.ts";
 import { createRepositories } from "../state/records.ts";
 import { logger, pipelineLogger } from "./logger.ts";
-import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
+import { type NotifyRuntime, notifyDepsFor } from "./notify.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";
 
 export interface AwsRuntime {
@@ -104,9 +107,9 @@ async function build(): Promise<AwsRuntime> {
     deadLetter: sqsDeadLetterSink(sqs, env),
     rejections: createRejectionLog(store, { clock }),
   };
-  return {
-    pipeline,
-    notify: notifyDepsFor({
+  const allowLoopbackHttp = env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true";
+  const allowedPrivateHosts = allowedPrivateHostsFrom(env);
+  const notify = notifyDepsFor({
       config,
       env,
       repos,
@@ -114,9 +117,25 @@ async function build(): Promise<AwsRuntime> {
       clock,
       ...(sns ? { sns } : {}),
       // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
-      allowLoopbackHttp: env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true",
-    }),
-  };
+      allowLoopbackHttp,
+      allowedPrivateHosts,
+      // Cloud mode: each connection's resolved address is checked again (DNS rebinding).
+      ...(allowLoopbackHttp ? {} : { fetch: guardedFetch({ allowedPrivateHosts }) }),
+    });
+  // Cloud mode: a webhook host that resolves to an internal address is refused when the function starts.
+  if (!allowLoopbackHttp) await verifyWebhookHosts(notify.endpoints, { allowedPrivateHosts });
+  return { pipeline, notify };
+}
+
+/** SDRS_WEBHOOK_ALLOW_PRIVATE: comma-separated hostnames and CIDR ranges webhooks may reach though not public. */
+function allowedPrivateHostsFrom(env: NodeJS.ProcessEnv): string[] {
+  const entries = (env.SDRS_WEBHOOK_ALLOW_PRIVATE ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const problems = entries.flatMap((entry) => allowListEntryProblem(entry) ?? []);
+  if (problems.length > 0) throw new WebhookEndpointConfigError("SDRS_WEBHOOK_ALLOW_PRIVATE", problems);
+  return entries;
 }
 
 export function awsRuntime(): Promise<AwsRuntime> {

@@ -125,6 +125,7 @@ function receivedEventOf(event: NotificationEvent): ReceivedEvent {
     case "server.protection_failed":
     case "server.ineligible":
     case "server.protection_unknown":
+    case "server.outcome_corrected":
       return { type: event.type, subjectId: event.data.serverId };
     case "onboarding_request.completed":
       return { type: event.type, subjectId: event.data.requestId };
