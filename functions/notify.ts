@@ -6,7 +6,8 @@ import { processSqsNotifications } from "../lib/pipeline/sqs.ts";
 import { awsRuntime } from "../lib/runtime/aws.ts";
 
 export async function notify(event: SQSEvent): Promise<SQSBatchResponse> {
-  const { pipeline, notify: dispatcher } = await awsRuntime();
+  const { pipeline, notify } = await awsRuntime();
+  const dispatcher = await notify();
   return processSqsNotifications(await sqsRecordsOf(event, "notify", pipeline), pipeline, dispatcher);
 }
 

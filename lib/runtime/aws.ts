@@ -27,7 +27,11 @@ import { pipelineSettingsFromEnv } from "./settings.ts";
 
 export interface AwsRuntime {
   pipeline: PipelineDeps;
-  notify: NotifyRuntime;
+  /**
+   * Built on first use, by the notify function only: the webhook secrets live in their own secret
+   * (SDRS_WEBHOOK_SECRET_ID) that only the notify role may read, so other functions never resolve them.
+   */
+  notify(): Promise<NotifyRuntime>;
 }
 
 let runtime: Promise<AwsRuntime> | undefined;
@@ -75,12 +79,19 @@ export function sqsDeadLetterSink(client: SQSClient, env: Record<string, string 
   };
 }
 
-/** Secrets (AK/SK, webhook secrets) from the JSON secret SDRS_SECRET_ID, merged over the environment. */
+/**
+ * Secrets merged over the environment: the Huawei AK/SK from the JSON secret SDRS_SECRET_ID (set only on the
+ * functions that call the cloud) and the webhook secrets from SDRS_WEBHOOK_SECRET_ID (set only on notify).
+ * Each role may read only the secret its function is given (serverless.yml).
+ */
 async function environmentWithSecrets(): Promise<NodeJS.ProcessEnv> {
-  const secretId = process.env.SDRS_SECRET_ID;
-  if (!secretId) return process.env;
-  const secrets = await getSecret<Record<string, string>>(secretId, { transform: "json", maxAge: 300 });
-  return { ...process.env, ...(secrets ?? {}) };
+  let env: NodeJS.ProcessEnv = process.env;
+  for (const secretId of [process.env.SDRS_SECRET_ID, process.env.SDRS_WEBHOOK_SECRET_ID]) {
+    if (!secretId) continue;
+    const secrets = await getSecret<Record<string, string>>(secretId, { transform: "json", maxAge: 300 });
+    env = { ...env, ...(secrets ?? {}) };
+  }
+  return env;
 }
 
 async function build(): Promise<AwsRuntime> {
@@ -91,13 +102,18 @@ async function build(): Promise<AwsRuntime> {
   const repos = createRepositories(store, { clock });
   const sqs = new SQSClient({});
   const queue = new SqsQueue({ client: sqs, queueUrls: queueUrlsFromEnv(env) });
-  const cloud = new CloudClient(loadCloudConfig(env), {
-    logger: (entry) => logger.debug("cloud request", { ...entry }),
-  });
+  // Made on first use: the onboarding API and notify never call the cloud and have no credentials to load.
+  let cloudClient: CloudClient | undefined;
+  const cloud = () =>
+    (cloudClient ??= new CloudClient(loadCloudConfig(env), {
+      logger: (entry) => logger.debug("cloud request", { ...entry }),
+    }));
   const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
   const sns = topicArn ? createSnsPublisher(new SNSClient({}), topicArn) : undefined;
   const pipeline: PipelineDeps = {
-    cloud,
+    get cloud() {
+      return cloud();
+    },
     repos,
     queue,
     config,
@@ -107,24 +123,37 @@ async function build(): Promise<AwsRuntime> {
     deadLetter: sqsDeadLetterSink(sqs, env),
     rejections: createRejectionLog(store, { clock }),
   };
-  const allowLoopbackHttp = env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true";
-  const allowedPrivateHosts = allowedPrivateHostsFrom(env);
-  const notify = notifyDepsFor({
-      config,
-      env,
-      repos,
-      queue,
-      clock,
-      ...(sns ? { sns } : {}),
-      // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
-      allowLoopbackHttp,
-      allowedPrivateHosts,
-      // Cloud mode: each connection's resolved address is checked again (DNS rebinding).
-      ...(allowLoopbackHttp ? {} : { fetch: guardedFetch({ allowedPrivateHosts }) }),
-    });
-  // Cloud mode: a webhook host that resolves to an internal address is refused when the function starts.
-  if (!allowLoopbackHttp) await verifyWebhookHosts(notify.endpoints, { allowedPrivateHosts });
-  return { pipeline, notify };
+  let notify: Promise<NotifyRuntime> | undefined;
+  const buildNotify = async (): Promise<NotifyRuntime> => {
+    const allowLoopbackHttp = env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true";
+    const allowedPrivateHosts = allowedPrivateHostsFrom(env);
+    const dispatcher = notifyDepsFor({
+        config,
+        env,
+        repos,
+        queue,
+        clock,
+        ...(sns ? { sns } : {}),
+        // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
+        allowLoopbackHttp,
+        allowedPrivateHosts,
+        // Cloud mode: each connection's resolved address is checked again (DNS rebinding).
+        ...(allowLoopbackHttp ? {} : { fetch: guardedFetch({ allowedPrivateHosts }) }),
+      });
+    // Cloud mode: a webhook host that resolves to an internal address is refused when the function starts.
+    if (!allowLoopbackHttp) await verifyWebhookHosts(dispatcher.endpoints, { allowedPrivateHosts });
+    return dispatcher;
+  };
+  return {
+    pipeline,
+    notify: () => {
+      notify ??= buildNotify().catch((error: unknown) => {
+        notify = undefined;
+        throw error;
+      });
+      return notify;
+    },
+  };
 }
 
 /** SDRS_WEBHOOK_ALLOW_PRIVATE: comma-separated hostnames and CIDR ranges webhooks may reach though not public. */
