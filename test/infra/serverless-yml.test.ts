@@ -225,7 +225,7 @@ describe("serverless.yml", () => {
   });
 
   it("caps every function that calls SDRS with reserved concurrency, within one budget (param sdrsConcurrencyBudget)", () => {
-    const budget = Number(resolveParam(config, "${param:sdrsConcurrencyBudget}"));
+    const budget = Number(resolveParam(config, `\${param:sdrsConcurrencyBudget}`));
     const shares = ["inventoryEvents", "reconcile", "onboard", "jobStatus"].map((functionName) => config.functions[functionName]?.reservedConcurrency);
     expect(shares.every((share) => share !== undefined && share > 0)).toBe(true);
     expect(shares.reduce((sum: number, share) => sum + (share ?? 0), 0)).toBeLessThanOrEqual(budget);
@@ -262,7 +262,7 @@ describe("serverless.yml", () => {
         .map(([variable]) => `${functionName}: ${variable}`),
     );
     expect(intrinsics).toEqual([]);
-    expect(resolveParam(config, "${param:secretName}", "local")).toBe("");
+    expect(resolveParam(config, `\${param:secretName}`, "local")).toBe("");
   });
 
   it("bundles as .mjs for Lambda, and for invoke local as .js in a work folder of its own", () => {
