@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tagsChangedEvent } from "../../lib/cli/actions/start.ts";
 import { ManualClock, systemClock } from "../../lib/clock.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../../lib/notify/receiver.ts";
 import { seededRandom } from "../../lib/sim/random.ts";
@@ -59,18 +60,9 @@ const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
 const NODE = process.execPath;
 const FINAL_TYPES = new Set(["server.protected", "server.protection_failed", "server.ineligible", "server.protection_unknown"]);
 
-function tagsChangedEvent(id: string, serverId: string, at: number): unknown {
-  return {
-    version: "0",
-    id,
-    "detail-type": "ECS Server Tags Changed",
-    source: "sdrs-autoprotect.inventory",
-    account: "000000000000",
-    time: new Date(at).toISOString(),
-    region: "eu-de",
-    resources: [],
-    detail: { serverId, tags: { sdrs_protect: "web" } },
-  };
+/** The CLI's "ECS Server Tags Changed" event, with an id of the run's own: a restarted worker sends it again as the same event. */
+function taggedEvent(id: string, serverId: string, at: number): unknown {
+  return { ...(tagsChangedEvent(serverId, { sdrs_protect: "web" }, at, "eu-de") as object), id };
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
@@ -117,7 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const tagged = cloneIds.slice(4 * fifth);
     const now = Date.now();
     const events = tagged.flatMap((serverId, index) => {
-      const event = tagsChangedEvent(`chaos-${index}`, serverId, now);
+      const event = taggedEvent(`chaos-${index}`, serverId, now);
       return random.next() < 0.3 ? [event, event] : [event];
     });
     const plan: ChaosPlan = {
