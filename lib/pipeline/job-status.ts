@@ -18,7 +18,7 @@ import type { OutcomeReason } from "../state/records.ts";
 import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
 import { type AmbiguousCheck, ambiguousCheck, type JobCheck, type JobStatusMessage, jobCheck, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
-import { hop, nextCheckDelaySeconds } from "./schedule.ts";
+import { hop, MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
 
 export type JobStatusResult = "done" | "rescheduled" | "duplicate";
 
@@ -47,7 +47,16 @@ export async function processJobStatus(message: JobStatusMessage, deps: Pipeline
     await deps.queue.send("job-status", { ...message, notBefore: next.notBefore, hops }, { delaySeconds: next.delaySeconds });
     result = "rescheduled";
   } else {
-    result = message.type === "job" ? await checkJob(message, deps) : await checkAmbiguous(message, deps);
+    try {
+      result = message.type === "job" ? await checkJob(message, deps) : await checkAmbiguous(message, deps);
+    } catch (error) {
+      const retries = message.retries ?? 0;
+      if (!(error instanceof CloudApiError && error.retryable) || retries >= MAX_TRANSIENT_RETRIES) throw error;
+      // A throttled or failed read: the check comes back in seconds, not after the visibility timeout.
+      const delaySeconds = transientBackoffSeconds(retries, deps.random?.() ?? Math.random());
+      await deps.queue.send("job-status", { ...message, retries: retries + 1 }, { delaySeconds });
+      result = "rescheduled";
+    }
   }
   // Marked only once the check's effects (settlements, the next check) are written: a check that failed
   // half-way is redelivered and made again, never dropped.
@@ -70,7 +79,7 @@ async function reschedule(check: JobCheck, deps: PipelineDeps): Promise<JobStatu
     random: deps.random?.() ?? Math.random(),
     settings: deps.settings.schedule,
   });
-  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined }), { delaySeconds });
+  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined }), { delaySeconds });
   return "rescheduled";
 }
 
@@ -392,7 +401,7 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
       settings: deps.settings.schedule,
     }),
   );
-  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined, hops: undefined }), {
+  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined }), {
     delaySeconds,
   });
   return "rescheduled";

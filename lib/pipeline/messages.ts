@@ -47,6 +47,8 @@ export const jobCheck = z.strictObject({
   notBefore: z.number().optional(),
   /** Hops made towards `notBefore`: each hop is a new message, not a copy of the one before (see checkKey). */
   hops: z.number().int().nonnegative().optional(),
+  /** Transient read failures this check was backed off for (the same check, sent again in seconds). */
+  retries: z.number().int().nonnegative().optional(),
 });
 export type JobCheck = z.infer<typeof jobCheck>;
 
@@ -60,6 +62,7 @@ export const ambiguousCheck = z.strictObject({
   checks: z.number().int().nonnegative(),
   notBefore: z.number().optional(),
   hops: z.number().int().nonnegative().optional(),
+  retries: z.number().int().nonnegative().optional(),
 });
 export type AmbiguousCheck = z.infer<typeof ambiguousCheck>;
 
