@@ -6,7 +6,9 @@ import { awsPipeline } from "../lib/runtime/aws.ts";
 import { logger } from "../lib/runtime/logger.ts";
 
 export async function inventoryEvents(event: EventBridgeEvent<string, unknown>): Promise<InventoryEventResult> {
-  logger.appendKeys({ correlationId: event.id });
+  // Anything may arrive (null included): classifyInventoryEvent rejects it with a reason.
+  const correlationId: unknown = event !== null && typeof event === "object" ? event.id : undefined;
+  if (typeof correlationId === "string") logger.appendKeys({ correlationId });
   const pipeline = await awsPipeline();
   // A malformed event is logged with its reason and acknowledged: it can never succeed, so it is not retried.
   return handleInventoryEvent(event, pipeline);

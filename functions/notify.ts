@@ -2,13 +2,15 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
+import { sqsRecordsOf } from "../lib/pipeline/lambda-events.ts";
 import { processSqsNotifications } from "../lib/pipeline/sqs-notify.ts";
 import { awsPipeline } from "../lib/runtime/aws.ts";
 import { awsNotify } from "../lib/runtime/aws-notify.ts";
 
 export async function notify(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  const [pipeline, dispatcher] = await Promise.all([awsPipeline(), awsNotify()]);
-  return processSqsNotifications(event, withDeadline(pipeline, lambdaDeadline(context)), dispatcher);
+  const [base, dispatcher] = await Promise.all([awsPipeline(), awsNotify()]);
+  const pipeline = withDeadline(base, lambdaDeadline(context));
+  return processSqsNotifications(await sqsRecordsOf(event, "notify", pipeline), pipeline, dispatcher);
 }
 
 export const handler = middyfy(notify);

@@ -2,17 +2,17 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { handleApiRequest } from "../lib/pipeline/api.ts";
+import { apiRequestFromEvent } from "../lib/pipeline/lambda-events.ts";
 import { awsPipeline } from "../lib/runtime/aws.ts";
 import { logger } from "../lib/runtime/logger.ts";
 
 export async function onboardingApi(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  logger.appendKeys({ correlationId: event.requestContext.requestId });
+  // Typed for API Gateway, but anything may arrive (a console test, a misrouted trigger): checked first.
+  const parsed = apiRequestFromEvent(event);
+  if (!parsed.ok) return parsed.response;
+  if (parsed.requestId) logger.appendKeys({ correlationId: parsed.requestId });
   const pipeline = await awsPipeline();
-  const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
-  return handleApiRequest(
-    { method: event.requestContext.http.method, path: event.rawPath, headers: event.headers, body },
-    pipeline,
-  );
+  return handleApiRequest(parsed.request, pipeline);
 }
 
 export const handler = middyfy(onboardingApi);

@@ -6,8 +6,9 @@
  * and the rule, never the value.
  */
 import { randomBytes } from "node:crypto";
-import { Secret } from "../secret.ts";
 import * as z from "zod";
+import { Secret } from "../secret.ts";
+import { type AddressRules, blockedHostReason, type Resolver, resolvedHostReason } from "./address-guard.ts";
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from "./events.ts";
 
 const SECRET_PREFIX = "whsec_";
@@ -74,8 +75,11 @@ export function redactUrl(url: string): string {
   }
 }
 
-export interface EndpointRules {
-  /** Local mode: plain http is allowed to loopback hosts (the local receiver). Never in the cloud. */
+export interface EndpointRules extends AddressRules {
+  /**
+   * Local mode: plain http is allowed to loopback hosts (the local receiver). Never in the cloud, where
+   * hosts that are not public are refused unless `allowedPrivateHosts` lists them (address-guard.ts).
+   */
   allowLoopbackHttp?: boolean;
 }
 
@@ -87,7 +91,11 @@ function urlProblem(text: string, rules: EndpointRules): string | undefined {
     return "must be an absolute URL";
   }
   if (url.username !== "" || url.password !== "") return "must not contain credentials (user:password@); authenticate by the signature";
-  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "https:") {
+    const blocked = rules.allowLoopbackHttp === true ? undefined : blockedHostReason(url.hostname, rules);
+    if (blocked === undefined) return undefined;
+    return `must reach a public host: ${blocked} (list hosts or networks you run in SDRS_WEBHOOK_ALLOW_PRIVATE)`;
+  }
   if (url.protocol === "http:") {
     if (!isLoopbackHost(url.hostname)) {
       return `must use https; plain http is allowed only to a loopback host (127.0.0.0/8, localhost, ::1), got host ${url.hostname}`;
@@ -223,4 +231,17 @@ export function webhookEndpointsFromEnv(env: Record<string, string | undefined>,
     throw new WebhookEndpointConfigError("webhook environment", issues);
   }
   return [result.data];
+}
+
+/**
+ * The load-time check of cloud mode: every endpoint's host is resolved and refused when any of its addresses
+ * is not public (and not allowed). Throws WebhookEndpointConfigError naming each endpoint and the address.
+ */
+export async function verifyWebhookHosts(endpoints: readonly WebhookEndpoint[], rules: AddressRules, resolver?: Resolver): Promise<void> {
+  const issues: string[] = [];
+  for (const endpoint of endpoints) {
+    const reason = await resolvedHostReason(new URL(endpoint.url).hostname, rules, resolver);
+    if (reason !== undefined) issues.push(`${endpoint.id}.url: must reach a public host: ${reason} (list hosts or networks you run in SDRS_WEBHOOK_ALLOW_PRIVATE)`);
+  }
+  if (issues.length > 0) throw new WebhookEndpointConfigError("webhook endpoints", issues);
 }

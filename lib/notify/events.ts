@@ -73,6 +73,21 @@ export const serverProtectionUnknownData = z.object({
   requestIds: z.array(nonEmpty),
 });
 
+/**
+ * A server told failed, ineligible or unknown for its requests turned out protected (a straggling job or
+ * group check found its protected instance). It supersedes the event `previousEventId` names; no other
+ * change of a notified outcome is ever sent.
+ */
+export const serverOutcomeCorrectedData = z.object({
+  ...serverSubject,
+  previousEventId: nonEmpty,
+  status: z.literal("protected"),
+  protectionGroupId: nonEmpty,
+  protectedInstanceId: nonEmpty,
+  jobId: nonEmpty,
+  requestIds: z.array(nonEmpty),
+});
+
 export const serverOutcome = z.enum(["protected", "failed", "ineligible", "unknown"]);
 export type ServerOutcome = z.infer<typeof serverOutcome>;
 
@@ -158,6 +173,7 @@ export const notificationEvent = z.discriminatedUnion("type", [
   envelope("server.protection_failed", serverProtectionFailedData),
   envelope("server.ineligible", serverIneligibleData),
   envelope("server.protection_unknown", serverProtectionUnknownData),
+  envelope("server.outcome_corrected", serverOutcomeCorrectedData),
   envelope("onboarding_request.completed", onboardingRequestCompletedData),
   envelope("protection_group.protection_enabled", protectionEnabledData),
   envelope("server.coverage_degraded", coverageChangeData),
@@ -171,6 +187,7 @@ export const NOTIFICATION_EVENT_TYPES: readonly NotificationEventType[] = [
   "server.protection_failed",
   "server.ineligible",
   "server.protection_unknown",
+  "server.outcome_corrected",
   "onboarding_request.completed",
   "protection_group.protection_enabled",
   "server.coverage_degraded",
@@ -218,6 +235,7 @@ export function eventSubject(event: NotificationEvent): string {
     case "server.protection_unknown":
     case "server.coverage_degraded":
     case "server.coverage_restored":
+    case "server.outcome_corrected":
       return `server/${event.data.serverId}`;
     case "onboarding_request.completed":
       return `request/${event.data.requestId}`;
@@ -250,6 +268,8 @@ export function notificationEventId(event: NotificationEvent): string {
       ]);
     case "server.protection_unknown":
       return stableEventId([event.type, subject, event.data.jobId, ...sorted(event.data.requestIds)]);
+    case "server.outcome_corrected":
+      return stableEventId([event.type, subject, event.data.previousEventId, event.data.protectedInstanceId]);
     case "onboarding_request.completed":
       return stableEventId([event.type, subject]);
     case "protection_group.protection_enabled":

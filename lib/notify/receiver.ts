@@ -8,9 +8,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import { readBoundedBody } from "../http/body.ts";
 import { secretProblem } from "./endpoints.ts";
 import { type NotificationEvent, notificationEvent } from "./events.ts";
-import { readBoundedBody } from "../http/body.ts";
 
 export { generateWebhookSecret } from "./endpoints.ts";
 

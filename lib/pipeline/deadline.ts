@@ -30,7 +30,10 @@ export function outOfTime(deps: Pick<PipelineDeps, "deadline">): boolean {
 
 /** The deps of one invocation: the container's deps with that invocation's deadline. */
 export function withDeadline<T extends PipelineDeps>(deps: T, deadline: Deadline): T {
-  return { ...deps, deadline };
+  // Descriptors, not a spread: a lazily built port (the cloud client's getter) stays lazy.
+  const invocation = Object.defineProperties({}, Object.getOwnPropertyDescriptors(deps)) as T;
+  invocation.deadline = deadline;
+  return invocation;
 }
 
 /** A message left unprocessed because the invocation's time ran short; it returns to its queue. */

@@ -6,6 +6,7 @@ import { createHash, randomUUID } from "node:crypto";
 import * as z from "zod";
 import { type CoverageSweepResult, sweepCoverage } from "../coverage/detect.ts";
 import { classifyInventoryEvent, coverageScopeOf } from "../events/inventory.ts";
+import { ownValue, prototypeFree } from "../own.ts";
 import { decideServer } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
@@ -126,14 +127,15 @@ export class IdempotencyKeyInUseError extends IdempotencyKeyError {
 interface Acceptance {
   servers: ServerAcceptance[];
   accepted: string[];
-  flavorRefs: Record<string, string>;
+  /** A Map: server ids are user input, and a plain object's `constructor` or `__proto__` is no flavorRef. */
+  flavorRefs: Map<string, string>;
 }
 
 /** Which entries are accepted (the first of each server id) and their flavorRefs. Pure. */
 function acceptanceOf(body: OnboardingRequestBody): Acceptance {
   const seen = new Set<string>();
   const servers: ServerAcceptance[] = [];
-  const flavorRefs: Record<string, string> = {};
+  const flavorRefs = new Map<string, string>();
   for (const entry of body.servers) {
     const serverId = typeof entry === "string" ? entry : entry.serverId;
     if (seen.has(serverId)) {
@@ -142,7 +144,7 @@ function acceptanceOf(body: OnboardingRequestBody): Acceptance {
     }
     seen.add(serverId);
     servers.push({ serverId, accepted: true });
-    if (typeof entry !== "string" && entry.flavorRef) flavorRefs[serverId] = entry.flavorRef;
+    if (typeof entry !== "string" && entry.flavorRef) flavorRefs.set(serverId, entry.flavorRef);
   }
   return { servers, accepted: servers.filter((server) => server.accepted).map((server) => server.serverId), flavorRefs };
 }
@@ -172,7 +174,7 @@ async function enqueueRequest(request: RequestRecord, deps: PipelineDeps): Promi
         target: request.target,
         requestId: request.requestId,
         source: request.source,
-        ...(request.flavorRefs?.[serverId] ? { flavorRef: request.flavorRefs[serverId] } : {}),
+        ...(ownValue(request.flavorRefs, serverId) ? { flavorRef: ownValue(request.flavorRefs, serverId) } : {}),
       })),
       deps,
     );
@@ -248,7 +250,7 @@ export async function acceptOnboardingRequest(
           source,
           ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
           serverIds: accepted,
-          ...(Object.keys(flavorRefs).length > 0 ? { flavorRefs } : {}),
+          ...(flavorRefs.size > 0 ? { flavorRefs: prototypeFree(flavorRefs) } : {}),
           ...(refusedEntries.length > 0 ? { refusedEntries } : {}),
           createdAt: nowIso(deps),
         },
@@ -391,7 +393,7 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
     enqueued.push({ serverId, target });
   }
   await enqueueIntents(
-    enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event" })),
+    enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event", eventId: hint.eventId })),
     deps,
   );
   await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);

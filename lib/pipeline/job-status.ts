@@ -8,14 +8,17 @@
  * sub-job failed, is retried server by server, so one bad server does not sink four good ones. Past the
  * overall timeout → unknown, notified, and left to reconcile.
  */
+
 import { createHash } from "node:crypto";
 import { newNotificationMessage } from "../notify/events.ts";
+import { ownValue } from "../own.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
+import type { OutcomeReason } from "../state/records.ts";
 import { isOnboardingRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
-import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobStatusMessage, protectIntent } from "./messages.ts";
+import { type AmbiguousCheck, ambiguousCheck, type JobCheck, type JobStatusMessage, jobCheck, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
-import { hop, nextCheckDelaySeconds } from "./schedule.ts";
+import { hop, MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
 
 export type JobStatusResult = "done" | "rescheduled" | "duplicate";
 
@@ -38,10 +41,22 @@ export async function processJobStatus(message: JobStatusMessage, deps: Pipeline
   let result: JobStatusResult;
   if (message.notBefore !== undefined && message.notBefore > now) {
     const next = hop((message.notBefore - now) / 1000, now);
-    await deps.queue.send("job-status", { ...message, notBefore: next.notBefore }, { delaySeconds: next.delaySeconds });
+    // The hop counts itself: a hop identical to the message it replaces would share its checkKey, and be
+    // dropped as that message's duplicate when it arrives (a check due in 2 h was never made).
+    const hops = (message.hops ?? 0) + 1;
+    await deps.queue.send("job-status", { ...message, notBefore: next.notBefore, hops }, { delaySeconds: next.delaySeconds });
     result = "rescheduled";
   } else {
-    result = message.type === "job" ? await checkJob(message, deps) : await checkAmbiguous(message, deps);
+    try {
+      result = message.type === "job" ? await checkJob(message, deps) : await checkAmbiguous(message, deps);
+    } catch (error) {
+      const retries = message.retries ?? 0;
+      if (!(error instanceof CloudApiError && error.retryable) || retries >= MAX_TRANSIENT_RETRIES) throw error;
+      // A throttled or failed read: the check comes back in seconds, not after the visibility timeout.
+      const delaySeconds = transientBackoffSeconds(retries, deps.random?.() ?? Math.random());
+      await deps.queue.send("job-status", { ...message, retries: retries + 1 }, { delaySeconds });
+      result = "rescheduled";
+    }
   }
   // Marked only once the check's effects (settlements, the next check) are written: a check that failed
   // half-way is redelivered and made again, never dropped.
@@ -64,7 +79,7 @@ async function reschedule(check: JobCheck, deps: PipelineDeps): Promise<JobStatu
     random: deps.random?.() ?? Math.random(),
     settings: deps.settings.schedule,
   });
-  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined }), { delaySeconds });
+  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined }), { delaySeconds });
   return "rescheduled";
 }
 
@@ -218,11 +233,12 @@ async function retryServer(
   check: Pick<JobCheck, "target">,
   deps: PipelineDeps,
   why: string,
-  options: { isolate: boolean },
+  options: { isolate: boolean; failure?: OutcomeReason },
 ): Promise<boolean> {
   const record = await deps.repos.servers.get(serverId);
   if (!record || record.record.attempts >= deps.settings.maxAttempts) return false;
-  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending" }));
+  // A retried failure is not an outcome: it stays on the record (and in the log), it is not notified.
+  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending", ...(options.failure ? { reasons: [options.failure] } : {}) }));
   const requestId = record.record.requestIds.find(isOnboardingRequestId);
   await deps.queue.send(
     "onboarding",
@@ -281,6 +297,13 @@ async function settleFailedServer(
   deps: PipelineDeps,
 ): Promise<void> {
   const errorCode = sub?.error_code ?? job.error_code ?? undefined;
+  const reason = sub?.fail_reason ?? job.fail_reason ?? fallbackReason;
+  const failure: OutcomeReason = {
+    code: errorCode ?? "PROTECTION_FAILED",
+    message: `attempt failed (job ${check.jobId}): ${reason}`,
+    ...(errorCode?.startsWith("SDRS.") ? { sdrsCode: errorCode } : {}),
+  };
+  if (await retryServer(serverId, check, deps, reason, { isolate: false, failure })) return;
   await settleServer(
     {
       status: "failed",
@@ -289,7 +312,7 @@ async function settleFailedServer(
       groupId: check.groupId,
       jobId: check.jobId,
       ...(errorCode ? { errorCode } : {}),
-      reason: sub?.fail_reason ?? job.fail_reason ?? fallbackReason,
+      reason,
     },
     deps,
   );
@@ -304,7 +327,7 @@ async function settleUnknown(check: JobCheck, reason: string, deps: PipelineDeps
 
 /** Enables protection once the group has members, when the target asks for it (SDRS: available → protected). */
 async function maybeEnableProtection(check: JobCheck, deps: PipelineDeps): Promise<void> {
-  if (!deps.config.targets[check.target]?.enableProtection) return;
+  if (!ownValue(deps.config.targets, check.target)?.enableProtection) return;
   const group = await deps.cloud.getProtectionGroup(check.groupId);
   if (group.status !== "available" || (group.protected_instance_num ?? 0) === 0) return;
   if (!(await deps.repos.events.firstSeen(`enable:${check.groupId}`, 3600))) return;
@@ -380,7 +403,7 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
       settings: deps.settings.schedule,
     }),
   );
-  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined }), {
+  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined }), {
     delaySeconds,
   });
   return "rescheduled";

@@ -15,12 +15,16 @@ export const protectIntent = z.strictObject({
   target: z.string().min(1),
   /** Present for onboarding requests (API, CLI); events and reconcile carry none. */
   requestId: z.string().min(1).optional(),
+  /** The inventory event that asked (source `event`): each event is new input, its redeliveries are not. */
+  eventId: z.string().min(1).optional(),
   flavorRef: z.string().min(1).optional(),
   source: intentSource,
   /** Plan this server alone (with its shared-disk peers): a failed batch retried server by server. */
   isolate: z.boolean().optional(),
   /** How often the server was deferred (transient group or server state) so far. */
   deferrals: z.number().int().nonnegative().default(0),
+  /** Transient failures (throttled or failed cloud calls) this intent was backed off for so far. */
+  retries: z.number().int().nonnegative().optional(),
 });
 export type ProtectIntent = z.infer<typeof protectIntent>;
 export type ProtectIntentInput = z.input<typeof protectIntent>;
@@ -41,6 +45,10 @@ export const jobCheck = z.strictObject({
   checks: z.number().int().nonnegative(),
   /** Epoch ms before which the check is early: a wait longer than SQS's 900 s hops until then. */
   notBefore: z.number().optional(),
+  /** Hops made towards `notBefore`: each hop is a new message, not a copy of the one before (see checkKey). */
+  hops: z.number().int().nonnegative().optional(),
+  /** Transient read failures this check was backed off for (the same check, sent again in seconds). */
+  retries: z.number().int().nonnegative().optional(),
 });
 export type JobCheck = z.infer<typeof jobCheck>;
 
@@ -53,6 +61,8 @@ export const ambiguousCheck = z.strictObject({
   createdAt: z.number(),
   checks: z.number().int().nonnegative(),
   notBefore: z.number().optional(),
+  hops: z.number().int().nonnegative().optional(),
+  retries: z.number().int().nonnegative().optional(),
 });
 export type AmbiguousCheck = z.infer<typeof ambiguousCheck>;
 

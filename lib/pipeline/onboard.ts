@@ -18,8 +18,8 @@ import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/r
 import { outOfTime } from "./deadline.ts";
 import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { ambiguousCheck, jobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
-import { attachRequest, completeRequests, settleServer } from "./outcomes.ts";
-import { nextCheckDelaySeconds } from "./schedule.ts";
+import { attachRequest, completeRequests, FINAL_STATUSES, type ServerOutcome, settleServer } from "./outcomes.ts";
+import { MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
 import { type ResolvedTarget, resolveTarget } from "./targets.ts";
 
 const IN_FLIGHT: readonly ServerRecordStatus[] = IN_FLIGHT_STATUSES;
@@ -38,6 +38,8 @@ interface Candidate {
   flavorRef?: string;
   isolate: boolean;
   deferrals: number;
+  /** Reconcile retries a server final for a long time: its claim starts a new round of attempts. */
+  newRound?: boolean;
 }
 
 function toOutcomeReason(reason: Reason): OutcomeReason {
@@ -49,8 +51,25 @@ function toOutcomeReason(reason: Reason): OutcomeReason {
   };
 }
 
+/** The request an intent belongs to: an onboarding request, an inventory event, or the reconcile sweep. */
 function requestIdOf(intent: ProtectIntent): string {
-  return intent.requestId ?? automaticRequestId(intent.source);
+  return intent.requestId ?? automaticRequestId(intent.eventId ? `event:${intent.eventId}` : intent.source);
+}
+
+/**
+ * A final record that every request of the candidate was already told about: a redelivered or duplicate
+ * intent, which must not start another attempt (nor another verdict). Reconcile's intent for a server final
+ * longer than `reconcileRetryAfterSeconds` starts a new round instead.
+ */
+function alreadyToldFor(record: ServerRecord, candidate: Candidate, deps: PipelineDeps): boolean {
+  if (!FINAL_STATUSES.includes(record.status) || record.status === "protected") return false;
+  if (!candidate.requestIds.every((requestId) => record.requestIds.includes(requestId))) return false;
+  return !newRound(record, candidate, deps);
+}
+
+function newRound(record: ServerRecord, candidate: Candidate, deps: PipelineDeps): boolean {
+  const ageSeconds = (deps.clock.now() - Date.parse(record.updatedAt)) / 1000;
+  return candidate.intents.some((item) => item.intent.source === "reconcile") && ageSeconds > deps.settings.reconcileRetryAfterSeconds;
 }
 
 /** Processes one SQS batch of intents. */
@@ -71,16 +90,40 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
     try {
       retry.push(...(await onboardTarget(target, items, deps, unstarted)));
     } catch (error) {
-      // Reading inventory or the store failed: nothing was created for these intents; let the queue retry them.
-      deps.log.error("onboarding a target failed; intents return to the queue", {
+      // Reading inventory or the store failed: nothing was created for these intents; they back off.
+      deps.log.error("onboarding a target failed; its intents back off", {
         target,
         error: error instanceof Error ? error.message : String(error),
       });
-      retry.push(...items.map((item) => item.index));
+      retry.push(...(await backOff(items, deps)));
     }
   }
   const sorted = (indexes: number[]) => [...new Set(indexes)].sort((a, b) => a - b);
   return { retry: sorted([...retry, ...unstarted]), unstarted: sorted(unstarted) };
+}
+
+/**
+ * Intents that hit a transient failure come back on their own after a short, growing, jittered delay, as
+ * fresh messages (so the rest of the batch proceeds, and a throttled intent does not count receives towards
+ * the dead-letter queue). Past MAX_TRANSIENT_RETRIES, or when the send fails, they return to the queue as
+ * batch item failures (the visibility timeout, then the DLQ). Returns the indexes of those.
+ */
+async function backOff(items: readonly { index: number; intent: ProtectIntent }[], deps: PipelineDeps): Promise<number[]> {
+  const failed: number[] = [];
+  for (const { index, intent } of items) {
+    const retries = intent.retries ?? 0;
+    if (retries >= MAX_TRANSIENT_RETRIES) {
+      failed.push(index);
+      continue;
+    }
+    try {
+      const delaySeconds = transientBackoffSeconds(retries, deps.random?.() ?? Math.random());
+      await deps.queue.send("onboarding", protectIntent.parse({ ...intent, retries: retries + 1 }), { delaySeconds });
+    } catch {
+      failed.push(index);
+    }
+  }
+  return failed;
 }
 
 async function requeue(candidate: Candidate, target: string, delaySeconds: number, deps: PipelineDeps, patch: Partial<ProtectIntent> = {}) {
@@ -169,10 +212,14 @@ async function onboardTarget(
     recordFacts.set(serverId, { status, target: recordTarget, groupId, stale: status === "claimed" && Date.parse(updatedAt) < staleBefore });
   }
   for (const [serverId, candidate] of candidates) {
+    const record = records.get(serverId)?.record;
+    if (record && FINAL_STATUSES.includes(record.status) && newRound(record, candidate, deps)) candidate.newRound = true;
     const decision = decideServer({ serverId, target, record: recordFacts.get(serverId) });
-    if (decision.kind === "join") {
+    // A duplicate intent of a request already told this server's final outcome starts nothing.
+    const toldAlready = record !== undefined && record.target === target && alreadyToldFor(record, candidate, deps);
+    if (decision.kind === "join" || toldAlready) {
       for (const requestId of candidate.requestIds) await attachRequest(serverId, target, requestId, deps);
-      if (records.get(serverId)?.record.status === "protected") await completeRequests(candidate.requestIds, deps);
+      if (record && FINAL_STATUSES.includes(record.status)) await completeRequests(candidate.requestIds, deps);
       candidates.delete(serverId);
     } else if (decision.kind === "deferred") {
       // Not attached (the record's requests are the other target's), and not counted as a deferral: the other
@@ -371,6 +418,25 @@ function partition(candidates: Map<string, Candidate>, servers: readonly ServerF
   return [...(together.length > 0 ? [together] : []), ...alone];
 }
 
+/** Back to pending, giving back the attempt its claim counted: no create call was applied. */
+async function releaseClaim(serverId: string, deps: PipelineDeps) {
+  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending", attempts: Math.max(0, current.attempts - 1) }));
+}
+
+/** A server whose attempts are spent: failed, with the last attempt's reason. */
+function exhausted(record: ServerRecord, target: string, groupId: string): ServerOutcome {
+  const last = record.reasons[0];
+  return {
+    status: "failed",
+    serverId: record.serverId,
+    target,
+    groupId,
+    ...(record.jobId ? { jobId: record.jobId } : {}),
+    errorCode: last?.code ?? "ATTEMPTS_EXHAUSTED",
+    reason: last ? `${last.message} (after ${record.attempts} attempts)` : `no create attempt left (${record.attempts} made)`,
+  };
+}
+
 /** Claims, calls SDRS, records the job. Returns the server ids whose intents go back to the queue. */
 async function executeCall(
   call: PlannedCall,
@@ -381,31 +447,40 @@ async function executeCall(
   deps: PipelineDeps,
 ): Promise<string[]> {
   const won: string[] = [];
+  let lost: ServerRecord | undefined;
   const staleClaimBefore = new Date(deps.clock.now() - deps.settings.staleClaimSeconds * 1000).toISOString();
   for (const serverId of call.serverIds) {
     const candidate = candidates.get(serverId);
     const [firstRequest = automaticRequestId("event"), ...otherRequests] = candidate?.requestIds ?? [];
-    const claim = await deps.repos.servers.claim(serverId, { target, requestId: firstRequest, groupId, staleClaimBefore });
+    const claim = await deps.repos.servers.claim(serverId, {
+      target,
+      requestId: firstRequest,
+      groupId,
+      staleClaimBefore,
+      maxAttempts: deps.settings.maxAttempts,
+      ...(candidate?.newRound ? { newRound: true } : {}),
+    });
     for (const requestId of otherRequests) await attachRequest(serverId, target, requestId, deps);
-    if (!claim.won) break;
+    if (!claim.won) {
+      lost = claim.server.record;
+      break;
+    }
     won.push(serverId);
   }
   if (won.length < call.serverIds.length) {
-    // Another worker has one of them: release ours untouched; that worker creates the whole cluster.
-    for (const serverId of won) await setStatus(serverId, "pending", deps);
+    // Another worker has one of them: release ours, giving back the attempts the claims counted.
+    for (const serverId of won) await releaseClaim(serverId, deps);
+    if (lost && lost.status === "pending" && lost.attempts >= deps.settings.maxAttempts) {
+      await settleServer(exhausted(lost, target, groupId), deps);
+      return [];
+    }
     deps.log.info("claim lost; another worker is protecting these servers", { serverIds: call.serverIds });
     return [];
   }
 
   const warningsOf = (serverId: string) => (verdicts.get(serverId)?.warnings ?? []).map(toOutcomeReason);
   for (const serverId of call.serverIds) {
-    await deps.repos.servers.update(serverId, (current) => ({
-      ...current,
-      status: "creating",
-      groupId,
-      attempts: current.attempts + 1,
-      warnings: warningsOf(serverId),
-    }));
+    await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "creating", groupId, warnings: warningsOf(serverId) }));
   }
 
   const callKind = call.kind === "single" ? "single" : "batch";
@@ -472,10 +547,12 @@ async function handleCreateError(
     return [];
   }
   if (error instanceof CloudApiError && error.retryable) {
-    // Throttled or refused before being applied (a 429 is unambiguous): release and let the queue retry.
-    for (const serverId of call.serverIds) await setStatus(serverId, "pending", deps);
-    deps.log.warn("create refused transiently; intents return to the queue", { code: error.code, serverIds: call.serverIds });
-    return call.serverIds;
+    // Throttled or refused before being applied (a 429 is unambiguous): no attempt was made; release and back off.
+    for (const serverId of call.serverIds) await releaseClaim(serverId, deps);
+    deps.log.warn("create refused transiently; intents back off", { code: error.code, serverIds: call.serverIds });
+    const items = call.serverIds.flatMap((serverId) => candidates.get(serverId)?.intents.slice(0, 1) ?? []);
+    const failed = new Set(await backOff(items, deps));
+    return call.serverIds.filter((serverId) => candidates.get(serverId)?.intents.some((item) => failed.has(item.index)));
   }
   const code = error instanceof CloudApiError || error instanceof RequestValidationError ? error.code : "CREATE_FAILED";
   const message = error instanceof Error ? error.message : String(error);

@@ -168,7 +168,33 @@ function settledRecord(current: ServerRecord | undefined, outcome: ServerOutcome
   return next;
 }
 
-/** Writes the final state, notifies it once, and completes the requests it finishes. */
+/** The event that tells `outcome`: its own, or a correction of the outcome told before (only ever to protected). */
+function notificationFor(outcome: ServerOutcome, record: ServerRecord, timestamp: string): NotificationEvent {
+  const told = record.notifiedEventId;
+  if (outcome.status !== "protected" || told === undefined) return eventFor(outcome, record, timestamp);
+  return {
+    type: "server.outcome_corrected",
+    timestamp,
+    data: {
+      serverId: outcome.serverId,
+      target: outcome.target,
+      ...(outcome.serverName ? { serverName: outcome.serverName } : {}),
+      previousEventId: told,
+      status: "protected",
+      protectionGroupId: outcome.groupId,
+      protectedInstanceId: outcome.protectedInstanceId,
+      jobId: outcome.jobId,
+      requestIds: record.requestIds.filter(isOnboardingRequestId),
+    },
+  };
+}
+
+/**
+ * Writes the final state, notifies it once, and completes the requests it finishes. A notified outcome
+ * stands for its requests: a later settle with another outcome (a straggling check of an earlier attempt)
+ * changes nothing, except news that the server is protected, sent as `server.outcome_corrected`. Only a new
+ * claim (a new request or round) clears what was told.
+ */
 export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): Promise<void> {
   const now = nowIso(deps);
   const key = outcomeKey(outcome);
@@ -177,17 +203,20 @@ export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): 
     // Never downgrade a protection by a late verdict for the same target; a verdict for another target
     // (a retag) is that request's outcome, and the record keeps which group the server is really in.
     if (current?.status === "protected" && outcome.status !== "protected" && current.target === outcome.target) return undefined;
+    // Told once: a final outcome already notified for this target is not replaced by a later attempt's verdict.
+    const told = current !== undefined && FINAL_STATUSES.includes(current.status) && current.notified !== undefined;
+    if (told && outcome.status !== "protected" && current.target === outcome.target) return undefined;
     return { ...settledRecord(current, outcome, now), ...(current?.notified === key ? { notified: key } : {}) };
   });
   const record = written?.record ?? (await deps.repos.servers.get(outcome.serverId))?.record;
   if (!record) return;
   if (record.status === outcome.status && record.notified !== key) {
-    const message = newNotificationMessage(eventFor(outcome, record, now), deps.clock);
+    const message = newNotificationMessage(notificationFor(outcome, record, now), deps.clock);
     await deps.queue.send("notify", message);
     await deps.repos.servers.update(outcome.serverId, (current) =>
-      current.status === outcome.status && current.notified !== key ? { ...current, notified: key } : undefined,
+      current.status === outcome.status && current.notified !== key ? { ...current, notified: key, notifiedEventId: message.eventId } : undefined,
     );
-    deps.log.info("server settled", { serverId: outcome.serverId, status: outcome.status, eventId: message.eventId });
+    deps.log.info("server settled", { serverId: outcome.serverId, status: outcome.status, eventId: message.eventId, type: message.event.type });
     countOutcome(outcome, deps);
   }
   await completeRequests(record.requestIds, deps);

@@ -65,3 +65,18 @@ export function hop(delaySeconds: number, nowMs: number): { delaySeconds: number
   if (delaySeconds <= MAX_DELAY_SECONDS) return { delaySeconds: Math.max(0, Math.round(delaySeconds)) };
   return { delaySeconds: MAX_DELAY_SECONDS, notBefore: nowMs + delaySeconds * 1000 };
 }
+
+/** Transient failures (429, 5xx) an intent is backed off for before it returns to the queue as a failure. */
+export const MAX_TRANSIENT_RETRIES = 10;
+const TRANSIENT_BASE_SECONDS = 2;
+const TRANSIENT_MAX_SECONDS = 300;
+
+/**
+ * The wait before an intent that hit a transient failure is tried again: 2 s doubling per failure, capped
+ * at 5 min, with "full jitter" in [half, whole] so a throttled batch does not come back in lockstep
+ * (AWS Architecture Blog, "Exponential Backoff And Jitter"). Far shorter than the queue's visibility timeout.
+ */
+export function transientBackoffSeconds(retries: number, random: number): number {
+  const ceiling = Math.min(TRANSIENT_MAX_SECONDS, TRANSIENT_BASE_SECONDS * 2 ** retries);
+  return Math.max(1, Math.round(ceiling * (0.5 + random * 0.5)));
+}

@@ -3,7 +3,9 @@
  * creating the group with the seed's create-protection-group call when it is missing), or, when the value
  * is no configured target, a protection group id used with default creation options.
  */
+
 import { type TargetConfig, targetConfig } from "../config/targets.ts";
+import { ownValue } from "../own.ts";
 import { targetUnknownReason } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { ProtectionGroup } from "../sdrs/schemas.ts";
@@ -56,7 +58,7 @@ async function ensureGroupCreation(name: string, config: TargetConfig, deps: Pip
 }
 
 export async function resolveTarget(name: string, deps: PipelineDeps): Promise<ResolvedTarget> {
-  const configured = deps.config.targets[name];
+  const configured = ownValue(deps.config.targets, name);
   if (!configured) {
     const group = await groupById(name, deps);
     if (group) return { status: "ready", name, config: targetConfig.parse({ protectionGroup: { id: group.id } }), group };

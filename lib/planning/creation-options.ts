@@ -5,6 +5,7 @@
  * when SDRS answers 400.
  */
 import * as z from "zod";
+import { ownValue } from "../own.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import { description, namePrefix, resourceTags, tenancy } from "../sdrs/schemas.ts";
 import type { PlanInput } from "./types.ts";
@@ -69,7 +70,7 @@ export function differingBatchFields(a: CreationOptions, b: CreationOptions): Ba
 
 /** A server's creation options: its own entry if it has one, else the target's. */
 export function creationOptionsFor(input: Pick<PlanInput, "creationOptions" | "serverCreationOptions">, serverId: string): CreationOptions {
-  return input.serverCreationOptions[serverId] ?? input.creationOptions;
+  return ownValue(input.serverCreationOptions, serverId) ?? input.creationOptions;
 }
 
 /** The DR flavor for a server: its override, else the flavorMap entry for its production flavor, else none (same flavor). */
@@ -78,8 +79,8 @@ export function drFlavorFor(
   serverId: string,
   productionFlavorId: string | undefined,
 ): string | undefined {
-  const override = input.flavorOverrides[serverId];
+  const override = ownValue(input.flavorOverrides, serverId);
   if (override !== undefined) return override;
   if (productionFlavorId === undefined) return undefined;
-  return creationOptionsFor(input, serverId).flavorMap?.[productionFlavorId];
+  return ownValue(creationOptionsFor(input, serverId).flavorMap, productionFlavorId);
 }

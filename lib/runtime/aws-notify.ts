@@ -1,28 +1,50 @@
 /**
  * The notify function's part of the Lambda composition root: the webhook endpoints of the configuration
  * and SNS when a topic is configured, over the state and queues every function shares (aws.ts). Its own
- * module so that no other function bundles the webhook sender or loads the SNS client.
+ * module so that no other function bundles the webhook sender or loads the SNS client. The webhook secrets
+ * come from their own secret (SDRS_WEBHOOK_SECRET_ID), which only the notify role may read.
  */
 import { snsSdk } from "../aws/sdk.ts";
+import { systemClock } from "../clock.ts";
+import { allowListEntryProblem, guardedFetch } from "../notify/address-guard.ts";
+import { verifyWebhookHosts, WebhookEndpointConfigError } from "../notify/endpoints.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
 import { awsBase, once } from "./aws.ts";
-import { notifyDepsFor, type NotifyRuntime } from "./notify.ts";
-import { systemClock } from "../clock.ts";
+import { type NotifyRuntime, notifyDepsFor } from "./notify.ts";
+
+/** SDRS_WEBHOOK_ALLOW_PRIVATE: comma-separated hostnames and CIDR ranges webhooks may reach though not public. */
+function allowedPrivateHostsFrom(env: NodeJS.ProcessEnv): string[] {
+  const entries = (env.SDRS_WEBHOOK_ALLOW_PRIVATE ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const problems = entries.flatMap((entry) => allowListEntryProblem(entry) ?? []);
+  if (problems.length > 0) throw new WebhookEndpointConfigError("SDRS_WEBHOOK_ALLOW_PRIVATE", problems);
+  return entries;
+}
 
 async function buildNotify(): Promise<NotifyRuntime> {
   const { env, config, repos, queue } = await awsBase();
   const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
   const sns = topicArn ? createSnsPublisher(new (await snsSdk()).SNSClient({}), topicArn) : undefined;
-  return notifyDepsFor({
+  // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
+  const allowLoopbackHttp = env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true";
+  const allowedPrivateHosts = allowedPrivateHostsFrom(env);
+  const dispatcher = notifyDepsFor({
     config,
     env,
     repos,
     queue,
     clock: systemClock,
     ...(sns ? { sns } : {}),
-    // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
-    allowLoopbackHttp: env.SDRS_ALLOW_LOOPBACK_WEBHOOKS === "true",
+    allowLoopbackHttp,
+    allowedPrivateHosts,
+    // Cloud mode: each connection's resolved address is checked again (DNS rebinding).
+    ...(allowLoopbackHttp ? {} : { fetch: guardedFetch({ allowedPrivateHosts }) }),
   });
+  // Cloud mode: a webhook host that resolves to an internal address is refused when the function starts.
+  if (!allowLoopbackHttp) await verifyWebhookHosts(dispatcher.endpoints, { allowedPrivateHosts });
+  return dispatcher;
 }
 
 /** The notification dispatcher's ports, built once per container. */

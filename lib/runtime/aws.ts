@@ -66,43 +66,50 @@ export function sqsDeadLetterSink(client: SQSClient, env: Record<string, string 
   };
 }
 
-/** The secret SDRS_SECRET_ID names is not a JSON object of strings. Never quotes the secret's text. */
+/** A secret (SDRS_SECRET_ID or SDRS_WEBHOOK_SECRET_ID) is not a JSON object of strings. Never quotes the secret's text. */
 export class SecretFormatError extends Error {
   readonly code = "SECRET_FORMAT";
 
-  constructor(secretId: string, rule: string) {
-    super(`secret ${secretId} (SDRS_SECRET_ID) must be a JSON object of strings, such as {"HUAWEICLOUD_SDK_AK": "…"}: ${rule}`);
+  constructor(secretId: string, variable: string, rule: string) {
+    super(`secret ${secretId} (${variable}) must be a JSON object of strings, such as {"HUAWEICLOUD_SDK_AK": "…"}: ${rule}`);
     this.name = "SecretFormatError";
   }
 }
 
 const secretValues = z.record(z.string(), z.string());
 
-/**
- * Secrets (AK/SK, webhook secrets) from the JSON secret SDRS_SECRET_ID, merged over the environment.
- * Read with the SDK's GetSecretValue directly: the runtime is built once per container, so a cache in
- * front of it (Powertools Parameters) would never be asked twice, and its static import of the Secrets
- * Manager client would load that client in every function at start.
- */
-async function environmentWithSecrets(): Promise<NodeJS.ProcessEnv> {
-  const secretId = process.env.SDRS_SECRET_ID;
-  if (!secretId) return process.env;
+/** One JSON secret, read with the SDK's GetSecretValue directly (built once per container: a cache would never be asked twice). */
+async function readSecret(secretId: string, variable: string): Promise<Record<string, string>> {
   const { GetSecretValueCommand, SecretsManagerClient } = await secretsManagerSdk();
   const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (SecretString === undefined) throw new SecretFormatError(secretId, "it has no SecretString (a binary secret)");
+  if (SecretString === undefined) throw new SecretFormatError(secretId, variable, "it has no SecretString (a binary secret)");
   let parsed: unknown;
   try {
     parsed = JSON.parse(SecretString);
   } catch {
     // JSON.parse's message quotes the text it failed on: the secret itself.
-    throw new SecretFormatError(secretId, "its SecretString is not JSON");
+    throw new SecretFormatError(secretId, variable, "its SecretString is not JSON");
   }
   const secrets = secretValues.safeParse(parsed);
   if (!secrets.success) {
     const fields = secrets.error.issues.map((issue) => issue.path.join(".") || "(the whole value)").join(", ");
-    throw new SecretFormatError(secretId, `check ${fields}`);
+    throw new SecretFormatError(secretId, variable, `check ${fields}`);
   }
-  return { ...process.env, ...secrets.data };
+  return secrets.data;
+}
+
+/**
+ * Secrets merged over the environment: the Huawei AK/SK from the JSON secret SDRS_SECRET_ID (set only on the
+ * functions that call the cloud) and the webhook secrets from SDRS_WEBHOOK_SECRET_ID (set only on notify).
+ * Each role may read only the secret its function is given (serverless.yml).
+ */
+async function environmentWithSecrets(): Promise<NodeJS.ProcessEnv> {
+  let env: NodeJS.ProcessEnv = process.env;
+  for (const variable of ["SDRS_SECRET_ID", "SDRS_WEBHOOK_SECRET_ID"] as const) {
+    const secretId = process.env[variable];
+    if (secretId) env = { ...env, ...(await readSecret(secretId, variable)) };
+  }
+  return env;
 }
 
 /** What every function shares: the environment with secrets, configuration, state and queues. */
@@ -134,14 +141,19 @@ async function buildBase(): Promise<AwsBase> {
 async function buildPipeline(): Promise<PipelineDeps> {
   const { env, config, repos, queue, sqs, store } = await awsBase();
   const traceCloudCall = xrayCloudCallTracer();
-  const cloud = new CloudClient(loadCloudConfig(env), {
-    logger: cloudRequestMetrics(lambdaMetrics, (entry) => {
-      traceCloudCall(entry);
-      logger.debug("cloud request", { ...entry });
-    }),
-  });
+  // Made on first use: the onboarding API and notify never call the cloud and have no credentials to load.
+  let cloudClient: CloudClient | undefined;
+  const cloud = () =>
+    (cloudClient ??= new CloudClient(loadCloudConfig(env), {
+      logger: cloudRequestMetrics(lambdaMetrics, (entry) => {
+        traceCloudCall(entry);
+        logger.debug("cloud request", { ...entry });
+      }),
+    }));
   return {
-    cloud,
+    get cloud() {
+      return cloud();
+    },
     repos,
     queue,
     config,
@@ -153,7 +165,6 @@ async function buildPipeline(): Promise<PipelineDeps> {
     metrics: lambdaMetrics,
   };
 }
-
 
 /** Built once per container; a failure (a configuration error, the secret unreadable) is retried on the next call. */
 export function once<T>(build: () => Promise<T>): () => Promise<T> {

@@ -18,13 +18,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type Clock, ManualClock } from "../clock.ts";
 import type { TargetsConfig } from "../config/targets.ts";
+import { readBoundedBody } from "../http/body.ts";
 import type { DispatcherDeps } from "../notify/dispatcher.ts";
 import { cloudRequestMetrics, MetricsCollector } from "../metrics.ts";
 import { handleApiRequest } from "../pipeline/api.ts";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
 import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
-import type { ScheduleSettings } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
+import type { ScheduleSettings } from "../pipeline/schedule.ts";
 import { processSqsIntents, processSqsJobChecks } from "../pipeline/sqs.ts";
 import { processSqsNotifications } from "../pipeline/sqs-notify.ts";
 import { QUEUE_NAMES, type QueueName, type QueueSender, type ReceivedMessage, toSqsEvent } from "../queue/queue.ts";
@@ -35,7 +36,6 @@ import { createRepositories, type Repositories } from "../state/records.ts";
 import { openDatabase } from "../state/sqlite-database.ts";
 import { SqliteStore } from "../state/sqlite-store.ts";
 import { notifyDepsFor } from "./notify.ts";
-import { readBoundedBody } from "../http/body.ts";
 
 /** The Lambda event source mappings of serverless.yml: batch size and the queue's visibility timeout. */
 export const LOCAL_CONSUMERS: Record<QueueName, { batchSize: number; visibilityTimeoutSeconds: number }> = {

@@ -20,12 +20,14 @@ export interface NotifyWiring {
   clock: Clock;
   sns?: NotificationPublisher;
   allowLoopbackHttp: boolean;
+  /** Cloud mode: non-public hosts and networks webhooks may reach all the same (SDRS_WEBHOOK_ALLOW_PRIVATE). */
+  allowedPrivateHosts?: readonly string[];
   schedule?: readonly number[];
   fetch?: typeof fetch;
 }
 
 export function notifyDepsFor(wiring: NotifyWiring): NotifyRuntime {
-  const rules = { allowLoopbackHttp: wiring.allowLoopbackHttp };
+  const rules = { allowLoopbackHttp: wiring.allowLoopbackHttp, allowedPrivateHosts: wiring.allowedPrivateHosts ?? [] };
   const configured = parseWebhookEndpoints(
     wiring.config.webhooks.map((endpoint, index) => ({
       id: endpoint.id,

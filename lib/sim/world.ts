@@ -119,6 +119,24 @@ export class SimulatedProject {
    */
   #nextDueAt = Number.POSITIVE_INFINITY;
 
+  /** Every id handed out or loaded from the estate: a new one never repeats one (seeded ids may). */
+  readonly #usedIds = new Set<string>();
+
+  /** A drawn id no server, volume, group, instance or job of the world has: the estate's ids are taken too. */
+  #freshId(draw: () => string): string {
+    if (this.#usedIds.size === 0) {
+      for (const server of this.world.servers.keys()) this.#usedIds.add(server);
+      for (const volume of this.world.volumes.keys()) this.#usedIds.add(volume);
+      for (const group of this.world.groups.keys()) this.#usedIds.add(group);
+    }
+    for (;;) {
+      const id = draw();
+      if (this.#usedIds.has(id)) continue;
+      this.#usedIds.add(id);
+      return id;
+    }
+  }
+
   constructor(estate: Estate, options: WorldOptions) {
     this.#ids = options.random.ids;
     this.#durations = options.random.durations;
@@ -192,7 +210,7 @@ export class SimulatedProject {
 
   /** A new resource id, from the seeded id stream. */
   newId(): string {
-    return this.#ids.uuid();
+    return this.#freshId(() => this.#ids.uuid());
   }
 
   /** A replication or volume job whose effect is applied when it ends (lib/sim/replication.ts). */
@@ -223,7 +241,7 @@ export class SimulatedProject {
   #newJob(kind: JobKind, groupId: string, serverIds: string[], now: number): JobRecord {
     const duration = this.#duration(kind);
     const job: JobRecord = {
-      id: this.#ids.hex(32),
+      id: this.#freshId(() => this.#ids.hex(32)),
       kind,
       jobType: JOB_TYPES[kind],
       groupId,
@@ -318,7 +336,7 @@ export class SimulatedProject {
     const drServer = serverRecord(
       this.world,
       {
-        id: this.#ids.uuid(),
+        id: this.#freshId(() => this.#ids.uuid()),
         name: source.name,
         status: "SHUTOFF",
         az: drSiteAvailabilityZone(group),
@@ -353,7 +371,7 @@ export class SimulatedProject {
       if (pair === undefined) {
         const sourceVolume = this.world.volumes.get(attached.id);
         const existingDrDisk = drServer?.volumes[index]?.id;
-        let drVolumeId = existingDrDisk ?? this.#ids.uuid();
+        let drVolumeId = existingDrDisk ?? this.#freshId(() => this.#ids.uuid());
         if (existingDrDisk === undefined && sourceVolume !== undefined && drServer !== undefined) {
           addVolume(this.world, {
             id: drVolumeId,
@@ -370,7 +388,7 @@ export class SimulatedProject {
         } else if (existingDrDisk === undefined) {
           drVolumeId = "";
         }
-        pair = { id: this.#ids.uuid(), groupId, sourceVolumeId: attached.id, drVolumeId };
+        pair = { id: this.#freshId(() => this.#ids.uuid()), groupId, sourceVolumeId: attached.id, drVolumeId };
         addReplicationPair(this.world, pair);
       }
       if (drServer !== undefined && pair.drVolumeId !== "" && !drServer.volumes.some((volume) => volume.id === pair.drVolumeId)) {
@@ -460,7 +478,7 @@ export class SimulatedProject {
     const injected = this.#faults.jobFailure(serverIds);
     const lastIndex = this.#durations.between(0, entries.length - 1);
     entries.forEach((entry, index) => {
-      const instanceId = this.#ids.uuid();
+      const instanceId = this.#freshId(() => this.#ids.uuid());
       const intrinsic: JobFailure | undefined = jobFailureFor(this.world, entry.server);
       const failure =
         intrinsic ??
@@ -468,7 +486,7 @@ export class SimulatedProject {
       const duration = job.endAt - job.beginAt;
       const floor = Math.min(this.#jobDurations[kind].minMs, duration);
       job.tasks.push({
-        subJobId: kind === "createProtectedInstance" ? job.id : this.#ids.hex(32),
+        subJobId: kind === "createProtectedInstance" ? job.id : this.#freshId(() => this.#ids.hex(32)),
         serverId: entry.server.id,
         instanceId,
         endAt: index === lastIndex ? job.endAt : job.beginAt + this.#durations.between(floor, duration),
@@ -569,7 +587,7 @@ export class SimulatedProject {
       return sdrsError("SDRS.0204", `source_vpc_id: VPC ${body.source_vpc_id} does not exist`);
     }
     const group: ProtectionGroupRecord = {
-      id: this.#ids.uuid(),
+      id: this.#freshId(() => this.#ids.uuid()),
       name: body.name,
       description: body.description,
       status: "creating",

@@ -62,13 +62,18 @@ export const serverRecord = z.object({
   protectedInstanceId: nonEmpty.optional(),
   reasons: z.array(outcomeReason),
   warnings: z.array(outcomeReason),
-  /** How many create calls were made for it. */
+  /**
+   * Create attempts of the current round (claims that may have reached a create call): counted by the claim
+   * itself, given back when the call was refused before being applied (throttled), reset by a new round.
+   */
   attempts: z.number().int().nonnegative(),
   createdAt: isoDateTime,
   /** Stamped by the repository on every write. */
   updatedAt: isoDateTime,
   /** The outcome already notified (e.g. "protected"), so a redelivered message does not notify twice. */
   notified: z.string().optional(),
+  /** The event id of that notification, named by a `server.outcome_corrected` that supersedes it. */
+  notifiedEventId: z.string().optional(),
 });
 export type ServerRecord = z.infer<typeof serverRecord>;
 
@@ -419,10 +424,19 @@ export interface ServerClaim {
    * submitting a create call. Only `claimed` qualifies — `creating` may have reached SDRS.
    */
   staleClaimBefore?: string;
+  /** Create attempts a round may make: a claim past them loses (the caller settles the server failed). */
+  maxAttempts?: number;
+  /**
+   * A new round may start from a final failed/unknown record already attached to `requestId` (reconcile
+   * retrying a server long after it failed). Without it, such a claim is a duplicate intent and loses.
+   */
+  newRound?: boolean;
 }
 
-export function isReclaimable(server: ServerRecord, claim: Pick<ServerClaim, "staleClaimBefore">): boolean {
-  if (RECLAIMABLE_STATUSES.includes(server.status)) return true;
+/** Final outcomes a claim of the same request may not reopen: the request was told, once. */
+const SETTLED_FOR_REQUEST: readonly ServerRecordStatus[] = ["failed", "unknown"];
+
+function isStaleClaim(server: ServerRecord, claim: Pick<ServerClaim, "staleClaimBefore">): boolean {
   return (
     server.status === "claimed" &&
     claim.staleClaimBefore !== undefined &&
@@ -430,10 +444,22 @@ export function isReclaimable(server: ServerRecord, claim: Pick<ServerClaim, "st
   );
 }
 
+/** A claim that starts a new round of attempts: from a final state, by a new request or a new round. */
+function startsNewRound(server: ServerRecord, claim: Pick<ServerClaim, "requestId" | "newRound">): boolean {
+  return SETTLED_FOR_REQUEST.includes(server.status) && (claim.newRound === true || !server.requestIds.includes(claim.requestId));
+}
+
+export function isReclaimable(server: ServerRecord, claim: Pick<ServerClaim, "staleClaimBefore" | "requestId" | "maxAttempts" | "newRound">): boolean {
+  if (SETTLED_FOR_REQUEST.includes(server.status)) return startsNewRound(server, claim);
+  if (!RECLAIMABLE_STATUSES.includes(server.status) && !isStaleClaim(server, claim)) return false;
+  // A stale claim made no create call: taking it over does not add an attempt, so it is not refused for one.
+  return isStaleClaim(server, claim) || claim.maxAttempts === undefined || server.attempts < claim.maxAttempts;
+}
+
 /**
  * The server record after `claim` wins, or undefined when the current record may not be claimed.
  * A reclaim clears what belonged to the previous attempt (reasons, job, notified outcome) and keeps the
- * history (createdAt, requestIds, attempts).
+ * history (createdAt, requestIds); it counts the attempt it starts (a new round counts from zero).
  */
 export function claimedServer(current: ServerRecord | undefined, serverId: string, claim: ServerClaim, now: string): ServerRecord | undefined {
   if (current === undefined) {
@@ -444,7 +470,7 @@ export function claimedServer(current: ServerRecord | undefined, serverId: strin
       requestIds: [claim.requestId],
       reasons: [],
       warnings: [],
-      attempts: 0,
+      attempts: 1,
       createdAt: now,
       updatedAt: now,
     };
@@ -452,9 +478,12 @@ export function claimedServer(current: ServerRecord | undefined, serverId: strin
     return created;
   }
   if (!isReclaimable(current, claim)) return undefined;
-  const { jobId: _jobId, notified: _notified, groupId: _groupId, ...kept } = current;
+  const { jobId: _jobId, notified: _notified, notifiedEventId: _eventId, groupId: _groupId, ...kept } = current;
+  // The attempt counter is part of the conditional write: of two redeliveries, one claims and counts.
+  const attemptsBefore = startsNewRound(current, claim) ? 0 : current.attempts;
   const reclaimed: ServerRecord = {
     ...kept,
+    attempts: isStaleClaim(current, claim) ? Math.max(1, attemptsBefore) : attemptsBefore + 1,
     target: claim.target,
     status: "claimed",
     requestIds: current.requestIds.includes(claim.requestId) ? current.requestIds : [...current.requestIds, claim.requestId],

@@ -20,6 +20,7 @@ import { type NotificationEvent, type NotificationMessage, notificationEventId }
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { type ProtectIntent, protectIntent } from "../../lib/pipeline/messages.ts";
 import { createRejectionLog } from "../../lib/pipeline/rejections.ts";
+import { MAX_TRANSIENT_RETRIES } from "../../lib/pipeline/schedule.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../lib/queue/queue.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
@@ -132,7 +133,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
 
     const onboarded = await mappings.pollOnce("onboarding");
     expect(onboarded.messages.map((message) => JSON.parse(message.body))).toEqual([
-      { type: "protect", serverId, target: "web", source: "event", deferrals: 0 },
+      { type: "protect", serverId, target: "web", source: "event", eventId: `eb:${event.id}`, deferrals: 0 },
     ]);
     expect(onboarded.failed).toEqual([]);
     expect((await repos.servers.get(serverId))?.record.status).toMatch(/^(creating|in_progress)$/);
@@ -363,8 +364,9 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     ]);
   });
 
-  it("returns a job check that keeps failing for a transient reason to its queue, which SQS dead-letters after maxReceiveCount receives", async () => {
-    const check = readEvent<SQSEvent>("sqs-job-status.json").Records[0]?.body ?? "";
+  it("returns a job check that keeps failing for a transient reason, past its backoffs, to its queue, which SQS dead-letters after maxReceiveCount receives", async () => {
+    // A check backed off MAX_TRANSIENT_RETRIES times already (transient-backoff.test.ts shows the backoffs).
+    const check = JSON.stringify({ ...JSON.parse(readEvent<SQSEvent>("sqs-job-status.json").Records[0]?.body ?? "{}"), retries: MAX_TRANSIENT_RETRIES });
     simulator.faults.set({ serverError: { probability: 1, status: 503, operations: ["showJob"] } });
     try {
       await aws.queue.send("job-status", JSON.parse(check));

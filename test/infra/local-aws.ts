@@ -10,8 +10,8 @@ import * as z from "zod";
 import { SqsQueue } from "../../lib/aws/sqs-queue.ts";
 import { createTable } from "../../lib/aws/table-definition.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
-import { startDynalite, startLocalSqs } from "../aws/peers.ts";
 import { DEAD_LETTER_QUEUE_URL_VARIABLES } from "../../lib/runtime/aws.ts";
+import { startDynalite, startLocalSqs } from "../aws/peers.ts";
 import { loadServerlessYml, QUEUE_URL_VARIABLES, queueOfEnvironment, queueProperties } from "./serverless-config.ts";
 
 export const REGION = "eu-central-1";

@@ -18,8 +18,8 @@ import {
   loadServerlessYml,
   loadYamlFile,
   PROJECT_ROOT,
-  queueOfEnvironment,
   QUEUE_URL_VARIABLES,
+  queueOfEnvironment,
   queueProperties,
   refTarget,
   resolveParam,
@@ -208,17 +208,35 @@ describe("serverless.yml", () => {
     }
   });
 
-  it("lets every function read the secret SDRS_SECRET_ID names, which awsPipeline() loads on a cold start", () => {
-    const secretName = `\${param:secretName}`;
-    expect(config.provider.environment.SDRS_SECRET_ID).toBe(secretName);
+  it("lets only the functions that call the cloud read the Huawei credentials, and only notify the webhook secrets", () => {
+    const huawei = `:secret:\${param:secretName}-*`;
+    const webhooks = `:secret:\${param:webhookSecretName}-*`;
+    const cloudCallers = ["inventoryEvents", "reconcile", "onboard", "jobStatus"];
+    expect(config.provider.environment.SDRS_SECRET_ID).toBeUndefined();
     for (const functionName of Object.keys(config.functions)) {
-      const secrets = resourcesAllowed(functionName, "secretsmanager:GetSecretValue").map((arn) => JSON.stringify(arn));
       // Secrets Manager appends "-" and 6 random characters to a secret's ARN.
-      expect(
-        secrets.some((arn) => arn.includes(`:secret:${secretName}-*`)),
-        `${functionName} cannot read its secret`,
-      ).toBe(true);
+      const secrets = resourcesAllowed(functionName, "secretsmanager:GetSecretValue").map((arn) => JSON.stringify(arn));
+      const callsCloud = cloudCallers.includes(functionName);
+      expect(secrets.some((arn) => arn.includes(huawei)), `${functionName} reads the Huawei credentials`).toBe(callsCloud);
+      expect(secrets.some((arn) => arn.includes(webhooks)), `${functionName} reads the webhook secrets`).toBe(functionName === "notify");
+      expect(config.functions[functionName]?.environment?.SDRS_SECRET_ID, functionName).toBe(callsCloud ? `\${param:secretName}` : undefined);
     }
+    expect(config.functions.notify?.environment?.SDRS_WEBHOOK_SECRET_ID).toBe(`\${param:webhookSecretName}`);
+  });
+
+  it("caps every function that calls SDRS with reserved concurrency, within one budget (param sdrsConcurrencyBudget)", () => {
+    const budget = Number(resolveParam(config, `\${param:sdrsConcurrencyBudget}`));
+    const shares = ["inventoryEvents", "reconcile", "onboard", "jobStatus"].map((functionName) => Number(resolveParam(config, String(config.functions[functionName]?.reservedConcurrency))));
+    expect(shares.every((share) => Number.isInteger(share) && share > 0)).toBe(true);
+    expect(shares.reduce((sum, share) => sum + share, 0)).toBeLessThanOrEqual(budget);
+  });
+
+  it("throttles the HTTP API stage", () => {
+    const stage = (config as unknown as { resources: { extensions?: Record<string, { Properties?: { DefaultRouteSettings?: Record<string, unknown> } }> } }).resources
+      .extensions?.HttpApiStage;
+    const settings = stage?.Properties?.DefaultRouteSettings ?? {};
+    expect(Number(resolveParam(config, settings.ThrottlingRateLimit))).toBeGreaterThan(0);
+    expect(Number(resolveParam(config, settings.ThrottlingBurstLimit))).toBeGreaterThan(0);
   });
 
   it("hands notify the notifications topic when SNS is enabled, and allows publishing to it", () => {
@@ -244,7 +262,7 @@ describe("serverless.yml", () => {
         .map(([variable]) => `${functionName}: ${variable}`),
     );
     expect(intrinsics).toEqual([]);
-    expect(environmentValue(config, "SDRS_SECRET_ID", "local")).toBe("");
+    expect(resolveParam(config, `\${param:secretName}`, "local")).toBe("");
   });
 
   it("bundles as .mjs for Lambda, and for invoke local as .js in a work folder of its own", () => {

@@ -5,12 +5,12 @@
  */
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../lib/clock.ts";
 import { processSqsIntents } from "../../lib/pipeline/sqs.ts";
 import { QUEUE_NAMES, toSqsEvent } from "../../lib/queue/queue.ts";
-import { type LocalRuntime, startLocalRuntime } from "../../lib/runtime/local.ts";
 import { sqsDeadLetterSink } from "../../lib/runtime/aws.ts";
+import { type LocalRuntime, startLocalRuntime } from "../../lib/runtime/local.ts";
 import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
-import { ManualClock } from "../../lib/clock.ts";
 import { startLocalSqs } from "../aws/peers.ts";
 import { targetsFor } from "./harness.ts";
 

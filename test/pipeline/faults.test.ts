@@ -54,7 +54,7 @@ describe("faults", () => {
     expect(notified).toEqual(["ambiguous-create", "ambiguous-create", "ambiguous-create"]);
   });
 
-  it("a batch job failing for one server protects the others and reports that one failed with the job's code", async () => {
+  it("a batch job failing for one server protects the others and reports that one failed with the job's code, once, after its last attempt", async () => {
     const current = await run(
       { faults: { failJob: { serverIds: [serverId("web-02")], errorCode: "SDRS.1802", failReason: "simulated: encryption key unavailable" } } },
       WEB_TRIO,
@@ -76,15 +76,16 @@ describe("faults", () => {
       "erp-app-01": 1,
     });
     const failed = current.receiver.events().find((received) => received.event.type === "server.protection_failed")?.event;
-    expect(failed?.data).toMatchObject({ serverId: serverId("web-02"), errorCode: "SDRS.1802", reason: "simulated: encryption key unavailable", attempts: 1 });
+    expect(failed?.data).toMatchObject({ serverId: serverId("web-02"), errorCode: "SDRS.1802", reason: "simulated: encryption key unavailable", attempts: 3 });
   });
 
   it("a batch job failing as a whole because of one server retries each server alone: the others end protected, that one failed", async () => {
     const current = await run({ faults: { failJob: { serverIds: [serverId("web-02")], wholeBatch: true, errorCode: "SDRS.1350" } } }, WEB_TRIO);
     expect(outcomes(current)).toEqual({ "web-01": "protected", "web-02": "failed SDRS.1350", "web-03": "protected" });
-    expect(current.sim.counts()).toMatchObject({ batchCreateProtectedInstances: 1, createProtectedInstance: 3 });
+    // The batch (attempt 1 of each), then each alone (attempt 2); web-02 fails again and makes its third and last.
+    expect(current.sim.counts()).toMatchObject({ batchCreateProtectedInstances: 1, createProtectedInstance: 4 });
     const attempts = await current.runtime.repos.servers.getMany(WEB_TRIO.map((server) => server.id));
-    expect([...attempts.values()].map((stored) => stored.record.attempts)).toEqual([2, 2, 2]);
+    expect([...attempts.values()].map((stored) => stored.record.attempts)).toEqual([2, 3, 2]);
   });
 
   it("under throttling (30 % of requests answered 429) the sample estate ends exactly as without faults, each server notified once", async () => {

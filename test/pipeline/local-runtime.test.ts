@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock, ScaledClock } from "../../lib/clock.ts";
 import { generateWebhookSecret } from "../../lib/notify/receiver.ts";
+import { MAX_TRANSIENT_RETRIES } from "../../lib/pipeline/schedule.ts";
 import { SqliteQueue } from "../../lib/queue/sqlite-queue.ts";
 import { startLocalRuntime } from "../../lib/runtime/local.ts";
 import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
@@ -69,14 +70,15 @@ describe("local runtime", () => {
     await harness.tagEvents([WEB_01]);
     const summary = await harness.runtime.runUntilIdle();
     expect(summary.ended).toBe("idle");
-    expect(summary.processed["job-status"]).toBe(2);
+    // Backed off MAX_TRANSIENT_RETRIES times (fresh messages, seconds apart), then returned to the queue twice.
+    expect(summary.processed["job-status"]).toBe(MAX_TRANSIENT_RETRIES + 2);
     expect(summary.failed).toBe(2);
     const dead = harness.runtime.queue.deadLetters("job-status");
-    expect(dead.map((letter) => ({ jobId: JSON.parse(letter.body).jobId, receiveCount: letter.receiveCount }))).toEqual([
-      { jobId: harness.sim.state.jobs()[0]?.job_id, receiveCount: 2 },
+    expect(dead.map((letter) => ({ jobId: JSON.parse(letter.body).jobId, retries: JSON.parse(letter.body).retries, receiveCount: letter.receiveCount }))).toEqual([
+      { jobId: harness.sim.state.jobs()[0]?.job_id, retries: MAX_TRANSIENT_RETRIES, receiveCount: 2 },
     ]);
     // The second receive came one visibility timeout (360 s) after the first.
-    expect(harness.clock.now() - startedAt).toBeGreaterThanOrEqual(2 * 360_000);
+    expect(harness.clock.now() - startedAt).toBeGreaterThanOrEqual(360_000);
     expect((await harness.runtime.repos.servers.get(WEB_01.id))?.record.status).toBe("in_progress");
     expect(harness.receiver.events()).toEqual([]);
   });

@@ -61,7 +61,7 @@ describe("claimedServer (the pure claim transition)", () => {
       requestIds: ["req-1"],
       reasons: [],
       warnings: [],
-      attempts: 0,
+      attempts: 1,
       createdAt: T0,
       updatedAt: T0,
     });
@@ -116,7 +116,9 @@ describe("claimedServer (the pure claim transition)", () => {
         (status, earlierRequests, requestId) => {
           const current = serverIn(status, { requestIds: [...new Set(earlierRequests)] });
           const next = claimedServer(current, "srv-1", { target: "prod", requestId }, T0);
-          expect(next !== undefined).toBe(RECLAIMABLE_STATUSES.includes(status));
+          // A failed or unknown server already told to this request is not reopened by it (a duplicate intent).
+          const toldThisRequest = (status === "failed" || status === "unknown") && (earlierRequests as string[]).includes(requestId);
+          expect(next !== undefined).toBe(RECLAIMABLE_STATUSES.includes(status) && !toldThisRequest);
           if (next !== undefined) {
             expect(next.status).toBe("claimed");
             expect(next.requestIds).toContain(requestId);

@@ -33,8 +33,8 @@ import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
 import type { ServerRecordStatus } from "../../state/records.ts";
 import { cloudIsConfigured, connectCloud, requestLogLine } from "../cloud.ts";
-import type { CliContext } from "../context.ts";
 import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
+import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
 import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdrs/field-rules.ts";
 import { assertTargetNamed } from "../target-check.ts";
@@ -402,7 +402,10 @@ export async function resumeInterruptedWork(runtime: LocalRuntime, request: Requ
   for await (const { record } of runtime.repos.servers.all()) {
     if (!IN_FLIGHT.includes(record.status)) continue;
     if (record.status === "claimed") {
-      await runtime.repos.servers.update(record.serverId, (current) => (current.status === "claimed" ? { ...current, status: "pending" } : undefined));
+      // No create call was made under the claim: the attempt it counted is given back.
+      await runtime.repos.servers.update(record.serverId, (current) =>
+        current.status === "claimed" ? { ...current, status: "pending", attempts: Math.max(0, current.attempts - 1) } : undefined,
+      );
       if (!hasIntent.has(record.serverId)) {
         await intentFor(record.serverId, record.target, record.requestIds);
         recovered.push(record.serverId);

@@ -131,6 +131,7 @@ function receivedEventOf(event: NotificationEvent): ReceivedEvent {
     case "server.protection_unknown":
     case "server.coverage_degraded":
     case "server.coverage_restored":
+    case "server.outcome_corrected":
       return { type: event.type, subjectId: event.data.serverId };
     case "onboarding_request.completed":
       return { type: event.type, subjectId: event.data.requestId };

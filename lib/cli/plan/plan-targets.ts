@@ -5,13 +5,14 @@
  * group still to be created) get a verdict with the reason the pipeline would give them.
  */
 import { configuredGroupTargets, type TargetsConfig } from "../../config/targets.ts";
+import { ownValue } from "../../own.ts";
+import { isGroupNotFound } from "../../pipeline/targets.ts";
 import type { CreationOptions } from "../../planning/creation-options.ts";
 import { type InventoryReader, readInventory } from "../../planning/inventory.ts";
 import { type Decision, decideServer, type TargetResolution, targetUnknownReason } from "../../planning/decision.ts";
 import { planProtection } from "../../planning/plan.ts";
 import { reasonFor } from "../../planning/rules.ts";
 import type { PlanResult, Reason, Verdict } from "../../planning/types.ts";
-import { isGroupNotFound } from "../../pipeline/targets.ts";
 import type { EcsServer, ProtectionGroup } from "../../sdrs/schemas.ts";
 import { selectServers } from "./selection.ts";
 
@@ -54,7 +55,7 @@ type Resolution =
 
 /** The pipeline's resolution (lib/pipeline/targets.ts), minus its side effect: a group to create is only reported. */
 async function resolveTarget(target: string, config: TargetsConfig, reader: PlanReader): Promise<Resolution> {
-  const configured = config.targets[target];
+  const configured = ownValue(config.targets, target);
   if (configured === undefined) {
     try {
       const group = await reader.getProtectionGroup(target);
@@ -136,7 +137,7 @@ export async function planTargets(reader: PlanReader, request: DryRunRequest): P
 
   const groupTargets = configuredGroupTargets(config);
   for (const [target, serverIds] of selection.byTarget) {
-    const configured = config.targets[target] !== undefined;
+    const configured = ownValue(config.targets, target) !== undefined;
     const resolution = await resolveTarget(target, config, reader);
     if (resolution.status === "unresolved") {
       const targetResolution: TargetResolution =
