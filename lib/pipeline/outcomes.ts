@@ -217,7 +217,8 @@ export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): 
       current.status === outcome.status && current.notified !== key ? { ...current, notified: key, notifiedEventId: message.eventId } : undefined,
     );
     deps.log.info("server settled", { serverId: outcome.serverId, status: outcome.status, eventId: message.eventId, type: message.event.type });
-    countOutcome(outcome, deps);
+    // A re-emission of the same final outcome (same event id) is no new outcome: counted once.
+    if (record.notifiedEventId !== message.eventId) countOutcome(outcome, deps);
   }
   await completeRequests(record.requestIds, deps);
 }

@@ -3,7 +3,7 @@
  * eligibility check (eligibility.ts) reports a rule with a message naming the values that failed; the
  * docs/planning-rules.md's rule table is this table. Order here is the order reasons are reported in.
  *
- * Sources: the SDRS create / batch-create pages (../shared/seeds), reference §3.4 (create constraints),
+ * Sources: the SDRS API reference pages for create and batch create, and the documented create constraints,
  * §4.1 (error codes), §5.1 (ECS fields), OTC UMN constraints (unsupported server types).
  */
 import type { Reason } from "./types.ts";

@@ -4,7 +4,7 @@
  * SDRS error codes as the real API) and the planner (which reads the typed values).
  *
  * Request rules come from the seed API pages (create protected instance, batch create, create
- * protection group); response shapes from ../shared/reference/sdrs-api-facts.md. Responses are parsed
+ * protection group); response shapes from the SDRS API reference. Responses are parsed
  * loosely (unknown fields kept) because the cloud adds fields over time; requests strictly.
  */
 import * as z from "zod";

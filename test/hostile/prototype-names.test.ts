@@ -4,9 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleApiRequest } from "../../lib/pipeline/api.ts";
+import { isServerId } from "../../lib/sdrs/field-rules.ts";
 import { type Harness, startHarness } from "../pipeline/harness.ts";
 
 const PROTOTYPE_NAMES = ["constructor", "__proto__", "toString", "valueOf", "hasOwnProperty"];
+/** `__proto__` does not have the ECS id shape (letters, digits and hyphens), so the API refuses it at the door. */
+const ID_SHAPED_NAMES = PROTOTYPE_NAMES.filter((name) => isServerId(name));
 
 async function post(harness: Harness, body: unknown) {
   return handleApiRequest({ method: "POST", path: "/onboarding-requests", headers: {}, body: JSON.stringify(body) }, harness.runtime.deps);
@@ -25,7 +28,15 @@ describe("prototype names as server ids", () => {
     await harness?.close();
   });
 
-  it.each(PROTOTYPE_NAMES)("accepts %s as a server id, and it ends ineligible (not found), never a 500", async (name) => {
+  it("refuses __proto__ as a server id with 400 naming the entry, and records nothing", async () => {
+    const before = await storedRequests(harness);
+    const response = await post(harness, { target: "web", servers: ["__proto__"] });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain("servers.0");
+    expect(await storedRequests(harness)).toBe(before);
+  });
+
+  it.each(ID_SHAPED_NAMES)("accepts %s as a server id, and it ends ineligible (not found), never a 500", async (name) => {
     const response = await post(harness, { target: "web", servers: [name, { serverId: `${name}-b`, flavorRef: "s3.large.2" }] });
     expect(response.statusCode).toBe(202);
     await harness.runtime.runUntilIdle();

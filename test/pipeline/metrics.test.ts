@@ -64,12 +64,15 @@ describe("the pipeline's metrics", () => {
 
     const records: { status: string; reasons: { code: string }[]; target: string }[] = [];
     for await (const { record } of runtime.repos.servers.all()) records.push(record);
-    // One count per outcome notified (a server that failed twice, attempt after attempt, was notified twice).
+    // One count per outcome notified.
     const notified = (type: string) => harness?.receiver.events().filter(({ event }) => event.type === type).length ?? 0;
     expect(totals.ServersProtected?.count).toBe(notified("server.protected"));
     expect(totals.ServersProtected?.count).toBe(records.filter((record) => record.status === "protected").length);
     expect(totals.ServersIneligible?.count).toBe(notified("server.ineligible"));
-    expect(totals.ServersFailed?.count ?? 0).toBe(notified("server.protection_failed"));
+    // legacy-02 fails (SDRS.1358, its group is full) in two rounds: the metric counts each round's outcome, while both
+    // notifications carry the one id of that final outcome, so the receiver keeps one (docs/delivery-guarantees.md).
+    expect(totals.ServersFailed?.count ?? 0).toBe(2);
+    expect(notified("server.protection_failed")).toBe(1);
     expect(totals.ServersUnknown?.count ?? 0).toBe(notified("server.protection_unknown"));
     const reasons: Record<string, number> = {};
     for (const record of records.filter((candidate) => candidate.status === "ineligible")) {
@@ -86,7 +89,8 @@ describe("the pipeline's metrics", () => {
     for (const call of harness.cloudCalls) if (call.errorCode) errors[`code:${call.errorCode}`] = (errors[`code:${call.errorCode}`] ?? 0) + 1;
     expect(errors["code:APIGW.0308"]).toBe(2);
     expect(totals.CloudErrors?.by).toEqual(errors);
-    expect(totals.WebhookDeliveries?.count).toBe(harness.receiver.events().length);
+    // Deliveries are HTTP deliveries: legacy-02's second round re-sent its one event id, which the receiver keeps once.
+    expect(totals.WebhookDeliveries?.count).toBe(harness.receiver.events().length + 1);
     // Reconcile ran twice: tagged and protected per target, and their ratio.
     const web = records.filter((record) => record.target === "web");
     const taggedWeb = taggedServers.filter((server) => server.tags?.sdrs_protect === "web").length;
