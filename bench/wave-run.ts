@@ -157,7 +157,6 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11): Prom
       const status = record?.status ?? "missing";
       outcomes[status] = (outcomes[status] ?? 0) + 1;
       if (status !== "ineligible") continue;
-      if (process.env.WAVE_DEBUG) console.error(server.id, record?.serverName, JSON.stringify(record?.reasons.map((r) => r.message)));
       for (const reason of record?.reasons ?? []) ineligibleCodes[reason.code] = (ineligibleCodes[reason.code] ?? 0) + 1;
     }
     const instancesPerServer = new Map<string, number>();

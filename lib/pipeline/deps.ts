@@ -7,6 +7,7 @@ import type { TargetsConfig } from "../config/targets.ts";
 import type { QueueName, QueueSender } from "../queue/queue.ts";
 import type { CloudClient } from "../sdrs/client.ts";
 import type { Repositories } from "../state/records.ts";
+import type { ProtectedInstanceView } from "./instance-view.ts";
 import type { RejectionLog } from "./rejections.ts";
 import { DEFAULT_SCHEDULE, type ScheduleSettings } from "./schedule.ts";
 
@@ -71,6 +72,8 @@ export interface PipelineDeps {
   rejections: RejectionLog;
   /** [0, 1): jitter; Math.random by default. */
   random?: () => number;
+  /** The project's protected instances, one read shared for a few seconds (lib/pipeline/instance-view.ts); absent: list on every use. */
+  instances?: ProtectedInstanceView;
 }
 
 export function nowIso(deps: Pick<PipelineDeps, "clock">): string {

@@ -1,13 +1,14 @@
 /**
  * The onboard step: a batch of protect intents (SQS) → eligibility → plan → atomic claims → SDRS create
- * calls → job checks. Intents are grouped by target and inventory is read once per target with list calls.
+ * calls → job checks. Inventory is read once per batch, for exactly the batch's servers and their shared-disk
+ * peers (list calls by id), and shared by every target of the batch.
  *
  * Never twice: a server is claimed with a conditional write before any create call, and a claimed,
  * creating, ambiguous or in-progress server is never claimed again; an ambiguous create is looked up in the
  * group before anything is retried. Never lost: every intent ends in a final state, a deferral (re-enqueued
  * with a delay) or a transient failure returned to the queue.
  */
-import { readInventory } from "../planning/inventory.ts";
+import { type Inventory, readInventory } from "../planning/inventory.ts";
 import { planProtection } from "../planning/plan.ts";
 import { sharedDiskClusters } from "../planning/shared-disks.ts";
 import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/types.ts";
@@ -15,6 +16,7 @@ import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../
 import type { ProtectedInstance } from "../sdrs/schemas.ts";
 import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
 import { automaticRequestId, type PipelineDeps } from "./deps.ts";
+import { instanceViewOf } from "./instance-view.ts";
 import { ambiguousCheck, jobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
 import { attachRequest, completeRequests, settleServer } from "./outcomes.ts";
 import { nextCheckDelaySeconds } from "./schedule.ts";
@@ -49,6 +51,29 @@ function requestIdOf(intent: ProtectIntent): string {
   return intent.requestId ?? automaticRequestId(intent.source);
 }
 
+/** A record that makes an intent a no-op: protected, or in flight (a stale claim excepted). */
+function protectedOrInFlight(record: ServerRecord | undefined, staleBefore: number): boolean {
+  if (!record) return false;
+  const staleClaim = record.status === "claimed" && Date.parse(record.updatedAt) < staleBefore;
+  return record.status === "protected" || (IN_FLIGHT.includes(record.status) && !staleClaim);
+}
+
+/** The batch's one inventory read, made when the first target needs it, for every server of the batch that may need planning. */
+type SharedInventory = () => Promise<Inventory>;
+
+async function sharedInventory(intents: readonly ProtectIntent[], deps: PipelineDeps): Promise<SharedInventory> {
+  const serverIds = [...new Set(intents.map((intent) => intent.serverId))];
+  const records = await deps.repos.servers.getMany(serverIds);
+  const staleBefore = deps.clock.now() - deps.settings.staleClaimSeconds * 1000;
+  const toRead = serverIds.filter((serverId) => !protectedOrInFlight(records.get(serverId)?.record, staleBefore));
+  const view = instanceViewOf(deps);
+  let read: Promise<Inventory> | undefined;
+  return () => {
+    read ??= readInventory(deps.cloud, { serverIds: toRead, withSharedDiskPeers: true }, { protectedInstances: () => view.all() });
+    return read;
+  };
+}
+
 /** Processes one SQS batch of intents. */
 export async function processIntents(intents: readonly ProtectIntent[], deps: PipelineDeps): Promise<OnboardResult> {
   const byTarget = new Map<string, { index: number; intent: ProtectIntent }[]>();
@@ -58,9 +83,16 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
     byTarget.set(intent.target, list);
   });
   const retry: number[] = [];
+  let inventory: SharedInventory;
+  try {
+    inventory = await sharedInventory(intents, deps);
+  } catch (error) {
+    deps.log.error("reading the store failed; intents return to the queue", { error: error instanceof Error ? error.message : String(error) });
+    return { retry: intents.map((_, index) => index) };
+  }
   for (const [target, items] of byTarget) {
     try {
-      retry.push(...(await onboardTarget(target, items, deps)));
+      retry.push(...(await onboardTarget(target, items, deps, inventory)));
     } catch (error) {
       // Reading inventory or the store failed: nothing was created for these intents; let the queue retry them.
       deps.log.error("onboarding a target failed; intents return to the queue", {
@@ -120,7 +152,12 @@ async function defer(candidate: Candidate, target: string, reasons: OutcomeReaso
   await requeue({ ...candidate, deferrals: candidate.deferrals + 1 }, target, retryAfterSeconds, deps);
 }
 
-async function onboardTarget(target: string, items: { index: number; intent: ProtectIntent }[], deps: PipelineDeps): Promise<number[]> {
+async function onboardTarget(
+  target: string,
+  items: { index: number; intent: ProtectIntent }[],
+  deps: PipelineDeps,
+  sharedRead: SharedInventory,
+): Promise<number[]> {
   const retry: number[] = [];
   const candidates = new Map<string, Candidate>();
   for (const item of items) {
@@ -149,8 +186,7 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
   for (const [serverId, candidate] of candidates) {
     const record = records.get(serverId)?.record;
     if (!record) continue;
-    const staleClaim = record.status === "claimed" && Date.parse(record.updatedAt) < staleBefore;
-    if (record.status === "protected" || (IN_FLIGHT.includes(record.status) && !staleClaim)) {
+    if (protectedOrInFlight(record, staleBefore)) {
       for (const requestId of candidate.requestIds) await attachRequest(serverId, target, requestId, deps);
       if (record.status === "protected") await completeRequests(candidate.requestIds, deps);
       candidates.delete(serverId);
@@ -174,13 +210,12 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
   }
   const { group, config } = resolved;
 
-  // 3. Inventory, once for the batch (list calls), plus shared-disk peers that were asked for too.
-  // The group was just read by resolveTarget: no protectionGroupId, so inventory does not read it again.
-  let inventory = await readInventory(deps.cloud, { serverIds: [...candidates.keys()] });
-  const pulled = await pullSharedDiskPeers(target, candidates, inventory.servers, deps);
-  if (pulled.length > 0) {
-    inventory = await readInventory(deps.cloud, { serverIds: [...candidates.keys()] });
-  }
+  // 3. Inventory, read once for the whole batch (the group was just read by resolveTarget), with the
+  // shared-disk peers; the peers that were asked for too join the candidates.
+  const inventory = await sharedRead();
+  const facts = new Map([...inventory.servers, ...inventory.peers].map((server: ServerFacts) => [server.serverId, server]));
+  const factsOf = (serverIds: Iterable<string>) => [...serverIds].map((serverId) => facts.get(serverId) ?? { serverId, volumes: [] });
+  await pullSharedDiskPeers(target, candidates, factsOf(candidates.keys()), facts, deps);
 
   // 4. Already a protected instance of the target group (created elsewhere, or by an earlier attempt): adopt it.
   for (const candidate of [...candidates.values()]) {
@@ -207,8 +242,7 @@ async function onboardTarget(target: string, items: { index: number; intent: Pro
   if (candidates.size === 0) return retry;
 
   // 5. Plan: isolated servers (a failed batch retried server by server) each with their shared-disk peers.
-  const facts = new Map(inventory.servers.map((server: ServerFacts) => [server.serverId, server]));
-  const partitions = partition(candidates, inventory.servers);
+  const partitions = partition(candidates, factsOf(candidates.keys()));
   for (const serverIds of partitions) {
     const plan = planProtection({
       protectionGroupId: group.id,
@@ -265,6 +299,7 @@ async function pullSharedDiskPeers(
   target: string,
   candidates: Map<string, Candidate>,
   servers: readonly ServerFacts[],
+  facts: ReadonlyMap<string, ServerFacts>,
   deps: PipelineDeps,
 ): Promise<string[]> {
   const clusters = sharedDiskClusters(servers);
@@ -284,12 +319,10 @@ async function pullSharedDiskPeers(
     if (record && (record.status === "protected" || IN_FLIGHT.includes(record.status))) continue;
     let requestId = requestMembers.get(peerId);
     if (!requestId) {
-      try {
-        const server = await deps.cloud.getServer(peerId);
-        if ((server.tags ?? []).includes(tag)) requestId = automaticRequestId("event");
-      } catch {
-        continue; // not found or unreadable: the planner reports the missing peer
-      }
+      // The peer's tags come with the batch's inventory read; not found: the planner reports the missing peer.
+      const server = facts.get(peerId)?.server;
+      if (server === undefined) continue;
+      if ((server.tags ?? []).includes(tag)) requestId = automaticRequestId("event");
     }
     if (!requestId) continue;
     candidates.set(peerId, { serverId: peerId, requestIds: [requestId], intents: [], isolate: false, deferrals: 0 });

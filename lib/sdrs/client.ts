@@ -187,6 +187,11 @@ export interface ProtectedInstanceFilter {
 export interface ServerFilter {
   /** ECS `tags` filter, passed as given (e.g. `sdrs_protect=group-1`). */
   tags?: string;
+  /**
+   * Only these servers: ECS `server_id=id1,id2` (exact match), sent MAX_SERVER_IDS_PER_LIST ids per request.
+   * An empty list lists nothing.
+   */
+  serverIds?: readonly string[];
   /** Servers per page, at most 1000 (default: the client's page size). */
   limit?: number;
 }
@@ -194,7 +199,17 @@ export interface ServerFilter {
 export interface VolumeFilter {
   serverId?: string;
   multiattach?: boolean;
+  /** Only these volumes: EVS `ids=['id1','id2']`, at most 60 per request (HW ListVolumes); an empty list lists nothing. */
+  ids?: readonly string[];
 }
+
+/**
+ * ECS documents `server_id=id1,id2` without a maximum; 100 ids keep the URL near 4 KB, far below any
+ * gateway's limit.
+ */
+export const MAX_SERVER_IDS_PER_LIST = 100;
+/** EVS ListVolumes: "details of at most 60 disks can be queried" with `ids`. */
+export const MAX_VOLUME_IDS_PER_LIST = 60;
 
 export interface Keypair {
   name: string;
@@ -415,10 +430,12 @@ export class CloudClient {
   /** Every server (matching `tags`), all pages; ECS `offset` is a 1-based page number. */
   async listServers(filter: ServerFilter = {}): Promise<EcsServer[]> {
     const limit = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(filter.limit ?? this.#pageSize)));
-    return this.#allPages("listServersDetails", { tags: filter.tags }, ecsServerList, (page) => page.servers, {
-      paging: "pageNumber",
-      limit,
-    });
+    const listBy = (query: Query) =>
+      this.#allPages("listServersDetails", { tags: filter.tags, ...query }, ecsServerList, (page) => page.servers, { paging: "pageNumber", limit });
+    if (filter.serverIds === undefined) return listBy({});
+    const servers: EcsServer[] = [];
+    for (const ids of chunk([...new Set(filter.serverIds)], MAX_SERVER_IDS_PER_LIST)) servers.push(...(await listBy({ server_id: ids.join(",") })));
+    return servers;
   }
 
   /** GET /v1/{project_id}/cloudservers/{id}/tags → [{key, value}] */
@@ -434,13 +451,17 @@ export class CloudClient {
 
   /** Every volume (of a server, shared only, …), all pages. */
   async listVolumes(filter: VolumeFilter = {}): Promise<EvsVolume[]> {
-    return this.#allPages(
-      "listVolumes",
-      { server_id: filter.serverId, multiattach: filter.multiattach },
-      evsVolumeList,
-      (page) => page.volumes,
-      { paging: "itemOffset", limit: this.#pageSize },
-    );
+    const listBy = (query: Query) =>
+      this.#allPages("listVolumes", { server_id: filter.serverId, multiattach: filter.multiattach, ...query }, evsVolumeList, (page) => page.volumes, {
+        paging: "itemOffset",
+        limit: this.#pageSize,
+      });
+    if (filter.ids === undefined) return listBy({});
+    const volumes: EvsVolume[] = [];
+    for (const ids of chunk([...new Set(filter.ids)], MAX_VOLUME_IDS_PER_LIST)) {
+      volumes.push(...(await listBy({ ids: `[${ids.map((id) => `'${id}'`).join(",")}]` })));
+    }
+    return volumes;
   }
 
   async listScalingGroups(): Promise<ScalingGroup[]> {

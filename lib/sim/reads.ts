@@ -178,6 +178,8 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
   const status = query.get("status");
   const flavor = query.get("flavor");
   const enterpriseProject = query.get("enterprise_project_id");
+  // `server_id=id1,id2`: exact ids (HW ListServersDetails).
+  const serverIds = query.get("server_id") ? new Set((query.get("server_id") ?? "").split(",")) : undefined;
   const tagMatches = (serverTags: Record<string, string>, wanted: string) =>
     Object.entries(serverTags).some(([key, value]) => `${key}=${value}` === wanted || key === wanted);
   let namePattern: RegExp | undefined;
@@ -189,7 +191,8 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
       return serviceError(400, "Ecs.0005", `name: ${name} is not a valid pattern`);
     }
   }
-  const matching = [...world.servers.values()].filter(
+  const candidates = serverIds === undefined ? [...world.servers.values()] : [...serverIds].flatMap((id) => world.servers.get(id) ?? []);
+  const matching = candidates.filter(
     (server) =>
       (tags === null || tags === "" || tagMatches(server.tags, tags)) &&
       (notTags === null || notTags === "" || !tagMatches(server.tags, notTags)) &&
@@ -226,8 +229,12 @@ export function listVolumes(world: World, query: URLSearchParams, volumeCreatedA
   const multiattach = query.get("multiattach");
   const status = query.get("status");
   const name = query.get("name");
+  // `ids=['id1','id2']`: at most 60 ids (HW EVS ListVolumes); unknown ids are ignored.
+  const ids = query.get("ids") ? [...(query.get("ids") ?? "").matchAll(/'([^']*)'/g)].map((match) => match[1] ?? "") : undefined;
+  if (ids !== undefined && ids.length > 60) return serviceError(400, "EVS.2062", "ids: at most 60 ids");
   const attached = attachmentIndex(world);
-  const volumes = [...world.volumes.values()].map((volume) => renderVolume(volume, attached.get(volume.id) ?? [], volumeCreatedAt));
+  const selected = ids === undefined ? [...world.volumes.values()] : ids.flatMap((id) => world.volumes.get(id) ?? []);
+  const volumes = selected.map((volume) => renderVolume(volume, attached.get(volume.id) ?? [], volumeCreatedAt));
   const matching = volumes.filter(
     (volume) =>
       (serverId === null || serverId === "" || volume.attachments.some((attachment) => attachment.server_id === serverId)) &&
