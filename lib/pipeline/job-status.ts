@@ -2,6 +2,12 @@
  * The job-status step: follows each SDRS job to its end with delayed queue messages, and resolves
  * ambiguous creates by looking in the protection group.
  *
+ * A protection job is first looked at in the shared protected-instance view (lib/pipeline/instance-view.ts),
+ * one list of the project shared by every check for a few seconds: every server's instance available or
+ * protected → the job succeeded for all of them (no job read); any still creating → look again. Only what
+ * the view cannot settle reads the job itself (`showJob`): an instance missing or in error (the job failed:
+ * its sub-jobs give each server's reason), a job past the timeout, group and enable jobs.
+ *
  * SUCCESS → protected instance ids from the job's top-level entities or its sub_jobs, falling back to the
  * group's protected instances matched by source_server (the batch result shape is undocumented).
  * FAIL → per-server failures from sub_jobs; a failed batch whose failing server is unknown, or whose every
@@ -13,6 +19,7 @@ import { newNotificationMessage } from "../notify/events.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
 import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
+import { instanceViewOf } from "./instance-view.ts";
 import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobStatusMessage, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
 import { hop, nextCheckDelaySeconds } from "./schedule.ts";
@@ -56,19 +63,57 @@ function parseTime(text: string | null | undefined): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-async function reschedule(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {
+async function reschedule(check: JobCheck, deps: PipelineDeps, afterViewLook = false): Promise<JobStatusResult> {
   const delaySeconds = nextCheckDelaySeconds({
     kind: check.kind,
     checks: check.checks + 1,
     learnedDurationsMs: [],
     random: deps.random?.() ?? Math.random(),
     settings: deps.settings.schedule,
+    afterViewLook,
   });
   await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined }), { delaySeconds });
   return "rescheduled";
 }
 
+/** Instance statuses of a server whose protection succeeded (SDRS: available, or protected once the group is). */
+const PROTECTED_INSTANCE_STATUSES: ReadonlySet<string> = new Set(["available", "protected"]);
+
+/**
+ * The job's servers as the shared view shows them: "done" (all protected, settled without reading the
+ * job), "rescheduled" (some still creating), or undefined: the view cannot tell, read the job.
+ */
+async function checkInView(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult | undefined> {
+  if (check.kind !== "single" && check.kind !== "batch") return undefined;
+  const elapsedMs = deps.clock.now() - check.submittedAt;
+  if (elapsedMs > deps.settings.schedule.jobTimeoutSeconds * 1000) return undefined; // the job read confirms a timeout
+  // A view read before the create cannot show its instances.
+  const bySource = await instanceViewOf(deps).ofServers({ notBefore: check.submittedAt + 1 });
+  const instances = check.serverIds.map((serverId) => bySource.get(serverId));
+  const inGroup = instances.filter((instance): instance is ProtectedInstance => instance?.server_group_id === check.groupId);
+  if (inGroup.length < check.serverIds.length) return undefined;
+  if (inGroup.every((instance) => PROTECTED_INSTANCE_STATUSES.has(instance.status))) {
+    const finishedAt = new Date(deps.clock.now()).toISOString();
+    await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "SUCCESS", checks: check.checks + 1, finishedAt } : undefined));
+    // Seen at most one view age plus one check interval after the end: the learned duration errs late, never early.
+    await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, elapsedMs);
+    for (const [index, serverId] of check.serverIds.entries()) {
+      const instance = inGroup[index];
+      if (instance) await settleProtected(serverId, check, instance, check.jobId, deps);
+    }
+    await maybeEnableProtection(check, deps);
+    return "done";
+  }
+  if (inGroup.every((instance) => instance.status === "creating" || PROTECTED_INSTANCE_STATUSES.has(instance.status))) {
+    await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "RUNNING", checks: check.checks + 1 } : undefined));
+    return reschedule(check, deps, true);
+  }
+  return undefined;
+}
+
 async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {
+  const seen = await checkInView(check, deps);
+  if (seen !== undefined) return seen;
   let job: Job;
   try {
     job = await deps.cloud.getJob(check.jobId);
@@ -151,6 +196,7 @@ function instancesFromJob(check: JobCheck, job: Job): Map<string, string> {
   return found;
 }
 
+/** The group's instances, listed now (never from the shared view: the caller needs what the job just did). */
 async function groupInstances(groupId: string, deps: PipelineDeps): Promise<ProtectedInstance[]> {
   return deps.cloud.listProtectedInstances({ serverGroupId: groupId });
 }

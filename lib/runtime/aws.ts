@@ -13,6 +13,7 @@ import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
+import { protectedInstanceView } from "../pipeline/instance-view.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
 import { CloudClient } from "../sdrs/client.ts";
@@ -103,6 +104,8 @@ async function build(): Promise<AwsRuntime> {
     settings: pipelineSettingsFromEnv(env),
     deadLetter: sqsDeadLetterSink(sqs, env),
     rejections: createRejectionLog(store, { clock }),
+    // One per container: the batches and checks a warm Lambda runs share a read for a few seconds.
+    instances: protectedInstanceView(() => cloud.listProtectedInstances({}), clock),
   };
   return {
     pipeline,
