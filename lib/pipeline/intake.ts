@@ -221,13 +221,21 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
   // taken for a duplicate then. Two copies handled at the same moment both enqueue; onboarding tolerates that.
   if (await deps.repos.events.seen(hint.eventId)) return { status: "duplicate", eventId: hint.eventId, enqueued: [] };
   const enqueued: { serverId: string; target: string }[] = [];
+  const toVerify = new Set<string>();
+  // The event claims the protect tag: the onboard step verifies it with its batch read (no tag read per event).
+  const claimedTarget = hint.claimedTags?.[deps.config.protectTagKey];
   for (const serverId of hint.serverIds) {
+    if (claimedTarget) {
+      enqueued.push({ serverId, target: claimedTarget });
+      toVerify.add(serverId);
+      continue;
+    }
     const target = await protectTagValue(serverId, deps);
     if (!target) continue;
     enqueued.push({ serverId, target });
   }
   await enqueueIntents(
-    enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event" })),
+    enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event", ...(toVerify.has(serverId) ? { verifyTag: true } : {}) })),
     deps,
   );
   await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);

@@ -21,6 +21,11 @@ export const protectIntent = z.strictObject({
   isolate: z.boolean().optional(),
   /** How often the server was deferred (transient group or server state) so far. */
   deferrals: z.number().int().nonnegative().default(0),
+  /**
+   * The target is what an event claimed the protect tag says: the onboard step checks it against the tags
+   * its batch read lists (one ECS list for the whole batch, not one tag read per event) before acting.
+   */
+  verifyTag: z.boolean().optional(),
 });
 export type ProtectIntent = z.infer<typeof protectIntent>;
 export type ProtectIntentInput = z.input<typeof protectIntent>;

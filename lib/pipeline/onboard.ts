@@ -215,6 +215,7 @@ async function onboardTarget(
   const inventory = await sharedRead();
   const facts = new Map([...inventory.servers, ...inventory.peers].map((server: ServerFacts) => [server.serverId, server]));
   const factsOf = (serverIds: Iterable<string>) => [...serverIds].map((serverId) => facts.get(serverId) ?? { serverId, volumes: [] });
+  await verifyClaimedTags(target, candidates, facts, deps);
   await pullSharedDiskPeers(target, candidates, factsOf(candidates.keys()), facts, deps);
 
   // 4. Already a protected instance of the target group (created elsewhere, or by an earlier attempt): adopt it.
@@ -288,6 +289,24 @@ async function onboardTarget(
     }
   }
   return retry;
+}
+
+/**
+ * Intents whose target an event only claimed (`verifyTag`) are checked against the tags the batch read
+ * listed: the tag is gone (or the server is) → nothing to do; it names another target → re-routed there.
+ */
+async function verifyClaimedTags(target: string, candidates: Map<string, Candidate>, facts: ReadonlyMap<string, ServerFacts>, deps: PipelineDeps): Promise<void> {
+  const prefix = `${deps.config.protectTagKey}=`;
+  for (const candidate of [...candidates.values()]) {
+    if (candidate.intents.length === 0 || !candidate.intents.every((item) => item.intent.verifyTag === true)) continue;
+    const tagged = facts.get(candidate.serverId)?.server?.tags?.find((tag) => tag.startsWith(prefix))?.slice(prefix.length);
+    if (tagged === target) continue;
+    candidates.delete(candidate.serverId);
+    if (tagged) {
+      await deps.queue.send("onboarding", protectIntent.parse({ type: "protect", serverId: candidate.serverId, target: tagged, source: "event" }));
+    }
+    deps.log.info(tagged ? "an event claimed another target; re-routed to the tagged one" : "an event claimed a protect tag the server does not carry; nothing to do", { serverId: candidate.serverId, claimed: target, tagged: tagged ?? null });
+  }
 }
 
 /**
