@@ -129,7 +129,8 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11): Prom
             time: new Date(clock.now()).toISOString(),
             region: wave.estate.region,
             resources: [],
-            detail: { serverId: server.id },
+            // Our own event source carries the server's tags after the change.
+            detail: { serverId: server.id, tags: finalTags.get(server.id) ?? {} },
           });
         }
       } else {
@@ -176,6 +177,7 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11): Prom
       const record = (await runtime.repos.jobs.get(job.job_id))?.record;
       if (record === undefined) continue;
       checks.push(record.checks);
+      if (process.env.WAVE_DEBUG && record.finishedAt && job.end_time) console.error((Date.parse(record.finishedAt) - Date.parse(job.end_time)) / 1000, record.kind, record.serverIds.length, record.checks, record.submittedAt, job.end_time, record.finishedAt);
       if (record.finishedAt !== undefined && job.end_time) lags.push((Date.parse(record.finishedAt) - Date.parse(job.end_time)) / 1000);
     }
     const requests = sim.counts();

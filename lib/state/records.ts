@@ -443,8 +443,11 @@ export type ClaimResult = { won: true; server: Versioned<ServerRecord> } | { won
 
 /** idempotency keys are kept 24 h. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-/** Job-duration samples kept per (kind, size). */
-export const DEFAULT_STATS_SAMPLES = 20;
+/**
+ * Job-duration samples kept per (kind, size). Samples arrive in order of completion, so a short window
+ * holds only the slowest jobs of the last wave; 200 keep a whole wave's spread (about 2 KB per record).
+ */
+export const DEFAULT_STATS_SAMPLES = 200;
 
 export interface RepositoriesOptions {
   /** Stamps updatedAt/createdAt and computes TTLs. */
