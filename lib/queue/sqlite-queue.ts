@@ -106,6 +106,7 @@ const SCHEMA = `
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (queue, deduplication_id)
   ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS queue_deduplication_expiry ON queue_deduplication (expires_at);
 `;
 
 export function deadLetterQueueName(queue: QueueName): string {
@@ -169,16 +170,11 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
     checkReceiveOptions(queue, options);
     const now = this.#clock.now();
     const rows = inWriteTransaction(this.#database, () => {
-      // SQS redrive: a due message already received maxReceiveCount times goes to the DLQ, not to a receiver.
-      this.#database
-        .prepare(
-          `UPDATE queue_messages SET queue = ?, dead_at = ?, receipt_handle = NULL
-           WHERE queue = ? AND visible_at <= ? AND receive_count >= ?`,
-        )
-        .run(deadLetterQueueName(queue), now, queue, now, this.#maxReceiveCount[queue]);
-      const due = this.#database
-        .prepare("SELECT seq FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?")
-        .all(queue, now, options.maxMessages) as unknown as { seq: number }[];
+      // Only the rows this receive reaches are looked at (the due index, in order): a due message received
+      // maxReceiveCount times goes to the dead-letter queue (SQS redrive), the next due one takes its place.
+      // A backlog of due messages is never rescanned, so draining it stays linear.
+      const due = this.#database.prepare("SELECT seq, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?");
+      const toDeadLetters = this.#database.prepare("UPDATE queue_messages SET queue = ?, dead_at = ?, receipt_handle = NULL WHERE seq = ?");
       const take = this.#database.prepare(
         `UPDATE queue_messages
            SET receive_count = receive_count + 1, visible_at = ?, receipt_handle = ?,
@@ -187,14 +183,33 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
          RETURNING message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at, message_attributes`,
       );
       const visibleAt = now + options.visibilityTimeoutSeconds * 1000;
-      return due.map(({ seq }) => take.get(visibleAt, newReceiptHandle(), now, seq) as unknown as MessageRow);
+      const taken: MessageRow[] = [];
+      for (;;) {
+        const wanted = options.maxMessages - taken.length;
+        const rows = due.all(queue, now, wanted) as unknown as { seq: number; receive_count: number }[];
+        for (const { seq, receive_count: receiveCount } of rows) {
+          if (Number(receiveCount) >= this.#maxReceiveCount[queue]) toDeadLetters.run(deadLetterQueueName(queue), now, seq);
+          else taken.push(take.get(visibleAt, newReceiptHandle(), now, seq) as unknown as MessageRow);
+        }
+        // Every row seen was taken or dead-lettered (due no more), so each pass moves on; a short page is the end.
+        if (rows.length < wanted || taken.length >= options.maxMessages) return taken;
+      }
     });
     return rows.map(toReceivedMessage);
   }
 
   async delete(queue: QueueName, receiptHandle: string): Promise<void> {
+    await this.deleteBatch(queue, [receiptHandle]);
+  }
+
+  /** Deletes many received messages in one transaction (one commit, not one per message). */
+  async deleteBatch(queue: QueueName, receiptHandles: readonly string[]): Promise<void> {
     checkQueueName(queue);
-    this.#database.prepare("DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?").run(queue, receiptHandle);
+    if (receiptHandles.length === 0) return;
+    inWriteTransaction(this.#database, () => {
+      const remove = this.#database.prepare("DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?");
+      for (const receiptHandle of receiptHandles) remove.run(queue, receiptHandle);
+    });
   }
 
   async changeVisibility(queue: QueueName, receiptHandle: string, seconds: number): Promise<void> {
@@ -306,10 +321,13 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   nextVisibleAt(queue?: QueueName): number | undefined {
     const queues = queue === undefined ? QUEUE_NAMES : [queue];
     for (const name of queues) checkQueueName(name);
-    const row = this.#database
-      .prepare("SELECT min(visible_at) AS next FROM queue_messages WHERE queue IN (SELECT value FROM json_each(?))")
-      .get(JSON.stringify(queues)) as { next: number | null };
-    return row.next === null ? undefined : Number(row.next);
+    // One indexed lookup per queue (the due index), not a scan of every live message.
+    const earliest = this.#database.prepare("SELECT min(visible_at) AS next FROM queue_messages WHERE queue = ?");
+    const times = queues.flatMap((name) => {
+      const row = earliest.get(name) as { next: number | null };
+      return row.next === null ? [] : [Number(row.next)];
+    });
+    return times.length === 0 ? undefined : Math.min(...times);
   }
 
   close(): void {

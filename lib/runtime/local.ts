@@ -232,9 +232,10 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
       log.error("step failed; the whole batch returns to the queue", { queue: name, error: error instanceof Error ? error.message : String(error) });
       failedIds = new Set(messages.map((message) => message.messageId));
     }
-    for (const message of messages) {
-      if (!failedIds.has(message.messageId)) await queue.delete(name, message.receiptHandle);
-    }
+    await queue.deleteBatch(
+      name,
+      messages.filter((message) => !failedIds.has(message.messageId)).map((message) => message.receiptHandle),
+    );
     processed[name] += messages.length;
     failedTotal += failedIds.size;
     return [messages.length, failedIds.size];
