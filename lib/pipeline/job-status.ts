@@ -2,11 +2,12 @@
  * The job-status step: follows each SDRS job to its end with delayed queue messages, and resolves
  * ambiguous creates by looking in the protection group.
  *
- * A protection job is first looked at in the shared protected-instance view (lib/pipeline/instance-view.ts),
- * one list of the project shared by every check for a few seconds: every server's instance available or
- * protected → the job succeeded for all of them (no job read); any still creating → look again. Only what
- * the view cannot settle reads the job itself (`showJob`): an instance missing or in error (the job failed:
- * its sub-jobs give each server's reason), a job past the timeout, group and enable jobs.
+ * A protection job is first looked at in the shared in-flight view (lib/pipeline/instance-view.ts): one
+ * list of the instances still `creating` per few seconds (only what is in flight, whatever the size of the
+ * estate) plus one lookup by id per 30 that finished, shared by every check. A server still creating: the
+ * job is running, looked at again soon, no request of its own. Every server available or protected: the
+ * job succeeded, settled without reading it. Otherwise (an instance in error or gone: a failure; never
+ * seen) the job itself is read (`showJob`) and settles each server as before (sub-jobs, failures).
  *
  * SUCCESS → protected instance ids from the job's top-level entities or its sub_jobs, falling back to the
  * group's protected instances matched by source_server (the batch result shape is undocumented).
@@ -19,7 +20,7 @@ import { newNotificationMessage } from "../notify/events.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
 import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
-import { instanceViewOf } from "./instance-view.ts";
+import { creatingViewOf } from "./instance-view.ts";
 import { type AmbiguousCheck, ambiguousCheck, type JobCheck, jobCheck, type JobStatusMessage, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
 import { hop, nextCheckDelaySeconds } from "./schedule.ts";
@@ -80,35 +81,31 @@ async function reschedule(check: JobCheck, deps: PipelineDeps, afterViewLook = f
 const PROTECTED_INSTANCE_STATUSES: ReadonlySet<string> = new Set(["available", "protected"]);
 
 /**
- * The job's servers as the shared view shows them: "done" (all protected, settled without reading the
- * job), "rescheduled" (some still creating), or undefined: the view cannot tell, read the job.
+ * The job's servers as the shared in-flight view shows them. Any still creating: the job is running (SDRS
+ * ends a job when every sub-job has ended), the check is rescheduled. All available or protected: the job
+ * succeeded for each, settled without reading it. Anything else (an instance in error, gone, or never
+ * seen): undefined, and the job itself is read for each server's outcome.
  */
 async function checkInView(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult | undefined> {
   if (check.kind !== "single" && check.kind !== "batch") return undefined;
   const elapsedMs = deps.clock.now() - check.submittedAt;
   if (elapsedMs > deps.settings.schedule.jobTimeoutSeconds * 1000) return undefined; // the job read confirms a timeout
   // A view read before the create cannot show its instances.
-  const bySource = await instanceViewOf(deps).ofServers({ notBefore: check.submittedAt + 1 });
-  const instances = check.serverIds.map((serverId) => bySource.get(serverId));
-  const inGroup = instances.filter((instance): instance is ProtectedInstance => instance?.server_group_id === check.groupId);
-  if (inGroup.length < check.serverIds.length) return undefined;
-  if (inGroup.every((instance) => PROTECTED_INSTANCE_STATUSES.has(instance.status))) {
-    const finishedAt = new Date(deps.clock.now()).toISOString();
-    await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "SUCCESS", checks: check.checks + 1, finishedAt } : undefined));
-    // Seen at most one view age plus one check interval after the end: the learned duration errs late, never early.
-    await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, elapsedMs);
-    for (const [index, serverId] of check.serverIds.entries()) {
-      const instance = inGroup[index];
-      if (instance) await settleProtected(serverId, check, instance, check.jobId, deps);
-    }
-    await maybeEnableProtection(check, deps);
-    return "done";
-  }
-  if (inGroup.every((instance) => instance.status === "creating" || PROTECTED_INSTANCE_STATUSES.has(instance.status))) {
+  const bySource = await creatingViewOf(deps).ofServers({ notBefore: check.submittedAt + 1 });
+  const instances = check.serverIds.map((serverId) => bySource.get(serverId)).filter((instance) => instance?.server_group_id === check.groupId);
+  if (instances.some((instance) => instance?.status === "creating")) {
     await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "RUNNING", checks: check.checks + 1 } : undefined));
     return reschedule(check, deps, true);
   }
-  return undefined;
+  const succeeded = instances.filter((instance): instance is ProtectedInstance => instance !== undefined && PROTECTED_INSTANCE_STATUSES.has(instance.status));
+  if (succeeded.length < check.serverIds.length) return undefined;
+  const finishedAt = new Date(deps.clock.now()).toISOString();
+  await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "SUCCESS", checks: check.checks + 1, finishedAt } : undefined));
+  // Seen at most a view age plus a check interval after its end: the learned duration errs late, never early.
+  await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, elapsedMs);
+  for (const instance of succeeded) await settleProtected(instance.source_server, check, instance, check.jobId, deps);
+  await maybeEnableProtection(check, deps);
+  return "done";
 }
 
 async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {

@@ -8,7 +8,7 @@
  * group before anything is retried. Never lost: every intent ends in a final state, a deferral (re-enqueued
  * with a delay) or a transient failure returned to the queue.
  */
-import { type Inventory, readInventory } from "../planning/inventory.ts";
+import { type Inventory, readInventory, readScalingGroupMembers } from "../planning/inventory.ts";
 import { planProtection } from "../planning/plan.ts";
 import { sharedDiskClusters } from "../planning/shared-disks.ts";
 import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/types.ts";
@@ -16,7 +16,7 @@ import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../
 import type { ProtectedInstance } from "../sdrs/schemas.ts";
 import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
 import { automaticRequestId, type PipelineDeps } from "./deps.ts";
-import { instanceViewOf } from "./instance-view.ts";
+import { instanceViewOf, sharedReadsOf } from "./instance-view.ts";
 import { ambiguousCheck, jobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
 import { attachRequest, completeRequests, settleServer } from "./outcomes.ts";
 import { nextCheckDelaySeconds } from "./schedule.ts";
@@ -69,7 +69,11 @@ async function sharedInventory(intents: readonly ProtectIntent[], deps: Pipeline
   const view = instanceViewOf(deps);
   let read: Promise<Inventory> | undefined;
   return () => {
-    read ??= readInventory(deps.cloud, { serverIds: toRead, withSharedDiskPeers: true }, { protectedInstances: () => view.all() });
+    read ??= readInventory(
+      deps.cloud,
+      { serverIds: toRead, withSharedDiskPeers: true },
+      { protectedInstances: () => view.all(), scalingGroupMembers: () => sharedReadsOf(deps).get("scaling-group-members", () => readScalingGroupMembers(deps.cloud)) },
+    );
     return read;
   };
 }

@@ -34,7 +34,7 @@ export const DEFAULT_SCHEDULE: ScheduleSettings = {
   jobTimeoutSeconds: 3600,
   // Early rather than late: a look at the shared view is free, a late one is detection lag.
   firstCheckQuantile: 0.05,
-  viewRetrySeconds: 20,
+  viewRetrySeconds: 15,
 };
 
 export function median(samples: readonly number[]): number | undefined {

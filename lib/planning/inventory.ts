@@ -42,6 +42,8 @@ export interface InventoryOptions {
   perServerReadsUpTo?: number;
   /** Where the project's protected instances come from; default one list call (all pages). */
   protectedInstances?: () => Promise<ProtectedInstance[]>;
+  /** Where Auto Scaling membership (server id → group id) comes from; default the AS lists. */
+  scalingGroupMembers?: () => Promise<Map<string, string>>;
 }
 
 export interface Inventory {
@@ -112,7 +114,7 @@ export async function readInventory(reader: InventoryReader, request: InventoryR
   const found = [...servers.values()];
   const [keypairNames, scalingGroupOf] = await Promise.all([
     found.some(needsKeypair) ? advisory("listKeypairs", () => reader.listKeypairs(), advisoryFailures) : undefined,
-    found.length === 0 ? new Map<string, string>() : advisory("listScalingGroups", () => readScalingGroupMembers(reader), advisoryFailures),
+    found.length === 0 ? new Map<string, string>() : advisory("listScalingGroups", () => options.scalingGroupMembers?.() ?? readScalingGroupMembers(reader), advisoryFailures),
   ]);
   const keypairs = keypairNames === undefined ? undefined : new Set(keypairNames.map((keypair) => keypair.name));
 
@@ -194,7 +196,7 @@ async function readVolumes(
 }
 
 /** Server id → Auto Scaling group id. */
-async function readScalingGroupMembers(reader: InventoryReader): Promise<Map<string, string>> {
+export async function readScalingGroupMembers(reader: InventoryReader): Promise<Map<string, string>> {
   const members = new Map<string, string>();
   for (const group of await reader.listScalingGroups()) {
     for (const instance of await reader.listScalingGroupInstances(group.scaling_group_id)) members.set(instance.instance_id, group.scaling_group_id);

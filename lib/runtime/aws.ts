@@ -13,7 +13,7 @@ import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
-import { protectedInstanceView } from "../pipeline/instance-view.ts";
+import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
 import { CloudClient } from "../sdrs/client.ts";
@@ -106,6 +106,8 @@ async function build(): Promise<AwsRuntime> {
     rejections: createRejectionLog(store, { clock }),
     // One per container: the batches and checks a warm Lambda runs share a read for a few seconds.
     instances: protectedInstanceView(() => cloud.listProtectedInstances({}), clock),
+    creatingInstances: inFlightInstancesView(cloud, clock),
+    reads: sharedReads(clock),
   };
   return {
     pipeline,

@@ -21,7 +21,7 @@ import type { TargetsConfig } from "../config/targets.ts";
 import type { DispatcherDeps } from "../notify/dispatcher.ts";
 import { handleApiRequest } from "../pipeline/api.ts";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
-import { protectedInstanceView } from "../pipeline/instance-view.ts";
+import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
 import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
 import type { ScheduleSettings } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
@@ -185,6 +185,8 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     rejections: createRejectionLog(store, { clock }),
     ...(options.random ? { random: options.random } : {}),
     instances: protectedInstanceView(() => cloud.listProtectedInstances({}), clock),
+    creatingInstances: inFlightInstancesView(cloud, clock),
+    reads: sharedReads(clock),
   };
   const dispatcher: DispatcherDeps = {
     ...notifyDepsFor({
