@@ -75,7 +75,12 @@ function onePassPages(servers: number, volumes: number, instances: number): numb
   return Math.ceil(servers / 1000) + Math.ceil(volumes / 1000) + Math.ceil(instances / 1000) + 1;
 }
 
-export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11): Promise<WaveRunResult> {
+export interface WaveRunOptions {
+  /** Items per list page the client asks for (default 1000, the APIs' maximum); small pages make a full read show. */
+  pageSize?: number;
+}
+
+export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, options: WaveRunOptions = {}): Promise<WaveRunResult> {
   const clock = new ManualClock(BENCH_EPOCH);
   // Nothing carries the protect tag before its wave.
   const untagged = {
@@ -106,7 +111,7 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11): Prom
     clock,
     env: { BENCH_WEBHOOK_SECRET: webhookSecret },
     logger: { debug: () => {}, info: () => {}, warn: count, error: count },
-    cloudClient: { sleep: async () => {} },
+    cloudClient: { sleep: async () => {}, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
     random: () => random.next(),
   });
   try {
@@ -177,7 +182,6 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11): Prom
       const record = (await runtime.repos.jobs.get(job.job_id))?.record;
       if (record === undefined) continue;
       checks.push(record.checks);
-      if (process.env.WAVE_DEBUG && record.finishedAt && job.end_time) console.error((Date.parse(record.finishedAt) - Date.parse(job.end_time)) / 1000, record.kind, record.serverIds.length, record.checks, record.submittedAt, job.end_time, record.finishedAt);
       if (record.finishedAt !== undefined && job.end_time) lags.push((Date.parse(record.finishedAt) - Date.parse(job.end_time)) / 1000);
     }
     const requests = sim.counts();
