@@ -11,17 +11,13 @@
  * per job and detection lag (a job's end_time to the check that saw it).
  */
 import { ManualClock } from "../lib/clock.ts";
-import { parseTargetsConfig } from "../lib/config/targets.ts";
 import { OWN_EVENT_SOURCE } from "../lib/events/inventory.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
 import { acceptOnboardingRequest, MAX_SERVERS_PER_REQUEST } from "../lib/pipeline/intake.ts";
 import { median } from "../lib/pipeline/schedule.ts";
-import { startLocalRuntime } from "../lib/runtime/local.ts";
-import { simulatorCloudConfig } from "../lib/sdrs/config.ts";
-import { seededRandom } from "../lib/sim/random.ts";
 import { startSimulator } from "../lib/sim/server.ts";
 import { PROTECT_TAG } from "./estates.ts";
-import { BENCH_EPOCH } from "./pipeline-run.ts";
+import { BENCH_EPOCH, countingLogger, startBenchRuntime } from "./pipeline-run.ts";
 import { minimumCreates, WAVE_GROUPS, type WaveEstate, type WaveTarget } from "./wave-estate.ts";
 
 export type WaveMode = "events" | "bulk";
@@ -94,25 +90,16 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, optio
   const sim = await startSimulator({ estate: untagged, clock, seed, jobDurations: WAVE_JOB_DURATIONS });
   const webhookSecret = generateWebhookSecret();
   const receiver = await startWebhookReceiver({ secret: webhookSecret });
-  let warnings = 0;
-  const count = () => {
-    warnings += 1;
-  };
-  const random = seededRandom(seed + 100);
-  const runtime = await startLocalRuntime({
-    database: ":memory:",
-    cloudConfig: simulatorCloudConfig(sim.url),
-    targets: parseTargetsConfig({
-      protectTagKey: PROTECT_TAG,
-      batchLimit: 5,
-      targets: Object.fromEntries(Object.entries(WAVE_GROUPS).map(([name, id]) => [name, { protectionGroup: { id } }])),
-      webhooks: [{ id: "bench", url: receiver.url, secret: { env: "BENCH_WEBHOOK_SECRET" } }],
-    }),
+  const logger = countingLogger();
+  const runtime = await startBenchRuntime({
+    simulatorUrl: sim.url,
+    webhookUrl: receiver.url,
+    webhookSecret,
     clock,
-    env: { BENCH_WEBHOOK_SECRET: webhookSecret },
-    logger: { debug: () => {}, info: () => {}, warn: count, error: count },
-    cloudClient: { sleep: async () => {}, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
-    random: () => random.next(),
+    logger,
+    seed,
+    targetGroups: WAVE_GROUPS,
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
   });
   try {
     const cpuStart = process.cpuUsage();
@@ -212,7 +199,7 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, optio
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       simulatedSeconds: (clock.now() - BENCH_EPOCH) / 1000,
       ended,
-      warnings,
+      warnings: logger.warnings(),
     };
   } finally {
     await runtime.close();
