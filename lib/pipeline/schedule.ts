@@ -22,8 +22,10 @@ export interface ScheduleSettings {
   jobTimeoutSeconds: number;
   /** Which quantile of the learned durations the first check waits for (0.5 = the median). */
   firstCheckQuantile: number;
-  /** After a look at the shared instance view that found the job still running. */
+  /** After a look at the shared instance view that found the job still running (at most the backoff's delay). */
   viewRetrySeconds: number;
+  /** How old the shared in-flight view may be; see `inFlightViewMaxAgeSeconds`. */
+  viewMaxAgeSeconds: number;
 }
 
 export const DEFAULT_SCHEDULE: ScheduleSettings = {
@@ -35,7 +37,16 @@ export const DEFAULT_SCHEDULE: ScheduleSettings = {
   // Early rather than late: a look at the shared view is free, a late one is detection lag.
   firstCheckQuantile: 0.05,
   viewRetrySeconds: 15,
+  viewMaxAgeSeconds: 25,
 };
+
+/**
+ * The in-flight view is kept `viewMaxAgeSeconds`, but never longer than a single job's default first check:
+ * where jobs take a second (the simulator's fast mode, SDRS_JOB_FIRST_CHECK_SECONDS=1) so does the view.
+ */
+export function inFlightViewMaxAgeSeconds(settings: ScheduleSettings): number {
+  return Math.min(settings.viewMaxAgeSeconds, settings.defaultFirstCheckSeconds.single);
+}
 
 export function median(samples: readonly number[]): number | undefined {
   if (samples.length === 0) return undefined;
@@ -71,10 +82,9 @@ export function nextCheckDelaySeconds(input: NextCheckInput): number {
   if (input.checks === 0) {
     const learned = quantile(input.learnedDurationsMs, settings.firstCheckQuantile);
     seconds = learned !== undefined ? learned / 1000 : settings.defaultFirstCheckSeconds[input.kind];
-  } else if (input.afterViewLook) {
-    seconds = settings.viewRetrySeconds;
   } else {
-    seconds = Math.min(settings.retryMaxSeconds, settings.retryBaseSeconds * settings.retryFactor ** (input.checks - 1));
+    const backoff = Math.min(settings.retryMaxSeconds, settings.retryBaseSeconds * settings.retryFactor ** (input.checks - 1));
+    seconds = input.afterViewLook ? Math.min(settings.viewRetrySeconds, backoff) : backoff;
   }
   const jitter = 1 + (input.random * 0.2 - 0.1);
   return Math.max(1, Math.min(MAX_DELAY_SECONDS, Math.round(seconds * jitter)));

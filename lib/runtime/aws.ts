@@ -14,6 +14,7 @@ import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
 import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
+import { inFlightViewMaxAgeSeconds } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
 import { CloudClient } from "../sdrs/client.ts";
@@ -94,6 +95,7 @@ async function build(): Promise<AwsRuntime> {
   });
   const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
   const sns = topicArn ? createSnsPublisher(new SNSClient({}), topicArn) : undefined;
+  const settings = pipelineSettingsFromEnv(env);
   const pipeline: PipelineDeps = {
     cloud,
     repos,
@@ -101,12 +103,12 @@ async function build(): Promise<AwsRuntime> {
     config,
     clock,
     log: pipelineLogger,
-    settings: pipelineSettingsFromEnv(env),
+    settings,
     deadLetter: sqsDeadLetterSink(sqs, env),
     rejections: createRejectionLog(store, { clock }),
     // One per container: the batches and checks a warm Lambda runs share a read for a few seconds.
     instances: protectedInstanceView(() => cloud.listProtectedInstances({}), clock),
-    creatingInstances: inFlightInstancesView(cloud, clock),
+    creatingInstances: inFlightInstancesView(cloud, clock, inFlightViewMaxAgeSeconds(settings.schedule)),
     reads: sharedReads(clock),
   };
   return {

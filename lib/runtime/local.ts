@@ -23,7 +23,7 @@ import { handleApiRequest } from "../pipeline/api.ts";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
 import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
 import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
-import type { ScheduleSettings } from "../pipeline/schedule.ts";
+import { inFlightViewMaxAgeSeconds, type ScheduleSettings } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { processSqsIntents, processSqsJobChecks, processSqsNotifications } from "../pipeline/sqs.ts";
 import { QUEUE_NAMES, type QueueName, type QueueSender, type ReceivedMessage, toSqsEvent } from "../queue/queue.ts";
@@ -173,6 +173,7 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
   const repos = createRepositories(store, { clock });
   const sender = options.wrapSender ? options.wrapSender(queue) : queue;
   const cloud = new CloudClient(options.cloudConfig, options.cloudClient ?? {});
+  const settings = mergeSettings(options.settings);
   const deps: PipelineDeps = {
     cloud,
     repos,
@@ -180,12 +181,12 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     config: options.targets,
     clock,
     log,
-    settings: mergeSettings(options.settings),
+    settings,
     deadLetter: (name, body, reason) => queue.deadLetter(name, body, reason),
     rejections: createRejectionLog(store, { clock }),
     ...(options.random ? { random: options.random } : {}),
     instances: protectedInstanceView(() => cloud.listProtectedInstances({}), clock),
-    creatingInstances: inFlightInstancesView(cloud, clock),
+    creatingInstances: inFlightInstancesView(cloud, clock, inFlightViewMaxAgeSeconds(settings.schedule)),
     reads: sharedReads(clock),
   };
   const dispatcher: DispatcherDeps = {
