@@ -10,7 +10,7 @@
  *   - the rest tagged `app` (70 %) or `data` (30 %); a cluster shares one target and one wave.
  * Tagged servers fall into `waves` waves (a server's wave is uniform over them).
  */
-import type { Estate, EstateInput, EstateServer, EstateVolume } from "../lib/sim/estate.ts";
+import type { Estate, EstateInput } from "../lib/sim/estate.ts";
 import { parseEstate } from "../lib/sim/estate.ts";
 import { seededRandom } from "../lib/sim/random.ts";
 import { PROTECT_TAG } from "./estates.ts";
@@ -61,8 +61,8 @@ function drawKind(roll: number): Kind {
 export function waveEstate(options: WaveEstateOptions): WaveEstate {
   const waves = options.waves ?? 5;
   const random = seededRandom(options.seed ?? 23);
-  const servers: EstateServer[] = [];
-  const volumes: EstateVolume[] = [];
+  const servers: NonNullable<EstateInput["servers"]> = [];
+  const volumes: NonNullable<EstateInput["volumes"]> = [];
   const tagged: WaveServer[] = [];
   const clusterSizes: Record<WaveTarget, number[]> = { app: [], data: [] };
   const loneServers: Record<WaveTarget, number> = { app: 0, data: 0 };

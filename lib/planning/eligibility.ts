@@ -12,6 +12,7 @@ import {
   productionAvailabilityZone,
 } from "../sdrs/schemas.ts";
 import { batchCompatibilityKey, creationOptionsFor, differingBatchFields, drFlavorFor } from "./creation-options.ts";
+import { ipInCidr } from "../net/ipv4.ts";
 import { unsupportedFlavorKind } from "./flavors.ts";
 import { type RuleOutcome, reasonFor, ruleFor, sortReasons } from "./rules.ts";
 import { type SharedDiskCluster, sharedDiskClusters } from "./shared-disks.ts";
@@ -130,6 +131,7 @@ function assessServer(
     ...(input.protectionGroup === undefined ? [] : placementReasons(server, input.protectionGroup)),
     ...hostReasons(facts, server, input),
     ...flavorReasons(facts, server, input),
+    ...primaryIpReasons(facts, input),
     ...diskReasons(facts, server),
     ...keypairReasons(facts, server).filter((reason) => outcomeOf(reason) !== "warning"),
     ...(input.sharedDiskPolicy === "block" ? blockedSharedDiskReasons(facts) : []),
@@ -264,7 +266,30 @@ function flavorReasons(facts: ServerFacts, server: EcsServer, input: PlanInput):
       }),
     );
   }
+  const offered = input.drSite.flavorIds;
+  if (drFlavor !== undefined && offered !== undefined && !offered.includes(drFlavor)) {
+    reasons.push(
+      reasonFor("INELIGIBLE_DR_FLAVOR_NOT_OFFERED", `DR flavor ${drFlavor} chosen for server ${label(facts)} is not offered in the DR-site AZ of the protection group`, {
+        drFlavorId: drFlavor,
+      }),
+    );
+  }
   return reasons;
+}
+
+/** SDRS.0219: the configured primary IP of the DR server must be inside primarySubnetId's CIDR (when it is known). */
+function primaryIpReasons(facts: ServerFacts, input: PlanInput): Reason[] {
+  const options = creationOptionsFor(input, facts.serverId);
+  const ip = options.primaryIpAddresses?.[facts.serverId];
+  const cidr = options.primarySubnetId === undefined ? undefined : input.drSite.subnetCidrs?.[options.primarySubnetId];
+  if (ip === undefined || cidr === undefined || ipInCidr(ip, cidr)) return [];
+  return [
+    reasonFor(
+      "INELIGIBLE_PRIMARY_IP_OUTSIDE_SUBNET",
+      `primary IP ${ip} configured for server ${label(facts)} is not inside subnet ${options.primarySubnetId} (${cidr})`,
+      { primaryIpAddress: ip, cidr },
+    ),
+  ];
 }
 
 function hasSystemDisk(server: EcsServer, volumes: readonly EvsVolume[]): boolean {

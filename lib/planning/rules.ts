@@ -140,6 +140,20 @@ export const RULES = {
     remedy: "Map the production flavor to a supported DR flavor.",
     sdrsCode: "SDRS.1353",
   },
+  INELIGIBLE_DR_FLAVOR_NOT_OFFERED: {
+    code: "INELIGIBLE_DR_FLAVOR_NOT_OFFERED",
+    outcome: "ineligible",
+    meaning: "The DR flavor chosen for the server (flavor override or flavorMap) is not offered in the protection group's DR-site AZ.",
+    remedy: "Map the production flavor to a flavor the DR-site AZ offers.",
+    sdrsCode: "SDRS.1353",
+  },
+  INELIGIBLE_PRIMARY_IP_OUTSIDE_SUBNET: {
+    code: "INELIGIBLE_PRIMARY_IP_OUTSIDE_SUBNET",
+    outcome: "ineligible",
+    meaning: "The primary IP configured for the server's DR server is not inside the configured primarySubnetId.",
+    remedy: "Pick an IP inside the subnet's CIDR, or another subnet.",
+    sdrsCode: "SDRS.0219",
+  },
   INELIGIBLE_NO_SYSTEM_DISK: {
     code: "INELIGIBLE_NO_SYSTEM_DISK",
     outcome: "ineligible",

@@ -58,6 +58,16 @@ export const planInput = z
     /** Servers per batch create call: 5 by default, raised per account by the cloud. */
     batchLimit: z.number().int().min(1).default(DEFAULT_BATCH_LIMIT),
     sharedDiskPolicy: sharedDiskPolicy.default("batch-together"),
+    /**
+     * What the target's DR site offers, when read before planning: the flavors of the DR-site AZ and
+     * the CIDR of each subnet. A rule that needs a fact not given here is not applied.
+     */
+    drSite: z
+      .object({
+        flavorIds: z.array(z.string()).optional(),
+        subnetCidrs: z.record(z.string(), z.cidrv4()).optional(),
+      })
+      .default({}),
   })
   .superRefine((input, ctx) => {
     if (input.protectionGroup !== undefined && input.protectionGroup.id !== input.protectionGroupId) {

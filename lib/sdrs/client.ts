@@ -39,6 +39,7 @@ import {
   type CreateProtectionGroupBody,
   createProtectionGroupRequest,
   ecsServerList,
+  ecsServerListById,
   ecsServerResponse,
   ecsServerTags,
   type EcsServer,
@@ -161,8 +162,15 @@ type AttemptOutcome =
   | { kind: "timeout"; cause: unknown }
   | { kind: "network"; sent: boolean; cause: unknown };
 
-/** Paging styles: SDRS/EVS `offset` counts items, ECS `offset` is a 1-based page number, AS uses `start_number`. */
-type Paging = "itemOffset" | "pageNumber" | "startNumber";
+/**
+ * How a list call pages, as each service documents it: SDRS `offset` counts items, Auto Scaling
+ * `start_number` counts items, ECS and EVS resume after `marker`, the id of the last item of the
+ * previous page (ECS deprecates its page-number `offset` for it; EVS says a partial page carries a
+ * `volumes_links` "next" link).
+ */
+type Paging<P, T> =
+  | { style: "offset" | "startNumber"; limit: number }
+  | { style: "marker"; limit: number; idOf: (item: T) => string; hasNextPage?: (page: P) => boolean };
 
 export interface ProtectionGroupFilter {
   status?: string;
@@ -361,7 +369,7 @@ export class CloudClient {
       { status: filter.status, name: filter.name, availability_zone: filter.availabilityZone, query_type: filter.queryType },
       protectionGroupList,
       (page) => page.server_groups,
-      { paging: "itemOffset", limit: this.#pageSize },
+      { style: "offset", limit: this.#pageSize },
     );
   }
 
@@ -395,7 +403,7 @@ export class CloudClient {
     const common = { status: filter.status, name: filter.name, availability_zone: filter.availabilityZone };
     const listBy = (query: Query) =>
       this.#allPages("listProtectedInstances", { ...common, ...query }, protectedInstanceList, (page) => page.protected_instances, {
-        paging: "itemOffset",
+        style: "offset",
         limit: this.#pageSize,
       });
 
@@ -427,14 +435,23 @@ export class CloudClient {
     return data.server;
   }
 
-  /** Every server (matching `tags`), all pages; ECS `offset` is a 1-based page number. */
+  /** Every server (matching `tags`), all pages, paged by `marker`. */
   async listServers(filter: ServerFilter = {}): Promise<EcsServer[]> {
     const limit = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(filter.limit ?? this.#pageSize)));
-    const listBy = (query: Query) =>
-      this.#allPages("listServersDetails", { tags: filter.tags, ...query }, ecsServerList, (page) => page.servers, { paging: "pageNumber", limit });
-    if (filter.serverIds === undefined) return listBy({});
+    if (filter.serverIds === undefined) {
+      return this.#allPages("listServersDetails", { tags: filter.tags }, ecsServerList, (page) => page.servers, { style: "marker", limit, idOf: (server) => server.id });
+    }
     const servers: EcsServer[] = [];
-    for (const ids of chunk([...new Set(filter.serverIds)], MAX_SERVER_IDS_PER_LIST)) servers.push(...(await listBy({ server_id: ids.join(",") })));
+    for (const ids of chunk([...new Set(filter.serverIds)], MAX_SERVER_IDS_PER_LIST)) {
+      const entries = await this.#allPages("listServersDetails", { tags: filter.tags, server_id: ids.join(",") }, ecsServerListById, (page) => page.servers, {
+        style: "marker",
+        limit,
+        idOf: (entry) => entry.id,
+      });
+      // Filtered after paging, so a page holding a missing id still counts as a full page. A server in ERROR
+      // carries a `fault` too: a missing one is the entry whose fields (name, status, …) are null.
+      servers.push(...entries.filter((entry): entry is EcsServer => typeof entry.name === "string" && typeof entry.status === "string"));
+    }
     return servers;
   }
 
@@ -453,8 +470,10 @@ export class CloudClient {
   async listVolumes(filter: VolumeFilter = {}): Promise<EvsVolume[]> {
     const listBy = (query: Query) =>
       this.#allPages("listVolumes", { server_id: filter.serverId, multiattach: filter.multiattach, ...query }, evsVolumeList, (page) => page.volumes, {
-        paging: "itemOffset",
+        style: "marker",
         limit: this.#pageSize,
+        idOf: (volume) => volume.id,
+        hasNextPage: (page) => page.volumes_links?.some((link) => link.rel === "next") === true,
       });
     if (filter.ids === undefined) return listBy({});
     const volumes: EvsVolume[] = [];
@@ -466,7 +485,7 @@ export class CloudClient {
 
   async listScalingGroups(): Promise<ScalingGroup[]> {
     return this.#allPages("listScalingGroups", {}, scalingGroupList, (page) => page.scaling_groups, {
-      paging: "startNumber",
+      style: "startNumber",
       limit: Math.min(MAX_AS_PAGE_SIZE, this.#pageSize),
     });
   }
@@ -477,7 +496,7 @@ export class CloudClient {
       {},
       scalingGroupInstanceList,
       (page) => page.scaling_group_instances,
-      { paging: "startNumber", limit: Math.min(MAX_AS_PAGE_SIZE, this.#pageSize) },
+      { style: "startNumber", limit: Math.min(MAX_AS_PAGE_SIZE, this.#pageSize) },
       { scaling_group_id: scalingGroupId },
     );
   }
@@ -502,23 +521,40 @@ export class CloudClient {
     filter: Query,
     response: z.ZodType<P>,
     itemsOf: (page: P) => T[],
-    { paging, limit }: { paging: Paging; limit: number },
+    paging: Paging<P, T>,
     path: Record<string, string> = {},
   ): Promise<T[]> {
+    const { limit } = paging;
     const items: T[] = [];
-    for (let page = 0; ; page++) {
+    let marker: string | undefined;
+    for (;;) {
       const position: Query =
-        paging === "itemOffset"
+        paging.style === "offset"
           ? { limit, offset: items.length }
-          : paging === "pageNumber"
-            ? { limit, offset: page + 1 }
-            : { limit, start_number: items.length };
+          : paging.style === "startNumber"
+            ? { limit, start_number: items.length }
+            : { limit, marker };
       const { data } = await this.#call({ operation, path, query: { ...filter, ...position }, response });
       const pageItems = itemsOf(data);
       items.push(...pageItems);
       // A short page is the last one (`count` is not reliably the total, reference facts §2.2);
       // a page longer than asked means the server ignored paging and sent everything.
       if (pageItems.length !== limit) return items;
+      if (paging.style !== "marker") continue;
+      if (paging.hasNextPage !== undefined && !paging.hasNextPage(data)) return items;
+      const nextMarker = paging.idOf(pageItems[pageItems.length - 1] as T);
+      if (nextMarker === marker) {
+        // The same page again: the service ignored the marker. Going on would loop for ever.
+        throw new CloudApiError({
+          status: 200,
+          code: CLIENT_ERROR_CODES.invalidResponse,
+          message: `paging did not advance: the page after marker ${marker ?? "(none)"} ends with the same item`,
+          requestId: undefined,
+          operation,
+          retryable: false,
+        });
+      }
+      marker = nextMarker;
     }
   }
 

@@ -28,6 +28,12 @@ export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
+/**
+ * 5xx codes of SDRS's error table that name a fact no retry changes: SDRS.0408 "Null job" is the
+ * answer for a job id the service does not know.
+ */
+const PERMANENT_SERVER_CODES: ReadonlySet<string> = new Set(["SDRS.0408"]);
+
 export interface CloudApiErrorFields {
   /** HTTP status; undefined when no answer arrived. */
   status: number | undefined;
@@ -236,6 +242,6 @@ export function cloudApiErrorFromResponse(fields: {
       (text === "" ? "empty error body" : `unrecognised error body: ${text.slice(0, QUOTED_BODY_LIMIT)}`),
     requestId: fields.headerRequestId ?? found?.requestId,
     operation: fields.operation,
-    retryable: isRetryableStatus(fields.status),
+    retryable: isRetryableStatus(fields.status) && !(found !== undefined && PERMANENT_SERVER_CODES.has(found.code)),
   });
 }

@@ -47,14 +47,15 @@ export const description = z
 
 export const resourceTag = z.strictObject({
   key: z
-    .string()
+    .string({ error: "must be a string" })
     .min(1, { error: "must not be empty" })
+    .refine((key) => key.trim() !== "", { error: "must not be blank" })
     .refine((key) => [...key].length <= 36, { error: "must be at most 36 characters" })
     .refine((key) => !TAG_FORBIDDEN.test(key), {
       error: "must not contain control characters or any of * < > \\ = , | /",
     }),
   value: z
-    .string()
+    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? "must not be null" : "must be a string") })
     .refine((value) => [...value].length <= 43, { error: "must be at most 43 characters" })
     .refine((value) => !TAG_FORBIDDEN.test(value), {
       error: "must not contain control characters or any of * < > \\ = , | /",
@@ -414,6 +415,15 @@ export type EcsServer = z.infer<typeof ecsServer>;
 
 export const ecsServerResponse = z.looseObject({ server: ecsServer });
 export const ecsServerList = z.looseObject({ servers: z.array(ecsServer), count: z.number().int().nullish() });
+/**
+ * `server_id=…` answers an id that does not exist with an entry whose fields are null but `id` and
+ * `fault` (ECS ListServersDetails); the client drops such an entry: the server is missing.
+ */
+export const ecsServerListById = z.looseObject({
+  servers: z.array(z.union([ecsServer, z.looseObject({ id: z.string(), fault: z.looseObject({}) })])),
+  count: z.number().int().nullish(),
+});
+
 export const ecsServerTags = z.looseObject({ tags: z.array(z.looseObject({ key: z.string(), value: z.string() })) });
 
 /** Nova key pairs: GET /v2.1/{project_id}/os-keypairs */
@@ -453,7 +463,12 @@ export const evsVolume = z.looseObject({
   metadata: z.record(z.string(), z.string()).nullish(),
 });
 export type EvsVolume = z.infer<typeof evsVolume>;
-export const evsVolumeList = z.looseObject({ volumes: z.array(evsVolume), count: z.number().int().nullish() });
+export const evsVolumeList = z.looseObject({
+  volumes: z.array(evsVolume),
+  count: z.number().int().nullish(),
+  /** On a page that is not the last: `[{href, rel: "next"}]`, href resuming after its last volume. */
+  volumes_links: z.array(z.looseObject({ href: z.string(), rel: z.string() })).nullish(),
+});
 
 export function isSharedVolume(volume: Pick<EvsVolume, "multiattach" | "shareable">): boolean {
   return volume.multiattach === true || volume.shareable === true || volume.shareable === "true";
@@ -501,15 +516,31 @@ export function sdrsCodeForIssue(issue: z.core.$ZodIssue): string {
     if (issue.code === "custom" && issue.message.startsWith("duplicate server")) return "SDRS.1361";
     if (field === "server_id") return "SDRS.1360";
   }
+  const tagsAt = path.lastIndexOf("tags");
+  if (tagsAt >= 0) return tagCode(issue, path.slice(tagsAt + 1));
   if (field === "servers" && issue.code === "too_big") return "SDRS.1362";
   if (field === "name" || field === "name_prefix") return "SDRS.0202";
-  if (field === "primary_ip_address" && issue.code === "custom") return "SDRS.1380";
+  if (field === "description") return "SDRS.0212";
+  if (field === "primary_ip_address") return issue.code === "custom" ? "SDRS.1380" : "SDRS.0219";
   if (field === "tenancy") return "SDRS.0228";
-  if (field === "dedicated_host_id") return "SDRS.0227";
+  // "dedicated_host_id cannot be specified when tenancy is set to shared" (tenancy defaults to shared).
+  if (field === "dedicated_host_id") return issue.code === "custom" ? "SDRS.1371" : "SDRS.0227";
   if (field === "cluster_id") return "SDRS.0218";
+  if (field === "server_id") return "SDRS.0210";
+  if (field === "server_group_id") return "SDRS.0207";
   if (field === "source_availability_zone" || field === "target_availability_zone") return "SDRS.0203";
   if (field === "source_vpc_id") return "SDRS.0204";
   if (field === "domain_id") return "SDRS.0205";
+  return "SDRS.0201";
+}
+
+/** The tag rules of SDRS's error table (SDRS.2203–2209); `rest` is the path below `tags`. */
+function tagCode(issue: z.core.$ZodIssue, rest: string[]): string {
+  const [index, part] = rest;
+  if (index === undefined) return issue.code === "too_big" ? "SDRS.2203" : "SDRS.0201";
+  if (issue.code === "custom" && issue.message.startsWith("duplicate tag key")) return "SDRS.2209";
+  if (part === "key") return issue.code === "too_small" || issue.message === "must not be blank" ? "SDRS.2205" : "SDRS.2204";
+  if (part === "value") return issue.message === "must not be null" ? "SDRS.2208" : "SDRS.2207";
   return "SDRS.0201";
 }
 

@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { ipInCidr } from "../net/ipv4.ts";
 import { protectedInstanceStatusValues } from "./statuses.ts";
 import { protectionGroupStatus } from "../sdrs/schemas.ts";
 
@@ -67,8 +68,14 @@ export const estateServer = z.strictObject({
   ecsGroupId: z.string().optional(),
   tenancy: z.enum(["shared", "dedicated"]).optional(),
   dedicatedHostId: z.string().optional(),
-  /** Private IPv4 of the primary NIC; derived when absent. */
+  /** Private IPv4 of the primary NIC; derived when absent (inside the subnet when one is given). */
   ip: z.ipv4().optional(),
+  /** `image.id`; an id of `images` when that list is given, else derived from imageName. */
+  imageId: z.string().optional(),
+  /** `security_groups`; ids of `securityGroups`. Default: the VPC's default security group. */
+  securityGroupIds: z.array(id).optional(),
+  /** The primary NIC's subnet; an id of `subnets`. Default: the VPC's first subnet, else a derived one. */
+  subnetId: z.string().optional(),
   /** Attached disks; bootIndex 0 is the system disk, anything else (default) a data disk. */
   volumes: z.array(z.strictObject({ id, bootIndex: z.number().int().default(-1) })).default([]),
 });
@@ -90,6 +97,10 @@ export const estateVolume = z.strictObject({
   volumeType: z.string().default("SSD"),
   /** Defaults to the AZ of the first server it is attached to. */
   az: z.string().optional(),
+  /** EVS tags as {key: value}. */
+  tags: z.record(z.string(), z.string()).default({}),
+  /** The DSS storage pool holding the disk (`dedicated_storage_id`); an id of `dssPools`. */
+  dssPoolId: z.string().optional(),
 });
 export type EstateVolume = z.infer<typeof estateVolume>;
 
@@ -118,6 +129,50 @@ export const estateActiveDomain = z.strictObject({
 export type EstateActiveDomain = z.infer<typeof estateActiveDomain>;
 
 export const estateVpc = z.strictObject({ _note: note, id, name: z.string().optional() });
+
+/** An IMS image servers boot from (`image.id`, `metadata.image_name`). */
+export const estateImage = z.strictObject({ _note: note, id, name: z.string().min(1), osType: z.enum(["Linux", "Windows"]).optional() });
+export type EstateImage = z.infer<typeof estateImage>;
+
+export const estateSecurityGroup = z.strictObject({ _note: note, id, name: z.string().min(1), vpcId: id.optional() });
+export type EstateSecurityGroup = z.infer<typeof estateSecurityGroup>;
+
+/** A VPC subnet; DR-site NICs (`primary_subnet_id`, `primary_ip_address`) must be inside one of the group's VPC. */
+export const estateSubnet = z.strictObject({
+  _note: note,
+  id,
+  name: z.string().optional(),
+  vpcId: id,
+  /** IPv4 CIDR, e.g. 192.168.0.0/24. */
+  cidr: z.cidrv4(),
+  /** The AZ the subnet is limited to; any AZ when absent. */
+  az: z.string().optional(),
+});
+export type EstateSubnet = z.infer<typeof estateSubnet>;
+
+/**
+ * An ECS flavor and the AZs that offer it. When `flavors` is given it is the whole catalogue (a DR
+ * flavorRef outside it, or not offered in the DR AZ, is refused); when absent every well-formed flavor
+ * name exists in every AZ and its size is read from the name (s6.xlarge.2 → 4 vCPUs, 8 GB).
+ */
+export const estateFlavor = z.strictObject({
+  _note: note,
+  id,
+  vcpus: z.number().int().positive().optional(),
+  /** MB. */
+  ramMb: z.number().int().positive().optional(),
+  /** AZs offering the flavor; every AZ when absent. */
+  azs: z.array(id).optional(),
+});
+export type EstateFlavor = z.infer<typeof estateFlavor>;
+
+/** A dedicated host (DeH) a DR-site server can be placed on (`dedicated_host_id`). */
+export const estateDedicatedHost = z.strictObject({ _note: note, id, name: z.string().optional(), az: id });
+export type EstateDedicatedHost = z.infer<typeof estateDedicatedHost>;
+
+/** A DSS storage pool DR-site disks can be created in (`dedicated_storage_id`). */
+export const estateDssPool = z.strictObject({ _note: note, id, name: z.string().optional(), az: id });
+export type EstateDssPool = z.infer<typeof estateDssPool>;
 
 export const estateProtectionGroup = z.strictObject({
   _note: note,
@@ -157,6 +212,12 @@ const estateObject = z.strictObject({
   region: z.string().default("eu-de"),
   /** Optional list of known VPCs: when given, group creation and servers must use one of them. */
   vpcs: z.array(estateVpc).default([]),
+  images: z.array(estateImage).default([]),
+  securityGroups: z.array(estateSecurityGroup).default([]),
+  subnets: z.array(estateSubnet).default([]),
+  flavors: z.array(estateFlavor).default([]),
+  dedicatedHosts: z.array(estateDedicatedHost).default([]),
+  dssPools: z.array(estateDssPool).default([]),
   servers: z.array(estateServer).default([]),
   volumes: z.array(estateVolume).default([]),
   keyPairs: z.array(estateKeyPair).default([]),
@@ -196,10 +257,54 @@ function checkCrossReferences(estate: EstateShape, ctx: z.RefinementCtx): void {
   const groupIds = uniqueIds("protectionGroups", estate.protectionGroups);
   uniqueIds("protectedInstances", estate.protectedInstances);
   const vpcIds = uniqueIds("vpcs", estate.vpcs);
+  const imageIds = uniqueIds("images", estate.images);
+  const securityGroupIds = uniqueIds("securityGroups", estate.securityGroups);
+  uniqueIds("subnets", estate.subnets);
+  uniqueIds("flavors", estate.flavors);
+  uniqueIds("dedicatedHosts", estate.dedicatedHosts);
+  const dssPoolIds = uniqueIds("dssPools", estate.dssPools);
+  const subnets = new Map(estate.subnets.map((subnet) => [subnet.id, subnet]));
+  const volumes = new Map(estate.volumes.map((volume) => [volume.id, volume]));
+
+  estate.subnets.forEach((subnet, index) => {
+    if (vpcIds.size > 0 && !vpcIds.has(subnet.vpcId)) {
+      fail(["subnets", index, "vpcId"], `${label("subnets", index, subnet)}.vpcId: VPC "${subnet.vpcId}" is not defined in vpcs`);
+    }
+  });
+  estate.securityGroups.forEach((group, index) => {
+    if (group.vpcId !== undefined && vpcIds.size > 0 && !vpcIds.has(group.vpcId)) {
+      fail(["securityGroups", index, "vpcId"], `${label("securityGroups", index, group)}.vpcId: VPC "${group.vpcId}" is not defined in vpcs`);
+    }
+  });
 
   const attachedTo = new Map<string, string[]>();
+  const ipUsers = new Map<string, string>();
   estate.servers.forEach((server, index) => {
     const where = label("servers", index, server);
+    if (server.imageId !== undefined && estate.images.length > 0 && !imageIds.has(server.imageId)) {
+      fail(["servers", index, "imageId"], `${where}.imageId: image "${server.imageId}" is not defined in images`);
+    }
+    (server.securityGroupIds ?? []).forEach((groupId, groupIndex) => {
+      if (!securityGroupIds.has(groupId)) {
+        fail(["servers", index, "securityGroupIds", groupIndex], `${where}.securityGroupIds[${groupIndex}]: security group "${groupId}" is not defined in securityGroups`);
+      }
+    });
+    const subnet = server.subnetId === undefined ? undefined : subnets.get(server.subnetId);
+    if (server.subnetId !== undefined && subnet === undefined) {
+      fail(["servers", index, "subnetId"], `${where}.subnetId: subnet "${server.subnetId}" is not defined in subnets`);
+    }
+    if (subnet !== undefined && subnet.vpcId !== server.vpcId) {
+      fail(["servers", index, "subnetId"], `${where}.subnetId: subnet "${subnet.id}" is in VPC "${subnet.vpcId}", the server in VPC "${server.vpcId}"`);
+    }
+    if (subnet !== undefined && server.ip !== undefined && !ipInCidr(server.ip, subnet.cidr)) {
+      fail(["servers", index, "ip"], `${where}.ip: ${server.ip} is not inside subnet "${subnet.id}" (${subnet.cidr})`);
+    }
+    if (server.ip !== undefined) {
+      const key = `${server.vpcId}/${server.ip}`;
+      const other = ipUsers.get(key);
+      if (other !== undefined) fail(["servers", index, "ip"], `${where}.ip: ${server.ip} is already the IP of server ${other} in VPC "${server.vpcId}"`);
+      ipUsers.set(key, server.id);
+    }
     if (vpcIds.size > 0 && !vpcIds.has(server.vpcId)) {
       fail(["servers", index, "vpcId"], `${where}.vpcId: VPC "${server.vpcId}" is not defined in vpcs`);
     }
@@ -213,6 +318,13 @@ function checkCrossReferences(estate: EstateShape, ctx: z.RefinementCtx): void {
       }
       listed.add(volume.id);
       attachedTo.set(volume.id, [...(attachedTo.get(volume.id) ?? []), server.id]);
+      const defined = volumes.get(volume.id);
+      if (defined?.az !== undefined && defined.az !== server.az) {
+        fail(
+          ["servers", index, "volumes", volumeIndex, "id"],
+          `${where}.volumes[${volumeIndex}].id: volume "${volume.id}" is in AZ ${defined.az}, the server in AZ ${server.az}: EVS attaches a disk only to servers in its AZ`,
+        );
+      }
     });
     if (server.volumes.filter((volume) => volume.bootIndex === 0).length > 1) {
       fail(["servers", index, "volumes"], `${where}.volumes: at most one volume may have bootIndex 0 (the system disk)`);
@@ -222,8 +334,19 @@ function checkCrossReferences(estate: EstateShape, ctx: z.RefinementCtx): void {
     }
   });
 
+  const serverAz = new Map(estate.servers.map((server) => [server.id, server.az]));
   estate.volumes.forEach((volume, index) => {
     const servers = attachedTo.get(volume.id) ?? [];
+    const zones = [...new Set(servers.map((serverId) => serverAz.get(serverId)))];
+    if (volume.az === undefined && zones.length > 1) {
+      fail(
+        ["volumes", index],
+        `${label("volumes", index, volume)}: attached to servers in different AZs (${servers.map((serverId) => `${serverId} in ${serverAz.get(serverId)}`).join(", ")}): EVS attaches a disk only to servers in its AZ`,
+      );
+    }
+    if (volume.dssPoolId !== undefined && !dssPoolIds.has(volume.dssPoolId)) {
+      fail(["volumes", index, "dssPoolId"], `${label("volumes", index, volume)}.dssPoolId: DSS pool "${volume.dssPoolId}" is not defined in dssPools`);
+    }
     if (servers.length > 1 && !volume.multiattach) {
       fail(
         ["volumes", index, "multiattach"],

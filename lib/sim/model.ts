@@ -3,12 +3,31 @@
  * render.ts turns them into the real API shapes.
  */
 import type { ResourceTag } from "../sdrs/schemas.ts";
-import type { EstateActiveDomain, EstateKeyPair, EstateProtectionGroup, EstateScalingGroup, EstateServer, EstateVolume } from "./estate.ts";
+import type {
+  EstateActiveDomain,
+  EstateDedicatedHost,
+  EstateDssPool,
+  EstateFlavor,
+  EstateImage,
+  EstateKeyPair,
+  EstateProtectionGroup,
+  EstateScalingGroup,
+  EstateSecurityGroup,
+  EstateServer,
+  EstateSubnet,
+  EstateVolume,
+} from "./estate.ts";
+import type { WorldIndexes } from "./indexes.ts";
 import type { ProtectedInstanceStatus } from "./statuses.ts";
 
 export interface ServerRecord extends EstateServer {
   /** Epoch ms. */
   createdAt: number;
+  /** Resolved when the server is added: the estate's values, or the defaults derived from its VPC. */
+  ip: string;
+  subnetId: string;
+  imageId: string;
+  securityGroupIds: string[];
   /** Set on DR-site servers created by a protected instance. */
   drSiteOf?: string;
 }
@@ -63,6 +82,9 @@ export interface JobTask {
   failure?: JobFailure | undefined;
   /** DR-site flavor requested (flavorRef), else the production flavor. */
   flavorRef?: string | undefined;
+  /** The DR-site NIC requested (primary_subnet_id, primary_ip_address), else the production server's subnet. */
+  subnetId?: string | undefined;
+  ip?: string | undefined;
   outcome?: "SUCCESS" | "FAIL" | undefined;
   /** Epoch ms the task ended; later than endAt when a fault held it. */
   endedAt?: number | undefined;
@@ -94,7 +116,18 @@ export interface JobRecord {
 
 export interface World {
   region: string;
+  /** The IAM project (ECS `tenant_id`, EVS `os-vol-tenant-attr:tenant_id`) and the user that created the resources. */
+  projectId: string;
+  userId: string;
   vpcIds: Set<string>;
+  images: Map<string, EstateImage>;
+  securityGroups: Map<string, EstateSecurityGroup>;
+  /** The estate's subnets, plus a derived 192.168.0.0/16 subnet for each VPC that has none. */
+  subnets: Map<string, EstateSubnet>;
+  /** The flavor catalogue; undefined when the estate gives none (every well-formed flavor exists everywhere). */
+  flavors: Map<string, EstateFlavor> | undefined;
+  dedicatedHosts: Map<string, EstateDedicatedHost>;
+  dssPools: Map<string, EstateDssPool>;
   servers: Map<string, ServerRecord>;
   volumes: Map<string, VolumeRecord>;
   keyPairs: Map<string, KeyPairRecord>;
@@ -105,4 +138,6 @@ export interface World {
   /** Replication pairs by the production volume they replicate (a shared disk has one pair for its cluster). */
   replicationPairs: Map<string, ReplicationPairRecord>;
   jobs: Map<string, JobRecord>;
+  /** Kept up to date by world.ts through indexes.ts; never written elsewhere. */
+  indexes: WorldIndexes;
 }

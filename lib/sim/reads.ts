@@ -4,15 +4,19 @@
  */
 import { MAX_IDS_PER_LIST_FILTER } from "../sdrs/schemas.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
-import type { World } from "./model.ts";
+import { instancesOfGroup, serversAttachedTo } from "./indexes.ts";
+import type { ProtectedInstanceRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
 import {
-  attachmentIndex,
   renderActiveDomain,
+  renderMissingServer,
   renderJob,
   renderProtectedInstance,
   renderProtectionGroup,
   renderServer,
   renderVolume,
+  volumeAvailabilityZone,
+  volumeName,
+  volumeStatus,
 } from "./render.ts";
 import { flavorId, groupProductionAz } from "./rules.ts";
 
@@ -67,8 +71,8 @@ function idListParam(query: URLSearchParams, name: string): string[] | undefined
 
 export function showJob(world: World, jobId: string, now: number): Answer | ApiError {
   const job = world.jobs.get(jobId);
-  // The simulator's choice for an unknown job id (not documented): 404 with SDRS.0401.
-  if (job === undefined) return serviceError(404, "SDRS.0401", `job ${jobId} does not exist`);
+  // SDRS's error table: 500 SDRS.0408 "Null job" (no job with that id).
+  if (job === undefined) return sdrsError("SDRS.0408", `job ${jobId} does not exist`);
   return ok(renderJob(job, now));
 }
 
@@ -118,11 +122,16 @@ export function listProtectedInstances(world: World, query: URLSearchParams, now
   const status = query.get("status");
   const name = query.get("name");
   const az = query.get("availability_zone");
-  const matching = [...world.instances.values()].filter((instance) => {
+  // The id filters start from the indexes; the rest are predicates over the records.
+  const candidates: Iterable<ProtectedInstanceRecord> =
+    groupFilter !== undefined
+      ? groupFilter.flatMap((id) => [...instancesOfGroup(world, id)])
+      : instanceFilter !== undefined
+        ? [...new Set(instanceFilter)].flatMap((id) => world.instances.get(id) ?? [])
+        : world.instances.values();
+  const matching = [...candidates].filter((instance) => {
     const group = world.groups.get(instance.groupId);
     return (
-      (groupFilter === undefined || groupFilter.includes(instance.groupId)) &&
-      (instanceFilter === undefined || instanceFilter.includes(instance.id)) &&
       (status === null || status === "" || instance.status === status) &&
       (name === null || name === "" || instance.name.includes(name)) &&
       (az === null || az === "" || (group !== undefined && groupProductionAz(group) === az))
@@ -156,52 +165,102 @@ export function showServerTags(world: World, serverId: string): Answer | ApiErro
   return ok({ tags: Object.entries(server.tags).map(([key, value]) => ({ key, value })) });
 }
 
+/** ECS answers a bad list parameter with 400 Ecs.0005 (the simulator's choice of code). */
+function ecsParamError(name: string, value: string | null, rule: string): ApiError {
+  return serviceError(400, "Ecs.0005", `${name}: ${value} is invalid: ${rule}`);
+}
+
+/** The first index of `sorted` (ascending positions) whose position is greater than `position`. */
+function firstAfter<T>(sorted: readonly T[], positionOf: (item: T) => number, position: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (positionOf(sorted[middle] as T) <= position) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+const nonEmpty = (value: string | null): value is string => value !== null && value !== "";
+
 /**
- * ECS list: `offset` is a 1-based page number (0 behaves like 1), `limit` ≤ 1000 (default 25); the
- * simulator answers a bad value with 400 Ecs.0005 (its choice). `tags=x` matches a server with a tag
- * whose `key=value` equals x or whose key equals x.
+ * ECS list (ListServersDetails): `limit` 1–1000 (default 25); `offset` is a 1-based page number (0
+ * behaves like 1); `marker` is the id of the last server of the previous page and, when given,
+ * replaces `offset`. `server_id=id1,id2` lists those servers and ignores every other filter; an id
+ * that does not exist answers an entry with only `id` and `fault` set (the documented behaviour).
+ * `tags=x` matches a server with a tag whose `key=value` or whose key equals x; `not-tags` the
+ * opposite. `count` is the number matching, independent of paging. Only the page is rendered.
  */
 export function listServersDetails(world: World, query: URLSearchParams): Answer | ApiError {
   const limit = integerParam(query, "limit");
   if (limit === null || (limit !== undefined && (limit < 1 || limit > 1000))) {
-    return serviceError(400, "Ecs.0005", `limit: ${query.get("limit")} is invalid: must be an integer from 1 to 1000`);
+    return ecsParamError("limit", query.get("limit"), "must be an integer from 1 to 1000");
   }
   const page = integerParam(query, "offset");
   if (page === null || (page !== undefined && page < 0)) {
-    return serviceError(400, "Ecs.0005", `offset: ${query.get("offset")} is invalid: must be a page number (1, 2, …)`);
+    return ecsParamError("offset", query.get("offset"), "must be a page number (1, 2, …)");
   }
   const pageSize = limit ?? 25;
-  const pageNumber = Math.max(1, page ?? 1);
+  const marker = query.get("marker");
+  const serverIdFilter = query.get("server_id");
+  if (nonEmpty(serverIdFilter)) {
+    const ids = [...new Set(serverIdFilter.split(",").map((serverId) => serverId.trim()).filter((serverId) => serverId !== ""))];
+    let start = (Math.max(1, page ?? 1) - 1) * pageSize;
+    if (nonEmpty(marker)) {
+      const at = ids.indexOf(marker);
+      if (at < 0) return ecsParamError("marker", marker, "must be the id of a server of the previous page");
+      start = at + 1;
+    }
+    const servers = ids.slice(start, start + pageSize).map((serverId) => {
+      const server = world.servers.get(serverId);
+      return server === undefined ? renderMissingServer(world, serverId) : renderServer(world, server);
+    });
+    return ok({ count: ids.length, servers });
+  }
+
   const tags = query.get("tags");
   const notTags = query.get("not-tags");
   const name = query.get("name");
   const status = query.get("status");
   const flavor = query.get("flavor");
   const enterpriseProject = query.get("enterprise_project_id");
-  // `server_id=id1,id2`: exact ids (HW ListServersDetails).
-  const serverIds = query.get("server_id") ? new Set((query.get("server_id") ?? "").split(",")) : undefined;
-  const tagMatches = (serverTags: Record<string, string>, wanted: string) =>
-    Object.entries(serverTags).some(([key, value]) => `${key}=${value}` === wanted || key === wanted);
   let namePattern: RegExp | undefined;
-  if (name !== null && name !== "") {
+  if (nonEmpty(name)) {
     try {
       // ECS: "name" is a fuzzy match in which "." stands for any character.
       namePattern = new RegExp(name);
     } catch {
-      return serviceError(400, "Ecs.0005", `name: ${name} is not a valid pattern`);
+      return ecsParamError("name", name, "not a valid pattern");
     }
   }
-  const candidates = serverIds === undefined ? [...world.servers.values()] : [...serverIds].flatMap((id) => world.servers.get(id) ?? []);
-  const matching = candidates.filter(
-    (server) =>
-      (tags === null || tags === "" || tagMatches(server.tags, tags)) &&
-      (notTags === null || notTags === "" || !tagMatches(server.tags, notTags)) &&
-      (namePattern === undefined || namePattern.test(server.name)) &&
-      (status === null || status === "" || server.status === status) &&
-      (flavor === null || flavor === "" || flavorId(server) === flavor) &&
-      (enterpriseProject === null || enterpriseProject === "" || (server.enterpriseProjectId ?? "0") === enterpriseProject),
-  );
-  const start = (pageNumber - 1) * pageSize;
+  const { indexes } = world;
+  const positionOf = (server: ServerRecord) => indexes.serverPosition.get(server.id) ?? -1;
+  // The tags filter starts from the tag index; every other filter is a predicate over the records.
+  let candidates: readonly ServerRecord[] = indexes.serverOrder;
+  if (nonEmpty(tags)) {
+    candidates = [...(indexes.serversByTagTerm.get(tags) ?? [])]
+      .flatMap((serverId) => world.servers.get(serverId) ?? [])
+      .sort((a, b) => positionOf(a) - positionOf(b));
+  }
+  const excluded = nonEmpty(notTags) ? indexes.serversByTagTerm.get(notTags) : undefined;
+  const filtered = excluded !== undefined || namePattern !== undefined || nonEmpty(status) || nonEmpty(flavor) || nonEmpty(enterpriseProject);
+  const matching = !filtered
+    ? candidates
+    : candidates.filter(
+        (server) =>
+          (excluded === undefined || !excluded.has(server.id)) &&
+          (namePattern === undefined || namePattern.test(server.name)) &&
+          (!nonEmpty(status) || server.status === status) &&
+          (!nonEmpty(flavor) || flavorId(server) === flavor) &&
+          (!nonEmpty(enterpriseProject) || (server.enterpriseProjectId ?? "0") === enterpriseProject),
+      );
+  let start = (Math.max(1, page ?? 1) - 1) * pageSize;
+  if (nonEmpty(marker)) {
+    const markerPosition = indexes.serverPosition.get(marker);
+    if (markerPosition === undefined) return ecsParamError("marker", marker, "must be the id of a server of the previous page");
+    start = firstAfter(matching, positionOf, markerPosition);
+  }
   return ok({ count: matching.length, servers: matching.slice(start, start + pageSize).map((server) => renderServer(world, server)) });
 }
 
@@ -218,32 +277,78 @@ export function listKeypairs(world: World): Answer {
   });
 }
 
-/** EVS list: filters server_id, multiattach, status, name; `offset` is an item offset, limit ≤ 1000. */
-export function listVolumes(world: World, query: URLSearchParams, volumeCreatedAt: number): Answer | ApiError {
+/**
+ * EVS list (ListVolumes): `limit` 1–1000 (default 1000); `marker` is the id of the last volume of the
+ * previous page; `offset` skips that many volumes (after the marker when both are given). Filters
+ * `server_id`, `multiattach`, `status`, `name` (fuzzy), `availability_zone`, `service_type`. A page
+ * that is not the last one carries `volumes_links` with the `next` URL (marker = its last volume);
+ * `count` is the number matching, independent of paging. Only the page is rendered.
+ */
+export function listVolumes(world: World, url: URL, volumeCreatedAt: number): Answer | ApiError {
+  const query = url.searchParams;
   const limit = integerParam(query, "limit");
   const offset = integerParam(query, "offset");
   if (limit === null || offset === null || (limit !== undefined && (limit < 1 || limit > 1000)) || (offset !== undefined && offset < 0)) {
     return serviceError(400, "EVS.2062", "limit must be 1–1000 and offset a non-negative integer");
   }
+  const pageSize = limit ?? 1000;
   const serverId = query.get("server_id");
   const multiattach = query.get("multiattach");
   const status = query.get("status");
   const name = query.get("name");
-  // `ids=['id1','id2']`: at most 60 ids (HW EVS ListVolumes); unknown ids are ignored.
-  const ids = query.get("ids") ? [...(query.get("ids") ?? "").matchAll(/'([^']*)'/g)].map((match) => match[1] ?? "") : undefined;
-  if (ids !== undefined && ids.length > 60) return serviceError(400, "EVS.2062", "ids: at most 60 ids");
-  const attached = attachmentIndex(world);
-  const selected = ids === undefined ? [...world.volumes.values()] : ids.flatMap((id) => world.volumes.get(id) ?? []);
-  const volumes = selected.map((volume) => renderVolume(volume, attached.get(volume.id) ?? [], volumeCreatedAt));
-  const matching = volumes.filter(
-    (volume) =>
-      (serverId === null || serverId === "" || volume.attachments.some((attachment) => attachment.server_id === serverId)) &&
-      (multiattach === null || multiattach === "" || String(volume.multiattach === true) === multiattach) &&
-      (status === null || status === "" || volume.status === status) &&
-      (name === null || name === "" || (volume.name ?? "").includes(name)),
-  );
-  const start = offset ?? 0;
-  return ok({ count: matching.length, volumes: matching.slice(start, start + (limit ?? 1000)) });
+  const az = query.get("availability_zone");
+  const serviceType = query.get("service_type");
+  const marker = query.get("marker");
+  const { indexes } = world;
+  const positionOf = (volume: VolumeRecord) => indexes.volumePosition.get(volume.id) ?? -1;
+  const attachedTo = (volume: VolumeRecord) => serversAttachedTo(world, volume.id);
+  let candidates: readonly VolumeRecord[] = indexes.volumeOrder;
+  // `ids=['id1','id2']`: at most 60 (HW EVS ListVolumes); ids that do not exist are ignored.
+  const ids = query.get("ids");
+  if (nonEmpty(ids)) {
+    const wanted = [...ids.matchAll(/'([^']*)'/g)].map((match) => match[1] ?? "");
+    if (wanted.length > 60) return serviceError(400, "EVS.2062", `ids: ${wanted.length} ids given: at most 60 are allowed`);
+    candidates = [...new Set(wanted)].flatMap((id) => world.volumes.get(id) ?? []).sort((a, b) => positionOf(a) - positionOf(b));
+  }
+  if (nonEmpty(serverId) && nonEmpty(ids)) {
+    const ofServer = new Set((world.servers.get(serverId)?.volumes ?? []).map((attached) => attached.id));
+    candidates = candidates.filter((volume) => ofServer.has(volume.id));
+  } else if (nonEmpty(serverId)) {
+    candidates = (world.servers.get(serverId)?.volumes ?? [])
+      .flatMap((attached) => world.volumes.get(attached.id) ?? [])
+      .sort((a, b) => positionOf(a) - positionOf(b));
+  }
+  const filtered = [multiattach, status, name, az, serviceType].some(nonEmpty);
+  const matching = !filtered
+    ? candidates
+    : candidates.filter(
+        (volume) =>
+          (!nonEmpty(multiattach) || String(volume.multiattach) === multiattach) &&
+          (!nonEmpty(status) || volumeStatus(attachedTo(volume)) === status) &&
+          (!nonEmpty(name) || volumeName(volume).includes(name)) &&
+          (!nonEmpty(az) || volumeAvailabilityZone(volume, attachedTo(volume)) === az) &&
+          (!nonEmpty(serviceType) || volume.serviceType === serviceType),
+      );
+  let start = offset ?? 0;
+  if (nonEmpty(marker)) {
+    const markerPosition = indexes.volumePosition.get(marker);
+    if (markerPosition === undefined) return serviceError(400, "EVS.2062", `marker: volume ${marker} does not exist`);
+    start += firstAfter(matching, positionOf, markerPosition);
+  }
+  const pageVolumes = matching.slice(start, start + pageSize);
+  const body: Record<string, unknown> = {
+    count: matching.length,
+    volumes: pageVolumes.map((volume) => renderVolume(world, volume, attachedTo(volume), volumeCreatedAt, url.origin)),
+  };
+  const last = pageVolumes.at(-1);
+  if (last !== undefined && start + pageVolumes.length < matching.length) {
+    const next = new URL(url.href);
+    next.searchParams.delete("offset");
+    next.searchParams.set("limit", String(pageSize));
+    next.searchParams.set("marker", last.id);
+    body.volumes_links = [{ href: next.href, rel: "next" }];
+  }
+  return ok(body);
 }
 
 /** AS paging: start_number ≥ 0 (default 0), limit 0–100 (default 20). */

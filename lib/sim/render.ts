@@ -1,9 +1,11 @@
 /**
  * Records → the real API shapes (lib/sdrs/schemas.ts, reference facts §1–§6). Pure: `now` is given.
  */
-import { createHash } from "node:crypto";
 import type { ActiveDomain, EcsServer, EvsVolume, Job, ProtectedInstance, ProtectionGroup, SubJob } from "../sdrs/schemas.ts";
 import type { JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import { derivedHex, derivedMac, derivedUuid } from "./derived.ts";
+import { instancesOfGroup } from "./indexes.ts";
+import { imageNameOf } from "./resources.ts";
 import { flavorId } from "./rules.ts";
 
 /** SDRS resources: `yyyy-MM-dd HH:mm:ss.SSS` (OTC docs, e.g. `2019-05-22 08:16:54.413`). */
@@ -29,7 +31,7 @@ const SIZE_VCPUS: Record<string, number> = {
 };
 
 /** vCPUs and RAM (MB) from a Huawei flavor name `family.size.ratio` (s6.xlarge.2 → 4 vCPU, 8 GB). */
-function flavorSize(flavor: string): { vcpus: string; ram: string } {
+function flavorSizeFromName(flavor: string): { vcpus: string; ram: string } {
   const [, size = "", ratio = ""] = flavor.split(".");
   const multiple = /^(\d+)xlarge$/.exec(size)?.[1];
   const vcpus = multiple !== undefined ? Number(multiple) * 4 : SIZE_VCPUS[size];
@@ -37,6 +39,16 @@ function flavorSize(flavor: string): { vcpus: string; ram: string } {
   if (vcpus === undefined || !Number.isFinite(memoryRatio) || memoryRatio <= 0) return { vcpus: "", ram: "" };
   const ramMb = size === "small" ? 1024 * memoryRatio : vcpus * memoryRatio * 1024;
   return { vcpus: String(vcpus), ram: String(Math.round(ramMb)) };
+}
+
+/** The catalogue's size when the estate lists the flavor, else the size read from its name. */
+function flavorSize(world: World, flavor: string): { vcpus: string; ram: string } {
+  const listed = world.flavors?.get(flavor);
+  const named = flavorSizeFromName(flavor);
+  return {
+    vcpus: listed?.vcpus === undefined ? named.vcpus : String(listed.vcpus),
+    ram: listed?.ramMb === undefined ? named.ram : String(listed.ramMb),
+  };
 }
 
 function deviceName(index: number): string {
@@ -48,43 +60,98 @@ function orderedVolumes(server: ServerRecord) {
   return [...server.volumes].sort((a, b) => (a.bootIndex === 0 ? -1 : b.bootIndex === 0 ? 1 : 0));
 }
 
-/** The estate's ip, else one derived from the server id (stable across runs). */
-function serverIp(server: ServerRecord): string {
-  if (server.ip !== undefined) return server.ip;
-  const digest = createHash("sha256").update(server.id).digest();
-  return `192.168.${(digest[0] ?? 0) % 250 + 1}.${(digest[1] ?? 0) % 250 + 4}`;
+/** The compute node a server runs on (`OS-EXT-SRV-ATTR:host`, EVS `attachments[].host_name`), e.g. pod03.eu-de-01. */
+export function computeHostOf(server: Pick<ServerRecord, "id" | "az">): string {
+  return `pod${String((Number.parseInt(derivedHex(4, "pod", server.id), 16) % 8) + 1).padStart(2, "0")}.${server.az}`;
 }
 
-export function renderServer(_world: World, server: ServerRecord): EcsServer {
+/** ECS `OS-SRV-USG:launched_at`: `2018-08-15T14:21:22.000000` (no zone, microseconds). */
+function launchTimestamp(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/Z$/, "000");
+}
+
+/** OpenStack vm_state for an ECS status (SHUTOFF is "stopped"). */
+const VM_STATES: Partial<Record<ServerRecord["status"], string>> = { ACTIVE: "active", SHUTOFF: "stopped", BUILD: "building", ERROR: "error" };
+
+export function renderServer(world: World, server: ServerRecord): EcsServer {
   const flavor = flavorId(server);
   const flavorName = typeof server.flavor === "string" ? server.flavor : (server.flavor.name ?? server.flavor.id);
   const hints: Record<string, string[]> = {};
   if (server.ecsGroupId !== undefined) hints.group = [server.ecsGroupId];
   if (server.tenancy !== undefined) hints.tenancy = [server.tenancy];
   if (server.dedicatedHostId !== undefined) hints.dedicated_host_id = [server.dedicatedHostId];
+  const imageName = imageNameOf(world, server);
   const metadata: Record<string, string> = {
     vpc_id: server.vpcId,
     os_type: server.osType,
     os_bit: "64",
     charging_mode: "0",
-    image_name: server.imageName ?? (server.osType === "Windows" ? "Windows Server 2019 Standard 64bit" : "Ubuntu 22.04 server 64bit"),
+    image_name: imageName,
+    "metering.image_id": server.imageId,
+    "metering.imagetype": "gold",
     "metering.resourcespeccode": flavor,
+    "metering.resourcetype": "1",
+    "metering.cloudServiceType": "hws.service.type.ec2",
   };
   if (server.frozen) metadata.EcmResStatus = "freeze";
   if (server.lockSource !== undefined) metadata.lockSource = server.lockSource;
   const enterpriseProject = server.enterpriseProjectId ?? "0";
   const running = server.status === "ACTIVE";
+  const host = computeHostOf(server);
+  const portId = derivedUuid("port", server.id);
+  const updated = ecsTimestamp(server.createdAt);
   return {
     id: server.id,
     name: server.name,
+    description: "",
     status: server.status,
+    progress: 0,
     locked: server.locked,
     key_name: server.keyName ?? "",
+    user_id: world.userId,
+    tenant_id: world.projectId,
     enterprise_project_id: enterpriseProject,
+    image: { id: server.imageId },
+    flavor: { id: flavor, name: flavorName, ...flavorSize(world, flavor), disk: "0", gpus: [], asic_accelerators: [] },
+    security_groups: server.securityGroupIds.map((id) => ({ id, name: world.securityGroups.get(id)?.name ?? id })),
     tags: Object.entries(server.tags).map(([key, value]) => `${key}=${value}`),
-    flavor: { id: flavor, name: flavorName, ...flavorSize(flavor), disk: "0" },
+    sys_tags: [{ key: "_sys_enterprise_project_id", value: enterpriseProject }],
     metadata,
+    addresses: {
+      [server.vpcId]: [
+        {
+          version: "4",
+          addr: server.ip,
+          primary: true,
+          "OS-EXT-IPS:type": "fixed",
+          "OS-EXT-IPS-MAC:mac_addr": derivedMac("port", server.id),
+          "OS-EXT-IPS:port_id": portId,
+        },
+      ],
+    },
+    network_interfaces: [{ port_id: portId, primary: true, ip_addresses: [server.ip], ipv6_addresses: [], subnet_id: server.subnetId }],
+    accessIPv4: "",
+    accessIPv6: "",
+    config_drive: "",
+    hostId: derivedHex(56, "host-id", world.projectId, host),
+    host_status: server.status === "ERROR" ? "UNKNOWN" : "UP",
     "OS-EXT-AZ:availability_zone": server.az,
+    "OS-EXT-SRV-ATTR:host": host,
+    "OS-EXT-SRV-ATTR:hypervisor_hostname": `nova${derivedHex(3, "nova", host)}@${host.slice(3, 5)}`,
+    "OS-EXT-SRV-ATTR:instance_name": `instance-${derivedHex(8, "instance", server.id)}`,
+    "OS-EXT-SRV-ATTR:hostname": server.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-"),
+    "OS-EXT-SRV-ATTR:reservation_id": `r-${derivedHex(8, "reservation", server.id)}`,
+    "OS-EXT-SRV-ATTR:launch_index": 0,
+    "OS-EXT-SRV-ATTR:kernel_id": "",
+    "OS-EXT-SRV-ATTR:ramdisk_id": "",
+    "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+    "OS-EXT-STS:task_state": "",
+    "OS-EXT-STS:vm_state": VM_STATES[server.status] ?? server.status.toLowerCase(),
+    "OS-EXT-STS:power_state": running ? 1 : 4,
+    "OS-SRV-USG:launched_at": launchTimestamp(server.createdAt),
+    "OS-SRV-USG:terminated_at": "",
+    "OS-DCF:diskConfig": "MANUAL",
+    auto_terminate_time: "",
     "os-extended-volumes:volumes_attached": orderedVolumes(server).map((volume, index) => ({
       id: volume.id,
       bootIndex: volume.bootIndex === 0 ? "0" : "-1",
@@ -92,65 +159,128 @@ export function renderServer(_world: World, server: ServerRecord): EcsServer {
       delete_on_termination: volume.bootIndex === 0 ? "true" : "false",
     })),
     "os:scheduler_hints": hints,
-    "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
-    "OS-EXT-STS:vm_state": running ? "active" : server.status.toLowerCase(),
-    "OS-EXT-STS:power_state": running ? 1 : 4,
-    addresses: {
-      [server.vpcId]: [{ version: 4, addr: serverIp(server), "OS-EXT-IPS:type": "fixed" }],
-    },
-    sys_tags: [{ key: "_sys_enterprise_project_id", value: enterpriseProject }],
+    security_options: { secure_boot_enabled: false, tpm_enabled: false },
+    hypervisor: { hypervisor_type: "kvm", csd_hypervisor: "" },
+    ...(server.status === "ERROR"
+      ? { fault: { code: 500, created: updated, message: "the server is in ERROR state", details: "" } }
+      : {}),
     created: ecsTimestamp(server.createdAt),
-    updated: ecsTimestamp(server.createdAt),
+    updated,
   };
 }
 
-/** volume id → the servers it is attached to (attachments are derived from the servers' volume lists). */
-export function attachmentIndex(world: World): Map<string, ServerRecord[]> {
-  const index = new Map<string, ServerRecord[]>();
-  for (const server of world.servers.values()) {
-    for (const attached of server.volumes) index.set(attached.id, [...(index.get(attached.id) ?? []), server]);
-  }
-  return index;
+export function volumeStatus(attachedServers: readonly ServerRecord[]): "in-use" | "available" {
+  return attachedServers.length > 0 ? "in-use" : "available";
 }
 
-export function renderVolume(volume: VolumeRecord, attachedServers: readonly ServerRecord[], createdAt: number): EvsVolume {
+export function volumeName(volume: VolumeRecord): string {
+  return volume.name ?? `volume-${volume.id.slice(0, 8)}`;
+}
+
+/** The estate's AZ, else the AZ of the first server it is attached to. */
+export function volumeAvailabilityZone(volume: VolumeRecord, attachedServers: readonly ServerRecord[]): string | null {
+  return volume.az ?? attachedServers[0]?.az ?? null;
+}
+
+/**
+ * ECS list by `server_id` for an id that does not exist: "every field except id and fault is null"
+ * (ListServersDetails, server_id). The fields are those of a rendered server.
+ */
+export function renderMissingServer(world: World, serverId: string): Record<string, unknown> {
+  const placeholder: ServerRecord = {
+    id: serverId,
+    name: "",
+    status: "ERROR",
+    az: "",
+    vpcId: "",
+    flavor: "",
+    osType: "Linux",
+    locked: false,
+    frozen: false,
+    tags: {},
+    volumes: [],
+    createdAt: 0,
+    ip: "",
+    subnetId: "",
+    imageId: "",
+    securityGroupIds: [],
+  };
+  const fields = Object.fromEntries(Object.keys(renderServer(world, placeholder)).map((field) => [field, null]));
+  return { ...fields, id: serverId, fault: { code: 404, created: null, details: null, message: `Instance[${serverId}] could not be found.` } };
+}
+
+/** EVS `created_at` / `updated_at`: `2016-05-25T02:42:10.856332` (no zone, microseconds). */
+function evsTimestamp(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/Z$/, "000");
+}
+
+/**
+ * An EVS volume (VolumeDetail). `origin` is the endpoint the request was sent to, for `links`.
+ * Optional fields a plain EVS disk does not have (iops, throughput, serial_number, wwn of a VBD
+ * disk) are left out as EVS leaves them out.
+ */
+export function renderVolume(world: World, volume: VolumeRecord, attachedServers: readonly ServerRecord[], createdAt: number, origin: string): EvsVolume {
   const servers = attachedServers;
   const attachments = servers.map((server) => {
     const index = orderedVolumes(server).findIndex((attached) => attached.id === volume.id);
     return {
       server_id: server.id,
-      attachment_id: `${volume.id.slice(0, 8)}-${server.id.slice(0, 8)}`,
-      attached_at: jobTimestamp(createdAt).replace("Z", ""),
+      attachment_id: derivedUuid("attachment", volume.id, server.id),
+      attached_at: evsTimestamp(createdAt),
       device: deviceName(index),
-      host_name: null,
+      host_name: computeHostOf(server),
       id: volume.id,
       volume_id: volume.id,
     };
   });
-  const bootable = servers.some((server) => server.volumes.some((attached) => attached.id === volume.id && attached.bootIndex === 0));
+  const bootServer = servers.find((server) => server.volumes.some((attached) => attached.id === volume.id && attached.bootIndex === 0));
   const metadata: Record<string, string> = {};
   if (volume.encrypted) metadata.__system__encrypted = "1";
   if (volume.frozen) metadata.__system__frozen = "true";
+  const az = volumeAvailabilityZone(volume, servers) ?? `${world.region}-01`;
+  const pool = volume.dssPoolId === undefined ? undefined : world.dssPools.get(volume.dssPoolId);
+  const timestamp = evsTimestamp(createdAt);
   return {
     id: volume.id,
-    name: volume.name ?? `volume-${volume.id.slice(0, 8)}`,
-    status: attachments.length > 0 ? "in-use" : "available",
+    links: [
+      { href: `${origin}/v2/${world.projectId}/os-vendor-volumes/${volume.id}`, rel: "self" },
+      { href: `${origin}/${world.projectId}/os-vendor-volumes/${volume.id}`, rel: "bookmark" },
+    ],
+    name: volumeName(volume),
+    description: "",
+    status: volumeStatus(servers),
     size: volume.size,
-    availability_zone: volume.az ?? servers[0]?.az ?? null,
+    availability_zone: az,
+    "os-vol-host-attr:host": `${servers[0] === undefined ? `pod01.${az}` : computeHostOf(servers[0])}#${volume.volumeType}`,
+    "os-vol-tenant-attr:tenant_id": world.projectId,
+    user_id: world.userId,
+    enterprise_project_id: "0",
+    source_volid: null,
+    snapshot_id: "",
+    consistencygroup_id: null,
+    volume_image_metadata: bootServer === undefined ? {} : { image_id: bootServer.imageId, image_name: imageNameOf(world, bootServer) },
     multiattach: volume.multiattach,
     shareable: volume.multiattach ? "true" : "false",
-    bootable: bootable ? "true" : "false",
+    bootable: bootServer === undefined ? "false" : "true",
     volume_type: volume.volumeType,
     service_type: volume.serviceType,
+    ...(pool === undefined ? {} : { dedicated_storage_id: pool.id, dedicated_storage_name: pool.name ?? pool.id }),
     attachments,
     metadata,
     encrypted: volume.encrypted,
+    replication_status: "disabled",
+    "os-volume-replication:extended_status": "",
+    "os-vol-mig-status-attr:migstat": "",
+    "os-vol-mig-status-attr:name_id": "",
+    tags: { ...volume.tags },
+    wwn: `688860300000${derivedHex(20, "wwn", volume.id)}`,
+    created_at: timestamp,
+    updated_at: timestamp,
   };
 }
 
 export function renderProtectionGroup(world: World, group: ProtectionGroupRecord): ProtectionGroup {
-  const instances = [...world.instances.values()].filter((instance) => instance.groupId === group.id);
-  const pairs = [...world.replicationPairs.values()].filter((pair) => pair.groupId === group.id);
+
   const domain = world.activeDomains.find((candidate) => candidate.id === group.domainId);
   return {
     id: group.id,
@@ -163,8 +293,8 @@ export function renderProtectionGroup(world: World, group: ProtectionGroupRecord
     domain_id: group.domainId,
     domain_name: domain?.name ?? null,
     priority_station: group.priorityStation,
-    protected_instance_num: instances.length,
-    replication_num: pairs.length,
+    protected_instance_num: instancesOfGroup(world, group.id).size,
+    replication_num: world.indexes.pairCountByGroup.get(group.id) ?? 0,
     disaster_recovery_drill_num: 0,
     protected_status: null,
     replication_status: null,
@@ -208,7 +338,8 @@ export function renderProtectedInstance(world: World, instance: ProtectedInstanc
       return pair === undefined || pair.groupId !== instance.groupId ? [] : [{ replication: pair.id, device: deviceName(index) }];
     }),
     tags: instance.tags,
-    metadata: {},
+    // "__system__frozen": whether the protected instance is frozen (e.g. in arrears); the simulator does not freeze them.
+    metadata: { __system__frozen: "false" },
   };
 }
 

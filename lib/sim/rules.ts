@@ -5,6 +5,8 @@
  */
 import { productionAvailabilityZone } from "../sdrs/schemas.ts";
 import { type ApiError, sdrsError } from "./api-error.ts";
+import { ipInCidr } from "../net/ipv4.ts";
+import { instancesOfGroup, ipUser, serversAttachedTo } from "./indexes.ts";
 import type { JobFailure, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
 
 /** "Only protection groups in available or protected state accept new protected instances." (seeds) */
@@ -56,18 +58,7 @@ export function describeServer(server: Pick<ServerRecord, "id" | "name">): strin
 
 /** The protected instance using a server as its production or DR-site server, if any. */
 export function instanceUsingServer(world: World, serverId: string) {
-  for (const instance of world.instances.values()) {
-    if (instance.sourceServerId === serverId || instance.targetServerId === serverId) return instance;
-  }
-  return undefined;
-}
-
-export function serversAttachedTo(world: World, volumeId: string): string[] {
-  const attached: string[] = [];
-  for (const server of world.servers.values()) {
-    if (server.volumes.some((volume) => volume.id === volumeId)) attached.push(server.id);
-  }
-  return attached;
+  return world.indexes.instanceByServer.get(serverId);
 }
 
 export function sharedVolumeIds(world: World, server: ServerRecord): string[] {
@@ -167,7 +158,9 @@ export function checkServerForCreate(
         `${who} has shared disk ${volumeId} attached: a server with a shared disk can be protected only by a batch create that includes every server the disk is attached to`,
       );
     }
-    const missing = serversAttachedTo(world, volumeId).filter((peer) => !context.requestServerIds.has(peer));
+    const missing = serversAttachedTo(world, volumeId)
+      .map((peer) => peer.id)
+      .filter((peer) => !context.requestServerIds.has(peer));
     if (missing.length > 0) {
       return sdrsError(
         "SDRS.1408",
@@ -178,18 +171,83 @@ export function checkServerForCreate(
   return undefined;
 }
 
-/** SDRS.1353: the DR-site flavor (flavorRef) must itself be a supported type. */
-export function checkDrFlavor(flavorRef: string | undefined): ApiError | undefined {
+/** A Huawei flavor name: `family.size.ratio` (s6.large.2, c7n.2xlarge.4, m6.8xlarge.8). */
+const FLAVOR_NAME = /^[a-z][a-z0-9]*\.[a-z0-9]+\.[0-9]+$/;
+
+/**
+ * SDRS.1353 "DR site server specifications not support protected instance creation": the DR-site
+ * flavor (flavorRef) must exist, be offered in the group's DR-site AZ and be a supported type. With
+ * no flavor catalogue in the estate, any well-formed flavor name exists in every AZ.
+ */
+export function checkDrFlavor(world: World, group: ProtectionGroupRecord, flavorRef: string | undefined): ApiError | undefined {
   if (flavorRef === undefined) return undefined;
+  const drAz = drSiteAvailabilityZone(group);
+  if (world.flavors === undefined ? !FLAVOR_NAME.test(flavorRef) : !world.flavors.has(flavorRef)) {
+    return sdrsError("SDRS.1353", `flavorRef ${JSON.stringify(flavorRef)}: no such flavor`);
+  }
+  const offeredIn = world.flavors?.get(flavorRef)?.azs;
+  if (offeredIn !== undefined && !offeredIn.includes(drAz)) {
+    return sdrsError("SDRS.1353", `flavorRef ${flavorRef} is not offered in the DR-site AZ ${drAz} of protection group ${group.id} (offered in ${offeredIn.join(", ")})`);
+  }
   const unsupported = unsupportedFlavorReason(flavorRef);
   if (unsupported === undefined) return undefined;
   return sdrsError("SDRS.1353", `flavorRef ${flavorRef}: ${unsupported} flavors are not supported for DR-site servers`);
 }
 
+/** The resources a create names for the DR site: subnet and IP, dedicated host, DSS pool. */
+export interface DrPlacement {
+  primary_subnet_id?: string | undefined;
+  primary_ip_address?: string | undefined;
+  tenancy?: string | undefined;
+  dedicated_host_id?: string | undefined;
+  cluster_id?: string | undefined;
+}
+
+/**
+ * The referenced resources exist and fit the group's DR site: the subnet is in the group's VPC
+ * (SDRS.1335), the IP inside it (SDRS.0219) and free (SDRS.1334), the dedicated host exists
+ * (SDRS.1372) in the DR-site AZ (SDRS.1373), the DSS pool exists (SDRS.1381) in the DR-site AZ (SDRS.1383).
+ */
+export function checkDrPlacement(world: World, group: ProtectionGroupRecord, placement: DrPlacement): ApiError | undefined {
+  const drAz = drSiteAvailabilityZone(group);
+  if (placement.primary_subnet_id !== undefined) {
+    const subnet = world.subnets.get(placement.primary_subnet_id);
+    if (subnet === undefined || subnet.vpcId !== group.vpcId) {
+      return sdrsError(
+        "SDRS.1335",
+        `primary_subnet_id: subnet ${placement.primary_subnet_id} ${subnet === undefined ? "does not exist" : `is in VPC ${subnet.vpcId}`}: it must be a subnet of the DR-site VPC ${group.vpcId} of protection group ${group.id}`,
+      );
+    }
+    const ip = placement.primary_ip_address;
+    if (ip !== undefined && !ipInCidr(ip, subnet.cidr)) {
+      return sdrsError("SDRS.0219", `primary_ip_address: ${ip} is not inside subnet ${subnet.id} (${subnet.cidr})`);
+    }
+    const user = ip === undefined ? undefined : ipUser(world, group.vpcId, ip);
+    if (ip !== undefined && user !== undefined) {
+      return sdrsError("SDRS.1334", `primary_ip_address: ${ip} of subnet ${subnet.id} is in use by ${user}`);
+    }
+  }
+  if (placement.dedicated_host_id !== undefined) {
+    const host = world.dedicatedHosts.get(placement.dedicated_host_id);
+    if (host === undefined) return sdrsError("SDRS.1372", `dedicated_host_id: dedicated host ${placement.dedicated_host_id} does not exist`);
+    if (host.az !== drAz) {
+      return sdrsError("SDRS.1373", `dedicated_host_id: dedicated host ${host.id} is in AZ ${host.az}, the DR-site AZ of protection group ${group.id} is ${drAz}`);
+    }
+  }
+  if (placement.cluster_id !== undefined) {
+    const pool = world.dssPools.get(placement.cluster_id);
+    if (pool === undefined) return sdrsError("SDRS.1381", `cluster_id: DSS storage pool ${placement.cluster_id} does not exist`);
+    if (pool.az !== drAz) {
+      return sdrsError("SDRS.1383", `cluster_id: DSS storage pool ${pool.id} is in AZ ${pool.az}, the DR-site AZ of protection group ${group.id} is ${drAz}`);
+    }
+  }
+  return undefined;
+}
+
 /** SDRS.1358: the per-group protected-instance limit. */
 export function checkGroupCapacity(world: World, group: ProtectionGroupRecord, adding: number): ApiError | undefined {
   if (group.maxInstances === undefined) return undefined;
-  const current = [...world.instances.values()].filter((instance) => instance.groupId === group.id).length;
+  const current = instancesOfGroup(world, group.id).size;
   if (current + adding <= group.maxInstances) return undefined;
   return sdrsError(
     "SDRS.1358",

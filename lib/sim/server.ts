@@ -28,7 +28,8 @@ import { CREATE_OPERATIONS, type FaultController, Faults, faultSettingsSchema } 
 import { Gateway, type SimulatorCredentials } from "./gateway-auth.ts";
 import { seededRandom } from "./random.ts";
 import * as reads from "./reads.ts";
-import { attachmentIndex, renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
+import { serversAttachedTo } from "./indexes.ts";
+import { renderJob, renderProtectedInstance, renderProtectionGroup, renderServer, renderVolume } from "./render.ts";
 import { DEFAULT_JOB_DURATIONS, type JobDurations, SimulatedProject } from "./world.ts";
 import { readBoundedBody } from "../http/body.ts";
 
@@ -91,7 +92,7 @@ interface Reply {
 const MAX_BODY_BYTES = 12 * 1024 * 1024;
 
 const SERVER_ERROR_BODIES: Record<500 | 502 | 503 | 504, (requestId: string) => ApiError> = {
-  500: () => serviceError(500, "SDRS.0006", "Internal server error (simulated fault)"),
+  500: () => serviceError(500, "SDRS.0013", "Internal error (simulated fault)"),
   502: () => gatewayError(502, "APIGW.0201", "Bad gateway: the backend service is unavailable (simulated fault)"),
   503: () => gatewayError(503, "APIGW.0201", "Service unavailable (simulated fault)"),
   504: () => gatewayError(504, "APIGW.0201", "Backend timeout (simulated fault)"),
@@ -123,6 +124,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const seed = options.seed ?? 1;
   const faults = new Faults(seededRandom(seed + 2));
   const project = new SimulatedProject(options.estate, {
+    projectId: options.credentials?.projectId,
+    userName: options.credentials?.userName,
     random: { ids: seededRandom(seed), durations: seededRandom(seed + 1) },
     faults,
     jobDurations: { ...DEFAULT_JOB_DURATIONS, ...options.jobDurations },
@@ -137,6 +140,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   };
   const gateway = new Gateway(credentials, gatewayClock);
   const startedAt = clock.now();
+  /** The simulator's URL once it listens (EVS `links` of volumes read through `state`). */
+  let publicUrl = "";
   let counts: Record<string, number> = {};
 
   const settledNow = () => {
@@ -164,8 +169,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     volumes: () => {
       settledNow();
-      const attached = attachmentIndex(world);
-      return [...world.volumes.values()].map((volume) => renderVolume(volume, attached.get(volume.id) ?? [], startedAt));
+      return [...world.volumes.values()].map((volume) => renderVolume(world, volume, serversAttachedTo(world, volume.id), startedAt, publicUrl));
     },
   };
 
@@ -174,7 +178,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const created = (status: number, result: { jobId: string } | ApiError): Reply =>
     isApiError(result) ? { status: result.status, body: result.body } : { status, body: { job_id: result.jobId } };
 
-  function dispatch(name: OperationName, params: Record<string, string>, query: URLSearchParams, body: Buffer): Reply {
+  function dispatch(name: OperationName, params: Record<string, string>, url: URL, body: Buffer): Reply {
+    const query = url.searchParams;
     const now = settledNow();
     const param = (key: string) => params[key] ?? "";
     const withJson = (use: (json: Record<string, unknown>) => Reply): Reply => {
@@ -211,7 +216,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       case "listKeypairs":
         return fromApi(reads.listKeypairs(world));
       case "listVolumes":
-        return fromApi(reads.listVolumes(world, query, startedAt));
+        return fromApi(reads.listVolumes(world, url, startedAt));
       case "listScalingGroups":
         return fromApi(reads.listScalingGroups(world, query));
       case "listScalingGroupInstances":
@@ -266,7 +271,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const error = SERVER_ERROR_BODIES[failure]("");
       return { status: error.status, body: error.body };
     }
-    const reply = dispatch(operation.name, operation.params, url.searchParams, body);
+    const reply = dispatch(operation.name, operation.params, url, body);
     if (CREATE_OPERATIONS.has(operation.name) && reply.status >= 200 && reply.status < 300 && faults.dropAfterCreate()) return "drop";
     return reply;
   }
@@ -372,7 +377,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (!response.headersSent) {
         response.writeHead(500, { "Content-Type": "application/json;charset=utf-8", "X-Request-Id": randomUUID().replaceAll("-", "") });
       }
-      response.end(JSON.stringify({ error: { code: "SDRS.0006", message: "internal simulator error" } }));
+      response.end(JSON.stringify({ error: { code: "SDRS.0013", message: "internal simulator error" } }));
     });
   });
   const host = options.host ?? "127.0.0.1";
@@ -385,9 +390,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  publicUrl = `http://${urlHost}:${port}`;
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url: publicUrl,
     faults,
     counts: () => ({ ...counts }),
     resetCounts: () => {

@@ -17,9 +17,27 @@ import { type ApiError, isApiError, sdrsError } from "./api-error.ts";
 import type { Estate } from "./estate.ts";
 import type { Faults } from "./faults.ts";
 import type { JobFailure, JobKind, JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
+import {
+  addInstance,
+  addReplicationPair,
+  addServer,
+  addVolume,
+  attachVolume,
+  emptyIndexes,
+  instancesOfGroup,
+  releaseIp,
+  removeInstance,
+  reserveIp,
+  setInstanceTarget,
+  setServerTags,
+} from "./indexes.ts";
 import type { Random } from "./random.ts";
+import { SIMULATOR_DEFAULTS } from "./defaults.ts";
+import { derivedHex } from "./derived.ts";
+import { addVpcDefaults, serverRecord } from "./resources.ts";
 import {
   checkDrFlavor,
+  checkDrPlacement,
   checkGroupAcceptsInstances,
   checkGroupCapacity,
   checkServerForCreate,
@@ -50,6 +68,10 @@ const JOB_TYPES: Record<JobKind, string> = {
 };
 
 export interface WorldOptions {
+  /** The IAM project the estate belongs to (ECS tenant_id); default the simulator's project. */
+  projectId?: string;
+  /** The IAM user name the resources were created by (its id is derived). */
+  userName?: string;
   random: { ids: Random; durations: Random };
   faults: Faults;
   jobDurations: JobDurations;
@@ -78,6 +100,11 @@ export class SimulatedProject {
   readonly #batchLimit: number;
   /** Jobs not yet SUCCESS/FAIL: the only ones settle() needs to look at. */
   readonly #unfinished = new Set<JobRecord>();
+  /**
+   * The earliest instant a job step can be due; settle() before it has nothing to do, so a request
+   * does not walk thousands of jobs in flight. -Infinity while a fault holds a step (re-checked each time).
+   */
+  #nextDueAt = Number.POSITIVE_INFINITY;
 
   constructor(estate: Estate, options: WorldOptions) {
     this.#ids = options.random.ids;
@@ -87,12 +114,22 @@ export class SimulatedProject {
     this.#batchLimit = options.batchLimit ?? DEFAULT_BATCH_LIMIT;
     const day = 86_400_000;
     const serverCreatedAt = options.now - 60 * day;
+    const vpcIds = new Set([
+      ...estate.vpcs.map((vpc) => vpc.id),
+      ...estate.servers.map((server) => server.vpcId),
+      ...estate.protectionGroups.map((group) => group.vpcId),
+    ]);
     this.world = {
       region: estate.region,
+      projectId: options.projectId ?? SIMULATOR_DEFAULTS.projectId,
+      userId: derivedHex(32, "user", options.userName ?? SIMULATOR_DEFAULTS.userName),
       vpcIds: new Set(estate.vpcs.map((vpc) => vpc.id)),
-      servers: new Map(estate.servers.map((server) => [server.id, { ...structuredClone(server), createdAt: serverCreatedAt }])),
-      volumes: new Map(estate.volumes.map((volume) => [volume.id, structuredClone(volume)])),
-      keyPairs: new Map(estate.keyPairs.map((keyPair) => [keyPair.name, structuredClone(keyPair)])),
+      images: new Map(estate.images.map((image) => [image.id, structuredClone(image)])),
+      securityGroups: new Map(estate.securityGroups.map((group) => [group.id, structuredClone(group)])),
+      subnets: new Map(estate.subnets.map((subnet) => [subnet.id, structuredClone(subnet)])),
+      flavors: estate.flavors.length === 0 ? undefined : new Map(estate.flavors.map((flavor) => [flavor.id, structuredClone(flavor)])),
+      dedicatedHosts: new Map(estate.dedicatedHosts.map((host) => [host.id, structuredClone(host)])),
+      dssPools: new Map(estate.dssPools.map((pool) => [pool.id, structuredClone(pool)])),
       scalingGroups: structuredClone(estate.scalingGroups),
       activeDomains: structuredClone(estate.activeDomains),
       groups: new Map(
@@ -102,13 +139,24 @@ export class SimulatedProject {
           return [group.id, { ...structuredClone(fields), createdAt: created, updatedAt: created }];
         }),
       ),
+      servers: new Map(),
+      volumes: new Map(),
+      keyPairs: new Map(estate.keyPairs.map((keyPair) => [keyPair.name, structuredClone(keyPair)])),
       instances: new Map(),
       replicationPairs: new Map(),
       jobs: new Map(),
+      indexes: emptyIndexes(),
     };
+    for (const vpcId of vpcIds) addVpcDefaults(this.world, vpcId);
+    // Addresses the estate spells out are taken before any is derived, so a derived one never collides.
+    for (const server of estate.servers) {
+      if (server.ip !== undefined) reserveIp(this.world, server.vpcId, server.ip, `server ${server.id}`);
+    }
+    for (const server of estate.servers) addServer(this.world, serverRecord(this.world, structuredClone(server), serverCreatedAt));
+    for (const volume of estate.volumes) addVolume(this.world, structuredClone(volume));
     for (const instance of estate.protectedInstances) {
       const created = parseTime(instance.createdAt, options.now - 20 * day);
-      this.world.instances.set(instance.id, {
+      addInstance(this.world, {
         id: instance.id,
         name: instance.name,
         description: instance.description,
@@ -152,31 +200,48 @@ export class SimulatedProject {
     };
     this.world.jobs.set(job.id, job);
     this.#unfinished.add(job);
+    this.#dueNoLaterThan(job.endAt);
     return job;
+  }
+
+  #dueNoLaterThan(at: number): void {
+    this.#nextDueAt = Math.min(this.#nextDueAt, at);
   }
 
   /** Applies every job step that is due at `now`, in time order. */
   settle(now: number): void {
+    if (now < this.#nextDueAt) return;
+    let nextDueAt = Number.POSITIVE_INFINITY;
     const due: { at: number; apply: (at: number) => void }[] = [];
     for (const job of this.#unfinished) {
       if (job.tasks.length === 0) {
-        if (job.endAt > now) continue;
+        if (job.endAt > now) {
+          nextDueAt = Math.min(nextDueAt, job.endAt);
+          continue;
+        }
         if (this.#faults.holds(job.serverIds)) {
           job.heldByFault = true;
+          nextDueAt = Number.NEGATIVE_INFINITY;
           continue;
         }
         due.push({ at: job.heldByFault === true ? now : job.endAt, apply: (at) => this.#finishJob(job, at) });
         continue;
       }
       for (const task of job.tasks) {
-        if (task.outcome !== undefined || task.endAt > now) continue;
+        if (task.outcome !== undefined) continue;
+        if (task.endAt > now) {
+          nextDueAt = Math.min(nextDueAt, task.endAt);
+          continue;
+        }
         if (this.#faults.holds([task.serverId])) {
           task.heldByFault = true;
+          nextDueAt = Number.NEGATIVE_INFINITY;
           continue;
         }
         due.push({ at: task.heldByFault === true ? now : task.endAt, apply: (at) => this.#finishTask(job, task, at) });
       }
     }
+    this.#nextDueAt = nextDueAt;
     due.sort((a, b) => a.at - b.at);
     for (const step of due) step.apply(step.at);
     for (const job of this.#unfinished) {
@@ -194,11 +259,12 @@ export class SimulatedProject {
       task.outcome = "FAIL";
       task.failure ??= { errorCode: "SDRS.1350", failReason: `protected instance ${task.instanceId} disappeared while being created` };
       // Rollback: the failed instance is removed so that a later create for the same server can succeed.
-      this.world.instances.delete(task.instanceId);
+      if (instance !== undefined) removeInstance(this.world, instance);
+      if (task.ip !== undefined && group !== undefined) releaseIp(this.world, group.vpcId, task.ip, `protected instance ${task.instanceId}`);
       return;
     }
-    const drServer = this.#createDrServer(source, group, task.flavorRef, instance.id, at);
-    instance.targetServerId = drServer.id;
+    const drServer = this.#createDrServer(source, group, task.flavorRef, { subnetId: task.subnetId, ip: task.ip }, instance.id, at);
+    setInstanceTarget(this.world, instance, drServer.id);
     instance.status = group.status === "protected" ? "protected" : "available";
     instance.updatedAt = at;
     instance.creatingJobId = undefined;
@@ -206,25 +272,39 @@ export class SimulatedProject {
     task.outcome = "SUCCESS";
   }
 
-  #createDrServer(source: ServerRecord, group: ProtectionGroupRecord, flavorRef: string | undefined, instanceId: string, at: number): ServerRecord {
-    const drServer: ServerRecord = {
-      id: this.#ids.uuid(),
-      name: source.name,
-      status: "SHUTOFF",
-      az: drSiteAvailabilityZone(group),
-      vpcId: group.vpcId,
-      flavor: flavorRef ?? source.flavor,
-      osType: source.osType,
-      imageName: source.imageName,
-      keyName: source.keyName,
-      locked: false,
-      frozen: false,
-      tags: {},
-      volumes: [],
-      createdAt: at,
-      drSiteOf: instanceId,
-    };
-    this.world.servers.set(drServer.id, drServer);
+  #createDrServer(
+    source: ServerRecord,
+    group: ProtectionGroupRecord,
+    flavorRef: string | undefined,
+    nic: { subnetId?: string | undefined; ip?: string | undefined },
+    instanceId: string,
+    at: number,
+  ): ServerRecord {
+    const drServer = serverRecord(
+      this.world,
+      {
+        id: this.#ids.uuid(),
+        name: source.name,
+        status: "SHUTOFF",
+        az: drSiteAvailabilityZone(group),
+        vpcId: group.vpcId,
+        flavor: flavorRef ?? source.flavor,
+        osType: source.osType,
+        imageName: source.imageName,
+        imageId: source.imageId,
+        keyName: source.keyName,
+        securityGroupIds: source.securityGroupIds,
+        subnetId: nic.subnetId ?? source.subnetId,
+        ip: nic.ip,
+        locked: false,
+        frozen: false,
+        tags: {},
+        volumes: [],
+      },
+      at,
+    );
+    drServer.drSiteOf = instanceId;
+    addServer(this.world, drServer);
     this.#pairVolumes(group.id, source.id, drServer);
     return drServer;
   }
@@ -240,7 +320,7 @@ export class SimulatedProject {
         const existingDrDisk = drServer?.volumes[index]?.id;
         let drVolumeId = existingDrDisk ?? this.#ids.uuid();
         if (existingDrDisk === undefined && sourceVolume !== undefined && drServer !== undefined) {
-          this.world.volumes.set(drVolumeId, {
+          addVolume(this.world, {
             id: drVolumeId,
             name: sourceVolume.name,
             size: sourceVolume.size,
@@ -250,15 +330,16 @@ export class SimulatedProject {
             serviceType: sourceVolume.serviceType,
             volumeType: sourceVolume.volumeType,
             az: drServer.az,
+            tags: {},
           });
         } else if (existingDrDisk === undefined) {
           drVolumeId = "";
         }
         pair = { id: this.#ids.uuid(), groupId, sourceVolumeId: attached.id, drVolumeId };
-        this.world.replicationPairs.set(attached.id, pair);
+        addReplicationPair(this.world, pair);
       }
       if (drServer !== undefined && pair.drVolumeId !== "" && !drServer.volumes.some((volume) => volume.id === pair.drVolumeId)) {
-        drServer.volumes.push({ id: pair.drVolumeId, bootIndex: attached.bootIndex });
+        attachVolume(this.world, drServer, { id: pair.drVolumeId, bootIndex: attached.bootIndex });
       }
     });
   }
@@ -299,8 +380,8 @@ export class SimulatedProject {
       return;
     }
     group.status = "protected";
-    for (const instance of this.world.instances.values()) {
-      if (instance.groupId === group.id && instance.status === "available") {
+    for (const instance of instancesOfGroup(this.world, group.id)) {
+      if (instance.status === "available") {
         instance.status = "protected";
         instance.updatedAt = at;
       }
@@ -323,7 +404,13 @@ export class SimulatedProject {
     kind: "createProtectedInstance" | "batchCreateProtectedInstances",
     group: ProtectionGroupRecord,
     entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[],
-    common: { description?: string | undefined; tags?: { key: string; value: string }[] | undefined },
+    common: {
+      description?: string | undefined;
+      tags?: { key: string; value: string }[] | undefined;
+      /** The DR-site NIC: primary_subnet_id (single and batch), primary_ip_address (single only). */
+      subnetId?: string | undefined;
+      ip?: string | undefined;
+    },
     now: number,
   ): { jobId: string } {
     const serverIds = entries.map((entry) => entry.server.id);
@@ -345,7 +432,11 @@ export class SimulatedProject {
         endAt: index === lastIndex ? job.endAt : job.beginAt + this.#durations.between(floor, duration),
         failure,
         flavorRef: entry.flavorRef,
+        subnetId: common.subnetId,
+        ip: common.ip,
       });
+      if (common.ip !== undefined) reserveIp(this.world, group.vpcId, common.ip, `protected instance ${instanceId}`);
+      this.#dueNoLaterThan(job.tasks[job.tasks.length - 1]?.endAt ?? job.beginAt);
       const instance: ProtectedInstanceRecord = {
         id: instanceId,
         name: entry.name,
@@ -358,7 +449,7 @@ export class SimulatedProject {
         updatedAt: now,
         creatingJobId: job.id,
       };
-      this.world.instances.set(instanceId, instance);
+      addInstance(this.world, instance);
     });
     return { jobId: job.id };
   }
@@ -369,8 +460,8 @@ export class SimulatedProject {
     const body = parsed.data.protected_instance;
     const group = this.#groupForCreate(body.server_group_id);
     if (isApiError(group)) return group;
-    const drFlavor = checkDrFlavor(body.flavorRef);
-    if (drFlavor !== undefined) return drFlavor;
+    const drSite = checkDrFlavor(this.world, group, body.flavorRef) ?? checkDrPlacement(this.world, group, body);
+    if (drSite !== undefined) return drSite;
     const server = this.world.servers.get(body.server_id);
     if (server === undefined) return sdrsError("SDRS.1326", `server_id: server ${body.server_id} does not exist`);
     const broken =
@@ -381,7 +472,7 @@ export class SimulatedProject {
       "createProtectedInstance",
       group,
       [{ server, name: body.name, flavorRef: body.flavorRef }],
-      { description: body.description, tags: body.tags },
+      { description: body.description, tags: body.tags, subnetId: body.primary_subnet_id, ip: body.primary_ip_address },
       now,
     );
   }
@@ -392,10 +483,12 @@ export class SimulatedProject {
     const body = parsed.data.protected_instances;
     const group = this.#groupForCreate(body.server_group_id);
     if (isApiError(group)) return group;
+    const placement = checkDrPlacement(this.world, group, body);
+    if (placement !== undefined) return placement;
     const requestServerIds = new Set(body.servers.map((entry) => entry.server_id));
     const entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[] = [];
     for (const [index, entry] of body.servers.entries()) {
-      const drFlavor = checkDrFlavor(entry.flavorRef);
+      const drFlavor = checkDrFlavor(this.world, group, entry.flavorRef);
       if (drFlavor !== undefined) return drFlavor;
       const server = this.world.servers.get(entry.server_id);
       if (server === undefined) {
@@ -408,7 +501,13 @@ export class SimulatedProject {
     }
     const full = checkGroupCapacity(this.world, group, entries.length);
     if (full !== undefined) return full;
-    return this.#startInstanceJob("batchCreateProtectedInstances", group, entries, { description: body.description, tags: body.tags }, now);
+    return this.#startInstanceJob(
+      "batchCreateProtectedInstances",
+      group,
+      entries,
+      { description: body.description, tags: body.tags, subnetId: body.primary_subnet_id },
+      now,
+    );
   }
 
   createProtectionGroup(raw: unknown, now: number): { jobId: string } | ApiError {
@@ -461,7 +560,7 @@ export class SimulatedProject {
         `protection group ${group.id} (${group.name}) is ${group.status}: protection can be enabled only when the group is available or error-starting`,
       );
     }
-    const members = [...this.world.instances.values()].filter((instance) => instance.groupId === group.id);
+    const members = [...instancesOfGroup(this.world, group.id)];
     if (!members.some((instance) => instance.status === "available")) {
       return sdrsError(
         "SDRS.1002",
@@ -481,7 +580,7 @@ export class SimulatedProject {
   setServerTags(serverId: string, tags: Record<string, string>): boolean {
     const server = this.world.servers.get(serverId);
     if (server === undefined) return false;
-    server.tags = { ...tags };
+    setServerTags(this.world, server, tags);
     return true;
   }
 }

@@ -420,7 +420,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
       receivedEvents("server.protection_unknown").find((received) => received.type === "server.protection_unknown" && received.data.serverId === serverId);
     await mappings.runUntil("a server.protection_unknown webhook per server", () => serverIds.every((serverId) => unknownFor(serverId) !== undefined));
     for (const serverId of serverIds) {
-      expect(unknownFor(serverId)?.data).toMatchObject({ serverId, target: "web", jobId, reason: expect.stringContaining("SDRS.0401") });
+      expect(unknownFor(serverId)?.data).toMatchObject({ serverId, target: "web", jobId, reason: expect.stringContaining("SDRS.0408") });
     }
   });
 

@@ -259,6 +259,42 @@ const ruleCases: RuleCase[] = [
     sdrsCode: "SDRS.1353",
   },
   {
+    name: "rejects a flavorMap target the DR-site AZ does not offer with INELIGIBLE_DR_FLAVOR_NOT_OFFERED",
+    server: facts("a"),
+    overrides: { creationOptions: { flavorMap: { "s6.large.2": "s6.xlarge.2" } }, drSite: { flavorIds: ["s6.large.2", "c7.large.2"] } },
+    verdict: "ineligible",
+    reasons: ["INELIGIBLE_DR_FLAVOR_NOT_OFFERED"],
+    sdrsCode: "SDRS.1353",
+  },
+  {
+    name: "accepts a flavorMap target the DR-site AZ offers",
+    server: facts("a"),
+    overrides: { creationOptions: { flavorMap: { "s6.large.2": "c7.large.2" } }, drSite: { flavorIds: ["s6.large.2", "c7.large.2"] } },
+    verdict: "eligible",
+    reasons: [],
+  },
+  {
+    name: "rejects a primary IP outside its subnet with INELIGIBLE_PRIMARY_IP_OUTSIDE_SUBNET",
+    server: facts("a"),
+    overrides: {
+      creationOptions: { primarySubnetId: "subnet-1", primaryIpAddresses: { a: "10.0.1.5" } },
+      drSite: { subnetCidrs: { "subnet-1": "10.0.0.0/24" } },
+    },
+    verdict: "ineligible",
+    reasons: ["INELIGIBLE_PRIMARY_IP_OUTSIDE_SUBNET"],
+    sdrsCode: "SDRS.0219",
+  },
+  {
+    name: "accepts a primary IP inside its subnet, and one whose subnet's CIDR is not known",
+    server: facts("a"),
+    overrides: {
+      creationOptions: { primarySubnetId: "subnet-1", primaryIpAddresses: { a: "10.0.0.5" } },
+      drSite: { subnetCidrs: { "subnet-1": "10.0.0.0/24" } },
+    },
+    verdict: "eligible",
+    reasons: [],
+  },
+  {
     name: "rejects a server without a system disk with INELIGIBLE_NO_SYSTEM_DISK",
     server: facts("a", { server: { "os-extended-volumes:volumes_attached": [{ id: "data", bootIndex: "1", device: "/dev/vdb" }] } }),
     verdict: "ineligible",

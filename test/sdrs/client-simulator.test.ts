@@ -3,6 +3,7 @@
  * and ambiguous creates as the cloud would exercise them. The simulator's job clock and gateway clock
  * are ManualClocks; the client signs with the gateway clock, as it would sign with real time.
  */
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
@@ -50,6 +51,15 @@ const estate: EstateInput = {
 
 const MINUTE = 60_000;
 
+/** The fields the client's ECS schema requires of a server. */
+const minimalServer = {
+  name: "web",
+  status: "ACTIVE",
+  flavor: { id: "s6.large.2" },
+  metadata: {},
+  "OS-EXT-AZ:availability_zone": "eu-de-01",
+};
+
 interface Setup {
   simulator: Simulator;
   client: CloudClient;
@@ -57,6 +67,8 @@ interface Setup {
   gatewayClock: ManualClock;
   waits: number[];
   log: RequestLogEntry[];
+  /** Path and query of every request the simulator served. */
+  requests: string[];
 }
 
 let running: Simulator[] = [];
@@ -71,7 +83,12 @@ async function setup(
 ): Promise<Setup> {
   const jobClock = new ManualClock();
   const gatewayClock = new ManualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+  const requests: string[] = [];
   const simulator = await startSimulator({
+    logger: (line) => {
+      const served = /^GET (\S+) →/.exec(line)?.[1];
+      if (served !== undefined) requests.push(served);
+    },
     estate: parseEstate(estate),
     clock: jobClock,
     gatewayClock,
@@ -96,7 +113,7 @@ async function setup(
     logger: (entry) => log.push(entry),
     ...options.client,
   });
-  return { simulator, client, jobClock, gatewayClock, waits, log };
+  return { simulator, client, jobClock, gatewayClock, waits, log, requests };
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -191,10 +208,16 @@ describe("authentication", () => {
 });
 
 describe("reads", () => {
-  it("reads every page of servers (ECS offset = page number) and of protected instances", async () => {
-    const { client, simulator } = await setup({ client: { pageSize: 2 } });
+  it("reads every page of servers (ECS by marker) and of protected instances (SDRS by offset)", async () => {
+    const { client, simulator, requests } = await setup({ client: { pageSize: 2 } });
     const servers = await client.listServers();
     expect(servers.map((server) => server.id)).toEqual(serverIds);
+    expect(requests.filter((request) => request.includes("/cloudservers/detail")).map((request) => new URL(request, "http://sim").search)).toEqual([
+      "?limit=2",
+      "?limit=2&marker=s-2",
+      "?limit=2&marker=s-4",
+      "?limit=2&marker=s-6",
+    ]);
     const instances = await client.listProtectedInstances();
     expect(instances.map((instance) => instance.id).sort()).toEqual(["pi-5", "pi-6", "pi-7"]);
     const groups = await client.listProtectionGroups();
@@ -207,6 +230,63 @@ describe("reads", () => {
     const { client, simulator } = await setup({ client: { pageSize: 3 } });
     expect(await client.listProtectionGroups()).toHaveLength(3);
     expect(simulator.counts()).toEqual({ listProtectionGroups: 2 });
+  });
+
+  it("reads every page of volumes by marker, stopping at the page without a volumes_links next link", async () => {
+    const { client, simulator, requests } = await setup({ client: { pageSize: 3 } });
+    expect((await client.listVolumes()).map((volume) => volume.id)).toEqual(serverIds.map((id) => `vol-${id}`));
+    expect(requests.filter((request) => request.includes("/cloudvolumes/detail")).map((request) => new URL(request, "http://sim").search)).toEqual([
+      "?limit=3",
+      "?limit=3&marker=vol-s-3",
+      "?limit=3&marker=vol-s-6",
+    ]);
+    expect(simulator.counts()).toEqual({ listVolumes: 3 });
+  });
+
+  it("a full last page of volumes without a next link ends the listing with no extra request", async () => {
+    const { client, simulator } = await setup({ client: { pageSize: 7 } });
+    expect(await client.listVolumes()).toHaveLength(7);
+    expect(simulator.counts()).toEqual({ listVolumes: 1 });
+  });
+
+  it("refuses to loop when a service ignores the marker and answers the same page again", async () => {
+    const sameServers = ["s-1", "s-2"].map((id) => ({ ...minimalServer, id }));
+    const fake = createHttpServer((_request, response) => {
+      response.writeHead(200, { "Content-Type": "application/json" });
+      response.end(JSON.stringify({ count: 7, servers: sameServers }));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = fake.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      const { client } = await setup({
+        client: { pageSize: 2 },
+        config: (config) => ({ ...config, endpoints: { ...config.endpoints, ecs: `http://127.0.0.1:${port}` } }),
+      });
+      const error = await failure(client.listServers());
+      expect(error).toBeInstanceOf(CloudApiError);
+      expect(error).toMatchObject({ code: "INVALID_RESPONSE", operation: "listServersDetails", retryable: false });
+      expect(String(error)).toContain("paging did not advance");
+    } finally {
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
+    }
+  });
+
+  it("lists servers by id (ECS server_id, 100 per request), skipping an id that does not exist, across pages", async () => {
+    const { client, simulator, requests } = await setup({ client: { pageSize: 2 } });
+    const servers = await client.listServers({ serverIds: ["s-3", "missing", "s-1", "s-3", "s-6"] });
+    expect(servers.map((server) => server.id)).toEqual(["s-3", "s-1", "s-6"]);
+    // Pages of 2 over 4 ids: the page holding the missing entry still counts as full, so paging goes on
+    // (two full pages, then the empty one that ends it) and s-6 is not lost.
+    expect(simulator.counts()).toEqual({ listServersDetails: 3 });
+    expect(requests.every((request) => request.includes("server_id=s-3%2Cmissing%2Cs-1%2Cs-6"))).toBe(true);
+  });
+
+  it("lists volumes by id (EVS ids=['a','b'], 60 per request)", async () => {
+    const { client, simulator } = await setup();
+    const ids = [...Array.from({ length: 60 }, (_, index) => `missing-${index}`), "vol-s-2", "vol-s-5"];
+    expect((await client.listVolumes({ ids })).map((volume) => volume.id).sort()).toEqual(["vol-s-2", "vol-s-5"]);
+    expect(simulator.counts()).toEqual({ listVolumes: 2 });
   });
 
   it("filters servers by tag across pages", async () => {
@@ -243,6 +323,13 @@ describe("reads", () => {
     expect((await client.listScalingGroupInstances("as-1")).map((instance) => instance.instance_id)).toEqual(["s-6", "s-7"]);
     expect((await client.listActiveDomains())[0]).toMatchObject({ id: "d-1", local_replication_cluster: { availability_zone: "eu-de-01" } });
     expect(await client.getProtectedInstance("pi-5")).toMatchObject({ id: "pi-5", source_server: "s-5", server_group_id: "g-1" });
+  });
+
+  it("a job SDRS does not know is CloudApiError 500 SDRS.0408 (Null job), not retried", async () => {
+    const { client, simulator } = await setup();
+    const error = await failure(client.getJob("0".repeat(32)));
+    expect(error).toMatchObject({ status: 500, code: "SDRS.0408", operation: "showJob", retryable: false, attempts: 1 });
+    expect(simulator.counts()).toEqual({ showJob: 1 });
   });
 
   it("a missing server is CloudApiError 404 Ecs.0114, not retried", async () => {

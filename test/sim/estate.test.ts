@@ -83,6 +83,86 @@ describe("estate format", () => {
       "servers[0] (web).dedicatedHostId: is allowed only when tenancy is dedicated",
     ],
     [
+      "a shared disk attached to servers in different AZs",
+      {
+        ...minimal,
+        servers: [
+          { ...minimal.servers[0], volumes: [{ id: "v1", bootIndex: 0 }, { id: "shared" }] },
+          { id: "s2", name: "db", az: "az2", vpcId: "vpc1", flavor: "s6.large.2", volumes: [{ id: "shared" }] },
+        ],
+        volumes: [{ id: "v1" }, { id: "shared", multiattach: true }],
+      },
+      "volumes[1] (shared): attached to servers in different AZs (s1 in az1, s2 in az2): EVS attaches a disk only to servers in its AZ",
+    ],
+    [
+      "a disk attached to a server in another AZ than the disk's",
+      { ...minimal, volumes: [{ id: "v1", az: "az2" }] },
+      'servers[0] (web).volumes[0].id: volume "v1" is in AZ az2, the server in AZ az1: EVS attaches a disk only to servers in its AZ',
+    ],
+    [
+      "a protected instance whose production server does not exist",
+      { ...minimal, protectedInstances: [{ id: "p1", name: "pi", groupId: "g1", sourceServerId: "s9" }] },
+      'protectedInstances[0] (pi).sourceServerId: server "s9" is not defined in servers',
+    ],
+    [
+      "a duplicate volume id",
+      { ...minimal, volumes: [{ id: "v1" }, { id: "v1", name: "again" }] },
+      'volumes[1] (again).id: duplicate id "v1"',
+    ],
+    [
+      "a duplicate protected instance id",
+      {
+        ...minimal,
+        servers: [...minimal.servers, { ...minimal.servers[0], id: "s2", name: "web-2", volumes: [] }],
+        protectedInstances: [
+          { id: "p1", name: "pi-1", groupId: "g1", sourceServerId: "s1" },
+          { id: "p1", name: "pi-2", groupId: "g1", sourceServerId: "s2" },
+        ],
+      },
+      'protectedInstances[1] (pi-2).id: duplicate id "p1"',
+    ],
+    [
+      "a server in a subnet that is not defined",
+      { ...minimal, servers: [{ ...minimal.servers[0], subnetId: "sub9" }] },
+      'servers[0] (web).subnetId: subnet "sub9" is not defined in subnets',
+    ],
+    [
+      "a server whose subnet is in another VPC",
+      { ...minimal, subnets: [{ id: "sub1", vpcId: "vpc2", cidr: "10.0.0.0/24" }], servers: [{ ...minimal.servers[0], subnetId: "sub1" }] },
+      'servers[0] (web).subnetId: subnet "sub1" is in VPC "vpc2", the server in VPC "vpc1"',
+    ],
+    [
+      "a server IP outside its subnet",
+      { ...minimal, subnets: [{ id: "sub1", vpcId: "vpc1", cidr: "10.0.0.0/24" }], servers: [{ ...minimal.servers[0], subnetId: "sub1", ip: "10.0.1.5" }] },
+      'servers[0] (web).ip: 10.0.1.5 is not inside subnet "sub1" (10.0.0.0/24)',
+    ],
+    [
+      "two servers with one IP in a VPC",
+      {
+        ...minimal,
+        servers: [
+          { ...minimal.servers[0], ip: "192.168.0.9" },
+          { ...minimal.servers[0], id: "s2", name: "web-2", ip: "192.168.0.9", volumes: [] },
+        ],
+      },
+      'servers[1] (web-2).ip: 192.168.0.9 is already the IP of server s1 in VPC "vpc1"',
+    ],
+    [
+      "a server in an undefined security group",
+      { ...minimal, servers: [{ ...minimal.servers[0], securityGroupIds: ["sg9"] }] },
+      'servers[0] (web).securityGroupIds[0]: security group "sg9" is not defined in securityGroups',
+    ],
+    [
+      "a server booting from an image not in images",
+      { ...minimal, images: [{ id: "img1", name: "Ubuntu" }], servers: [{ ...minimal.servers[0], imageId: "img9" }] },
+      'servers[0] (web).imageId: image "img9" is not defined in images',
+    ],
+    [
+      "a disk in an undefined DSS pool",
+      { ...minimal, volumes: [{ id: "v1", dssPoolId: "pool9" }] },
+      'volumes[0] (v1).dssPoolId: DSS pool "pool9" is not defined in dssPools',
+    ],
+    [
       "an unknown server status",
       { ...minimal, servers: [{ ...minimal.servers[0], status: "RUNNING" }] },
       expect.stringMatching(/^servers\.0\.status: /),

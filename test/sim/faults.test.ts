@@ -54,7 +54,7 @@ describe("fault injection", () => {
   });
 
   it.each([
-    [500, { error: { code: "SDRS.0006", message: expect.any(String) } }],
+    [500, { error: { code: "SDRS.0013", message: expect.any(String) } }],
     [502, { error_code: "APIGW.0201" }],
     [503, { error_code: "APIGW.0201" }],
     [504, { error_code: "APIGW.0201" }],

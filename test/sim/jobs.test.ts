@@ -176,10 +176,10 @@ describe("jobs progress by the simulator clock (ManualClock, no timers)", () => 
     expect((await instancesOf(PG_WEB)).map((instance) => instance.status)).toEqual(["protected"]);
   });
 
-  it("job ids that do not exist answer 404 SDRS.0401", async () => {
+  it("job ids that do not exist answer as SDRS's error table says: 500 SDRS.0408 (Null job)", async () => {
     const result = await call(sim, "GET", path.job("0".repeat(32)));
-    expect(result.status).toBe(404);
-    expect(result.json).toEqual({ error: { code: "SDRS.0401", message: `job ${"0".repeat(32)} does not exist` } });
+    expect(result.status).toBe(500);
+    expect(result.json).toEqual({ error: { code: "SDRS.0408", message: `job ${"0".repeat(32)} does not exist` } });
   });
 
   it("durations are drawn from jobDurations and repeat for the same seed", async () => {
