@@ -11,7 +11,12 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --json                 print the results JSON on stdout instead of the tables
   --out <path>           where to write the results JSON (default bench/results/latest.json)
   --seed <n>             simulator and jitter seed (default 11)
-  --scale <n>            servers in the scaled estate (default 500)
+  --clones <n>           servers cloned into the scaled sample estate (default 500)
+  --scale <a,b,…>        wave-estate sizes of the scale curve (default 1000,2000,5000,10000)
+  --modes <a,b>          scale-curve modes: events, bulk (default both)
+  --naive-size <n>       wave-estate servers the Terraform-style baseline runs on (default 500; 0 = skip)
+  --only <a,b,…>         run only these suites: api-calls, polling, planner, e2e, scale, bundles (default all);
+                         --scale alone implies --only scale
   --polling-jobs <n>     simulated jobs per kind in the polling comparison (default 2000)
   --planner-sizes <a,b>  servers per planner input (default 1000,5000)
   --planner-runs <n>     timed planner runs per size; the median is reported (default 5)
@@ -19,6 +24,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --help                 this text`;
 
 const positiveInt = z.coerce.number().int().positive();
+export const SUITES = ["api-calls", "polling", "planner", "e2e", "scale", "bundles"] as const;
+export type Suite = (typeof SUITES)[number];
 const benchOptions = z.strictObject({
   json: z.boolean().default(false),
   out: z
@@ -27,7 +34,23 @@ const benchOptions = z.strictObject({
     .transform((path) => resolve(path))
     .default(DEFAULT_OUT),
   seed: z.coerce.number().int().nonnegative().default(11),
-  scale: positiveInt.default(500),
+  clones: positiveInt.default(500),
+  scale: z
+    .string()
+    .default("1000,2000,5000,10000")
+    .transform((text) => text.split(",").map((size) => Number(size.trim())))
+    .pipe(z.array(z.number().int().min(10)).min(1)),
+  modes: z
+    .string()
+    .default("events,bulk")
+    .transform((text) => text.split(",").map((mode) => mode.trim()))
+    .pipe(z.array(z.enum(["events", "bulk"])).min(1)),
+  naiveSize: z.coerce.number().int().nonnegative().default(500),
+  only: z
+    .string()
+    .optional()
+    .transform((text) => (text === undefined ? undefined : text.split(",").map((suite) => suite.trim())))
+    .pipe(z.array(z.enum(SUITES)).min(1).optional()),
   pollingJobs: positiveInt.default(2000),
   plannerSizes: z
     .string()
@@ -53,7 +76,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         json: { type: "boolean" },
         out: { type: "string" },
         seed: { type: "string" },
+        clones: { type: "string" },
         scale: { type: "string" },
+        modes: { type: "string" },
+        "naive-size": { type: "string" },
+        only: { type: "string" },
         "polling-jobs": { type: "string" },
         "planner-sizes": { type: "string" },
         "planner-runs": { type: "string" },
@@ -72,5 +99,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     const option = issue?.path[0] === undefined ? "(options)" : `--${String(issue.path[0]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
     throw new BenchUsageError(`${option}: ${issue?.message ?? "invalid"}`);
   }
-  return parsed.data;
+  // `--scale 10000` alone: measure that curve, not the whole suite.
+  const only = parsed.data.only ?? (values.scale !== undefined ? ["scale" as const] : undefined);
+  return { ...parsed.data, only };
+}
+
+/** Whether `suite` runs with these options. */
+export function runsSuite(options: BenchOptions, suite: Suite): boolean {
+  return options.only === undefined || options.only.includes(suite);
 }

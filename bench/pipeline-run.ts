@@ -9,7 +9,7 @@ import { parseTargetsConfig } from "../lib/config/targets.ts";
 import { OWN_EVENT_SOURCE } from "../lib/events/inventory.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
 import type { PipelineLogger } from "../lib/pipeline/deps.ts";
-import { type RunSummary, startLocalRuntime } from "../lib/runtime/local.ts";
+import { type LocalRuntime, type RunSummary, startLocalRuntime } from "../lib/runtime/local.ts";
 import { simulatorCloudConfig } from "../lib/sdrs/config.ts";
 import type { Estate } from "../lib/sim/estate.ts";
 import { seededRandom } from "../lib/sim/random.ts";
@@ -60,12 +60,46 @@ export interface JobCheckStats {
 }
 
 /** Quiet, but counts warnings and errors so a broken run shows in the results. */
-function countingLogger(): PipelineLogger & { warnings(): number } {
+export function countingLogger(): PipelineLogger & { warnings(): number } {
   let warnings = 0;
   const count = () => {
     warnings += 1;
   };
   return { debug: () => {}, info: () => {}, warn: count, error: count, warnings: () => warnings };
+}
+
+export interface BenchRuntimeOptions {
+  simulatorUrl: string;
+  webhookUrl: string;
+  webhookSecret: string;
+  clock: ManualClock;
+  logger: PipelineLogger;
+  seed: number;
+  /** Target name → protection group id. */
+  targetGroups: Readonly<Record<string, string>>;
+  /** List page size of the SDRS client (default its maximum). */
+  pageSize?: number;
+}
+
+/** The local runtime as every benchmark run uses it: in-memory sqlite, one webhook, instant retries, seeded jitter. */
+export function startBenchRuntime(options: BenchRuntimeOptions): Promise<LocalRuntime> {
+  const random = seededRandom(options.seed + 100);
+  return startLocalRuntime({
+    database: ":memory:",
+    cloudConfig: simulatorCloudConfig(options.simulatorUrl),
+    targets: parseTargetsConfig({
+      protectTagKey: PROTECT_TAG,
+      batchLimit: 5,
+      targets: Object.fromEntries(Object.entries(options.targetGroups).map(([name, id]) => [name, { protectionGroup: { id } }])),
+      webhooks: [{ id: "bench", url: options.webhookUrl, secret: { env: "BENCH_WEBHOOK_SECRET" } }],
+    }),
+    clock: options.clock,
+    env: { BENCH_WEBHOOK_SECRET: options.webhookSecret },
+    logger: options.logger,
+    // The simulator injects no faults here, so retries never wait; keep them instant anyway.
+    cloudClient: { sleep: async () => {}, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
+    random: () => random.next(),
+  });
 }
 
 export async function runPipeline(options: PipelineRunOptions): Promise<PipelineRunResult> {
@@ -74,23 +108,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   const webhookSecret = generateWebhookSecret();
   const receiver = await startWebhookReceiver({ secret: webhookSecret });
   const logger = countingLogger();
-  const random = seededRandom(options.seed + 100);
-  const runtime = await startLocalRuntime({
-    database: ":memory:",
-    cloudConfig: simulatorCloudConfig(sim.url),
-    targets: parseTargetsConfig({
-      protectTagKey: PROTECT_TAG,
-      batchLimit: 5,
-      targets: Object.fromEntries(Object.entries(TARGET_GROUPS).map(([name, id]) => [name, { protectionGroup: { id } }])),
-      webhooks: [{ id: "bench", url: receiver.url, secret: { env: "BENCH_WEBHOOK_SECRET" } }],
-    }),
-    clock,
-    env: { BENCH_WEBHOOK_SECRET: webhookSecret },
-    logger,
-    // The simulator injects no faults here, so retries never wait; keep them instant anyway.
-    cloudClient: { sleep: async () => {} },
-    random: () => random.next(),
-  });
+  const runtime = await startBenchRuntime({ simulatorUrl: sim.url, webhookUrl: receiver.url, webhookSecret, clock, logger, seed: options.seed, targetGroups: TARGET_GROUPS });
   try {
     const wallStart = performance.now();
     for (const serverId of options.serverIds) {

@@ -3,9 +3,11 @@
  * kind's min and max, lib/sim/world.ts DEFAULT_JOB_DURATIONS), when would each strategy check the job, and
  * how many checks and how long after the job's end until it knows? No clock, no network.
  *
- * Ours is lib/pipeline/schedule.ts itself (`nextCheckDelaySeconds`): the first check at the median of the
- * last 20 durations learned for the same kind and size (the default first check while nothing is learned),
- * then 15 s × 1.5^(n−1) capped at 120 s, each ±10 % jitter.
+ * Ours is lib/pipeline/schedule.ts itself (`nextCheckDelaySeconds`) as it schedules job reads (`showJob`)
+ * when no shared instance view answers: the first check at the 5 % quantile of the last 200 durations
+ * learned for the same kind and size (the default first check while nothing is learned), then
+ * 15 s × 1.5^(n−1) capped at 120 s, each ±10 % jitter. With the shared view (the pipeline's default) most
+ * looks cost no request of their own; the scale curve (bench/scale.ts) measures that.
  */
 import { DEFAULT_SCHEDULE, nextCheckDelaySeconds, type ScheduleSettings } from "../lib/pipeline/schedule.ts";
 import { type Random, seededRandom } from "../lib/sim/random.ts";

@@ -2,7 +2,7 @@
 import { BUNDLE_LIMITS, renderBundles } from "../scripts/check-bundles.ts";
 import Table from "cli-table3";
 import picocolors from "picocolors";
-import type { ApiCallsResult, ApproachResult, BenchResults } from "./results.ts";
+import type { ApiCallsResult, ApproachResult, BenchResults, ScaleResult } from "./results.ts";
 
 type Colors = ReturnType<typeof picocolors.createColors>;
 
@@ -85,15 +85,31 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
     `seed ${results.seed}: request counts and simulated times are deterministic for the seed; wall times (ms) are this machine's and noisy.`,
   ];
 
-  lines.push(heading("1. API calls to protect an estate: our pipeline vs a Terraform-style baseline (simulator request counts)"));
-  for (const result of results.apiCalls) lines.push(apiCallsSection(result, colors), "");
+  if (results.apiCalls.length > 0) {
+    lines.push(heading("1. API calls to protect an estate: our pipeline vs a Terraform-style baseline (simulator request counts)"));
+    for (const result of results.apiCalls) lines.push(apiCallsSection(result, colors), "");
+  }
+  if (results.polling) lines.push(pollingSection(results.polling, colors, heading));
+  if (results.planner) lines.push(plannerSection(results.planner, colors, heading));
+  if (results.endToEnd.length > 0) lines.push(endToEndSection(results.endToEnd, colors, heading));
+  if (results.scale) lines.push(scaleSection(results.scale, colors, heading));
+  if (results.bundles !== undefined) {
+    lines.push(heading("6. Lambda bundles: code size and import time (median of fresh imports)"));
+    lines.push(renderBundles(results.bundles.rows, BUNDLE_LIMITS));
+    lines.push(results.bundles.note);
+  }
+  if (options.resultsPath !== undefined) lines.push(`\nresults written to ${options.resultsPath}`);
+  return lines.join("\n");
+}
 
-  lines.push(heading(`2. Job polling economy: ${results.polling.jobsPerKind} jobs per kind, durations as the simulator draws them`));
+function pollingSection(polling: NonNullable<BenchResults["polling"]>, colors: Colors, heading: (text: string) => string): string {
+  const lines: string[] = [];
+  lines.push(heading(`2. Job polling economy: ${polling.jobsPerKind} jobs per kind, durations as the simulator draws them`));
   lines.push(
     table(
       colors,
       ["strategy", "job kind", "checks / job", "vs every 10 s", "max checks", "mean delay s", "p95 delay s"],
-      results.polling.rows.map((row) => [
+      polling.rows.map((row) => [
         row.strategy,
         row.kind,
         twoDecimals(row.meanChecksPerJob),
@@ -110,7 +126,7 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
     table(
       colors,
       ["measured in the runs of part 1", "estate", "jobs", "job-status calls", "checks / job", "mean delay s"],
-      results.polling.measuredInRuns.map((row) => [
+      polling.measuredInRuns.map((row) => [
         row.approach,
         row.estate,
         String(row.jobs),
@@ -122,12 +138,17 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
     ),
   );
 
+  return lines.join("\n");
+}
+
+function plannerSection(planner: NonNullable<BenchResults["planner"]>, colors: Colors, heading: (text: string) => string): string {
+  const lines: string[] = [];
   lines.push(heading("3. Planner throughput: planProtection, wall time (noisy: compare sizes within one run)"));
   lines.push(
     table(
       colors,
       ["servers", "shared-disk clusters", "planned calls", "runs", "median ms", "min–max ms", "servers / s", "plans / s"],
-      results.planner.rows.map((row) => [
+      planner.rows.map((row) => [
         String(row.servers),
         String(row.sharedDiskClusters),
         String(row.calls),
@@ -141,12 +162,17 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
     ),
   );
 
+  return lines.join("\n");
+}
+
+function endToEndSection(endToEnd: BenchResults["endToEnd"], colors: Colors, heading: (text: string) => string): string {
+  const lines: string[] = [];
   lines.push(heading("4. End to end: accelerated runs (ManualClock) — wall time vs the simulated time they stand for"));
   lines.push(
     table(
       colors,
       ["estate", "servers tagged", "runs", "wall ms (median)", "min–max ms", "simulated s", "s to last protected", "speed-up", "same counts every run"],
-      results.endToEnd.map((row) => [
+      endToEnd.map((row) => [
         row.estate,
         String(row.servers),
         String(row.runs),
@@ -159,11 +185,64 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
       ]),
     ),
   );
-  if (results.bundles !== undefined) {
-    lines.push(heading("5. Lambda bundles: code size and import time (median of fresh imports)"));
-    lines.push(renderBundles(results.bundles.rows, BUNDLE_LIMITS));
-    lines.push(results.bundles.note);
+  return lines.join("\n");
+}
+
+function scaleSection(scale: ScaleResult, colors: Colors, heading: (text: string) => string): string {
+  const lines: string[] = [heading("5. Scale curve: wave estates end to end, each run in its own process (wall and CPU are this machine's)")];
+  lines.push(
+    table(
+      colors,
+      ["mode", "servers", "protected", "wall s", "CPU s", "peak RSS MiB", "requests", "calls / protected", "floor / protected", "status req / job", "looks / job (median)", "lag mean s", "lag p95 s"],
+      scale.rows.map((row) => {
+        const protectedServers = row.outcomes.protected ?? 0;
+        return [
+          row.mode,
+          String(row.servers),
+          String(protectedServers),
+          oneDecimal(row.wallMs / 1000),
+          oneDecimal(row.cpuMs / 1000),
+          whole(row.peakRssMiB),
+          String(row.totalRequests),
+          twoDecimals(row.callsPerProtectedServer),
+          twoDecimals(protectedServers === 0 ? 0 : row.floorRequests / protectedServers),
+          twoDecimals(row.statusRequestsPerJob),
+          oneDecimal(row.checksPerJobMedian),
+          oneDecimal(row.detectionLagMeanSeconds),
+          oneDecimal(row.detectionLagP95Seconds),
+        ];
+      }),
+      1,
+    ),
+  );
+  lines.push(
+    table(
+      colors,
+      ["mode", "requests by operation (per run, smallest → largest)"],
+      (["events", "bulk"] as const).flatMap((mode) =>
+        scale.rows
+          .filter((row) => row.mode === mode)
+          .map((row) => [`${mode} ${row.servers}`, Object.entries(row.requests).map(([operation, count]) => `${operation} ${count}`).join(", ")]),
+      ),
+      2,
+    ),
+  );
+  if (scale.growth.length > 0) {
+    lines.push(
+      table(
+        colors,
+        ["mode", "from → to servers", "wall exponent", "CPU exponent", "requests exponent"],
+        scale.growth.map((row) => [row.mode, `${row.from} → ${row.to}`, twoDecimals(row.wall), twoDecimals(row.cpu), twoDecimals(row.requests)]),
+        2,
+      ),
+    );
   }
-  if (options.resultsPath !== undefined) lines.push(`\nresults written to ${options.resultsPath}`);
+  if (scale.naive) {
+    lines.push(
+      `Terraform-style baseline on the ${scale.naive.servers}-server wave estate: ${scale.naive.totalRequests} requests, ${twoDecimals(scale.naive.callsPerProtectedServer)} per protected server (${scale.naive.protected}), ${twoDecimals(scale.naive.jobStatusCallsPerJob)} job reads per job.`,
+    );
+  }
+  const broken = scale.rows.filter((row) => row.duplicateInstances > 0 || row.notificationsPerServer.max > 1 || row.notificationsPerServer.min < 1 || row.ended !== "idle");
+  lines.push(broken.length === 0 ? "every run: no duplicate instance, each tagged server notified exactly once, ended idle." : colors.red(`${broken.length} run(s) broke an invariant: see the JSON`));
   return lines.join("\n");
 }

@@ -154,6 +154,49 @@ export const bundleRow = z.object({
   handler: z.boolean(),
 });
 
+/** One wave run (bench/wave-run.ts) as the scale curve records it. */
+export const scaleRow = z.object({
+  mode: z.enum(["events", "bulk"]),
+  servers: z.number(),
+  tagged: z.number(),
+  eligible: z.number(),
+  outcomes: z.record(z.string(), z.number()),
+  ineligibleCodes: z.record(z.string(), z.number()),
+  duplicateInstances: z.number(),
+  notificationsPerServer: z.object({ min: z.number(), max: z.number() }),
+  requests: z.record(z.string(), z.number()),
+  totalRequests: z.number(),
+  callsPerProtectedServer: z.number(),
+  floorRequests: z.number(),
+  jobs: z.number(),
+  checksPerJobMedian: z.number(),
+  checksPerJobMean: z.number(),
+  statusRequestsPerJob: z.number(),
+  detectionLagMeanSeconds: z.number(),
+  detectionLagP95Seconds: z.number(),
+  wallMs: z.number(),
+  cpuMs: z.number(),
+  peakRssMiB: z.number(),
+  simulatedSeconds: z.number(),
+  ended: z.string(),
+  warnings: z.number(),
+});
+export type ScaleRow = z.infer<typeof scaleRow>;
+
+/** log(cost₂ / cost₁) / log(n₂ / n₁) between two sizes of one mode: 1 = linear. */
+export const growthRow = z.object({ mode: z.enum(["events", "bulk"]), from: z.number(), to: z.number(), wall: z.number(), cpu: z.number(), requests: z.number() });
+
+export const scaleResult = z.object({
+  seed: z.number(),
+  rows: z.array(scaleRow),
+  growth: z.array(growthRow),
+  naive: z
+    .object({ servers: z.number(), protected: z.number(), totalRequests: z.number(), callsPerProtectedServer: z.number(), jobStatusCallsPerJob: z.number() })
+    .optional(),
+});
+export type ScaleResult = z.infer<typeof scaleResult>;
+export type GrowthRow = z.infer<typeof growthRow>;
+
 export const benchResults = z.object({
   schemaVersion: z.literal(1),
   startedAt: z.iso.datetime(),
@@ -161,10 +204,13 @@ export const benchResults = z.object({
   machine: machineInfo,
   seed: z.number().int(),
   apiCalls: z.array(apiCallsResult),
-  polling: pollingResult,
-  planner: z.object({ note: z.string(), rows: z.array(plannerRow) }),
+  /** Absent when the suite was not run (`--only`). */
+  polling: pollingResult.optional(),
+  planner: z.object({ note: z.string(), rows: z.array(plannerRow) }).optional(),
   endToEnd: z.array(endToEndRow),
   /** Absent in results recorded before bundles were measured (bench/results/sample.json). */
   bundles: z.object({ note: z.string(), rows: z.array(bundleRow) }).optional(),
+  /** The scale curve over wave estates (bench/scale.ts). */
+  scale: scaleResult.optional(),
 });
 export type BenchResults = z.infer<typeof benchResults>;

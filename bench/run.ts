@@ -5,6 +5,7 @@
  *
  *   npm run bench                  tables on stdout, progress on stderr, results in bench/results/latest.json
  *   npm run bench -- --json        the results JSON on stdout instead of the tables
+ *   npm run bench -- --scale 10000 only the scale curve, at 10,000 servers (both modes)
  *   npm run bench -- --help        every option
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -12,7 +13,8 @@ import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname, relative } from "node:path";
 import { type ApiCallsRun, measureApiCalls } from "./api-calls.ts";
 import { measureEndToEnd } from "./end-to-end.ts";
-import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions } from "./options.ts";
+import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions, runsSuite } from "./options.ts";
+import { measureScale } from "./scale.ts";
 import { sampleEstate, scaledEstate, taggedServers } from "./estates.ts";
 import { measurePlanner } from "./planner-throughput.ts";
 import { comparePolling, simulatorDurations } from "./polling.ts";
@@ -62,35 +64,57 @@ async function main(options: BenchOptions): Promise<BenchResults> {
   const wallStart = performance.now();
   const base = sampleEstate();
   const sampleTagged = taggedServers(base);
-  const scaled = scaledEstate(base, options.scale);
+  const scaled = scaledEstate(base, options.clones);
   const scaledTagged = taggedServers(scaled.estate).filter((server) => scaled.cloneIds.includes(server.id));
   const sampleLabel = "sample estate";
-  const scaledLabel = `scaled estate (${options.scale} clones)`;
+  const scaledLabel = `scaled estate (${options.clones} clones)`;
 
-  progress(`1/5 API calls: ${sampleLabel}`);
-  const sampleRun = await measureApiCalls(sampleLabel, base, sampleTagged, options.seed);
-  progress(`1/5 API calls: ${scaledLabel}`);
-  const scaledRun = await measureApiCalls(scaledLabel, scaled.estate, scaledTagged, options.seed);
-  for (const run of [sampleRun, scaledRun]) {
-    if (run.ours.summary.ended !== "idle") throw new Error(`${run.result.estate}: the pipeline run ended "${run.ours.summary.ended}", not idle`);
+  const apiCalls: BenchResults["apiCalls"] = [];
+  const measuredInRuns: RuntimePollingRow[] = [];
+  const endToEnd: BenchResults["endToEnd"] = [];
+  if (runsSuite(options, "api-calls") || runsSuite(options, "e2e")) {
+    progress(`1/5 API calls: ${sampleLabel}`);
+    const sampleRun = await measureApiCalls(sampleLabel, base, sampleTagged, options.seed);
+    progress(`1/5 API calls: ${scaledLabel}`);
+    const scaledRun = await measureApiCalls(scaledLabel, scaled.estate, scaledTagged, options.seed);
+    for (const run of [sampleRun, scaledRun]) {
+      if (run.ours.summary.ended !== "idle") throw new Error(`${run.result.estate}: the pipeline run ended "${run.ours.summary.ended}", not idle`);
+    }
+    apiCalls.push(sampleRun.result, scaledRun.result);
+    measuredInRuns.push(...runtimePolling(sampleLabel, sampleRun), ...runtimePolling(scaledLabel, scaledRun));
+    if (runsSuite(options, "e2e")) {
+      progress(`4/5 end to end: ${options.e2eRuns} runs per estate`);
+      endToEnd.push(
+        await measureEndToEnd(sampleLabel, base, sampleTagged.map((server) => server.id), options.seed, options.e2eRuns, sampleRun.ours),
+        await measureEndToEnd(scaledLabel, scaled.estate, scaled.cloneIds, options.seed, options.e2eRuns, scaledRun.ours),
+      );
+    }
   }
 
-  progress("2/5 job polling economy");
-  const pollingRows = (["single", "batch"] as const).flatMap((kind, index) =>
-    comparePolling(kind, simulatorDurations(kind, options.pollingJobs, options.seed + index), options.seed),
-  );
+  let polling: BenchResults["polling"];
+  if (runsSuite(options, "polling")) {
+    progress("2/5 job polling economy");
+    const rows = (["single", "batch"] as const).flatMap((kind, index) =>
+      comparePolling(kind, simulatorDurations(kind, options.pollingJobs, options.seed + index), options.seed),
+    );
+    polling = { jobsPerKind: options.pollingJobs, seed: options.seed, rows, measuredInRuns };
+  }
 
-  progress(`3/5 planner throughput: ${options.plannerSizes.join(", ")} servers`);
-  const plannerRows = await measurePlanner(base, options.plannerSizes, options.plannerRuns);
+  let planner: BenchResults["planner"];
+  if (runsSuite(options, "planner")) {
+    progress(`3/5 planner throughput: ${options.plannerSizes.join(", ")} servers`);
+    planner = { note: "wall time of planProtection on this machine: noisy, compare sizes within one run", rows: await measurePlanner(base, options.plannerSizes, options.plannerRuns) };
+  }
 
-  progress(`4/5 end to end: ${options.e2eRuns} runs per estate`);
-  const endToEnd = [
-    await measureEndToEnd(sampleLabel, base, sampleTagged.map((server) => server.id), options.seed, options.e2eRuns, sampleRun.ours),
-    await measureEndToEnd(scaledLabel, scaled.estate, scaled.cloneIds, options.seed, options.e2eRuns, scaledRun.ours),
-  ];
+  const scale = runsSuite(options, "scale")
+    ? await measureScale({ sizes: options.scale, modes: options.modes, seed: options.seed, naiveSize: options.naiveSize, progress })
+    : undefined;
 
-  progress("5/5 Lambda bundles: osls package, then size and import time");
-  const bundleRows = await packageAndMeasureBundles();
+  let bundleRows: Awaited<ReturnType<typeof packageAndMeasureBundles>> | undefined;
+  if (runsSuite(options, "bundles")) {
+    progress("6/6 Lambda bundles: osls package, then size and import time");
+    bundleRows = await packageAndMeasureBundles();
+  }
 
   return benchResults.parse({
     schemaVersion: 1,
@@ -98,19 +122,14 @@ async function main(options: BenchOptions): Promise<BenchResults> {
     durationMs: performance.now() - wallStart,
     machine: machine(),
     seed: options.seed,
-    apiCalls: [sampleRun.result, scaledRun.result],
-    polling: {
-      jobsPerKind: options.pollingJobs,
-      seed: options.seed,
-      rows: pollingRows,
-      measuredInRuns: [...runtimePolling(sampleLabel, sampleRun), ...runtimePolling(scaledLabel, scaledRun)],
-    },
-    planner: { note: "wall time of planProtection on this machine: noisy, compare sizes within one run", rows: plannerRows },
+    apiCalls,
+    ...(polling ? { polling } : {}),
+    ...(planner ? { planner } : {}),
     endToEnd,
-    bundles: {
-      note: "import time: wall clock and CPU time of one import in a fresh process; the floor row is middy + logger alone",
-      rows: bundleRows,
-    },
+    ...(bundleRows
+      ? { bundles: { note: "import time: wall clock and CPU time of one import in a fresh process; the floor row is middy + logger alone", rows: bundleRows } }
+      : {}),
+    ...(scale ? { scale } : {}),
   });
 }
 

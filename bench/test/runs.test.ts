@@ -60,7 +60,9 @@ describe("our pipeline run", () => {
     expect(run.requests.batchCreateProtectedInstances).toBe(1);
     expect(requests.createCalls).toBe(1);
     expect(run.jobChecks.jobs).toBe(1);
-    expect(run.jobChecks.checks).toBe(requests.jobStatusCalls);
+    // Looks at the shared in-flight view cost no request of their own; the job is read only where needed.
+    expect(run.jobChecks.checks).toBeGreaterThanOrEqual(1);
+    expect(requests.jobStatusCalls).toBeLessThanOrEqual(1);
     expect(run.notifications).toBeGreaterThanOrEqual(3);
     expect(run.warnings).toBe(0);
   });

@@ -9,6 +9,7 @@ import type { QueueName, QueueSender } from "../queue/queue.ts";
 import type { CloudClient } from "../sdrs/client.ts";
 import type { Repositories } from "../state/records.ts";
 import type { Deadline } from "./deadline.ts";
+import type { ProtectedInstanceView, SharedReads } from "./instance-view.ts";
 import type { RejectionLog } from "./rejections.ts";
 import { DEFAULT_SCHEDULE, type ScheduleSettings } from "./schedule.ts";
 
@@ -77,6 +78,12 @@ export interface PipelineDeps {
   deadline?: Deadline;
   /** Where the pipeline's figures go (lib/metrics.ts); none by default. */
   metrics?: Metrics;
+  /** The project's protected instances, one read shared for a few seconds (lib/pipeline/instance-view.ts); absent: list on every use. */
+  instances?: ProtectedInstanceView;
+  /** The instances still `creating`, one read shared by the job checks for a few seconds; absent: list on every use. */
+  creatingInstances?: ProtectedInstanceView;
+  /** Rarely changing reads (a target's group, Auto Scaling membership) shared for a few seconds; absent: read every time. */
+  reads?: SharedReads;
 }
 
 export function metricsOf(deps: Pick<PipelineDeps, "metrics">): Metrics {

@@ -387,13 +387,28 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
   const enqueued: { serverId: string; target: string }[] = [];
   // Every tagged server is enqueued, protected or not: a tag change may name another target, which the
   // onboard step's decision answers (INELIGIBLE_PROTECTED_ELSEWHERE, or the request joins).
+  const toVerify = new Set<string>();
+  // The event claims the protect tag: the onboard step verifies it with its batch read (no tag read per event).
+  const claimedTarget = ownValue(hint.claimedTags, deps.config.protectTagKey);
   for (const serverId of hint.serverIds) {
+    if (claimedTarget) {
+      enqueued.push({ serverId, target: claimedTarget });
+      toVerify.add(serverId);
+      continue;
+    }
     const target = await protectTagValue(serverId, deps);
     if (!target) continue;
     enqueued.push({ serverId, target });
   }
   await enqueueIntents(
-    enqueued.map(({ serverId, target }) => ({ type: "protect", serverId, target, source: "event", eventId: hint.eventId })),
+    enqueued.map(({ serverId, target }) => ({
+      type: "protect",
+      serverId,
+      target,
+      source: "event",
+      eventId: hint.eventId,
+      ...(toVerify.has(serverId) ? { verifyTag: true } : {}),
+    })),
     deps,
   );
   await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);

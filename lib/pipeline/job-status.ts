@@ -2,6 +2,13 @@
  * The job-status step: follows each SDRS job to its end with delayed queue messages, and resolves
  * ambiguous creates by looking in the protection group.
  *
+ * A protection job is first looked at in the shared in-flight view (lib/pipeline/instance-view.ts): one
+ * list of the instances still `creating` per few seconds (only what is in flight, whatever the size of the
+ * estate) plus one lookup by id per 30 that finished, shared by every check. A server still creating: the
+ * job is running, looked at again soon, no request of its own. Every server available or protected: the
+ * job succeeded, settled without reading it. Otherwise (an instance in error or gone: a failure; never
+ * seen) the job itself is read (`showJob`) and settles each server as before (sub-jobs, failures).
+ *
  * SUCCESS → protected instance ids from the job's top-level entities or its sub_jobs, falling back to the
  * group's protected instances matched by source_server (the batch result shape is undocumented).
  * FAIL → per-server failures from sub_jobs; a failed batch whose failing server is unknown, or whose every
@@ -16,6 +23,7 @@ import { CloudApiError } from "../sdrs/errors.ts";
 import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
 import type { OutcomeReason } from "../state/records.ts";
 import { isOnboardingRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
+import { creatingViewOf } from "./instance-view.ts";
 import { type AmbiguousCheck, ambiguousCheck, type JobCheck, type JobStatusMessage, jobCheck, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
 import { hop, MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
@@ -71,19 +79,53 @@ function parseTime(text: string | null | undefined): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-async function reschedule(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {
+async function reschedule(check: JobCheck, deps: PipelineDeps, afterViewLook = false): Promise<JobStatusResult> {
   const delaySeconds = nextCheckDelaySeconds({
     kind: check.kind,
     checks: check.checks + 1,
     learnedDurationsMs: [],
     random: deps.random?.() ?? Math.random(),
     settings: deps.settings.schedule,
+    afterViewLook,
   });
   await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined }), { delaySeconds });
   return "rescheduled";
 }
 
+/** Instance statuses of a server whose protection succeeded (SDRS: available, or protected once the group is). */
+const PROTECTED_INSTANCE_STATUSES: ReadonlySet<string> = new Set(["available", "protected"]);
+
+/**
+ * The job's servers as the shared in-flight view shows them. Any still creating: the job is running (SDRS
+ * ends a job when every sub-job has ended), the check is rescheduled. All available or protected: the job
+ * succeeded for each, settled without reading it. Anything else (an instance in error, gone, or never
+ * seen): undefined, and the job itself is read for each server's outcome.
+ */
+async function checkInView(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult | undefined> {
+  if (check.kind !== "single" && check.kind !== "batch") return undefined;
+  const elapsedMs = deps.clock.now() - check.submittedAt;
+  if (elapsedMs > deps.settings.schedule.jobTimeoutSeconds * 1000) return undefined; // the job read confirms a timeout
+  // A view read before the create cannot show its instances.
+  const bySource = await creatingViewOf(deps).ofServers({ notBefore: check.submittedAt + 1 });
+  const instances = check.serverIds.map((serverId) => bySource.get(serverId)).filter((instance) => instance?.server_group_id === check.groupId);
+  if (instances.some((instance) => instance?.status === "creating")) {
+    await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "RUNNING", checks: check.checks + 1 } : undefined));
+    return reschedule(check, deps, true);
+  }
+  const succeeded = instances.filter((instance): instance is ProtectedInstance => instance !== undefined && PROTECTED_INSTANCE_STATUSES.has(instance.status));
+  if (succeeded.length < check.serverIds.length) return undefined;
+  const finishedAt = new Date(deps.clock.now()).toISOString();
+  await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "SUCCESS", checks: check.checks + 1, finishedAt } : undefined));
+  // Seen at most a view age plus a check interval after its end: the learned duration errs late, never early.
+  await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, elapsedMs);
+  for (const instance of succeeded) await settleProtected(instance.source_server, check, instance, check.jobId, deps);
+  await maybeEnableProtection(check, deps);
+  return "done";
+}
+
 async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {
+  const seen = await checkInView(check, deps);
+  if (seen !== undefined) return seen;
   let job: Job;
   try {
     job = await deps.cloud.getJob(check.jobId);
@@ -168,6 +210,7 @@ function instancesFromJob(check: JobCheck, job: Job): Map<string, string> {
   return found;
 }
 
+/** The group's instances, listed now (never from the shared view: the caller needs what the job just did). */
 async function groupInstances(groupId: string, deps: PipelineDeps): Promise<ProtectedInstance[]> {
   return deps.cloud.listProtectedInstances({ serverGroupId: groupId });
 }

@@ -25,6 +25,11 @@ export const protectIntent = z.strictObject({
   deferrals: z.number().int().nonnegative().default(0),
   /** Transient failures (throttled or failed cloud calls) this intent was backed off for so far. */
   retries: z.number().int().nonnegative().optional(),
+  /**
+   * The target is what an event claimed the protect tag says: the onboard step checks it against the tags
+   * its batch read lists (one ECS list for the whole batch, not one tag read per event) before acting.
+   */
+  verifyTag: z.boolean().optional(),
 });
 export type ProtectIntent = z.infer<typeof protectIntent>;
 export type ProtectIntentInput = z.input<typeof protectIntent>;

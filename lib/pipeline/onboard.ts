@@ -1,6 +1,7 @@
 /**
  * The onboard step: a batch of protect intents (SQS) → eligibility → plan → atomic claims → SDRS create
- * calls → job checks. Intents are grouped by target and inventory is read once per target with list calls.
+ * calls → job checks. Inventory is read once per batch, for exactly the batch's servers and their shared-disk
+ * peers (list calls by id), and shared by every target of the batch.
  *
  * Never twice: a server is claimed with a conditional write before any create call, and a claimed,
  * creating, ambiguous or in-progress server is never claimed again; an ambiguous create is looked up in the
@@ -9,7 +10,7 @@
  */
 import { configuredGroupTargets } from "../config/targets.ts";
 import { decideServer, IN_FLIGHT_STATUSES, type RecordFacts } from "../planning/decision.ts";
-import { readInventory } from "../planning/inventory.ts";
+import { type Inventory, readInventory, readScalingGroupMembers } from "../planning/inventory.ts";
 import { planProtection } from "../planning/plan.ts";
 import { sharedDiskClusters } from "../planning/shared-disks.ts";
 import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/types.ts";
@@ -17,6 +18,7 @@ import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../
 import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
 import { outOfTime } from "./deadline.ts";
 import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
+import { instanceViewOf, sharedReadsOf } from "./instance-view.ts";
 import { ambiguousCheck, jobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
 import { attachRequest, completeRequests, FINAL_STATUSES, type ServerOutcome, settleServer } from "./outcomes.ts";
 import { MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
@@ -72,6 +74,41 @@ function newRound(record: ServerRecord, candidate: Candidate, deps: PipelineDeps
   return candidate.intents.some((item) => item.intent.source === "reconcile") && ageSeconds > deps.settings.reconcileRetryAfterSeconds;
 }
 
+/** A record that makes an intent a no-op: protected, or in flight (a stale claim excepted). */
+function protectedOrInFlight(record: ServerRecord | undefined, staleBefore: number): boolean {
+  if (!record) return false;
+  const staleClaim = record.status === "claimed" && Date.parse(record.updatedAt) < staleBefore;
+  return record.status === "protected" || (IN_FLIGHT.includes(record.status) && !staleClaim);
+}
+
+/** The batch's one inventory read, made when the first target needs it, for every server of the batch that may need planning. */
+type SharedInventory = () => Promise<Inventory>;
+
+async function sharedInventory(intents: readonly ProtectIntent[], deps: PipelineDeps): Promise<SharedInventory> {
+  const serverIds = [...new Set(intents.map((intent) => intent.serverId))];
+  const records = await deps.repos.servers.getMany(serverIds);
+  const staleBefore = deps.clock.now() - deps.settings.staleClaimSeconds * 1000;
+  // A server protected or in flight for the very target every intent names joins it unread; any other is read
+  // (a retag to another target is decided from what the cloud shows).
+  const targetsOf = new Map<string, Set<string>>();
+  for (const intent of intents) targetsOf.set(intent.serverId, (targetsOf.get(intent.serverId) ?? new Set()).add(intent.target));
+  const settledForAll = (serverId: string) => {
+    const record = records.get(serverId)?.record;
+    return protectedOrInFlight(record, staleBefore) && [...(targetsOf.get(serverId) ?? [])].every((target) => target === record?.target);
+  };
+  const toRead = serverIds.filter((serverId) => !settledForAll(serverId));
+  const view = instanceViewOf(deps);
+  let read: Promise<Inventory> | undefined;
+  return () => {
+    read ??= readInventory(
+      deps.cloud,
+      { serverIds: toRead, withSharedDiskPeers: true },
+      { protectedInstances: () => view.all(), scalingGroupMembers: () => sharedReadsOf(deps).get("scaling-group-members", () => readScalingGroupMembers(deps.cloud)) },
+    );
+    return read;
+  };
+}
+
 /** Processes one SQS batch of intents. */
 export async function processIntents(intents: readonly ProtectIntent[], deps: PipelineDeps): Promise<OnboardResult> {
   const byTarget = new Map<string, { index: number; intent: ProtectIntent }[]>();
@@ -82,13 +119,20 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
   });
   const retry: number[] = [];
   const unstarted: number[] = [];
+  let inventory: SharedInventory;
+  try {
+    inventory = await sharedInventory(intents, deps);
+  } catch (error) {
+    deps.log.error("reading the store failed; intents return to the queue", { error: error instanceof Error ? error.message : String(error) });
+    return { retry: intents.map((_, index) => index), unstarted: [] };
+  }
   for (const [target, items] of byTarget) {
     if (outOfTime(deps)) {
       unstarted.push(...items.map((item) => item.index));
       continue;
     }
     try {
-      retry.push(...(await onboardTarget(target, items, deps, unstarted)));
+      retry.push(...(await onboardTarget(target, items, deps, inventory, unstarted)));
     } catch (error) {
       // Reading inventory or the store failed: nothing was created for these intents; they back off.
       deps.log.error("onboarding a target failed; its intents back off", {
@@ -178,6 +222,7 @@ async function onboardTarget(
   target: string,
   items: { index: number; intent: ProtectIntent }[],
   deps: PipelineDeps,
+  sharedRead: SharedInventory,
   unstarted: number[],
 ): Promise<number[]> {
   const retry: number[] = [];
@@ -249,13 +294,13 @@ async function onboardTarget(
   }
   const { group, config } = resolved;
 
-  // 3. Inventory, once for the batch (list calls), plus shared-disk peers that were asked for too.
-  // The group was just read by resolveTarget: no protectionGroupId, so inventory does not read it again.
-  let inventory = await readInventory(deps.cloud, { serverIds: [...candidates.keys()] });
-  const pulled = await pullSharedDiskPeers(target, candidates, inventory.servers, deps);
-  if (pulled.length > 0) {
-    inventory = await readInventory(deps.cloud, { serverIds: [...candidates.keys()] });
-  }
+  // 3. Inventory, read once for the whole batch (the group was just read by resolveTarget), with the
+  // shared-disk peers; the peers that were asked for too join the candidates.
+  const inventory = await sharedRead();
+  const facts = new Map([...inventory.servers, ...inventory.peers].map((server: ServerFacts) => [server.serverId, server]));
+  const factsOf = (serverIds: Iterable<string>) => [...serverIds].map((serverId) => facts.get(serverId) ?? { serverId, volumes: [] });
+  await verifyClaimedTags(target, candidates, facts, deps);
+  await pullSharedDiskPeers(target, candidates, factsOf(candidates.keys()), facts, deps);
 
   // 4. What the cloud shows: a protected instance in the target's group is adopted (created elsewhere, or by
   // an earlier attempt); one still creating is waited for; one in another group makes the server ineligible.
@@ -306,8 +351,7 @@ async function onboardTarget(
   if (candidates.size === 0) return retry;
 
   // 5. Plan: isolated servers (a failed batch retried server by server) each with their shared-disk peers.
-  const facts = new Map(inventory.servers.map((server: ServerFacts) => [server.serverId, server]));
-  const partitions = partition(candidates, inventory.servers);
+  const partitions = partition(candidates, factsOf(candidates.keys()));
   for (const serverIds of partitions) {
     const plan = planProtection({
       protectionGroupId: group.id,
@@ -361,6 +405,24 @@ async function onboardTarget(
 }
 
 /**
+ * Intents whose target an event only claimed (`verifyTag`) are checked against the tags the batch read
+ * listed: the tag is gone (or the server is) → nothing to do; it names another target → re-routed there.
+ */
+async function verifyClaimedTags(target: string, candidates: Map<string, Candidate>, facts: ReadonlyMap<string, ServerFacts>, deps: PipelineDeps): Promise<void> {
+  const prefix = `${deps.config.protectTagKey}=`;
+  for (const candidate of [...candidates.values()]) {
+    if (candidate.intents.length === 0 || !candidate.intents.every((item) => item.intent.verifyTag === true)) continue;
+    const tagged = facts.get(candidate.serverId)?.server?.tags?.find((tag) => tag.startsWith(prefix))?.slice(prefix.length);
+    if (tagged === target) continue;
+    candidates.delete(candidate.serverId);
+    if (tagged) {
+      await deps.queue.send("onboarding", protectIntent.parse({ type: "protect", serverId: candidate.serverId, target: tagged, source: "event" }));
+    }
+    deps.log.info(tagged ? "an event claimed another target; re-routed to the tagged one" : "an event claimed a protect tag the server does not carry; nothing to do", { serverId: candidate.serverId, claimed: target, tagged: tagged ?? null });
+  }
+}
+
+/**
  * Servers sharing a disk with a candidate must be in the same batch (SDRS.1408). A peer joins when it was
  * asked for too: it carries the protect tag for this target, or it is in the same onboarding request.
  * Its own intent, arriving later, then finds it in flight.
@@ -369,6 +431,7 @@ async function pullSharedDiskPeers(
   target: string,
   candidates: Map<string, Candidate>,
   servers: readonly ServerFacts[],
+  facts: ReadonlyMap<string, ServerFacts>,
   deps: PipelineDeps,
 ): Promise<string[]> {
   const clusters = sharedDiskClusters(servers);
@@ -388,12 +451,10 @@ async function pullSharedDiskPeers(
     if (record && (record.status === "protected" || IN_FLIGHT.includes(record.status))) continue;
     let requestId = requestMembers.get(peerId);
     if (!requestId) {
-      try {
-        const server = await deps.cloud.getServer(peerId);
-        if ((server.tags ?? []).includes(tag)) requestId = automaticRequestId("event");
-      } catch {
-        continue; // not found or unreadable: the planner reports the missing peer
-      }
+      // The peer's tags come with the batch's inventory read; not found: the planner reports the missing peer.
+      const server = facts.get(peerId)?.server;
+      if (server === undefined) continue;
+      if ((server.tags ?? []).includes(tag)) requestId = automaticRequestId("event");
     }
     if (!requestId) continue;
     candidates.set(peerId, { serverId: peerId, requestIds: [requestId], intents: [], isolate: false, deferrals: 0 });

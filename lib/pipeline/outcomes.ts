@@ -238,6 +238,28 @@ function settledFor(record: ServerRecord | undefined, requestId: string): boolea
   return record !== undefined && FINAL_STATUSES.includes(record.status) && record.requestIds.includes(requestId);
 }
 
+/** Servers read per step while checking a request: a request still open usually stops at its first step. */
+const COMPLETION_CHECK_STEP = 25;
+
+/**
+ * The records of a request's servers when every one is final for it; undefined at the first that is not.
+ * Read a step at a time, so a settle in a 1000-server request that is far from done reads a few records,
+ * not all of them (which made a bulk wave quadratic in the request size).
+ */
+async function settledRecords(serverIds: readonly string[], requestId: string, deps: PipelineDeps): Promise<(ServerRecord | undefined)[] | undefined> {
+  const records: (ServerRecord | undefined)[] = [];
+  for (let start = 0; start < serverIds.length; start += COMPLETION_CHECK_STEP) {
+    const step = serverIds.slice(start, start + COMPLETION_CHECK_STEP);
+    const found = await deps.repos.servers.getMany(step);
+    for (const serverId of step) {
+      const record = found.get(serverId)?.record;
+      if (!settledFor(record, requestId)) return undefined;
+      records.push(record);
+    }
+  }
+  return records;
+}
+
 /**
  * Completes each onboarding request whose servers are all final: one conditional write decides the single
  * winner among concurrent settlers, which sends `onboarding_request.completed` (stable id per request).
@@ -246,9 +268,8 @@ export async function completeRequests(requestIds: readonly string[], deps: Pipe
   for (const requestId of requestIds.filter(isOnboardingRequestId)) {
     const request = await deps.repos.requests.get(requestId);
     if (!request || request.record.completedAt) continue;
-    const servers = await deps.repos.servers.getMany(request.record.serverIds);
-    const records = request.record.serverIds.map((serverId) => servers.get(serverId)?.record);
-    if (!records.every((record) => settledFor(record, requestId))) continue;
+    const records = await settledRecords(request.record.serverIds, requestId, deps);
+    if (records === undefined) continue;
     const counts = { protected: 0, failed: 0, ineligible: 0, unknown: 0, total: records.length };
     const summary = request.record.serverIds.map((serverId, index) => {
       const record = records[index];

@@ -11,6 +11,7 @@ import { CloudApiError } from "../sdrs/errors.ts";
 import type { ProtectionGroup } from "../sdrs/schemas.ts";
 import type { OutcomeReason } from "../state/records.ts";
 import type { PipelineDeps } from "./deps.ts";
+import { sharedReadsOf } from "./instance-view.ts";
 import { jobCheck } from "./messages.ts";
 import { nextCheckDelaySeconds } from "./schedule.ts";
 
@@ -26,7 +27,9 @@ export function isGroupNotFound(error: unknown): boolean {
 
 async function groupById(id: string, deps: PipelineDeps): Promise<ProtectionGroup | undefined> {
   try {
-    return await deps.cloud.getProtectionGroup(id);
+    // Shared for a few seconds: every batch of a wave asks for the same group. A group that changed meanwhile
+    // is refused by SDRS at the create, which the onboard step handles.
+    return await sharedReadsOf(deps).get(`protection-group:${id}`, () => deps.cloud.getProtectionGroup(id));
   } catch (error) {
     if (isGroupNotFound(error)) return undefined;
     throw error;

@@ -80,6 +80,8 @@ export interface QueueReceiver {
   receive(queue: QueueName, options: ReceiveOptions): Promise<ReceivedMessage[]>;
   /** Deletes the message; a receipt handle superseded by a later receive deletes nothing. */
   delete(queue: QueueName, receiptHandle: string): Promise<void>;
+  /** Deletes many received messages at once (sqlite: one transaction; SQS: DeleteMessageBatch, 10 per call). */
+  deleteBatch(queue: QueueName, receiptHandles: readonly string[]): Promise<void>;
   /** Sets the remaining invisibility of a received message (0 = visible again now). */
   changeVisibility(queue: QueueName, receiptHandle: string, seconds: number): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
-import { inWriteTransaction, resolveDatabase } from "../state/sqlite-database.ts";
+import { inWriteTransaction, prepared, resolveDatabase } from "../state/sqlite-database.ts";
 import {
   type BatchEntry,
   checkQueueName,
@@ -106,6 +106,7 @@ const SCHEMA = `
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (queue, deduplication_id)
   ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS queue_deduplication_expiry ON queue_deduplication (expires_at);
 `;
 
 export function deadLetterQueueName(queue: QueueName): string {
@@ -145,11 +146,11 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
     });
     const now = this.#clock.now();
     inWriteTransaction(this.#database, () => {
-      this.#database.prepare("DELETE FROM queue_deduplication WHERE expires_at <= ?").run(now);
-      const remember = this.#database.prepare(
+      prepared(this.#database, "DELETE FROM queue_deduplication WHERE expires_at <= ?").run(now);
+      const remember = prepared(this.#database,
         "INSERT INTO queue_deduplication (queue, deduplication_id, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
       );
-      const insert = this.#database.prepare(
+      const insert = prepared(this.#database,
         `INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at, deduplication_id)
          VALUES (?, ?, ?, ?, ?, ?)`,
       );
@@ -169,17 +170,12 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
     checkReceiveOptions(queue, options);
     const now = this.#clock.now();
     const rows = inWriteTransaction(this.#database, () => {
-      // SQS redrive: a due message already received maxReceiveCount times goes to the DLQ, not to a receiver.
-      this.#database
-        .prepare(
-          `UPDATE queue_messages SET queue = ?, dead_at = ?, receipt_handle = NULL
-           WHERE queue = ? AND visible_at <= ? AND receive_count >= ?`,
-        )
-        .run(deadLetterQueueName(queue), now, queue, now, this.#maxReceiveCount[queue]);
-      const due = this.#database
-        .prepare("SELECT seq FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?")
-        .all(queue, now, options.maxMessages) as unknown as { seq: number }[];
-      const take = this.#database.prepare(
+      // Only the rows this receive reaches are looked at (the due index, in order): a due message received
+      // maxReceiveCount times goes to the dead-letter queue (SQS redrive), the next due one takes its place.
+      // A backlog of due messages is never rescanned, so draining it stays linear.
+      const due = prepared(this.#database, "SELECT seq, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?");
+      const toDeadLetters = prepared(this.#database, "UPDATE queue_messages SET queue = ?, dead_at = ?, receipt_handle = NULL WHERE seq = ?");
+      const take = prepared(this.#database,
         `UPDATE queue_messages
            SET receive_count = receive_count + 1, visible_at = ?, receipt_handle = ?,
                first_received_at = coalesce(first_received_at, ?)
@@ -187,21 +183,39 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
          RETURNING message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at, message_attributes`,
       );
       const visibleAt = now + options.visibilityTimeoutSeconds * 1000;
-      return due.map(({ seq }) => take.get(visibleAt, newReceiptHandle(), now, seq) as unknown as MessageRow);
+      const taken: MessageRow[] = [];
+      for (;;) {
+        const wanted = options.maxMessages - taken.length;
+        const rows = due.all(queue, now, wanted) as unknown as { seq: number; receive_count: number }[];
+        for (const { seq, receive_count: receiveCount } of rows) {
+          if (Number(receiveCount) >= this.#maxReceiveCount[queue]) toDeadLetters.run(deadLetterQueueName(queue), now, seq);
+          else taken.push(take.get(visibleAt, newReceiptHandle(), now, seq) as unknown as MessageRow);
+        }
+        // Every row seen was taken or dead-lettered (due no more), so each pass moves on; a short page is the end.
+        if (rows.length < wanted || taken.length >= options.maxMessages) return taken;
+      }
     });
     return rows.map(toReceivedMessage);
   }
 
   async delete(queue: QueueName, receiptHandle: string): Promise<void> {
+    await this.deleteBatch(queue, [receiptHandle]);
+  }
+
+  /** Deletes many received messages in one transaction (one commit, not one per message). */
+  async deleteBatch(queue: QueueName, receiptHandles: readonly string[]): Promise<void> {
     checkQueueName(queue);
-    this.#database.prepare("DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?").run(queue, receiptHandle);
+    if (receiptHandles.length === 0) return;
+    inWriteTransaction(this.#database, () => {
+      const remove = prepared(this.#database, "DELETE FROM queue_messages WHERE queue = ? AND receipt_handle = ?");
+      for (const receiptHandle of receiptHandles) remove.run(queue, receiptHandle);
+    });
   }
 
   async changeVisibility(queue: QueueName, receiptHandle: string, seconds: number): Promise<void> {
     checkQueueName(queue);
     checkVisibility(queue, seconds);
-    const changed = this.#database
-      .prepare("UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?")
+    const changed = prepared(this.#database, "UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?")
       .run(this.#clock.now() + seconds * 1000, queue, receiptHandle).changes;
     if (Number(changed) === 0) {
       throw new QueueArgumentError(
@@ -213,8 +227,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
 
   stats(queue: QueueName): QueueStats {
     checkQueueName(queue);
-    const row = this.#database
-      .prepare(
+    const row = prepared(this.#database,
         `SELECT
            coalesce(sum(queue = ?1 AND visible_at <= ?2), 0) AS visible,
            coalesce(sum(queue = ?1 AND visible_at > ?2 AND receive_count = 0), 0) AS delayed,
@@ -229,8 +242,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   /** The messages in `<queue>-dlq`, oldest first. */
   deadLetters(queue: QueueName): DeadLetter[] {
     checkQueueName(queue);
-    const rows = this.#database
-      .prepare(
+    const rows = prepared(this.#database,
         `SELECT message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at, message_attributes
          FROM queue_messages WHERE queue = ? ORDER BY dead_at, seq`,
       )
@@ -257,8 +269,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   async deadLetter(queue: QueueName, body: string, reason: string): Promise<void> {
     checkQueueName(queue);
     const now = this.#clock.now();
-    this.#database
-      .prepare(
+    prepared(this.#database,
         `INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at, dead_at, message_attributes)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -268,8 +279,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   /** Moves every dead letter of `queue` back to it, visible now with a fresh receive count; returns how many. */
   redriveDeadLetters(queue: QueueName): number {
     checkQueueName(queue);
-    const moved = this.#database
-      .prepare(
+    const moved = prepared(this.#database,
         `UPDATE queue_messages
            SET queue = ?, visible_at = ?, receive_count = 0, first_received_at = NULL, receipt_handle = NULL, dead_at = NULL
          WHERE queue = ?`,
@@ -283,8 +293,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
    * visibility timeout); returns how many. Only for a queue file whose consumers are known to be gone.
    */
   releaseInFlight(): number {
-    const released = this.#database
-      .prepare(
+    const released = prepared(this.#database,
         `UPDATE queue_messages SET visible_at = ?, receipt_handle = NULL
          WHERE queue IN (SELECT value FROM json_each(?)) AND receive_count > 0 AND visible_at > ?`,
       )
@@ -295,7 +304,7 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   /** The bodies of every live message of `queue` (visible, delayed or in flight), oldest first. */
   liveBodies(queue: QueueName): string[] {
     checkQueueName(queue);
-    const rows = this.#database.prepare("SELECT body FROM queue_messages WHERE queue = ? ORDER BY seq").all(queue) as unknown as { body: string }[];
+    const rows = prepared(this.#database, "SELECT body FROM queue_messages WHERE queue = ? ORDER BY seq").all(queue) as unknown as { body: string }[];
     return rows.map((row) => row.body);
   }
 
@@ -306,10 +315,13 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   nextVisibleAt(queue?: QueueName): number | undefined {
     const queues = queue === undefined ? QUEUE_NAMES : [queue];
     for (const name of queues) checkQueueName(name);
-    const row = this.#database
-      .prepare("SELECT min(visible_at) AS next FROM queue_messages WHERE queue IN (SELECT value FROM json_each(?))")
-      .get(JSON.stringify(queues)) as { next: number | null };
-    return row.next === null ? undefined : Number(row.next);
+    // One indexed lookup per queue (the due index), not a scan of every live message.
+    const earliest = prepared(this.#database, "SELECT min(visible_at) AS next FROM queue_messages WHERE queue = ?");
+    const times = queues.flatMap((name) => {
+      const row = earliest.get(name) as { next: number | null };
+      return row.next === null ? [] : [Number(row.next)];
+    });
+    return times.length === 0 ? undefined : Math.min(...times);
   }
 
   close(): void {

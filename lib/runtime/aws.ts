@@ -13,6 +13,8 @@ import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { dynamoDbSdk, secretsManagerSdk, sqsSdk } from "../aws/sdk.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
+import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
+import { inFlightViewMaxAgeSeconds } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
 import { CloudClient } from "../sdrs/client.ts";
@@ -150,6 +152,8 @@ async function buildPipeline(): Promise<PipelineDeps> {
         logger.debug("cloud request", { ...entry });
       }),
     }));
+  const settings = pipelineSettingsFromEnv(env);
+  const lazyCloud = { listProtectedInstances: (filter: Parameters<CloudClient["listProtectedInstances"]>[0]) => cloud().listProtectedInstances(filter) };
   return {
     get cloud() {
       return cloud();
@@ -159,10 +163,14 @@ async function buildPipeline(): Promise<PipelineDeps> {
     config,
     clock: systemClock,
     log: pipelineLogger,
-    settings: pipelineSettingsFromEnv(env),
+    settings,
     deadLetter: sqsDeadLetterSink(sqs, env),
     rejections: createRejectionLog(store, { clock: systemClock }),
     metrics: lambdaMetrics,
+    // One per container: the batches and checks a warm Lambda runs share a read for a few seconds.
+    instances: protectedInstanceView(() => cloud().listProtectedInstances({}), systemClock),
+    creatingInstances: inFlightInstancesView(lazyCloud, systemClock, inFlightViewMaxAgeSeconds(settings.schedule)),
+    reads: sharedReads(systemClock),
   };
 }
 

@@ -23,7 +23,9 @@ import type { DispatcherDeps } from "../notify/dispatcher.ts";
 import { cloudRequestMetrics, MetricsCollector } from "../metrics.ts";
 import { handleApiRequest } from "../pipeline/api.ts";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
+import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
 import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
+import { inFlightViewMaxAgeSeconds } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import type { ScheduleSettings } from "../pipeline/schedule.ts";
 import { processSqsIntents, processSqsJobChecks } from "../pipeline/sqs.ts";
@@ -180,6 +182,7 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
   // The figures Lambda publishes as EMF, collected for the run's report (lib/metrics.ts).
   const metrics = new MetricsCollector();
   const cloud = new CloudClient(options.cloudConfig, { ...options.cloudClient, logger: cloudRequestMetrics(metrics, options.cloudClient?.logger) });
+  const settings = mergeSettings(options.settings);
   const deps: PipelineDeps = {
     cloud,
     repos,
@@ -187,11 +190,14 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     config: options.targets,
     clock,
     log,
-    settings: mergeSettings(options.settings),
+    settings,
     deadLetter: (name, body, reason) => queue.deadLetter(name, body, reason),
     rejections: createRejectionLog(store, { clock }),
     ...(options.random ? { random: options.random } : {}),
     metrics,
+    instances: protectedInstanceView(() => cloud.listProtectedInstances({}), clock),
+    creatingInstances: inFlightInstancesView(cloud, clock, inFlightViewMaxAgeSeconds(settings.schedule)),
+    reads: sharedReads(clock),
   };
   const dispatcher: DispatcherDeps = {
     ...notifyDepsFor({
@@ -239,9 +245,10 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
       log.error("step failed; the whole batch returns to the queue", { queue: name, error: error instanceof Error ? error.message : String(error) });
       failedIds = new Set(messages.map((message) => message.messageId));
     }
-    for (const message of messages) {
-      if (!failedIds.has(message.messageId)) await queue.delete(name, message.receiptHandle);
-    }
+    await queue.deleteBatch(
+      name,
+      messages.filter((message) => !failedIds.has(message.messageId)).map((message) => message.receiptHandle),
+    );
     processed[name] += messages.length;
     failedTotal += failedIds.size;
     return [messages.length, failedIds.size];

@@ -39,6 +39,7 @@ import {
   type CreateProtectionGroupBody,
   createProtectionGroupRequest,
   ecsServerList,
+  ecsServerListById,
   ecsServerResponse,
   ecsServerTags,
   type EcsServer,
@@ -252,6 +253,11 @@ export interface ReplicationFilter {
 export interface ServerFilter {
   /** ECS `tags` filter, passed as given (e.g. `sdrs_protect=group-1`). */
   tags?: string;
+  /**
+   * Only these servers: ECS `server_id=id1,id2` (exact match), sent MAX_SERVER_IDS_PER_LIST ids per request.
+   * An empty list lists nothing.
+   */
+  serverIds?: readonly string[];
   /** Servers per page, at most 1000 (default: the client's page size). */
   limit?: number;
 }
@@ -259,7 +265,17 @@ export interface ServerFilter {
 export interface VolumeFilter {
   serverId?: string;
   multiattach?: boolean;
+  /** Only these volumes: EVS `ids=['id1','id2']`, at most 60 per request (HW ListVolumes); an empty list lists nothing. */
+  ids?: readonly string[];
 }
+
+/**
+ * ECS documents `server_id=id1,id2` without a maximum; 100 ids keep the URL near 4 KB, far below any
+ * gateway's limit.
+ */
+export const MAX_SERVER_IDS_PER_LIST = 100;
+/** EVS ListVolumes: "details of at most 60 disks can be queried" with `ids`. */
+export const MAX_VOLUME_IDS_PER_LIST = 60;
 
 export interface Keypair {
   name: string;
@@ -482,11 +498,21 @@ export class CloudClient {
   /** Every server (matching `tags`), all pages, paged by `marker`. */
   async listServers(filter: ServerFilter = {}): Promise<EcsServer[]> {
     const limit = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(filter.limit ?? this.#pageSize)));
-    return this.#allPages("listServersDetails", { tags: filter.tags }, ecsServerList, (page) => page.servers, {
-      style: "marker",
-      limit,
-      idOf: (server) => server.id,
-    });
+    if (filter.serverIds === undefined) {
+      return this.#allPages("listServersDetails", { tags: filter.tags }, ecsServerList, (page) => page.servers, { style: "marker", limit, idOf: (server) => server.id });
+    }
+    const servers: EcsServer[] = [];
+    for (const ids of chunk([...new Set(filter.serverIds)], MAX_SERVER_IDS_PER_LIST)) {
+      const entries = await this.#allPages("listServersDetails", { tags: filter.tags, server_id: ids.join(",") }, ecsServerListById, (page) => page.servers, {
+        style: "marker",
+        limit,
+        idOf: (entry) => entry.id,
+      });
+      // Filtered after paging, so a page holding a missing id still counts as a full page. A server in ERROR
+      // carries a `fault` too: a missing one is the entry whose fields (name, status, …) are null.
+      servers.push(...entries.filter((entry): entry is EcsServer => typeof entry.name === "string" && typeof entry.status === "string"));
+    }
+    return servers;
   }
 
   /** GET /v1/{project_id}/cloudservers/{id}/tags → [{key, value}] */
@@ -502,18 +528,19 @@ export class CloudClient {
 
   /** Every volume (of a server, shared only, …), all pages. */
   async listVolumes(filter: VolumeFilter = {}): Promise<EvsVolume[]> {
-    return this.#allPages(
-      "listVolumes",
-      { server_id: filter.serverId, multiattach: filter.multiattach },
-      evsVolumeList,
-      (page) => page.volumes,
-      {
+    const listBy = (query: Query) =>
+      this.#allPages("listVolumes", { server_id: filter.serverId, multiattach: filter.multiattach, ...query }, evsVolumeList, (page) => page.volumes, {
         style: "marker",
         limit: this.#pageSize,
         idOf: (volume) => volume.id,
         hasNextPage: (page) => page.volumes_links?.some((link) => link.rel === "next") === true,
-      },
-    );
+      });
+    if (filter.ids === undefined) return listBy({});
+    const volumes: EvsVolume[] = [];
+    for (const ids of chunk([...new Set(filter.ids)], MAX_VOLUME_IDS_PER_LIST)) {
+      volumes.push(...(await listBy({ ids: `[${ids.map((id) => `'${id}'`).join(",")}]` })));
+    }
+    return volumes;
   }
 
   async listScalingGroups(): Promise<ScalingGroup[]> {

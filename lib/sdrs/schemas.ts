@@ -413,6 +413,15 @@ export type EcsServer = z.infer<typeof ecsServer>;
 
 export const ecsServerResponse = z.looseObject({ server: ecsServer });
 export const ecsServerList = z.looseObject({ servers: z.array(ecsServer), count: z.number().int().nullish() });
+/**
+ * `server_id=…` answers an id that does not exist with an entry whose fields are null but `id` and
+ * `fault` (ECS ListServersDetails); the client drops such an entry: the server is missing.
+ */
+export const ecsServerListById = z.looseObject({
+  servers: z.array(z.union([ecsServer, z.looseObject({ id: z.string(), fault: z.looseObject({}) })])),
+  count: z.number().int().nullish(),
+});
+
 export const ecsServerTags = z.looseObject({ tags: z.array(z.looseObject({ key: z.string(), value: z.string() })) });
 
 /** Nova key pairs: GET /v2.1/{project_id}/os-keypairs */

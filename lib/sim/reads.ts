@@ -303,7 +303,17 @@ export function listVolumes(world: World, url: URL, volumeCreatedAt: number): An
   const positionOf = (volume: VolumeRecord) => indexes.volumePosition.get(volume.id) ?? -1;
   const attachedTo = (volume: VolumeRecord) => serversAttachedTo(world, volume.id);
   let candidates: readonly VolumeRecord[] = indexes.volumeOrder;
-  if (nonEmpty(serverId)) {
+  // `ids=['id1','id2']`: at most 60 (HW EVS ListVolumes); ids that do not exist are ignored.
+  const ids = query.get("ids");
+  if (nonEmpty(ids)) {
+    const wanted = [...ids.matchAll(/'([^']*)'/g)].map((match) => match[1] ?? "");
+    if (wanted.length > 60) return serviceError(400, "EVS.2062", `ids: ${wanted.length} ids given: at most 60 are allowed`);
+    candidates = [...new Set(wanted)].flatMap((id) => world.volumes.get(id) ?? []).sort((a, b) => positionOf(a) - positionOf(b));
+  }
+  if (nonEmpty(serverId) && nonEmpty(ids)) {
+    const ofServer = new Set((world.servers.get(serverId)?.volumes ?? []).map((attached) => attached.id));
+    candidates = candidates.filter((volume) => ofServer.has(volume.id));
+  } else if (nonEmpty(serverId)) {
     candidates = (world.servers.get(serverId)?.volumes ?? [])
       .flatMap((attached) => world.volumes.get(attached.id) ?? [])
       .sort((a, b) => positionOf(a) - positionOf(b));

@@ -503,8 +503,11 @@ export type ClaimResult = { won: true; server: Versioned<ServerRecord> } | { won
 
 /** idempotency keys are kept 24 h. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-/** Job-duration samples kept per (kind, size). */
-export const DEFAULT_STATS_SAMPLES = 20;
+/**
+ * Job-duration samples kept per (kind, size). Samples arrive in order of completion, so a short window
+ * holds only the slowest jobs of the last wave; 1000 keep a few waves of spread (about 7 KB per record).
+ */
+export const DEFAULT_STATS_SAMPLES = 1000;
 
 export interface RepositoriesOptions {
   /** Stamps updatedAt/createdAt and computes TTLs. */

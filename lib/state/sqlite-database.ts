@@ -2,7 +2,7 @@
  * Opening the embedded database that the sqlite store and the sqlite queue share (one file, or
  * ":memory:" for tests). node:sqlite is built into Node 24: no npm package, no native build.
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 /** How long a connection waits for another connection's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -30,4 +30,21 @@ export function inWriteTransaction<T>(database: DatabaseSync, work: () => T): T 
     database.exec("ROLLBACK");
     throw error;
   }
+}
+
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/** The statement for `sql`, compiled once per database: compiling is most of what a small query costs. */
+export function prepared(database: DatabaseSync, sql: string): StatementSync {
+  let cache = statements.get(database);
+  if (cache === undefined) {
+    cache = new Map();
+    statements.set(database, cache);
+  }
+  let statement = cache.get(sql);
+  if (statement === undefined) {
+    statement = database.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
 }

@@ -5,7 +5,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { type Clock, systemClock } from "../clock.ts";
-import { resolveDatabase } from "./sqlite-database.ts";
+import { prepared, resolveDatabase } from "./sqlite-database.ts";
 import {
   ConditionalWriteError,
   checkId,
@@ -72,8 +72,7 @@ export class SqliteStore implements VersionedStore {
   async get(kind: RecordKind, id: string): Promise<Stored<unknown> | undefined> {
     checkKind(kind);
     checkId(kind, id);
-    const row = this.#database
-      .prepare(`SELECT id, value, version, expires_at FROM records WHERE kind = ? AND id = ? AND ${LIVE}`)
+    const row = prepared(this.#database, `SELECT id, value, version, expires_at FROM records WHERE kind = ? AND id = ? AND ${LIVE}`)
       .get(kind, id, this.#clock.now()) as RecordRow | undefined;
     return row === undefined ? undefined : toStored(row);
   }
@@ -83,8 +82,7 @@ export class SqliteStore implements VersionedStore {
     for (const id of ids) checkId(kind, id);
     const found = new Map<string, Stored<unknown>>();
     if (ids.length === 0) return found;
-    const rows = this.#database
-      .prepare(
+    const rows = prepared(this.#database,
         `SELECT id, value, version, expires_at FROM records
          WHERE kind = ? AND id IN (SELECT value FROM json_each(?)) AND ${LIVE}`,
       )
@@ -104,8 +102,7 @@ export class SqliteStore implements VersionedStore {
     const written =
       options.expectedVersion === null
         ? // Create only if absent; an expired row still stored counts as absent and is overwritten.
-          this.#database
-            .prepare(
+          prepared(this.#database,
               `INSERT INTO records (kind, id, value, version, expires_at) VALUES (?, ?, ?, 1, ?)
                ON CONFLICT (kind, id) DO UPDATE
                  SET value = excluded.value, version = records.version + 1, expires_at = excluded.expires_at
@@ -113,8 +110,7 @@ export class SqliteStore implements VersionedStore {
                RETURNING version`,
             )
             .get(kind, id, json, expiresAt, now)
-        : this.#database
-            .prepare(
+        : prepared(this.#database,
               `UPDATE records SET value = ?, version = version + 1, expires_at = ?
                WHERE kind = ? AND id = ? AND version = ? AND ${LIVE}
                RETURNING version`,
@@ -127,7 +123,7 @@ export class SqliteStore implements VersionedStore {
   async delete(kind: RecordKind, id: string): Promise<void> {
     checkKind(kind);
     checkId(kind, id);
-    this.#database.prepare("DELETE FROM records WHERE kind = ? AND id = ?").run(kind, id);
+    prepared(this.#database, "DELETE FROM records WHERE kind = ? AND id = ?").run(kind, id);
   }
 
   async list(kind: RecordKind, options: ListOptions = {}): Promise<ListPage> {
@@ -135,8 +131,7 @@ export class SqliteStore implements VersionedStore {
     const limit = checkListLimit(options.limit);
     const after = options.cursor === undefined ? "" : decodeCursor(options.cursor);
     // One row more than the page tells whether a next page exists without a second query.
-    const rows = this.#database
-      .prepare(
+    const rows = prepared(this.#database,
         `SELECT id, value, version, expires_at FROM records
          WHERE kind = ? AND id > ? AND ${LIVE} ORDER BY id LIMIT ?`,
       )
@@ -149,9 +144,8 @@ export class SqliteStore implements VersionedStore {
 
   /** Deletes every expired row now; returns how many. Reads already treat them as absent. */
   purgeExpired(): number {
-    const result = this.#database
-      .prepare("DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at * 1000 <= ?")
-      .run(this.#clock.now());
+    // `expires_at <= now / 1000` (not `expires_at * 1000 <= now`) so the partial index on expires_at serves it.
+    const result = prepared(this.#database, "DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?").run(this.#clock.now() / 1000);
     return Number(result.changes);
   }
 

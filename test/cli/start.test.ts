@@ -103,7 +103,9 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(rowOf(run.stdout, "server.protected")).toMatch(/│ 33 +│/);
     expect(rowOf(run.stdout, "onboarding_request.completed")).toMatch(/│ 1 +│/);
     expect(rowOf(run.stdout, "batchCreateProtectedInstances")).toMatch(/│ POST \/v1\/\{project_id\}\/protected-instances\/batch +│ 5 +│/);
-    expect(rowOf(run.stdout, "showJob")).toMatch(/│ GET \/v1\/\{project_id\}\/jobs\/\{job_id\} +│ \d+ +│/);
+    // Jobs are followed through the shared in-flight view (instances creating, then looked up by id): no job read.
+    expect(rowOf(run.stdout, "listProtectedInstances")).toMatch(/│ GET \/v1\/\{project_id\}\/protected-instances +│ \d+ +│/);
+    expect(run.stdout).not.toMatch(/│ showJob +│/);
     expect(run.stdout).toMatch(/9 create calls \(5 batch, 4 single\) → 8 SDRS jobs, each followed to its end/);
     expect(run.stdout).toMatch(/Time: [\d.]+ s of wall time for 1 h \d\d min of simulated time \(accelerated/);
   });

@@ -133,7 +133,7 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
 
     const onboarded = await mappings.pollOnce("onboarding");
     expect(onboarded.messages.map((message) => JSON.parse(message.body))).toEqual([
-      { type: "protect", serverId, target: "web", source: "event", eventId: `eb:${event.id}`, deferrals: 0 },
+      { type: "protect", serverId, target: "web", source: "event", eventId: `eb:${event.id}`, deferrals: 0, verifyTag: true },
     ]);
     expect(onboarded.failed).toEqual([]);
     expect((await repos.servers.get(serverId))?.record.status).toMatch(/^(creating|in_progress)$/);

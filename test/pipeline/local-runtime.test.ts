@@ -62,12 +62,12 @@ describe("local runtime", () => {
   });
 
   it("returns a failed message to its queue after the visibility timeout and dead-letters it after maxReceiveCount receives", async () => {
-    harness = await startHarness({
-      faults: { serverError: { probability: 1, status: 503, operations: ["showJob"] } },
-      runtime: { maxReceiveCount: 2 },
-    });
+    harness = await startHarness({ runtime: { maxReceiveCount: 2 } });
     const startedAt = harness.clock.now();
     await harness.tagEvents([WEB_01]);
+    await harness.runtime.pumpOnce(); // the create is made; its check is due later
+    // Every read a job check can make fails (the shared instance view and the job itself).
+    harness.sim.faults.set({ serverError: { probability: 1, status: 503, operations: ["showJob", "listProtectedInstances"] } });
     const summary = await harness.runtime.runUntilIdle();
     expect(summary.ended).toBe("idle");
     // Backed off MAX_TRANSIENT_RETRIES times (fresh messages, seconds apart), then returned to the queue twice.

@@ -146,6 +146,19 @@ export function describeQueueContract(adapter: string, open: () => Promise<Queue
       expect(deadLetters).toEqual(['{"serverId":"srv-poison"}']);
     });
 
+    it("deletes 13 received messages with one deleteBatch (SQS: two calls of at most 10), none delivered again", async () => {
+      await queue.sendBatch("notify", Array.from({ length: 13 }, (_, index) => ({ body: { index } })));
+      const received: ReceivedMessage[] = [];
+      for (let round = 0; round < 10 && received.length < 13; round += 1) {
+        received.push(...(await queue.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: harness.advance ? 30 : 1 })));
+      }
+      expect(received).toHaveLength(13);
+      await queue.deleteBatch("notify", received.map((message) => message.receiptHandle));
+      if (harness.advance) harness.advance(30);
+      else await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await queue.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: 30 })).toEqual([]);
+    });
+
     it("sends a batch of more than 10 entries, each delivered once", async () => {
       const entries = Array.from({ length: 23 }, (_, index) => ({ body: { index } }));
       await queue.sendBatch("onboarding", entries);

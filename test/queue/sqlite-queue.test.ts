@@ -78,6 +78,22 @@ describe("SqliteQueue", () => {
     expect(queue.deadLetters("notify")).toMatchObject([{ body: '{"outcome":"failed"}', receiveCount: 5, deadAt: Date.UTC(2026, 0, 1, 0, 0, 5) }]);
   });
 
+  it("looks only at the due messages a receive reaches: a backlog behind them is not rescanned (nor dead-lettered) each time", async () => {
+    await queue.send("onboarding", { serverId: "srv-fresh" }, { delaySeconds: 3 });
+    await queue.sendBatch("onboarding", [{ body: "a" }, { body: "b" }, { body: "c" }]);
+    for (let round = 1; round <= 2; round += 1) {
+      expect(await queue.receive("onboarding", { maxMessages: 3, visibilityTimeoutSeconds: 2 })).toHaveLength(3);
+      clock.advance(2_000);
+    }
+    // srv-fresh became due first (at 3 s); a, b, c (received twice: maxReceiveCount) at 4 s.
+    const [first, ...rest] = await queue.receive("onboarding", { maxMessages: 1, visibilityTimeoutSeconds: 30 });
+    expect([first?.body, rest]).toEqual(['{"serverId":"srv-fresh"}', []]);
+    expect(queue.stats("onboarding")).toMatchObject({ dead: 0, visible: 3 });
+    // The next receive reaches them: each goes to the dead-letter queue instead of being delivered.
+    expect(await queue.receive("onboarding", receiveAll)).toEqual([]);
+    expect(queue.stats("onboarding")).toMatchObject({ dead: 3, visible: 0 });
+  });
+
   it("redrives dead letters back to their queue with a fresh receive count", async () => {
     await queue.send("onboarding", { serverId: "srv-1" });
     for (let round = 0; round < 3; round += 1) await queue.receive("onboarding", { maxMessages: 1, visibilityTimeoutSeconds: 0 });

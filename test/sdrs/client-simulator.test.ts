@@ -272,6 +272,23 @@ describe("reads", () => {
     }
   });
 
+  it("lists servers by id (ECS server_id, 100 per request), skipping an id that does not exist, across pages", async () => {
+    const { client, simulator, requests } = await setup({ client: { pageSize: 2 } });
+    const servers = await client.listServers({ serverIds: ["s-3", "missing", "s-1", "s-3", "s-6"] });
+    expect(servers.map((server) => server.id)).toEqual(["s-3", "s-1", "s-6"]);
+    // Pages of 2 over 4 ids: the page holding the missing entry still counts as full, so paging goes on
+    // (two full pages, then the empty one that ends it) and s-6 is not lost.
+    expect(simulator.counts()).toEqual({ listServersDetails: 3 });
+    expect(requests.every((request) => request.includes("server_id=s-3%2Cmissing%2Cs-1%2Cs-6"))).toBe(true);
+  });
+
+  it("lists volumes by id (EVS ids=['a','b'], 60 per request)", async () => {
+    const { client, simulator } = await setup();
+    const ids = [...Array.from({ length: 60 }, (_, index) => `missing-${index}`), "vol-s-2", "vol-s-5"];
+    expect((await client.listVolumes({ ids })).map((volume) => volume.id).sort()).toEqual(["vol-s-2", "vol-s-5"]);
+    expect(simulator.counts()).toEqual({ listVolumes: 2 });
+  });
+
   it("filters servers by tag across pages", async () => {
     const { client } = await setup({ client: { pageSize: 1 } });
     const tagged = await client.listServers({ tags: "sdrs_protect=g-1" });

@@ -1,7 +1,8 @@
 /**
  * A dry run plans every target with the same project listings (servers, volumes, protected instances, key
- * pairs, Auto Scaling); this reader asks the cloud once per distinct read and shares the answer. A failed
- * read is not kept, so it is asked again next time.
+ * pairs, Auto Scaling); this reader asks the cloud once per distinct read and shares the answer. A plan
+ * over the whole project reads it in one pass: reads of servers or volumes by id are answered from the
+ * project listing. A failed read is not kept, so it is asked again next time.
  */
 import type { EcsServer, EvsVolume, ProtectedInstance, ProtectionGroup } from "../../sdrs/schemas.ts";
 import type { PlanReader } from "./plan-targets.ts";
@@ -39,12 +40,20 @@ export class CachedPlanReader implements PlanReader {
     return this.#once(`getServer ${serverId}`, () => this.#cloud.getServer(serverId));
   }
 
-  listServers(filter: { tags?: string } = {}): Promise<EcsServer[]> {
-    return this.#once(`listServers ${JSON.stringify(filter)}`, () => this.#cloud.listServers(filter));
+  async listServers(filter: { tags?: string; serverIds?: readonly string[] } = {}): Promise<EcsServer[]> {
+    const { serverIds, ...rest } = filter;
+    const listed = await this.#once(`listServers ${JSON.stringify(rest)}`, () => this.#cloud.listServers(rest));
+    if (serverIds === undefined) return listed;
+    const wanted = new Set(serverIds);
+    return listed.filter((server) => wanted.has(server.id));
   }
 
-  listVolumes(filter: { serverId?: string; multiattach?: boolean } = {}): Promise<EvsVolume[]> {
-    return this.#once(`listVolumes ${JSON.stringify(filter)}`, () => this.#cloud.listVolumes(filter));
+  async listVolumes(filter: { serverId?: string; multiattach?: boolean; ids?: readonly string[] } = {}): Promise<EvsVolume[]> {
+    const { ids, ...rest } = filter;
+    const listed = await this.#once(`listVolumes ${JSON.stringify(rest)}`, () => this.#cloud.listVolumes(rest));
+    if (ids === undefined) return listed;
+    const wanted = new Set(ids);
+    return listed.filter((volume) => wanted.has(volume.id));
   }
 
   listKeypairs(): Promise<{ name: string }[]> {
