@@ -117,6 +117,8 @@ async function checkInView(check: JobCheck, deps: PipelineDeps): Promise<JobStat
   const finishedAt = new Date(deps.clock.now()).toISOString();
   await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "SUCCESS", checks: check.checks + 1, finishedAt } : undefined));
   // Seen at most a view age plus a check interval after its end: the learned duration errs late, never early.
+  metricsOf(deps).observe("JobChecks", check.checks + 1, { target: check.target, kind: check.kind });
+  metricsOf(deps).observe("JobDuration", elapsedMs, { target: check.target, kind: check.kind });
   await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, elapsedMs);
   for (const instance of succeeded) await settleProtected(instance.source_server, check, instance, check.jobId, deps);
   await maybeEnableProtection(check, deps);

@@ -44,12 +44,13 @@ describe("transient failures back off per intent", () => {
   });
 
   it("a job check whose reads keep failing comes back in seconds, not after the job-status queue's 360 s visibility timeout", async () => {
-    harness = await startHarness({ faults: { throttle: { next: 12, operations: ["showJob"] } } });
+    // A job check reads the shared in-flight view (a protected-instance list), and the job itself only when needed.
+    harness = await startHarness({ faults: { throttle: { next: 12, operations: ["listProtectedInstances", "showJob"] } } });
     const start = harness.clock.now();
     const web01 = serverId("web-01");
     await harness.tagEvents([{ id: web01, tags: { sdrs_protect: "web" } }]);
     expect((await harness.runtime.runUntilIdle()).ended).toBe("idle");
-    expect(harness.cloudCalls.filter((call) => call.operation === "showJob" && call.status === 429)).toHaveLength(12);
+    expect(harness.cloudCalls.filter((call) => (call.operation === "listProtectedInstances" || call.operation === "showJob") && call.status === 429)).toHaveLength(12);
     expect((protectedAt(harness, web01) - start) / 1000).toBeLessThan(360);
     expect(harness.runtime.stats().queues["job-status"].dead).toBe(0);
   });
