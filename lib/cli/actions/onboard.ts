@@ -40,7 +40,9 @@ import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdr
 import { assertTargetNamed } from "../target-check.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { OutageWatch, outageLimitMs } from "../outage.ts";
-import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal, terminalColumns } from "../progress.ts";
+import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal } from "../progress.ts";
+import { wrapText } from "../layout.ts";
+import { checkStateFile } from "../path-checks.ts";
 import { renderTerminal } from "../report/document.ts";
 import { type OnboardResult, onboardResultDocument } from "../report/requests.ts";
 import { countServers, plural, type ServerState, serverResultOf } from "../report/servers.ts";
@@ -461,6 +463,7 @@ function pipelineSettings(env: Record<string, string | undefined>) {
 
 export async function onboard(context: CliContext, raw: unknown): Promise<void> {
   const options = onboardOptions.parse(raw);
+  if (options.state !== undefined) checkStateFile("--state", options.state, "allowed");
   const { stderr } = context;
   const { colors } = stderr;
   const target = options.target.trim();
@@ -501,7 +504,8 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     const existed = existsSync(stateFile);
     releaseLock = acquireStateLock(stateFile);
     if (cloud.simulator !== undefined) {
-      stderr.line(colors.dim("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time)."));
+      const note = "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time).";
+      stderr.line(colors.dim(wrapText(note, context.columns)));
     }
     if (targets.note !== undefined) stderr.line(colors.dim(`Note: ${targets.note}.`));
     for (const duplicate of file.duplicates) stderr.line(colors.yellow(`${basename(options.file)} ${duplicate}`));
@@ -538,7 +542,7 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     if (shownState !== null) stderr.line(colors.dim(`State: ${shownState} (re-run the same command to resume after an interruption)`));
 
     const activeRuntime = runtime;
-    display = createProgressDisplay({ output: stderr, interactive: stderrIsTerminal(), columns: terminalColumns(), intervalMs: 5_000 });
+    display = createProgressDisplay({ output: stderr, interactive: stderrIsTerminal(), columns: context.columns, intervalMs: 5_000 });
     const afterwards = shownState === null ? "the state was temporary (in-process simulator)" : `state kept in ${shownState}: run the same command again to resume`;
     await followRun(activeRuntime, {
       display,
@@ -570,7 +574,7 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
       notifications: { gaveUp },
     };
     if (options.json) context.stdout.line(JSON.stringify(result, null, 2));
-    else context.stdout.line(renderTerminal(onboardResultDocument(result), { color: context.stdout.colorEnabled }));
+    else context.stdout.line(renderTerminal(onboardResultDocument(result), { color: context.stdout.colorEnabled, columns: context.columns }));
     context.exitCode = summary.protected === summary.servers ? EXIT.ok : EXIT.someServersNotProtected;
   } finally {
     context.shutdown.removeEventListener("abort", onInterrupt);

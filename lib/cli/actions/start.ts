@@ -18,7 +18,7 @@
 import { readCoverage } from "../../coverage/estate.ts";
 import { coverageBlocks, coverageToJson } from "../report/coverage.ts";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import * as z from "zod";
@@ -46,8 +46,8 @@ import {
   type ProgressSnapshot,
   runLogger,
   stderrIsTerminal,
-  terminalColumns,
 } from "../progress.ts";
+import { checkReportFile, checkStateFile } from "../path-checks.ts";
 import { type ReportDocument, renderHtml, renderMarkdown, renderTerminal } from "../report/document.ts";
 import type { ServerState } from "../report/servers.ts";
 import { serverResultOf } from "../report/servers.ts";
@@ -60,6 +60,7 @@ const startOptions = z.object({
   report: z.string().optional(),
   reportFormat: z.enum(["md", "html"]).optional(),
   json: z.boolean().default(false),
+  details: z.boolean().default(false),
   seed: z.number().int(),
   outageLimit: z.string().optional(),
 });
@@ -157,15 +158,14 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
   const startedAt = Date.now();
   const format = reportFormatOf(options);
   const reportPath = options.report ?? defaultReportPath(startedAt, format);
+  // Before the run: a report that cannot be written would otherwise be lost at the end.
+  checkReportFile("--report", reportPath);
 
   // The state: a file the user keeps (--state, new), or a temporary one removed at the end.
   let stateFile: string;
   let temporaryDirectory: string | undefined;
   if (options.state !== undefined) {
-    if (existsSync(options.state)) {
-      throw usageError(`--state: ${options.state} exists already; start runs a fresh simulator each time, so give a new file (or delete it)`);
-    }
-    mkdirSync(dirname(resolve(options.state)), { recursive: true });
+    checkStateFile("--state", options.state, "forbidden");
     stateFile = options.state;
   } else {
     temporaryDirectory = mkdtempSync(join(tmpdir(), "sdrs-autoprotect-start-"));
@@ -274,7 +274,7 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     display = createProgressDisplay({
       output: stderr,
       interactive: stderrIsTerminal(),
-      columns: terminalColumns(),
+      columns: context.columns,
       intervalMs: options.realtime ? 5_000 : 1_000,
     });
     const [activeRuntime, activeReceiver] = [runtime, receiver];
@@ -364,11 +364,13 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     };
     // The coverage section ends the report: is every disk of the protected servers replicated (docs/coverage.md)?
     const coverage = await readCoverage(runtime.deps.cloud, { config: runtime.deps.config });
-    const base = startReportDocument(report);
-    const document = { ...base, blocks: [...base.blocks, ...coverageBlocks(coverage)] };
-    writeReport(reportPath, document, format);
+    const withCoverage = (base: ReportDocument): ReportDocument => ({ ...base, blocks: [...base.blocks, ...coverageBlocks(coverage)] });
+    writeReport(reportPath, withCoverage(startReportDocument(report, { ineligible: "details" })), format);
     if (options.json) context.stdout.line(JSON.stringify({ ...report, coverage: coverageToJson(coverage) }, null, 2));
-    else context.stdout.line(renderTerminal(document, { color: context.stdout.colorEnabled }));
+    else {
+      const printed = withCoverage(startReportDocument(report, { ineligible: options.details ? "details" : "summary" }));
+      context.stdout.line(renderTerminal(printed, { color: context.stdout.colorEnabled, columns: context.columns }));
+    }
     stderr.line(`Report written to ${displayPath(resolve(reportPath))}`);
     context.exitCode = report.ok ? EXIT.ok : EXIT.someServersNotProtected;
   } finally {
