@@ -47,6 +47,7 @@ import {
   runLogger,
   stderrIsTerminal,
 } from "../progress.ts";
+import { wrapText } from "../layout.ts";
 import { checkReportFile, checkStateFile } from "../path-checks.ts";
 import { type ReportDocument, renderHtml, renderMarkdown, renderTerminal } from "../report/document.ts";
 import type { ServerState } from "../report/servers.ts";
@@ -224,11 +225,14 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     const tagKey = sample.protectTagKey;
     const taggedCount = estate.servers.filter((server) => server.tags[tagKey] !== undefined).length;
 
+    // What start does, wrapped to the terminal: a fact under its label, a step under its number.
+    const say = (text: string, indent: string) => stderr.line(wrapText(text, context.columns, indent));
+    const fact = (text: string) => say(text, " ".repeat(19));
     stderr.line(colors.bold("sdrs-autoprotect start: the whole job on this machine, against the SDRS simulator"));
-    stderr.line(`  simulator        ${simulator.url} (sample estate: ${estate.servers.length} servers, ${taggedCount} tagged ${tagKey}; seed ${options.seed})`);
-    stderr.line(`  webhook receiver ${receiver.url} (verifies every signature; fresh secret)`);
-    stderr.line(`  local runtime    state ${temporaryDirectory === undefined ? displayPath(stateFile) : "in a temporary file"}; onboarding API ${runtime.api?.url ?? "(none)"}`);
-    stderr.line(
+    fact(`  simulator        ${simulator.url} (sample estate: ${estate.servers.length} servers, ${taggedCount} tagged ${tagKey}; seed ${options.seed})`);
+    fact(`  webhook receiver ${receiver.url} (verifies every signature; fresh secret)`);
+    fact(`  local runtime    state ${temporaryDirectory === undefined ? displayPath(stateFile) : "in a temporary file"}; onboarding API ${runtime.api?.url ?? "(none)"}`);
+    fact(
       `  time             ${options.realtime ? "real: simulated job durations on the real clock (about 10 minutes)" : "accelerated: the clock jumps to the next due message"}`,
     );
 
@@ -254,15 +258,17 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
       const result = await runtime.inventoryEvent(tagsChangedEvent(serverId, tags, clock.now(), estate.region));
       if (result.status === "enqueued") events += 1;
     }
-    stderr.line(
+    say(
       `1. tags: ${taggedInSimulator.map((server) => server.serverName).join(" and ")} tagged ${tagKey}=${TAG_TARGET} in the simulator; ${events} "ECS Server Tags Changed" events sent`,
+      "   ",
     );
 
     // 2. One bulk onboarding request through the local HTTP API.
     const idempotencyKey = `start-${randomUUID()}`;
     const accepted = await submitBulkRequest(runtime, idempotencyKey);
-    stderr.line(
+    say(
       `2. bulk onboarding request ${accepted.requestId}: POST /onboarding-requests (target ${BULK_REQUEST.target}, ${BULK_REQUEST.serverIds.length} servers, Idempotency-Key ${idempotencyKey}) → 202`,
+      "   ",
     );
 
     // 3. Follow every job to its end.
