@@ -44,12 +44,13 @@ function checkParents(flag: string, shown: string, path: string): void {
   }
 }
 
-function checkWritablePath(flag: string, given: string): { path: string; stats: Stats | undefined } {
+/** `example`: a file name to suggest when the path is a directory. */
+function checkWritablePath(flag: string, given: string, example: string): { path: string; stats: Stats | undefined } {
   const path = resolve(given);
   const root = underVirtualRoot(path);
   if (root !== undefined) throw usageError(`${flag}: ${given} is under ${root}, a kernel file system; give a path on disk`);
   const stats = statOf(path);
-  if (stats?.isDirectory()) throw usageError(`${flag}: ${given} is a directory; give a file path (e.g. ${given.replace(/\/$/, "")}/state.sqlite)`);
+  if (stats?.isDirectory()) throw usageError(`${flag}: ${given} is a directory; give a file path (e.g. ${given.replace(/\/$/, "")}/${example})`);
   if (stats === undefined) checkParents(flag, given, path);
   return { path, stats };
 }
@@ -72,7 +73,7 @@ function isSqliteFile(path: string, stats: Stats): boolean {
  * start wants a fresh one; "required": status reads one). Creates the missing parent directories.
  */
 export function checkStateFile(flag: string, given: string, existing: "allowed" | "forbidden" | "required"): void {
-  const { path, stats } = checkWritablePath(flag, given);
+  const { path, stats } = checkWritablePath(flag, given, "state.sqlite");
   if (stats === undefined) {
     if (existing === "required") throw usageError(`${flag}: no state file at ${given} (onboard writes one; name another with --state FILE)`);
     mkdirSync(dirname(path), { recursive: true });
@@ -85,7 +86,7 @@ export function checkStateFile(flag: string, given: string, existing: "allowed" 
 
 /** --report: a file that can be written (an existing one is replaced). */
 export function checkReportFile(flag: string, given: string): void {
-  const { stats } = checkWritablePath(flag, given);
+  const { stats } = checkWritablePath(flag, given, "report.md");
   if (stats !== undefined && !stats.isFile()) throw usageError(`${flag}: ${given} is not a regular file`);
   if (stats !== undefined) {
     try {

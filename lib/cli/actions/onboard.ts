@@ -100,6 +100,7 @@ function checkedEntry(file: string, where: string, serverId: string, flavorRef: 
 const normalizedHeader = (cell: string) => cell.toLowerCase().replace(/[\s_-]/g, "");
 const ID_HEADERS = ["serverid", "id"];
 const FLAVOR_HEADERS = ["flavorref", "flavor", "flavorid"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** csv-parse with `info: true`: each record with the line it ends on. */
 const csvRecords = z.array(z.object({ record: z.array(z.string()), info: z.object({ lines: z.number().int() }) }));
@@ -115,6 +116,12 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
   const first = records[0]?.record.map(normalizedHeader) ?? [];
   const idColumn = ID_HEADERS.map((name) => first.indexOf(name)).find((index) => index !== -1);
   if (idColumn === undefined) {
+    // A first line of names (not ECS server ids, which are UUIDs) is a header row without an id column.
+    const firstValues = records[0]?.record.filter((value) => value !== "") ?? [];
+    const looksLikeHeader = first.some((cell) => FLAVOR_HEADERS.includes(cell)) || (firstValues.length > 1 && !firstValues.every((value) => UUID.test(value)));
+    if (looksLikeHeader) {
+      throw fileError(`${file} line ${records[0]?.info.lines ?? 1}: the header row (${firstValues.join(",")}) has no server id column; name it server_id or id`);
+    }
     // No header: one id per line.
     return records.map(({ record, info }) => {
       const values = record.filter((value) => value !== "");
@@ -128,9 +135,14 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
   }
   const flavorColumn = FLAVOR_HEADERS.map((name) => first.indexOf(name)).find((index) => index !== -1);
   const idName = records[0]?.record[idColumn] ?? "server_id";
-  return records.slice(1).map(({ record, info }) =>
-    checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName),
-  );
+  const columns = records[0]?.record.length ?? 1;
+  return records.slice(1).map(({ record, info }) => {
+    const extra = record.slice(columns).filter((value) => value !== "");
+    if (extra.length > 0) {
+      throw fileError(`${file} line ${info.lines}: ${columns + extra.length} values but the header row has ${plural(columns, "column")}`);
+    }
+    return checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName);
+  });
 }
 
 const jsonServerObject = z.strictObject({
@@ -179,16 +191,23 @@ function jsonEntries(text: string, file: string): LocatedEntry[] {
 export function parseServersFile(text: string, file: string): ServersFile {
   const isJson = extname(file).toLowerCase() === ".json" || /^\s*[[{]/.test(text.replace(/^\uFEFF/, ""));
   const entries = isJson ? jsonEntries(text.replace(/^\uFEFF/, ""), file) : csvEntries(text, file);
-  const firstSeen = new Map<string, string>();
+  const firstSeen = new Map<string, { where: string; flavorRef: string | undefined }>();
   const servers: ServerEntry[] = [];
   const duplicates: string[] = [];
   for (const { where, ...entry } of entries) {
     const earlier = firstSeen.get(entry.serverId);
     if (earlier !== undefined) {
-      duplicates.push(`${where}: ${entry.serverId} is listed again (first at ${earlier}); onboarded once`);
+      // Two DR flavors for one server: which one was meant is not ours to guess.
+      if (earlier.flavorRef !== entry.flavorRef) {
+        const flavor = (flavorRef: string | undefined) => (flavorRef === undefined ? "no flavorRef" : `flavorRef ${flavorRef}`);
+        throw fileError(
+          `${file} ${where}: ${entry.serverId} is listed again with ${flavor(entry.flavorRef)}, but ${earlier.where} gives ${flavor(earlier.flavorRef)}; keep one`,
+        );
+      }
+      duplicates.push(`${where}: ${entry.serverId} is listed again (first at ${earlier.where}); onboarded once`);
       continue;
     }
-    firstSeen.set(entry.serverId, where);
+    firstSeen.set(entry.serverId, { where, flavorRef: entry.flavorRef });
     servers.push(entry);
   }
   if (servers.length === 0) throw fileError(`${file}: lists no servers`);
