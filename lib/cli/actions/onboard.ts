@@ -137,11 +137,12 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
   const idName = records[0]?.record[idColumn] ?? "server_id";
   const columns = records[0]?.record.length ?? 1;
   return records.slice(1).map(({ record, info }) => {
+    const entry = checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName);
     const extra = record.slice(columns).filter((value) => value !== "");
     if (extra.length > 0) {
       throw fileError(`${file} line ${info.lines}: ${columns + extra.length} values but the header row has ${plural(columns, "column")}`);
     }
-    return checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName);
+    return entry;
   });
 }
 
