@@ -46,21 +46,33 @@ export function truncateText(text: string, width: number): string {
 /** Each column gets at least this many columns of text (plus the two of padding). */
 const NARROWEST_COLUMN = 4;
 
+/** The widest word of a text: what a column needs so no word (an id, a code) is broken. */
+export function longestWord(text: string): number {
+  return Math.max(0, ...text.split(/\s+/).map((word) => stringWidth(word)));
+}
+
 /**
  * Column widths (text plus two of padding) for a table no wider than `total` columns, borders included:
- * the natural widths when they fit, else the widest column gives up a column at a time, so narrow
- * columns (a count, a state) keep their width and the long text wraps.
+ * the natural widths when they fit; else the widest column gives up a column at a time, first only down
+ * to its longest word (`words`, so ids stay whole and the prose wraps), then, if that is not enough,
+ * further, down to a few columns.
  */
-export function fitColumnWidths(natural: readonly number[], total: number): number[] {
+export function fitColumnWidths(natural: readonly number[], total: number, words: readonly number[] = []): number[] {
   const widths = [...natural];
   const budget = total - (widths.length + 1);
-  const sum = () => widths.reduce((all, width) => all + width, 0);
-  while (sum() > budget) {
-    let widest = 0;
-    for (let index = 1; index < widths.length; index++) if ((widths[index] ?? 0) > (widths[widest] ?? 0)) widest = index;
-    const width = widths[widest] ?? 0;
-    if (width <= NARROWEST_COLUMN + 2) break;
-    widths[widest] = width - 1;
+  let sum = widths.reduce((all, width) => all + width, 0);
+  const floors = [natural.map((width, index) => Math.min(width, Math.max(NARROWEST_COLUMN, words[index] ?? 0) + 2)), natural.map((width) => Math.min(width, NARROWEST_COLUMN + 2))];
+  for (const floor of floors) {
+    while (sum > budget) {
+      let widest = -1;
+      for (let index = 0; index < widths.length; index++) {
+        const width = widths[index] ?? 0;
+        if (width > (floor[index] ?? 0) && (widest === -1 || width > (widths[widest] ?? 0))) widest = index;
+      }
+      if (widest === -1) break;
+      widths[widest] = (widths[widest] ?? 0) - 1;
+      sum -= 1;
+    }
   }
   return widths;
 }

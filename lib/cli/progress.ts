@@ -54,6 +54,8 @@ function detailParts(snapshot: ProgressSnapshot, detail: Detail): string[] {
     ? { protected: "prot", failed: "fail", ineligible: "inel", unknown: "unk" }
     : { protected: "protected", failed: "failed", ineligible: "ineligible", unknown: "unknown" };
   const parts = [FINAL_STATES.map((state) => `${count(state)} ${finalWord[state]}`).join(", ")];
+  // An outage is the news when there is one: next to the counts, so a cut line keeps it.
+  if (snapshot.cloud !== undefined) parts.push(snapshot.cloud);
   const inFlight = IN_FLIGHT_ORDER.filter((state) => count(state) > 0);
   const inFlightTotal = inFlight.reduce((sum, state) => sum + count(state), 0);
   if (inFlightTotal > 0) {
@@ -71,7 +73,6 @@ function detailParts(snapshot: ProgressSnapshot, detail: Detail): string[] {
     parts.push(`${snapshot.notificationsPending} ${short ? "notif. pending" : "notifications pending"}`);
   }
   if (snapshot.simulatedMs !== undefined) parts.push(`${clockText(snapshot.simulatedMs)} ${short ? "sim" : "simulated"}`);
-  if (snapshot.cloud !== undefined) parts.push(snapshot.cloud);
   return parts;
 }
 

@@ -264,12 +264,15 @@ function resolve(env: CloudEnv): CloudConfig | ConfigIssue[] {
 export function loadCloudConfig(env: Record<string, string | undefined> = process.env): CloudConfig {
   const parsed = cloudEnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new CloudConfigError(
-      parsed.error.issues.flatMap((issue) => {
-        const variable = issue.path[0];
-        return isCloudEnvVariable(variable) ? [issueFor(variable, issue.message)] : [];
-      }),
-    );
+    const invalid = parsed.error.issues.flatMap((issue) => {
+      const variable = issue.path[0];
+      return isCloudEnvVariable(variable) ? [issueFor(variable, issue.message)] : [];
+    });
+    // Every fault at once: what is missing besides what is invalid (the invalid variables left out).
+    const rest = cloudEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name]) => !invalid.some((issue) => issue.variable === name))));
+    const resolved = rest.success ? resolve(rest.data) : [];
+    const missing = Array.isArray(resolved) ? resolved.filter((issue) => !invalid.some((other) => other.variable === issue.variable)) : [];
+    throw new CloudConfigError([...invalid, ...missing]);
   }
   const resolved = resolve(parsed.data);
   if (Array.isArray(resolved)) throw new CloudConfigError(resolved);

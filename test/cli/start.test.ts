@@ -14,7 +14,7 @@ import { renderHtml, renderMarkdown, type ReportDocument } from "../../lib/cli/r
 import { apiCallCounts, buildStartReport, formatDuration, type StartRunFacts, startReportSchema } from "../../lib/cli/report/start-report.ts";
 import { defaultReportPath, reportFormatOf } from "../../lib/cli/actions/start.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
-import { ANSI, cleanEnv, type Finished, runCli, startCli } from "./helpers.ts";
+import { ANSI, type Finished, runCli, startCli } from "./helpers.ts";
 
 /** Resolves once `condition` holds, looking every 20 ms (the spawned run advances on its own). */
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
@@ -40,8 +40,8 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   const reportFile = join(directory, "report.md");
 
   beforeAll(async () => {
-    // Wide, with every ineligible server listed: the layout at 100 columns is test/cli/terminal-width.test.ts.
-    run = await runCli(["start", "--details", "--report", reportFile], cleanEnv({ COLUMNS: "200" }));
+    // With every ineligible server listed (cleanEnv is 200 columns wide).
+    run = await runCli(["start", "--details", "--report", reportFile]);
   });
 
   it("runs the whole job to the end and exits 0", () => {

@@ -6,7 +6,7 @@
  */
 import Table from "cli-table3";
 import picocolors from "picocolors";
-import { DEFAULT_COLUMNS, displayWidth, fitColumnWidths, wrapText } from "../layout.ts";
+import { DEFAULT_COLUMNS, displayWidth, fitColumnWidths, longestWord, wrapText } from "../layout.ts";
 
 /** How a cell or paragraph is emphasised: colour on a terminal, a CSS class in HTML, nothing in Markdown. */
 export type Tone = "good" | "bad" | "warn" | "muted" | "strong";
@@ -89,7 +89,8 @@ export function renderTerminal(document: ReportDocument, options: { color: boole
           const widest = Math.max(displayWidth(title), ...cells.map((row) => displayWidth(row[index]?.text ?? "")));
           return Math.min(widest, block.maxWidths?.[index] ?? DEFAULT_MAX_COLUMN_WIDTH) + 2;
         });
-        const colWidths = fitColumnWidths(natural, columns);
+        const words = block.head.map((title, index) => Math.max(longestWord(title), ...cells.map((row) => longestWord(row[index]?.text ?? ""))));
+        const colWidths = fitColumnWidths(natural, columns, words);
         const fitted = (text: string, index: number) =>
           text
             .split("\n")
