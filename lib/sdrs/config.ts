@@ -271,7 +271,12 @@ export function loadCloudConfig(env: Record<string, string | undefined> = proces
     // Every fault at once: what is missing besides what is invalid (the invalid variables left out).
     const rest = cloudEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name]) => !invalid.some((issue) => issue.variable === name))));
     const resolved = rest.success ? resolve(rest.data) : [];
-    const missing = Array.isArray(resolved) ? resolved.filter((issue) => !invalid.some((other) => other.variable === issue.variable)) : [];
+    const isInvalid = (variable: string) => invalid.some((issue) => issue.variable === variable);
+    // Not "required" when it would come from an invalid variable: endpoints from the region, credentials from the auth kind.
+    const derivedFromInvalid = (variable: string) =>
+      (variable.endsWith("_ENDPOINT") && (isInvalid("HUAWEICLOUD_REGION") || isInvalid("HUAWEICLOUD_CLOUD"))) ||
+      (variable !== "HUAWEICLOUD_SDK_PROJECT_ID" && !variable.endsWith("_ENDPOINT") && isInvalid("HUAWEICLOUD_AUTH"));
+    const missing = Array.isArray(resolved) ? resolved.filter((issue) => !isInvalid(issue.variable) && !derivedFromInvalid(issue.variable)) : [];
     throw new CloudConfigError([...invalid, ...missing]);
   }
   const resolved = resolve(parsed.data);
