@@ -150,11 +150,13 @@ function plainDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   };
 }
 
-const BAR_SIZE = 24;
+/** The bar gives way to the counts on a narrow terminal: 24 columns from 114 on, down to 8. */
+const barSize = (columns: number) => Math.max(8, Math.min(24, columns - 90));
 
 function barDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   // cli-progress writes escape sequences to a stream; this one goes through the CLI's output (secrets scrubbed).
   const columns = options.columns ?? DEFAULT_COLUMNS;
+  const size = barSize(columns);
   const stream = Object.assign(
     new Writable({
       write(chunk: Buffer | string, _encoding, done) {
@@ -168,7 +170,7 @@ function barDisplay(options: ProgressDisplayOptions): ProgressDisplay {
     {
       stream,
       format: " {bar} {value}/{total} servers final · {detail}",
-      barsize: BAR_SIZE,
+      barsize: size,
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -182,7 +184,7 @@ function barDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   return {
     update(snapshot) {
       // What the bar and the counts before the detail take: " ", the bar, " ", "12/58 servers final · ", and a column spare.
-      const before = 1 + BAR_SIZE + 1 + displayWidth(`${snapshot.servers}/${snapshot.servers} servers final · `) + 1;
+      const before = 1 + size + 1 + displayWidth(`${snapshot.servers}/${snapshot.servers} servers final · `) + 1;
       const payload = { detail: progressDetail(snapshot, columns - before) };
       if (bar === undefined) bar = multibar.create(snapshot.servers, finishedCount(snapshot), payload);
       else {
