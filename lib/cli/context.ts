@@ -11,6 +11,8 @@ export type Colors = ReturnType<typeof picocolors.createColors>;
 export interface OutputStream {
   write(text: string): unknown;
   isTTY?: boolean | undefined;
+  /** A terminal's width. */
+  columns?: number | undefined;
 }
 
 export interface Output {
@@ -57,6 +59,8 @@ export interface CliContext {
   readonly env: Record<string, string | undefined>;
   readonly stdout: Output;
   readonly stderr: Output;
+  /** The width to lay reports and the progress line out for: the terminal's, else COLUMNS, else 100 (lib/cli/layout.ts). */
+  readonly columns: number;
   readonly version: string;
   /** Aborted on the first SIGINT/SIGTERM; its reason is the signal name. */
   readonly shutdown: AbortSignal;

@@ -12,6 +12,7 @@ import type { PipelineLogger } from "../pipeline/deps.ts";
 import type { LocalRuntime, RunOptions, RunSummary } from "../runtime/local.ts";
 import type { Colors, Output } from "./context.ts";
 import { CliError, EXIT } from "./errors.ts";
+import { DEFAULT_COLUMNS, displayWidth, truncateText } from "./layout.ts";
 import { type OutageWatch, outageText } from "./outage.ts";
 import { FINAL_STATES, type ServerState } from "./report/servers.ts";
 
@@ -43,29 +44,56 @@ function clockText(ms: number): string {
   return `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
 }
 
-/** What is going on besides the finished count: "3 in flight (in_progress 3) · 2 queued · jobs 1 · webhooks 40". */
-export function progressDetail(snapshot: ProgressSnapshot): string {
-  const parts: string[] = [];
-  const finals = FINAL_STATES.map((state) => `${snapshot.states[state] ?? 0} ${state}`).join(", ");
-  parts.push(finals);
-  const inFlight = IN_FLIGHT_ORDER.filter((state) => (snapshot.states[state] ?? 0) > 0);
-  const inFlightTotal = inFlight.reduce((sum, state) => sum + (snapshot.states[state] ?? 0), 0);
-  if (inFlightTotal > 0) parts.push(`${inFlightTotal} in flight (${inFlight.map((state) => `${state} ${snapshot.states[state]}`).join(", ")})`);
-  const queued = snapshot.states.queued ?? 0;
-  if (queued > 0) parts.push(`${queued} queued`);
-  parts.push(`${snapshot.jobsInFlight} job${snapshot.jobsInFlight === 1 ? "" : "s"} running`);
-  if (snapshot.webhooks !== undefined) {
-    parts.push(`${snapshot.webhooks.received} webhooks received${snapshot.webhooks.rejected > 0 ? `, ${snapshot.webhooks.rejected} rejected` : ""}`);
-  }
-  if (snapshot.notificationsPending !== undefined && snapshot.notificationsPending > 0) parts.push(`${snapshot.notificationsPending} notifications pending`);
-  if (snapshot.simulatedMs !== undefined) parts.push(`${clockText(snapshot.simulatedMs)} simulated`);
+/** How much a progress text may say: everything, in-flight states as one count, then short words. */
+type Detail = "full" | "brief" | "short";
+
+function detailParts(snapshot: ProgressSnapshot, detail: Detail): string[] {
+  const short = detail === "short";
+  const count = (state: ServerState) => snapshot.states[state] ?? 0;
+  const finalWord: Record<(typeof FINAL_STATES)[number], string> = short
+    ? { protected: "prot", failed: "fail", ineligible: "inel", unknown: "unk" }
+    : { protected: "protected", failed: "failed", ineligible: "ineligible", unknown: "unknown" };
+  const parts = [FINAL_STATES.map((state) => `${count(state)} ${finalWord[state]}`).join(", ")];
+  // An outage is the news when there is one: next to the counts, so a cut line keeps it.
   if (snapshot.cloud !== undefined) parts.push(snapshot.cloud);
-  return parts.join(" · ");
+  const inFlight = IN_FLIGHT_ORDER.filter((state) => count(state) > 0);
+  const inFlightTotal = inFlight.reduce((sum, state) => sum + count(state), 0);
+  if (inFlightTotal > 0) {
+    const breakdown = detail === "full" ? ` (${inFlight.map((state) => `${state} ${count(state)}`).join(", ")})` : "";
+    parts.push(`${inFlightTotal} in flight${breakdown}`);
+  }
+  if (count("queued") > 0) parts.push(`${count("queued")} queued`);
+  const jobs = snapshot.jobsInFlight;
+  parts.push(short ? `${jobs} job${jobs === 1 ? "" : "s"}` : `${jobs} job${jobs === 1 ? "" : "s"} running`);
+  if (snapshot.webhooks !== undefined) {
+    const { received, rejected } = snapshot.webhooks;
+    parts.push(`${received} ${short ? "hooks" : "webhooks received"}${rejected > 0 ? `, ${rejected} rejected` : ""}`);
+  }
+  if (snapshot.notificationsPending !== undefined && snapshot.notificationsPending > 0) {
+    parts.push(`${snapshot.notificationsPending} ${short ? "notif. pending" : "notifications pending"}`);
+  }
+  if (snapshot.simulatedMs !== undefined) parts.push(`${clockText(snapshot.simulatedMs)} ${short ? "sim" : "simulated"}`);
+  return parts;
 }
 
-/** One plain line: "12/58 servers final: 10 protected, 0 failed, 2 ineligible, 0 unknown · …". */
-export function progressLine(snapshot: ProgressSnapshot): string {
-  return `${finishedCount(snapshot)}/${snapshot.servers} servers final: ${progressDetail(snapshot)}`;
+/**
+ * What is going on besides the finished count, in at most `width` columns:
+ * "3 in flight (in_progress 3) · 2 queued · 1 job running · 40 webhooks received"; shorter words when it
+ * would not fit, and cut with "…" as the last resort (the counts come first, so they stay).
+ */
+export function progressDetail(snapshot: ProgressSnapshot, width = Number.POSITIVE_INFINITY): string {
+  let text = "";
+  for (const detail of ["full", "brief", "short"] as const) {
+    text = detailParts(snapshot, detail).join(" · ");
+    if (displayWidth(text) <= width) return text;
+  }
+  return truncateText(text, Math.max(1, width));
+}
+
+/** One plain line of at most `width` columns: "12/58 servers final: 10 protected, 0 failed, 2 ineligible, 0 unknown · …". */
+export function progressLine(snapshot: ProgressSnapshot, width = Number.POSITIVE_INFINITY): string {
+  const head = `${finishedCount(snapshot)}/${snapshot.servers} servers final: `;
+  return `${head}${progressDetail(snapshot, width - displayWidth(head))}`;
 }
 
 export interface ProgressDisplay {
@@ -80,7 +108,7 @@ export interface ProgressDisplayOptions {
   output: Output;
   /** A terminal: redraw in place. Otherwise plain lines. */
   interactive: boolean;
-  /** Terminal width (default 100). */
+  /** Terminal width (default 100): the line is kept within it. */
   columns?: number;
   /** Plain mode: at least this long between two lines. */
   intervalMs: number;
@@ -100,14 +128,16 @@ function plainDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   let printed: string | undefined;
   let printedAt = Number.NEGATIVE_INFINITY;
   let latest: string | undefined;
+  const prefix = "progress: ";
+  const width = (options.columns ?? DEFAULT_COLUMNS) - prefix.length;
   const print = (line: string) => {
-    options.output.line(`progress: ${line}`);
+    options.output.line(`${prefix}${line}`);
     printed = line;
     printedAt = now();
   };
   return {
     update(snapshot) {
-      latest = progressLine(snapshot);
+      latest = progressLine(snapshot, width);
       const elapsed = now() - printedAt;
       if ((latest !== printed && elapsed >= options.intervalMs) || elapsed >= heartbeatMs) print(latest);
     },
@@ -120,8 +150,13 @@ function plainDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   };
 }
 
+/** The bar gives way to the counts on a narrow terminal: 24 columns from 114 on, down to 8. */
+const barSize = (columns: number) => Math.max(8, Math.min(24, columns - 90));
+
 function barDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   // cli-progress writes escape sequences to a stream; this one goes through the CLI's output (secrets scrubbed).
+  const columns = options.columns ?? DEFAULT_COLUMNS;
+  const size = barSize(columns);
   const stream = Object.assign(
     new Writable({
       write(chunk: Buffer | string, _encoding, done) {
@@ -129,13 +164,13 @@ function barDisplay(options: ProgressDisplayOptions): ProgressDisplay {
         done();
       },
     }),
-    { isTTY: true, columns: options.columns ?? 100 },
+    { isTTY: true, columns },
   );
   const multibar = new cliProgress.MultiBar(
     {
       stream,
       format: " {bar} {value}/{total} servers final · {detail}",
-      barsize: 24,
+      barsize: size,
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -148,7 +183,9 @@ function barDisplay(options: ProgressDisplayOptions): ProgressDisplay {
   let bar: cliProgress.SingleBar | undefined;
   return {
     update(snapshot) {
-      const payload = { detail: progressDetail(snapshot) };
+      // What the bar and the counts before the detail take: " ", the bar, " ", "12/58 servers final · ", and a column spare.
+      const before = 1 + size + 1 + displayWidth(`${snapshot.servers}/${snapshot.servers} servers final · `) + 1;
+      const payload = { detail: progressDetail(snapshot, columns - before) };
       if (bar === undefined) bar = multibar.create(snapshot.servers, finishedCount(snapshot), payload);
       else {
         bar.setTotal(snapshot.servers);
@@ -266,8 +303,4 @@ export function runLogger(options: { verbose: boolean; colors: Colors; print: (l
  */
 export function stderrIsTerminal(): boolean {
   return process.stderr.isTTY === true;
-}
-
-export function terminalColumns(): number | undefined {
-  return process.stderr.columns;
 }

@@ -7,6 +7,7 @@ import type { CliContext, OutputStream } from "./context.ts";
 import { colorWanted, createOutput } from "./context.ts";
 import { describeError, EXIT, errorCodeOf, exitCodeFor, redact } from "./errors.ts";
 import { PROGRAM_NAME } from "./help.ts";
+import { outputColumns } from "./layout.ts";
 import { buildProgram, type CommandModule, COMMANDS } from "./program.ts";
 import { packageVersion } from "./version.ts";
 
@@ -63,6 +64,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
     env: io.env,
     stdout,
     stderr,
+    columns: outputColumns(io.stdout.columns === undefined ? io.stderr : io.stdout, io.env),
     version: packageVersion(),
     shutdown: controller.signal,
     verbose: switches.verbose || isDebugSet(io.env),
@@ -79,11 +81,13 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
   const onSignal = (signal: "SIGINT" | "SIGTERM") => {
     const code = signal === "SIGINT" ? EXIT.interrupted : EXIT.terminated;
     // A second signal, or a command that cannot stop gracefully: stop now.
-    if (controller.signal.aborted || !selfStopping) {
+    const stopNow = controller.signal.aborted || !selfStopping;
+    // First the commands' own clean-up (a live progress line is ended), then the message on a line of its own.
+    controller.abort(signal);
+    if (stopNow) {
       stderr.line(`${PROGRAM_NAME}: interrupted (${signal})`);
       interrupted(code);
     }
-    controller.abort(signal);
   };
   const onSigint = () => onSignal("SIGINT");
   const onSigterm = () => onSignal("SIGTERM");

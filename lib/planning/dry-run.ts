@@ -7,7 +7,7 @@ import picocolors from "picocolors";
 import type { PlannedCall, PlanResult, Reason, Verdict } from "./types.ts";
 
 /** Said once under the table instead of on every row: it holds for every protected server. */
-const NOTICE_CODE = "WARN_CHANGES_NOT_SYNCED";
+export const NOTICE_CODE = "WARN_CHANGES_NOT_SYNCED";
 
 export interface RenderOptions {
   /** ANSI colours; off by default so output is the same in files, CI logs and tests. */
@@ -109,7 +109,7 @@ export function renderPlanTable(result: PlanResult, options: RenderOptions = {})
 }
 
 /** Servers (name, id, DR flavor), the name the protected instances get, and the other request fields. */
-function describeCall(call: PlannedCall, names: Map<string, string | undefined>): [string, string, string] {
+export function describeCall(call: PlannedCall, names: Map<string, string | undefined>): [string, string, string] {
   const server = (serverId: string, flavorRef: string | undefined) =>
     `${names.get(serverId) ?? ""} ${serverId}${flavorRef ? ` → flavor ${flavorRef}` : ""}`.trim();
   if (call.kind === "single") {

@@ -128,10 +128,6 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 
-function required(variable: CloudEnvVariable) {
-  return optionalText.refine((value) => value !== undefined, { error: `required (${CLOUD_ENV[variable].purpose})` });
-}
-
 function wholeNumber(min: number, max: number, fallback: number) {
   return optionalText.transform((value, ctx) => {
     if (value === undefined) return fallback;
@@ -151,7 +147,8 @@ const cloudEnvSchema = z.object({
   HUAWEICLOUD_SDK_AK: optionalText,
   HUAWEICLOUD_SDK_SK: optionalText,
   HUAWEICLOUD_SDK_SECURITY_TOKEN: optionalText,
-  HUAWEICLOUD_SDK_PROJECT_ID: required("HUAWEICLOUD_SDK_PROJECT_ID"),
+  // Checked in resolve, with the credentials and endpoints, so that every missing variable is named at once.
+  HUAWEICLOUD_SDK_PROJECT_ID: optionalText,
   HUAWEICLOUD_USERNAME: optionalText,
   HUAWEICLOUD_PASSWORD: optionalText,
   HUAWEICLOUD_DOMAIN_NAME: optionalText,
@@ -195,10 +192,11 @@ function issueFor(variable: CloudEnvVariable, message: string): ConfigIssue {
 function resolve(env: CloudEnv): CloudConfig | ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const need = (variable: CloudEnvVariable, value: string | undefined, why: string): string => {
-    if (value === undefined) issues.push({ variable, rule: `required ${why} (${CLOUD_ENV[variable].purpose})` });
+    if (value === undefined) issues.push({ variable, rule: `required${why === "" ? "" : ` ${why}`} (${CLOUD_ENV[variable].purpose})` });
     return value ?? "";
   };
 
+  const projectId = need("HUAWEICLOUD_SDK_PROJECT_ID", env.HUAWEICLOUD_SDK_PROJECT_ID, "");
   let auth: CloudAuth;
   if (env.HUAWEICLOUD_AUTH === "token") {
     const why = "when HUAWEICLOUD_AUTH=token";
@@ -244,7 +242,7 @@ function resolve(env: CloudEnv): CloudConfig | ConfigIssue[] {
   if (issues.length > 0) return issues;
 
   return {
-    projectId: env.HUAWEICLOUD_SDK_PROJECT_ID ?? "",
+    projectId,
     auth,
     endpoints,
     batchLimit: env.SDRS_BATCH_LIMIT,
@@ -266,12 +264,20 @@ function resolve(env: CloudEnv): CloudConfig | ConfigIssue[] {
 export function loadCloudConfig(env: Record<string, string | undefined> = process.env): CloudConfig {
   const parsed = cloudEnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new CloudConfigError(
-      parsed.error.issues.flatMap((issue) => {
-        const variable = issue.path[0];
-        return isCloudEnvVariable(variable) ? [issueFor(variable, issue.message)] : [];
-      }),
-    );
+    const invalid = parsed.error.issues.flatMap((issue) => {
+      const variable = issue.path[0];
+      return isCloudEnvVariable(variable) ? [issueFor(variable, issue.message)] : [];
+    });
+    // Every fault at once: what is missing besides what is invalid (the invalid variables left out).
+    const rest = cloudEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name]) => !invalid.some((issue) => issue.variable === name))));
+    const resolved = rest.success ? resolve(rest.data) : [];
+    const isInvalid = (variable: string) => invalid.some((issue) => issue.variable === variable);
+    // Not "required" when it would come from an invalid variable: endpoints from the region, credentials from the auth kind.
+    const derivedFromInvalid = (variable: string) =>
+      (variable.endsWith("_ENDPOINT") && (isInvalid("HUAWEICLOUD_REGION") || isInvalid("HUAWEICLOUD_CLOUD"))) ||
+      (variable !== "HUAWEICLOUD_SDK_PROJECT_ID" && !variable.endsWith("_ENDPOINT") && isInvalid("HUAWEICLOUD_AUTH"));
+    const missing = Array.isArray(resolved) ? resolved.filter((issue) => !isInvalid(issue.variable) && !derivedFromInvalid(issue.variable)) : [];
+    throw new CloudConfigError([...invalid, ...missing]);
   }
   const resolved = resolve(parsed.data);
   if (Array.isArray(resolved)) throw new CloudConfigError(resolved);

@@ -18,7 +18,9 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !INHERITED_NOT.test(name)) env[name] = value;
   }
-  return { ...env, ...extra };
+  // Wide, so that a table row stays on one line for the tests that read rows; the layout at 100 columns
+  // is test/cli/terminal-width.test.ts.
+  return { ...env, COLUMNS: "200", ...extra };
 }
 
 export interface Finished {

@@ -230,7 +230,7 @@ describe("onboard against the in-process simulator (no cloud configured)", () =>
     const port = await closedPort();
     const json = file("two.json", JSON.stringify([idOf("arrears-01"), idOf("finance-01")]));
     const run = await runCli(["onboard", "--target", "web", "--file", json, "--webhook", `http://127.0.0.1:${port}/`, "--json"], cleanEnv({ SDRS_WEBHOOK_SECRET: generateWebhookSecret() }));
-    expect(run.stderr).toContain("onboarding against an in-process simulator with the sample estate (accelerated time)");
+    expect(run.stderr.replace(/\s+/g, " ")).toContain("onboarding against an in-process simulator with the sample estate (accelerated time)");
     expect(run.code).toBe(1);
     const result = onboardResultSchema.parse(JSON.parse(run.stdout));
     expect(result).toMatchObject({ stateFile: null, cloud: { simulator: true }, summary: { protected: 1, ineligible: 1 } });

@@ -51,7 +51,7 @@ describe("sdrs-autoprotect plan --json over the sample estate (in-process simula
 
   it("says it planned against the in-process simulator because no cloud is configured", () => {
     expect(plan.cloud.simulator).toBe(true);
-    expect(stderr).toContain("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.");
+    expect(stderr.replace(/\s+/g, " ")).toContain("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.");
   });
 
   it("gives every tagged server exactly one verdict, and no untagged server any", () => {

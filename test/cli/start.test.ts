@@ -40,7 +40,8 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   const reportFile = join(directory, "report.md");
 
   beforeAll(async () => {
-    run = await runCli(["start", "--report", reportFile]);
+    // With every ineligible server listed (cleanEnv is 200 columns wide).
+    run = await runCli(["start", "--details", "--report", reportFile]);
   });
 
   it("runs the whole job to the end and exits 0", () => {

@@ -29,7 +29,7 @@ describe("sdrs-autoprotect status after onboard", () => {
     const csv = join(directory, "servers.csv");
     writeFileSync(csv, ["server_id", idOf("web-01"), idOf("locked-01"), idOf("dev-web-01")].join("\n"));
     const onboard = await runCli(["onboard", "--target", "web", "--file", csv, "--state", state]);
-    expect(onboard.stderr).toContain("onboarding against an in-process simulator with the sample estate");
+    expect(onboard.stderr.replace(/\s+/g, " ")).toContain("onboarding against an in-process simulator with the sample estate");
     expect(onboard.code).toBe(1);
     requestId = /Onboarding request ([0-9a-f-]{36})/.exec(onboard.stderr)?.[1] ?? "";
     expect(requestId).not.toBe("");
@@ -64,12 +64,12 @@ describe("sdrs-autoprotect status after onboard", () => {
     expect(table.stdout).toContain("3 servers: 1 protected, 0 failed, 2 ineligible, 0 unknown");
 
     const json = statusRequestSchema.parse(JSON.parse((await runCli(["status", requestId, "--state", state, "--json"])).stdout));
-    expect(json.serverStates.map((server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)])).toEqual([
+    expect(json.servers.map((server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)])).toEqual([
       [idOf("web-01"), "protected", []],
       [idOf("locked-01"), "ineligible", ["INELIGIBLE_SERVER_LOCKED"]],
       [idOf("dev-web-01"), "ineligible", ["INELIGIBLE_VPC_MISMATCH"]],
     ]);
-    expect(json.serverStates[0]?.protectedInstanceId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(json.servers[0]?.protectedInstanceId).toMatch(/^[0-9a-f-]{36}$/);
     expect(json.summary).toEqual({ servers: 3, protected: 1, failed: 0, ineligible: 2, unknown: 0, notFinished: 0 });
   });
 

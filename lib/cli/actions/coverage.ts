@@ -32,7 +32,7 @@ export async function coverage(context: CliContext, raw: unknown): Promise<void>
     }
     const report = await readCoverage(cloud.client, { config, target: options.target });
     if (options.json) context.stdout.line(JSON.stringify(coverageToJson(report), null, 2));
-    else context.stdout.line(renderTerminal(coverageDocument(report), { color: context.stdout.colorEnabled }));
+    else context.stdout.line(renderTerminal(coverageDocument(report), { color: context.stdout.colorEnabled, columns: context.columns }));
     if (options.html !== undefined) {
       const file = resolve(options.html);
       try {

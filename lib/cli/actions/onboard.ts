@@ -40,7 +40,9 @@ import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdr
 import { assertTargetNamed } from "../target-check.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { OutageWatch, outageLimitMs } from "../outage.ts";
-import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal, terminalColumns } from "../progress.ts";
+import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal } from "../progress.ts";
+import { wrapText } from "../layout.ts";
+import { checkStateFile } from "../path-checks.ts";
 import { renderTerminal } from "../report/document.ts";
 import { type OnboardResult, onboardResultDocument } from "../report/requests.ts";
 import { countServers, plural, type ServerState, serverResultOf } from "../report/servers.ts";
@@ -98,6 +100,7 @@ function checkedEntry(file: string, where: string, serverId: string, flavorRef: 
 const normalizedHeader = (cell: string) => cell.toLowerCase().replace(/[\s_-]/g, "");
 const ID_HEADERS = ["serverid", "id"];
 const FLAVOR_HEADERS = ["flavorref", "flavor", "flavorid"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** csv-parse with `info: true`: each record with the line it ends on. */
 const csvRecords = z.array(z.object({ record: z.array(z.string()), info: z.object({ lines: z.number().int() }) }));
@@ -113,6 +116,12 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
   const first = records[0]?.record.map(normalizedHeader) ?? [];
   const idColumn = ID_HEADERS.map((name) => first.indexOf(name)).find((index) => index !== -1);
   if (idColumn === undefined) {
+    // A first line of names (not ECS server ids, which are UUIDs) is a header row without an id column.
+    const firstValues = records[0]?.record.filter((value) => value !== "") ?? [];
+    const looksLikeHeader = first.some((cell) => FLAVOR_HEADERS.includes(cell)) || (firstValues.length > 1 && !firstValues.every((value) => UUID.test(value)));
+    if (looksLikeHeader) {
+      throw fileError(`${file} line ${records[0]?.info.lines ?? 1}: the header row (${firstValues.join(",")}) has no server id column; name it server_id or id`);
+    }
     // No header: one id per line.
     return records.map(({ record, info }) => {
       const values = record.filter((value) => value !== "");
@@ -126,9 +135,15 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
   }
   const flavorColumn = FLAVOR_HEADERS.map((name) => first.indexOf(name)).find((index) => index !== -1);
   const idName = records[0]?.record[idColumn] ?? "server_id";
-  return records.slice(1).map(({ record, info }) =>
-    checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName),
-  );
+  const columns = records[0]?.record.length ?? 1;
+  return records.slice(1).map(({ record, info }) => {
+    const entry = checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName);
+    const extra = record.slice(columns).filter((value) => value !== "");
+    if (extra.length > 0) {
+      throw fileError(`${file} line ${info.lines}: ${columns + extra.length} values but the header row has ${plural(columns, "column")}`);
+    }
+    return entry;
+  });
 }
 
 const jsonServerObject = z.strictObject({
@@ -177,16 +192,23 @@ function jsonEntries(text: string, file: string): LocatedEntry[] {
 export function parseServersFile(text: string, file: string): ServersFile {
   const isJson = extname(file).toLowerCase() === ".json" || /^\s*[[{]/.test(text.replace(/^\uFEFF/, ""));
   const entries = isJson ? jsonEntries(text.replace(/^\uFEFF/, ""), file) : csvEntries(text, file);
-  const firstSeen = new Map<string, string>();
+  const firstSeen = new Map<string, { where: string; flavorRef: string | undefined }>();
   const servers: ServerEntry[] = [];
   const duplicates: string[] = [];
   for (const { where, ...entry } of entries) {
     const earlier = firstSeen.get(entry.serverId);
     if (earlier !== undefined) {
-      duplicates.push(`${where}: ${entry.serverId} is listed again (first at ${earlier}); onboarded once`);
+      // Two DR flavors for one server: which one was meant is not ours to guess.
+      if (earlier.flavorRef !== entry.flavorRef) {
+        const flavor = (flavorRef: string | undefined) => (flavorRef === undefined ? "no flavorRef" : `flavorRef ${flavorRef}`);
+        throw fileError(
+          `${file} ${where}: ${entry.serverId} is listed again with ${flavor(entry.flavorRef)}, but ${earlier.where} gives ${flavor(earlier.flavorRef)}; keep one`,
+        );
+      }
+      duplicates.push(`${where}: ${entry.serverId} is listed again (first at ${earlier.where}); onboarded once`);
       continue;
     }
-    firstSeen.set(entry.serverId, where);
+    firstSeen.set(entry.serverId, { where, flavorRef: entry.flavorRef });
     servers.push(entry);
   }
   if (servers.length === 0) throw fileError(`${file}: lists no servers`);
@@ -464,6 +486,7 @@ function pipelineSettings(env: Record<string, string | undefined>) {
 
 export async function onboard(context: CliContext, raw: unknown): Promise<void> {
   const options = onboardOptions.parse(raw);
+  if (options.state !== undefined) checkStateFile("--state", options.state, "allowed");
   const { stderr } = context;
   const { colors } = stderr;
   const target = options.target.trim();
@@ -504,7 +527,8 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     const existed = existsSync(stateFile);
     releaseLock = acquireStateLock(stateFile);
     if (cloud.simulator !== undefined) {
-      stderr.line(colors.dim("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time)."));
+      const note = "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time).";
+      stderr.line(colors.dim(wrapText(note, context.columns)));
     }
     if (targets.note !== undefined) stderr.line(colors.dim(`Note: ${targets.note}.`));
     for (const duplicate of file.duplicates) stderr.line(colors.yellow(`${basename(options.file)} ${duplicate}`));
@@ -541,7 +565,7 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
     if (shownState !== null) stderr.line(colors.dim(`State: ${shownState} (re-run the same command to resume after an interruption)`));
 
     const activeRuntime = runtime;
-    display = createProgressDisplay({ output: stderr, interactive: stderrIsTerminal(), columns: terminalColumns(), intervalMs: 5_000 });
+    display = createProgressDisplay({ output: stderr, interactive: stderrIsTerminal(), columns: context.columns, intervalMs: 5_000 });
     const afterwards = shownState === null ? "the state was temporary (in-process simulator)" : `state kept in ${shownState}: run the same command again to resume`;
     await followRun(activeRuntime, {
       display,
@@ -573,7 +597,7 @@ export async function onboard(context: CliContext, raw: unknown): Promise<void> 
       notifications: { gaveUp },
     };
     if (options.json) context.stdout.line(JSON.stringify(result, null, 2));
-    else context.stdout.line(renderTerminal(onboardResultDocument(result), { color: context.stdout.colorEnabled }));
+    else context.stdout.line(renderTerminal(onboardResultDocument(result), { color: context.stdout.colorEnabled, columns: context.columns }));
     context.exitCode = summary.protected === summary.servers ? EXIT.ok : EXIT.someServersNotProtected;
   } finally {
     context.shutdown.removeEventListener("abort", onInterrupt);

@@ -9,6 +9,7 @@ import { loadTargetsConfig } from "../../config/targets.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { usageError } from "../errors.ts";
+import { wrapText } from "../layout.ts";
 import { assertTargetNamed } from "../target-check.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { CachedPlanReader } from "../plan/cached-reader.ts";
@@ -20,6 +21,7 @@ const planOptions = z.object({
   servers: z.array(z.string()).optional(),
   batchLimit: z.number().int().optional(),
   json: z.boolean().default(false),
+  details: z.boolean().default(false),
 });
 
 /** Where the targets configuration comes from, in loadTargetsConfig's order. */
@@ -36,7 +38,9 @@ export async function plan(context: CliContext, raw: unknown): Promise<void> {
   try {
     if (cloud.simulator !== undefined) {
       context.stderr.line(
-        context.stderr.colors.dim("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate."),
+        context.stderr.colors.dim(
+          wrapText("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.", context.columns),
+        ),
       );
     }
     if (options.target !== undefined) {
@@ -50,7 +54,7 @@ export async function plan(context: CliContext, raw: unknown): Promise<void> {
     });
     const source = { endpoint: cloud.endpoint, simulator: cloud.simulator !== undefined, targets: targetsSource(context.env) };
     if (options.json) context.stdout.line(JSON.stringify(dryRunToJson(dryRun, source), null, 2));
-    else context.stdout.line(renderDryRun(dryRun, source, { color: context.stdout.colorEnabled }));
+    else context.stdout.line(renderDryRun(dryRun, source, { color: context.stdout.colorEnabled, columns: context.columns, details: options.details }));
   } finally {
     await cloud.close();
   }

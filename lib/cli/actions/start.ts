@@ -18,7 +18,7 @@
 import { readCoverage } from "../../coverage/estate.ts";
 import { coverageBlocks, coverageToJson } from "../report/coverage.ts";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, resolve } from "node:path";
 import * as z from "zod";
@@ -46,8 +46,9 @@ import {
   type ProgressSnapshot,
   runLogger,
   stderrIsTerminal,
-  terminalColumns,
 } from "../progress.ts";
+import { wrapText } from "../layout.ts";
+import { checkReportFile, checkStateFile } from "../path-checks.ts";
 import { type ReportDocument, renderHtml, renderMarkdown, renderTerminal } from "../report/document.ts";
 import type { ServerState } from "../report/servers.ts";
 import { serverResultOf } from "../report/servers.ts";
@@ -60,6 +61,7 @@ const startOptions = z.object({
   report: z.string().optional(),
   reportFormat: z.enum(["md", "html"]).optional(),
   json: z.boolean().default(false),
+  details: z.boolean().default(false),
   seed: z.number().int(),
   outageLimit: z.string().optional(),
 });
@@ -158,15 +160,14 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
   const startedAt = Date.now();
   const format = reportFormatOf(options);
   const reportPath = options.report ?? defaultReportPath(startedAt, format);
+  // Before the run: a report that cannot be written would otherwise be lost at the end.
+  checkReportFile("--report", reportPath);
 
   // The state: a file the user keeps (--state, new), or a temporary one removed at the end.
   let stateFile: string;
   let temporaryDirectory: string | undefined;
   if (options.state !== undefined) {
-    if (existsSync(options.state)) {
-      throw usageError(`--state: ${options.state} exists already; start runs a fresh simulator each time, so give a new file (or delete it)`);
-    }
-    mkdirSync(dirname(resolve(options.state)), { recursive: true });
+    checkStateFile("--state", options.state, "forbidden");
     stateFile = options.state;
   } else {
     temporaryDirectory = mkdtempSync(join(tmpdir(), "sdrs-autoprotect-start-"));
@@ -225,11 +226,14 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     const tagKey = sample.protectTagKey;
     const taggedCount = estate.servers.filter((server) => server.tags[tagKey] !== undefined).length;
 
+    // What start does, wrapped to the terminal: a fact under its label, a step under its number.
+    const say = (text: string, indent: string) => stderr.line(wrapText(text, context.columns, indent));
+    const fact = (text: string) => say(text, " ".repeat(19));
     stderr.line(colors.bold("sdrs-autoprotect start: the whole job on this machine, against the SDRS simulator"));
-    stderr.line(`  simulator        ${simulator.url} (sample estate: ${estate.servers.length} servers, ${taggedCount} tagged ${tagKey}; seed ${options.seed})`);
-    stderr.line(`  webhook receiver ${receiver.url} (verifies every signature; fresh secret)`);
-    stderr.line(`  local runtime    state ${temporaryDirectory === undefined ? displayPath(stateFile) : "in a temporary file"}; onboarding API ${runtime.api?.url ?? "(none)"}`);
-    stderr.line(
+    fact(`  simulator        ${simulator.url} (sample estate: ${estate.servers.length} servers, ${taggedCount} tagged ${tagKey}; seed ${options.seed})`);
+    fact(`  webhook receiver ${receiver.url} (verifies every signature; fresh secret)`);
+    fact(`  local runtime    state ${temporaryDirectory === undefined ? displayPath(stateFile) : "in a temporary file"}; onboarding API ${runtime.api?.url ?? "(none)"}`);
+    fact(
       `  time             ${options.realtime ? "real: simulated job durations on the real clock (about 10 minutes)" : "accelerated: the clock jumps to the next due message"}`,
     );
 
@@ -255,15 +259,17 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
       const result = await runtime.inventoryEvent(tagsChangedEvent(serverId, tags, clock.now(), estate.region));
       if (result.status === "enqueued") events += 1;
     }
-    stderr.line(
+    say(
       `1. tags: ${taggedInSimulator.map((server) => server.serverName).join(" and ")} tagged ${tagKey}=${TAG_TARGET} in the simulator; ${events} "ECS Server Tags Changed" events sent`,
+      "   ",
     );
 
     // 2. One bulk onboarding request through the local HTTP API.
     const idempotencyKey = `start-${randomUUID()}`;
     const accepted = await submitBulkRequest(runtime, idempotencyKey);
-    stderr.line(
+    say(
       `2. bulk onboarding request ${accepted.requestId}: POST /onboarding-requests (target ${BULK_REQUEST.target}, ${BULK_REQUEST.serverIds.length} servers, Idempotency-Key ${idempotencyKey}) → 202`,
+      "   ",
     );
 
     // 3. Follow every job to its end.
@@ -275,7 +281,7 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     display = createProgressDisplay({
       output: stderr,
       interactive: stderrIsTerminal(),
-      columns: terminalColumns(),
+      columns: context.columns,
       intervalMs: options.realtime ? 5_000 : 1_000,
     });
     const [activeRuntime, activeReceiver] = [runtime, receiver];
@@ -365,11 +371,13 @@ export async function start(context: CliContext, raw: unknown): Promise<void> {
     };
     // The coverage section ends the report: is every disk of the protected servers replicated (docs/coverage.md)?
     const coverage = await readCoverage(runtime.deps.cloud, { config: runtime.deps.config });
-    const base = startReportDocument(report);
-    const document = { ...base, blocks: [...base.blocks, ...coverageBlocks(coverage)] };
-    writeReport(reportPath, document, format);
+    const withCoverage = (base: ReportDocument): ReportDocument => ({ ...base, blocks: [...base.blocks, ...coverageBlocks(coverage)] });
+    writeReport(reportPath, withCoverage(startReportDocument(report, { ineligible: "details" })), format);
     if (options.json) context.stdout.line(JSON.stringify({ ...report, coverage: coverageToJson(coverage) }, null, 2));
-    else context.stdout.line(renderTerminal(document, { color: context.stdout.colorEnabled }));
+    else {
+      const printed = withCoverage(startReportDocument(report, { ineligible: options.details ? "details" : "summary" }));
+      context.stdout.line(renderTerminal(printed, { color: context.stdout.colorEnabled, columns: context.columns }));
+    }
     stderr.line(`Report written to ${displayPath(resolve(reportPath))}`);
     context.exitCode = report.ok ? EXIT.ok : EXIT.someServersNotProtected;
   } finally {

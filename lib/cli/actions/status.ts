@@ -3,7 +3,6 @@
  * onboarding requests (id, target, source, created, completed, counts); with an id, each server's state
  * with its reasons and protected instance. Reads only: nothing is pumped, no cloud is called.
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import * as z from "zod";
 import { systemClock } from "../../clock.ts";
@@ -12,7 +11,8 @@ import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { simulatorCloudConfig } from "../../sdrs/config.ts";
 import type { CliContext } from "../context.ts";
-import { CliError, EXIT, usageError } from "../errors.ts";
+import { CliError, EXIT } from "../errors.ts";
+import { checkStateFile } from "../path-checks.ts";
 import { displayPath } from "../paths.ts";
 import { renderTerminal } from "../report/document.ts";
 import {
@@ -47,9 +47,7 @@ export async function status(context: CliContext, requestId: string | undefined,
   const options = statusOptions.parse(raw);
   const stateFile = options.state ?? DEFAULT_STATE_FILE;
   const shown = displayPath(resolve(stateFile));
-  if (!existsSync(stateFile)) {
-    throw usageError(`--state: no state file at ${shown} (onboard writes one; name another with --state FILE)`);
-  }
+  checkStateFile("--state", stateFile, "required");
   const runtime = await openState(stateFile);
   try {
     if (requestId === undefined) {
@@ -69,14 +67,14 @@ export async function status(context: CliContext, requestId: string | undefined,
       requests.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.requestId.localeCompare(b.requestId));
       const list: StatusList = { stateFile: shown, requests };
       if (options.json) context.stdout.line(JSON.stringify(list, null, 2));
-      else context.stdout.line(renderTerminal(statusListDocument(list), { color: context.stdout.colorEnabled }));
+      else context.stdout.line(renderTerminal(statusListDocument(list), { color: context.stdout.colorEnabled, columns: context.columns }));
       return;
     }
     const request = await getOnboardingRequest(requestId, runtime.deps);
     if (request === undefined) {
       throw new CliError("REQUEST_NOT_FOUND", `request-id: no onboarding request "${requestId}" in ${shown} (sdrs-autoprotect status lists them)`, EXIT.usage);
     }
-    const serverStates = request.servers.map((server) => serverResultOf(server));
+    const servers = request.servers.map((server) => serverResultOf(server));
     const detail: StatusRequest = {
       stateFile: shown,
       requestId: request.requestId,
@@ -84,13 +82,12 @@ export async function status(context: CliContext, requestId: string | undefined,
       source: request.source,
       createdAt: request.createdAt,
       ...(request.completedAt === undefined ? {} : { completedAt: request.completedAt }),
-      servers: request.servers.length,
       counts: request.counts,
-      summary: countServers(serverStates),
-      serverStates,
+      summary: countServers(servers),
+      servers,
     };
     if (options.json) context.stdout.line(JSON.stringify(detail, null, 2));
-    else context.stdout.line(renderTerminal(statusRequestDocument(detail), { color: context.stdout.colorEnabled }));
+    else context.stdout.line(renderTerminal(statusRequestDocument(detail), { color: context.stdout.colorEnabled, columns: context.columns }));
   } finally {
     await runtime.close();
   }

@@ -14,12 +14,14 @@ export function register(program: Command, context: CliContext): void {
     .option("--servers <ids>", "these servers (comma-separated ids) instead of the tagged ones", idList)
     .option("--batch-limit <n>", "servers per batch create (default: the targets configuration's batchLimit, 5)", wholeNumber(1, 1000))
     .option("--json", "print one JSON document: summary, and per target the verdicts and the exact request bodies")
+    .option("--details", "list every ineligible server with its reasons (by default they are counted by reason code)")
     .addHelpText(
       "after",
       examplesHelp(
         [
           ["plan", "every tagged server, grouped by target"],
           ["plan --target web"],
+          ["plan --details", "every ineligible server with its reasons and remedies"],
           ["plan --servers 403b603d-1d91-42cc-a357-81f3c2daf43f,8f5dd226-6cc0-4fe8-9786-b8b3359b234b --target web"],
           ["plan --json | jq '.targets[].calls[].serverIds'"],
           ["plan --batch-limit 10", "if SDRS raised your account's batch limit"],

@@ -16,6 +16,7 @@ export function register(program: Command, context: CliContext): void {
     .option("--state <file>", "keep the sqlite state (store and queues) in this new file; default a temporary file, removed at the end")
     .option("--report <file>", "write the report here (default reports/sdrs-autoprotect-<timestamp>.md)")
     .addOption(new Option("--report-format <format>", "the report file's format (default: from --report's extension, else md)").choices(["md", "html"]))
+    .option("--details", "list every ineligible server in the printed report (the report file always does)")
     .option("--json", "print the report as one JSON document on stdout (progress still goes to stderr)")
     .option(OUTAGE_LIMIT_OPTION.flags, OUTAGE_LIMIT_OPTION.description)
     .option("--seed <n>", "the simulator's seed (ids, job durations)", wholeNumber(0, 2 ** 31 - 1), 1)

@@ -6,6 +6,7 @@
  */
 import Table from "cli-table3";
 import picocolors from "picocolors";
+import { DEFAULT_COLUMNS, displayWidth, fitColumnWidths, longestWord, wrapText } from "../layout.ts";
 
 /** How a cell or paragraph is emphasised: colour on a terminal, a CSS class in HTML, nothing in Markdown. */
 export type Tone = "good" | "bad" | "warn" | "muted" | "strong";
@@ -46,12 +47,13 @@ function cellOf(input: CellInput): Cell {
 // Terminal
 // ---------------------------------------------------------------------------------------------
 
-function longestLine(text: string): number {
-  return Math.max(0, ...text.split("\n").map((line) => [...line].length));
-}
-
-export function renderTerminal(document: ReportDocument, options: { color: boolean }): string {
+/**
+ * For a terminal `columns` wide (default 100): paragraphs and list items wrapped, table columns narrowed
+ * until the table fits, cells wrapped inside their column (a long id is broken rather than cut).
+ */
+export function renderTerminal(document: ReportDocument, options: { color: boolean; columns?: number | undefined }): string {
   const colors = picocolors.createColors(options.color);
+  const columns = options.columns ?? DEFAULT_COLUMNS;
   const toned = (text: string, tone: Tone | undefined): string => {
     switch (tone) {
       case "good":
@@ -68,32 +70,39 @@ export function renderTerminal(document: ReportDocument, options: { color: boole
         return text;
     }
   };
-  const lines: string[] = [colors.bold(document.title)];
+  const lines: string[] = [colors.bold(wrapText(document.title, columns))];
   for (const block of document.blocks) {
     switch (block.kind) {
       case "heading":
-        lines.push("", colors.bold(colors.cyan(block.text)));
+        lines.push("", colors.bold(colors.cyan(wrapText(block.text, columns))));
         break;
       case "paragraph":
-        lines.push(toned(block.text, block.tone));
+        lines.push(toned(wrapText(block.text, columns), block.tone));
         break;
       case "list":
-        lines.push(...block.items.map((item) => `  - ${item}`));
+        lines.push(...block.items.map((item) => `  - ${wrapText(item, columns, "    ")}`));
         break;
       case "table": {
         const cells = block.rows.map((row) => row.map(cellOf));
-        // Widths from the plain text (cli-table3 then wraps longer cells at word boundaries).
-        const colWidths = block.head.map((title, index) => {
-          const widest = Math.max(longestLine(title), ...cells.map((row) => longestLine(row[index]?.text ?? "")));
+        // Widths from the plain text, narrowed to the terminal; the text is wrapped here, before colouring.
+        const natural = block.head.map((title, index) => {
+          const widest = Math.max(displayWidth(title), ...cells.map((row) => displayWidth(row[index]?.text ?? "")));
           return Math.min(widest, block.maxWidths?.[index] ?? DEFAULT_MAX_COLUMN_WIDTH) + 2;
         });
+        const words = block.head.map((title, index) => Math.max(longestWord(title), ...cells.map((row) => longestWord(row[index]?.text ?? ""))));
+        const colWidths = fitColumnWidths(natural, columns, words);
+        const fitted = (text: string, index: number) =>
+          text
+            .split("\n")
+            .map((line) => wrapText(line, (colWidths[index] ?? 3) - 2))
+            .join("\n");
         const table = new Table({
-          head: block.head.map((title) => colors.bold(title)),
+          head: block.head.map((title, index) => colors.bold(fitted(title, index))),
           colWidths,
           wordWrap: true,
           style: { head: [], border: [] },
         });
-        for (const row of cells) table.push(row.map((cell) => toned(cell.text, cell.tone)));
+        for (const row of cells) table.push(block.head.map((_, index) => toned(fitted(row[index]?.text ?? "", index), row[index]?.tone)));
         lines.push(table.toString());
         break;
       }

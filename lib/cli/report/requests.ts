@@ -46,7 +46,7 @@ export type StatusList = z.infer<typeof statusListSchema>;
 export const statusRequestSchema = requestListEntry.extend({
   stateFile: z.string(),
   summary: serverCounts,
-  serverStates: z.array(serverResult),
+  servers: z.array(serverResult),
 });
 export type StatusRequest = z.infer<typeof statusRequestSchema>;
 
@@ -122,7 +122,7 @@ export function statusRequestDocument(status: StatusRequest): ReportDocument {
           status.completedAt === undefined ? "not completed yet" : `completed ${status.completedAt}`
         }; state ${status.stateFile}`,
       },
-      ...serverSections(status.serverStates, { showTarget: false }),
+      ...serverSections(status.servers, { showTarget: false }),
       { kind: "heading", text: "Result" },
       { kind: "paragraph", text: countsSentence(status.summary) },
     ],

@@ -111,8 +111,57 @@ export function protectedHow(jobId: string | undefined): string {
   return jobId === undefined ? "" : `job ${jobId}`;
 }
 
-const reasonsText = (reasons: readonly ResultReason[]) =>
-  reasons.map((reason) => `${reason.code}${reason.sdrsCode ? ` (${reason.sdrsCode})` : ""}: ${reason.message}`).join("\n");
+type ReasonLike = Pick<ResultReason, "code" | "message"> & { remedy?: string | undefined; sdrsCode?: string | undefined };
+
+/** "INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE (SDRS.1362)" */
+export const reasonCode = (reason: ReasonLike) => `${reason.code}${reason.sdrsCode ? ` (${reason.sdrsCode})` : ""}`;
+
+/**
+ * A reason's message said once per table: a later server with the same code and message (the members of a
+ * shared-disk cluster, which all list the whole cluster) refers to the first server instead of repeating it.
+ */
+export function messageOnce(): (reason: ReasonLike, server: string) => string {
+  const first = new Map<string, string>();
+  return (reason, server) => {
+    const key = `${reason.code}\n${reason.message}`;
+    const earlier = first.get(key);
+    if (earlier !== undefined) return `as for ${earlier} above`;
+    first.set(key, server);
+    return reason.message;
+  };
+}
+
+export interface ReasonSummary {
+  reason: ReasonLike;
+  servers: number;
+}
+
+/** Ineligible servers counted by reason code (a server with two reasons counts under both), most servers first. */
+export function summarizeReasons(servers: readonly { reasons: readonly ReasonLike[] }[]): ReasonSummary[] {
+  const byCode = new Map<string, ReasonSummary>();
+  for (const server of servers) {
+    for (const reason of server.reasons) {
+      const summary = byCode.get(reasonCode(reason));
+      if (summary === undefined) byCode.set(reasonCode(reason), { reason, servers: 1 });
+      else summary.servers += 1;
+    }
+  }
+  return [...byCode.values()].sort((a, b) => b.servers - a.servers || a.reason.code.localeCompare(b.reason.code));
+}
+
+/** The summary as a table: reason code, how many servers, the remedy. */
+export function reasonSummaryTable(servers: readonly { reasons: readonly ReasonLike[] }[]): Block {
+  return {
+    kind: "table",
+    head: ["Reason", "Servers", "Remedy"],
+    rows: summarizeReasons(servers).map(({ reason, servers: count }) => [{ text: reasonCode(reason), tone: "warn" }, String(count), reason.remedy ?? ""]),
+    maxWidths: [50, undefined, 60],
+  };
+}
+
+/** Under a summary: where the per-server detail is. */
+export const DETAILS_HINT = "Per server: run again with --details (the report file always has them).";
+const reasonsText = (reasons: readonly ResultReason[]) => reasons.map((reason) => `${reasonCode(reason)}: ${reason.message}`).join("\n");
 const remediesText = (reasons: readonly ResultReason[]) =>
   reasons
     .map((reason) => reason.remedy ?? "")
@@ -123,7 +172,7 @@ const remediesText = (reasons: readonly ResultReason[]) =>
  * One section per outcome, each a table with what a person needs: the protected instance, the SDRS code
  * and reason of a failure, the reason codes and remedies of an ineligible server. Empty sections are left out.
  */
-export function serverSections(results: readonly ServerResult[], options: { showTarget: boolean }): Block[] {
+export function serverSections(results: readonly ServerResult[], options: { showTarget: boolean; ineligible?: "details" | "summary" }): Block[] {
   const withTarget = (head: string[]) => (options.showTarget ? [head[0] ?? "Server", "Target", ...head.slice(1)] : head);
   const row = (result: ServerResult, cells: CellInput[]): CellInput[] =>
     options.showTarget ? [serverCell(result), result.target ?? "", ...cells] : [serverCell(result), ...cells];
@@ -153,13 +202,22 @@ export function serverSections(results: readonly ServerResult[], options: { show
     (result) => [{ text: result.errorCode ?? "", tone: "bad", code: true }, result.reasons.map((reason) => reason.message).join("\n")],
     [undefined, undefined, 60],
   );
-  section(
-    "Ineligible",
-    of("ineligible"),
-    ["Server", "Reasons", "Remedy"],
-    (result) => [{ text: reasonsText(result.reasons), tone: "warn" }, remediesText(result.reasons)],
-    [undefined, 60, 40],
-  );
+  const ineligible = of("ineligible");
+  if (options.ineligible === "summary" && ineligible.length > 0) {
+    blocks.push({ kind: "heading", text: `Ineligible (${ineligible.length})` }, reasonSummaryTable(ineligible), { kind: "paragraph", tone: "muted", text: DETAILS_HINT });
+  } else {
+    const once = messageOnce();
+    section(
+      "Ineligible",
+      ineligible,
+      ["Server", "Reasons", "Remedy"],
+      (result) => [
+        { text: result.reasons.map((reason) => `${reasonCode(reason)}: ${once(reason, result.serverName ?? result.serverId)}`).join("\n"), tone: "warn" },
+        remediesText(result.reasons),
+      ],
+      [undefined, 60, 40],
+    );
+  }
   section(
     "Unknown",
     of("unknown"),

@@ -229,7 +229,8 @@ function timeSentence(report: StartReport): string {
     : `${wall} of wall time (real time: the simulated job durations on the real clock)`;
 }
 
-export function startReportDocument(report: StartReport): ReportDocument {
+/** `ineligible: "summary"` counts the ineligible servers by reason code (the printed report without --details). */
+export function startReportDocument(report: StartReport, options: { ineligible: "details" | "summary" } = { ineligible: "details" }): ReportDocument {
   const names = new Map(report.servers.map((server) => [server.serverId, server.serverName]));
   const { notifications } = report;
   const serverEvents = Object.entries(notifications.byType)
@@ -267,7 +268,7 @@ export function startReportDocument(report: StartReport): ReportDocument {
         `State: ${report.state.file === null ? "a temporary sqlite file (deleted; keep it with --state FILE)" : report.state.file}`,
       ],
     },
-    ...serverSections(report.servers, { showTarget: true }),
+    ...serverSections(report.servers, { showTarget: true, ineligible: options.ineligible }),
   ];
 
   if (report.jobs.length > 0) {
