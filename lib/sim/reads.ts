@@ -108,7 +108,8 @@ export function showProtectedInstance(world: World, instanceId: string, now: num
   return ok({ protected_instance: renderProtectedInstance(world, instance, now) });
 }
 
-export function listProtectedInstances(world: World, query: URLSearchParams, now: number): Answer | ApiError {
+/** The paging and id filters SDRS lists share: `server_group_ids` wins over `server_group_id`. */
+export function sdrsIdFilters(query: URLSearchParams): { paging: { offset: number; limit: number }; groupFilter?: string[]; instanceIds?: string[] } | ApiError {
   const paging = sdrsPaging(query);
   if (isApiError(paging)) return paging;
   const groupIds = idListParam(query, "server_group_ids");
@@ -116,8 +117,15 @@ export function listProtectedInstances(world: World, query: URLSearchParams, now
   const instanceIds = idListParam(query, "protected_instance_ids");
   if (isApiError(instanceIds)) return instanceIds;
   const groupId = query.get("server_group_id");
-  // Precedence (reference §3.1): server_group_ids over server_group_id; instance ids only without either.
   const groupFilter = groupIds ?? (groupId === null || groupId === "" ? undefined : [groupId]);
+  return { paging, ...(groupFilter ? { groupFilter } : {}), ...(instanceIds ? { instanceIds } : {}) };
+}
+
+export function listProtectedInstances(world: World, query: URLSearchParams, now: number): Answer | ApiError {
+  const filters = sdrsIdFilters(query);
+  if (isApiError(filters)) return filters;
+  // Precedence (reference §3.1): server_group_ids over server_group_id; instance ids only without either.
+  const { paging, groupFilter, instanceIds } = filters;
   const instanceFilter = groupFilter === undefined ? instanceIds : undefined;
   const status = query.get("status");
   const name = query.get("name");

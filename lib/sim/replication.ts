@@ -32,7 +32,7 @@ import {
   serversAttachedTo,
 } from "./indexes.ts";
 import type { JobFailure, ReplicationJobKind, ReplicationPairRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
-import { type Answer, idListParam, sdrsPaging } from "./reads.ts";
+import { type Answer, sdrsIdFilters } from "./reads.ts";
 import { renderServer, sdrsTimestamp } from "./render.ts";
 import { drSiteAvailabilityZone, groupProductionAz } from "./rules.ts";
 import type { SimulatedProject } from "./world.ts";
@@ -169,15 +169,10 @@ function isAbnormal(status: ReplicationPairStatus): boolean {
 }
 
 export function listReplications(world: World, query: URLSearchParams, createdAt: number): Answer | ApiError {
-  const paging = sdrsPaging(query);
-  if (isApiError(paging)) return paging;
-  const groupIds = idListParam(query, "server_group_ids");
-  if (isApiError(groupIds)) return groupIds;
-  const instanceIds = idListParam(query, "protected_instance_ids");
-  if (isApiError(instanceIds)) return instanceIds;
-  const groupId = query.get("server_group_id");
+  const filters = sdrsIdFilters(query);
+  if (isApiError(filters)) return filters;
+  const { paging, groupFilter, instanceIds } = filters;
   const instanceId = query.get("protected_instance_id");
-  const groupFilter = groupIds ?? (groupId === null || groupId === "" ? undefined : [groupId]);
   const instanceFilter = instanceIds ?? (instanceId === null || instanceId === "" ? undefined : [instanceId]);
   const status = query.get("status");
   const name = query.get("name");
