@@ -30,14 +30,18 @@ export const repairPlan = z.object({
 });
 export type RepairPlan = z.infer<typeof repairPlan>;
 
-export class RepairPlanError extends Error {
+/** A repair that cannot go on, with a stable code; its subclasses say when (planning or a step). */
+export class RepairError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
-    this.name = "RepairPlanError";
+    this.name = new.target.name;
     this.code = code;
   }
 }
+
+/** Refused before anything is changed: the command's input is the cause. */
+export class RepairPlanError extends RepairError {}
 
 /** A pair name from its disk (SDRS: ≤64 of [A-Za-z0-9._-]). */
 function pairName(serverName: string, volumeId: string): string {

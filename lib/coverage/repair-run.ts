@@ -11,7 +11,7 @@ import * as z from "zod";
 import type { CloudClient } from "../sdrs/client.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import { pairVolumeIds, type ReplicationPair } from "../sdrs/replication-schemas.ts";
-import { type RepairPlan, type RepairStep, repairPlan } from "./repair-plan.ts";
+import { type RepairPlan, RepairError, type RepairStep, repairPlan } from "./repair-plan.ts";
 
 export const repairProgress = z.object({
   plan: repairPlan,
@@ -21,14 +21,8 @@ export const repairProgress = z.object({
 });
 export type RepairProgress = z.infer<typeof repairProgress>;
 
-export class RepairStepError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "RepairStepError";
-    this.code = code;
-  }
-}
+/** A step that failed or could not be followed to its end; the progress file keeps what was done. */
+export class RepairStepError extends RepairError {}
 
 export function readProgress(file: string): RepairProgress | undefined {
   if (!existsSync(file)) return undefined;

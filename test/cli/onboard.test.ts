@@ -12,9 +12,8 @@ import * as z from "zod";
 import { acquireStateLock, onboardIdempotencyKey, parseServersFile } from "../../lib/cli/actions/onboard.ts";
 import { onboardResultSchema } from "../../lib/cli/report/requests.ts";
 import { generateWebhookSecret, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
-import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
-import { cleanEnv, closedPort, type Running, runCli, startCli } from "./helpers.ts";
+import { cleanEnv, closedPort, type Running, runCli, simulatorEnv, startCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
 function idOf(name: string): string {
@@ -54,14 +53,7 @@ async function startSim(): Promise<Sim> {
   const cli = startCli(["sim", "--fast"]);
   running.push(cli);
   const url = await cli.firstLine;
-  const env = cleanEnv({
-    SDRS_ENDPOINT: url,
-    ECS_ENDPOINT: url,
-    EVS_ENDPOINT: url,
-    AS_ENDPOINT: url,
-    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
-    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
-    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
+  const env = simulatorEnv(url, {
     // --fast jobs take 1–5 s: look after 1 s instead of the 60–90 s real SDRS needs.
     SDRS_JOB_FIRST_CHECK_SECONDS: "1",
     SDRS_JOB_RETRY_BASE_SECONDS: "1",
