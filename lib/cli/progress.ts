@@ -10,11 +10,11 @@ import { Writable } from "node:stream";
 import cliProgress from "cli-progress";
 import type { PipelineLogger } from "../pipeline/deps.ts";
 import type { LocalRuntime, RunOptions, RunSummary } from "../runtime/local.ts";
+import { FINAL_STATUSES, type ServerState } from "../state/statuses.ts";
 import type { Colors, Output } from "./context.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { DEFAULT_COLUMNS, displayWidth, truncateText } from "./layout.ts";
 import { type OutageWatch, outageText } from "./outage.ts";
-import { FINAL_STATES, type ServerState } from "./report/servers.ts";
 
 export interface ProgressSnapshot {
   servers: number;
@@ -32,7 +32,7 @@ export interface ProgressSnapshot {
 }
 
 export function finishedCount(snapshot: ProgressSnapshot): number {
-  return FINAL_STATES.reduce((sum, state) => sum + (snapshot.states[state] ?? 0), 0);
+  return FINAL_STATUSES.reduce((sum, state) => sum + (snapshot.states[state] ?? 0), 0);
 }
 
 /** The states in flight, in the order a server passes them. */
@@ -50,10 +50,10 @@ type Detail = "full" | "brief" | "short";
 function detailParts(snapshot: ProgressSnapshot, detail: Detail): string[] {
   const short = detail === "short";
   const count = (state: ServerState) => snapshot.states[state] ?? 0;
-  const finalWord: Record<(typeof FINAL_STATES)[number], string> = short
+  const finalWord: Record<(typeof FINAL_STATUSES)[number], string> = short
     ? { protected: "prot", failed: "fail", ineligible: "inel", unknown: "unk" }
     : { protected: "protected", failed: "failed", ineligible: "ineligible", unknown: "unknown" };
-  const parts = [FINAL_STATES.map((state) => `${count(state)} ${finalWord[state]}`).join(", ")];
+  const parts = [FINAL_STATUSES.map((state) => `${count(state)} ${finalWord[state]}`).join(", ")];
   // An outage is the news when there is one: next to the counts, so a cut line keeps it.
   if (snapshot.cloud !== undefined) parts.push(snapshot.cloud);
   const inFlight = IN_FLIGHT_ORDER.filter((state) => count(state) > 0);

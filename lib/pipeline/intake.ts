@@ -11,10 +11,10 @@ import { decideServer } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import type { RequestRecord, ServerRecord } from "../state/records.ts";
+import { isFinal } from "../state/statuses.ts";
 import { outOfTime } from "./deadline.ts";
 import { metricsOf, nowIso, type PipelineDeps } from "./deps.ts";
 import { type IntentSource, type ProtectIntentInput, protectIntent } from "./messages.ts";
-import { FINAL_STATUSES } from "./outcomes.ts";
 import { type RecoveryResult, recoverStalledServers } from "./recovery.ts";
 
 export const MAX_SERVERS_PER_REQUEST = 1000;
@@ -319,7 +319,7 @@ export async function getOnboardingRequest(requestId: string, deps: PipelineDeps
     }
     // A record not yet touched for this request (e.g. an old final state) still counts as queued.
     const attached = record?.requestIds.includes(requestId) ?? false;
-    const state: ServerState = record && (attached || !FINAL_STATUSES.includes(record.status)) ? record.status : "queued";
+    const state: ServerState = record && (attached || !isFinal(record.status)) ? record.status : "queued";
     counts[state] = (counts[state] ?? 0) + 1;
     return {
       serverId,

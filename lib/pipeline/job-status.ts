@@ -24,7 +24,7 @@ import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
 import type { OutcomeReason } from "../state/records.ts";
 import { isOnboardingRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { creatingViewOf } from "./instance-view.ts";
-import { type AmbiguousCheck, ambiguousCheck, type JobCheck, type JobStatusMessage, jobCheck, protectIntent } from "./messages.ts";
+import { type AmbiguousCheck, type JobCheck, type JobStatusMessage, newJobCheck, nextAmbiguousCheck, nextJobCheck, protectIntent } from "./messages.ts";
 import { settleServer } from "./outcomes.ts";
 import { hop, MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
 
@@ -88,7 +88,7 @@ async function reschedule(check: JobCheck, deps: PipelineDeps, afterViewLook = f
     settings: deps.settings.schedule,
     afterViewLook,
   });
-  await deps.queue.send("job-status", jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined }), { delaySeconds });
+  await deps.queue.send("job-status", nextJobCheck(check), { delaySeconds });
   return "rescheduled";
 }
 
@@ -380,7 +380,7 @@ async function maybeEnableProtection(check: JobCheck, deps: PipelineDeps): Promi
   const delaySeconds = nextCheckDelaySeconds({ kind: "enable", checks: 0, learnedDurationsMs: [], random: deps.random?.() ?? Math.random(), settings: deps.settings.schedule });
   await deps.queue.send(
     "job-status",
-    jobCheck.parse({ type: "job", jobId, kind: "enable", target: check.target, groupId: check.groupId, serverIds: [], submittedAt: deps.clock.now(), checks: 0 }),
+    newJobCheck({ jobId, kind: "enable", target: check.target, groupId: check.groupId, serverIds: [], submittedAt: deps.clock.now() }),
     { delaySeconds },
   );
   deps.log.info("enable protection submitted", { groupId: check.groupId, jobId });
@@ -448,7 +448,7 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
       settings: deps.settings.schedule,
     }),
   );
-  await deps.queue.send("job-status", ambiguousCheck.parse({ ...check, serverIds: waiting, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined }), {
+  await deps.queue.send("job-status", nextAmbiguousCheck(check, waiting), {
     delaySeconds,
   });
   return "rescheduled";

@@ -3,9 +3,11 @@
  * exactly the servers that hit a transient error) and one job-status message per SDRS job.
  */
 import * as z from "zod";
+import { type JobKind, jobKind, type RequestSource, requestSource } from "../state/statuses.ts";
 
-export const intentSource = z.enum(["api", "event", "reconcile", "cli"]);
-export type IntentSource = z.infer<typeof intentSource>;
+/** Where an intent came from: the request sources. */
+export const intentSource = requestSource;
+export type IntentSource = RequestSource;
 
 /** Onboarding queue: "protect this server for this target". */
 export const protectIntent = z.strictObject({
@@ -34,8 +36,7 @@ export const protectIntent = z.strictObject({
 export type ProtectIntent = z.infer<typeof protectIntent>;
 export type ProtectIntentInput = z.input<typeof protectIntent>;
 
-export const jobKind = z.enum(["single", "batch", "group", "enable"]);
-export type JobKind = z.infer<typeof jobKind>;
+export { type JobKind, jobKind } from "../state/statuses.ts";
 
 /** Job-status queue: check this SDRS job (delayed). */
 export const jobCheck = z.strictObject({
@@ -76,3 +77,44 @@ export type JobStatusMessage = z.infer<typeof jobStatusMessage>;
 
 /** SQS: DelaySeconds is at most 900. */
 export const MAX_DELAY_SECONDS = 900;
+
+// ---------------------------------------------------------------------------------------------
+// Factories: every job-status message is built here, so its defaults and rules live in one place.
+// ---------------------------------------------------------------------------------------------
+
+export interface SubmittedJob {
+  jobId: string;
+  kind: JobKind;
+  target: string;
+  groupId: string;
+  serverIds: readonly string[];
+  /** Epoch ms when the create call returned the job id. */
+  submittedAt: number;
+  /** Checks already made of it (a recovered job carries its count on). */
+  checks?: number;
+}
+
+/** The first check of a job a create call (or a recovery) returned. */
+export function newJobCheck(job: SubmittedJob): JobCheck {
+  return jobCheck.parse({ type: "job", ...job, serverIds: [...job.serverIds], checks: job.checks ?? 0 });
+}
+
+/** A job check recorded in the store (its record), to be followed again. */
+export function jobCheckOfRecord(record: Omit<SubmittedJob, "submittedAt"> & { submittedAt: string }): JobCheck {
+  return newJobCheck({ ...record, submittedAt: Date.parse(record.submittedAt) });
+}
+
+/** The next check of a job still running: one more check, its hops and retries started afresh. */
+export function nextJobCheck(check: JobCheck): JobCheck {
+  return jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined });
+}
+
+/** A create whose outcome is unknown: look for `serverIds` in the group before any retry. */
+export function newAmbiguousCheck(fields: { target: string; groupId: string; serverIds: readonly string[]; createdAt: number }): AmbiguousCheck {
+  return ambiguousCheck.parse({ type: "ambiguous", ...fields, serverIds: [...fields.serverIds], checks: 0 });
+}
+
+/** The next look at an ambiguous create, for the servers still not seen. */
+export function nextAmbiguousCheck(check: AmbiguousCheck, waiting: readonly string[]): AmbiguousCheck {
+  return ambiguousCheck.parse({ ...check, serverIds: [...waiting], checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined });
+}

@@ -9,22 +9,22 @@
  * with a delay) or a transient failure returned to the queue.
  */
 import { configuredGroupTargets } from "../config/targets.ts";
-import { decideServer, IN_FLIGHT_STATUSES, type RecordFacts } from "../planning/decision.ts";
+import { decideServer, type RecordFacts } from "../planning/decision.ts";
 import { type Inventory, readInventory, readScalingGroupMembers } from "../planning/inventory.ts";
 import { planProtection } from "../planning/plan.ts";
 import { sharedDiskClusters } from "../planning/shared-disks.ts";
 import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/types.ts";
 import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../sdrs/errors.ts";
-import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
+import type { OutcomeReason, ServerRecord } from "../state/records.ts";
+import { isFinal, isInFlight, type ServerRecordStatus } from "../state/statuses.ts";
 import { outOfTime } from "./deadline.ts";
 import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { instanceViewOf, sharedReadsOf } from "./instance-view.ts";
-import { ambiguousCheck, jobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
-import { attachRequest, completeRequests, FINAL_STATUSES, type ServerOutcome, settleServer } from "./outcomes.ts";
+import { newAmbiguousCheck, newJobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
+import { attachRequest, completeRequests, type ServerOutcome, settleServer } from "./outcomes.ts";
 import { MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
 import { type ResolvedTarget, resolveTarget } from "./targets.ts";
 
-const IN_FLIGHT: readonly ServerRecordStatus[] = IN_FLIGHT_STATUSES;
 
 export interface OnboardResult {
   /** Indexes (into the input) of intents to return to the queue: transient failures, and the unstarted. */
@@ -64,7 +64,7 @@ function requestIdOf(intent: ProtectIntent): string {
  * longer than `reconcileRetryAfterSeconds` starts a new round instead.
  */
 function alreadyToldFor(record: ServerRecord, candidate: Candidate, deps: PipelineDeps): boolean {
-  if (!FINAL_STATUSES.includes(record.status) || record.status === "protected") return false;
+  if (!isFinal(record.status) || record.status === "protected") return false;
   if (!candidate.requestIds.every((requestId) => record.requestIds.includes(requestId))) return false;
   return !newRound(record, candidate, deps);
 }
@@ -78,7 +78,7 @@ function newRound(record: ServerRecord, candidate: Candidate, deps: PipelineDeps
 function protectedOrInFlight(record: ServerRecord | undefined, staleBefore: number): boolean {
   if (!record) return false;
   const staleClaim = record.status === "claimed" && Date.parse(record.updatedAt) < staleBefore;
-  return record.status === "protected" || (IN_FLIGHT.includes(record.status) && !staleClaim);
+  return record.status === "protected" || (isInFlight(record.status) && !staleClaim);
 }
 
 /** The batch's one inventory read, made when the first target needs it, for every server of the batch that may need planning. */
@@ -258,13 +258,13 @@ async function onboardTarget(
   }
   for (const [serverId, candidate] of candidates) {
     const record = records.get(serverId)?.record;
-    if (record && FINAL_STATUSES.includes(record.status) && newRound(record, candidate, deps)) candidate.newRound = true;
+    if (record && isFinal(record.status) && newRound(record, candidate, deps)) candidate.newRound = true;
     const decision = decideServer({ serverId, target, record: recordFacts.get(serverId) });
     // A duplicate intent of a request already told this server's final outcome starts nothing.
     const toldAlready = record !== undefined && record.target === target && alreadyToldFor(record, candidate, deps);
     if (decision.kind === "join" || toldAlready) {
       for (const requestId of candidate.requestIds) await attachRequest(serverId, target, requestId, deps);
-      if (record && FINAL_STATUSES.includes(record.status)) await completeRequests(candidate.requestIds, deps);
+      if (record && isFinal(record.status)) await completeRequests(candidate.requestIds, deps);
       candidates.delete(serverId);
     } else if (decision.kind === "deferred") {
       // Not attached (the record's requests are the other target's), and not counted as a deferral: the other
@@ -448,7 +448,7 @@ async function pullSharedDiskPeers(
   const pulled: string[] = [];
   for (const peerId of peers) {
     const record = records.get(peerId)?.record;
-    if (record && (record.status === "protected" || IN_FLIGHT.includes(record.status))) continue;
+    if (record && (record.status === "protected" || isInFlight(record.status))) continue;
     let requestId = requestMembers.get(peerId);
     if (!requestId) {
       // The peer's tags come with the batch's inventory read; not found: the planner reports the missing peer.
@@ -580,7 +580,7 @@ async function executeCall(
   });
   await deps.queue.send(
     "job-status",
-    jobCheck.parse({ type: "job", jobId, kind, target, groupId, serverIds: call.serverIds, submittedAt, checks: 0 }),
+    newJobCheck({ jobId, kind, target, groupId, serverIds: call.serverIds, submittedAt }),
     { delaySeconds },
   );
   deps.log.info("protection submitted", { jobId, kind, target, groupId, serverIds: call.serverIds, firstCheckInSeconds: delaySeconds });
@@ -601,7 +601,7 @@ async function handleCreateError(
     for (const serverId of call.serverIds) await setStatus(serverId, "ambiguous", deps);
     await deps.queue.send(
       "job-status",
-      ambiguousCheck.parse({ type: "ambiguous", target, groupId, serverIds: call.serverIds, createdAt: deps.clock.now(), checks: 0 }),
+      newAmbiguousCheck({ target, groupId, serverIds: call.serverIds, createdAt: deps.clock.now() }),
       { delaySeconds: deps.settings.ambiguousCheckDelaySeconds },
     );
     deps.log.warn("ambiguous create; the group will be checked before any retry", { serverIds: call.serverIds, reason: error.message });

@@ -8,10 +8,10 @@
  * idempotency key); a crash before the send leaves `notified` unset, so the next settle sends it.
  */
 import { type NotificationEvent, newNotificationMessage } from "../notify/events.ts";
-import type { OutcomeReason, ServerRecord, ServerRecordStatus } from "../state/records.ts";
+import type { OutcomeReason, ServerRecord } from "../state/records.ts";
+import { isFinal, } from "../state/statuses.ts";
 import { isOnboardingRequestId, metricsOf, nowIso, type PipelineDeps } from "./deps.ts";
 
-export const FINAL_STATUSES: readonly ServerRecordStatus[] = ["protected", "failed", "ineligible", "unknown"];
 
 export type ServerOutcome =
   | {
@@ -199,12 +199,12 @@ export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): 
   const now = nowIso(deps);
   const key = outcomeKey(outcome);
   const written = await deps.repos.servers.upsert(outcome.serverId, (current) => {
-    if (current && FINAL_STATUSES.includes(current.status) && current.notified === key) return undefined;
+    if (current && isFinal(current.status) && current.notified === key) return undefined;
     // Never downgrade a protection by a late verdict for the same target; a verdict for another target
     // (a retag) is that request's outcome, and the record keeps which group the server is really in.
     if (current?.status === "protected" && outcome.status !== "protected" && current.target === outcome.target) return undefined;
     // Told once: a final outcome already notified for this target is not replaced by a later attempt's verdict.
-    const told = current !== undefined && FINAL_STATUSES.includes(current.status) && current.notified !== undefined;
+    const told = current !== undefined && isFinal(current.status) && current.notified !== undefined;
     if (told && outcome.status !== "protected" && current.target === outcome.target) return undefined;
     return { ...settledRecord(current, outcome, now), ...(current?.notified === key ? { notified: key } : {}) };
   });
@@ -235,7 +235,7 @@ function countOutcome(outcome: ServerOutcome, deps: PipelineDeps): void {
 
 /** Final for request R: the record is final and R was attached when it got there (or later). */
 function settledFor(record: ServerRecord | undefined, requestId: string): boolean {
-  return record !== undefined && FINAL_STATUSES.includes(record.status) && record.requestIds.includes(requestId);
+  return record !== undefined && isFinal(record.status) && record.requestIds.includes(requestId);
 }
 
 /** Servers read per step while checking a request: a request still open usually stops at its first step. */

@@ -10,7 +10,7 @@
  */
 import type { ServerRecord } from "../state/records.ts";
 import { isOnboardingRequestId, type PipelineDeps } from "./deps.ts";
-import { ambiguousCheck, jobCheck, protectIntent } from "./messages.ts";
+import { jobCheckOfRecord, newAmbiguousCheck, protectIntent } from "./messages.ts";
 
 export type RecoveryAction = "intent" | "ambiguous-check" | "job-check";
 
@@ -60,21 +60,12 @@ export async function recoverStalledServers(deps: PipelineDeps): Promise<Recover
       if (!job) continue;
       await deps.queue.send(
         "job-status",
-        jobCheck.parse({
-          type: "job",
-          jobId: job.record.jobId,
-          kind: job.record.kind,
-          target: job.record.target,
-          groupId: job.record.groupId,
-          serverIds: job.record.serverIds,
-          submittedAt: Date.parse(job.record.submittedAt),
-          checks: job.record.checks,
-        }),
+        jobCheckOfRecord(job.record),
       );
     } else if (record.groupId) {
       await deps.queue.send(
         "job-status",
-        ambiguousCheck.parse({ type: "ambiguous", target: record.target, groupId: record.groupId, serverIds: [record.serverId], createdAt: now, checks: 0 }),
+        newAmbiguousCheck({ target: record.target, groupId: record.groupId, serverIds: [record.serverId], createdAt: now }),
       );
     }
     recovered[action] += 1;

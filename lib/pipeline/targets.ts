@@ -12,7 +12,7 @@ import type { ProtectionGroup } from "../sdrs/schemas.ts";
 import type { OutcomeReason } from "../state/records.ts";
 import type { PipelineDeps } from "./deps.ts";
 import { sharedReadsOf } from "./instance-view.ts";
-import { jobCheck } from "./messages.ts";
+import { newJobCheck } from "./messages.ts";
 import { nextCheckDelaySeconds } from "./schedule.ts";
 
 export type ResolvedTarget =
@@ -55,7 +55,7 @@ async function ensureGroupCreation(name: string, config: TargetConfig, deps: Pip
   const delaySeconds = nextCheckDelaySeconds({ kind: "group", checks: 0, learnedDurationsMs: [], random: deps.random?.() ?? Math.random() });
   await deps.queue.send(
     "job-status",
-    jobCheck.parse({ type: "job", jobId, kind: "group", target: name, groupId: `name:${ref.name}`, serverIds: [], submittedAt: deps.clock.now(), checks: 0 }),
+    newJobCheck({ jobId, kind: "group", target: name, groupId: `name:${ref.name}`, serverIds: [], submittedAt: deps.clock.now() }),
     { delaySeconds },
   );
 }

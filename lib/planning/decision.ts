@@ -16,11 +16,11 @@
  * When a fact the next rule needs is not known yet, the answer says which (`needs`). Pure.
  */
 import type { ProtectedInstance } from "../sdrs/schemas.ts";
+import { isInFlight } from "../state/statuses.ts";
 import { reasonFor, retryAfterOf } from "./rules.ts";
 import type { Reason } from "./types.ts";
 
 /** Our record's statuses that mean a create (or its job) is under way. */
-export const IN_FLIGHT_STATUSES = ["claimed", "creating", "ambiguous", "in_progress"] as const;
 
 export interface RecordFacts {
   status: string;
@@ -75,7 +75,7 @@ export function targetUnknownReason(target: string): Reason {
 
 export function decideServer(input: DecisionInput): Decision {
   const { record } = input;
-  const inFlight = record !== undefined && (IN_FLIGHT_STATUSES as readonly string[]).includes(record.status) && record.stale !== true;
+  const inFlight = record !== undefined && isInFlight(record.status) && record.stale !== true;
   if (record !== undefined && inFlight) {
     if (record.target === input.target) return { kind: "join" };
     return {

@@ -9,6 +9,7 @@
  */
 import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
+import { isReclaimableStatus, type JobKind, jobKind, requestSource, type ServerRecordStatus, serverRecordStatus } from "./statuses.ts";
 import { ConditionalWriteError, type RecordKind, type VersionedStore } from "./store.ts";
 
 const isoDateTime = z.iso.datetime({ offset: true });
@@ -27,27 +28,6 @@ export const outcomeReason = z.object({
   sdrsCode: z.string().optional(),
 });
 export type OutcomeReason = z.infer<typeof outcomeReason>;
-
-export const serverRecordStatus = z.enum([
-  "pending",
-  "claimed",
-  "creating",
-  "ambiguous",
-  "in_progress",
-  "protected",
-  "failed",
-  "ineligible",
-  "deferred",
-  "unknown",
-]);
-export type ServerRecordStatus = z.infer<typeof serverRecordStatus>;
-
-/**
- * States a new claim may take a server from. Not `claimed`/`creating`/`ambiguous`/`in_progress`: a
- * create call may be under way or its outcome unknown, so a second create could duplicate it; not
- * `protected`: it is done.
- */
-export const RECLAIMABLE_STATUSES: readonly ServerRecordStatus[] = ["pending", "failed", "ineligible", "deferred", "unknown"];
 
 export const serverRecord = z.object({
   serverId: nonEmpty,
@@ -77,8 +57,6 @@ export const serverRecord = z.object({
 });
 export type ServerRecord = z.infer<typeof serverRecord>;
 
-export const requestSource = z.enum(["api", "event", "reconcile", "cli"]);
-export type RequestSource = z.infer<typeof requestSource>;
 
 export const requestRecord = z.object({
   requestId: nonEmpty,
@@ -108,15 +86,13 @@ export const requestRecord = z.object({
 });
 export type RequestRecord = z.infer<typeof requestRecord>;
 
-export const jobRecordKind = z.enum(["single", "batch", "group", "enable"]);
-export type JobRecordKind = z.infer<typeof jobRecordKind>;
 
 export const jobRecordStatus = z.enum(["INIT", "RUNNING", "SUCCESS", "FAIL", "unknown"]);
 export type JobRecordStatus = z.infer<typeof jobRecordStatus>;
 
 export const jobRecord = z.object({
   jobId: nonEmpty,
-  kind: jobRecordKind,
+  kind: jobKind,
   groupId: nonEmpty,
   target: nonEmpty,
   serverIds: z.array(nonEmpty),
@@ -153,7 +129,7 @@ export type EndpointRecord = z.infer<typeof endpointRecord>;
 /** Learned SDRS job durations for one job kind and batch size: the last samples, oldest first. */
 export const statsRecord = z.object({
   statsId: nonEmpty,
-  kind: jobRecordKind,
+  kind: jobKind,
   size: z.number().int().positive(),
   samplesMs: z.array(z.number().nonnegative()),
 });
@@ -451,7 +427,7 @@ function startsNewRound(server: ServerRecord, claim: Pick<ServerClaim, "requestI
 
 export function isReclaimable(server: ServerRecord, claim: Pick<ServerClaim, "staleClaimBefore" | "requestId" | "maxAttempts" | "newRound">): boolean {
   if (SETTLED_FOR_REQUEST.includes(server.status)) return startsNewRound(server, claim);
-  if (!RECLAIMABLE_STATUSES.includes(server.status) && !isStaleClaim(server, claim)) return false;
+  if (!isReclaimableStatus(server.status) && !isStaleClaim(server, claim)) return false;
   // A stale claim made no create call: taking it over does not add an attempt, so it is not refused for one.
   return isStaleClaim(server, claim) || claim.maxAttempts === undefined || server.attempts < claim.maxAttempts;
 }
@@ -548,13 +524,13 @@ export interface Repositories {
   coverage: Repository<CoverageRecord>;
   stats: {
     /** Appends a job duration, keeping the last `statsSamples`. */
-    recordJobDuration(kind: JobRecordKind, size: number, durationMs: number): Promise<StatsRecord>;
+    recordJobDuration(kind: JobKind, size: number, durationMs: number): Promise<StatsRecord>;
     /** The kept samples, oldest first; empty when none. */
-    jobDurations(kind: JobRecordKind, size: number): Promise<number[]>;
+    jobDurations(kind: JobKind, size: number): Promise<number[]>;
   };
 }
 
-export function jobDurationStatsId(kind: JobRecordKind, size: number): string {
+export function jobDurationStatsId(kind: JobKind, size: number): string {
   return `job-duration:${kind}:${size}`;
 }
 

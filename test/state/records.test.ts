@@ -4,12 +4,11 @@ import { ManualClock } from "../../lib/clock.ts";
 import {
   claimedServer,
   createRepositories,
-  RECLAIMABLE_STATUSES,
   type Repositories,
   type ServerRecord,
-  serverRecordStatus,
 } from "../../lib/state/records.ts";
 import { SqliteStore } from "../../lib/state/sqlite-store.ts";
+import { isReclaimableStatus, serverRecordStatus } from "../../lib/state/statuses.ts";
 import { ConditionalWriteError, type VersionedStore } from "../../lib/state/store.ts";
 
 const T0 = "2026-01-01T00:00:00.000Z";
@@ -118,7 +117,7 @@ describe("claimedServer (the pure claim transition)", () => {
           const next = claimedServer(current, "srv-1", { target: "prod", requestId }, T0);
           // A failed or unknown server already told to this request is not reopened by it (a duplicate intent).
           const toldThisRequest = (status === "failed" || status === "unknown") && (earlierRequests as string[]).includes(requestId);
-          expect(next !== undefined).toBe(RECLAIMABLE_STATUSES.includes(status) && !toldThisRequest);
+          expect(next !== undefined).toBe(isReclaimableStatus(status) && !toldThisRequest);
           if (next !== undefined) {
             expect(next.status).toBe("claimed");
             expect(next.requestIds).toContain(requestId);

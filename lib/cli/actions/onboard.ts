@@ -23,29 +23,29 @@ import { loadTargetsConfig, type TargetsConfig } from "../../config/targets.ts";
 import { webhookEndpointSchema } from "../../notify/endpoints.ts";
 import { isOnboardingRequestId } from "../../pipeline/deps.ts";
 import { acceptOnboardingRequest, getOnboardingRequest, MAX_SERVERS_PER_REQUEST, type RequestStatus, requestFingerprint } from "../../pipeline/intake.ts";
-import { type AmbiguousCheck, ambiguousCheck, jobCheck, jobStatusMessage, protectIntent } from "../../pipeline/messages.ts";
+import { type AmbiguousCheck, ambiguousCheck, jobCheckOfRecord, jobStatusMessage, protectIntent } from "../../pipeline/messages.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
 import { CloudClient, type CloudClientOptions, type RequestLogEntry } from "../../sdrs/client.ts";
 import { type CloudConfig, loadCloudConfig, simulatorCloudConfig } from "../../sdrs/config.ts";
+import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdrs/field-rules.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
-import type { ServerRecordStatus } from "../../state/records.ts";
+import { isInFlight, type ServerState } from "../../state/statuses.ts";
 import { cloudIsConfigured, connectCloud, requestLogLine } from "../cloud.ts";
 import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
-import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdrs/field-rules.ts";
-import { assertTargetNamed } from "../target-check.ts";
-import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
-import { OutageWatch, outageLimitMs } from "../outage.ts";
-import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal } from "../progress.ts";
 import { wrapText } from "../layout.ts";
+import { OutageWatch, outageLimitMs } from "../outage.ts";
 import { checkStateFile } from "../path-checks.ts";
+import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
+import { createProgressDisplay, followRun, type ProgressDisplay, type ProgressSnapshot, runLogger, stderrIsTerminal } from "../progress.ts";
 import { renderTerminal } from "../report/document.ts";
 import { type OnboardResult, onboardResultDocument } from "../report/requests.ts";
-import { countServers, plural, type ServerState, serverResultOf } from "../report/servers.ts";
+import { countServers, plural, serverResultOf } from "../report/servers.ts";
+import { assertTargetNamed } from "../target-check.ts";
 
 /** Where `onboard` and `status` keep the state when --state is not given. */
 export const DEFAULT_STATE_FILE = join(".sdrs-autoprotect", "state.sqlite");
@@ -366,7 +366,6 @@ export function acquireStateLock(stateFile: string): () => void {
 }
 
 /** A server record in these states has a create call under way, or a claim, or a job being followed. */
-const IN_FLIGHT: readonly ServerRecordStatus[] = ["claimed", "creating", "ambiguous", "in_progress"];
 
 function parseJson(text: string): unknown {
   try {
@@ -422,7 +421,7 @@ export async function resumeInterruptedWork(runtime: LocalRuntime, request: Requ
     );
   };
   for await (const { record } of runtime.repos.servers.all()) {
-    if (!IN_FLIGHT.includes(record.status)) continue;
+    if (!isInFlight(record.status)) continue;
     if (record.status === "claimed") {
       // No create call was made under the claim: the attempt it counted is given back.
       await runtime.repos.servers.update(record.serverId, (current) =>
@@ -439,16 +438,7 @@ export async function resumeInterruptedWork(runtime: LocalRuntime, request: Requ
     if (job !== undefined && (job.status === "INIT" || job.status === "RUNNING")) {
       await runtime.queue.send(
         "job-status",
-        jobCheck.parse({
-          type: "job",
-          jobId: job.jobId,
-          kind: job.kind,
-          target: job.target,
-          groupId: job.groupId,
-          serverIds: job.serverIds,
-          submittedAt: Date.parse(job.submittedAt),
-          checks: job.checks,
-        }),
+        jobCheckOfRecord(job),
       );
       for (const serverId of job.serverIds) hasCheck.add(serverId);
       recovered.push(record.serverId);

@@ -15,8 +15,7 @@
  * Exit 0 when every server reached a final state and every notification was delivered (ineligible servers
  * are an expected result of the sample estate), 1 otherwise.
  */
-import { readCoverage } from "../../coverage/estate.ts";
-import { coverageBlocks, coverageToJson } from "../report/coverage.ts";
+
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,6 +23,7 @@ import { dirname, extname, join, resolve } from "node:path";
 import * as z from "zod";
 import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
+import { readCoverage } from "../../coverage/estate.ts";
 import { OWN_DETAIL_TYPES, OWN_EVENT_SOURCE } from "../../events/inventory.ts";
 import type { NotificationEvent } from "../../notify/events.ts";
 import { generateWebhookSecret, type RejectedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../notify/receiver.ts";
@@ -32,12 +32,16 @@ import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import type { RequestLogEntry } from "../../sdrs/client.ts";
 import { simulatorCloudConfig } from "../../sdrs/config.ts";
-import type { ServerRecord } from "../../state/records.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
+import type { ServerRecord } from "../../state/records.ts";
+import type { ServerState } from "../../state/statuses.ts";
 import { requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
+import { wrapText } from "../layout.ts";
+import { OutageWatch, outageLimitMs } from "../outage.ts";
+import { checkReportFile, checkStateFile } from "../path-checks.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import {
   createProgressDisplay,
@@ -47,12 +51,9 @@ import {
   runLogger,
   stderrIsTerminal,
 } from "../progress.ts";
-import { wrapText } from "../layout.ts";
-import { checkReportFile, checkStateFile } from "../path-checks.ts";
+import { coverageBlocks, coverageToJson } from "../report/coverage.ts";
 import { type ReportDocument, renderHtml, renderMarkdown, renderTerminal } from "../report/document.ts";
-import type { ServerState } from "../report/servers.ts";
 import { serverResultOf } from "../report/servers.ts";
-import { OutageWatch, outageLimitMs } from "../outage.ts";
 import { buildStartReport, type FollowedJob, type ReceivedEvent, type StartReport, type StartServerResult, startReportDocument } from "../report/start-report.ts";
 
 const startOptions = z.object({

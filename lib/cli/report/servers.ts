@@ -4,19 +4,9 @@
  * Pure: built from the state store's records, rendered as report blocks.
  */
 import * as z from "zod";
-import { serverRecordStatus } from "../../state/records.ts";
+import { isFinal, type ServerState, serverState } from "../../state/statuses.ts";
 import type { Block, CellInput } from "./document.ts";
 
-/** "queued": asked for, but the pipeline has not written a record for it (yet). */
-export const serverState = z.union([z.literal("queued"), serverRecordStatus]);
-export type ServerState = z.infer<typeof serverState>;
-
-export const FINAL_STATES = ["protected", "failed", "ineligible", "unknown"] as const satisfies readonly ServerState[];
-export type FinalState = (typeof FINAL_STATES)[number];
-
-export function isFinalState(state: ServerState): state is FinalState {
-  return (FINAL_STATES as readonly ServerState[]).includes(state);
-}
 
 export const resultReason = z.object({
   code: z.string(),
@@ -83,7 +73,7 @@ export function serverResultOf(stored: StoredServerState, serverName?: string): 
 export function countServers(results: readonly Pick<ServerResult, "state">[]): ServerCounts {
   const counts: ServerCounts = { servers: results.length, protected: 0, failed: 0, ineligible: 0, unknown: 0, notFinished: 0 };
   for (const { state } of results) {
-    if (isFinalState(state)) counts[state] += 1;
+    if (isFinal(state)) counts[state] += 1;
     else counts.notFinished += 1;
   }
   return counts;
@@ -230,7 +220,7 @@ export function serverSections(results: readonly ServerResult[], options: { show
   );
   section(
     "Not finished",
-    results.filter((result) => !isFinalState(result.state)),
+    results.filter((result) => !isFinal(result.state)),
     ["Server", "State", "Reasons"],
     (result) => [{ text: result.state, tone: "muted" }, reasonsText(result.reasons)],
     [undefined, undefined, 70],

@@ -8,8 +8,9 @@
 import * as z from "zod";
 import { METRICS, type MetricName, type MetricTotal } from "../../metrics.ts";
 import { OPERATIONS, type OperationName } from "../../sdrs/operations.ts";
+import { isFinal, jobKind } from "../../state/statuses.ts";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
-import { countServers, countsSentence, isFinalState, plural, type ServerResult, serverCounts, serverResult, serverSections } from "./servers.ts";
+import { countServers, countsSentence, plural, type ServerResult, serverCounts, serverResult, serverSections } from "./servers.ts";
 
 const notificationTypeFor = {
   protected: "server.protected",
@@ -29,7 +30,7 @@ export type StartServerResult = z.infer<typeof startServerResult>;
 /** An SDRS job the pipeline followed (from the state store's job records). */
 export const followedJob = z.object({
   jobId: z.string(),
-  kind: z.enum(["single", "batch", "group", "enable"]),
+  kind: jobKind,
   target: z.string(),
   serverIds: z.array(z.string()),
   status: z.string(),
@@ -149,7 +150,7 @@ export function buildStartReport(facts: StartRunFacts): StartReport {
   const receivedKeys = new Set(facts.received.map((event) => `${event.type} ${event.subjectId ?? ""}`));
   const expected: { key: string; description: string }[] = [];
   for (const server of facts.servers) {
-    if (!isFinalState(server.state)) continue;
+    if (!isFinal(server.state)) continue;
     const type = notificationTypeFor[server.state];
     expected.push({ key: `${type} ${server.serverId}`, description: `${type} for ${label(server)}` });
   }
