@@ -15,7 +15,7 @@ import type { Estate } from "../lib/sim/estate.ts";
 import { seededRandom } from "../lib/sim/random.ts";
 import { startSimulator } from "../lib/sim/server.ts";
 import type { Job } from "../lib/sdrs/schemas.ts";
-import type { Repositories } from "../lib/state/records.ts";
+import type { Repositories } from "../lib/state/repositories.ts";
 import type { ServerRecordStatus } from "../lib/state/statuses.ts";
 import { PROTECT_TAG, TARGET_GROUPS } from "./estates.ts";
 

@@ -12,7 +12,7 @@
 import { DEFAULT_SCHEDULE, nextCheckDelaySeconds, type ScheduleSettings } from "../lib/pipeline/schedule.ts";
 import { type Random, seededRandom } from "../lib/sim/random.ts";
 import { DEFAULT_JOB_DURATIONS } from "../lib/sim/world.ts";
-import { DEFAULT_STATS_SAMPLES } from "../lib/state/records.ts";
+import { DEFAULT_STATS_SAMPLES } from "../lib/state/repositories.ts";
 import { TERRAFORM_CADENCE } from "./naive.ts";
 import type { PolledJobKind, PollingRow } from "./results.ts";
 

@@ -21,7 +21,7 @@ import { ManualClock, systemClock } from "../../lib/clock.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../../lib/notify/receiver.ts";
 import { seededRandom } from "../../lib/sim/random.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
-import { createRepositories } from "../../lib/state/records.ts";
+import { createRepositories } from "../../lib/state/repositories.ts";
 import { openDatabase } from "../../lib/state/sqlite-database.ts";
 import { SqliteStore } from "../../lib/state/sqlite-store.ts";
 import { PG_WEB, sampleEstate, scaledEstate } from "../estates.ts";

@@ -7,7 +7,7 @@ import type { TargetsConfig } from "../config/targets.ts";
 import { type Metrics, noMetrics } from "../metrics.ts";
 import type { QueueName, QueueSender } from "../queue/queue.ts";
 import type { CloudClient } from "../sdrs/client.ts";
-import type { Repositories } from "../state/records.ts";
+import type { Repositories } from "../state/repositories.ts";
 import type { Deadline } from "./deadline.ts";
 import type { ProtectedInstanceView, SharedReads } from "./instance-view.ts";
 import type { RejectionLog } from "./rejections.ts";

@@ -10,7 +10,8 @@
 import { createHash } from "node:crypto";
 import * as z from "zod";
 import { type Clock, systemClock } from "../clock.ts";
-import { createRepository, eventRecord } from "../state/records.ts";
+import { eventRecord } from "../state/records.ts";
+import { createRepository } from "../state/repository.ts";
 import { isConditionalWriteError, type VersionedStore } from "../state/store.ts";
 
 export const REJECTED_EVENT_ID_PREFIX = "rejected:";

@@ -19,7 +19,7 @@ import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
 import { CloudClient } from "../sdrs/client.ts";
 import { loadCloudConfig } from "../sdrs/config.ts";
-import { createRepositories, type Repositories } from "../state/records.ts";
+import { createRepositories, type Repositories } from "../state/repositories.ts";
 import { lambdaMetrics } from "./emf.ts";
 import { logger, pipelineLogger } from "./logger.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";

@@ -34,7 +34,7 @@ import { QUEUE_NAMES, type QueueName, type QueueSender, type ReceivedMessage, to
 import { localQueueArn, type QueueStats, SqliteQueue } from "../queue/sqlite-queue.ts";
 import { CloudClient, type CloudClientOptions } from "../sdrs/client.ts";
 import type { CloudConfig } from "../sdrs/config.ts";
-import { createRepositories, type Repositories } from "../state/records.ts";
+import { createRepositories, type Repositories } from "../state/repositories.ts";
 import { openDatabase } from "../state/sqlite-database.ts";
 import { SqliteStore } from "../state/sqlite-store.ts";
 import { notifyDepsFor } from "./notify.ts";

@@ -8,7 +8,7 @@ import { ConfigError, resolveSecret, type TargetsConfig } from "../config/target
 import type { DispatcherDeps, NotificationPublisher } from "../notify/dispatcher.ts";
 import { parseWebhookEndpoints, webhookEndpointsFromEnv } from "../notify/endpoints.ts";
 import type { QueueSender } from "../queue/queue.ts";
-import type { Repositories } from "../state/records.ts";
+import type { Repositories } from "../state/repositories.ts";
 
 export type NotifyRuntime = DispatcherDeps;
 

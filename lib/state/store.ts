@@ -8,6 +8,7 @@
  * lib/aws/dynamodb-store.ts (DynamoDB). Values are JSON: both adapters store what JSON.stringify keeps.
  */
 import * as z from "zod";
+import { RecordError } from "./errors.ts";
 
 export const recordKind = z.enum(["server", "request", "job", "event", "idempotency", "endpoint", "stats", "coverage"]);
 export type RecordKind = z.infer<typeof recordKind>;
@@ -62,21 +63,19 @@ export interface VersionedStore {
 }
 
 /** The write's condition did not hold: another writer won, or the record is absent / already present. */
-export class ConditionalWriteError extends Error {
+export class ConditionalWriteError extends RecordError {
   readonly code = "CONDITIONAL_WRITE_FAILED";
-  readonly kind: RecordKind;
-  readonly id: string;
+  override readonly name = "ConditionalWriteError";
   readonly expectedVersion: number | null;
 
   constructor(kind: RecordKind, id: string, expectedVersion: number | null) {
     super(
+      kind,
+      id,
       expectedVersion === null
         ? `conditional write failed for ${kind} "${id}": expected no record (create only), but one exists`
         : `conditional write failed for ${kind} "${id}": expected version ${expectedVersion}, but the stored record has another version or is absent`,
     );
-    this.name = "ConditionalWriteError";
-    this.kind = kind;
-    this.id = id;
     this.expectedVersion = expectedVersion;
   }
 }

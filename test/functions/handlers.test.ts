@@ -26,7 +26,7 @@ import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../lib/queue/queue.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { createRepositories, type Repositories } from "../../lib/state/records.ts";
+import { createRepositories, type Repositories } from "../../lib/state/repositories.ts";
 import {
   type AwsPeers,
   type CapturedLogs,

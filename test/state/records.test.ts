@@ -1,12 +1,9 @@
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
-import {
-  claimedServer,
-  createRepositories,
-  type Repositories,
-  type ServerRecord,
-} from "../../lib/state/records.ts";
+import type { ServerRecord } from "../../lib/state/records.ts";
+import { createRepositories, type Repositories } from "../../lib/state/repositories.ts";
+import { claimedServer } from "../../lib/state/server-claim.ts";
 import { SqliteStore } from "../../lib/state/sqlite-store.ts";
 import { isReclaimableStatus, serverRecordStatus } from "../../lib/state/statuses.ts";
 import { ConditionalWriteError, type VersionedStore } from "../../lib/state/store.ts";

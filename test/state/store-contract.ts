@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ManualClock } from "../../lib/clock.ts";
-import { createRepositories } from "../../lib/state/records.ts";
+import { createRepositories } from "../../lib/state/repositories.ts";
 import { ConditionalWriteError, StoreArgumentError, type VersionedStore } from "../../lib/state/store.ts";
 
 export interface StoreHarness {

@@ -4,7 +4,7 @@ import { parseTargetsConfig } from "../../lib/config/targets.ts";
 import { generateWebhookSecret } from "../../lib/notify/endpoints.ts";
 import type { QueueSender } from "../../lib/queue/queue.ts";
 import { notifyDepsFor } from "../../lib/runtime/notify.ts";
-import { createRepositories } from "../../lib/state/records.ts";
+import { createRepositories } from "../../lib/state/repositories.ts";
 import { SqliteStore } from "../../lib/state/sqlite-store.ts";
 
 const queue: QueueSender = { send: async () => {}, sendBatch: async () => {} };
