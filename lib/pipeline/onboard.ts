@@ -1,7 +1,8 @@
 /**
  * The onboard step: a batch of protect intents (SQS) → eligibility → plan → atomic claims → SDRS create
  * calls → job checks. Inventory is read once per batch, for exactly the batch's servers and their shared-disk
- * peers (list calls by id), and shared by every target of the batch.
+ * peers (list calls by id), and shared by every target of the batch. The candidates and how they return to the
+ * queue are in lib/pipeline/candidates.ts; one create call, its claims and its errors in lib/pipeline/create-call.ts.
  *
  * Never twice: a server is claimed with a conditional write before any create call, and a claimed,
  * creating, ambiguous or in-progress server is never claimed again; an ambiguous create is looked up in the
@@ -9,53 +10,38 @@
  * with a delay) or a transient failure returned to the queue.
  */
 import { configuredGroupTargets } from "../config/targets.ts";
-import { decideServer, type RecordFacts } from "../planning/decision.ts";
+import { type Decision, decideServer, type RecordFacts } from "../planning/decision.ts";
 import { type Inventory, readInventory, readScalingGroupMembers } from "../planning/inventory.ts";
 import { planProtection } from "../planning/plan.ts";
 import { sharedDiskClusters } from "../planning/shared-disks.ts";
-import type { PlannedCall, Reason, ServerFacts, Verdict } from "../planning/types.ts";
-import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../sdrs/errors.ts";
+import type { PlanResult as ProtectionPlan, ServerFacts, Verdict } from "../planning/types.ts";
 import type { OutcomeReason, ServerRecord } from "../state/records.ts";
-import { isFinal, isInFlight, type ServerRecordStatus } from "../state/statuses.ts";
+import { isFinal, isInFlight } from "../state/statuses.ts";
+import {
+  attachRequests,
+  backOff,
+  type Candidate,
+  candidatesOf,
+  type IntentItem,
+  intentIndexes,
+  requestIdOf,
+  requeue,
+  setStatus,
+  toOutcomeReason,
+} from "./candidates.ts";
+import { executeCall } from "./create-call.ts";
 import { outOfTime } from "./deadline.ts";
-import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
+import { automaticRequestId, type PipelineDeps } from "./deps.ts";
 import { instanceViewOf, sharedReadsOf } from "./instance-view.ts";
-import { newAmbiguousCheck, newJobCheck, type ProtectIntent, protectIntent } from "./messages.ts";
-import { attachRequest, completeRequests, type ServerOutcome, settleServer } from "./outcomes.ts";
-import { MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
+import { type ProtectIntent, protectIntent } from "./messages.ts";
+import { completeRequests, settleServer } from "./outcomes.ts";
 import { type ResolvedTarget, resolveTarget } from "./targets.ts";
-
 
 export interface OnboardResult {
   /** Indexes (into the input) of intents to return to the queue: transient failures, and the unstarted. */
   retry: number[];
   /** Of those, intents not started because the invocation's deadline was near (lib/pipeline/deadline.ts). */
   unstarted: number[];
-}
-
-interface Candidate {
-  serverId: string;
-  requestIds: string[];
-  intents: { index: number; intent: ProtectIntent }[];
-  flavorRef?: string;
-  isolate: boolean;
-  deferrals: number;
-  /** Reconcile retries a server final for a long time: its claim starts a new round of attempts. */
-  newRound?: boolean;
-}
-
-function toOutcomeReason(reason: Reason): OutcomeReason {
-  return {
-    code: reason.code,
-    message: reason.message,
-    remedy: reason.remedy,
-    ...(reason.sdrsCode ? { sdrsCode: reason.sdrsCode } : {}),
-  };
-}
-
-/** The request an intent belongs to: an onboarding request, an inventory event, or the reconcile sweep. */
-function requestIdOf(intent: ProtectIntent): string {
-  return intent.requestId ?? automaticRequestId(intent.eventId ? `event:${intent.eventId}` : intent.source);
 }
 
 /**
@@ -111,7 +97,7 @@ async function sharedInventory(intents: readonly ProtectIntent[], deps: Pipeline
 
 /** Processes one SQS batch of intents. */
 export async function processIntents(intents: readonly ProtectIntent[], deps: PipelineDeps): Promise<OnboardResult> {
-  const byTarget = new Map<string, { index: number; intent: ProtectIntent }[]>();
+  const byTarget = new Map<string, IntentItem[]>();
   intents.forEach((intent, index) => {
     const list = byTarget.get(intent.target) ?? [];
     list.push({ index, intent });
@@ -146,54 +132,10 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
   return { retry: sorted([...retry, ...unstarted]), unstarted: sorted(unstarted) };
 }
 
-/**
- * Intents that hit a transient failure come back on their own after a short, growing, jittered delay, as
- * fresh messages (so the rest of the batch proceeds, and a throttled intent does not count receives towards
- * the dead-letter queue). Past MAX_TRANSIENT_RETRIES, or when the send fails, they return to the queue as
- * batch item failures (the visibility timeout, then the DLQ). Returns the indexes of those.
- */
-async function backOff(items: readonly { index: number; intent: ProtectIntent }[], deps: PipelineDeps): Promise<number[]> {
-  const failed: number[] = [];
-  for (const { index, intent } of items) {
-    const retries = intent.retries ?? 0;
-    if (retries >= MAX_TRANSIENT_RETRIES) {
-      failed.push(index);
-      continue;
-    }
-    try {
-      const delaySeconds = transientBackoffSeconds(retries, deps.random?.() ?? Math.random());
-      await deps.queue.send("onboarding", protectIntent.parse({ ...intent, retries: retries + 1 }), { delaySeconds });
-    } catch {
-      failed.push(index);
-    }
-  }
-  return failed;
-}
-
-async function requeue(candidate: Candidate, target: string, delaySeconds: number, deps: PipelineDeps, patch: Partial<ProtectIntent> = {}) {
-  const first = candidate.intents[0]?.intent;
-  const intent = protectIntent.parse({
-    type: "protect",
-    serverId: candidate.serverId,
-    target,
-    source: first?.source ?? "reconcile",
-    ...(first?.requestId ? { requestId: first.requestId } : {}),
-    ...(candidate.flavorRef ? { flavorRef: candidate.flavorRef } : {}),
-    deferrals: candidate.deferrals,
-    ...patch,
-  });
-  await deps.queue.send("onboarding", intent, { delaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))) });
-  // Every other request that asked for the server rides on the record: one intent suffices.
-  for (const requestId of candidate.requestIds.slice(1)) await attachRequest(candidate.serverId, target, requestId, deps);
-}
-
-async function setStatus(serverId: string, status: ServerRecordStatus, deps: PipelineDeps, patch: Partial<ServerRecord> = {}) {
-  await deps.repos.servers.update(serverId, (current) => ({ ...current, ...patch, status }));
-}
-
+/** Defers the candidate (re-enqueued after `retryAfterSeconds`), or settles it ineligible past the allowed deferrals. */
 async function defer(candidate: Candidate, target: string, reasons: OutcomeReason[], retryAfterSeconds: number, deps: PipelineDeps) {
   // Attached first, so the requests see the server's outcome whichever branch settles it.
-  for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
+  await attachRequests(candidate, target, deps);
   if (candidate.deferrals + 1 > deps.settings.maxDeferrals) {
     await settleServer(
       {
@@ -220,35 +162,37 @@ async function defer(candidate: Candidate, target: string, reasons: OutcomeReaso
 /** `unstarted` collects the intents of create calls not started because the deadline was near. */
 async function onboardTarget(
   target: string,
-  items: { index: number; intent: ProtectIntent }[],
+  items: IntentItem[],
   deps: PipelineDeps,
   sharedRead: SharedInventory,
   unstarted: number[],
 ): Promise<number[]> {
-  const retry: number[] = [];
-  const candidates = new Map<string, Candidate>();
-  for (const item of items) {
-    const existing = candidates.get(item.intent.serverId);
-    const requestId = requestIdOf(item.intent);
-    if (existing) {
-      if (!existing.requestIds.includes(requestId)) existing.requestIds.push(requestId);
-      existing.intents.push(item);
-      existing.isolate ||= item.intent.isolate === true;
-      existing.deferrals = Math.max(existing.deferrals, item.intent.deferrals);
-      continue;
-    }
-    candidates.set(item.intent.serverId, {
-      serverId: item.intent.serverId,
-      requestIds: [requestId],
-      intents: [item],
-      ...(item.intent.flavorRef ? { flavorRef: item.intent.flavorRef } : {}),
-      isolate: item.intent.isolate === true,
-      deferrals: item.intent.deferrals,
-    });
+  const candidates = candidatesOf(items);
+  // 1. Our records: a duplicate joins what is in flight or protected, never creating twice.
+  const recordFacts = await decideFromRecords(target, candidates, deps);
+  if (candidates.size === 0) return [];
+  // 2. The target's protection group.
+  const resolved = await resolveTarget(target, deps);
+  if (resolved.status !== "ready") {
+    await settleWithoutGroup(target, resolved, candidates, deps);
+    return [];
   }
+  // 3. Inventory, read once for the whole batch (the group was just read by resolveTarget), with the
+  // shared-disk peers; the peers that were asked for too join the candidates.
+  const batch = await readBatchFacts(target, candidates, sharedRead, deps);
+  // 4. What the cloud shows: a protected instance already there is adopted, waited for, or refused.
+  await decideFromCloud(target, resolved.group.id, candidates, recordFacts, batch, deps);
+  if (candidates.size === 0) return [];
+  // 5. Plan and create.
+  return planAndCreate(target, resolved, candidates, batch, deps, unstarted);
+}
 
-  // 1. Our records (the decision of lib/planning/decision.ts): in flight or protected for this target → the
-  // request joins it (a duplicate never creates twice); in flight for another target → decided again later.
+/**
+ * Step 1, the decision of lib/planning/decision.ts on our records: in flight or protected for this target →
+ * the request joins it (a duplicate never creates twice); in flight for another target → decided again
+ * later. Decided candidates leave `candidates`; returns what the records say of every candidate's server.
+ */
+async function decideFromRecords(target: string, candidates: Map<string, Candidate>, deps: PipelineDeps): Promise<Map<string, RecordFacts>> {
   const records = await deps.repos.servers.getMany([...candidates.keys()]);
   const staleBefore = deps.clock.now() - deps.settings.staleClaimSeconds * 1000;
   const recordFacts = new Map<string, RecordFacts>();
@@ -263,7 +207,7 @@ async function onboardTarget(
     // A duplicate intent of a request already told this server's final outcome starts nothing.
     const toldAlready = record !== undefined && record.target === target && alreadyToldFor(record, candidate, deps);
     if (decision.kind === "join" || toldAlready) {
-      for (const requestId of candidate.requestIds) await attachRequest(serverId, target, requestId, deps);
+      await attachRequests(candidate, target, deps);
       if (record && isFinal(record.status)) await completeRequests(candidate.requestIds, deps);
       candidates.delete(serverId);
     } else if (decision.kind === "deferred") {
@@ -276,132 +220,198 @@ async function onboardTarget(
       candidates.delete(serverId);
     }
   }
-  if (candidates.size === 0) return retry;
+  return recordFacts;
+}
 
-  // 2. The target's protection group.
-  const resolved: ResolvedTarget = await resolveTarget(target, deps);
+/** Step 2 found no group: an unknown target makes every candidate ineligible; a group being created defers them. */
+async function settleWithoutGroup(
+  target: string,
+  resolved: Exclude<ResolvedTarget, { status: "ready" }>,
+  candidates: Map<string, Candidate>,
+  deps: PipelineDeps,
+): Promise<void> {
   if (resolved.status === "unknown") {
     for (const candidate of candidates.values()) {
-      for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
+      await attachRequests(candidate, target, deps);
       await settleServer({ status: "ineligible", serverId: candidate.serverId, target, reasons: [resolved.reason] }, deps);
     }
-    return retry;
+    return;
   }
-  if (resolved.status === "pending") {
-    const reason: OutcomeReason = { code: "DEFERRED_GROUP_BEING_CREATED", message: resolved.reason, remedy: "none: retried automatically" };
-    for (const candidate of candidates.values()) await defer(candidate, target, [reason], resolved.retryAfterSeconds, deps);
-    return retry;
-  }
-  const { group, config } = resolved;
+  const reason: OutcomeReason = { code: "DEFERRED_GROUP_BEING_CREATED", message: resolved.reason, remedy: "none: retried automatically" };
+  for (const candidate of candidates.values()) await defer(candidate, target, [reason], resolved.retryAfterSeconds, deps);
+}
 
-  // 3. Inventory, read once for the whole batch (the group was just read by resolveTarget), with the
-  // shared-disk peers; the peers that were asked for too join the candidates.
+/** What the batch's inventory read says of the target's candidates. */
+interface BatchFacts {
+  inventory: Inventory;
+  /** Server id → its facts, for the batch's servers and their shared-disk peers. */
+  facts: Map<string, ServerFacts>;
+}
+
+function factsOf(batch: BatchFacts, serverIds: Iterable<string>): ServerFacts[] {
+  return [...serverIds].map((serverId) => batch.facts.get(serverId) ?? { serverId, volumes: [] });
+}
+
+/** Step 3: the batch's inventory; claimed tags are verified, and shared-disk peers that were asked for join. */
+async function readBatchFacts(target: string, candidates: Map<string, Candidate>, sharedRead: SharedInventory, deps: PipelineDeps): Promise<BatchFacts> {
   const inventory = await sharedRead();
-  const facts = new Map([...inventory.servers, ...inventory.peers].map((server: ServerFacts) => [server.serverId, server]));
-  const factsOf = (serverIds: Iterable<string>) => [...serverIds].map((serverId) => facts.get(serverId) ?? { serverId, volumes: [] });
-  await verifyClaimedTags(target, candidates, facts, deps);
-  await pullSharedDiskPeers(target, candidates, factsOf(candidates.keys()), facts, deps);
+  const batch = { inventory, facts: new Map([...inventory.servers, ...inventory.peers].map((server: ServerFacts) => [server.serverId, server])) };
+  await verifyClaimedTags(target, candidates, batch.facts, deps);
+  await pullSharedDiskPeers(target, candidates, factsOf(batch, candidates.keys()), batch.facts, deps);
+  return batch;
+}
 
-  // 4. What the cloud shows: a protected instance in the target's group is adopted (created elsewhere, or by
-  // an earlier attempt); one still creating is waited for; one in another group makes the server ineligible.
+/**
+ * Step 4, what the cloud shows: a protected instance in the target's group is adopted (created elsewhere, or
+ * by an earlier attempt); one still creating is waited for; one in another group makes the server ineligible.
+ * Decided candidates leave `candidates`.
+ */
+async function decideFromCloud(
+  target: string,
+  groupId: string,
+  candidates: Map<string, Candidate>,
+  recordFacts: ReadonlyMap<string, RecordFacts>,
+  batch: BatchFacts,
+  deps: PipelineDeps,
+): Promise<void> {
   const groupTargets = configuredGroupTargets(deps.config);
-  const names = new Map(inventory.servers.map((facts: ServerFacts) => [facts.serverId, facts.server?.name]));
+  const names = new Map(batch.inventory.servers.map((facts: ServerFacts) => [facts.serverId, facts.server?.name]));
   for (const candidate of [...candidates.values()]) {
+    const serverName = names.get(candidate.serverId);
     const decision = decideServer({
       serverId: candidate.serverId,
-      serverName: names.get(candidate.serverId),
+      serverName,
       target,
       record: recordFacts.get(candidate.serverId),
-      resolution: { status: "ready", groupId: group.id },
-      protectedInstances: inventory.protectedInstances,
+      resolution: { status: "ready", groupId },
+      protectedInstances: batch.inventory.protectedInstances,
       groupTargets,
     });
     if (decision.kind === "evaluate" || decision.kind === "needs" || decision.kind === "join") continue;
-    if (decision.kind === "deferred") {
-      // Someone else's create is waited for as long as one of ours would be: the job timeout, over the allowed deferrals.
-      const { jobTimeoutSeconds } = deps.settings.schedule;
-      const retryAfterSeconds = Math.max(1, Math.min(decision.retryAfterSeconds, Math.ceil(jobTimeoutSeconds / deps.settings.maxDeferrals)));
-      await defer(candidate, target, [toOutcomeReason(decision.reason)], retryAfterSeconds, deps);
-    } else {
-      for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
-      if (decision.kind === "adopt") {
-        const { instance } = decision;
-        await settleServer(
-          { status: "protected", serverId: candidate.serverId, target, groupId: group.id, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
-          deps,
-        );
-      } else {
-        // The record keeps the truth: the group (and instance) the server is really protected in.
-        const where = decision.protectedElsewhere;
-        await settleServer(
-          {
-            status: "ineligible",
-            serverId: candidate.serverId,
-            ...(names.get(candidate.serverId) ? { serverName: names.get(candidate.serverId) } : {}),
-            target,
-            ...(where ? { groupId: where.groupId, protectedInstanceId: where.protectedInstanceId } : { groupId: group.id }),
-            reasons: [toOutcomeReason(decision.reason)],
-          },
-          deps,
-        );
-      }
-    }
+    await settleCloudDecision(candidate, decision, target, groupId, serverName, deps);
     candidates.delete(candidate.serverId);
   }
-  if (candidates.size === 0) return retry;
+}
 
-  // 5. Plan: isolated servers (a failed batch retried server by server) each with their shared-disk peers.
-  const partitions = partition(candidates, factsOf(candidates.keys()));
-  for (const serverIds of partitions) {
-    const plan = planProtection({
-      protectionGroupId: group.id,
-      protectionGroup: group,
-      targetName: target,
-      servers: serverIds.map((serverId) => facts.get(serverId) ?? { serverId }),
-      protectedInstances: inventory.protectedInstances,
-      creationOptions: config.creation,
-      flavorOverrides: Object.fromEntries(
-        serverIds.flatMap((serverId) => {
-          const flavorRef = candidates.get(serverId)?.flavorRef;
-          return flavorRef ? [[serverId, flavorRef]] : [];
-        }),
-      ),
-      batchLimit: deps.config.batchLimit,
-      sharedDiskPolicy: deps.config.sharedDiskPolicy,
-    });
+/** A candidate the cloud decided: someone else's create waited for, an instance adopted, or protected elsewhere. */
+async function settleCloudDecision(
+  candidate: Candidate,
+  decision: Extract<Decision, { kind: "deferred" | "adopt" | "ineligible" }>,
+  target: string,
+  groupId: string,
+  serverName: string | undefined,
+  deps: PipelineDeps,
+): Promise<void> {
+  if (decision.kind === "deferred") {
+    // Someone else's create is waited for as long as one of ours would be: the job timeout, over the allowed deferrals.
+    const { jobTimeoutSeconds } = deps.settings.schedule;
+    const retryAfterSeconds = Math.max(1, Math.min(decision.retryAfterSeconds, Math.ceil(jobTimeoutSeconds / deps.settings.maxDeferrals)));
+    await defer(candidate, target, [toOutcomeReason(decision.reason)], retryAfterSeconds, deps);
+    return;
+  }
+  await attachRequests(candidate, target, deps);
+  if (decision.kind === "adopt") {
+    const { instance } = decision;
+    await settleServer(
+      { status: "protected", serverId: candidate.serverId, target, groupId, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
+      deps,
+    );
+    return;
+  }
+  // The record keeps the truth: the group (and instance) the server is really protected in.
+  const where = decision.protectedElsewhere;
+  await settleServer(
+    {
+      status: "ineligible",
+      serverId: candidate.serverId,
+      ...(serverName ? { serverName } : {}),
+      target,
+      ...(where ? { groupId: where.groupId, protectedInstanceId: where.protectedInstanceId } : { groupId }),
+      reasons: [toOutcomeReason(decision.reason)],
+    },
+    deps,
+  );
+}
+
+/**
+ * Step 5: a plan per partition (isolated servers, a failed batch retried server by server, each with their
+ * shared-disk peers), its verdicts settled, its create calls made. Returns the batch positions to retry.
+ */
+async function planAndCreate(
+  target: string,
+  resolved: Extract<ResolvedTarget, { status: "ready" }>,
+  candidates: Map<string, Candidate>,
+  batch: BatchFacts,
+  deps: PipelineDeps,
+  unstarted: number[],
+): Promise<number[]> {
+  const retry: number[] = [];
+  for (const serverIds of partition(candidates, factsOf(batch, candidates.keys()))) {
+    const plan = planPartition(serverIds, target, resolved, candidates, batch, deps);
     const verdicts = new Map(plan.verdicts.map((verdict: Verdict) => [verdict.serverId, verdict]));
-    for (const verdict of plan.verdicts) {
-      const candidate = candidates.get(verdict.serverId);
-      if (!candidate) continue;
-      if (verdict.verdict === "ineligible") {
-        for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
-        await settleServer(
-          {
-            status: "ineligible",
-            serverId: verdict.serverId,
-            ...(verdict.serverName ? { serverName: verdict.serverName } : {}),
-            target,
-            groupId: group.id,
-            reasons: verdict.reasons.map(toOutcomeReason),
-            warnings: verdict.warnings.map(toOutcomeReason),
-          },
-          deps,
-        );
-      } else if (verdict.verdict === "deferred") {
-        await defer(candidate, target, verdict.reasons.map(toOutcomeReason), verdict.retryAfterSeconds ?? 60, deps);
-      }
-    }
+    await settleVerdicts(plan.verdicts, target, resolved.group.id, candidates, deps);
     for (const call of plan.calls) {
       // No create call starts that the invocation might not live to record: the rest go back to the queue.
       if (outOfTime(deps)) {
-        for (const serverId of call.serverIds) unstarted.push(...(candidates.get(serverId)?.intents.map((item) => item.index) ?? []));
+        unstarted.push(...intentIndexes(candidates, call.serverIds));
         continue;
       }
-      const callRetry = await executeCall(call, target, group.id, candidates, verdicts, deps);
-      for (const serverId of callRetry) retry.push(...(candidates.get(serverId)?.intents.map((item) => item.index) ?? []));
+      const callRetry = await executeCall(call, target, resolved.group.id, candidates, verdicts, deps);
+      retry.push(...intentIndexes(candidates, callRetry));
     }
   }
   return retry;
+}
+
+function planPartition(
+  serverIds: readonly string[],
+  target: string,
+  { group, config }: Extract<ResolvedTarget, { status: "ready" }>,
+  candidates: ReadonlyMap<string, Candidate>,
+  batch: BatchFacts,
+  deps: PipelineDeps,
+): ProtectionPlan {
+  return planProtection({
+    protectionGroupId: group.id,
+    protectionGroup: group,
+    targetName: target,
+    servers: serverIds.map((serverId) => batch.facts.get(serverId) ?? { serverId }),
+    protectedInstances: batch.inventory.protectedInstances,
+    creationOptions: config.creation,
+    flavorOverrides: Object.fromEntries(
+      serverIds.flatMap((serverId) => {
+        const flavorRef = candidates.get(serverId)?.flavorRef;
+        return flavorRef ? [[serverId, flavorRef]] : [];
+      }),
+    ),
+    batchLimit: deps.config.batchLimit,
+    sharedDiskPolicy: deps.config.sharedDiskPolicy,
+  });
+}
+
+/** The plan's ineligible servers settle, its deferred ones are deferred; eligible ones wait for their call. */
+async function settleVerdicts(verdicts: readonly Verdict[], target: string, groupId: string, candidates: ReadonlyMap<string, Candidate>, deps: PipelineDeps): Promise<void> {
+  for (const verdict of verdicts) {
+    const candidate = candidates.get(verdict.serverId);
+    if (!candidate) continue;
+    if (verdict.verdict === "ineligible") {
+      await attachRequests(candidate, target, deps);
+      await settleServer(
+        {
+          status: "ineligible",
+          serverId: verdict.serverId,
+          ...(verdict.serverName ? { serverName: verdict.serverName } : {}),
+          target,
+          groupId,
+          reasons: verdict.reasons.map(toOutcomeReason),
+          warnings: verdict.warnings.map(toOutcomeReason),
+        },
+        deps,
+      );
+    } else if (verdict.verdict === "deferred") {
+      await defer(candidate, target, verdict.reasons.map(toOutcomeReason), verdict.retryAfterSeconds ?? 60, deps);
+    }
+  }
 }
 
 /**
@@ -478,178 +488,3 @@ function partition(candidates: Map<string, Candidate>, servers: readonly ServerF
   }
   return [...(together.length > 0 ? [together] : []), ...alone];
 }
-
-/** Back to pending, giving back the attempt its claim counted: no create call was applied. */
-async function releaseClaim(serverId: string, deps: PipelineDeps) {
-  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending", attempts: Math.max(0, current.attempts - 1) }));
-}
-
-/** A server whose attempts are spent: failed, with the last attempt's reason. */
-function exhausted(record: ServerRecord, target: string, groupId: string): ServerOutcome {
-  const last = record.reasons[0];
-  return {
-    status: "failed",
-    serverId: record.serverId,
-    target,
-    groupId,
-    ...(record.jobId ? { jobId: record.jobId } : {}),
-    errorCode: last?.code ?? "ATTEMPTS_EXHAUSTED",
-    reason: last ? `${last.message} (after ${record.attempts} attempts)` : `no create attempt left (${record.attempts} made)`,
-  };
-}
-
-/** Claims, calls SDRS, records the job. Returns the server ids whose intents go back to the queue. */
-async function executeCall(
-  call: PlannedCall,
-  target: string,
-  groupId: string,
-  candidates: Map<string, Candidate>,
-  verdicts: Map<string, Verdict>,
-  deps: PipelineDeps,
-): Promise<string[]> {
-  const won: string[] = [];
-  let lost: ServerRecord | undefined;
-  const staleClaimBefore = new Date(deps.clock.now() - deps.settings.staleClaimSeconds * 1000).toISOString();
-  for (const serverId of call.serverIds) {
-    const candidate = candidates.get(serverId);
-    const [firstRequest = automaticRequestId("event"), ...otherRequests] = candidate?.requestIds ?? [];
-    const claim = await deps.repos.servers.claim(serverId, {
-      target,
-      requestId: firstRequest,
-      groupId,
-      staleClaimBefore,
-      maxAttempts: deps.settings.maxAttempts,
-      ...(candidate?.newRound ? { newRound: true } : {}),
-    });
-    for (const requestId of otherRequests) await attachRequest(serverId, target, requestId, deps);
-    if (!claim.won) {
-      lost = claim.server.record;
-      break;
-    }
-    won.push(serverId);
-  }
-  if (won.length < call.serverIds.length) {
-    // Another worker has one of them: release ours, giving back the attempts the claims counted.
-    for (const serverId of won) await releaseClaim(serverId, deps);
-    if (lost && lost.status === "pending" && lost.attempts >= deps.settings.maxAttempts) {
-      await settleServer(exhausted(lost, target, groupId), deps);
-      return [];
-    }
-    deps.log.info("claim lost; another worker is protecting these servers", { serverIds: call.serverIds });
-    return [];
-  }
-
-  const warningsOf = (serverId: string) => (verdicts.get(serverId)?.warnings ?? []).map(toOutcomeReason);
-  for (const serverId of call.serverIds) {
-    await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "creating", groupId, warnings: warningsOf(serverId) }));
-  }
-
-  const callKind = call.kind === "single" ? "single" : "batch";
-  metricsOf(deps).count("CreateCalls", { target, kind: callKind });
-  metricsOf(deps).observe("ServersPerCall", call.serverIds.length, { target, kind: callKind });
-  let jobId: string;
-  try {
-    ({ jobId } =
-      call.kind === "single"
-        ? await deps.cloud.createProtectedInstance(call.request.protected_instance)
-        : await deps.cloud.batchCreateProtectedInstances(call.request.protected_instances));
-  } catch (error) {
-    return handleCreateError(error, call, target, groupId, candidates, deps);
-  }
-
-  const submittedAt = deps.clock.now();
-  const kind = call.kind === "single" ? "single" : "batch";
-  await deps.repos.jobs.create({
-    jobId,
-    kind,
-    groupId,
-    target,
-    serverIds: call.serverIds,
-    submittedAt: new Date(submittedAt).toISOString(),
-    status: "INIT",
-    checks: 0,
-  });
-  for (const serverId of call.serverIds) await setStatus(serverId, "in_progress", deps, { jobId });
-  const learned = await deps.repos.stats.jobDurations(kind, call.serverIds.length);
-  const delaySeconds = nextCheckDelaySeconds({
-    kind,
-    checks: 0,
-    learnedDurationsMs: learned,
-    random: deps.random?.() ?? Math.random(),
-    settings: deps.settings.schedule,
-  });
-  await deps.queue.send(
-    "job-status",
-    newJobCheck({ jobId, kind, target, groupId, serverIds: call.serverIds, submittedAt }),
-    { delaySeconds },
-  );
-  deps.log.info("protection submitted", { jobId, kind, target, groupId, serverIds: call.serverIds, firstCheckInSeconds: delaySeconds });
-  return [];
-}
-
-async function handleCreateError(
-  error: unknown,
-  call: PlannedCall,
-  target: string,
-  groupId: string,
-  candidates: Map<string, Candidate>,
-  deps: PipelineDeps,
-): Promise<string[]> {
-  if (error instanceof AmbiguousCreateError) {
-    // The create may have been applied: never retry before looking in the group.
-    metricsOf(deps).count("AmbiguousCreates", { target });
-    for (const serverId of call.serverIds) await setStatus(serverId, "ambiguous", deps);
-    await deps.queue.send(
-      "job-status",
-      newAmbiguousCheck({ target, groupId, serverIds: call.serverIds, createdAt: deps.clock.now() }),
-      { delaySeconds: deps.settings.ambiguousCheckDelaySeconds },
-    );
-    deps.log.warn("ambiguous create; the group will be checked before any retry", { serverIds: call.serverIds, reason: error.message });
-    return [];
-  }
-  if (error instanceof CloudApiError && error.retryable) {
-    // Throttled or refused before being applied (a 429 is unambiguous): no attempt was made; release and back off.
-    for (const serverId of call.serverIds) await releaseClaim(serverId, deps);
-    deps.log.warn("create refused transiently; intents back off", { code: error.code, serverIds: call.serverIds });
-    const items = call.serverIds.flatMap((serverId) => candidates.get(serverId)?.intents.slice(0, 1) ?? []);
-    const failed = new Set(await backOff(items, deps));
-    return call.serverIds.filter((serverId) => candidates.get(serverId)?.intents.some((item) => failed.has(item.index)));
-  }
-  const code = error instanceof CloudApiError || error instanceof RequestValidationError ? error.code : "CREATE_FAILED";
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === "SDRS.1305") {
-    // Already protected: an earlier attempt may have succeeded. Adopt what the group shows.
-    const instances = await deps.cloud.listProtectedInstances({ serverGroupId: groupId });
-    let adopted = 0;
-    for (const serverId of call.serverIds) {
-      const instance = instances.find((pi) => pi.source_server === serverId);
-      if (instance) {
-        adopted += 1;
-        await settleServer(
-          { status: "protected", serverId, target, groupId, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
-          deps,
-        );
-      }
-    }
-    if (adopted === call.serverIds.length) return [];
-  }
-  // An isolated call is one shared-disk cluster already: it cannot be split further.
-  const splittable = call.kind === "batch" && call.serverIds.length > 1 && !call.serverIds.every((serverId) => candidates.get(serverId)?.isolate);
-  if (splittable && deps.config.retryFailedBatchIndividually) {
-    // The batch was refused and SDRS does not say for which server: retry each (with its shared-disk peers) alone.
-    for (const serverId of call.serverIds) {
-      await setStatus(serverId, "pending", deps);
-      const candidate = candidates.get(serverId) ?? { serverId, requestIds: [], intents: [], isolate: true, deferrals: 0 };
-      await requeue(candidate, target, 0, deps, { isolate: true });
-    }
-    deps.log.warn("batch refused; retrying server by server", { code, serverIds: call.serverIds });
-    return [];
-  }
-  for (const serverId of call.serverIds) {
-    const record = await deps.repos.servers.get(serverId);
-    if (record?.record.status === "protected") continue;
-    await settleServer({ status: "failed", serverId, target, groupId, errorCode: code, reason: message }, deps);
-  }
-  return [];
-}
-
