@@ -226,8 +226,14 @@ export function stableEventId(parts: readonly string[]): string {
   return `msg_${base32(digest)}`;
 }
 
-/** What the event is about: a server, a request or a protection group. */
-export function eventSubject(event: NotificationEvent): string {
+/** What an event is about: a server, an onboarding request or a protection group, and its id. */
+export interface EventSubject {
+  kind: "server" | "request" | "protection-group";
+  id: string;
+}
+
+/** What the event is about, as kind and id. */
+export function eventSubjectOf(event: NotificationEvent): EventSubject {
   switch (event.type) {
     case "server.protected":
     case "server.protection_failed":
@@ -236,12 +242,18 @@ export function eventSubject(event: NotificationEvent): string {
     case "server.coverage_degraded":
     case "server.coverage_restored":
     case "server.outcome_corrected":
-      return `server/${event.data.serverId}`;
+      return { kind: "server", id: event.data.serverId };
     case "onboarding_request.completed":
-      return `request/${event.data.requestId}`;
+      return { kind: "request", id: event.data.requestId };
     case "protection_group.protection_enabled":
-      return `protection-group/${event.data.protectionGroupId}`;
+      return { kind: "protection-group", id: event.data.protectionGroupId };
   }
+}
+
+/** What the event is about, as one string: `server/<id>`, `request/<id>` or `protection-group/<id>`. */
+export function eventSubject(event: NotificationEvent): string {
+  const { kind, id } = eventSubjectOf(event);
+  return `${kind}/${id}`;
 }
 
 const sorted = (values: readonly string[]) => [...values].sort();

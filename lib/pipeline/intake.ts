@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import * as z from "zod";
 import { type CoverageSweepResult, sweepCoverage } from "../coverage/detect.ts";
-import { classifyInventoryEvent, coverageScopeOf } from "../events/inventory.ts";
+import { classifyInventoryEvent, coverageScopeOf, type InventoryHint } from "../events/inventory.ts";
 import { ownValue, prototypeFree } from "../own.ts";
 import { decideServer } from "../planning/decision.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
@@ -360,6 +360,33 @@ export interface InventoryEventResult {
   enqueued: { serverId: string; target: string }[];
 }
 
+/**
+ * A protect intent for each server of the event that carries the protect tag, protected or not: a tag change
+ * may name another target, which the onboard step's decision answers (INELIGIBLE_PROTECTED_ELSEWHERE, or the
+ * request joins). Returns the servers enqueued and their targets.
+ */
+async function enqueueTaggedServers(hint: InventoryHint, deps: PipelineDeps): Promise<{ serverId: string; target: string }[]> {
+  const enqueued: { serverId: string; target: string }[] = [];
+  // The event claims the protect tag: the onboard step verifies it with its batch read (no tag read per event).
+  const claimedTarget = ownValue(hint.claimedTags, deps.config.protectTagKey);
+  for (const serverId of hint.serverIds) {
+    const target = claimedTarget ? claimedTarget : await protectTagValue(serverId, deps);
+    if (target) enqueued.push({ serverId, target });
+  }
+  await enqueueIntents(
+    enqueued.map(({ serverId, target }) => ({
+      type: "protect",
+      serverId,
+      target,
+      source: "event",
+      eventId: hint.eventId,
+      ...(claimedTarget ? { verifyTag: true } : {}),
+    })),
+    deps,
+  );
+  return enqueued;
+}
+
 /** One EventBridge inventory event → protect intents for the servers that carry the protect tag. */
 export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): Promise<InventoryEventResult> {
   const classified = classifyInventoryEvent(event);
@@ -384,33 +411,7 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
     deps.log.info("inventory event handled", { eventId: hint.eventId, kind: hint.kind, coverage });
     return { status: "rechecked", eventId: hint.eventId, enqueued: [], coverage };
   }
-  const enqueued: { serverId: string; target: string }[] = [];
-  // Every tagged server is enqueued, protected or not: a tag change may name another target, which the
-  // onboard step's decision answers (INELIGIBLE_PROTECTED_ELSEWHERE, or the request joins).
-  const toVerify = new Set<string>();
-  // The event claims the protect tag: the onboard step verifies it with its batch read (no tag read per event).
-  const claimedTarget = ownValue(hint.claimedTags, deps.config.protectTagKey);
-  for (const serverId of hint.serverIds) {
-    if (claimedTarget) {
-      enqueued.push({ serverId, target: claimedTarget });
-      toVerify.add(serverId);
-      continue;
-    }
-    const target = await protectTagValue(serverId, deps);
-    if (!target) continue;
-    enqueued.push({ serverId, target });
-  }
-  await enqueueIntents(
-    enqueued.map(({ serverId, target }) => ({
-      type: "protect",
-      serverId,
-      target,
-      source: "event",
-      eventId: hint.eventId,
-      ...(toVerify.has(serverId) ? { verifyTag: true } : {}),
-    })),
-    deps,
-  );
+  const enqueued = await enqueueTaggedServers(hint, deps);
   await deps.repos.events.firstSeen(hint.eventId, deps.settings.eventDedupeTtlSeconds);
   deps.log.info("inventory event handled", { eventId: hint.eventId, kind: hint.kind, enqueued: enqueued.length });
   return {

@@ -25,7 +25,7 @@ import type { OutcomeReason } from "../state/records.ts";
 import { isOnboardingRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { creatingViewOf } from "./instance-view.ts";
 import { type AmbiguousCheck, type JobCheck, type JobStatusMessage, newJobCheck, nextAmbiguousCheck, nextJobCheck, protectIntent } from "./messages.ts";
-import { settleServer } from "./outcomes.ts";
+import { type ServerOutcome, settleServer } from "./outcomes.ts";
 import { hop, MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
 
 export type JobStatusResult = "done" | "rescheduled" | "duplicate";
@@ -128,29 +128,50 @@ async function checkInView(check: JobCheck, deps: PipelineDeps): Promise<JobStat
 async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusResult> {
   const seen = await checkInView(check, deps);
   if (seen !== undefined) return seen;
-  let job: Job;
-  try {
-    job = await deps.cloud.getJob(check.jobId);
-  } catch (error) {
-    if (error instanceof CloudApiError && !error.retryable) {
-      await settleUnknown(check, `the job could not be read: ${error.code}`, deps);
-      return "done";
-    }
-    throw error; // transient: the queue redelivers the check
-  }
+  const job = await readJob(check, deps);
+  if (job === undefined) return "done";
   await deps.repos.jobs.upsert(check.jobId, (current) =>
     current ? { ...current, status: job.status, checks: check.checks + 1 } : undefined,
   );
-
-  if (job.status === "INIT" || job.status === "RUNNING") {
-    const elapsedSeconds = (deps.clock.now() - check.submittedAt) / 1000;
-    if (elapsedSeconds > deps.settings.schedule.jobTimeoutSeconds) {
-      await settleUnknown(check, `job still ${job.status} after ${Math.round(elapsedSeconds)} s`, deps);
-      return "done";
-    }
-    return reschedule(check, deps);
+  if (job.status === "INIT" || job.status === "RUNNING") return rescheduleRunning(check, job.status, deps);
+  const finishedAt = await recordJobEnd(check, job, deps);
+  if (check.kind === "group") {
+    deps.log.info("protection group creation finished", { jobId: check.jobId, status: job.status, target: check.target });
+    return "done";
   }
+  if (check.kind === "enable") {
+    if (job.status === "SUCCESS") await notifyProtectionEnabled(check, finishedAt, deps);
+    return "done";
+  }
+  await settleProtectionJob(check, job, deps);
+  return "done";
+}
 
+/** The job as SDRS shows it; undefined when it cannot be read (its servers are settled unknown). */
+async function readJob(check: JobCheck, deps: PipelineDeps): Promise<Job | undefined> {
+  try {
+    return await deps.cloud.getJob(check.jobId);
+  } catch (error) {
+    if (error instanceof CloudApiError && !error.retryable) {
+      await settleUnknown(check, `the job could not be read: ${error.code}`, deps);
+      return undefined;
+    }
+    throw error; // transient: the queue redelivers the check
+  }
+}
+
+/** A job still INIT or RUNNING is checked again, until the job timeout makes its servers unknown. */
+async function rescheduleRunning(check: JobCheck, status: string, deps: PipelineDeps): Promise<JobStatusResult> {
+  const elapsedSeconds = (deps.clock.now() - check.submittedAt) / 1000;
+  if (elapsedSeconds > deps.settings.schedule.jobTimeoutSeconds) {
+    await settleUnknown(check, `job still ${status} after ${Math.round(elapsedSeconds)} s`, deps);
+    return "done";
+  }
+  return reschedule(check, deps);
+}
+
+/** The ended job on its record (status, end, error); returns the end's time stamp. */
+async function recordJobEnd(check: JobCheck, job: Job, deps: PipelineDeps): Promise<string> {
   const finishedAt = new Date(deps.clock.now()).toISOString();
   metricsOf(deps).observe("JobChecks", check.checks + 1, { target: check.target, kind: check.kind });
   await deps.repos.jobs.upsert(check.jobId, (current) =>
@@ -164,27 +185,27 @@ async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusR
         }
       : undefined,
   );
-  if (check.kind === "group") {
-    deps.log.info("protection group creation finished", { jobId: check.jobId, status: job.status, target: check.target });
-    return "done";
-  }
-  if (check.kind === "enable") {
-    if (job.status === "SUCCESS" && (await deps.repos.events.firstSeen(`enabled:${check.jobId}`, 7 * 24 * 3600))) {
-      await deps.queue.send(
-        "notify",
-        newNotificationMessage(
-          {
-            type: "protection_group.protection_enabled",
-            timestamp: finishedAt,
-            data: { protectionGroupId: check.groupId, jobId: check.jobId, target: check.target },
-          },
-          deps.clock,
-        ),
-      );
-    }
-    return "done";
-  }
+  return finishedAt;
+}
 
+/** An enable-protection job succeeded: `protection_group.protection_enabled`, sent once per job. */
+async function notifyProtectionEnabled(check: JobCheck, finishedAt: string, deps: PipelineDeps): Promise<void> {
+  if (!(await deps.repos.events.firstSeen(`enabled:${check.jobId}`, 7 * 24 * 3600))) return;
+  await deps.queue.send(
+    "notify",
+    newNotificationMessage(
+      {
+        type: "protection_group.protection_enabled",
+        timestamp: finishedAt,
+        data: { protectionGroupId: check.groupId, jobId: check.jobId, target: check.target },
+      },
+      deps.clock,
+    ),
+  );
+}
+
+/** A protection job ended: its duration is learned from a success, and each of its servers settles. */
+async function settleProtectionJob(check: JobCheck, job: Job, deps: PipelineDeps): Promise<void> {
   const begin = parseTime(job.begin_time);
   const end = parseTime(job.end_time);
   const durationMs = begin !== undefined && end !== undefined && end >= begin ? end - begin : deps.clock.now() - check.submittedAt;
@@ -196,7 +217,6 @@ async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusR
   } else {
     await settleFailure(check, job, deps);
   }
-  return "done";
 }
 
 /** server id → protected instance id, from the job's entities and sub_jobs. */
@@ -230,21 +250,20 @@ async function settleSuccess(check: JobCheck, job: Job, deps: PipelineDeps): Pro
       instanceName = instance?.name;
     }
     if (!instanceId) {
-      await settleServer(
-        {
-          status: "unknown",
-          serverId,
-          target: check.target,
-          groupId: check.groupId,
-          jobId: check.jobId,
-          reason: "the job succeeded but no protected instance of this server is in the group",
-        },
-        deps,
-      );
+      const reason = "the job succeeded but no protected instance of this server is in the group";
+      await settleInGroup(serverId, check, { status: "unknown", jobId: check.jobId, reason }, deps);
       continue;
     }
     await settleProtected(serverId, check, { id: instanceId, name: instanceName }, check.jobId, deps);
   }
+}
+
+/** An outcome of a server of the check, which names its target and group. */
+type OutcomeInGroup = ServerOutcome extends infer Outcome ? (Outcome extends ServerOutcome ? Omit<Outcome, "serverId" | "target" | "groupId"> : never) : never;
+
+/** Settles a server of the check (a job's or an ambiguous create's) in the check's target and group. */
+async function settleInGroup(serverId: string, check: Pick<JobCheck, "target" | "groupId">, outcome: OutcomeInGroup, deps: PipelineDeps): Promise<void> {
+  await settleServer({ ...outcome, serverId, target: check.target, groupId: check.groupId }, deps);
 }
 
 /** The server is protected instance `instance` of the check's group; `jobId` names how we know. */
@@ -255,18 +274,8 @@ async function settleProtected(
   jobId: string,
   deps: PipelineDeps,
 ): Promise<void> {
-  await settleServer(
-    {
-      status: "protected",
-      serverId,
-      target: check.target,
-      groupId: check.groupId,
-      protectedInstanceId: instance.id,
-      ...(instance.name ? { protectedInstanceName: instance.name } : {}),
-      jobId,
-    },
-    deps,
-  );
+  const named = instance.name ? { protectedInstanceName: instance.name } : {};
+  await settleInGroup(serverId, check, { status: "protected", protectedInstanceId: instance.id, ...named, jobId }, deps);
 }
 
 /**
@@ -349,24 +358,13 @@ async function settleFailedServer(
     ...(errorCode?.startsWith("SDRS.") ? { sdrsCode: errorCode } : {}),
   };
   if (await retryServer(serverId, check, deps, reason, { isolate: false, failure })) return;
-  await settleServer(
-    {
-      status: "failed",
-      serverId,
-      target: check.target,
-      groupId: check.groupId,
-      jobId: check.jobId,
-      ...(errorCode ? { errorCode } : {}),
-      reason,
-    },
-    deps,
-  );
+  await settleInGroup(serverId, check, { status: "failed", jobId: check.jobId, ...(errorCode ? { errorCode } : {}), reason }, deps);
 }
 
 async function settleUnknown(check: JobCheck, reason: string, deps: PipelineDeps): Promise<void> {
   await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "unknown" } : undefined));
   for (const serverId of check.serverIds) {
-    await settleServer({ status: "unknown", serverId, target: check.target, groupId: check.groupId, jobId: check.jobId, reason }, deps);
+    await settleInGroup(serverId, check, { status: "unknown", jobId: check.jobId, reason }, deps);
   }
 }
 
@@ -392,52 +390,47 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
   const waiting: string[] = [];
   for (const serverId of check.serverIds) {
     const instance = instances.find((pi) => pi.source_server === serverId);
-    if (!instance) {
-      if (check.checks + 1 < deps.settings.ambiguousMaxChecks) {
-        waiting.push(serverId); // look again: an applied create may not be listed yet
-        continue;
-      }
-      const retried = await retryServer(serverId, check, deps, "ambiguous create was not applied", { isolate: false });
-      if (!retried) {
-        await settleServer(
-          {
-            status: "failed",
-            serverId,
-            target: check.target,
-            groupId: check.groupId,
-            errorCode: "AMBIGUOUS_CREATE",
-            reason: "the create call's outcome was unknown and no protected instance appeared",
-          },
-          deps,
-        );
-      }
-      continue;
-    }
-    if (instance.status === "creating") {
-      waiting.push(serverId);
-      continue;
-    }
-    if (instance.status === "error") {
-      await settleServer(
-        { status: "failed", serverId, target: check.target, groupId: check.groupId, reason: `protected instance ${instance.id} is in status error` },
-        deps,
-      );
-      continue;
-    }
-    await settleProtected(serverId, check, instance, "ambiguous-create", deps);
+    const settled = instance === undefined ? await settleNotListed(serverId, check, deps) : await settleListed(serverId, instance, check, deps);
+    if (!settled) waiting.push(serverId);
   }
   if (waiting.length === 0) return "done";
   const elapsedSeconds = (deps.clock.now() - check.createdAt) / 1000;
   if (elapsedSeconds > deps.settings.schedule.jobTimeoutSeconds) {
     for (const serverId of waiting) {
-      await settleServer(
-        { status: "unknown", serverId, target: check.target, groupId: check.groupId, jobId: "ambiguous-create", reason: "still creating at the timeout" },
-        deps,
-      );
+      await settleInGroup(serverId, check, { status: "unknown", jobId: "ambiguous-create", reason: "still creating at the timeout" }, deps);
     }
     return "done";
   }
-  // Back off like a job check (an instance stays `creating` for minutes), never sooner than the first look.
+  return lookAgainLater(check, waiting, deps);
+}
+
+/**
+ * A server of an ambiguous create not in the group: looked for again (false) while looks are left, since an
+ * applied create may not be listed yet; then the create was not applied: retried, or failed.
+ */
+async function settleNotListed(serverId: string, check: AmbiguousCheck, deps: PipelineDeps): Promise<boolean> {
+  if (check.checks + 1 < deps.settings.ambiguousMaxChecks) return false;
+  const retried = await retryServer(serverId, check, deps, "ambiguous create was not applied", { isolate: false });
+  if (!retried) {
+    const reason = "the create call's outcome was unknown and no protected instance appeared";
+    await settleInGroup(serverId, check, { status: "failed", errorCode: "AMBIGUOUS_CREATE", reason }, deps);
+  }
+  return true;
+}
+
+/** A server of an ambiguous create listed in the group: still creating (false), in error, or protected. */
+async function settleListed(serverId: string, instance: ProtectedInstance, check: AmbiguousCheck, deps: PipelineDeps): Promise<boolean> {
+  if (instance.status === "creating") return false;
+  if (instance.status === "error") {
+    await settleInGroup(serverId, check, { status: "failed", reason: `protected instance ${instance.id} is in status error` }, deps);
+    return true;
+  }
+  await settleProtected(serverId, check, instance, "ambiguous-create", deps);
+  return true;
+}
+
+/** Back off like a job check (an instance stays `creating` for minutes), never sooner than the first look. */
+async function lookAgainLater(check: AmbiguousCheck, waiting: readonly string[], deps: PipelineDeps): Promise<JobStatusResult> {
   const delaySeconds = Math.max(
     deps.settings.ambiguousCheckDelaySeconds,
     nextCheckDelaySeconds({
@@ -448,8 +441,6 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
       settings: deps.settings.schedule,
     }),
   );
-  await deps.queue.send("job-status", nextAmbiguousCheck(check, waiting), {
-    delaySeconds,
-  });
+  await deps.queue.send("job-status", nextAmbiguousCheck(check, waiting), { delaySeconds });
   return "rescheduled";
 }

@@ -38,16 +38,14 @@ export type ProtectIntentInput = z.input<typeof protectIntent>;
 
 export { type JobKind, jobKind } from "../state/statuses.ts";
 
-/** Job-status queue: check this SDRS job (delayed). */
-export const jobCheck = z.strictObject({
-  type: z.literal("job"),
-  jobId: z.string().min(1),
-  kind: jobKind,
+/** Where a job-status message looks: the target and its protection group. */
+const checkedGroup = {
   target: z.string().min(1),
   groupId: z.string().min(1),
-  serverIds: z.array(z.string().min(1)),
-  /** Epoch ms when the create call returned the job id. */
-  submittedAt: z.number(),
+};
+
+/** How far a job-status message has come: its checks, and the hops and retries of the current one. */
+const checkProgress = {
   checks: z.number().int().nonnegative(),
   /** Epoch ms before which the check is early: a wait longer than SQS's 900 s hops until then. */
   notBefore: z.number().optional(),
@@ -55,20 +53,28 @@ export const jobCheck = z.strictObject({
   hops: z.number().int().nonnegative().optional(),
   /** Transient read failures this check was backed off for (the same check, sent again in seconds). */
   retries: z.number().int().nonnegative().optional(),
+};
+
+/** Job-status queue: check this SDRS job (delayed). */
+export const jobCheck = z.strictObject({
+  type: z.literal("job"),
+  jobId: z.string().min(1),
+  kind: jobKind,
+  ...checkedGroup,
+  serverIds: z.array(z.string().min(1)),
+  /** Epoch ms when the create call returned the job id. */
+  submittedAt: z.number(),
+  ...checkProgress,
 });
 export type JobCheck = z.infer<typeof jobCheck>;
 
 /** Job-status queue: a create whose outcome is unknown; look for the servers in the group before retrying. */
 export const ambiguousCheck = z.strictObject({
   type: z.literal("ambiguous"),
-  target: z.string().min(1),
-  groupId: z.string().min(1),
+  ...checkedGroup,
   serverIds: z.array(z.string().min(1)).min(1),
   createdAt: z.number(),
-  checks: z.number().int().nonnegative(),
-  notBefore: z.number().optional(),
-  hops: z.number().int().nonnegative().optional(),
-  retries: z.number().int().nonnegative().optional(),
+  ...checkProgress,
 });
 export type AmbiguousCheck = z.infer<typeof ambiguousCheck>;
 
@@ -104,9 +110,14 @@ export function jobCheckOfRecord(record: Omit<SubmittedJob, "submittedAt"> & { s
   return newJobCheck({ ...record, submittedAt: Date.parse(record.submittedAt) });
 }
 
+/** The progress of the next check: one more, its hops and retries started afresh. */
+function nextProgress(checks: number) {
+  return { checks: checks + 1, notBefore: undefined, hops: undefined, retries: undefined };
+}
+
 /** The next check of a job still running: one more check, its hops and retries started afresh. */
 export function nextJobCheck(check: JobCheck): JobCheck {
-  return jobCheck.parse({ ...check, checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined });
+  return jobCheck.parse({ ...check, ...nextProgress(check.checks) });
 }
 
 /** A create whose outcome is unknown: look for `serverIds` in the group before any retry. */
@@ -116,5 +127,5 @@ export function newAmbiguousCheck(fields: { target: string; groupId: string; ser
 
 /** The next look at an ambiguous create, for the servers still not seen. */
 export function nextAmbiguousCheck(check: AmbiguousCheck, waiting: readonly string[]): AmbiguousCheck {
-  return ambiguousCheck.parse({ ...check, serverIds: [...waiting], checks: check.checks + 1, notBefore: undefined, hops: undefined, retries: undefined });
+  return ambiguousCheck.parse({ ...check, serverIds: [...waiting], ...nextProgress(check.checks) });
 }

@@ -9,9 +9,8 @@
  */
 import { type NotificationEvent, newNotificationMessage } from "../notify/events.ts";
 import type { OutcomeReason, ServerRecord } from "../state/records.ts";
-import { isFinal, } from "../state/statuses.ts";
+import { isFinal } from "../state/statuses.ts";
 import { isOnboardingRequestId, metricsOf, nowIso, type PipelineDeps } from "./deps.ts";
-
 
 export type ServerOutcome =
   | {
@@ -71,13 +70,23 @@ function reasonForEvent(reason: OutcomeReason) {
   };
 }
 
-function eventFor(outcome: ServerOutcome, record: ServerRecord, timestamp: string): NotificationEvent {
-  const requestIds = record.requestIds.filter(isOnboardingRequestId);
-  const subject = {
+/** Which server an outcome's event is about. */
+function subjectOf(outcome: ServerOutcome) {
+  return {
     serverId: outcome.serverId,
     target: outcome.target,
     ...(outcome.serverName ? { serverName: outcome.serverName } : {}),
   };
+}
+
+/** The protection group an event names, when the outcome has one. */
+function protectionGroupOf(groupId: string | undefined) {
+  return groupId ? { protectionGroupId: groupId } : {};
+}
+
+function eventFor(outcome: ServerOutcome, record: ServerRecord, timestamp: string): NotificationEvent {
+  const requestIds = record.requestIds.filter(isOnboardingRequestId);
+  const subject = subjectOf(outcome);
   switch (outcome.status) {
     case "protected":
       return {
@@ -99,7 +108,7 @@ function eventFor(outcome: ServerOutcome, record: ServerRecord, timestamp: strin
         timestamp,
         data: {
           ...subject,
-          ...(outcome.groupId ? { protectionGroupId: outcome.groupId } : {}),
+          ...protectionGroupOf(outcome.groupId),
           ...(outcome.jobId ? { jobId: outcome.jobId } : {}),
           ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}),
           reason: outcome.reason,
@@ -119,7 +128,7 @@ function eventFor(outcome: ServerOutcome, record: ServerRecord, timestamp: strin
         timestamp,
         data: {
           ...subject,
-          ...(outcome.groupId ? { protectionGroupId: outcome.groupId } : {}),
+          ...protectionGroupOf(outcome.groupId),
           jobId: outcome.jobId,
           reason: outcome.reason,
           requestIds,
@@ -176,9 +185,7 @@ function notificationFor(outcome: ServerOutcome, record: ServerRecord, timestamp
     type: "server.outcome_corrected",
     timestamp,
     data: {
-      serverId: outcome.serverId,
-      target: outcome.target,
-      ...(outcome.serverName ? { serverName: outcome.serverName } : {}),
+      ...subjectOf(outcome),
       previousEventId: told,
       status: "protected",
       protectionGroupId: outcome.groupId,
