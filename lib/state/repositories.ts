@@ -23,7 +23,7 @@ import {
   serverRecord,
   statsRecord,
 } from "./records.ts";
-import { createRepository, DEFAULT_ATTEMPTS, type Repository, type Versioned } from "./repository.ts";
+import { createRepository, DEFAULT_ATTEMPTS, type Repository, type RepositoryDefinition, type Versioned } from "./repository.ts";
 import { type ClaimResult, claimedServer, type ServerClaim } from "./server-claim.ts";
 import type { JobKind } from "./statuses.ts";
 import { ConditionalWriteError, type RecordKind, type VersionedStore } from "./store.ts";
@@ -87,31 +87,31 @@ export function jobDurationStatsId(kind: JobKind, size: number): string {
 
 /** What every repository below shares: the store, the clock's stamps and the attempts of its write loops. */
 interface RepositoryContext {
-  store: VersionedStore;
   attempts: number;
   nowIso: () => string;
   nowSeconds: () => number;
+  /** A generic repository of one record kind over the store, with the shared attempts. */
+  repository<T>(definition: Omit<RepositoryDefinition<T>, "attempts">): Repository<T>;
 }
 
 export function createRepositories(store: VersionedStore, options: RepositoriesOptions = {}): Repositories {
   const clock = options.clock ?? systemClock;
   const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
   const context: RepositoryContext = {
-    store,
     attempts,
     nowIso: () => new Date(clock.now()).toISOString(),
     nowSeconds: () => Math.floor(clock.now() / 1000),
+    repository: (definition) => createRepository(store, { ...definition, attempts }),
   };
   return {
     servers: serverRepository(context),
-    requests: createRepository<RequestRecord>(store, { kind: "request", schema: requestRecord, idOf: (record) => record.requestId, attempts }),
-    jobs: createRepository<JobRecord>(store, { kind: "job", schema: jobRecord, idOf: (record) => record.jobId, attempts }),
-    coverage: createRepository<CoverageRecord>(store, {
+    requests: context.repository<RequestRecord>({ kind: "request", schema: requestRecord, idOf: (record) => record.requestId }),
+    jobs: context.repository<JobRecord>({ kind: "job", schema: jobRecord, idOf: (record) => record.jobId }),
+    coverage: context.repository<CoverageRecord>({
       kind: "coverage",
       schema: coverageRecord,
       idOf: (record) => record.serverId,
       beforeWrite: (record) => ({ ...record, updatedAt: context.nowIso() }),
-      attempts,
     }),
     events: eventLog(context),
     idempotency: idempotencyKeys(context),
@@ -127,12 +127,11 @@ function upserted<T>(written: Versioned<T> | undefined, kind: RecordKind, id: st
 }
 
 function serverRepository(context: RepositoryContext): Repositories["servers"] {
-  const servers = createRepository<ServerRecord>(context.store, {
+  const servers = context.repository<ServerRecord>({
     kind: "server",
     schema: serverRecord,
     idOf: (record) => record.serverId,
     beforeWrite: (record) => ({ ...record, updatedAt: context.nowIso() }),
-    attempts: context.attempts,
   });
 
   async function claimServer(serverId: string, serverClaim: ServerClaim): Promise<ClaimResult> {
@@ -158,7 +157,7 @@ function serverRepository(context: RepositoryContext): Repositories["servers"] {
 }
 
 function eventLog(context: RepositoryContext): Repositories["events"] {
-  const events = createRepository<EventRecord>(context.store, { kind: "event", schema: eventRecord, idOf: (record) => record.eventId, attempts: context.attempts });
+  const events = context.repository<EventRecord>({ kind: "event", schema: eventRecord, idOf: (record) => record.eventId });
   return {
     get: (eventId) => events.get(eventId),
     async seen(eventId) {
@@ -180,12 +179,7 @@ function eventLog(context: RepositoryContext): Repositories["events"] {
 }
 
 function idempotencyKeys(context: RepositoryContext): Repositories["idempotency"] {
-  const idempotency = createRepository<IdempotencyRecord>(context.store, {
-    kind: "idempotency",
-    schema: idempotencyRecord,
-    idOf: (record) => record.key,
-    attempts: context.attempts,
-  });
+  const idempotency = context.repository<IdempotencyRecord>({ kind: "idempotency", schema: idempotencyRecord, idOf: (record) => record.key });
 
   async function bindKey(key: string, requestId: string, fingerprint: string | undefined): Promise<IdempotencyRecord> {
     for (let attempt = 1; ; attempt += 1) {
@@ -213,12 +207,7 @@ function idempotencyKeys(context: RepositoryContext): Repositories["idempotency"
 
 function endpointSwitches(context: RepositoryContext): Repositories["endpoints"] {
   const { attempts } = context;
-  const endpoints = createRepository<EndpointRecord>(context.store, {
-    kind: "endpoint",
-    schema: endpointRecord,
-    idOf: (record) => record.endpointId,
-    attempts,
-  });
+  const endpoints = context.repository<EndpointRecord>({ kind: "endpoint", schema: endpointRecord, idOf: (record) => record.endpointId });
   return {
     ...endpoints,
     async disable(endpointId, reason) {
@@ -239,7 +228,7 @@ function endpointSwitches(context: RepositoryContext): Repositories["endpoints"]
 }
 
 function jobDurationStats(context: RepositoryContext, statsSamples: number): Repositories["stats"] {
-  const stats = createRepository<StatsRecord>(context.store, { kind: "stats", schema: statsRecord, idOf: (record) => record.statsId, attempts: context.attempts });
+  const stats = context.repository<StatsRecord>({ kind: "stats", schema: statsRecord, idOf: (record) => record.statsId });
   return {
     async recordJobDuration(kind, size, durationMs) {
       if (!(Number.isFinite(durationMs) && durationMs >= 0)) {

@@ -51,7 +51,7 @@ export interface Repository<T> {
   all(options?: { pageSize?: number }): AsyncIterable<Versioned<T>>;
 }
 
-interface RepositoryDefinition<T> {
+export interface RepositoryDefinition<T> {
   kind: RecordKind;
   schema: z.ZodType<T>;
   idOf: (record: T) => string;
@@ -63,18 +63,23 @@ interface RepositoryDefinition<T> {
 
 export const DEFAULT_ATTEMPTS = 5;
 
+/** The error class a record that breaks its schema is refused with: corrupt when read, invalid when written. */
+type RecordRefusal = typeof CorruptRecordError | typeof InvalidRecordError;
+
+/** The record `value` holds when it matches the schema and its id field is `id`; else `refuse`'s error. */
+function checkedRecord<T>({ kind, schema, idOf }: RepositoryDefinition<T>, id: string, value: unknown, refuse: RecordRefusal): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new refuse(kind, id, describeIssues(parsed.error));
+  if (idOf(parsed.data) !== id) throw new refuse(kind, id, `its id field says "${idOf(parsed.data)}"`);
+  return parsed.data;
+}
+
 export function createRepository<T>(store: VersionedStore, definition: RepositoryDefinition<T>): Repository<T> {
-  const { kind, schema, idOf } = definition;
+  const { kind, idOf } = definition;
   const beforeWrite = definition.beforeWrite ?? ((record: T) => record);
   const defaultAttempts = definition.attempts ?? DEFAULT_ATTEMPTS;
 
-  /** The record `value` holds when it matches the schema and its id field is `id`; else `refuse`'s error. */
-  function checked(id: string, value: unknown, refuse: typeof CorruptRecordError | typeof InvalidRecordError): T {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new refuse(kind, id, describeIssues(parsed.error));
-    if (idOf(parsed.data) !== id) throw new refuse(kind, id, `its id field says "${idOf(parsed.data)}"`);
-    return parsed.data;
-  }
+  const checked = (id: string, value: unknown, refuse: RecordRefusal) => checkedRecord(definition, id, value, refuse);
 
   function parseStored(id: string, stored: { value: unknown; version: number; expiresAt?: number }): Versioned<T> {
     const versioned: Versioned<T> = { record: checked(id, stored.value, CorruptRecordError), version: stored.version };
@@ -128,17 +133,21 @@ export function createRepository<T>(store: VersionedStore, definition: Repositor
     mutateOrVersion: Mutation<T> | number,
     optionsOrMutate?: UpdateOptions | Mutation<T>,
   ): Promise<Versioned<T>> {
-    if (typeof mutateOrVersion === "number") {
-      const expectedVersion = mutateOrVersion;
-      const mutate = optionsOrMutate as Mutation<T>;
-      const current = await get(id);
-      if (current === undefined) throw new RecordNotFoundError(kind, id);
-      if (current.version !== expectedVersion) throw new ConditionalWriteError(kind, id, expectedVersion);
-      const written = await applyOnce(id, current, (record) => (record === undefined ? undefined : mutate(record)));
-      return written ?? current;
-    }
-    const mutate = mutateOrVersion;
-    const options = (optionsOrMutate as UpdateOptions | undefined) ?? {};
+    if (typeof mutateOrVersion === "number") return updateAtVersion(id, mutateOrVersion, optionsOrMutate as Mutation<T>);
+    return updateRetrying(id, mutateOrVersion, (optionsOrMutate as UpdateOptions | undefined) ?? {});
+  }
+
+  /** One attempt, only while the record is at `expectedVersion`. */
+  async function updateAtVersion(id: string, expectedVersion: number, mutate: Mutation<T>): Promise<Versioned<T>> {
+    const current = await get(id);
+    if (current === undefined) throw new RecordNotFoundError(kind, id);
+    if (current.version !== expectedVersion) throw new ConditionalWriteError(kind, id, expectedVersion);
+    const written = await applyOnce(id, current, (record) => (record === undefined ? undefined : mutate(record)));
+    return written ?? current;
+  }
+
+  /** Read → mutate → conditional write, again after each lost race, for an existing record. */
+  async function updateRetrying(id: string, mutate: Mutation<T>, options: UpdateOptions): Promise<Versioned<T>> {
     const written = await retrying(
       id,
       (record) => {
