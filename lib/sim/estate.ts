@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { ipInCidr } from "../net/ipv4.ts";
-import { protectedInstanceStatusValues } from "./statuses.ts";
+import { protectedInstanceStatus } from "../sdrs/statuses.ts";
 import { protectionGroupStatus } from "../sdrs/schemas.ts";
 import { checkReplicationPairReferences, estateReplicationPair } from "./replication-estate.ts";
 
@@ -202,7 +202,7 @@ export const estateProtectedInstance = z.strictObject({
   sourceServerId: id,
   /** The DR-site server; must be a server of the estate when given. */
   targetServerId: id.optional(),
-  status: z.enum(protectedInstanceStatusValues).default("available"),
+  status: protectedInstanceStatus.default("available"),
   createdAt: z.string().optional(),
 });
 export type EstateProtectedInstance = z.infer<typeof estateProtectedInstance>;

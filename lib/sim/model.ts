@@ -18,8 +18,7 @@ import type {
   EstateVolume,
 } from "./estate.ts";
 import type { WorldIndexes } from "./indexes.ts";
-import type { ProtectedInstanceStatus } from "./statuses.ts";
-import type { ReplicationPairStatus } from "../sdrs/replication-schemas.ts";
+import type { ProtectedInstanceStatus, ReplicationPairStatus } from "../sdrs/statuses.ts";
 
 export interface ServerRecord extends EstateServer {
   /** Epoch ms. */

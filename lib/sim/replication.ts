@@ -15,8 +15,8 @@ import {
   createReplicationRequest,
   extendReplicationRequest,
   type ReplicationPair,
-  type ReplicationPairStatus,
 } from "../sdrs/replication-schemas.ts";
+import type { ReplicationPairStatus } from "../sdrs/statuses.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
 import { type Estate, estateVolume } from "./estate.ts";
