@@ -5,7 +5,7 @@
 import { MAX_IDS_PER_LIST_FILTER } from "../sdrs/schemas.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
 import { instancesOfGroup, serversAttachedTo } from "./indexes.ts";
-import type { ProtectedInstanceRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import type { SimProtectedInstance, SimServer, SimVolume, World } from "./model.ts";
 import {
   renderActiveDomain,
   renderMissingServer,
@@ -131,7 +131,7 @@ export function listProtectedInstances(world: World, query: URLSearchParams, now
   const name = query.get("name");
   const az = query.get("availability_zone");
   // The id filters start from the indexes; the rest are predicates over the records.
-  const candidates: Iterable<ProtectedInstanceRecord> =
+  const candidates: Iterable<SimProtectedInstance> =
     groupFilter !== undefined
       ? groupFilter.flatMap((id) => [...instancesOfGroup(world, id)])
       : instanceFilter !== undefined
@@ -243,9 +243,9 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
     }
   }
   const { indexes } = world;
-  const positionOf = (server: ServerRecord) => indexes.serverPosition.get(server.id) ?? -1;
+  const positionOf = (server: SimServer) => indexes.serverPosition.get(server.id) ?? -1;
   // The tags filter starts from the tag index; every other filter is a predicate over the records.
-  let candidates: readonly ServerRecord[] = indexes.serverOrder;
+  let candidates: readonly SimServer[] = indexes.serverOrder;
   if (nonEmpty(tags)) {
     candidates = [...(indexes.serversByTagTerm.get(tags) ?? [])]
       .flatMap((serverId) => world.servers.get(serverId) ?? [])
@@ -308,9 +308,9 @@ export function listVolumes(world: World, url: URL, volumeCreatedAt: number): An
   const serviceType = query.get("service_type");
   const marker = query.get("marker");
   const { indexes } = world;
-  const positionOf = (volume: VolumeRecord) => indexes.volumePosition.get(volume.id) ?? -1;
-  const attachedTo = (volume: VolumeRecord) => serversAttachedTo(world, volume.id);
-  let candidates: readonly VolumeRecord[] = indexes.volumeOrder;
+  const positionOf = (volume: SimVolume) => indexes.volumePosition.get(volume.id) ?? -1;
+  const attachedTo = (volume: SimVolume) => serversAttachedTo(world, volume.id);
+  let candidates: readonly SimVolume[] = indexes.volumeOrder;
   // `ids=['id1','id2']`: at most 60 (HW EVS ListVolumes); ids that do not exist are ignored.
   const ids = query.get("ids");
   if (nonEmpty(ids)) {

@@ -31,7 +31,7 @@ import {
   removeVolume,
   serversAttachedTo,
 } from "./indexes.ts";
-import type { JobFailure, ReplicationJobKind, ReplicationPairRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import type { JobFailure, ReplicationJobKind, SimReplicationPair, SimServer, SimVolume, World } from "./model.ts";
 import { type Answer, sdrsIdFilters } from "./reads.ts";
 import { renderServer, sdrsTimestamp } from "./render.ts";
 import { drSiteAvailabilityZone, groupProductionAz } from "./rules.ts";
@@ -84,12 +84,12 @@ function bodyError(issues: readonly z.core.$ZodIssue[]): ApiError {
 // Reading pairs
 // ---------------------------------------------------------------------------------------------
 
-export function findPair(world: World, pairId: string): ReplicationPairRecord | undefined {
+export function findPair(world: World, pairId: string): SimReplicationPair | undefined {
   return pairById(world, pairId);
 }
 
 /** The status SDRS would show: what was set on the pair, else what its group implies. */
-export function pairStatus(world: World, pair: ReplicationPairRecord): ReplicationPairStatus {
+export function pairStatus(world: World, pair: SimReplicationPair): ReplicationPairStatus {
   if (pair.status !== undefined) return pair.status;
   const group = world.groups.get(pair.groupId);
   if (group === undefined) return "invalid";
@@ -113,12 +113,12 @@ function replicationStatus(status: ReplicationPairStatus): string {
 }
 
 /** The device a volume has on a server (as ECS renders it), or undefined when it is not attached there. */
-export function deviceOn(world: World, server: ServerRecord, volumeId: string): string | undefined {
+export function deviceOn(world: World, server: SimServer, volumeId: string): string | undefined {
   return renderServer(world, server)["os-extended-volumes:volumes_attached"].find((attached) => attached.id === volumeId)?.device ?? undefined;
 }
 
 /** The protected instances a pair is attached to, with the device of its disk there. */
-export function pairAttachments(world: World, pair: ReplicationPairRecord): { protected_instance: string; device: string }[] {
+export function pairAttachments(world: World, pair: SimReplicationPair): { protected_instance: string; device: string }[] {
   if (pair.attachedTo === null) return [];
   const attachments: { protected_instance: string; device: string }[] = [];
   for (const instance of instancesOfGroup(world, pair.groupId)) {
@@ -130,7 +130,7 @@ export function pairAttachments(world: World, pair: ReplicationPairRecord): { pr
   return attachments;
 }
 
-export function renderReplicationPair(world: World, pair: ReplicationPairRecord, createdAt: number): ReplicationPair {
+export function renderReplicationPair(world: World, pair: SimReplicationPair, createdAt: number): ReplicationPair {
   const status = pairStatus(world, pair);
   const volume = world.volumes.get(pair.sourceVolumeId);
   const group = world.groups.get(pair.groupId);
@@ -207,11 +207,11 @@ function deviceSlot(device: string): number {
 }
 
 /** Puts a data disk on a server at the slot of `device` (the system disk stays first), or last. */
-function putVolume(world: World, server: ServerRecord, volumeId: string, device: string | undefined): void {
+function putVolume(world: World, server: SimServer, volumeId: string, device: string | undefined): void {
   attachVolume(world, server, { id: volumeId, bootIndex: -1 }, device === undefined ? undefined : deviceSlot(device));
 }
 
-function deviceInUse(world: World, server: ServerRecord, device: string): boolean {
+function deviceInUse(world: World, server: SimServer, device: string): boolean {
   const slot = deviceSlot(device);
   return renderServer(world, server)["os-extended-volumes:volumes_attached"].some((attached) => deviceSlot(attached.device ?? "") === slot);
 }
@@ -249,7 +249,7 @@ export function createReplication(project: SimulatedProject, raw: unknown, now: 
   if (unattached >= MAX_UNATTACHED_PAIRS) {
     return sdrsError("SDRS.1826", `${unattached} replication pairs are not attached to a protected instance: attach or delete one first (limit ${MAX_UNATTACHED_PAIRS})`);
   }
-  const pair: ReplicationPairRecord = {
+  const pair: SimReplicationPair = {
     id: project.newId(),
     groupId: group.id,
     sourceVolumeId: volume.id,
@@ -260,7 +260,7 @@ export function createReplication(project: SimulatedProject, raw: unknown, now: 
   };
   addReplicationPair(world, pair);
   const job = project.startEffectJob("createReplication", group.id, [], now, () => {
-    const drVolume: VolumeRecord = {
+    const drVolume: SimVolume = {
       ...structuredClone(volume),
       id: project.newId(),
       az: drSiteAvailabilityZone(group),
@@ -467,7 +467,7 @@ export const driftRequest = z.discriminatedUnion("action", [
 ]);
 export type DriftRequest = z.infer<typeof driftRequest>;
 
-function deleteDrDisk(world: World, pair: ReplicationPairRecord): void {
+function deleteDrDisk(world: World, pair: SimReplicationPair): void {
   removeVolume(world, pair.drVolumeId);
   pair.status = "invalid";
 }
