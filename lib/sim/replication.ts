@@ -37,37 +37,32 @@ import { renderServer, sdrsTimestamp } from "./render.ts";
 import { drSiteAvailabilityZone, groupProductionAz } from "./rules.ts";
 import type { SimulatedProject } from "./world.ts";
 
-export const REPLICATION_JOB_DURATIONS: Record<ReplicationJobKind, { minMs: number; maxMs: number }> = {
-  createReplication: { minMs: 20_000, maxMs: 60_000 },
-  deleteReplication: { minMs: 10_000, maxMs: 30_000 },
-  expandReplication: { minMs: 10_000, maxMs: 40_000 },
-  attachReplication: { minMs: 20_000, maxMs: 60_000 },
-  detachReplication: { minMs: 10_000, maxMs: 30_000 },
-  attachServerVolume: { minMs: 5_000, maxMs: 15_000 },
-  detachServerVolume: { minMs: 5_000, maxMs: 15_000 },
+type DurationRange = { minMs: number; maxMs: number };
+
+/**
+ * Each replication and volume job: its documented job type (OTC API reference; the ECS ones are the ECS
+ * job names) and how long it runs, normally and under `sim --fast`, in ms.
+ */
+const REPLICATION_JOBS: Record<ReplicationJobKind, { jobType: string; normal: [number, number]; fast: [number, number] }> = {
+  createReplication: { jobType: "createReplicationPairNoCG", normal: [20_000, 60_000], fast: [1_000, 3_000] },
+  deleteReplication: { jobType: "deleteReplicationPairNoCG", normal: [10_000, 30_000], fast: [1_000, 2_000] },
+  expandReplication: { jobType: "expandReplicationPairNew", normal: [10_000, 40_000], fast: [1_000, 2_000] },
+  attachReplication: { jobType: "attachReplicationPairNew", normal: [20_000, 60_000], fast: [1_000, 3_000] },
+  detachReplication: { jobType: "detachReplicationPairNew", normal: [10_000, 30_000], fast: [1_000, 2_000] },
+  attachServerVolume: { jobType: "attachVolume", normal: [5_000, 15_000], fast: [500, 1_000] },
+  detachServerVolume: { jobType: "detachVolume", normal: [5_000, 15_000], fast: [500, 1_000] },
 };
 
+function replicationJobColumn<T>(column: (job: (typeof REPLICATION_JOBS)[ReplicationJobKind]) => T): Record<ReplicationJobKind, T> {
+  return Object.fromEntries(Object.entries(REPLICATION_JOBS).map(([kind, job]) => [kind, column(job)])) as Record<ReplicationJobKind, T>;
+}
+
+const range = ([minMs, maxMs]: [number, number]): DurationRange => ({ minMs, maxMs });
+
+export const REPLICATION_JOB_DURATIONS = replicationJobColumn((job) => range(job.normal));
 /** `sim --fast`: seconds. */
-export const FAST_REPLICATION_JOB_DURATIONS: Record<ReplicationJobKind, { minMs: number; maxMs: number }> = {
-  createReplication: { minMs: 1_000, maxMs: 3_000 },
-  deleteReplication: { minMs: 1_000, maxMs: 2_000 },
-  expandReplication: { minMs: 1_000, maxMs: 2_000 },
-  attachReplication: { minMs: 1_000, maxMs: 3_000 },
-  detachReplication: { minMs: 1_000, maxMs: 2_000 },
-  attachServerVolume: { minMs: 500, maxMs: 1_000 },
-  detachServerVolume: { minMs: 500, maxMs: 1_000 },
-};
-
-/** Documented job types (OTC API reference); the ECS ones are the ECS job names. */
-export const REPLICATION_JOB_TYPES: Record<ReplicationJobKind, string> = {
-  createReplication: "createReplicationPairNoCG",
-  deleteReplication: "deleteReplicationPairNoCG",
-  expandReplication: "expandReplicationPairNew",
-  attachReplication: "attachReplicationPairNew",
-  detachReplication: "detachReplicationPairNew",
-  attachServerVolume: "attachVolume",
-  detachServerVolume: "detachVolume",
-};
+export const FAST_REPLICATION_JOB_DURATIONS = replicationJobColumn((job) => range(job.fast));
+export const REPLICATION_JOB_TYPES = replicationJobColumn((job) => job.jobType);
 
 /** "Replication pairs not attached to protected instances to the upper limit" (SDRS.1826). */
 export const MAX_UNATTACHED_PAIRS = 5;
