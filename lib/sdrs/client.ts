@@ -331,24 +331,11 @@ export class CloudClient {
   }
 
   async listScalingGroups(): Promise<ScalingGroup[]> {
-    return this.#allPages({
-      operation: "listScalingGroups",
-      filter: {},
-      response: scalingGroupList,
-      itemsOf: (page) => page.scaling_groups,
-      paging: { style: "startNumber", limit: Math.min(MAX_AS_PAGE_SIZE, this.#pageSize) },
-    });
+    return this.#allAutoScalingPages("listScalingGroups", {}, scalingGroupList, (page) => page.scaling_groups);
   }
 
   async listScalingGroupInstances(scalingGroupId: string): Promise<ScalingGroupInstance[]> {
-    return this.#allPages({
-      operation: "listScalingGroupInstances",
-      filter: {},
-      response: scalingGroupInstanceList,
-      itemsOf: (page) => page.scaling_group_instances,
-      paging: { style: "startNumber", limit: Math.min(MAX_AS_PAGE_SIZE, this.#pageSize) },
-      path: { scaling_group_id: scalingGroupId },
-    });
+    return this.#allAutoScalingPages("listScalingGroupInstances", { scaling_group_id: scalingGroupId }, scalingGroupInstanceList, (page) => page.scaling_group_instances);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -442,5 +429,17 @@ export class CloudClient {
 
   #allPages<P, T>(list: ListCall<P, T>): Promise<T[]> {
     return allPages(this.#transport, list);
+  }
+
+  /** Auto Scaling lists page by `start_number`, at most 100 per page. */
+  #allAutoScalingPages<P, T>(operation: OperationName, path: Record<string, string>, response: z.ZodType<P>, itemsOf: (page: P) => T[]): Promise<T[]> {
+    return this.#allPages({
+      operation,
+      filter: {},
+      response,
+      itemsOf,
+      paging: { style: "startNumber", limit: Math.min(MAX_AS_PAGE_SIZE, this.#pageSize) },
+      path,
+    });
   }
 }

@@ -48,6 +48,21 @@ export const batchDescription = descriptionOf(FIELD_RULES.batchDescription);
 /** Create protection group: at most 64 bytes, without `<` or `>`. */
 export const protectionGroupDescription = descriptionOf(FIELD_RULES.protectionGroupDescription);
 
+/** Adds an issue at every item whose key an earlier item of the list already had. */
+function flagRepeatedKeys<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  ctx: z.RefinementCtx,
+  issueAt: (key: string, index: number) => { path: (string | number)[]; message: string },
+): void {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    if (seen.has(key)) ctx.addIssue({ code: "custom", ...issueAt(key, index) });
+    seen.add(key);
+  });
+}
+
 const NO_FORBIDDEN_TAG_CHARACTERS = "must not contain control characters or any of * < > \\ = , | /";
 
 export const resourceTag = z.strictObject({
@@ -64,15 +79,9 @@ export type ResourceTag = z.infer<typeof resourceTag>;
 export const resourceTags = z
   .array(resourceTag)
   .max(10, { error: "at most 10 tags are allowed" })
-  .superRefine((tags, ctx) => {
-    const seen = new Set<string>();
-    tags.forEach((tag, index) => {
-      if (seen.has(tag.key)) {
-        ctx.addIssue({ code: "custom", path: [index, "key"], message: `duplicate tag key "${tag.key}": keys must be unique` });
-      }
-      seen.add(tag.key);
-    });
-  });
+  .superRefine((tags, ctx) =>
+    flagRepeatedKeys(tags, (tag) => tag.key, ctx, (key, index) => ({ path: [index, "key"], message: `duplicate tag key "${key}": keys must be unique` })),
+  );
 
 export const tenancy = z.enum(["shared", "dedicated"], { error: "must be shared or dedicated" });
 export type Tenancy = z.infer<typeof tenancy>;
@@ -165,17 +174,10 @@ export function batchCreateBody(limit = DEFAULT_BATCH_LIMIT) {
     })
     .superRefine((body, ctx) => {
       checkDedicatedHost(body, ctx);
-      const seen = new Set<string>();
-      body.servers.forEach((server, index) => {
-        if (seen.has(server.server_id)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["servers", index, "server_id"],
-            message: `duplicate server ${server.server_id}: each server may appear once`,
-          });
-        }
-        seen.add(server.server_id);
-      });
+      flagRepeatedKeys(body.servers, (server) => server.server_id, ctx, (serverId, index) => ({
+        path: ["servers", index, "server_id"],
+        message: `duplicate server ${serverId}: each server may appear once`,
+      }));
     });
 }
 export type BatchCreateBody = z.infer<ReturnType<typeof batchCreateBody>>;

@@ -27,6 +27,18 @@ function controlError(status: number, code: string, message: string): Reply {
   return { status, body: { error: { code, message } } };
 }
 
+/** DELETE on a collection of the control plane clears it. */
+function clearing(path: string, clear: (sim: SimulatorContext) => void): ControlEndpoint {
+  return {
+    method: "DELETE",
+    path,
+    handle: (sim) => {
+      clear(sim);
+      return { status: 200, body: {} };
+    },
+  };
+}
+
 function describeControlIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   const where = issue === undefined || issue.path.length === 0 ? "(body)" : issue.path.map(String).join(".");
@@ -35,23 +47,9 @@ function describeControlIssue(error: z.ZodError): string {
 
 const CONTROL_ENDPOINTS: readonly ControlEndpoint[] = [
   { method: "GET", path: "/__sim/counts", handle: (sim) => ({ status: 200, body: sim.counts.snapshot() }) },
-  {
-    method: "DELETE",
-    path: "/__sim/counts",
-    handle: (sim) => {
-      sim.counts.reset();
-      return { status: 200, body: {} };
-    },
-  },
+  clearing("/__sim/counts", (sim) => sim.counts.reset()),
   { method: "GET", path: "/__sim/faults", handle: (sim) => ({ status: 200, body: sim.faults.current() }) },
-  {
-    method: "DELETE",
-    path: "/__sim/faults",
-    handle: (sim) => {
-      sim.faults.clear();
-      return { status: 200, body: {} };
-    },
-  },
+  clearing("/__sim/faults", (sim) => sim.faults.clear()),
   {
     method: "POST",
     path: "/__sim/faults",
