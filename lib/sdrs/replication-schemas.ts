@@ -4,36 +4,7 @@
  * reference documents them (docs/coverage.md, "API facts").
  */
 import * as z from "zod";
-import { resourceName } from "./schemas.ts";
-
-export const replicationPairStatus = z.enum([
-  "creating",
-  "available",
-  "deleting",
-  "error-deleting",
-  "error",
-  "extending",
-  "error-extending",
-  "starting",
-  "error-starting",
-  "protected",
-  "reversing",
-  "failing-over",
-  "failed-over",
-  "reprotecting",
-  "stopping",
-  "error-stopping",
-  "error-reversing",
-  "error-failing-over",
-  "error-reprotecting",
-  "invalid",
-  "fault",
-  "attaching",
-  "detaching",
-  "error-attaching",
-  "error-detaching",
-]);
-export type ReplicationPairStatus = z.infer<typeof replicationPairStatus>;
+import { nullishText, resourceName } from "./schemas.ts";
 
 /** `fault_level` is a string: "0" no fault, "2" production disk not writable (failover advised), "5" link broken. */
 export const faultLevel = z.string();
@@ -43,8 +14,7 @@ const gigabytes = z.union([z.number(), z.string().regex(/^\d+$/).transform(Numbe
 
 export const replicationPair = z.looseObject({
   id: z.string(),
-  name: z.string().nullish(),
-  description: z.string().nullish(),
+  ...nullishText("name", "description"),
   status: z.string(),
   replication_model: z.string().nullish(),
   progress: z.number().nullish(),
@@ -59,8 +29,7 @@ export const replicationPair = z.looseObject({
   record_metadata: z
     .looseObject({ multiattach: z.boolean().nullish(), bootable: z.boolean().nullish(), volume_size: gigabytes.nullish(), volume_type: z.string().nullish() })
     .nullish(),
-  created_at: z.string().nullish(),
-  updated_at: z.string().nullish(),
+  ...nullishText("created_at", "updated_at"),
 });
 export type ReplicationPair = z.infer<typeof replicationPair>;
 

@@ -48,6 +48,21 @@ export const batchDescription = descriptionOf(FIELD_RULES.batchDescription);
 /** Create protection group: at most 64 bytes, without `<` or `>`. */
 export const protectionGroupDescription = descriptionOf(FIELD_RULES.protectionGroupDescription);
 
+/** Adds an issue at every item whose key an earlier item of the list already had. */
+function flagRepeatedKeys<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  ctx: z.RefinementCtx,
+  issueAt: (key: string, index: number) => { path: (string | number)[]; message: string },
+): void {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    if (seen.has(key)) ctx.addIssue({ code: "custom", ...issueAt(key, index) });
+    seen.add(key);
+  });
+}
+
 const NO_FORBIDDEN_TAG_CHARACTERS = "must not contain control characters or any of * < > \\ = , | /";
 
 export const resourceTag = z.strictObject({
@@ -64,15 +79,9 @@ export type ResourceTag = z.infer<typeof resourceTag>;
 export const resourceTags = z
   .array(resourceTag)
   .max(10, { error: "at most 10 tags are allowed" })
-  .superRefine((tags, ctx) => {
-    const seen = new Set<string>();
-    tags.forEach((tag, index) => {
-      if (seen.has(tag.key)) {
-        ctx.addIssue({ code: "custom", path: [index, "key"], message: `duplicate tag key "${tag.key}": keys must be unique` });
-      }
-      seen.add(tag.key);
-    });
-  });
+  .superRefine((tags, ctx) =>
+    flagRepeatedKeys(tags, (tag) => tag.key, ctx, (key, index) => ({ path: [index, "key"], message: `duplicate tag key "${key}": keys must be unique` })),
+  );
 
 export const tenancy = z.enum(["shared", "dedicated"], { error: "must be shared or dedicated" });
 export type Tenancy = z.infer<typeof tenancy>;
@@ -91,6 +100,19 @@ function checkDedicatedHost(body: DedicatedHostFields, ctx: z.RefinementCtx) {
 }
 
 const id = z.string().min(1, { error: "must not be empty" });
+
+type NullishText = z.ZodOptional<z.ZodNullable<z.ZodString>>;
+type OptionalText = z.ZodOptional<z.ZodString>;
+
+/** Answer fields the cloud may leave out or send as null, read as text: `{ name: z.string().nullish(), … }`. */
+export function nullishText<const N extends string>(...names: N[]): Record<N, NullishText> {
+  return Object.fromEntries(names.map((name) => [name, z.string().nullish()])) as Record<N, NullishText>;
+}
+
+/** Answer fields the cloud may leave out, read as text: `{ name: z.string().optional(), … }`. */
+function optionalText<const N extends string>(...names: N[]): Record<N, OptionalText> {
+  return Object.fromEntries(names.map((name) => [name, z.string().optional()])) as Record<N, OptionalText>;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Create protected instance: POST /v1/{project_id}/protected-instances
@@ -152,17 +174,10 @@ export function batchCreateBody(limit = DEFAULT_BATCH_LIMIT) {
     })
     .superRefine((body, ctx) => {
       checkDedicatedHost(body, ctx);
-      const seen = new Set<string>();
-      body.servers.forEach((server, index) => {
-        if (seen.has(server.server_id)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["servers", index, "server_id"],
-            message: `duplicate server ${server.server_id}: each server may appear once`,
-          });
-        }
-        seen.add(server.server_id);
-      });
+      flagRepeatedKeys(body.servers, (server) => server.server_id, ctx, (serverId, index) => ({
+        path: ["servers", index, "server_id"],
+        message: `duplicate server ${serverId}: each server may appear once`,
+      }));
     });
 }
 export type BatchCreateBody = z.infer<ReturnType<typeof batchCreateBody>>;
@@ -206,38 +221,30 @@ export const jobStatus = z.enum(["INIT", "RUNNING", "SUCCESS", "FAIL"]);
 export type JobStatus = z.infer<typeof jobStatus>;
 
 const jobEntityFields = {
-  server_group_id: z.string().optional(),
-  protected_instance_id: z.string().optional(),
-  native_server_id: z.string().optional(),
-  replication_pair_id: z.string().optional(),
-  volume_ids: z.string().optional(),
-  nic_id: z.string().optional(),
+  ...optionalText("server_group_id", "protected_instance_id", "native_server_id", "replication_pair_id", "volume_ids", "nic_id"),
   /** Not in the SDK model; our simulator (and possibly the cloud) names the server a sub-job is for. */
   server_id: z.string().optional(),
+};
+
+/** What a job and each of its sub-jobs report after `status` and `entities`. */
+const jobProgressFields = {
+  job_id: z.string(),
+  /** An open string: sub-jobs and batch jobs use undocumented types. */
+  job_type: z.string().nullish(),
+  ...nullishText("begin_time", "end_time", "error_code", "fail_reason"),
 };
 
 export const subJob = z.looseObject({
   status: jobStatus,
   entities: z.looseObject(jobEntityFields).nullish(),
-  job_id: z.string(),
-  job_type: z.string().nullish(),
-  begin_time: z.string().nullish(),
-  end_time: z.string().nullish(),
-  error_code: z.string().nullish(),
-  fail_reason: z.string().nullish(),
+  ...jobProgressFields,
 });
 export type SubJob = z.infer<typeof subJob>;
 
 export const job = z.looseObject({
   status: jobStatus,
   entities: z.looseObject({ ...jobEntityFields, sub_jobs: z.array(subJob).optional() }).nullish(),
-  job_id: z.string(),
-  /** An open string: sub-jobs and batch jobs use undocumented types. */
-  job_type: z.string().nullish(),
-  begin_time: z.string().nullish(),
-  end_time: z.string().nullish(),
-  error_code: z.string().nullish(),
-  fail_reason: z.string().nullish(),
+  ...jobProgressFields,
 });
 export type Job = z.infer<typeof job>;
 
@@ -278,25 +285,15 @@ export const protectionGroup = z.looseObject({
   progress: z.number().nullish(),
   source_availability_zone: z.string(),
   target_availability_zone: z.string(),
-  domain_id: z.string().nullish(),
-  domain_name: z.string().nullish(),
+  ...nullishText("domain_id", "domain_name"),
   /** `source`: production AZ is source_availability_zone; `target`: it is target_availability_zone. */
   priority_station: z.enum(["source", "target"]),
   protected_instance_num: z.number().int().nullish(),
   replication_num: z.number().int().nullish(),
   disaster_recovery_drill_num: z.number().int().nullish(),
-  protected_status: z.string().nullish(),
-  replication_status: z.string().nullish(),
-  health_status: z.string().nullish(),
+  ...nullishText("protected_status", "replication_status", "health_status"),
   source_vpc_id: z.string(),
-  target_vpc_id: z.string().nullish(),
-  test_vpc_id: z.string().nullish(),
-  dr_type: z.string().nullish(),
-  created_at: z.string().nullish(),
-  updated_at: z.string().nullish(),
-  protection_type: z.string().nullish(),
-  replication_model: z.string().nullish(),
-  server_type: z.string().nullish(),
+  ...nullishText("target_vpc_id", "test_vpc_id", "dr_type", "created_at", "updated_at", "protection_type", "replication_model", "server_type"),
 });
 export type ProtectionGroup = z.infer<typeof protectionGroup>;
 
@@ -326,9 +323,7 @@ export const protectedInstance = z.looseObject({
   source_server: z.string(),
   /** DR-site ECS id, created by SDRS. */
   target_server: z.string().nullish(),
-  created_at: z.string().nullish(),
-  updated_at: z.string().nullish(),
-  priority_station: z.string().nullish(),
+  ...nullishText("created_at", "updated_at", "priority_station"),
   attachment: z.array(z.looseObject({ replication: z.string(), device: z.string() })).nullish(),
   tags: z.array(z.looseObject({ key: z.string(), value: z.string() })).nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
@@ -369,8 +364,7 @@ export const attachedVolume = z.looseObject({
   id: z.string(),
   /** "0" = system disk. */
   bootIndex: z.string().nullish(),
-  device: z.string().nullish(),
-  delete_on_termination: z.string().nullish(),
+  ...nullishText("device", "delete_on_termination"),
 });
 
 export const ecsServer = z.looseObject({
@@ -378,24 +372,13 @@ export const ecsServer = z.looseObject({
   name: z.string(),
   status: serverStatus,
   locked: z.boolean().nullish(),
-  key_name: z.string().nullish(),
-  enterprise_project_id: z.string().nullish(),
+  ...nullishText("key_name", "enterprise_project_id"),
   tags: z.array(z.string()).nullish(),
   flavor: z.looseObject({
     id: z.string(),
-    name: z.string().nullish(),
-    vcpus: z.string().nullish(),
-    ram: z.string().nullish(),
-    disk: z.string().nullish(),
+    ...nullishText("name", "vcpus", "ram", "disk"),
   }),
-  metadata: z.looseObject({
-    vpc_id: z.string().optional(),
-    os_type: z.string().optional(),
-    EcmResStatus: z.string().optional(),
-    lockSource: z.string().optional(),
-    charging_mode: z.string().optional(),
-    image_name: z.string().optional(),
-  }),
+  metadata: z.looseObject(optionalText("vpc_id", "os_type", "EcmResStatus", "lockSource", "charging_mode", "image_name")),
   "OS-EXT-AZ:availability_zone": z.string(),
   "os-extended-volumes:volumes_attached": z.array(attachedVolume).default([]),
   "os:scheduler_hints": z
@@ -425,9 +408,9 @@ export const ecsServerListById = z.looseObject({
 export const ecsServerTags = z.looseObject({ tags: z.array(z.looseObject({ key: z.string(), value: z.string() })) });
 
 /** Nova key pairs: GET /v2.1/{project_id}/os-keypairs */
-export const keypairList = z.looseObject({
-  keypairs: z.array(z.looseObject({ keypair: z.looseObject({ name: z.string(), fingerprint: z.string().nullish() }) })),
-});
+export const keypair = z.looseObject({ name: z.string(), fingerprint: z.string().nullish() });
+export type Keypair = z.infer<typeof keypair>;
+export const keypairList = z.looseObject({ keypairs: z.array(z.looseObject({ keypair })) });
 
 // ---------------------------------------------------------------------------------------------
 // EVS: GET /v2/{project_id}/cloudvolumes/detail?server_id=…
@@ -435,12 +418,7 @@ export const keypairList = z.looseObject({
 
 export const volumeAttachment = z.looseObject({
   server_id: z.string(),
-  attachment_id: z.string().nullish(),
-  attached_at: z.string().nullish(),
-  device: z.string().nullish(),
-  host_name: z.string().nullish(),
-  id: z.string().nullish(),
-  volume_id: z.string().nullish(),
+  ...nullishText("attachment_id", "attached_at", "device", "host_name", "id", "volume_id"),
 });
 
 export const evsVolume = z.looseObject({
@@ -453,9 +431,7 @@ export const evsVolume = z.looseObject({
   multiattach: z.boolean().nullish(),
   /** Legacy, typed as a string or a boolean depending on the doc. */
   shareable: z.union([z.boolean(), z.string()]).nullish(),
-  bootable: z.string().nullish(),
-  volume_type: z.string().nullish(),
-  service_type: z.string().nullish(),
+  ...nullishText("bootable", "volume_type", "service_type"),
   attachments: z.array(volumeAttachment).default([]),
   /** `__system__encrypted: "1"` marks an encrypted disk; `__system__frozen: "true"` a frozen one. */
   metadata: z.record(z.string(), z.string()).nullish(),
@@ -476,12 +452,14 @@ export function isSharedVolume(volume: Pick<EvsVolume, "multiattach" | "shareabl
 // Auto Scaling: which servers are AS members (AS membership is a warning for SDRS)
 // ---------------------------------------------------------------------------------------------
 
-export const scalingGroupList = z.looseObject({
-  scaling_groups: z.array(z.looseObject({ scaling_group_id: z.string(), scaling_group_name: z.string().nullish() })),
-  total_number: z.number().int().nullish(),
-});
+export const scalingGroup = z.looseObject({ scaling_group_id: z.string(), scaling_group_name: z.string().nullish() });
+export type ScalingGroup = z.infer<typeof scalingGroup>;
+export const scalingGroupList = z.looseObject({ scaling_groups: z.array(scalingGroup), total_number: z.number().int().nullish() });
+
+export const scalingGroupInstance = z.looseObject({ instance_id: z.string(), life_cycle_state: z.string().nullish() });
+export type ScalingGroupInstance = z.infer<typeof scalingGroupInstance>;
 export const scalingGroupInstanceList = z.looseObject({
-  scaling_group_instances: z.array(z.looseObject({ instance_id: z.string(), life_cycle_state: z.string().nullish() })),
+  scaling_group_instances: z.array(scalingGroupInstance),
   total_number: z.number().int().nullish(),
 });
 

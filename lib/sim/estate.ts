@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { ipInCidr } from "../net/ipv4.ts";
-import { protectedInstanceStatusValues } from "./statuses.ts";
+import { protectedInstanceStatus } from "../sdrs/statuses.ts";
 import { protectionGroupStatus } from "../sdrs/schemas.ts";
 import { checkReplicationPairReferences, estateReplicationPair } from "./replication-estate.ts";
 
@@ -21,6 +21,13 @@ export const SAMPLE_ESTATE_PATH = fileURLToPath(new URL("./sample-estate.json", 
 const id = z.string().min(1, { error: "must not be empty" });
 /** A short machine-readable remark (the sample estate says which eligibility case an entry covers). */
 const note = z.string().optional();
+
+/** What every estate entity starts with: a remark and its id. */
+const entity = { _note: note, id };
+/** An entity that must have a name. */
+const namedEntity = { ...entity, name: z.string().min(1) };
+/** An entity whose name may be left out. */
+const maybeNamedEntity = { ...entity, name: z.string().optional() };
 
 /** ECS statuses (reference facts §5.1). */
 export const ecsStatus = z.enum([
@@ -45,9 +52,7 @@ export const ecsStatus = z.enum([
 export type EcsStatus = z.infer<typeof ecsStatus>;
 
 export const estateServer = z.strictObject({
-  _note: note,
-  id,
-  name: z.string().min(1),
+  ...namedEntity,
   status: ecsStatus.default("ACTIVE"),
   /** `OS-EXT-AZ:availability_zone`, e.g. eu-de-01. */
   az: id,
@@ -83,9 +88,7 @@ export const estateServer = z.strictObject({
 export type EstateServer = z.infer<typeof estateServer>;
 
 export const estateVolume = z.strictObject({
-  _note: note,
-  id,
-  name: z.string().optional(),
+  ...maybeNamedEntity,
   /** GB. */
   size: z.number().int().positive().default(40),
   /** The shared-disk flag (EVS `multiattach`). */
@@ -109,17 +112,13 @@ export const estateKeyPair = z.strictObject({ _note: note, name: id, fingerprint
 export type EstateKeyPair = z.infer<typeof estateKeyPair>;
 
 export const estateScalingGroup = z.strictObject({
-  _note: note,
-  id,
-  name: z.string().min(1),
+  ...namedEntity,
   serverIds: z.array(id).default([]),
 });
 export type EstateScalingGroup = z.infer<typeof estateScalingGroup>;
 
 export const estateActiveDomain = z.strictObject({
-  _note: note,
-  id,
-  name: z.string().min(1),
+  ...namedEntity,
   description: z.string().optional(),
   soldOut: z.boolean().default(false),
   /** `local_replication_cluster.availability_zone` */
@@ -129,20 +128,18 @@ export const estateActiveDomain = z.strictObject({
 });
 export type EstateActiveDomain = z.infer<typeof estateActiveDomain>;
 
-export const estateVpc = z.strictObject({ _note: note, id, name: z.string().optional() });
+export const estateVpc = z.strictObject(maybeNamedEntity);
 
 /** An IMS image servers boot from (`image.id`, `metadata.image_name`). */
-export const estateImage = z.strictObject({ _note: note, id, name: z.string().min(1), osType: z.enum(["Linux", "Windows"]).optional() });
+export const estateImage = z.strictObject({ ...namedEntity, osType: z.enum(["Linux", "Windows"]).optional() });
 export type EstateImage = z.infer<typeof estateImage>;
 
-export const estateSecurityGroup = z.strictObject({ _note: note, id, name: z.string().min(1), vpcId: id.optional() });
+export const estateSecurityGroup = z.strictObject({ ...namedEntity, vpcId: id.optional() });
 export type EstateSecurityGroup = z.infer<typeof estateSecurityGroup>;
 
 /** A VPC subnet; DR-site NICs (`primary_subnet_id`, `primary_ip_address`) must be inside one of the group's VPC. */
 export const estateSubnet = z.strictObject({
-  _note: note,
-  id,
-  name: z.string().optional(),
+  ...maybeNamedEntity,
   vpcId: id,
   /** IPv4 CIDR, e.g. 192.168.0.0/24. */
   cidr: z.cidrv4(),
@@ -157,8 +154,7 @@ export type EstateSubnet = z.infer<typeof estateSubnet>;
  * name exists in every AZ and its size is read from the name (s6.xlarge.2 → 4 vCPUs, 8 GB).
  */
 export const estateFlavor = z.strictObject({
-  _note: note,
-  id,
+  ...entity,
   vcpus: z.number().int().positive().optional(),
   /** MB. */
   ramMb: z.number().int().positive().optional(),
@@ -168,17 +164,15 @@ export const estateFlavor = z.strictObject({
 export type EstateFlavor = z.infer<typeof estateFlavor>;
 
 /** A dedicated host (DeH) a DR-site server can be placed on (`dedicated_host_id`). */
-export const estateDedicatedHost = z.strictObject({ _note: note, id, name: z.string().optional(), az: id });
+export const estateDedicatedHost = z.strictObject({ ...maybeNamedEntity, az: id });
 export type EstateDedicatedHost = z.infer<typeof estateDedicatedHost>;
 
 /** A DSS storage pool DR-site disks can be created in (`dedicated_storage_id`). */
-export const estateDssPool = z.strictObject({ _note: note, id, name: z.string().optional(), az: id });
+export const estateDssPool = z.strictObject({ ...maybeNamedEntity, az: id });
 export type EstateDssPool = z.infer<typeof estateDssPool>;
 
 export const estateProtectionGroup = z.strictObject({
-  _note: note,
-  id,
-  name: z.string().min(1),
+  ...namedEntity,
   description: z.string().optional(),
   status: protectionGroupStatus.default("available"),
   sourceAz: id,
@@ -194,15 +188,13 @@ export const estateProtectionGroup = z.strictObject({
 export type EstateProtectionGroup = z.infer<typeof estateProtectionGroup>;
 
 export const estateProtectedInstance = z.strictObject({
-  _note: note,
-  id,
-  name: z.string().min(1),
+  ...namedEntity,
   description: z.string().optional(),
   groupId: id,
   sourceServerId: id,
   /** The DR-site server; must be a server of the estate when given. */
   targetServerId: id.optional(),
-  status: z.enum(protectedInstanceStatusValues).default("available"),
+  status: protectedInstanceStatus.default("available"),
   createdAt: z.string().optional(),
 });
 export type EstateProtectedInstance = z.infer<typeof estateProtectedInstance>;

@@ -4,25 +4,25 @@
  * must not walk every server, volume or protected instance. Built once from the estate and kept up
  * to date by the only writers of the world (world.ts, replication.ts), through the functions below.
  */
-import type { ProtectedInstanceRecord, ReplicationPairRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import type { SimProtectedInstance, SimReplicationPair, SimServer, SimVolume, World } from "./model.ts";
 
 export interface WorldIndexes {
   /** Servers in the order ECS lists them (estate order, then creation order); `marker` resumes after one. */
-  serverOrder: ServerRecord[];
+  serverOrder: SimServer[];
   serverPosition: Map<string, number>;
   /** Volumes in the order EVS lists them; `marker` resumes after one. */
-  volumeOrder: VolumeRecord[];
+  volumeOrder: SimVolume[];
   volumePosition: Map<string, number>;
   /** Volume id → the servers it is attached to, in server order. */
-  attachedServers: Map<string, ServerRecord[]>;
+  attachedServers: Map<string, SimServer[]>;
   /** Server id → the protected instance using it as production or DR-site server. */
-  instanceByServer: Map<string, ProtectedInstanceRecord>;
+  instanceByServer: Map<string, SimProtectedInstance>;
   /** Protection group id → its protected instances. */
-  instancesByGroup: Map<string, Set<ProtectedInstanceRecord>>;
+  instancesByGroup: Map<string, Set<SimProtectedInstance>>;
   /** Protection group id → the number of its replication pairs. */
   pairCountByGroup: Map<string, number>;
   /** Replication pair id → the pair (world.replicationPairs is keyed by the production disk). */
-  pairById: Map<string, ReplicationPairRecord>;
+  pairById: Map<string, SimReplicationPair>;
   /** ECS `tags` filter term (`key=value` or `key`) → ids of the servers carrying it. */
   serversByTagTerm: Map<string, Set<string>>;
   /** `vpcId/ip` → who uses the private IP: a server, or a protected instance whose DR-site server will. */
@@ -59,11 +59,11 @@ function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
   return created;
 }
 
-function indexTags(world: World, server: ServerRecord): void {
+function indexTags(world: World, server: SimServer): void {
   for (const term of tagTerms(server.tags)) setOf(world.indexes.serversByTagTerm, term).add(server.id);
 }
 
-export function addServer(world: World, server: ServerRecord): void {
+export function addServer(world: World, server: SimServer): void {
   world.servers.set(server.id, server);
   world.indexes.serverPosition.set(server.id, world.indexes.serverOrder.length);
   world.indexes.serverOrder.push(server);
@@ -91,13 +91,13 @@ export function releaseIp(world: World, vpcId: string, ip: string, user: string)
 }
 
 /** Keeps a volume's servers in server order, whenever the attachment is made. */
-function indexAttachment(world: World, server: ServerRecord, volumeId: string): void {
+function indexAttachment(world: World, server: SimServer, volumeId: string): void {
   const servers = world.indexes.attachedServers.get(volumeId);
   if (servers === undefined) {
     world.indexes.attachedServers.set(volumeId, [server]);
     return;
   }
-  const position = (candidate: ServerRecord) => world.indexes.serverPosition.get(candidate.id) ?? Number.MAX_SAFE_INTEGER;
+  const position = (candidate: SimServer) => world.indexes.serverPosition.get(candidate.id) ?? Number.MAX_SAFE_INTEGER;
   const after = servers.findIndex((candidate) => position(candidate) > position(server));
   servers.splice(after === -1 ? servers.length : after, 0, server);
 }
@@ -106,14 +106,14 @@ function indexAttachment(world: World, server: ServerRecord, volumeId: string): 
  * Attaches a volume to a server, last or at position `slot` of its disks (the system disk stays
  * first). Attaching a volume the server already has changes nothing.
  */
-export function attachVolume(world: World, server: ServerRecord, attached: ServerRecord["volumes"][number], slot?: number): void {
+export function attachVolume(world: World, server: SimServer, attached: SimServer["volumes"][number], slot?: number): void {
   if (server.volumes.some((existing) => existing.id === attached.id)) return;
   const at = slot === undefined ? server.volumes.length : Math.max(1, Math.min(slot, server.volumes.length));
   server.volumes.splice(at, 0, attached);
   indexAttachment(world, server, attached.id);
 }
 
-export function detachVolume(world: World, server: ServerRecord, volumeId: string): void {
+export function detachVolume(world: World, server: SimServer, volumeId: string): void {
   if (!server.volumes.some((attached) => attached.id === volumeId)) return;
   server.volumes = server.volumes.filter((attached) => attached.id !== volumeId);
   const servers = world.indexes.attachedServers.get(volumeId)?.filter((candidate) => candidate !== server) ?? [];
@@ -121,7 +121,7 @@ export function detachVolume(world: World, server: ServerRecord, volumeId: strin
   else world.indexes.attachedServers.set(volumeId, servers);
 }
 
-export function addVolume(world: World, volume: VolumeRecord): void {
+export function addVolume(world: World, volume: SimVolume): void {
   world.volumes.set(volume.id, volume);
   world.indexes.volumePosition.set(volume.id, world.indexes.volumeOrder.length);
   world.indexes.volumeOrder.push(volume);
@@ -136,29 +136,29 @@ export function removeVolume(world: World, volumeId: string): void {
   world.indexes.volumePosition.delete(volumeId);
   world.indexes.volumeOrder.splice(position, 1);
   for (let index = position; index < world.indexes.volumeOrder.length; index++) {
-    world.indexes.volumePosition.set((world.indexes.volumeOrder[index] as VolumeRecord).id, index);
+    world.indexes.volumePosition.set((world.indexes.volumeOrder[index] as SimVolume).id, index);
   }
 }
 
-export function setServerTags(world: World, server: ServerRecord, tags: Record<string, string>): void {
+export function setServerTags(world: World, server: SimServer, tags: Record<string, string>): void {
   for (const term of tagTerms(server.tags)) world.indexes.serversByTagTerm.get(term)?.delete(server.id);
   server.tags = { ...tags };
   indexTags(world, server);
 }
 
-export function addInstance(world: World, instance: ProtectedInstanceRecord): void {
+export function addInstance(world: World, instance: SimProtectedInstance): void {
   world.instances.set(instance.id, instance);
   setOf(world.indexes.instancesByGroup, instance.groupId).add(instance);
   world.indexes.instanceByServer.set(instance.sourceServerId, instance);
   if (instance.targetServerId !== undefined) world.indexes.instanceByServer.set(instance.targetServerId, instance);
 }
 
-export function setInstanceTarget(world: World, instance: ProtectedInstanceRecord, targetServerId: string): void {
+export function setInstanceTarget(world: World, instance: SimProtectedInstance, targetServerId: string): void {
   instance.targetServerId = targetServerId;
   world.indexes.instanceByServer.set(targetServerId, instance);
 }
 
-export function removeInstance(world: World, instance: ProtectedInstanceRecord): void {
+export function removeInstance(world: World, instance: SimProtectedInstance): void {
   world.instances.delete(instance.id);
   world.indexes.instancesByGroup.get(instance.groupId)?.delete(instance);
   for (const serverId of [instance.sourceServerId, instance.targetServerId]) {
@@ -166,13 +166,13 @@ export function removeInstance(world: World, instance: ProtectedInstanceRecord):
   }
 }
 
-export function addReplicationPair(world: World, pair: ReplicationPairRecord): void {
+export function addReplicationPair(world: World, pair: SimReplicationPair): void {
   world.replicationPairs.set(pair.sourceVolumeId, pair);
   world.indexes.pairById.set(pair.id, pair);
   world.indexes.pairCountByGroup.set(pair.groupId, (world.indexes.pairCountByGroup.get(pair.groupId) ?? 0) + 1);
 }
 
-export function removeReplicationPair(world: World, pair: ReplicationPairRecord): void {
+export function removeReplicationPair(world: World, pair: SimReplicationPair): void {
   if (world.replicationPairs.get(pair.sourceVolumeId) !== pair) return;
   world.replicationPairs.delete(pair.sourceVolumeId);
   world.indexes.pairById.delete(pair.id);
@@ -181,14 +181,14 @@ export function removeReplicationPair(world: World, pair: ReplicationPairRecord)
   else world.indexes.pairCountByGroup.delete(pair.groupId);
 }
 
-export function pairById(world: World, pairId: string): ReplicationPairRecord | undefined {
+export function pairById(world: World, pairId: string): SimReplicationPair | undefined {
   return world.indexes.pairById.get(pairId);
 }
 
-export function instancesOfGroup(world: World, groupId: string): ReadonlySet<ProtectedInstanceRecord> {
+export function instancesOfGroup(world: World, groupId: string): ReadonlySet<SimProtectedInstance> {
   return world.indexes.instancesByGroup.get(groupId) ?? new Set();
 }
 
-export function serversAttachedTo(world: World, volumeId: string): readonly ServerRecord[] {
+export function serversAttachedTo(world: World, volumeId: string): readonly SimServer[] {
   return world.indexes.attachedServers.get(volumeId) ?? [];
 }

@@ -1,6 +1,7 @@
 /**
- * The simulator's in-memory records. They start as the estate and change as requests are served;
- * render.ts turns them into the real API shapes.
+ * The simulator's in-memory resources (`Sim*`, not to be confused with the pipeline's records in
+ * lib/state). They start as the estate and change as requests are served; render.ts turns them into
+ * the real API shapes.
  */
 import type { ResourceTag } from "../sdrs/schemas.ts";
 import type {
@@ -18,10 +19,9 @@ import type {
   EstateVolume,
 } from "./estate.ts";
 import type { WorldIndexes } from "./indexes.ts";
-import type { ProtectedInstanceStatus } from "./statuses.ts";
-import type { ReplicationPairStatus } from "../sdrs/replication-schemas.ts";
+import type { ProtectedInstanceStatus, ReplicationPairStatus } from "../sdrs/statuses.ts";
 
-export interface ServerRecord extends EstateServer {
+export interface SimServer extends EstateServer {
   /** Epoch ms. */
   createdAt: number;
   /** Resolved when the server is added: the estate's values, or the defaults derived from its VPC. */
@@ -33,17 +33,17 @@ export interface ServerRecord extends EstateServer {
   drSiteOf?: string;
 }
 
-export type VolumeRecord = EstateVolume;
-export type KeyPairRecord = EstateKeyPair;
-export type ScalingGroupRecord = EstateScalingGroup;
-export type ActiveDomainRecord = EstateActiveDomain;
+export type SimVolume = EstateVolume;
+export type SimKeyPair = EstateKeyPair;
+export type SimScalingGroup = EstateScalingGroup;
+export type SimActiveDomain = EstateActiveDomain;
 
-export interface ProtectionGroupRecord extends Omit<EstateProtectionGroup, "createdAt" | "_note"> {
+export interface SimProtectionGroup extends Omit<EstateProtectionGroup, "createdAt" | "_note"> {
   createdAt: number;
   updatedAt: number;
 }
 
-export interface ReplicationPairRecord {
+export interface SimReplicationPair {
   id: string;
   groupId: string;
   sourceVolumeId: string;
@@ -63,7 +63,7 @@ export interface ReplicationPairRecord {
   sizeGb?: number | undefined;
 }
 
-export interface ProtectedInstanceRecord {
+export interface SimProtectedInstance {
   id: string;
   name: string;
   description?: string | undefined;
@@ -78,7 +78,7 @@ export interface ProtectedInstanceRecord {
   creatingJobId?: string | undefined;
 }
 
-export type JobKind =
+export type SimJobKind =
   | "createProtectedInstance"
   | "batchCreateProtectedInstances"
   | "createProtectionGroup"
@@ -122,9 +122,9 @@ export interface JobTask {
   heldByFault?: boolean;
 }
 
-export interface JobRecord {
+export interface SimJob {
   id: string;
-  kind: JobKind;
+  kind: SimJobKind;
   jobType: string;
   groupId: string;
   beginAt: number;
@@ -161,16 +161,16 @@ export interface World {
   flavors: Map<string, EstateFlavor> | undefined;
   dedicatedHosts: Map<string, EstateDedicatedHost>;
   dssPools: Map<string, EstateDssPool>;
-  servers: Map<string, ServerRecord>;
-  volumes: Map<string, VolumeRecord>;
-  keyPairs: Map<string, KeyPairRecord>;
-  scalingGroups: ScalingGroupRecord[];
-  activeDomains: ActiveDomainRecord[];
-  groups: Map<string, ProtectionGroupRecord>;
-  instances: Map<string, ProtectedInstanceRecord>;
+  servers: Map<string, SimServer>;
+  volumes: Map<string, SimVolume>;
+  keyPairs: Map<string, SimKeyPair>;
+  scalingGroups: SimScalingGroup[];
+  activeDomains: SimActiveDomain[];
+  groups: Map<string, SimProtectionGroup>;
+  instances: Map<string, SimProtectedInstance>;
   /** Replication pairs by the production volume they replicate (a shared disk has one pair for its cluster). */
-  replicationPairs: Map<string, ReplicationPairRecord>;
-  jobs: Map<string, JobRecord>;
+  replicationPairs: Map<string, SimReplicationPair>;
+  jobs: Map<string, SimJob>;
   /** Kept up to date by world.ts and replication.ts through indexes.ts; never written elsewhere. */
   indexes: WorldIndexes;
 }

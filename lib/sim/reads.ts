@@ -5,7 +5,7 @@
 import { MAX_IDS_PER_LIST_FILTER } from "../sdrs/schemas.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
 import { instancesOfGroup, serversAttachedTo } from "./indexes.ts";
-import type { ProtectedInstanceRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import type { SimProtectedInstance, SimServer, SimVolume, World } from "./model.ts";
 import {
   renderActiveDomain,
   renderMissingServer,
@@ -32,6 +32,16 @@ function integerParam(query: URLSearchParams, name: string): number | undefined 
   const text = query.get(name);
   if (text === null || text === "") return undefined;
   return /^-?\d+$/.test(text) ? Number(text) : null;
+}
+
+/** The filter parameters a list reads, by their query names; each null when absent (as URLSearchParams.get). */
+function filterParams<const N extends string>(query: URLSearchParams, ...names: N[]): Record<N, string | null> {
+  return Object.fromEntries(names.map((name) => [name, query.get(name)])) as Record<N, string | null>;
+}
+
+/** The resources with these ids, in the order the list shows them; ids that do not exist are skipped. */
+function inListOrder<T>(ids: Iterable<string>, byId: ReadonlyMap<string, T>, positionOf: (item: T) => number): T[] {
+  return [...ids].flatMap((id) => byId.get(id) ?? []).sort((a, b) => positionOf(a) - positionOf(b));
 }
 
 /** SDRS list paging: limit 0–1000 (default 1000, SDRS.0221), offset ≥ 0 (default 0, SDRS.0222). */
@@ -85,9 +95,7 @@ export function showProtectionGroup(world: World, groupId: string): Answer | Api
 export function listProtectionGroups(world: World, query: URLSearchParams): Answer | ApiError {
   const paging = sdrsPaging(query);
   if (isApiError(paging)) return paging;
-  const status = query.get("status");
-  const name = query.get("name");
-  const az = query.get("availability_zone");
+  const { status, name, availability_zone: az } = filterParams(query, "status", "name", "availability_zone");
   const matching = [...world.groups.values()].filter(
     (group) =>
       (status === null || status === "" || group.status === status) &&
@@ -127,11 +135,9 @@ export function listProtectedInstances(world: World, query: URLSearchParams, now
   // Precedence (reference §3.1): server_group_ids over server_group_id; instance ids only without either.
   const { paging, groupFilter, instanceIds } = filters;
   const instanceFilter = groupFilter === undefined ? instanceIds : undefined;
-  const status = query.get("status");
-  const name = query.get("name");
-  const az = query.get("availability_zone");
+  const { status, name, availability_zone: az } = filterParams(query, "status", "name", "availability_zone");
   // The id filters start from the indexes; the rest are predicates over the records.
-  const candidates: Iterable<ProtectedInstanceRecord> =
+  const candidates: Iterable<SimProtectedInstance> =
     groupFilter !== undefined
       ? groupFilter.flatMap((id) => [...instancesOfGroup(world, id)])
       : instanceFilter !== undefined
@@ -227,12 +233,14 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
     return ok({ count: ids.length, servers });
   }
 
-  const tags = query.get("tags");
-  const notTags = query.get("not-tags");
-  const name = query.get("name");
-  const status = query.get("status");
-  const flavor = query.get("flavor");
-  const enterpriseProject = query.get("enterprise_project_id");
+  const {
+    tags,
+    "not-tags": notTags,
+    name,
+    status,
+    flavor,
+    enterprise_project_id: enterpriseProject,
+  } = filterParams(query, "tags", "not-tags", "name", "status", "flavor", "enterprise_project_id");
   let namePattern: RegExp | undefined;
   if (nonEmpty(name)) {
     try {
@@ -243,13 +251,11 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
     }
   }
   const { indexes } = world;
-  const positionOf = (server: ServerRecord) => indexes.serverPosition.get(server.id) ?? -1;
+  const positionOf = (server: SimServer) => indexes.serverPosition.get(server.id) ?? -1;
   // The tags filter starts from the tag index; every other filter is a predicate over the records.
-  let candidates: readonly ServerRecord[] = indexes.serverOrder;
+  let candidates: readonly SimServer[] = indexes.serverOrder;
   if (nonEmpty(tags)) {
-    candidates = [...(indexes.serversByTagTerm.get(tags) ?? [])]
-      .flatMap((serverId) => world.servers.get(serverId) ?? [])
-      .sort((a, b) => positionOf(a) - positionOf(b));
+    candidates = inListOrder(indexes.serversByTagTerm.get(tags) ?? [], world.servers, positionOf);
   }
   const excluded = nonEmpty(notTags) ? indexes.serversByTagTerm.get(notTags) : undefined;
   const filtered = excluded !== undefined || namePattern !== undefined || nonEmpty(status) || nonEmpty(flavor) || nonEmpty(enterpriseProject);
@@ -300,31 +306,35 @@ export function listVolumes(world: World, url: URL, volumeCreatedAt: number): An
     return serviceError(400, "EVS.2062", "limit must be 1–1000 and offset a non-negative integer");
   }
   const pageSize = limit ?? 1000;
-  const serverId = query.get("server_id");
-  const multiattach = query.get("multiattach");
-  const status = query.get("status");
-  const name = query.get("name");
-  const az = query.get("availability_zone");
-  const serviceType = query.get("service_type");
-  const marker = query.get("marker");
+  const {
+    server_id: serverId,
+    multiattach,
+    status,
+    name,
+    availability_zone: az,
+    service_type: serviceType,
+    marker,
+  } = filterParams(query, "server_id", "multiattach", "status", "name", "availability_zone", "service_type", "marker");
   const { indexes } = world;
-  const positionOf = (volume: VolumeRecord) => indexes.volumePosition.get(volume.id) ?? -1;
-  const attachedTo = (volume: VolumeRecord) => serversAttachedTo(world, volume.id);
-  let candidates: readonly VolumeRecord[] = indexes.volumeOrder;
+  const positionOf = (volume: SimVolume) => indexes.volumePosition.get(volume.id) ?? -1;
+  const attachedTo = (volume: SimVolume) => serversAttachedTo(world, volume.id);
+  let candidates: readonly SimVolume[] = indexes.volumeOrder;
   // `ids=['id1','id2']`: at most 60 (HW EVS ListVolumes); ids that do not exist are ignored.
   const ids = query.get("ids");
   if (nonEmpty(ids)) {
     const wanted = [...ids.matchAll(/'([^']*)'/g)].map((match) => match[1] ?? "");
     if (wanted.length > 60) return serviceError(400, "EVS.2062", `ids: ${wanted.length} ids given: at most 60 are allowed`);
-    candidates = [...new Set(wanted)].flatMap((id) => world.volumes.get(id) ?? []).sort((a, b) => positionOf(a) - positionOf(b));
+    candidates = inListOrder(new Set(wanted), world.volumes, positionOf);
   }
   if (nonEmpty(serverId) && nonEmpty(ids)) {
     const ofServer = new Set((world.servers.get(serverId)?.volumes ?? []).map((attached) => attached.id));
     candidates = candidates.filter((volume) => ofServer.has(volume.id));
   } else if (nonEmpty(serverId)) {
-    candidates = (world.servers.get(serverId)?.volumes ?? [])
-      .flatMap((attached) => world.volumes.get(attached.id) ?? [])
-      .sort((a, b) => positionOf(a) - positionOf(b));
+    candidates = inListOrder(
+      (world.servers.get(serverId)?.volumes ?? []).map((attached) => attached.id),
+      world.volumes,
+      positionOf,
+    );
   }
   const filtered = [multiattach, status, name, az, serviceType].some(nonEmpty);
   const matching = !filtered

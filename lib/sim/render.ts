@@ -2,7 +2,7 @@
  * Records → the real API shapes (lib/sdrs/schemas.ts, reference facts §1–§6). Pure: `now` is given.
  */
 import type { ActiveDomain, EcsServer, EvsVolume, Job, ProtectedInstance, ProtectionGroup, SubJob } from "../sdrs/schemas.ts";
-import type { JobRecord, JobTask, ProtectedInstanceRecord, ProtectionGroupRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import type { SimJob, JobTask, SimProtectedInstance, SimProtectionGroup, SimServer, SimVolume, World } from "./model.ts";
 import { derivedHex, derivedMac, derivedUuid } from "./derived.ts";
 import { instancesOfGroup } from "./indexes.ts";
 import { imageNameOf } from "./resources.ts";
@@ -57,12 +57,12 @@ function deviceName(index: number): string {
 }
 
 /** Volumes in device order: the system disk first. */
-function orderedVolumes(server: ServerRecord) {
+function orderedVolumes(server: SimServer) {
   return [...server.volumes].sort((a, b) => (a.bootIndex === 0 ? -1 : b.bootIndex === 0 ? 1 : 0));
 }
 
 /** The compute node a server runs on (`OS-EXT-SRV-ATTR:host`, EVS `attachments[].host_name`), e.g. pod03.eu-de-01. */
-export function computeHostOf(server: Pick<ServerRecord, "id" | "az">): string {
+export function computeHostOf(server: Pick<SimServer, "id" | "az">): string {
   return `pod${String((Number.parseInt(derivedHex(4, "pod", server.id), 16) % 8) + 1).padStart(2, "0")}.${server.az}`;
 }
 
@@ -72,9 +72,9 @@ function launchTimestamp(epochMs: number): string {
 }
 
 /** OpenStack vm_state for an ECS status (SHUTOFF is "stopped"). */
-const VM_STATES: Partial<Record<ServerRecord["status"], string>> = { ACTIVE: "active", SHUTOFF: "stopped", BUILD: "building", ERROR: "error" };
+const VM_STATES: Partial<Record<SimServer["status"], string>> = { ACTIVE: "active", SHUTOFF: "stopped", BUILD: "building", ERROR: "error" };
 
-export function renderServer(world: World, server: ServerRecord): EcsServer {
+export function renderServer(world: World, server: SimServer): EcsServer {
   const flavor = flavorId(server);
   const flavorName = typeof server.flavor === "string" ? server.flavor : (server.flavor.name ?? server.flavor.id);
   const hints: Record<string, string[]> = {};
@@ -170,16 +170,16 @@ export function renderServer(world: World, server: ServerRecord): EcsServer {
   };
 }
 
-export function volumeStatus(attachedServers: readonly ServerRecord[]): "in-use" | "available" {
+export function volumeStatus(attachedServers: readonly SimServer[]): "in-use" | "available" {
   return attachedServers.length > 0 ? "in-use" : "available";
 }
 
-export function volumeName(volume: VolumeRecord): string {
+export function volumeName(volume: SimVolume): string {
   return volume.name ?? `volume-${volume.id.slice(0, 8)}`;
 }
 
 /** The estate's AZ, else the AZ of the first server it is attached to. */
-export function volumeAvailabilityZone(volume: VolumeRecord, attachedServers: readonly ServerRecord[]): string | null {
+export function volumeAvailabilityZone(volume: SimVolume, attachedServers: readonly SimServer[]): string | null {
   return volume.az ?? attachedServers[0]?.az ?? null;
 }
 
@@ -188,7 +188,7 @@ export function volumeAvailabilityZone(volume: VolumeRecord, attachedServers: re
  * (ListServersDetails, server_id). The fields are those of a rendered server.
  */
 export function renderMissingServer(world: World, serverId: string): Record<string, unknown> {
-  const placeholder: ServerRecord = {
+  const placeholder: SimServer = {
     id: serverId,
     name: "",
     status: "ERROR",
@@ -220,7 +220,7 @@ function evsTimestamp(epochMs: number): string {
  * Optional fields a plain EVS disk does not have (iops, throughput, serial_number, wwn of a VBD
  * disk) are left out as EVS leaves them out.
  */
-export function renderVolume(world: World, volume: VolumeRecord, attachedServers: readonly ServerRecord[], createdAt: number, origin: string): EvsVolume {
+export function renderVolume(world: World, volume: SimVolume, attachedServers: readonly SimServer[], createdAt: number, origin: string): EvsVolume {
   const servers = attachedServers;
   const attachments = servers.map((server) => {
     const index = orderedVolumes(server).findIndex((attached) => attached.id === volume.id);
@@ -280,7 +280,7 @@ export function renderVolume(world: World, volume: VolumeRecord, attachedServers
   };
 }
 
-export function renderProtectionGroup(world: World, group: ProtectionGroupRecord): ProtectionGroup {
+export function renderProtectionGroup(world: World, group: SimProtectionGroup): ProtectionGroup {
 
   const domain = world.activeDomains.find((candidate) => candidate.id === group.domainId);
   return {
@@ -312,7 +312,7 @@ export function renderProtectionGroup(world: World, group: ProtectionGroupRecord
   };
 }
 
-export function renderProtectedInstance(world: World, instance: ProtectedInstanceRecord, now: number): ProtectedInstance {
+export function renderProtectedInstance(world: World, instance: SimProtectedInstance, now: number): ProtectedInstance {
   const group = world.groups.get(instance.groupId);
   const source = world.servers.get(instance.sourceServerId);
   let progress = instance.status === "creating" ? 0 : 100;
@@ -359,11 +359,11 @@ export function renderActiveDomain(domain: World["activeDomains"][number]): Acti
 
 type JobStatusValue = "INIT" | "RUNNING" | "SUCCESS" | "FAIL";
 
-function pendingStatus(job: JobRecord, now: number): JobStatusValue {
+function pendingStatus(job: SimJob, now: number): JobStatusValue {
   return now < job.initUntil ? "INIT" : "RUNNING";
 }
 
-function renderSubJob(job: JobRecord, task: JobTask, now: number): SubJob {
+function renderSubJob(job: SimJob, task: JobTask, now: number): SubJob {
   const status: JobStatusValue = task.outcome ?? pendingStatus(job, now);
   return {
     status,
@@ -380,7 +380,7 @@ function renderSubJob(job: JobRecord, task: JobTask, now: number): SubJob {
   };
 }
 
-export function renderJob(job: JobRecord, now: number): Job {
+export function renderJob(job: SimJob, now: number): Job {
   const status: JobStatusValue = job.outcome ?? pendingStatus(job, now);
   let entities: NonNullable<Job["entities"]>;
   switch (job.kind) {

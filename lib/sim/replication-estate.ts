@@ -9,7 +9,7 @@
  * - `sizeGb`: `record_metadata.volume_size`, smaller than the disk when the disk grew outside SDRS.
  */
 import * as z from "zod";
-import { replicationPairStatus } from "../sdrs/replication-schemas.ts";
+import { replicationPairStatus } from "../sdrs/statuses.ts";
 
 export const estateReplicationPair = z.strictObject({
   _note: z.string().optional(),

@@ -15,8 +15,8 @@ import {
   createReplicationRequest,
   extendReplicationRequest,
   type ReplicationPair,
-  type ReplicationPairStatus,
 } from "../sdrs/replication-schemas.ts";
+import type { ReplicationPairStatus } from "../sdrs/statuses.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
 import { type Estate, estateVolume } from "./estate.ts";
@@ -31,43 +31,38 @@ import {
   removeVolume,
   serversAttachedTo,
 } from "./indexes.ts";
-import type { JobFailure, ReplicationJobKind, ReplicationPairRecord, ServerRecord, VolumeRecord, World } from "./model.ts";
+import type { JobFailure, ReplicationJobKind, SimReplicationPair, SimServer, SimVolume, World } from "./model.ts";
 import { type Answer, sdrsIdFilters } from "./reads.ts";
 import { renderServer, sdrsTimestamp } from "./render.ts";
 import { drSiteAvailabilityZone, groupProductionAz } from "./rules.ts";
 import type { SimulatedProject } from "./world.ts";
 
-export const REPLICATION_JOB_DURATIONS: Record<ReplicationJobKind, { minMs: number; maxMs: number }> = {
-  createReplication: { minMs: 20_000, maxMs: 60_000 },
-  deleteReplication: { minMs: 10_000, maxMs: 30_000 },
-  expandReplication: { minMs: 10_000, maxMs: 40_000 },
-  attachReplication: { minMs: 20_000, maxMs: 60_000 },
-  detachReplication: { minMs: 10_000, maxMs: 30_000 },
-  attachServerVolume: { minMs: 5_000, maxMs: 15_000 },
-  detachServerVolume: { minMs: 5_000, maxMs: 15_000 },
+type DurationRange = { minMs: number; maxMs: number };
+
+/**
+ * Each replication and volume job: its documented job type (OTC API reference; the ECS ones are the ECS
+ * job names) and how long it runs, normally and under `sim --fast`, in ms.
+ */
+const REPLICATION_JOBS: Record<ReplicationJobKind, { jobType: string; normal: [number, number]; fast: [number, number] }> = {
+  createReplication: { jobType: "createReplicationPairNoCG", normal: [20_000, 60_000], fast: [1_000, 3_000] },
+  deleteReplication: { jobType: "deleteReplicationPairNoCG", normal: [10_000, 30_000], fast: [1_000, 2_000] },
+  expandReplication: { jobType: "expandReplicationPairNew", normal: [10_000, 40_000], fast: [1_000, 2_000] },
+  attachReplication: { jobType: "attachReplicationPairNew", normal: [20_000, 60_000], fast: [1_000, 3_000] },
+  detachReplication: { jobType: "detachReplicationPairNew", normal: [10_000, 30_000], fast: [1_000, 2_000] },
+  attachServerVolume: { jobType: "attachVolume", normal: [5_000, 15_000], fast: [500, 1_000] },
+  detachServerVolume: { jobType: "detachVolume", normal: [5_000, 15_000], fast: [500, 1_000] },
 };
 
+function replicationJobColumn<T>(column: (job: (typeof REPLICATION_JOBS)[ReplicationJobKind]) => T): Record<ReplicationJobKind, T> {
+  return Object.fromEntries(Object.entries(REPLICATION_JOBS).map(([kind, job]) => [kind, column(job)])) as Record<ReplicationJobKind, T>;
+}
+
+const range = ([minMs, maxMs]: [number, number]): DurationRange => ({ minMs, maxMs });
+
+export const REPLICATION_JOB_DURATIONS = replicationJobColumn((job) => range(job.normal));
 /** `sim --fast`: seconds. */
-export const FAST_REPLICATION_JOB_DURATIONS: Record<ReplicationJobKind, { minMs: number; maxMs: number }> = {
-  createReplication: { minMs: 1_000, maxMs: 3_000 },
-  deleteReplication: { minMs: 1_000, maxMs: 2_000 },
-  expandReplication: { minMs: 1_000, maxMs: 2_000 },
-  attachReplication: { minMs: 1_000, maxMs: 3_000 },
-  detachReplication: { minMs: 1_000, maxMs: 2_000 },
-  attachServerVolume: { minMs: 500, maxMs: 1_000 },
-  detachServerVolume: { minMs: 500, maxMs: 1_000 },
-};
-
-/** Documented job types (OTC API reference); the ECS ones are the ECS job names. */
-export const REPLICATION_JOB_TYPES: Record<ReplicationJobKind, string> = {
-  createReplication: "createReplicationPairNoCG",
-  deleteReplication: "deleteReplicationPairNoCG",
-  expandReplication: "expandReplicationPairNew",
-  attachReplication: "attachReplicationPairNew",
-  detachReplication: "detachReplicationPairNew",
-  attachServerVolume: "attachVolume",
-  detachServerVolume: "detachVolume",
-};
+export const FAST_REPLICATION_JOB_DURATIONS = replicationJobColumn((job) => range(job.fast));
+export const REPLICATION_JOB_TYPES = replicationJobColumn((job) => job.jobType);
 
 /** "Replication pairs not attached to protected instances to the upper limit" (SDRS.1826). */
 export const MAX_UNATTACHED_PAIRS = 5;
@@ -84,12 +79,12 @@ function bodyError(issues: readonly z.core.$ZodIssue[]): ApiError {
 // Reading pairs
 // ---------------------------------------------------------------------------------------------
 
-export function findPair(world: World, pairId: string): ReplicationPairRecord | undefined {
+export function findPair(world: World, pairId: string): SimReplicationPair | undefined {
   return pairById(world, pairId);
 }
 
 /** The status SDRS would show: what was set on the pair, else what its group implies. */
-export function pairStatus(world: World, pair: ReplicationPairRecord): ReplicationPairStatus {
+export function pairStatus(world: World, pair: SimReplicationPair): ReplicationPairStatus {
   if (pair.status !== undefined) return pair.status;
   const group = world.groups.get(pair.groupId);
   if (group === undefined) return "invalid";
@@ -113,12 +108,12 @@ function replicationStatus(status: ReplicationPairStatus): string {
 }
 
 /** The device a volume has on a server (as ECS renders it), or undefined when it is not attached there. */
-export function deviceOn(world: World, server: ServerRecord, volumeId: string): string | undefined {
+export function deviceOn(world: World, server: SimServer, volumeId: string): string | undefined {
   return renderServer(world, server)["os-extended-volumes:volumes_attached"].find((attached) => attached.id === volumeId)?.device ?? undefined;
 }
 
 /** The protected instances a pair is attached to, with the device of its disk there. */
-export function pairAttachments(world: World, pair: ReplicationPairRecord): { protected_instance: string; device: string }[] {
+export function pairAttachments(world: World, pair: SimReplicationPair): { protected_instance: string; device: string }[] {
   if (pair.attachedTo === null) return [];
   const attachments: { protected_instance: string; device: string }[] = [];
   for (const instance of instancesOfGroup(world, pair.groupId)) {
@@ -130,7 +125,7 @@ export function pairAttachments(world: World, pair: ReplicationPairRecord): { pr
   return attachments;
 }
 
-export function renderReplicationPair(world: World, pair: ReplicationPairRecord, createdAt: number): ReplicationPair {
+export function renderReplicationPair(world: World, pair: SimReplicationPair, createdAt: number): ReplicationPair {
   const status = pairStatus(world, pair);
   const volume = world.volumes.get(pair.sourceVolumeId);
   const group = world.groups.get(pair.groupId);
@@ -207,11 +202,11 @@ function deviceSlot(device: string): number {
 }
 
 /** Puts a data disk on a server at the slot of `device` (the system disk stays first), or last. */
-function putVolume(world: World, server: ServerRecord, volumeId: string, device: string | undefined): void {
+function putVolume(world: World, server: SimServer, volumeId: string, device: string | undefined): void {
   attachVolume(world, server, { id: volumeId, bootIndex: -1 }, device === undefined ? undefined : deviceSlot(device));
 }
 
-function deviceInUse(world: World, server: ServerRecord, device: string): boolean {
+function deviceInUse(world: World, server: SimServer, device: string): boolean {
   const slot = deviceSlot(device);
   return renderServer(world, server)["os-extended-volumes:volumes_attached"].some((attached) => deviceSlot(attached.device ?? "") === slot);
 }
@@ -249,7 +244,7 @@ export function createReplication(project: SimulatedProject, raw: unknown, now: 
   if (unattached >= MAX_UNATTACHED_PAIRS) {
     return sdrsError("SDRS.1826", `${unattached} replication pairs are not attached to a protected instance: attach or delete one first (limit ${MAX_UNATTACHED_PAIRS})`);
   }
-  const pair: ReplicationPairRecord = {
+  const pair: SimReplicationPair = {
     id: project.newId(),
     groupId: group.id,
     sourceVolumeId: volume.id,
@@ -260,7 +255,7 @@ export function createReplication(project: SimulatedProject, raw: unknown, now: 
   };
   addReplicationPair(world, pair);
   const job = project.startEffectJob("createReplication", group.id, [], now, () => {
-    const drVolume: VolumeRecord = {
+    const drVolume: SimVolume = {
       ...structuredClone(volume),
       id: project.newId(),
       az: drSiteAvailabilityZone(group),
@@ -467,7 +462,7 @@ export const driftRequest = z.discriminatedUnion("action", [
 ]);
 export type DriftRequest = z.infer<typeof driftRequest>;
 
-function deleteDrDisk(world: World, pair: ReplicationPairRecord): void {
+function deleteDrDisk(world: World, pair: SimReplicationPair): void {
   removeVolume(world, pair.drVolumeId);
   pair.status = "invalid";
 }

@@ -6,7 +6,7 @@
 import type { EstateServer, EstateSubnet } from "./estate.ts";
 import { derivedIpInCidr, derivedUuid } from "./derived.ts";
 import { ipUser } from "./indexes.ts";
-import type { ServerRecord, World } from "./model.ts";
+import type { SimServer, World } from "./model.ts";
 
 /** The subnet a VPC without any in the estate gets (the address range servers' derived IPs fall in). */
 export const DEFAULT_SUBNET_CIDR = "192.168.0.0/16";
@@ -37,7 +37,7 @@ export function defaultImageName(osType: EstateServer["osType"]): string {
 }
 
 /** `metadata.image_name`: the image's name when the estate lists it, else imageName, else a default for the OS. */
-export function imageNameOf(world: World, server: ServerRecord): string {
+export function imageNameOf(world: World, server: SimServer): string {
   return world.images.get(server.imageId)?.name ?? server.imageName ?? defaultImageName(server.osType);
 }
 
@@ -61,7 +61,7 @@ export function serverRecord(
     securityGroupIds?: string[] | undefined;
   },
   createdAt: number,
-): ServerRecord {
+): SimServer {
   const subnet =
     (server.subnetId === undefined ? undefined : world.subnets.get(server.subnetId)) ??
     subnetsOfVpc(world, server.vpcId).find((candidate) => candidate.az === undefined || candidate.az === server.az) ??

@@ -7,7 +7,7 @@ import { productionAvailabilityZone } from "../sdrs/schemas.ts";
 import { type ApiError, sdrsError } from "./api-error.ts";
 import { ipInCidr } from "../net/ipv4.ts";
 import { instancesOfGroup, ipUser, serversAttachedTo } from "./indexes.ts";
-import type { JobFailure, ProtectionGroupRecord, ServerRecord, World } from "./model.ts";
+import type { JobFailure, SimProtectionGroup, SimServer, World } from "./model.ts";
 
 /** "Only protection groups in available or protected state accept new protected instances." (seeds) */
 export const GROUP_STATUSES_ACCEPTING_INSTANCES: ReadonlySet<string> = new Set(["available", "protected"]);
@@ -29,7 +29,7 @@ const UNSUPPORTED_FLAVOR_FAMILIES: readonly [RegExp, string][] = [
   [/^physical$/, "bare metal (BMS)"],
 ];
 
-export function flavorId(server: Pick<ServerRecord, "flavor">): string {
+export function flavorId(server: Pick<SimServer, "flavor">): string {
   return typeof server.flavor === "string" ? server.flavor : server.flavor.id;
 }
 
@@ -40,11 +40,11 @@ export function unsupportedFlavorReason(flavor: string): string | undefined {
 }
 
 /** The AZ where DR-site servers of a group are created: the one that is not production now. */
-export function drSiteAvailabilityZone(group: ProtectionGroupRecord): string {
+export function drSiteAvailabilityZone(group: SimProtectionGroup): string {
   return group.priorityStation === "target" ? group.sourceAz : group.targetAz;
 }
 
-export function groupProductionAz(group: ProtectionGroupRecord): string {
+export function groupProductionAz(group: SimProtectionGroup): string {
   return productionAvailabilityZone({
     priority_station: group.priorityStation,
     source_availability_zone: group.sourceAz,
@@ -52,7 +52,7 @@ export function groupProductionAz(group: ProtectionGroupRecord): string {
   });
 }
 
-export function describeServer(server: Pick<ServerRecord, "id" | "name">): string {
+export function describeServer(server: Pick<SimServer, "id" | "name">): string {
   return `server ${server.id} (${server.name})`;
 }
 
@@ -61,11 +61,11 @@ export function instanceUsingServer(world: World, serverId: string) {
   return world.indexes.instanceByServer.get(serverId);
 }
 
-export function sharedVolumeIds(world: World, server: ServerRecord): string[] {
+export function sharedVolumeIds(world: World, server: SimServer): string[] {
   return server.volumes.filter((volume) => world.volumes.get(volume.id)?.multiattach === true).map((volume) => volume.id);
 }
 
-export function checkGroupAcceptsInstances(group: ProtectionGroupRecord): ApiError | undefined {
+export function checkGroupAcceptsInstances(group: SimProtectionGroup): ApiError | undefined {
   if (GROUP_STATUSES_ACCEPTING_INSTANCES.has(group.status)) return undefined;
   return sdrsError(
     "SDRS.1323",
@@ -87,8 +87,8 @@ export interface ServerCheckContext {
  */
 export function checkServerForCreate(
   world: World,
-  group: ProtectionGroupRecord,
-  server: ServerRecord,
+  group: SimProtectionGroup,
+  server: SimServer,
   context: ServerCheckContext,
 ): ApiError | undefined {
   const who = describeServer(server);
@@ -179,7 +179,7 @@ const FLAVOR_NAME = /^[a-z][a-z0-9]*\.[a-z0-9]+\.[0-9]+$/;
  * flavor (flavorRef) must exist, be offered in the group's DR-site AZ and be a supported type. With
  * no flavor catalogue in the estate, any well-formed flavor name exists in every AZ.
  */
-export function checkDrFlavor(world: World, group: ProtectionGroupRecord, flavorRef: string | undefined): ApiError | undefined {
+export function checkDrFlavor(world: World, group: SimProtectionGroup, flavorRef: string | undefined): ApiError | undefined {
   if (flavorRef === undefined) return undefined;
   const drAz = drSiteAvailabilityZone(group);
   if (world.flavors === undefined ? !FLAVOR_NAME.test(flavorRef) : !world.flavors.has(flavorRef)) {
@@ -208,7 +208,7 @@ export interface DrPlacement {
  * (SDRS.1335), the IP inside it (SDRS.0219) and free (SDRS.1334), the dedicated host exists
  * (SDRS.1372) in the DR-site AZ (SDRS.1373), the DSS pool exists (SDRS.1381) in the DR-site AZ (SDRS.1383).
  */
-export function checkDrPlacement(world: World, group: ProtectionGroupRecord, placement: DrPlacement): ApiError | undefined {
+export function checkDrPlacement(world: World, group: SimProtectionGroup, placement: DrPlacement): ApiError | undefined {
   const drAz = drSiteAvailabilityZone(group);
   if (placement.primary_subnet_id !== undefined) {
     const subnet = world.subnets.get(placement.primary_subnet_id);
@@ -245,7 +245,7 @@ export function checkDrPlacement(world: World, group: ProtectionGroupRecord, pla
 }
 
 /** SDRS.1358: the per-group protected-instance limit. */
-export function checkGroupCapacity(world: World, group: ProtectionGroupRecord, adding: number): ApiError | undefined {
+export function checkGroupCapacity(world: World, group: SimProtectionGroup, adding: number): ApiError | undefined {
   if (group.maxInstances === undefined) return undefined;
   const current = instancesOfGroup(world, group.id).size;
   if (current + adding <= group.maxInstances) return undefined;
@@ -260,7 +260,7 @@ export function checkGroupCapacity(world: World, group: ProtectionGroupRecord, a
  * replication pair (SDRS.1802); a Windows server using key-pair login whose key pair is gone makes the
  * DR-site server creation fail (SDRS.1306, seed: "the server at the DR site may fail to create").
  */
-export function jobFailureFor(world: World, server: ServerRecord): JobFailure | undefined {
+export function jobFailureFor(world: World, server: SimServer): JobFailure | undefined {
   for (const attached of server.volumes) {
     if (world.volumes.get(attached.id)?.encrypted === true) {
       return {

@@ -18,13 +18,13 @@ import type { Estate } from "./estate.ts";
 import type { Faults } from "./faults.ts";
 import type {
   JobFailure,
-  JobKind,
-  JobRecord,
+  SimJobKind,
+  SimJob,
   JobTask,
-  ProtectedInstanceRecord,
-  ProtectionGroupRecord,
+  SimProtectedInstance,
+  SimProtectionGroup,
   ReplicationJobKind,
-  ServerRecord,
+  SimServer,
   World,
 } from "./model.ts";
 import {
@@ -56,7 +56,7 @@ import {
   jobFailureFor,
 } from "./rules.ts";
 
-export type JobDurationKind = JobKind;
+export type JobDurationKind = SimJobKind;
 export type JobDurations = Record<JobDurationKind, { minMs: number; maxMs: number }>;
 
 /** Realistic defaults: the Terraform provider's acceptance run (group + instance) took ~6.5 min. */
@@ -71,7 +71,7 @@ export const DEFAULT_JOB_DURATIONS: JobDurations = {
 /** A job reports INIT for its first tenth, at most 5 s, then RUNNING. */
 const MAX_INIT_MS = 5_000;
 
-const JOB_TYPES: Record<JobKind, string> = {
+const JOB_TYPES: Record<SimJobKind, string> = {
   createProtectedInstance: "createProtectedInstanceNoCG",
   // No job_type is documented for batch create (reference §1.2); this name is the simulator's choice.
   batchCreateProtectedInstances: "batchCreateProtectedInstancesNoCG",
@@ -112,7 +112,7 @@ export class SimulatedProject {
   readonly #jobDurations: JobDurations;
   readonly #batchLimit: number;
   /** Jobs not yet SUCCESS/FAIL: the only ones settle() needs to look at. */
-  readonly #unfinished = new Set<JobRecord>();
+  readonly #unfinished = new Set<SimJob>();
   /**
    * The earliest instant a job step can be due; settle() before it has nothing to do, so a request
    * does not walk thousands of jobs in flight. -Infinity while a fault holds a step (re-checked each time).
@@ -220,7 +220,7 @@ export class SimulatedProject {
     serverIds: string[],
     now: number,
     effect: (at: number) => JobFailure | undefined,
-  ): JobRecord {
+  ): SimJob {
     const job = this.#newJob(kind, groupId, serverIds, now);
     job.effect = effect;
     job.entities = {};
@@ -233,14 +233,14 @@ export class SimulatedProject {
   // Jobs
   // -------------------------------------------------------------------------------------------
 
-  #duration(kind: JobKind): number {
+  #duration(kind: SimJobKind): number {
     const { minMs, maxMs } = this.#jobDurations[kind];
     return this.#durations.between(Math.min(minMs, maxMs), Math.max(minMs, maxMs));
   }
 
-  #newJob(kind: JobKind, groupId: string, serverIds: string[], now: number): JobRecord {
+  #newJob(kind: SimJobKind, groupId: string, serverIds: string[], now: number): SimJob {
     const duration = this.#duration(kind);
-    const job: JobRecord = {
+    const job: SimJob = {
       id: this.#freshId(() => this.#ids.hex(32)),
       kind,
       jobType: JOB_TYPES[kind],
@@ -303,7 +303,7 @@ export class SimulatedProject {
     }
   }
 
-  #finishTask(job: JobRecord, task: JobTask, at: number): void {
+  #finishTask(job: SimJob, task: JobTask, at: number): void {
     task.endedAt = at;
     const instance = this.world.instances.get(task.instanceId);
     const group = this.world.groups.get(job.groupId);
@@ -326,13 +326,13 @@ export class SimulatedProject {
   }
 
   #createDrServer(
-    source: ServerRecord,
-    group: ProtectionGroupRecord,
+    source: SimServer,
+    group: SimProtectionGroup,
     flavorRef: string | undefined,
     nic: { subnetId?: string | undefined; ip?: string | undefined },
     instanceId: string,
     at: number,
-  ): ServerRecord {
+  ): SimServer {
     const drServer = serverRecord(
       this.world,
       {
@@ -363,7 +363,7 @@ export class SimulatedProject {
   }
 
   /** Replication pairs and DR-site disks; a shared disk gets one pair and one DR disk for its whole cluster. */
-  #pairVolumes(groupId: string, sourceServerId: string, drServer: ServerRecord | undefined): void {
+  #pairVolumes(groupId: string, sourceServerId: string, drServer: SimServer | undefined): void {
     const source = this.world.servers.get(sourceServerId);
     if (source === undefined) return;
     source.volumes.forEach((attached, index) => {
@@ -397,7 +397,7 @@ export class SimulatedProject {
     });
   }
 
-  #finishInstanceJob(job: JobRecord): void {
+  #finishInstanceJob(job: SimJob): void {
     const failed = job.tasks.filter((task) => task.outcome === "FAIL");
     job.endedAt = Math.max(...job.tasks.map((task) => task.endedAt ?? job.endAt));
     if (failed.length === 0) {
@@ -413,7 +413,7 @@ export class SimulatedProject {
         : `${failed.length} of ${job.tasks.length} sub-jobs failed: ${failed.map((task) => `${task.serverId}: ${task.failure?.errorCode ?? ""} ${task.failure?.failReason ?? ""}`.trim()).join("; ")}`;
   }
 
-  #finishJob(job: JobRecord, at: number): void {
+  #finishJob(job: SimJob, at: number): void {
     job.endedAt = at;
     if (job.effect !== undefined) {
       const failure = job.failure ?? job.effect(at);
@@ -452,7 +452,7 @@ export class SimulatedProject {
   // Creates (the request body is unknown JSON; every rule is checked here, in the documented order)
   // -------------------------------------------------------------------------------------------
 
-  #groupForCreate(groupId: string): ProtectionGroupRecord | ApiError {
+  #groupForCreate(groupId: string): SimProtectionGroup | ApiError {
     const group = this.world.groups.get(groupId);
     if (group === undefined) {
       return sdrsError("SDRS.0207", `server_group_id: protection group ${groupId} does not exist`);
@@ -462,8 +462,8 @@ export class SimulatedProject {
 
   #startInstanceJob(
     kind: "createProtectedInstance" | "batchCreateProtectedInstances",
-    group: ProtectionGroupRecord,
-    entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[],
+    group: SimProtectionGroup,
+    entries: { server: SimServer; name: string; flavorRef?: string | undefined }[],
     common: {
       description?: string | undefined;
       tags?: { key: string; value: string }[] | undefined;
@@ -497,7 +497,7 @@ export class SimulatedProject {
       });
       if (common.ip !== undefined) reserveIp(this.world, group.vpcId, common.ip, `protected instance ${instanceId}`);
       this.#dueNoLaterThan(job.tasks[job.tasks.length - 1]?.endAt ?? job.beginAt);
-      const instance: ProtectedInstanceRecord = {
+      const instance: SimProtectedInstance = {
         id: instanceId,
         name: entry.name,
         description: common.description,
@@ -546,7 +546,7 @@ export class SimulatedProject {
     const placement = checkDrPlacement(this.world, group, body);
     if (placement !== undefined) return placement;
     const requestServerIds = new Set(body.servers.map((entry) => entry.server_id));
-    const entries: { server: ServerRecord; name: string; flavorRef?: string | undefined }[] = [];
+    const entries: { server: SimServer; name: string; flavorRef?: string | undefined }[] = [];
     for (const [index, entry] of body.servers.entries()) {
       const drFlavor = checkDrFlavor(this.world, group, entry.flavorRef);
       if (drFlavor !== undefined) return drFlavor;
@@ -586,7 +586,7 @@ export class SimulatedProject {
     if (this.world.vpcIds.size > 0 && !this.world.vpcIds.has(body.source_vpc_id)) {
       return sdrsError("SDRS.0204", `source_vpc_id: VPC ${body.source_vpc_id} does not exist`);
     }
-    const group: ProtectionGroupRecord = {
+    const group: SimProtectionGroup = {
       id: this.#freshId(() => this.#ids.uuid()),
       name: body.name,
       description: body.description,
