@@ -2,7 +2,7 @@
 import type { EventBridgeEvent } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { handleInventoryEvent, type InventoryEventResult } from "../lib/pipeline/intake.ts";
-import { awsPipeline } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws-pipeline.ts";
 import { logger } from "../lib/runtime/logger.ts";
 
 export async function inventoryEvents(event: EventBridgeEvent<string, unknown>): Promise<InventoryEventResult> {

@@ -7,7 +7,7 @@ import { middyfy } from "../lib/middleware.ts";
 import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
 import { sqsRecordsOf } from "../lib/pipeline/lambda-events.ts";
 import { processSqsIntents } from "../lib/pipeline/sqs.ts";
-import { awsPipeline } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws-pipeline.ts";
 
 export async function onboard(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   const pipeline = withDeadline(await awsPipeline(), lambdaDeadline(context));

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { middyfy } from "../lib/middleware.ts";
 import { handleApiRequest } from "../lib/pipeline/api.ts";
 import { apiRequestFromEvent } from "../lib/pipeline/lambda-events.ts";
-import { awsPipeline } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws-pipeline.ts";
 import { logger } from "../lib/runtime/logger.ts";
 
 export async function onboardingApi(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {

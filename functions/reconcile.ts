@@ -3,7 +3,7 @@ import type { Context } from "aws-lambda";
 import { middyfy } from "../lib/middleware.ts";
 import { lambdaDeadline, withDeadline } from "../lib/pipeline/deadline.ts";
 import { type ReconcileResult, reconcile } from "../lib/pipeline/intake.ts";
-import { awsPipeline } from "../lib/runtime/aws.ts";
+import { awsPipeline } from "../lib/runtime/aws-pipeline.ts";
 
 export async function reconcileTagged(_event: unknown, context: Context): Promise<ReconcileResult> {
   const pipeline = await awsPipeline();

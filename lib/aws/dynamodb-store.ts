@@ -26,6 +26,7 @@ import {
   toJson,
   type VersionedStore,
 } from "../state/store.ts";
+import { type BatchRetry, batchRetryOf, waitBeforeRetry } from "./batch-retry.ts";
 import { documentSdk } from "./sdk.ts";
 import { STATE_TABLE } from "./table-definition.ts";
 
@@ -71,15 +72,13 @@ export class DynamoDbStore implements VersionedStore {
   #documents: Promise<DocumentApi> | undefined;
   readonly #tableName: string;
   readonly #clock: Clock;
-  readonly #retryBaseDelayMs: number;
-  readonly #maxRetries: number;
+  readonly #retry: BatchRetry;
 
   constructor(options: DynamoDbStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#clock = options.clock ?? systemClock;
-    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 50;
-    this.#maxRetries = options.maxRetries ?? 8;
+    this.#retry = batchRetryOf(options, { baseDelayMs: 50, maxRetries: 8 });
   }
 
   async get(kind: RecordKind, id: string): Promise<Stored<unknown> | undefined> {
@@ -208,10 +207,9 @@ export class DynamoDbStore implements VersionedStore {
       items.push(...(output.Responses?.[this.#tableName] ?? []));
       keys = output.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
       if (keys.length === 0) return items;
-      if (attempt >= this.#maxRetries) throw new StoreThrottledError(kind, keys.length, attempt + 1);
+      if (attempt >= this.#retry.maxRetries) throw new StoreThrottledError(kind, keys.length, attempt + 1);
       // AWS: "we strongly recommend that you use an exponential backoff algorithm" for UnprocessedKeys.
-      const delayMs = this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await waitBeforeRetry(this.#retry, attempt);
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
 import * as z from "zod";
+import { type BatchRetry, batchRetryOf, waitBeforeRetry } from "./batch-retry.ts";
 import { sqsSdk } from "./sdk.ts";
 import {
   type BatchEntry,
@@ -87,15 +88,13 @@ export interface SqsQueueOptions {
 export class SqsQueue implements QueueSender, QueueReceiver {
   readonly #client: SQSClient;
   readonly #queueUrls: QueueUrls;
-  readonly #retryBaseDelayMs: number;
-  readonly #maxRetries: number;
+  readonly #retry: BatchRetry;
   readonly #waitTimeSeconds: number;
 
   constructor(options: SqsQueueOptions) {
     this.#client = options.client;
     this.#queueUrls = options.queueUrls;
-    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
-    this.#maxRetries = options.maxRetries ?? 5;
+    this.#retry = batchRetryOf(options, { baseDelayMs: 100, maxRetries: 5 });
     this.#waitTimeSeconds = options.waitTimeSeconds ?? 0;
     if (!(Number.isInteger(this.#waitTimeSeconds) && this.#waitTimeSeconds >= 0 && this.#waitTimeSeconds <= 20)) {
       throw new SqsQueueConfigError(`waitTimeSeconds must be an integer from 0 to 20; got ${this.#waitTimeSeconds}`);
@@ -220,13 +219,12 @@ export class SqsQueue implements QueueSender, QueueReceiver {
       }));
       // A sender fault (bad entry) fails the same way again; only the service's own failures are retried.
       const permanent = failures.filter((failure) => failure.senderFault);
-      if (permanent.length > 0 || attempt >= this.#maxRetries) {
+      if (permanent.length > 0 || attempt >= this.#retry.maxRetries) {
         throw new SqsSendError(queue, (permanent.length > 0 ? permanent : failures).map(({ senderFault: _, ...failure }) => failure));
       }
       const failedIds = new Set(failed.map((entry) => entry.Id));
       pending = pending.filter((entry) => failedIds.has(entry.Id));
-      const delayMs = this.#retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await waitBeforeRetry(this.#retry, attempt);
     }
   }
 }

@@ -17,7 +17,7 @@
  */
 import type { ProtectedInstance } from "../sdrs/schemas.ts";
 import { isInFlight } from "../state/statuses.ts";
-import { reasonFor, retryAfterOf } from "./rules.ts";
+import { type RuleCode, reasonFor, retryAfterOf } from "./rules.ts";
 import type { Reason } from "./types.ts";
 
 /** Our record's statuses that mean a create (or its job) is under way. */
@@ -65,10 +65,15 @@ function label(input: DecisionInput): string {
   return input.serverName === undefined ? input.serverId : `${input.serverName} (${input.serverId})`;
 }
 
-/** The requested target names nothing: the reason `plan` and the pipeline both give. */
+/**
+ * The requested target names nothing: the reason `plan` and the pipeline both give. Built without the rule
+ * table (its remedy names the target, and the rule has no SDRS code), so the job-status function, which
+ * gives it when a target's group is gone, bundles no rules.
+ */
 export function targetUnknownReason(target: string): Reason {
   return {
-    ...reasonFor("INELIGIBLE_TARGET_UNKNOWN", `protect tag value "${target}" is neither a configured target nor a protection group id`),
+    code: "INELIGIBLE_TARGET_UNKNOWN" satisfies RuleCode,
+    message: `protect tag value "${target}" is neither a configured target nor a protection group id`,
     remedy: `add a target named "${target}" to the targets configuration, or set the tag to an existing protection group id`,
   };
 }

@@ -1,15 +1,18 @@
 /**
- * The notify function's part of the Lambda composition root: the webhook endpoints of the configuration
- * and SNS when a topic is configured, over the state and queues every function shares (aws.ts). Its own
- * module so that no other function bundles the webhook sender or loads the SNS client. The webhook secrets
- * come from their own secret (SDRS_WEBHOOK_SECRET_ID), which only the notify role may read.
+ * The notify function's composition root: the webhook endpoints of the configuration and SNS when a topic
+ * is configured, over the state, queues, logger and metrics every function shares (aws.ts). It builds no
+ * SDRS client and reads no cloud configuration (notify calls no cloud API), and no other function bundles
+ * the webhook sender or loads the SNS client. The webhook secrets come from their own secret
+ * (SDRS_WEBHOOK_SECRET_ID), which only the notify role may read.
  */
 import { snsSdk } from "../aws/sdk.ts";
 import { systemClock } from "../clock.ts";
 import { allowListEntryProblem, guardedFetch } from "../notify/address-guard.ts";
 import { verifyWebhookHosts, WebhookEndpointConfigError } from "../notify/endpoints.ts";
 import { createSnsPublisher } from "../notify/sns.ts";
-import { awsBase, once } from "./aws.ts";
+import type { PipelineDeps } from "../pipeline/deps.ts";
+import type { CloudClient } from "../sdrs/client.ts";
+import { type AwsBase, awsBase, once, pipelineDepsWithoutCloud } from "./aws.ts";
 import { type NotifyRuntime, notifyDepsFor } from "./notify.ts";
 
 /** SDRS_WEBHOOK_ALLOW_PRIVATE: comma-separated hostnames and CIDR ranges webhooks may reach though not public. */
@@ -23,8 +26,23 @@ function allowedPrivateHostsFrom(env: NodeJS.ProcessEnv): string[] {
   return entries;
 }
 
-async function buildNotify(): Promise<NotifyRuntime> {
-  const { env, config, repos, queue } = await awsBase();
+/** The notify function asked its pipeline ports for the cloud client, which it is never given. */
+export class NoCloudClientError extends Error {
+  readonly code = "NO_CLOUD_CLIENT";
+  override name = "NoCloudClientError";
+
+  constructor() {
+    super("the notify function calls no cloud API: its composition root (lib/runtime/aws-notify.ts) builds no SDRS client");
+  }
+}
+
+/** What the notify function runs on: the pipeline's ports without a cloud client, and the dispatcher's. */
+export interface NotifyPorts {
+  pipeline: PipelineDeps;
+  dispatcher: NotifyRuntime;
+}
+
+async function buildDispatcher({ env, config, repos, queue }: AwsBase): Promise<NotifyRuntime> {
   const topicArn = config.sns?.topicArn ?? env.SNS_TOPIC_ARN;
   const sns = topicArn ? createSnsPublisher(new (await snsSdk()).SNSClient({}), topicArn) : undefined;
   // Plain-http webhooks to loopback only for tests that run the handlers on one machine.
@@ -47,5 +65,16 @@ async function buildNotify(): Promise<NotifyRuntime> {
   return dispatcher;
 }
 
-/** The notification dispatcher's ports, built once per container. */
+async function buildNotify(): Promise<NotifyPorts> {
+  const base = await awsBase();
+  const pipeline: PipelineDeps = {
+    ...pipelineDepsWithoutCloud(base),
+    get cloud(): CloudClient {
+      throw new NoCloudClientError();
+    },
+  };
+  return { pipeline, dispatcher: await buildDispatcher(base) };
+}
+
+/** The notify function's ports, built once per container. */
 export const awsNotify = once(buildNotify);

@@ -1,30 +1,25 @@
 /**
- * The composition root in AWS Lambda: DynamoDB state, SQS queues, the SDRS client configured from the
- * environment with secrets from Secrets Manager (the notify function's webhook endpoints and SNS:
- * aws-notify.ts). Built once per container; the handlers in functions/ only ask for what they use, and the AWS
- * SDK clients are loaded then (lib/aws/sdk.ts), so a function never loads a client it does not call.
+ * What every Lambda shares in AWS: the environment with secrets from Secrets Manager, the targets
+ * configuration, DynamoDB state, SQS queues and their dead-letter queues, and the pipeline's ports that
+ * need nothing more. Two composition roots build on it: aws-pipeline.ts adds the SDRS client (the functions
+ * that call the cloud) and aws-notify.ts the webhook endpoints and SNS (the notify function), so a function
+ * bundles neither the cloud client nor the webhook sender unless it uses them. Built once per container;
+ * the AWS SDK clients are loaded then (lib/aws/sdk.ts), so a function never loads a client it does not call.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import * as z from "zod";
 import { systemClock } from "../clock.ts";
 import { loadTargetsConfig, type TargetsConfig } from "../config/targets.ts";
-import { cloudRequestMetrics } from "../metrics.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { dynamoDbSdk, secretsManagerSdk, sqsSdk } from "../aws/sdk.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
-import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
-import { inFlightViewMaxAgeSeconds } from "../pipeline/schedule.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
-import { CloudClient } from "../sdrs/client.ts";
-import { loadCloudConfig } from "../sdrs/config.ts";
 import { createRepositories, type Repositories } from "../state/repositories.ts";
 import { lambdaMetrics } from "./emf.ts";
-import { logger, pipelineLogger } from "./logger.ts";
+import { pipelineLogger } from "./logger.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";
-import { xrayCloudCallTracer } from "./xray.ts";
-
 
 /** The environment variable holding each queue's dead-letter queue URL (the DLQs of serverless.yml). */
 export const DEAD_LETTER_QUEUE_URL_VARIABLES: Record<QueueName, string> = {
@@ -140,40 +135,6 @@ async function buildBase(): Promise<AwsBase> {
   };
 }
 
-async function buildPipeline(): Promise<PipelineDeps> {
-  const { env, config, repos, queue, sqs, store } = await awsBase();
-  const traceCloudCall = xrayCloudCallTracer();
-  // Made on first use: the onboarding API and notify never call the cloud and have no credentials to load.
-  let cloudClient: CloudClient | undefined;
-  const cloud = () =>
-    (cloudClient ??= new CloudClient(loadCloudConfig(env), {
-      logger: cloudRequestMetrics(lambdaMetrics, (entry) => {
-        traceCloudCall(entry);
-        logger.debug("cloud request", { ...entry });
-      }),
-    }));
-  const settings = pipelineSettingsFromEnv(env);
-  const lazyCloud = { listProtectedInstances: (filter: Parameters<CloudClient["listProtectedInstances"]>[0]) => cloud().listProtectedInstances(filter) };
-  return {
-    get cloud() {
-      return cloud();
-    },
-    repos,
-    queue,
-    config,
-    clock: systemClock,
-    log: pipelineLogger,
-    settings,
-    deadLetter: sqsDeadLetterSink(sqs, env),
-    rejections: createRejectionLog(store, { clock: systemClock }),
-    metrics: lambdaMetrics,
-    // One per container: the batches and checks a warm Lambda runs share a read for a few seconds.
-    instances: protectedInstanceView(() => cloud().listProtectedInstances({}), systemClock),
-    creatingInstances: inFlightInstancesView(lazyCloud, systemClock, inFlightViewMaxAgeSeconds(settings.schedule)),
-    reads: sharedReads(systemClock),
-  };
-}
-
 /** Built once per container; a failure (a configuration error, the secret unreadable) is retried on the next call. */
 export function once<T>(build: () => Promise<T>): () => Promise<T> {
   let built: Promise<T> | undefined;
@@ -186,8 +147,22 @@ export function once<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** Shared with aws-notify.ts, which adds what only the notify function uses. */
+/** Shared by aws-pipeline.ts and aws-notify.ts. */
 export const awsBase = once(buildBase);
 
-/** The pipeline's ports in Lambda: every function uses them. */
-export const awsPipeline = once(buildPipeline);
+/** The pipeline's ports that need no cloud client: aws-pipeline.ts adds it, aws-notify.ts never calls one. */
+export type PipelineDepsWithoutCloud = Omit<PipelineDeps, "cloud" | "instances" | "creatingInstances" | "reads">;
+
+export function pipelineDepsWithoutCloud({ env, config, repos, queue, sqs, store }: AwsBase): PipelineDepsWithoutCloud {
+  return {
+    repos,
+    queue,
+    config,
+    clock: systemClock,
+    log: pipelineLogger,
+    settings: pipelineSettingsFromEnv(env),
+    deadLetter: sqsDeadLetterSink(sqs, env),
+    rejections: createRejectionLog(store, { clock: systemClock }),
+    metrics: lambdaMetrics,
+  };
+}

@@ -3,7 +3,8 @@
  * it stands before the eligibility rules. Table-driven: each row is one input and its exact decision.
  */
 import { describe, expect, it } from "vitest";
-import { type Decision, type DecisionInput, decideServer } from "../../lib/planning/decision.ts";
+import { type Decision, type DecisionInput, decideServer, targetUnknownReason } from "../../lib/planning/decision.ts";
+import { ruleFor } from "../../lib/planning/rules.ts";
 import type { ProtectedInstance } from "../../lib/sdrs/schemas.ts";
 
 const PG_WEB = "523ab8ad-3759-4933-9436-4cf4ebb20867";
@@ -60,5 +61,20 @@ describe("decideServer", () => {
   it("defers an in-flight server for another target by the rule's retry-after, naming that target", () => {
     const decision = decideServer({ ...base, record: { status: "in_progress", target: "web" } });
     expect(decision).toMatchObject({ kind: "deferred", retryAfterSeconds: 300, reason: { details: { target: "web", status: "in_progress" } } });
+  });
+});
+
+describe("targetUnknownReason", () => {
+  it("gives INELIGIBLE_TARGET_UNKNOWN with a message and a remedy naming the tag value", () => {
+    expect(targetUnknownReason("analytics")).toEqual({
+      code: "INELIGIBLE_TARGET_UNKNOWN",
+      message: 'protect tag value "analytics" is neither a configured target nor a protection group id',
+      remedy: 'add a target named "analytics" to the targets configuration, or set the tag to an existing protection group id',
+    });
+  });
+
+  it("is a rule of the table that is ineligible and has no SDRS code (built without the table, so it must stay in step)", () => {
+    expect(ruleFor(targetUnknownReason("x").code)).toMatchObject({ outcome: "ineligible" });
+    expect(ruleFor(targetUnknownReason("x").code)?.sdrsCode).toBeUndefined();
   });
 });
