@@ -34,7 +34,6 @@ import { loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
 import { isInFlight, type ServerState } from "../../state/statuses.ts";
 import { cloudIsConfigured, connectCloud, requestLogLine } from "../cloud.ts";
-import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
 import { wrapText } from "../layout.ts";
@@ -46,6 +45,7 @@ import { renderTerminal } from "../report/document.ts";
 import { type OnboardResult, onboardResultDocument } from "../report/requests.ts";
 import { countServers, plural, serverResultOf } from "../report/servers.ts";
 import { assertTargetNamed } from "../target-check.ts";
+import { WEBHOOK_SECRET_VARIABLE, webhookSecretRequired } from "../webhook-secret.ts";
 
 /** Where `onboard` and `status` keep the state when --state is not given. */
 export const DEFAULT_STATE_FILE = join(".sdrs-autoprotect", "state.sqlite");
@@ -259,7 +259,7 @@ function targetsFor(context: CliContext, options: OnboardOptions): TargetsChoice
   if (options.webhook !== undefined) {
     const secret = options.webhookSecret;
     if (secret === undefined || secret.trim() === "") {
-      throw usageError(`--webhook-secret: required with --webhook (or set ${WEBHOOK_SECRET_VARIABLE}); make one with "sdrs-autoprotect webhooks secret"`);
+      throw webhookSecretRequired("--webhook-secret", "with --webhook");
     }
     context.addSecret(secret);
     const id = webhooks.some((endpoint) => endpoint.id === "cli") ? "cli-flag" : "cli";
