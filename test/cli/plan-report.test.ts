@@ -8,7 +8,7 @@ import { type DryRunSource, renderDryRun } from "../../lib/cli/plan/report.ts";
 import type { DryRun } from "../../lib/cli/plan/plan-targets.ts";
 import { planProtection } from "../../lib/planning/plan.ts";
 import type { PlanResult } from "../../lib/planning/types.ts";
-import { facts, planInputFor, protectionGroup, sharedVolume } from "../planning/fixtures.ts";
+import { facts, mixedPlanInput, planInputFor, protectionGroup } from "../planning/fixtures.ts";
 
 const source: DryRunSource = { endpoint: "https://sdrs.example", simulator: false, targets: "targets.json" };
 
@@ -22,18 +22,7 @@ function dryRunOf(result: PlanResult): DryRun {
   };
 }
 
-const result = planProtection(
-  planInputFor(
-    [
-      facts("a"),
-      facts("b", { autoScalingGroupId: "as-1" }),
-      facts("c", { server: { metadata: { vpc_id: "vpc-other" } } }),
-      facts("d", { server: { status: "REBOOT" } }),
-      facts("e", { volumes: [sharedVolume("shared-1", ["e"])] }),
-    ],
-    { flavorOverrides: { a: "c7.large.2" }, creationOptions: { description: "web tier", tags: [{ key: "env", value: "prod" }] } },
-  ),
-);
+const result = planProtection(mixedPlanInput());
 
 describe("the dry run for people", () => {
   const text = renderDryRun(dryRunOf(result), source, { color: false, columns: 200, details: true });

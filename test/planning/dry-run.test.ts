@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { planToJson } from "../../lib/planning/dry-run.ts";
 import { planProtection } from "../../lib/planning/plan.ts";
-import { facts, planInputFor, sharedVolume } from "./fixtures.ts";
+import { mixedPlanInput } from "./fixtures.ts";
 
-const result = planProtection(
-  planInputFor(
-    [
-      facts("a"),
-      facts("b", { autoScalingGroupId: "as-1" }),
-      facts("c", { server: { metadata: { vpc_id: "vpc-other" } } }),
-      facts("d", { server: { status: "REBOOT" } }),
-      facts("e", { volumes: [sharedVolume("shared-1", ["e"])] }),
-    ],
-    { flavorOverrides: { a: "c7.large.2" }, creationOptions: { description: "web tier", tags: [{ key: "env", value: "prod" }] } },
-  ),
-);
+const result = planProtection(mixedPlanInput());
 
 describe("planToJson", () => {
   it("gives a summary, the verdicts and the exact request bodies, as plain JSON", () => {
