@@ -7,7 +7,7 @@
  *   node lib/chaos/worker.ts <plan.json>
  */
 import { readFileSync } from "node:fs";
-import { resumeInterruptedWork } from "../../lib/cli/actions/onboard.ts";
+import { resumeInterruptedWork } from "../../lib/cli/onboard/resume.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { parseTargetsConfig } from "../../lib/config/targets.ts";
 import { acceptOnboardingRequest, getOnboardingRequest } from "../../lib/pipeline/intake.ts";
@@ -65,7 +65,7 @@ for (const event of plan.events) await runtime.inventoryEvent(event);
 for (const request of plan.requests) {
   const owner = await runtime.repos.idempotency.claim(request.key, "none");
   const status = await getOnboardingRequest(owner, runtime.deps);
-  if (status) await resumeInterruptedWork(runtime, status, systemClock);
+  if (status) await resumeInterruptedWork(runtime, status);
 }
 const debug = process.env.CHAOS_DEBUG === "1";
 let ticks = 0;

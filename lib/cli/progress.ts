@@ -304,3 +304,39 @@ export function runLogger(options: { verbose: boolean; colors: Colors; print: (l
 export function stderrIsTerminal(): boolean {
   return process.stderr.isTTY === true;
 }
+
+/**
+ * A run's lines on stderr: printed as they come, and above the progress view while `follow` shows one, so
+ * that a log line never tears the bar. `stop` (Ctrl+C) gives the terminal line back.
+ */
+export class RunConsole {
+  readonly #output: Output;
+  #display: ProgressDisplay | undefined;
+
+  constructor(output: Output) {
+    this.#output = output;
+  }
+
+  readonly print = (line: string): void => {
+    if (this.#display === undefined) this.#output.line(line);
+    else this.#display.log(line);
+  };
+
+  /** `followRun` with a progress view on this output (redrawn in place when stderr is a terminal). */
+  async follow(
+    runtime: Pick<LocalRuntime, "runUntilIdle">,
+    options: Omit<FollowOptions, "display"> & { view: Pick<ProgressDisplayOptions, "columns" | "intervalMs"> },
+  ): Promise<RunSummary> {
+    const { view, ...follow } = options;
+    this.#display = createProgressDisplay({ output: this.#output, interactive: stderrIsTerminal(), ...view });
+    try {
+      return await followRun(runtime, { ...follow, display: this.#display });
+    } finally {
+      this.#display = undefined;
+    }
+  }
+
+  stop(): void {
+    this.#display?.stop();
+  }
+}

@@ -8,7 +8,6 @@ import * as z from "zod";
 import { ownValue } from "../own.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import { description, namePrefix, resourceTags, tenancy } from "../sdrs/schemas.ts";
-import type { PlanInput } from "./types.ts";
 
 const id = z.string().min(1, { error: "must not be empty" });
 
@@ -68,14 +67,27 @@ export function differingBatchFields(a: CreationOptions, b: CreationOptions): Ba
   return BATCH_FIELDS.filter((field) => JSON.stringify(batchFieldValue(a, field)) !== JSON.stringify(batchFieldValue(b, field)));
 }
 
+/**
+ * Where a plan finds each server's creation options and DR flavor (the fields of the plan input, types.ts,
+ * which embeds this module's schema: so the shape is named here rather than imported from there).
+ */
+export interface CreationChoices {
+  /** The target's creation options, for every server without its own entry. */
+  creationOptions: CreationOptions;
+  /** Per-server creation options (replace, not merge with, creationOptions). */
+  serverCreationOptions: Readonly<Record<string, CreationOptions>>;
+  /** Per-server DR flavor (server id → flavor id); wins over creationOptions.flavorMap. */
+  flavorOverrides: Readonly<Record<string, string>>;
+}
+
 /** A server's creation options: its own entry if it has one, else the target's. */
-export function creationOptionsFor(input: Pick<PlanInput, "creationOptions" | "serverCreationOptions">, serverId: string): CreationOptions {
+export function creationOptionsFor(input: Pick<CreationChoices, "creationOptions" | "serverCreationOptions">, serverId: string): CreationOptions {
   return ownValue(input.serverCreationOptions, serverId) ?? input.creationOptions;
 }
 
 /** The DR flavor for a server: its override, else the flavorMap entry for its production flavor, else none (same flavor). */
 export function drFlavorFor(
-  input: Pick<PlanInput, "creationOptions" | "serverCreationOptions" | "flavorOverrides">,
+  input: CreationChoices,
   serverId: string,
   productionFlavorId: string | undefined,
 ): string | undefined {

@@ -8,7 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseServersFile } from "../../lib/cli/actions/onboard.ts";
+import { parseServersFile } from "../../lib/cli/onboard/input.ts";
 import { checkReportFile, checkStateFile } from "../../lib/cli/path-checks.ts";
 import { cleanEnv, runCli } from "./helpers.ts";
 

@@ -4,7 +4,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_PIPELINE_SETTINGS } from "../../lib/pipeline/deps.ts";
-import { recoveryFor } from "../../lib/pipeline/recovery.ts";
+import { acceptOnboardingRequest } from "../../lib/pipeline/intake.ts";
+import { protectIntent } from "../../lib/pipeline/messages.ts";
+import { recoverStalledServers, recoveryAfterDeadRun, recoveryFor } from "../../lib/pipeline/recovery.ts";
 import type { ServerRecord } from "../../lib/state/records.ts";
 import { type Harness, PG_WEB, serverId, startHarness } from "./harness.ts";
 
@@ -86,6 +88,50 @@ describe("reconcile recovers servers whose worker died", () => {
     await simulateDeadWorker(harness, "claimed");
     const result = await harness.runtime.reconcile();
     expect(result.recovered.intent).toBe(2);
+    expect((await harness.runtime.runUntilIdle({ maxIterations: 2_000 })).ended).toBe("idle");
+    for (const id of WEB) expect((await harness.runtime.repos.servers.get(id))?.record.status).toBe("protected");
+    await expectCreatedOnce(harness);
+  });
+});
+
+/** A worker took the request's intents off the queue and claimed its servers, then died before any create call. */
+async function requestLeftClaimed(current: Harness, source: "api" | "cli"): Promise<string> {
+  const { requestId } = await acceptOnboardingRequest(
+    { target: "web", servers: [{ serverId: serverId("web-01"), flavorRef: "s6.xlarge.2" }, serverId("web-02")] },
+    { idempotencyKey: `dead-worker-${source}`, source },
+    current.runtime.deps,
+  );
+  const { queue, repos } = current.runtime;
+  const taken = await queue.receive("onboarding", { maxMessages: 10, visibilityTimeoutSeconds: 30 });
+  await queue.deleteBatch("onboarding", taken.map((message) => message.receiptHandle));
+  for (const id of WEB) expect((await repos.servers.claim(id, { target: "web", requestId, groupId: PG_WEB })).won).toBe(true);
+  current.clock.advance((DEFAULT_PIPELINE_SETTINGS.staleClaimSeconds + 60) * 1000);
+  return requestId;
+}
+
+function queuedIntents(current: Harness) {
+  return current.runtime.queue.liveBodies("onboarding").map((body) => protectIntent.parse(JSON.parse(body)));
+}
+
+describe("a recovered server of an onboarding request gets the request's own intent again", () => {
+  it.each(["cli", "api"] as const)("reconcile re-queues the stale claims of a %s request with that source and the server's flavorRef", async (source) => {
+    harness = await startHarness();
+    const requestId = await requestLeftClaimed(harness, source);
+    const result = await recoverStalledServers(harness.runtime.deps);
+    expect(result.recovered.intent).toBe(2);
+    expect(queuedIntents(harness)).toEqual([
+      { type: "protect", serverId: serverId("web-01"), target: "web", requestId, source, flavorRef: "s6.xlarge.2", deferrals: 0 },
+      { type: "protect", serverId: serverId("web-02"), target: "web", requestId, source, deferrals: 0 },
+    ]);
+  });
+
+  it("after a dead run (the CLI resuming its state): gives back the claims, then protects each server exactly once", async () => {
+    harness = await startHarness();
+    const requestId = await requestLeftClaimed(harness, "cli");
+    const result = await recoverStalledServers(harness.runtime.deps, { stalled: recoveryAfterDeadRun, releaseClaims: true });
+    expect(result.serverIds).toEqual(WEB);
+    for (const id of WEB) expect((await harness.runtime.repos.servers.get(id))?.record).toMatchObject({ status: "pending", attempts: 0 });
+    expect(queuedIntents(harness).map((intent) => [intent.serverId, intent.source, intent.requestId])).toEqual(WEB.map((id) => [id, "cli", requestId]));
     expect((await harness.runtime.runUntilIdle({ maxIterations: 2_000 })).ended).toBe("idle");
     for (const id of WEB) expect((await harness.runtime.repos.servers.get(id))?.record.status).toBe("protected");
     await expectCreatedOnce(harness);

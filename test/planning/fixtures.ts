@@ -79,3 +79,20 @@ export function protectedInstance(overrides: Partial<ProtectedInstance> & Pick<P
 export function planInputFor(servers: ServerFactsInput[], overrides: Partial<PlanInputArg> = {}): PlanInputArg {
   return { protectionGroupId: GROUP_ID, protectionGroup: protectionGroup(), targetName: "web", servers, ...overrides };
 }
+
+/**
+ * One server of each kind (a DR flavor override, an Auto Scaling member, another VPC, a busy server, a
+ * shared disk) with target creation options: a plan with a batch call, a deferral and an ineligible server.
+ */
+export function mixedPlanInput(): PlanInputArg {
+  return planInputFor(
+    [
+      facts("a"),
+      facts("b", { autoScalingGroupId: "as-1" }),
+      facts("c", { server: { metadata: { vpc_id: "vpc-other" } } }),
+      facts("d", { server: { status: "REBOOT" } }),
+      facts("e", { volumes: [sharedVolume("shared-1", ["e"])] }),
+    ],
+    { flavorOverrides: { a: "c7.large.2" }, creationOptions: { description: "web tier", tags: [{ key: "env", value: "prod" }] } },
+  );
+}

@@ -13,7 +13,7 @@ import { simulatorCloudConfig } from "../../sdrs/config.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { checkStateFile } from "../path-checks.ts";
-import { displayPath } from "../paths.ts";
+import { DEFAULT_STATE_FILE, displayPath } from "../paths.ts";
 import { renderTerminal } from "../report/document.ts";
 import {
   type RequestListEntry,
@@ -23,7 +23,6 @@ import {
   statusRequestDocument,
 } from "../report/requests.ts";
 import { countServers, serverResultOf } from "../report/servers.ts";
-import { DEFAULT_STATE_FILE } from "./onboard.ts";
 
 const statusOptions = z.object({ state: z.string().optional(), json: z.boolean().default(false) });
 

@@ -5,16 +5,10 @@
  */
 import * as z from "zod";
 import { eventSubject } from "../../notify/events.ts";
-import {
-  generateWebhookSecret,
-  type ReceivedWebhook,
-  type RejectedWebhook,
-  startWebhookReceiver,
-  WebhookReceiverConfigError,
-} from "../../notify/receiver.ts";
+import { generateWebhookSecret, type ReceivedWebhook, type RejectedWebhook, startWebhookReceiver, WebhookReceiverConfigError } from "../../notify/receiver.ts";
 import { type CliContext, shutdownRequested } from "../context.ts";
-import { WEBHOOK_SECRET_VARIABLE } from "../commands/webhooks.ts";
 import { usageError } from "../errors.ts";
+import { WEBHOOK_SECRET_VARIABLE, webhookSecretRequired } from "../webhook-secret.ts";
 
 const listenOptions = z.object({
   secret: z.string().optional(),
@@ -49,7 +43,7 @@ export function rejectionLine(rejection: RejectedWebhook): string {
 export async function listen(context: CliContext, raw: unknown): Promise<void> {
   const options = listenOptions.parse(raw);
   if (options.secret === undefined || options.secret.trim() === "") {
-    throw usageError(`--secret: required (or set ${WEBHOOK_SECRET_VARIABLE}); make one with "sdrs-autoprotect webhooks secret"`);
+    throw webhookSecretRequired("--secret");
   }
   context.addSecret(options.secret);
   const { stdout, stderr } = context;

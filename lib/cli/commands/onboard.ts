@@ -4,8 +4,8 @@
 import { type Command, Option } from "commander";
 import type { CliContext } from "../context.ts";
 import { examplesHelp } from "../help.ts";
-import { WEBHOOK_SECRET_VARIABLE } from "./webhooks.ts";
 import { OUTAGE_LIMIT_OPTION } from "../outage.ts";
+import { WEBHOOK_SECRET_VARIABLE } from "../webhook-secret.ts";
 
 export function register(program: Command, context: CliContext): void {
   program

@@ -6,9 +6,7 @@ import { type Command, Option } from "commander";
 import type { CliContext } from "../context.ts";
 import { hostName, portNumber, wholeNumber } from "../options.ts";
 import { examplesHelp } from "../help.ts";
-
-/** Where `webhooks listen` reads the secret from when --secret is not given (argv is visible in ps). */
-export const WEBHOOK_SECRET_VARIABLE = "SDRS_WEBHOOK_SECRET";
+import { WEBHOOK_SECRET_VARIABLE } from "../webhook-secret.ts";
 
 export function register(program: Command, context: CliContext): void {
   const webhooks = program

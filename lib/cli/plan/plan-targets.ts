@@ -126,83 +126,103 @@ function decidedVerdict(serverId: string, server: EcsServer | undefined, decisio
   }
 }
 
+/** What planning one target reads besides its servers. */
+interface PlanContext {
+  reader: PlanReader;
+  config: TargetsConfig;
+  batchLimit: number;
+  serversById: Map<string, EcsServer>;
+  groupTargets: ReturnType<typeof configuredGroupTargets>;
+  /** Advisory reads that failed, each once across the targets. */
+  advisoryFailures: DryRun["advisoryFailures"];
+}
+
+/** A target without a group to plan in: each server gets the pipeline's verdict for that resolution. */
+function unresolvedTargetPlan(plan: PlanContext, target: string, configured: boolean, serverIds: readonly string[], resolution: Extract<Resolution, { status: "unresolved" }>): TargetPlan {
+  const targetResolution: TargetResolution =
+    resolution.verdict === "ineligible" ? { status: "unknown", reason: resolution.reason } : { status: "pending", reason: resolution.reason, retryAfterSeconds: 0 };
+  const verdicts = serverIds.map((serverId) => decidedVerdict(serverId, plan.serversById.get(serverId), decideServer({ serverId, target, resolution: targetResolution })));
+  return { target, configured, protectionGroup: undefined, result: { verdicts, calls: [] } };
+}
+
+/** A target with its group: the pipeline's decision first (adopt, protected elsewhere, …), the planner takes the rest. */
+async function resolvedTargetPlan(plan: PlanContext, target: string, configured: boolean, serverIds: readonly string[], resolution: Extract<Resolution, { status: "group" }>): Promise<TargetPlan> {
+  const inventory = await readInventory(plan.reader, { protectionGroupId: resolution.protectionGroupId, serverIds: [...serverIds] });
+  for (const failure of inventory.advisoryFailures) {
+    if (!plan.advisoryFailures.some((known) => known.operation === failure.operation && known.code === failure.code)) plan.advisoryFailures.push(failure);
+  }
+  const decided = new Map<string, Verdict>();
+  for (const serverId of serverIds) {
+    const decision = decideServer({
+      serverId,
+      serverName: plan.serversById.get(serverId)?.name,
+      target,
+      resolution: { status: "ready", groupId: resolution.protectionGroupId },
+      protectedInstances: inventory.protectedInstances,
+      groupTargets: plan.groupTargets,
+    });
+    if (decision.kind !== "evaluate") decided.set(serverId, decidedVerdict(serverId, plan.serversById.get(serverId), decision));
+  }
+  const planned = planProtection({
+    protectionGroupId: resolution.protectionGroupId,
+    protectionGroup: inventory.protectionGroup,
+    targetName: target,
+    servers: inventory.servers.filter((facts) => !decided.has(facts.serverId)),
+    protectedInstances: inventory.protectedInstances,
+    ...(resolution.creation === undefined ? {} : { creationOptions: resolution.creation }),
+    batchLimit: plan.batchLimit,
+    sharedDiskPolicy: plan.config.sharedDiskPolicy,
+  });
+  const plannedById = new Map(planned.verdicts.map((verdict) => [verdict.serverId, verdict]));
+  const verdicts = serverIds.flatMap((serverId) => {
+    const verdict = decided.get(serverId) ?? plannedById.get(serverId);
+    return verdict === undefined ? [] : [verdict];
+  });
+  const result: PlanResult = { verdicts, calls: planned.calls };
+  const group = inventory.protectionGroup;
+  return { target, configured, protectionGroup: group === undefined ? undefined : { id: group.id, name: group.name, status: group.status }, result };
+}
+
+/** Servers asked for by id that carry no protect tag (and no --target): not found, or not tagged. */
+function untargetedPlan(plan: PlanContext, serverIds: readonly string[]): TargetPlan {
+  const tagKey = plan.config.protectTagKey;
+  const verdicts = serverIds.map((serverId) => {
+    const server = plan.serversById.get(serverId);
+    const reason =
+      server === undefined
+        ? reasonFor("INELIGIBLE_SERVER_NOT_FOUND", `server ${serverId} was not found in the project`)
+        : {
+            code: "INELIGIBLE_NOT_TAGGED",
+            message: `server ${server.name} carries no ${tagKey} tag, and no --target was given`,
+            remedy: `tag the server ${tagKey}=<target>, or pass --target`,
+          };
+    return unresolvedVerdict(serverId, server, "ineligible", reason);
+  });
+  return { target: null, configured: false, protectionGroup: undefined, result: { verdicts, calls: [] } };
+}
+
 export async function planTargets(reader: PlanReader, request: DryRunRequest): Promise<DryRun> {
   const { config } = request;
-  const batchLimit = request.batchLimit ?? config.batchLimit;
   const servers = await reader.listServers();
-  const serversById = new Map(servers.map((server) => [server.id, server]));
+  const plan: PlanContext = {
+    reader,
+    config,
+    batchLimit: request.batchLimit ?? config.batchLimit,
+    serversById: new Map(servers.map((server) => [server.id, server])),
+    groupTargets: configuredGroupTargets(config),
+    advisoryFailures: [],
+  };
   const selection = selectServers({ servers, tagKey: config.protectTagKey, target: request.target, serverIds: request.serverIds });
   const targets: TargetPlan[] = [];
-  const advisoryFailures: DryRun["advisoryFailures"] = [];
-
-  const groupTargets = configuredGroupTargets(config);
   for (const [target, serverIds] of selection.byTarget) {
     const configured = ownValue(config.targets, target) !== undefined;
     const resolution = await resolveTarget(target, config, reader);
-    if (resolution.status === "unresolved") {
-      const targetResolution: TargetResolution =
-        resolution.verdict === "ineligible" ? { status: "unknown", reason: resolution.reason } : { status: "pending", reason: resolution.reason, retryAfterSeconds: 0 };
-      const verdicts = serverIds.map((serverId) => decidedVerdict(serverId, serversById.get(serverId), decideServer({ serverId, target, resolution: targetResolution })));
-      targets.push({ target, configured, protectionGroup: undefined, result: { verdicts, calls: [] } });
-      continue;
-    }
-    const inventory = await readInventory(reader, { protectionGroupId: resolution.protectionGroupId, serverIds });
-    for (const failure of inventory.advisoryFailures) {
-      if (!advisoryFailures.some((known) => known.operation === failure.operation && known.code === failure.code)) advisoryFailures.push(failure);
-    }
-    // The pipeline's decision first (adopt, protected elsewhere, …); the planner takes the rest.
-    const decided = new Map<string, Verdict>();
-    for (const serverId of serverIds) {
-      const decision = decideServer({
-        serverId,
-        serverName: serversById.get(serverId)?.name,
-        target,
-        resolution: { status: "ready", groupId: resolution.protectionGroupId },
-        protectedInstances: inventory.protectedInstances,
-        groupTargets,
-      });
-      if (decision.kind !== "evaluate") decided.set(serverId, decidedVerdict(serverId, serversById.get(serverId), decision));
-    }
-    const planned = planProtection({
-      protectionGroupId: resolution.protectionGroupId,
-      protectionGroup: inventory.protectionGroup,
-      targetName: target,
-      servers: inventory.servers.filter((facts) => !decided.has(facts.serverId)),
-      protectedInstances: inventory.protectedInstances,
-      ...(resolution.creation === undefined ? {} : { creationOptions: resolution.creation }),
-      batchLimit,
-      sharedDiskPolicy: config.sharedDiskPolicy,
-    });
-    const plannedById = new Map(planned.verdicts.map((verdict) => [verdict.serverId, verdict]));
-    const verdicts = serverIds.flatMap((serverId) => {
-      const verdict = decided.get(serverId) ?? plannedById.get(serverId);
-      return verdict === undefined ? [] : [verdict];
-    });
-    const result: PlanResult = { verdicts, calls: planned.calls };
-    const group = inventory.protectionGroup;
-    targets.push({
-      target,
-      configured,
-      protectionGroup: group === undefined ? undefined : { id: group.id, name: group.name, status: group.status },
-      result,
-    });
+    targets.push(
+      resolution.status === "unresolved"
+        ? unresolvedTargetPlan(plan, target, configured, serverIds, resolution)
+        : await resolvedTargetPlan(plan, target, configured, serverIds, resolution),
+    );
   }
-
-  if (selection.untargeted.length > 0) {
-    const verdicts = selection.untargeted.map((serverId) => {
-      const server = serversById.get(serverId);
-      const reason =
-        server === undefined
-          ? reasonFor("INELIGIBLE_SERVER_NOT_FOUND", `server ${serverId} was not found in the project`)
-          : {
-              code: "INELIGIBLE_NOT_TAGGED",
-              message: `server ${server.name} carries no ${config.protectTagKey} tag, and no --target was given`,
-              remedy: `tag the server ${config.protectTagKey}=<target>, or pass --target`,
-            };
-      return unresolvedVerdict(serverId, server, "ineligible", reason);
-    });
-    targets.push({ target: null, configured: false, protectionGroup: undefined, result: { verdicts, calls: [] } });
-  }
-
-  return { protectTagKey: config.protectTagKey, batchLimit, sharedDiskPolicy: config.sharedDiskPolicy, targets, advisoryFailures };
+  if (selection.untargeted.length > 0) targets.push(untargetedPlan(plan, selection.untargeted));
+  return { protectTagKey: config.protectTagKey, batchLimit: plan.batchLimit, sharedDiskPolicy: config.sharedDiskPolicy, targets, advisoryFailures: plan.advisoryFailures };
 }

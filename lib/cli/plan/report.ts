@@ -3,8 +3,8 @@
  * reason code, then the calls and the totals) and as programs read it (one JSON document). Pure: returns
  * strings and values.
  */
-import { describeCall, NOTICE_CODE, type PlanSummary, planToJson, summarizePlan } from "../../planning/dry-run.ts";
-import type { Verdict } from "../../planning/types.ts";
+import { type PlanSummary, planToJson, summarizePlan } from "../../planning/dry-run.ts";
+import type { PlannedCall, Verdict } from "../../planning/types.ts";
 import { type Block, type CellInput, type ReportDocument, renderTerminal } from "../report/document.ts";
 import { messageOnce, plural, reasonCode, reasonSummaryTable } from "../report/servers.ts";
 import type { DryRun, TargetPlan } from "./plan-targets.ts";
@@ -66,6 +66,35 @@ export function targetHeading(target: TargetPlan): string {
   if (group !== undefined) return `Target ${target.target} → ${describedGroup}: ${servers}`;
   const notFound = target.result.verdicts.some((verdict) => verdict.reasons.some((reason) => reason.code === "INELIGIBLE_GROUP_NOT_FOUND"));
   return `${target.configured ? "Target" : "Tag value"} ${target.target} → ${notFound ? "protection group not found" : "no protection group"}: ${servers}`;
+}
+
+/** Said once under a target's table instead of on every row: it holds for every protected server. */
+const NOTICE_CODE = "WARN_CHANGES_NOT_SYNCED";
+
+/** Servers (name, id, DR flavor), the name the protected instances get, and the other request fields. */
+function describeCall(call: PlannedCall, names: Map<string, string | undefined>): [string, string, string] {
+  const server = (serverId: string, flavorRef: string | undefined) =>
+    `${names.get(serverId) ?? ""} ${serverId}${flavorRef ? ` → flavor ${flavorRef}` : ""}`.trim();
+  if (call.kind === "single") {
+    const { server_group_id: _group, server_id: serverId, name, flavorRef, ...rest } = call.request.protected_instance;
+    return [server(serverId, flavorRef), name, describeFields(rest)];
+  }
+  const { server_group_id: _group, servers, name_prefix: prefix, ...rest } = call.request.protected_instances;
+  return [
+    servers.map(({ server_id: serverId, flavorRef }) => server(serverId, flavorRef)).join("\n"),
+    `${prefix}-0001 … (name_prefix ${prefix})`,
+    describeFields(rest),
+  ];
+}
+
+function describeFields(fields: Record<string, unknown>): string {
+  const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+  if (entries.length === 0) return "—";
+  return entries
+    .map(([field, value]) =>
+      field === "tags" && Array.isArray(value) ? `tags=${value.map((tag: { key: string; value: string }) => `${tag.key}=${tag.value}`).join(",")}` : `${field}=${String(value)}`,
+    )
+    .join("\n");
 }
 
 const VERDICT_TONE = { eligible: "good", adopt: "good", deferred: "warn", ineligible: "bad" } as const;

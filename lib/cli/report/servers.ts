@@ -158,74 +158,97 @@ const remediesText = (reasons: readonly ResultReason[]) =>
     .filter((remedy) => remedy !== "")
     .join("\n");
 
+interface SectionLayout {
+  /** A Target column after the server. */
+  showTarget: boolean;
+}
+
+/** One outcome's heading and table (nothing when no server has it); `cells` are the columns after the server (and target). */
+function outcomeSection(
+  layout: SectionLayout,
+  title: string,
+  members: readonly ServerResult[],
+  head: string[],
+  cells: (result: ServerResult) => CellInput[],
+  maxWidths?: (number | undefined)[],
+): Block[] {
+  if (members.length === 0) return [];
+  const { showTarget } = layout;
+  return [
+    { kind: "heading", text: `${title} (${members.length})` },
+    {
+      kind: "table",
+      head: showTarget ? [head[0] ?? "Server", "Target", ...head.slice(1)] : head,
+      rows: members.map((result) => (showTarget ? [serverCell(result), result.target ?? "", ...cells(result)] : [serverCell(result), ...cells(result)])),
+      ...(maxWidths === undefined ? {} : { maxWidths: showTarget ? [maxWidths[0], undefined, ...maxWidths.slice(1)] : maxWidths }),
+    },
+  ];
+}
+
+/** Ineligible servers: each with its reason codes and remedies, or (`summary`) counted by reason code. */
+function ineligibleSection(layout: SectionLayout, ineligible: readonly ServerResult[], shown: "details" | "summary"): Block[] {
+  if (shown === "summary" && ineligible.length > 0) {
+    return [{ kind: "heading", text: `Ineligible (${ineligible.length})` }, reasonSummaryTable(ineligible), { kind: "paragraph", tone: "muted", text: DETAILS_HINT }];
+  }
+  const once = messageOnce();
+  return outcomeSection(
+    layout,
+    "Ineligible",
+    ineligible,
+    ["Server", "Reasons", "Remedy"],
+    (result) => [
+      { text: result.reasons.map((reason) => `${reasonCode(reason)}: ${once(reason, result.serverName ?? result.serverId)}`).join("\n"), tone: "warn" },
+      remediesText(result.reasons),
+    ],
+    [undefined, 60, 40],
+  );
+}
+
 /**
  * One section per outcome, each a table with what a person needs: the protected instance, the SDRS code
  * and reason of a failure, the reason codes and remedies of an ineligible server. Empty sections are left out.
  */
 export function serverSections(results: readonly ServerResult[], options: { showTarget: boolean; ineligible?: "details" | "summary" }): Block[] {
-  const withTarget = (head: string[]) => (options.showTarget ? [head[0] ?? "Server", "Target", ...head.slice(1)] : head);
-  const row = (result: ServerResult, cells: CellInput[]): CellInput[] =>
-    options.showTarget ? [serverCell(result), result.target ?? "", ...cells] : [serverCell(result), ...cells];
   const of = (state: ServerState) => results.filter((result) => result.state === state);
-  const blocks: Block[] = [];
-  const section = (title: string, members: readonly ServerResult[], head: string[], cells: (result: ServerResult) => CellInput[], maxWidths?: (number | undefined)[]) => {
-    if (members.length === 0) return;
-    blocks.push({ kind: "heading", text: `${title} (${members.length})` });
-    blocks.push({
-      kind: "table",
-      head: withTarget(head),
-      rows: members.map((result) => row(result, cells(result))),
-      ...(maxWidths === undefined ? {} : { maxWidths: options.showTarget ? [maxWidths[0], undefined, ...maxWidths.slice(1)] : maxWidths }),
-    });
-  };
-  section(
-    "Protected",
-    of("protected"),
-    ["Server", "Protected instance", "How"],
-    (result) => [{ text: result.protectedInstanceId ?? "", code: true, tone: "good" }, protectedHow(result.jobId)],
-    [undefined, undefined, 44],
-  );
-  section(
-    "Failed",
-    of("failed"),
-    ["Server", "Code", "Reason"],
-    (result) => [{ text: result.errorCode ?? "", tone: "bad", code: true }, result.reasons.map((reason) => reason.message).join("\n")],
-    [undefined, undefined, 60],
-  );
-  const ineligible = of("ineligible");
-  if (options.ineligible === "summary" && ineligible.length > 0) {
-    blocks.push({ kind: "heading", text: `Ineligible (${ineligible.length})` }, reasonSummaryTable(ineligible), { kind: "paragraph", tone: "muted", text: DETAILS_HINT });
-  } else {
-    const once = messageOnce();
-    section(
-      "Ineligible",
-      ineligible,
-      ["Server", "Reasons", "Remedy"],
+  const layout = { showTarget: options.showTarget };
+  return [
+    ...outcomeSection(
+      layout,
+      "Protected",
+      of("protected"),
+      ["Server", "Protected instance", "How"],
+      (result) => [{ text: result.protectedInstanceId ?? "", code: true, tone: "good" }, protectedHow(result.jobId)],
+      [undefined, undefined, 44],
+    ),
+    ...outcomeSection(
+      layout,
+      "Failed",
+      of("failed"),
+      ["Server", "Code", "Reason"],
+      (result) => [{ text: result.errorCode ?? "", tone: "bad", code: true }, result.reasons.map((reason) => reason.message).join("\n")],
+      [undefined, undefined, 60],
+    ),
+    ...ineligibleSection(layout, of("ineligible"), options.ineligible ?? "details"),
+    ...outcomeSection(
+      layout,
+      "Unknown",
+      of("unknown"),
+      ["Server", "Job", "Reason"],
       (result) => [
-        { text: result.reasons.map((reason) => `${reasonCode(reason)}: ${once(reason, result.serverName ?? result.serverId)}`).join("\n"), tone: "warn" },
-        remediesText(result.reasons),
+        result.jobId === "ambiguous-create" ? "none of ours: waited for the group's protected instance" : { text: result.jobId ?? "", code: true },
+        reasonsText(result.reasons),
       ],
-      [undefined, 60, 40],
-    );
-  }
-  section(
-    "Unknown",
-    of("unknown"),
-    ["Server", "Job", "Reason"],
-    (result) => [
-      result.jobId === "ambiguous-create" ? "none of ours: waited for the group's protected instance" : { text: result.jobId ?? "", code: true },
-      reasonsText(result.reasons),
-    ],
-    [undefined, undefined, 70],
-  );
-  section(
-    "Not finished",
-    results.filter((result) => !isFinal(result.state)),
-    ["Server", "State", "Reasons"],
-    (result) => [{ text: result.state, tone: "muted" }, reasonsText(result.reasons)],
-    [undefined, undefined, 70],
-  );
-  return blocks;
+      [undefined, undefined, 70],
+    ),
+    ...outcomeSection(
+      layout,
+      "Not finished",
+      results.filter((result) => !isFinal(result.state)),
+      ["Server", "State", "Reasons"],
+      (result) => [{ text: result.state, tone: "muted" }, reasonsText(result.reasons)],
+      [undefined, undefined, 70],
+    ),
+  ];
 }
 
 /** One compact line per server, for the end of `onboard`: "web-01  protected  <instance id>". */

@@ -230,30 +230,33 @@ function timeSentence(report: StartReport): string {
     : `${wall} of wall time (real time: the simulated job durations on the real clock)`;
 }
 
-/** `ineligible: "summary"` counts the ineligible servers by reason code (the printed report without --details). */
-export function startReportDocument(report: StartReport, options: { ineligible: "details" | "summary" } = { ineligible: "details" }): ReportDocument {
-  const names = new Map(report.servers.map((server) => [server.serverId, server.serverName]));
+/** Complete or not, and why; then the counts. */
+function resultBlocks(report: StartReport): Block[] {
+  const { notifications } = report;
+  const verdict: Block = report.ok
+    ? { kind: "paragraph", tone: "good", text: "Result: every server reached a final state and every notification was delivered and verified." }
+    : {
+        kind: "paragraph",
+        tone: "bad",
+        text: `Result: not complete: ${[
+          report.summary.notFinished > 0 ? `${plural(report.summary.notFinished, "server")} did not reach a final state` : "",
+          notifications.missing.length > 0 ? `${plural(notifications.missing.length, "notification")} not delivered` : "",
+          notifications.dead.length > 0 ? `${plural(notifications.dead.length, "delivery", "deliveries")} gave up` : "",
+        ]
+          .filter((part) => part !== "")
+          .join("; ")}.`,
+      };
+  return [verdict, { kind: "paragraph", tone: "strong", text: countsSentence(report.summary) }];
+}
+
+/** The run in one list: simulator, tags, the request, calls and jobs, notifications, time, state. */
+function whatHappenedBlocks(report: StartReport): Block[] {
   const { notifications } = report;
   const serverEvents = Object.entries(notifications.byType)
     .filter(([type]) => type.startsWith("server."))
     .reduce((sum, [, count]) => sum + count, 0);
   const tagged = report.tagging.taggedInSimulator.map((server) => `${server.serverName} (${Object.entries(server.tags).map(([key, value]) => `${key}=${value}`).join(", ")})`);
-
-  const blocks: Block[] = [
-    report.ok
-      ? { kind: "paragraph", tone: "good", text: "Result: every server reached a final state and every notification was delivered and verified." }
-      : {
-          kind: "paragraph",
-          tone: "bad",
-          text: `Result: not complete: ${[
-            report.summary.notFinished > 0 ? `${plural(report.summary.notFinished, "server")} did not reach a final state` : "",
-            notifications.missing.length > 0 ? `${plural(notifications.missing.length, "notification")} not delivered` : "",
-            notifications.dead.length > 0 ? `${plural(notifications.dead.length, "delivery", "deliveries")} gave up` : "",
-          ]
-            .filter((part) => part !== "")
-            .join("; ")}.`,
-        },
-    { kind: "paragraph", tone: "strong", text: countsSentence(report.summary) },
+  return [
     { kind: "heading", text: "What happened" },
     {
       kind: "list",
@@ -269,12 +272,15 @@ export function startReportDocument(report: StartReport, options: { ineligible: 
         `State: ${report.state.file === null ? "a temporary sqlite file (deleted; keep it with --state FILE)" : report.state.file}`,
       ],
     },
-    ...serverSections(report.servers, { showTarget: true, ineligible: options.ineligible }),
   ];
+}
 
-  if (report.jobs.length > 0) {
-    blocks.push({ kind: "heading", text: `SDRS jobs (${report.jobs.length})` });
-    blocks.push({
+function jobBlocks(report: StartReport): Block[] {
+  if (report.jobs.length === 0) return [];
+  const names = new Map(report.servers.map((server) => [server.serverId, server.serverName]));
+  return [
+    { kind: "heading", text: `SDRS jobs (${report.jobs.length})` },
+    {
       kind: "table",
       head: ["#", "Call", "Target", "Servers", "Job", "Status", "Took"],
       rows: report.jobs.map((call, index): CellInput[] => [
@@ -287,32 +293,42 @@ export function startReportDocument(report: StartReport, options: { ineligible: 
         call.tookMs === undefined ? "" : formatDuration(call.tookMs),
       ]),
       maxWidths: [undefined, undefined, 40],
-    });
-  }
+    },
+  ];
+}
 
-  blocks.push({ kind: "heading", text: "Onboarding request" });
+function requestBlocks(report: StartReport): Block[] {
   const requestCounts = Object.entries(report.request.counts)
     .map(([state, count]) => `${count} ${state}`)
     .join(", ");
-  blocks.push({
-    kind: "paragraph",
-    text: `${report.request.requestId} (target ${report.request.target}): ${requestCounts || "no servers"}; ${
-      report.request.completedAt === undefined ? "not completed" : `completed ${report.request.completedAt}`
-    }`,
-  });
+  return [
+    { kind: "heading", text: "Onboarding request" },
+    {
+      kind: "paragraph",
+      text: `${report.request.requestId} (target ${report.request.target}): ${requestCounts || "no servers"}; ${
+        report.request.completedAt === undefined ? "not completed" : `completed ${report.request.completedAt}`
+      }`,
+    },
+  ];
+}
 
-  blocks.push({ kind: "heading", text: "Notifications" });
-  blocks.push({
-    kind: "table",
-    head: ["Event type", "Delivered and verified"],
-    rows: Object.entries(notifications.byType)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([type, count]) => [{ text: type, code: true }, String(count)]),
-  });
-  blocks.push({
-    kind: "paragraph",
-    text: `${notifications.delivered} delivered of ${notifications.expected} expected (one per server outcome, one for the request); ${notifications.rejected.length} rejected by the receiver; ${notifications.dead.length} gave up.`,
-  });
+/** Delivered by type, then what was missing, rejected or gave up. */
+function notificationBlocks(report: StartReport): Block[] {
+  const { notifications } = report;
+  const blocks: Block[] = [
+    { kind: "heading", text: "Notifications" },
+    {
+      kind: "table",
+      head: ["Event type", "Delivered and verified"],
+      rows: Object.entries(notifications.byType)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([type, count]) => [{ text: type, code: true }, String(count)]),
+    },
+    {
+      kind: "paragraph",
+      text: `${notifications.delivered} delivered of ${notifications.expected} expected (one per server outcome, one for the request); ${notifications.rejected.length} rejected by the receiver; ${notifications.dead.length} gave up.`,
+    },
+  ];
   if (notifications.missing.length > 0) {
     blocks.push({ kind: "paragraph", tone: "bad", text: "Not delivered:" }, { kind: "list", items: notifications.missing });
   }
@@ -328,27 +344,39 @@ export function startReportDocument(report: StartReport, options: { ineligible: 
       { kind: "list", items: notifications.dead.map((dead) => `${dead.type}: ${dead.reason}`) },
     );
   }
+  return blocks;
+}
 
-  blocks.push({ kind: "heading", text: `API calls by endpoint (${report.apiCalls.total})` });
-  blocks.push({
-    kind: "table",
-    head: ["Operation", "Endpoint", "Calls"],
-    rows: report.apiCalls.byOperation.map((entry) => [entry.operation, { text: `${entry.method} ${entry.path}`.trim(), code: true }, String(entry.calls)]),
-    maxWidths: [undefined, 80],
-  });
+function apiCallBlocks(report: StartReport): Block[] {
+  return [
+    { kind: "heading", text: `API calls by endpoint (${report.apiCalls.total})` },
+    {
+      kind: "table",
+      head: ["Operation", "Endpoint", "Calls"],
+      rows: report.apiCalls.byOperation.map((entry) => [entry.operation, { text: `${entry.method} ${entry.path}`.trim(), code: true }, String(entry.calls)]),
+      maxWidths: [undefined, 80],
+    },
+  ];
+}
 
-  if (report.metrics.length > 0) {
-    blocks.push({ kind: "heading", text: "Metrics (what the Lambdas publish to CloudWatch, namespace SdrsAutoprotect)" });
-    blocks.push({
+function metricBlocks(report: StartReport): Block[] {
+  if (report.metrics.length === 0) return [];
+  return [
+    { kind: "heading", text: "Metrics (what the Lambdas publish to CloudWatch, namespace SdrsAutoprotect)" },
+    {
       kind: "table",
       head: ["Metric", "Value", "By dimension"],
       rows: report.metrics.map((metric) => [metric.name, metricValueText(metric), metricBreakdownText(metric)]),
       maxWidths: [undefined, undefined, 80],
-    });
-  }
+    },
+  ];
+}
 
-  blocks.push({ kind: "heading", text: "Time" });
-  blocks.push({ kind: "paragraph", text: `Started ${report.startedAt}, finished ${report.finishedAt}: ${timeSentence(report)}.` });
+function timeBlocks(report: StartReport): Block[] {
+  const blocks: Block[] = [
+    { kind: "heading", text: "Time" },
+    { kind: "paragraph", text: `Started ${report.startedAt}, finished ${report.finishedAt}: ${timeSentence(report)}.` },
+  ];
   if (report.pipelineLog.warnings + report.pipelineLog.errors > 0) {
     blocks.push({
       kind: "paragraph",
@@ -356,5 +384,23 @@ export function startReportDocument(report: StartReport, options: { ineligible: 
       text: `The pipeline logged ${plural(report.pipelineLog.warnings, "warning")} and ${plural(report.pipelineLog.errors, "error")} (run with --verbose to see them).`,
     });
   }
-  return { title: "sdrs-autoprotect start: the whole job on one machine", blocks };
+  return blocks;
+}
+
+/** `ineligible: "summary"` counts the ineligible servers by reason code (the printed report without --details). */
+export function startReportDocument(report: StartReport, options: { ineligible: "details" | "summary" } = { ineligible: "details" }): ReportDocument {
+  return {
+    title: "sdrs-autoprotect start: the whole job on one machine",
+    blocks: [
+      ...resultBlocks(report),
+      ...whatHappenedBlocks(report),
+      ...serverSections(report.servers, { showTarget: true, ineligible: options.ineligible }),
+      ...jobBlocks(report),
+      ...requestBlocks(report),
+      ...notificationBlocks(report),
+      ...apiCallBlocks(report),
+      ...metricBlocks(report),
+      ...timeBlocks(report),
+    ],
+  };
 }
