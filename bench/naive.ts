@@ -12,7 +12,7 @@
  * next due step, so the run is deterministic for a seed.
  */
 import { ManualClock } from "../lib/clock.ts";
-import { simulatorCloudConfig } from "../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
 import { CloudApiError } from "../lib/sdrs/errors.ts";
 import { CloudClient } from "../lib/sdrs/client.ts";
 import type { Estate } from "../lib/sim/estate.ts";

@@ -10,7 +10,7 @@ import { OWN_EVENT_SOURCE } from "../lib/events/inventory.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
 import type { PipelineLogger } from "../lib/pipeline/deps.ts";
 import { type LocalRuntime, type RunSummary, startLocalRuntime } from "../lib/runtime/local.ts";
-import { simulatorCloudConfig } from "../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
 import type { Estate } from "../lib/sim/estate.ts";
 import { seededRandom } from "../lib/sim/random.ts";
 import { startSimulator } from "../lib/sim/server.ts";

@@ -6,7 +6,7 @@
  */
 import { median } from "../lib/pipeline/schedule.ts";
 import { CloudClient } from "../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
 import { startSimulator } from "../lib/sim/server.ts";
 import { readInventory } from "../lib/planning/inventory.ts";
 import { planProtection } from "../lib/planning/plan.ts";

@@ -13,7 +13,7 @@ import { parseTargetsConfig } from "../../lib/config/targets.ts";
 import { acceptOnboardingRequest, getOnboardingRequest } from "../../lib/pipeline/intake.ts";
 import type { QueueSender } from "../../lib/queue/queue.ts";
 import { startLocalRuntime } from "../../lib/runtime/local.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import type { ChaosPlan } from "./plan.ts";
 
 /** Every message sent `copies` times: at-least-once delivery, exaggerated. */

@@ -4,7 +4,8 @@
  * `sdrs-autoprotect plan` works on a fresh checkout.
  */
 import { CloudClient, type RequestLogEntry } from "../sdrs/client.ts";
-import { loadCloudConfig, simulatorCloudConfig } from "../sdrs/config.ts";
+import { loadCloudConfig } from "../sdrs/config.ts";
+import { simulatorCloudConfig } from "../sim/cloud-config.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../sim/estate.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import type { CliContext } from "./context.ts";

@@ -4,7 +4,6 @@
  */
 import * as z from "zod";
 import { Secret } from "../secret.ts";
-import { SIMULATOR_DEFAULTS } from "../sim/defaults.ts";
 import { DEFAULT_BATCH_LIMIT } from "./schemas.ts";
 
 const secret = z.instanceof(Secret);
@@ -282,25 +281,4 @@ export function loadCloudConfig(env: Record<string, string | undefined> = proces
   const resolved = resolve(parsed.data);
   if (Array.isArray(resolved)) throw new CloudConfigError(resolved);
   return cloudConfigSchema.parse(resolved);
-}
-
-/** The simulator's default credentials (lib/sim/defaults.ts) with every endpoint at `url`. */
-export function simulatorCloudConfig(url: string, auth: "aksk" | "token" = "aksk"): CloudConfig {
-  const base = url.replace(/\/+$/, "");
-  return cloudConfigSchema.parse({
-    projectId: SIMULATOR_DEFAULTS.projectId,
-    auth:
-      auth === "aksk"
-        ? { kind: "aksk", accessKey: SIMULATOR_DEFAULTS.accessKey, secretKey: new Secret(SIMULATOR_DEFAULTS.secretKey) }
-        : {
-            kind: "token",
-            userName: SIMULATOR_DEFAULTS.userName,
-            password: new Secret(SIMULATOR_DEFAULTS.password),
-            domainName: SIMULATOR_DEFAULTS.domainName,
-          },
-    endpoints: { sdrs: base, ecs: base, evs: base, as: base, iam: base },
-    batchLimit: DEFAULT_BATCH_LIMIT,
-    retry: DEFAULT_RETRY_POLICY,
-    timeoutMs: DEFAULT_TIMEOUT_MS,
-  });
 }

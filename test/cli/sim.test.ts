@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { loadCloudConfig, simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { loadCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { cleanEnv, type Running, runCli, startCli } from "./helpers.ts";
 

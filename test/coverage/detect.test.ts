@@ -12,7 +12,7 @@ import type { NotificationEvent } from "../../lib/notify/events.ts";
 import { generateWebhookSecret, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../lib/runtime/local.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import type { EcsServer } from "../../lib/sdrs/schemas.ts";
 import { type EstateInput, parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";

@@ -10,7 +10,7 @@ import { processSqsIntents } from "../../lib/pipeline/sqs.ts";
 import { QUEUE_NAMES, toSqsEvent } from "../../lib/queue/queue.ts";
 import { sqsDeadLetterSink } from "../../lib/runtime/aws.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../lib/runtime/local.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { startLocalSqs } from "../aws/peers.ts";
 import { targetsFor } from "./harness.ts";
 

@@ -10,7 +10,7 @@ import { generateWebhookSecret, type RejectedWebhook, startWebhookReceiver, type
 import type { QueueSender } from "../../lib/queue/queue.ts";
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from "../../lib/runtime/local.ts";
 import type { RequestLogEntry } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { type Estate, loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { seededRandom } from "../../lib/sim/random.ts";

@@ -13,7 +13,7 @@ import { generateWebhookSecret } from "../../lib/notify/receiver.ts";
 import { MAX_TRANSIENT_RETRIES } from "../../lib/pipeline/schedule.ts";
 import { SqliteQueue } from "../../lib/queue/sqlite-queue.ts";
 import { startLocalRuntime } from "../../lib/runtime/local.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { openDatabase } from "../../lib/state/sqlite-database.ts";
 import { estate, type Harness, serverId, startHarness, tagsChangedEvent, targetsFor } from "./harness.ts";

@@ -10,7 +10,7 @@ import { CachedPlanReader } from "../../lib/cli/plan/cached-reader.ts";
 import { planTargets } from "../../lib/cli/plan/plan-targets.ts";
 import type { Verdict } from "../../lib/planning/types.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { type Estate, parseEstate } from "../../lib/sim/estate.ts";
 import { estate as sampleEstate, PG_DB, PG_WEB, startHarness, targetsFor } from "./harness.ts";
 

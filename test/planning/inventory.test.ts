@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readInventory } from "../../lib/planning/inventory.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { type CloudConfig, simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import type { CloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { CloudApiError } from "../../lib/sdrs/errors.ts";
 import { type EstateInput, parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";

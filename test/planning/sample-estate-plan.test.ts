@@ -9,7 +9,7 @@ import { readInventory } from "../../lib/planning/inventory.ts";
 import { planProtection } from "../../lib/planning/plan.ts";
 import type { PlanResult } from "../../lib/planning/types.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { CloudApiError } from "../../lib/sdrs/errors.ts";
 import { batchCreateRequest, createProtectedInstanceRequest, type ProtectionGroup } from "../../lib/sdrs/schemas.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";

@@ -1,6 +1,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CloudConfigError, loadCloudConfig, simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { CloudConfigError, loadCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { Secret } from "../../lib/secret.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 

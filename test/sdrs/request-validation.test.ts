@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { RequestValidationError } from "../../lib/sdrs/errors.ts";
 import {
   type BatchCreateBody,

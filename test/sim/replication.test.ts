@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sdrs/config.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { CloudApiError } from "../../lib/sdrs/errors.ts";
 import { pairVolumeIds } from "../../lib/sdrs/replication-schemas.ts";
 import { type EstateInput, parseEstate } from "../../lib/sim/estate.ts";

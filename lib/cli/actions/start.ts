@@ -31,7 +31,7 @@ import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import type { CloudClientOptions, RequestLogEntry } from "../../sdrs/client.ts";
-import { simulatorCloudConfig } from "../../sdrs/config.ts";
+import { simulatorCloudConfig } from "../../sim/cloud-config.ts";
 import { type Estate, type EstateServer, loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type Simulator, startSimulator } from "../../sim/server.ts";
 import type { ServerRecord } from "../../state/records.ts";

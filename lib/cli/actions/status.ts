@@ -9,7 +9,7 @@ import { systemClock } from "../../clock.ts";
 import { parseTargetsConfig } from "../../config/targets.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
-import { simulatorCloudConfig } from "../../sdrs/config.ts";
+import { simulatorCloudConfig } from "../../sim/cloud-config.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { checkStateFile } from "../path-checks.ts";
