@@ -172,24 +172,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
 }
 
-async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Promise<LocalRuntime> {
+/** The pipeline's dependencies on one sqlite file: store and queues, the cloud client, metrics, shared views. */
+function pipelineOn(database: DatabaseSync, options: LocalRuntimeOptions): { deps: PipelineDeps; queue: SqliteQueue; metrics: MetricsCollector } {
   const { clock } = options;
-  const log = options.logger ?? stderrLogger;
   const store = new SqliteStore({ database, clock });
   const queue = new SqliteQueue({ database, clock, ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}) });
-  const repos = createRepositories(store, { clock });
-  const sender = options.wrapSender ? options.wrapSender(queue) : queue;
   // The figures Lambda publishes as EMF, collected for the run's report (lib/metrics.ts).
   const metrics = new MetricsCollector();
   const cloud = new CloudClient(options.cloudConfig, { ...options.cloudClient, logger: cloudRequestMetrics(metrics, options.cloudClient?.logger) });
   const settings = mergeSettings(options.settings);
   const deps: PipelineDeps = {
     cloud,
-    repos,
-    queue: sender,
+    repos: createRepositories(store, { clock }),
+    queue: options.wrapSender ? options.wrapSender(queue) : queue,
     config: options.targets,
     clock,
-    log,
+    log: options.logger ?? stderrLogger,
     settings,
     deadLetter: (name, body, reason) => queue.deadLetter(name, body, reason),
     rejections: createRejectionLog(store, { clock }),
@@ -199,33 +197,53 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     creatingInstances: inFlightInstancesView(cloud, clock, inFlightViewMaxAgeSeconds(settings.schedule)),
     reads: sharedReads(clock),
   };
-  const dispatcher: DispatcherDeps = {
+  return { deps, queue, metrics };
+}
+
+/** The notify step's dependencies: webhook endpoints and delivery schedule (loopback HTTP allowed locally). */
+function dispatcherFor(options: LocalRuntimeOptions, deps: PipelineDeps): DispatcherDeps {
+  return {
     ...notifyDepsFor({
       config: options.targets,
       env: options.env ?? process.env,
-      repos,
-      queue: sender,
-      clock,
+      repos: deps.repos,
+      queue: deps.queue,
+      clock: deps.clock,
       allowLoopbackHttp: true,
       ...(options.notifySchedule ? { schedule: options.notifySchedule } : {}),
     }),
     ...(options.random ? { random: options.random } : {}),
   };
+}
 
-  const steps: Record<QueueName, (event: SQSEvent) => Promise<SQSBatchResponse>> = {
-    onboarding: (event) => processSqsIntents(event, deps),
-    "job-status": (event) => processSqsJobChecks(event, deps),
-    notify: (event) => processSqsNotifications(event, deps, dispatcher),
-  };
-  const processed = zeroByQueue();
-  let failedTotal = 0;
+type Step = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
-  async function receiveBatch(name: QueueName): Promise<ReceivedMessage[]> {
+/**
+ * Lambda's SQS event source mappings, played on the sqlite queues: receive a batch, run the step, delete
+ * what it did not list as failed; and the run loop that pumps until idle, jumping a ManualClock to the next
+ * visible message.
+ */
+class QueuePump {
+  readonly processed = zeroByQueue();
+  failedTotal = 0;
+  readonly #queue: SqliteQueue;
+  readonly #steps: Record<QueueName, Step>;
+  readonly #clock: Clock;
+  readonly #log: PipelineLogger;
+
+  constructor(queue: SqliteQueue, steps: Record<QueueName, Step>, clock: Clock, log: PipelineLogger) {
+    this.#queue = queue;
+    this.#steps = steps;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  async receiveBatch(name: QueueName): Promise<ReceivedMessage[]> {
     const { batchSize, visibilityTimeoutSeconds } = LOCAL_CONSUMERS[name];
     const batch: ReceivedMessage[] = [];
     while (batch.length < batchSize) {
       const maxMessages = Math.min(RECEIVE_LIMIT, batchSize - batch.length);
-      const received = await queue.receive(name, { maxMessages, visibilityTimeoutSeconds });
+      const received = await this.#queue.receive(name, { maxMessages, visibilityTimeoutSeconds });
       batch.push(...received);
       if (received.length < maxMessages) break;
     }
@@ -233,39 +251,44 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
   }
 
   /** Receives one batch, runs the step, deletes what succeeded; returns [received, failed]. */
-  async function pumpQueue(name: QueueName): Promise<[number, number]> {
-    const messages = await receiveBatch(name);
+  async pumpQueue(name: QueueName): Promise<[number, number]> {
+    const messages = await this.receiveBatch(name);
     if (messages.length === 0) return [0, 0];
-    let failedIds: Set<string>;
-    try {
-      const response = await steps[name](toSqsEvent(localQueueArn(name), messages));
-      failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-    } catch (error) {
-      // Lambda: a handler that throws fails the whole batch; every message comes back after the timeout.
-      log.error("step failed; the whole batch returns to the queue", { queue: name, error: error instanceof Error ? error.message : String(error) });
-      failedIds = new Set(messages.map((message) => message.messageId));
-    }
-    await queue.deleteBatch(
+    const failedIds = await this.#runStep(name, messages);
+    await this.#queue.deleteBatch(
       name,
       messages.filter((message) => !failedIds.has(message.messageId)).map((message) => message.receiptHandle),
     );
-    processed[name] += messages.length;
-    failedTotal += failedIds.size;
+    this.processed[name] += messages.length;
+    this.failedTotal += failedIds.size;
     return [messages.length, failedIds.size];
   }
 
-  async function pumpOnce(): Promise<PumpResult> {
+  /** The ids of the messages the step failed. */
+  async #runStep(name: QueueName, messages: ReceivedMessage[]): Promise<Set<string>> {
+    try {
+      const response = await this.#steps[name](toSqsEvent(localQueueArn(name), messages));
+      return new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      // Lambda: a handler that throws fails the whole batch; every message comes back after the timeout.
+      this.#log.error("step failed; the whole batch returns to the queue", { queue: name, error: error instanceof Error ? error.message : String(error) });
+      return new Set(messages.map((message) => message.messageId));
+    }
+  }
+
+  async pumpOnce(): Promise<PumpResult> {
     const byQueue = zeroByQueue();
     let failed = 0;
     for (const name of QUEUE_NAMES) {
-      const [received, failedHere] = await pumpQueue(name);
+      const [received, failedHere] = await this.pumpQueue(name);
       byQueue[name] = received;
       failed += failedHere;
     }
     return { processed: byQueue.onboarding + byQueue["job-status"] + byQueue.notify, byQueue, failed };
   }
 
-  async function runUntilIdle(run: RunOptions = {}): Promise<RunSummary> {
+  async runUntilIdle(run: RunOptions = {}): Promise<RunSummary> {
+    const clock = this.#clock;
     const startedAt = clock.now();
     const wallStart = Date.now();
     const maxIterations = run.maxIterations ?? 100_000;
@@ -283,7 +306,7 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     for (;;) {
       if (run.signal?.aborted) return summary("aborted");
       if (iterations >= maxIterations) return summary("maxIterations");
-      const tick = await pumpOnce();
+      const tick = await this.pumpOnce();
       if (tick.processed > 0) {
         iterations += 1;
         for (const name of QUEUE_NAMES) totals[name] += tick.byQueue[name];
@@ -291,62 +314,87 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
         await run.onTick?.({ ...tick, now: clock.now() });
         continue;
       }
-      const next = queue.nextVisibleAt();
-      if (next === undefined) return summary("idle");
-      const now = clock.now();
-      if (next <= now) continue; // due messages that the receive just moved to a dead-letter queue
-      if (run.maxVirtualMs !== undefined && next - startedAt > run.maxVirtualMs) return summary("maxVirtualMs");
-      if (clock instanceof ManualClock) clock.set(next);
-      else await sleep(Math.min(next - now, MAX_IDLE_SLEEP_MS));
+      const wait = await this.#idleWait(startedAt, run);
+      if (wait !== "continue") return summary(wait);
     }
   }
 
-  let apiServer: Server | undefined;
-  let api: { url: string; token: string } | undefined;
-  if (options.apiPort !== undefined) {
-    const token = options.apiToken ?? randomToken();
-    apiServer = await startApiServer(options.apiPort, token, deps, log);
-    const { port } = apiServer.address() as AddressInfo;
-    api = { url: `http://127.0.0.1:${port}`, token };
+  /** Nothing was due: move time on to the next visible message, or say why the run ends. */
+  async #idleWait(startedAt: number, run: RunOptions): Promise<"continue" | "idle" | "maxVirtualMs"> {
+    const next = this.#queue.nextVisibleAt();
+    if (next === undefined) return "idle";
+    const now = this.#clock.now();
+    if (next <= now) return "continue"; // due messages that the receive just moved to a dead-letter queue
+    if (run.maxVirtualMs !== undefined && next - startedAt > run.maxVirtualMs) return "maxVirtualMs";
+    if (this.#clock instanceof ManualClock) this.#clock.set(next);
+    else await sleep(Math.min(next - now, MAX_IDLE_SLEEP_MS));
+    return "continue";
   }
+}
 
+/** The onboarding API on 127.0.0.1, when a port is asked for. */
+async function startLocalApi(options: LocalRuntimeOptions, deps: PipelineDeps): Promise<{ server: Server; url: string; token: string } | undefined> {
+  if (options.apiPort === undefined) return undefined;
+  const token = options.apiToken ?? randomToken();
+  const server = await startApiServer(options.apiPort, token, deps, deps.log);
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}`, token };
+}
+
+/** Lambda retries a failed asynchronous invocation (EventBridge → Lambda) twice. */
+async function inventoryEventWithRetries(event: unknown, deps: PipelineDeps): Promise<InventoryEventResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await handleInventoryEvent(event, deps);
+    } catch (error) {
+      if (attempt >= INVENTORY_EVENT_ATTEMPTS) throw error;
+      deps.log.warn("inventory event failed; retrying it", { attempt, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const { deps, queue, metrics } = pipelineOn(database, options);
+  const dispatcher = dispatcherFor(options, deps);
+  const pump = new QueuePump(
+    queue,
+    {
+      onboarding: (event) => processSqsIntents(event, deps),
+      "job-status": (event) => processSqsJobChecks(event, deps),
+      notify: (event) => processSqsNotifications(event, deps, dispatcher),
+    },
+    deps.clock,
+    deps.log,
+  );
+  const api = await startLocalApi(options, deps);
   let closed = false;
   return {
     deps,
     dispatcher,
     metrics,
     queue,
-    repos,
-    ...(api ? { api } : {}),
-    inventoryEvent: async (event) => {
-      // Lambda retries a failed asynchronous invocation (EventBridge → Lambda) twice.
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          return await handleInventoryEvent(event, deps);
-        } catch (error) {
-          if (attempt >= INVENTORY_EVENT_ATTEMPTS) throw error;
-          log.warn("inventory event failed; retrying it", { attempt, error: error instanceof Error ? error.message : String(error) });
-        }
-      }
-    },
+    repos: deps.repos,
+    ...(api ? { api: { url: api.url, token: api.token } } : {}),
+    inventoryEvent: (event) => inventoryEventWithRetries(event, deps),
     reconcile: () => reconcile(deps),
-    pumpOnce,
-    runUntilIdle,
+    pumpOnce: () => pump.pumpOnce(),
+    runUntilIdle: (run) => pump.runUntilIdle(run),
     stats: () => ({
       queues: { onboarding: queue.stats("onboarding"), "job-status": queue.stats("job-status"), notify: queue.stats("notify") },
-      processed: { ...processed },
-      failed: failedTotal,
+      processed: { ...pump.processed },
+      failed: pump.failedTotal,
     }),
     close: async () => {
       if (closed) return;
       closed = true;
-      if (apiServer) {
-        const server = apiServer;
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      }
+      if (api) await closeServer(api.server);
       if (database.isOpen) database.close();
     },
   };
