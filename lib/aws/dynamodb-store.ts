@@ -20,12 +20,12 @@ import {
   type ListOptions,
   type ListPage,
   type PutOptions,
-  type RecordKind,
   StoreArgumentError,
   type Stored,
   toJson,
   type VersionedStore,
 } from "../state/store.ts";
+import type { RecordKind } from "../state/statuses.ts";
 import { type BatchRetry, batchRetryOf, waitBeforeRetry } from "./batch-retry.ts";
 import { documentSdk } from "./sdk.ts";
 import { STATE_TABLE } from "./table-definition.ts";

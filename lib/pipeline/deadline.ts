@@ -5,8 +5,6 @@
  * record knows (only the group lookup of reconcile would find it again). Unstarted work returns to its
  * queue as batch item failures and is made by the next invocation.
  */
-import type { PipelineDeps } from "./deps.ts";
-
 export interface Deadline {
   /** Milliseconds left before the invocation is cut off (Lambda: context.getRemainingTimeInMillis()). */
   remainingMs(): number;
@@ -23,13 +21,13 @@ export function lambdaDeadline(context: { getRemainingTimeInMillis(): number }, 
 }
 
 /** Whether new work must not start: the remaining time is at or below the margin. No deadline: never. */
-export function outOfTime(deps: Pick<PipelineDeps, "deadline">): boolean {
+export function outOfTime(deps: { readonly deadline?: Deadline | undefined }): boolean {
   const { deadline } = deps;
   return deadline !== undefined && deadline.remainingMs() <= deadline.marginMs;
 }
 
 /** The deps of one invocation: the container's deps with that invocation's deadline. */
-export function withDeadline<T extends PipelineDeps>(deps: T, deadline: Deadline): T {
+export function withDeadline<T extends { deadline?: Deadline | undefined }>(deps: T, deadline: Deadline): T {
   // Descriptors, not a spread: a lazily built port (the cloud client's getter) stays lazy.
   const invocation = Object.defineProperties({}, Object.getOwnPropertyDescriptors(deps)) as T;
   invocation.deadline = deadline;

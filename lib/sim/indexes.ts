@@ -4,30 +4,8 @@
  * must not walk every server, volume or protected instance. Built once from the estate and kept up
  * to date by the only writers of the world (world.ts, replication.ts), through the functions below.
  */
-import type { SimProtectedInstance, SimReplicationPair, SimServer, SimVolume, World } from "./model.ts";
+import type { SimProtectedInstance, SimReplicationPair, SimServer, SimVolume, World, WorldIndexes } from "./model.ts";
 
-export interface WorldIndexes {
-  /** Servers in the order ECS lists them (estate order, then creation order); `marker` resumes after one. */
-  serverOrder: SimServer[];
-  serverPosition: Map<string, number>;
-  /** Volumes in the order EVS lists them; `marker` resumes after one. */
-  volumeOrder: SimVolume[];
-  volumePosition: Map<string, number>;
-  /** Volume id → the servers it is attached to, in server order. */
-  attachedServers: Map<string, SimServer[]>;
-  /** Server id → the protected instance using it as production or DR-site server. */
-  instanceByServer: Map<string, SimProtectedInstance>;
-  /** Protection group id → its protected instances. */
-  instancesByGroup: Map<string, Set<SimProtectedInstance>>;
-  /** Protection group id → the number of its replication pairs. */
-  pairCountByGroup: Map<string, number>;
-  /** Replication pair id → the pair (world.replicationPairs is keyed by the production disk). */
-  pairById: Map<string, SimReplicationPair>;
-  /** ECS `tags` filter term (`key=value` or `key`) → ids of the servers carrying it. */
-  serversByTagTerm: Map<string, Set<string>>;
-  /** `vpcId/ip` → who uses the private IP: a server, or a protected instance whose DR-site server will. */
-  ipUsers: Map<string, string>;
-}
 
 export function emptyIndexes(): WorldIndexes {
   return {

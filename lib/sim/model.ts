@@ -18,7 +18,6 @@ import type {
   EstateSubnet,
   EstateVolume,
 } from "./estate.ts";
-import type { WorldIndexes } from "./indexes.ts";
 import type { ProtectedInstanceStatus, ReplicationPairStatus } from "../sdrs/statuses.ts";
 
 export interface SimServer extends EstateServer {
@@ -173,4 +172,37 @@ export interface World {
   jobs: Map<string, SimJob>;
   /** Kept up to date by world.ts and replication.ts through indexes.ts; never written elsewhere. */
   indexes: WorldIndexes;
+}
+
+/** What the replication and volume operations (lib/sim/replication.ts) need of the simulated project. */
+export interface ProjectForReplication {
+  readonly world: World;
+  /** A new resource id, from the seeded id stream. */
+  newId(): string;
+  /** A job whose effect is applied when it ends. */
+  startEffectJob(kind: ReplicationJobKind, groupId: string, serverIds: string[], now: number, effect: (at: number) => JobFailure | undefined): SimJob;
+}
+
+/** Lookups kept beside the records (maintained by lib/sim/indexes.ts) so that a request costs what its answer costs. */
+export interface WorldIndexes {
+  /** Servers in the order ECS lists them (estate order, then creation order); `marker` resumes after one. */
+  serverOrder: SimServer[];
+  serverPosition: Map<string, number>;
+  /** Volumes in the order EVS lists them; `marker` resumes after one. */
+  volumeOrder: SimVolume[];
+  volumePosition: Map<string, number>;
+  /** Volume id → the servers it is attached to, in server order. */
+  attachedServers: Map<string, SimServer[]>;
+  /** Server id → the protected instance using it as production or DR-site server. */
+  instanceByServer: Map<string, SimProtectedInstance>;
+  /** Protection group id → its protected instances. */
+  instancesByGroup: Map<string, Set<SimProtectedInstance>>;
+  /** Protection group id → the number of its replication pairs. */
+  pairCountByGroup: Map<string, number>;
+  /** Replication pair id → the pair (world.replicationPairs is keyed by the production disk). */
+  pairById: Map<string, SimReplicationPair>;
+  /** ECS `tags` filter term (`key=value` or `key`) → ids of the servers carrying it. */
+  serversByTagTerm: Map<string, Set<string>>;
+  /** `vpcId/ip` → who uses the private IP: a server, or a protected instance whose DR-site server will. */
+  ipUsers: Map<string, string>;
 }

@@ -31,11 +31,10 @@ import {
   removeVolume,
   serversAttachedTo,
 } from "./indexes.ts";
-import type { JobFailure, ReplicationJobKind, SimReplicationPair, SimServer, SimVolume, World } from "./model.ts";
+import type { JobFailure, ReplicationJobKind, SimReplicationPair, SimServer, SimVolume, World, ProjectForReplication } from "./model.ts";
 import { type Answer, sdrsIdFilters } from "./reads.ts";
 import { renderServer, sdrsTimestamp } from "./render.ts";
 import { drSiteAvailabilityZone, groupProductionAz } from "./rules.ts";
-import type { SimulatedProject } from "./world.ts";
 
 type DurationRange = { minMs: number; maxMs: number };
 
@@ -215,7 +214,7 @@ function deviceInUse(world: World, server: SimServer, device: string): boolean {
 // Writes
 // ---------------------------------------------------------------------------------------------
 
-export function createReplication(project: SimulatedProject, raw: unknown, now: number): Answer | ApiError {
+export function createReplication(project: ProjectForReplication, raw: unknown, now: number): Answer | ApiError {
   const world = project.world;
   const parsed = createReplicationRequest.safeParse(raw);
   if (!parsed.success) return bodyError(parsed.error.issues);
@@ -275,7 +274,7 @@ export function createReplication(project: SimulatedProject, raw: unknown, now: 
 
 const deleteReplicationBody = z.looseObject({ server_group_id: z.string().optional(), delete_target_volume: z.boolean().optional() });
 
-export function deleteReplication(project: SimulatedProject, pairId: string, raw: unknown, now: number): Answer | ApiError {
+export function deleteReplication(project: ProjectForReplication, pairId: string, raw: unknown, now: number): Answer | ApiError {
   const world = project.world;
   const pair = findPair(world, pairId);
   if (pair === undefined) return sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
@@ -293,7 +292,7 @@ export function deleteReplication(project: SimulatedProject, pairId: string, raw
   return accepted(job.id);
 }
 
-export function replicationAction(project: SimulatedProject, pairId: string, raw: unknown, now: number): Answer | ApiError {
+export function replicationAction(project: ProjectForReplication, pairId: string, raw: unknown, now: number): Answer | ApiError {
   const world = project.world;
   const pair = findPair(world, pairId);
   if (pair === undefined) return sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
@@ -332,7 +331,7 @@ function kvmDevice(device: string): string {
   return device.replace(/^\/dev\/(sd|xvd)/, "/dev/vd");
 }
 
-export function attachReplication(project: SimulatedProject, instanceId: string, raw: unknown, now: number): Answer | ApiError {
+export function attachReplication(project: ProjectForReplication, instanceId: string, raw: unknown, now: number): Answer | ApiError {
   const world = project.world;
   const instance = world.instances.get(instanceId);
   if (instance === undefined) return sdrsError("SDRS.0208", `protected instance ${instanceId} does not exist`, "itemNotFound");
@@ -372,7 +371,7 @@ export function attachReplication(project: SimulatedProject, instanceId: string,
   return accepted(job.id);
 }
 
-export function detachReplication(project: SimulatedProject, instanceId: string, pairId: string, now: number): Answer | ApiError {
+export function detachReplication(project: ProjectForReplication, instanceId: string, pairId: string, now: number): Answer | ApiError {
   const world = project.world;
   const instance = world.instances.get(instanceId);
   if (instance === undefined) return sdrsError("SDRS.0208", `protected instance ${instanceId} does not exist`, "itemNotFound");
@@ -402,7 +401,7 @@ export function detachReplication(project: SimulatedProject, instanceId: string,
 const ecsNotFound = (serverId: string) => serviceError(404, "Ecs.0114", `Instance[${serverId}] could not be found.`);
 
 /** ECS attachvolume (codes other than Ecs.0114 are the simulator's choice). */
-export function attachServerVolume(project: SimulatedProject, serverId: string, raw: unknown, now: number): Answer | ApiError {
+export function attachServerVolume(project: ProjectForReplication, serverId: string, raw: unknown, now: number): Answer | ApiError {
   const world = project.world;
   const server = world.servers.get(serverId);
   if (server === undefined) return ecsNotFound(serverId);
@@ -424,7 +423,7 @@ export function attachServerVolume(project: SimulatedProject, serverId: string, 
   return accepted(job.id);
 }
 
-export function detachServerVolume(project: SimulatedProject, serverId: string, volumeId: string, now: number): Answer | ApiError {
+export function detachServerVolume(project: ProjectForReplication, serverId: string, volumeId: string, now: number): Answer | ApiError {
   const world = project.world;
   const server = world.servers.get(serverId);
   if (server === undefined) return ecsNotFound(serverId);

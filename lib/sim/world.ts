@@ -26,6 +26,7 @@ import type {
   ReplicationJobKind,
   SimServer,
   World,
+  ProjectForReplication,
 } from "./model.ts";
 import {
   addInstance,
@@ -104,7 +105,7 @@ function parseTime(text: string | undefined, fallback: number): number {
   return Number.isNaN(parsed) ? fallback : parsed;
 }
 
-export class SimulatedProject {
+export class SimulatedProject implements ProjectForReplication {
   readonly world: World;
   readonly #ids: Random;
   readonly #durations: Random;

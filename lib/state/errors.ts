@@ -2,7 +2,7 @@
  * The state layer's record errors: one base carrying the stable `code` and which record (`kind`, `id`),
  * subclasses that add only their message (and ConditionalWriteError, in lib/state/store.ts, its version).
  */
-import type { RecordKind } from "./store.ts";
+import type { RecordKind } from "./statuses.ts";
 
 /** Something is wrong with one record: `code` for programs, `kind` and `id` name the record. */
 export abstract class RecordError extends Error {

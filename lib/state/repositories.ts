@@ -25,8 +25,8 @@ import {
 } from "./records.ts";
 import { createRepository, DEFAULT_ATTEMPTS, type Repository, type RepositoryDefinition, type Versioned } from "./repository.ts";
 import { type ClaimResult, claimedServer, type ServerClaim } from "./server-claim.ts";
-import type { JobKind } from "./statuses.ts";
-import { ConditionalWriteError, type RecordKind, type VersionedStore } from "./store.ts";
+import type { JobKind, RecordKind } from "./statuses.ts";
+import { ConditionalWriteError, type VersionedStore } from "./store.ts";
 
 /** idempotency keys are kept 24 h. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;

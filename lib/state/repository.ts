@@ -5,7 +5,8 @@
  */
 import type * as z from "zod";
 import { CorruptRecordError, InvalidRecordError, RecordNotFoundError } from "./errors.ts";
-import { ConditionalWriteError, type RecordKind, type VersionedStore } from "./store.ts";
+import { ConditionalWriteError, type VersionedStore } from "./store.ts";
+import type { RecordKind } from "./statuses.ts";
 
 function describeIssues(error: z.ZodError): string {
   return error.issues

@@ -15,12 +15,12 @@ import {
   type ListOptions,
   type ListPage,
   type PutOptions,
-  type RecordKind,
   StoreArgumentError,
   type Stored,
   toJson,
   type VersionedStore,
 } from "./store.ts";
+import type { RecordKind } from "./statuses.ts";
 
 export interface SqliteStoreOptions {
   /** A path, ":memory:", or an open database shared with the sqlite queue. */

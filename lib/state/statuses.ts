@@ -56,3 +56,7 @@ export type RequestSource = z.infer<typeof requestSource>;
 /** The SDRS jobs the pipeline follows: a single or batch create, a group create, enabling protection. */
 export const jobKind = z.enum(["single", "batch", "group", "enable"]);
 export type JobKind = z.infer<typeof jobKind>;
+
+/** The kinds of record the versioned store keeps. */
+export const recordKind = z.enum(["server", "request", "job", "event", "idempotency", "endpoint", "stats", "coverage"]);
+export type RecordKind = z.infer<typeof recordKind>;

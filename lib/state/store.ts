@@ -7,11 +7,9 @@
  * Two adapters implement it: lib/state/sqlite-store.ts (node:sqlite, local runs and tests) and
  * lib/aws/dynamodb-store.ts (DynamoDB). Values are JSON: both adapters store what JSON.stringify keeps.
  */
-import * as z from "zod";
 import { RecordError } from "./errors.ts";
+import { type RecordKind, recordKind } from "./statuses.ts";
 
-export const recordKind = z.enum(["server", "request", "job", "event", "idempotency", "endpoint", "stats", "coverage"]);
-export type RecordKind = z.infer<typeof recordKind>;
 
 export interface Stored<T> {
   value: T;
