@@ -48,13 +48,32 @@ export interface CloudApiErrorFields {
   cause?: unknown;
 }
 
-export class CloudApiError extends Error {
-  override readonly name = "CloudApiError";
-  readonly status: number | undefined;
+/**
+ * What every error of the cloud client carries: a stable `code`, the operation, whether a retry may help,
+ * and (when the cloud answered) the HTTP status and request id. The subclasses add only what differs.
+ */
+export abstract class CloudClientError extends Error {
   readonly code: string;
-  readonly requestId: string | undefined;
   readonly operation: OperationName;
   readonly retryable: boolean;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+
+  protected constructor(
+    message: string,
+    fields: { code: string; operation: OperationName; retryable: boolean; status?: number | undefined; requestId?: string | undefined; cause?: unknown },
+  ) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.code = fields.code;
+    this.operation = fields.operation;
+    this.retryable = fields.retryable;
+    this.status = fields.status;
+    this.requestId = fields.requestId;
+  }
+}
+
+export class CloudApiError extends CloudClientError {
+  override readonly name = "CloudApiError";
   readonly attempts: number;
   /** The cloud's own message, without our prefix. */
   readonly cloudMessage: string;
@@ -63,14 +82,7 @@ export class CloudApiError extends Error {
     const where = fields.status === undefined ? "no HTTP answer" : `HTTP ${fields.status}`;
     const request = fields.requestId === undefined ? "" : ` [request ${fields.requestId}]`;
     const tries = (fields.attempts ?? 1) > 1 ? ` (gave up after ${fields.attempts} attempts)` : "";
-    super(`${fields.operation} failed with ${fields.code} (${where}): ${fields.message}${request}${tries}`, {
-      cause: fields.cause,
-    });
-    this.status = fields.status;
-    this.code = fields.code;
-    this.requestId = fields.requestId;
-    this.operation = fields.operation;
-    this.retryable = fields.retryable;
+    super(`${fields.operation} failed with ${fields.code} (${where}): ${fields.message}${request}${tries}`, fields);
     this.attempts = fields.attempts ?? 1;
     this.cloudMessage = fields.message;
   }
@@ -104,16 +116,12 @@ const AMBIGUITY_TEXT: Record<AmbiguityReason, string> = {
  * may or may not have applied it. Retrying blindly could protect a server twice (SDRS.1305) or create
  * a second group, so the caller checks the cloud first (e.g. listProtectedInstances for the group).
  */
-export class AmbiguousCreateError extends Error {
+export class AmbiguousCreateError extends CloudClientError {
   override readonly name = "AmbiguousCreateError";
-  readonly code = CLIENT_ERROR_CODES.ambiguousCreate;
-  readonly retryable = false;
-  readonly operation: OperationName;
+  declare readonly code: typeof CLIENT_ERROR_CODES.ambiguousCreate;
   /** The request body exactly as it was sent, to look the result up by. */
   readonly requestBody: unknown;
   readonly reason: AmbiguityReason;
-  readonly status: number | undefined;
-  readonly requestId: string | undefined;
 
   constructor(fields: {
     operation: OperationName;
@@ -123,16 +131,13 @@ export class AmbiguousCreateError extends Error {
     requestId?: string | undefined;
     cause?: unknown;
   }) {
-    super(
-      `${fields.operation}: outcome unknown (${AMBIGUITY_TEXT[fields.reason]}); ` +
-        "check whether it was applied before trying again",
-      { cause: fields.cause },
-    );
-    this.operation = fields.operation;
+    super(`${fields.operation}: outcome unknown (${AMBIGUITY_TEXT[fields.reason]}); check whether it was applied before trying again`, {
+      ...fields,
+      code: CLIENT_ERROR_CODES.ambiguousCreate,
+      retryable: false,
+    });
     this.requestBody = fields.requestBody;
     this.reason = fields.reason;
-    this.status = fields.status;
-    this.requestId = fields.requestId;
   }
 }
 
@@ -146,22 +151,16 @@ export interface RequestIssue {
 }
 
 /** A request the client refused to send because it breaks a documented field rule. */
-export class RequestValidationError extends Error {
+export class RequestValidationError extends CloudClientError {
   override readonly name = "RequestValidationError";
-  readonly retryable = false;
-  /** The SDRS code of the first issue, as the API would answer (e.g. SDRS.1362). */
-  readonly code: string;
-  readonly operation: OperationName;
+  /** `code`: the SDRS code of the first issue, as the API would answer (e.g. SDRS.1362). */
   readonly issues: RequestIssue[];
 
   constructor(operation: OperationName, issues: RequestIssue[]) {
-    const first = issues[0];
-    const code = first?.code ?? "SDRS.0201";
+    const code = issues[0]?.code ?? "SDRS.0201";
     // Same "field: rule" form as describeIssue, so the client and the simulator word issues alike.
     const list = issues.map((issue) => `${issue.field}: ${issue.rule}`).join("; ");
-    super(`${operation} request refused before sending (${code}): ${list}`);
-    this.code = code;
-    this.operation = operation;
+    super(`${operation} request refused before sending (${code}): ${list}`, { code, operation, retryable: false });
     this.issues = issues;
   }
 
@@ -177,10 +176,8 @@ export class RequestValidationError extends Error {
   }
 }
 
-export type CloudClientError = CloudApiError | AmbiguousCreateError | RequestValidationError;
-
 export function isCloudClientError(error: unknown): error is CloudClientError {
-  return error instanceof CloudApiError || error instanceof AmbiguousCreateError || error instanceof RequestValidationError;
+  return error instanceof CloudClientError;
 }
 
 // ---------------------------------------------------------------------------------------------
