@@ -1,8 +1,9 @@
 /**
- * `sdrs-autoprotect onboard`, spawned as a user runs it, against a separately spawned `sdrs-autoprotect
- * sim --fast` (its URL read from the first stdout line): a CSV run with webhooks, a run killed after its
- * create call and run again (one protected instance per server, nothing created twice), Ctrl+C, and bad
- * input. Also the servers-file parser and the Idempotency-Key, in process.
+ * `sdrs-autoprotect onboard` against `sdrs-autoprotect sim --fast` (its URL read from the first stdout
+ * line), both run in process (test/cli/helpers.ts): a CSV run with webhooks, an outage, bad input. A run
+ * killed after its create call and a run stopped by Ctrl+C are spawned, then run again in process (one
+ * protected instance per server, nothing created twice). Also the servers-file parser and the
+ * Idempotency-Key.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { acquireStateLock, onboardIdempotencyKey, parseServersFile } from "../..
 import { onboardResultSchema } from "../../lib/cli/report/requests.ts";
 import { generateWebhookSecret, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
-import { cleanEnv, closedPort, type Running, runCli, simulatorEnv, startCli } from "./helpers.ts";
+import { cleanEnv, closedPort, killSpawned, type Running, runCli, type Spawned, simulatorEnv, spawnCli, startCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
 function idOf(name: string): string {
@@ -24,9 +25,11 @@ function idOf(name: string): string {
 
 const directory = mkdtempSync(join(tmpdir(), "sdrs-onboard-test-"));
 const running: Running[] = [];
+const spawned: Spawned[] = [];
 const receivers: WebhookReceiver[] = [];
 afterEach(async () => {
-  for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
+  for (const cli of spawned.splice(0)) killSpawned(cli);
+  for (const cli of running.splice(0)) await cli.stop();
   for (const receiver of receivers.splice(0)) await receiver.close();
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -45,7 +48,7 @@ interface Sim {
   env: Record<string, string>;
   counts(): Promise<Record<string, number>>;
   protectedInstancesOf(serverId: string): Promise<{ id: string; source_server: string }[]>;
-  /** The simulator process, to stop it mid-run (an outage). */
+  /** The simulator's run, to stop it mid-run (an outage). */
   process: Running;
 }
 
@@ -75,7 +78,7 @@ async function setFaults(sim: Sim, faults: unknown): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-/** Resolves once `condition` holds, polling every 20 ms (the spawned run advances on its own). */
+/** Resolves once `condition` holds, polling every 20 ms (the run advances on its own). */
 async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -133,6 +136,44 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     expect(createCalls(await sim.counts())).toBe(1);
   });
 
+  it("says within 10 s that the cloud is unreachable when it goes away mid-run, and gives up after --outage-limit with exit 3, the state kept", async () => {
+    const sim = await startSim();
+    const csv = file("outage.csv", ["intranet-01", "intranet-02", "web-03"].map(idOf).join("\n"));
+    const state = join(directory, "outage.sqlite");
+    // Every answer takes 0.8 s, so the run is still following its job when the simulator goes away.
+    await setFaults(sim, { latencyMs: 800 });
+    const run = startCli(["onboard", "--target", "web", "--file", csv, "--state", state, "--outage-limit", "4"], sim.env);
+    running.push(run);
+    await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
+    // The simulator closes every connection and its port: to the client, the cloud has gone away.
+    await sim.process.stop();
+    const stoppedAt = Date.now();
+    await until(async () => /progress: .*cloud unreachable \(NETWORK_ERROR\) · (retry \d+ in [\d.]+ s|for [\d.]+ s)/.test(run.stderr()), "the outage on the progress line", 10_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    const ended = await run.finished;
+    expect(ended.code).toBe(3);
+    expect(ended.stderr).toContain(
+      `error: the cloud kept failing for 4 s (--outage-limit): last NETWORK_ERROR; stopped, state kept in ${state}: run the same command again to resume`,
+    );
+    expect(existsSync(state)).toBe(true);
+    expect(existsSync(`${state}.lock`)).toBe(false);
+  });
+
+  it("exits 3 when the cloud does not answer, before anything is written", async () => {
+    const csv = file("ok.csv", `${idOf("web-01")}\n`);
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const state = join(directory, "unreachable.sqlite");
+    const run = await runCli(["onboard", "--target", "web", "--file", csv, "--state", state], {
+      ...cleanEnv({ SDRS_ENDPOINT: dead, ECS_ENDPOINT: dead, EVS_ENDPOINT: dead, HUAWEICLOUD_SDK_AK: "AK", HUAWEICLOUD_SDK_SK: "SK-not-real", HUAWEICLOUD_SDK_PROJECT_ID: "p1" }),
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/error: cloud API error: listProtectionGroups failed with NETWORK_ERROR .*\[NETWORK_ERROR\]/);
+  });
+});
+
+// Spawned, because what is tested is a process that dies (SIGKILL) or gets a real SIGINT mid-run: in
+// process, the interrupted run would go on in the background, next to the run that resumes its state file.
+describe("sdrs-autoprotect onboard killed or interrupted, then run again (spawned; the simulator and the second run in process)", () => {
   it("resumes a run killed while its create call was in flight: one protected instance per server, no second create, no SDRS.1305", async () => {
     const sim = await startSim();
     const servers = ["intranet-01", "intranet-02", "web-03"].map(idOf);
@@ -141,8 +182,8 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     const args = ["onboard", "--target", "web", "--file", json, "--state", state, "--json"];
     // Every answer takes 0.8 s: the run is killed after the simulator took the create call and before it answered.
     await setFaults(sim, { latencyMs: 800 });
-    const killed = startCli(args, sim.env);
-    running.push(killed);
+    const killed = spawnCli(args, sim.env);
+    spawned.push(killed);
     await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
     killed.child.kill("SIGKILL");
     expect((await killed.finished).signal).toBe("SIGKILL");
@@ -167,8 +208,8 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     const csv = file("one.csv", `${idOf("web-04")}\n`);
     const state = join(directory, "interrupted.sqlite");
     const args = ["onboard", "--target", "web", "--file", csv, "--state", state];
-    const interrupted = startCli(args, sim.env);
-    running.push(interrupted);
+    const interrupted = spawnCli(args, sim.env);
+    spawned.push(interrupted);
     await until(async () => createCalls(await sim.counts()) > 0, "the create call", 30_000);
     interrupted.child.kill("SIGINT");
     const stopped = await interrupted.finished;
@@ -181,39 +222,6 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     expect(finished.stdout).toContain("1 server: 1 protected, 0 failed, 0 ineligible, 0 unknown");
     expect(await sim.protectedInstancesOf(idOf("web-04"))).toHaveLength(1);
     expect(createCalls(await sim.counts())).toBe(1);
-  });
-
-  it("says within 10 s that the cloud is unreachable when it goes away mid-run, and gives up after --outage-limit with exit 3, the state kept", async () => {
-    const sim = await startSim();
-    const csv = file("outage.csv", ["intranet-01", "intranet-02", "web-03"].map(idOf).join("\n"));
-    const state = join(directory, "outage.sqlite");
-    // Every answer takes 0.8 s, so the run is still following its job when the simulator goes away.
-    await setFaults(sim, { latencyMs: 800 });
-    const run = startCli(["onboard", "--target", "web", "--file", csv, "--state", state, "--outage-limit", "4"], sim.env);
-    running.push(run);
-    await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
-    sim.process.child.kill("SIGKILL");
-    const stoppedAt = Date.now();
-    await until(async () => /progress: .*cloud unreachable \(NETWORK_ERROR\) · (retry \d+ in [\d.]+ s|for [\d.]+ s)/.test(run.stderr()), "the outage on the progress line", 10_000);
-    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
-    const ended = await run.finished;
-    expect(ended.code).toBe(3);
-    expect(ended.stderr).toContain(
-      `error: the cloud kept failing for 4 s (--outage-limit): last NETWORK_ERROR; stopped, state kept in ${state}: run the same command again to resume`,
-    );
-    expect(existsSync(state)).toBe(true);
-    expect(existsSync(`${state}.lock`)).toBe(false);
-  });
-
-  it("exits 3 when the cloud does not answer, before anything is written", async () => {
-    const csv = file("ok.csv", `${idOf("web-01")}\n`);
-    const dead = `http://127.0.0.1:${await closedPort()}`;
-    const state = join(directory, "unreachable.sqlite");
-    const run = await runCli(["onboard", "--target", "web", "--file", csv, "--state", state], {
-      ...cleanEnv({ SDRS_ENDPOINT: dead, ECS_ENDPOINT: dead, EVS_ENDPOINT: dead, HUAWEICLOUD_SDK_AK: "AK", HUAWEICLOUD_SDK_SK: "SK-not-real", HUAWEICLOUD_SDK_PROJECT_ID: "p1" }),
-    });
-    expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/error: cloud API error: listProtectionGroups failed with NETWORK_ERROR .*\[NETWORK_ERROR\]/);
   });
 });
 
