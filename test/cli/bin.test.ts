@@ -9,11 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startReportSchema } from "../../lib/cli/report/start-report.ts";
-import { type NotificationEvent, notificationEventId } from "../../lib/notify/events.ts";
 import { generateWebhookSecret } from "../../lib/notify/receiver.ts";
-import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
-import { postWebhook } from "../../lib/notify/webhook.ts";
-import { killSpawned, runBin, type Spawned, spawnCli } from "./helpers.ts";
+import { protectedEvent } from "../notify/helpers.ts";
+import { killSpawned, runBin, sendWebhook as send, type Spawned, spawnCli } from "./helpers.ts";
 
 const directory = mkdtempSync(join(tmpdir(), "sdrs-bin-test-"));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -27,28 +25,6 @@ function spawnTracked(args: readonly string[]): Spawned {
   const cli = spawnCli(args);
   spawned.push(cli);
   return cli;
-}
-
-const protectedEvent: NotificationEvent = {
-  type: "server.protected",
-  timestamp: "2026-01-01T00:05:00.000Z",
-  data: {
-    serverId: "403b603d-1d91-42cc-a357-81f3c2daf43f",
-    serverName: "web-01",
-    target: "web",
-    protectionGroupId: "523ab8ad-3759-4933-9436-4cf4ebb20867",
-    protectedInstanceId: "pi-0001",
-    protectedInstanceName: "web-01",
-    jobId: "job-0001",
-    requestIds: ["req-1"],
-    warnings: [],
-  },
-};
-
-function send(url: string, secret: string, event: NotificationEvent) {
-  const [endpoint] = parseWebhookEndpoints([{ id: "bin-test", url, secret }], { allowLoopbackHttp: true });
-  if (endpoint === undefined) throw new Error("no endpoint");
-  return postWebhook(endpoint, { eventId: notificationEventId(event), payload: JSON.stringify(event), timestamp: new Date() });
 }
 
 describe("node bin/sdrs-autoprotect.js (spawned: the real entry point)", () => {

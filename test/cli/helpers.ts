@@ -11,6 +11,9 @@ import { createServer } from "node:net";
 import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
 import { runCli as runProgram, type SignalSource } from "../../lib/cli/run.ts";
+import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
+import { type NotificationEvent, notificationEventId } from "../../lib/notify/events.ts";
+import { postWebhook } from "../../lib/notify/webhook.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 
 export const BIN = fileURLToPath(new URL("../../bin/sdrs-autoprotect.js", import.meta.url));
@@ -258,6 +261,13 @@ export async function closedPort(): Promise<number> {
   const port = typeof address === "object" && address !== null ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Delivers `event` to a `webhooks listen` on `url` with the notifier's own signed sender. */
+export function sendWebhook(url: string, secret: string, event: NotificationEvent) {
+  const [endpoint] = parseWebhookEndpoints([{ id: "cli-test", url, secret }], { allowLoopbackHttp: true });
+  if (endpoint === undefined) throw new Error("no endpoint");
+  return postWebhook(endpoint, { eventId: notificationEventId(event), payload: JSON.stringify(event), timestamp: new Date() });
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.

@@ -4,10 +4,8 @@
  * process (test/cli/helpers.ts); a real SIGINT and a reader that goes away are test/cli/bin.test.ts.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
 import { type NotificationEvent, notificationEventId } from "../../lib/notify/events.ts";
-import { postWebhook } from "../../lib/notify/webhook.ts";
-import { cleanEnv, type Running, runCli, startCli } from "./helpers.ts";
+import { cleanEnv, type Running, runCli, sendWebhook as send, startCli } from "./helpers.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -36,12 +34,6 @@ function listen(args: readonly string[], env = cleanEnv()): Running {
   const cli = startCli(["webhooks", "listen", ...args], env);
   running.push(cli);
   return cli;
-}
-
-function send(url: string, secret: string, event: NotificationEvent) {
-  const [endpoint] = parseWebhookEndpoints([{ id: "cli-test", url, secret }], { allowLoopbackHttp: true });
-  if (endpoint === undefined) throw new Error("no endpoint");
-  return postWebhook(endpoint, { eventId: notificationEventId(event), payload: JSON.stringify(event), timestamp: new Date() });
 }
 
 describe("sdrs-autoprotect webhooks listen", () => {
