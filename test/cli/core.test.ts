@@ -3,7 +3,7 @@
  * exit codes and one line, the colour rule, and the run loop's signal handling.
  */
 import { EventEmitter } from "node:events";
-import { type Command, CommanderError } from "commander";
+import { type Command, CommanderError, Option } from "commander";
 import { describe, expect, it } from "vitest";
 import { parseFaults, simulatorCredentials } from "../../lib/cli/actions/sim.ts";
 import { type CliContext, colorWanted, shutdownRequested } from "../../lib/cli/context.ts";
@@ -236,5 +236,34 @@ describe("runCli and signals", () => {
     expect(code).toBe(70);
     expect(memory.stderr()).toContain("request failed for sk [redacted]");
     expect(memory.stderr()).not.toContain("super-secret-sk-value");
+  });
+});
+
+describe("runCli and the environment", () => {
+  /** Prints the value --secret ended up with; its variable is TEST_CLI_SECRET. */
+  const secretEcho = {
+    register(program: Command, context: CliContext) {
+      program
+        .command("echo")
+        .addOption(new Option("--secret <value>").env("TEST_CLI_SECRET"))
+        .action((options: { secret?: string }) => context.stdout.line(options.secret ?? "(none)"));
+    },
+  };
+
+  it("takes an option's variable from the program's environment, not the process's, and the command line first", async () => {
+    process.env.TEST_CLI_SECRET = "from-the-process";
+    try {
+      for (const [args, env, expected] of [
+        [["echo"], { TEST_CLI_SECRET: "from-io" }, "from-io\n"],
+        [["echo"], {}, "(none)\n"],
+        [["echo", "--secret", "typed"], { TEST_CLI_SECRET: "from-io" }, "typed\n"],
+      ] as const) {
+        const memory = memoryIo();
+        expect(await runCli(args, { ...memory.io, env }, [secretEcho])).toBe(0);
+        expect(memory.stdout()).toBe(expected);
+      }
+    } finally {
+      delete process.env.TEST_CLI_SECRET;
+    }
   });
 });

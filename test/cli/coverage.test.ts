@@ -1,5 +1,5 @@
 /**
- * `sdrs-autoprotect coverage`, by spawning the CLI: over the sample estate's drift cases (in-process
+ * `sdrs-autoprotect coverage`, run in process (test/cli/helpers.ts): over the sample estate's drift cases (in-process
  * simulator) and over a fully covered estate on a simulator the test starts.
  */
 import { mkdtempSync, readFileSync } from "node:fs";

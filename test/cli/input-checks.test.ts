@@ -1,7 +1,7 @@
 /**
  * What people type, checked before any work: --state and --report paths (a usage error, exit 2, naming
  * the flag and the cause), every missing cloud variable at once, the servers file's faults with their
- * line. The checks in-process; the promised exits spawned.
+ * line. The checks themselves, and the promised exits through the CLI, in process.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";

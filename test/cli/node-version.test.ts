@@ -26,7 +26,7 @@ function olderNode(): { path: string; version: string } | undefined {
 
 const older = olderNode();
 
-describe("the Node version check", () => {
+describe("the Node version check (spawned: the bin checks before any TypeScript loads)", () => {
   it.skipIf(older === undefined)(`on an older Node (${older?.version ?? "none on this machine"}) says to run npx or install Node 24, and exits 2`, () => {
     if (older === undefined) return;
     const run = spawnSync(older.path, [BIN, "start", "--realtime"], { cwd: REPO, env: cleanEnv(), encoding: "utf8", timeout: 30_000 });

@@ -1,92 +1,21 @@
 /**
- * `sdrs-autoprotect onboard`, spawned as a user runs it, against a separately spawned `sdrs-autoprotect
- * sim --fast` (its URL read from the first stdout line): a CSV run with webhooks, a run killed after its
- * create call and run again (one protected instance per server, nothing created twice), Ctrl+C, and bad
- * input. Also the servers-file parser and the Idempotency-Key, in process.
+ * `sdrs-autoprotect onboard` against `sdrs-autoprotect sim --fast` (its URL read from the first stdout
+ * line), both run in process (test/cli/helpers.ts): a CSV run with webhooks, an outage, bad input. Also
+ * the servers-file parser, the state lock and the Idempotency-Key. A killed and an interrupted run are
+ * test/cli/onboard-resume.test.ts.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import * as z from "zod";
+import { describe, expect, it } from "vitest";
 import { parseServersFile } from "../../lib/cli/onboard/input.ts";
 import { acquireStateLock } from "../../lib/cli/onboard/lock.ts";
 import { onboardIdempotencyKey } from "../../lib/cli/onboard/resume.ts";
 import { onboardResultSchema } from "../../lib/cli/report/requests.ts";
-import { generateWebhookSecret, type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
-import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
-import { cleanEnv, closedPort, type Running, runCli, simulatorEnv, startCli } from "./helpers.ts";
+import { generateWebhookSecret, type ReceivedWebhook, startWebhookReceiver } from "../../lib/notify/receiver.ts";
+import { cleanEnv, closedPort, runCli, startCli } from "./helpers.ts";
+import { createCalls, idOf, setFaults, until, useOnboardFixture } from "./onboard-fixture.ts";
 
-const estate = loadEstate(SAMPLE_ESTATE_PATH);
-function idOf(name: string): string {
-  const server = estate.servers.find((candidate) => candidate.name === name);
-  if (server === undefined) throw new Error(`no server ${name} in the sample estate`);
-  return server.id;
-}
-
-const directory = mkdtempSync(join(tmpdir(), "sdrs-onboard-test-"));
-const running: Running[] = [];
-const receivers: WebhookReceiver[] = [];
-afterEach(async () => {
-  for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
-  for (const receiver of receivers.splice(0)) await receiver.close();
-});
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-let fileCount = 0;
-function file(name: string, text: string): string {
-  fileCount += 1;
-  const path = join(directory, `${fileCount}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
-
-interface Sim {
-  url: string;
-  /** The CLI's environment pointing at this simulator, with job checks shortened for its seconds-long jobs. */
-  env: Record<string, string>;
-  counts(): Promise<Record<string, number>>;
-  protectedInstancesOf(serverId: string): Promise<{ id: string; source_server: string }[]>;
-  /** The simulator process, to stop it mid-run (an outage). */
-  process: Running;
-}
-
-async function startSim(): Promise<Sim> {
-  const cli = startCli(["sim", "--fast"]);
-  running.push(cli);
-  const url = await cli.firstLine;
-  const env = simulatorEnv(url, {
-    // --fast jobs take 1–5 s: look after 1 s instead of the 60–90 s real SDRS needs.
-    SDRS_JOB_FIRST_CHECK_SECONDS: "1",
-    SDRS_JOB_RETRY_BASE_SECONDS: "1",
-    SDRS_AMBIGUOUS_CHECK_SECONDS: "1",
-  });
-  const state = z.object({ protectedInstances: z.array(z.object({ id: z.string(), source_server: z.string() })) });
-  return {
-    url,
-    env,
-    process: cli,
-    counts: async () => z.record(z.string(), z.number()).parse(await (await fetch(`${url}/__sim/counts`)).json()),
-    protectedInstancesOf: async (serverId) =>
-      state.parse(await (await fetch(`${url}/__sim/state`)).json()).protectedInstances.filter((instance) => instance.source_server === serverId),
-  };
-}
-
-async function setFaults(sim: Sim, faults: unknown): Promise<void> {
-  const response = await fetch(`${sim.url}/__sim/faults`, { method: faults === null ? "DELETE" : "POST", ...(faults === null ? {} : { body: JSON.stringify(faults) }) });
-  expect(response.status).toBe(200);
-}
-
-/** Resolves once `condition` holds, polling every 20 ms (the spawned run advances on its own). */
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const createCalls = (counts: Record<string, number>) => (counts.batchCreateProtectedInstances ?? 0) + (counts.createProtectedInstance ?? 0);
+const { directory, file, startSim, receivers, running } = useOnboardFixture("sdrs-onboard-test-");
 
 describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
   it("protects the servers of a CSV, notifies the webhook, reports each server, exits 1 for the ineligible one, and replays on a re-run", async () => {
@@ -135,56 +64,6 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     expect(createCalls(await sim.counts())).toBe(1);
   });
 
-  it("resumes a run killed while its create call was in flight: one protected instance per server, no second create, no SDRS.1305", async () => {
-    const sim = await startSim();
-    const servers = ["intranet-01", "intranet-02", "web-03"].map(idOf);
-    const json = file("servers.json", JSON.stringify({ servers: [servers[0], { serverId: servers[1] }, { serverId: servers[2], flavorRef: "s6.large.2" }] }));
-    const state = join(directory, "killed.sqlite");
-    const args = ["onboard", "--target", "web", "--file", json, "--state", state, "--json"];
-    // Every answer takes 0.8 s: the run is killed after the simulator took the create call and before it answered.
-    await setFaults(sim, { latencyMs: 800 });
-    const killed = startCli(args, sim.env);
-    running.push(killed);
-    await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
-    killed.child.kill("SIGKILL");
-    expect((await killed.finished).signal).toBe("SIGKILL");
-    await setFaults(sim, null);
-
-    const resumed = await runCli(args, sim.env);
-    expect(resumed.stderr).toMatch(/Resuming onboarding request [0-9a-f-]{36} \(the same target and servers as before\): 3 servers for target web; \d+ messages? of the interrupted run released, 3 servers picked up again/);
-    expect(resumed.code).toBe(0);
-    const result = onboardResultSchema.parse(JSON.parse(resumed.stdout));
-    expect(result.summary).toEqual({ servers: 3, protected: 3, failed: 0, ineligible: 0, unknown: 0, notFinished: 0 });
-    expect(result.servers.some((server) => server.errorCode === "SDRS.1305")).toBe(false);
-    for (const serverId of servers) {
-      const instances = await sim.protectedInstancesOf(serverId);
-      expect(instances).toHaveLength(1);
-      expect(result.servers.find((server) => server.serverId === serverId)?.protectedInstanceId).toBe(instances[0]?.id);
-    }
-    expect(createCalls(await sim.counts())).toBe(1);
-  });
-
-  it("stops on Ctrl+C with exit 130, keeps the state, and the same command finishes the work", async () => {
-    const sim = await startSim();
-    const csv = file("one.csv", `${idOf("web-04")}\n`);
-    const state = join(directory, "interrupted.sqlite");
-    const args = ["onboard", "--target", "web", "--file", csv, "--state", state];
-    const interrupted = startCli(args, sim.env);
-    running.push(interrupted);
-    await until(async () => createCalls(await sim.counts()) > 0, "the create call", 30_000);
-    interrupted.child.kill("SIGINT");
-    const stopped = await interrupted.finished;
-    expect(stopped.code).toBe(130);
-    expect(stopped.stderr).toContain("sdrs-autoprotect: interrupted (SIGINT)");
-    expect(stopped.stderr).toContain(`state kept in ${state}: run the same command again to resume`);
-
-    const finished = await runCli(args, sim.env);
-    expect(finished.code).toBe(0);
-    expect(finished.stdout).toContain("1 server: 1 protected, 0 failed, 0 ineligible, 0 unknown");
-    expect(await sim.protectedInstancesOf(idOf("web-04"))).toHaveLength(1);
-    expect(createCalls(await sim.counts())).toBe(1);
-  });
-
   it("says within 10 s that the cloud is unreachable when it goes away mid-run, and gives up after --outage-limit with exit 3, the state kept", async () => {
     const sim = await startSim();
     const csv = file("outage.csv", ["intranet-01", "intranet-02", "web-03"].map(idOf).join("\n"));
@@ -194,7 +73,8 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     const run = startCli(["onboard", "--target", "web", "--file", csv, "--state", state, "--outage-limit", "4"], sim.env);
     running.push(run);
     await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
-    sim.process.child.kill("SIGKILL");
+    // The simulator closes every connection and its port: to the client, the cloud has gone away.
+    await sim.process.stop();
     const stoppedAt = Date.now();
     await until(async () => /progress: .*cloud unreachable \(NETWORK_ERROR\) · (retry \d+ in [\d.]+ s|for [\d.]+ s)/.test(run.stderr()), "the outage on the progress line", 10_000);
     expect(Date.now() - stoppedAt).toBeLessThan(10_000);

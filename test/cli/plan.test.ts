@@ -1,13 +1,14 @@
 /**
- * `sdrs-autoprotect plan`: the dry run over the sample estate, by spawning the CLI. Every tagged server
- * gets a verdict, calls respect the batch limit, nothing is created, and the cloud's failures map to exit 3.
+ * `sdrs-autoprotect plan`: the dry run over the sample estate, in process (test/cli/helpers.ts). Every
+ * tagged server gets a verdict, calls respect the batch limit, nothing is created, and the cloud's
+ * failures map to exit 3.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as z from "zod";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../lib/config/targets.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { cleanEnv, closedPort, runCli, simulatorEnv, startCli } from "./helpers.ts";
+import { cleanEnv, closedPort, killSpawned, runCli, simulatorEnv, spawnCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
 const taggedServers = estate.servers.filter((server) => server.tags[DEFAULT_PROTECT_TAG_KEY] !== undefined);
@@ -188,20 +189,24 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     expect(result.stdout + result.stderr).not.toContain(wrongSk);
   });
 
-  it("exits 130 when interrupted while waiting for the cloud", async () => {
-    simulator.faults.set({ latencyMs: 60_000 });
-    try {
+  // In process the interrupted command would go on in the background; the bin exits, its request unanswered.
+  describe("Ctrl+C (spawned: a real SIGINT must end the process at once, a request still in flight)", () => {
+    it("exits 130 when interrupted while waiting for the cloud", async () => {
+      simulator.faults.set({ latencyMs: 60_000 });
       simulator.resetCounts();
-      const cli = startCli(["plan"], simulatorEnv(simulator.url));
-      // Interrupt once the first request has reached the (now very slow) cloud.
-      while ((simulator.counts().listServersDetails ?? 0) === 0 && cli.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
-      cli.child.kill("SIGINT");
-      const finished = await cli.finished;
-      expect(finished.code).toBe(130);
-      expect(finished.stderr).toBe("sdrs-autoprotect: interrupted (SIGINT)\n");
-    } finally {
-      simulator.faults.clear();
-    }
+      const cli = spawnCli(["plan"], simulatorEnv(simulator.url));
+      try {
+        // Interrupt once the first request has reached the (now very slow) cloud.
+        while ((simulator.counts().listServersDetails ?? 0) === 0 && cli.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
+        cli.child.kill("SIGINT");
+        const finished = await cli.finished;
+        expect(finished.code).toBe(130);
+        expect(finished.stderr).toBe("sdrs-autoprotect: interrupted (SIGINT)\n");
+      } finally {
+        killSpawned(cli);
+        simulator.faults.clear();
+      }
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * `sdrs-autoprotect repair`, by spawning the CLI against a simulator on 127.0.0.1 with short jobs: a
- * refusal without confirmation, an interrupted run resumed without doing anything twice, and the second
- * `coverage` showing the disk replicated on its old device.
+ * `sdrs-autoprotect repair`, in process (test/cli/helpers.ts) against a simulator on 127.0.0.1 with
+ * short jobs: a refusal without confirmation, an interrupted run resumed without doing anything twice,
+ * and the second `coverage` showing the disk replicated on its old device.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { runCli, simulatorEnv, startCli } from "./helpers.ts";
+import { killSpawned, runCli, simulatorEnv, spawnCli } from "./helpers.ts";
 
 const estate = parseEstate({
   servers: [
@@ -88,33 +88,41 @@ describe("sdrs-autoprotect repair", () => {
     }
   });
 
-  it("resumes an interrupted run without repeating a step, and coverage then shows the disk replicated on its old device", async () => {
-    const args = ["repair", "--server", "s-1", "--volume", "v-late", "--yes", "--poll-ms", "50", "--progress", progress];
-    const first = startCli(args, env);
-    // Interrupted while the create-pair job runs (its job lasts ~2 s).
-    for (let waited = 0; !/2\/3 create a replication pair[^\n]*\n\s+job /.test(first.stderr()) && waited < 15_000; waited += 50) await sleep(50);
-    expect(first.stderr()).toMatch(/2\/3 create a replication pair/);
-    first.child.kill("SIGINT");
-    expect((await first.finished).code).toBe(130);
+  // The interrupted run is spawned: in process it would go on in the background next to the resuming run;
+  // a real SIGINT ends its process between two steps. The resuming runs are in process.
+  describe("interrupted (spawned: a real SIGINT must end the run's process)", () => {
+    it("resumes an interrupted run without repeating a step, and coverage then shows the disk replicated on its old device", async () => {
+      const args = ["repair", "--server", "s-1", "--volume", "v-late", "--yes", "--poll-ms", "50", "--progress", progress];
+      const first = spawnCli(args, env);
+      try {
+        // Interrupted while the create-pair job runs (its job lasts ~2 s).
+        for (let waited = 0; !/2\/3 create a replication pair[^\n]*\n\s+job /.test(first.stderr()) && waited < 15_000; waited += 50) await sleep(50);
+        expect(first.stderr()).toMatch(/2\/3 create a replication pair/);
+        first.child.kill("SIGINT");
+        expect((await first.finished).code).toBe(130);
+      } finally {
+        killSpawned(first);
+      }
 
-    const second = await runCli(args, env);
-    expect(second.code).toBe(0);
-    expect(second.stderr).toContain("Resuming the repair of db-01");
-    expect(second.stderr).toContain("1/3 detach volume v-late from server s-1 (ECS; the guest must have unmounted it: it is offline until re-attached): done earlier");
-    expect(second.stderr).toContain("Repaired db-01");
-    expect(sim.counts()).toMatchObject({ detachServerVolume: 1, createReplication: 1, attachReplication: 1 });
+      const second = await runCli(args, env);
+      expect(second.code).toBe(0);
+      expect(second.stderr).toContain("Resuming the repair of db-01");
+      expect(second.stderr).toContain("1/3 detach volume v-late from server s-1 (ECS; the guest must have unmounted it: it is offline until re-attached): done earlier");
+      expect(second.stderr).toContain("Repaired db-01");
+      expect(sim.counts()).toMatchObject({ detachServerVolume: 1, createReplication: 1, attachReplication: 1 });
 
-    const coverage = await runCli(["coverage", "--json"], env);
-    expect(coverage.code).toBe(0);
-    const json = JSON.parse(coverage.stdout) as CoverageJson;
-    expect(json.ok).toBe(true);
-    expect(json.servers).toEqual([expect.objectContaining({ serverId: "s-1", disksAttached: 3, disksReplicated: 3 })]);
-    const server = sim.state.servers().find((candidate) => candidate.id === "s-1");
-    expect(server?.["os-extended-volumes:volumes_attached"].find((volume) => volume.id === "v-late")?.device).toBe("/dev/vdc");
+      const coverage = await runCli(["coverage", "--json"], env);
+      expect(coverage.code).toBe(0);
+      const json = JSON.parse(coverage.stdout) as CoverageJson;
+      expect(json.ok).toBe(true);
+      expect(json.servers).toEqual([expect.objectContaining({ serverId: "s-1", disksAttached: 3, disksReplicated: 3 })]);
+      const server = sim.state.servers().find((candidate) => candidate.id === "s-1");
+      expect(server?.["os-extended-volumes:volumes_attached"].find((volume) => volume.id === "v-late")?.device).toBe("/dev/vdc");
 
-    // A third run finds a completed progress file and nothing left to repair.
-    const third = await runCli(args, env);
-    expect(third.code).toBe(2);
-    expect(third.stderr).toContain("REPAIR_NOTHING_TO_DO");
-  }, 60_000);
+      // A third run finds a completed progress file and nothing left to repair.
+      const third = await runCli(args, env);
+      expect(third.code).toBe(2);
+      expect(third.stderr).toContain("REPAIR_NOTHING_TO_DO");
+    }, 60_000);
+  });
 });

@@ -1,6 +1,8 @@
 /**
  * `sdrs-autoprotect sim`: the URL is the first line, the simulator answers signed requests with the
- * credentials it announced, the SK is never printed, and SIGINT/SIGTERM close it with exit 0.
+ * credentials it announced, the SK is never printed, and SIGINT/SIGTERM close it with exit 0. In process
+ * (test/cli/helpers.ts), the signals from its fake signal source; a real SIGTERM to the bin is
+ * test/cli/bin.test.ts.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { CloudClient } from "../../lib/sdrs/client.ts";
@@ -17,8 +19,8 @@ function start(args: readonly string[], env = cleanEnv()): Running {
   return cli;
 }
 
-afterEach(() => {
-  for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
+afterEach(async () => {
+  for (const cli of running.splice(0)) await cli.stop();
 });
 
 describe("sdrs-autoprotect sim", () => {
@@ -38,7 +40,7 @@ describe("sdrs-autoprotect sim", () => {
     expect(cli.stdout()).toContain(`HUAWEICLOUD_SDK_AK=${SIMULATOR_DEFAULTS.accessKey} HUAWEICLOUD_SDK_PROJECT_ID=${SIMULATOR_DEFAULTS.projectId}`);
     expect(cli.stdout()).not.toContain(SIMULATOR_DEFAULTS.secretKey);
 
-    cli.child.kill("SIGINT");
+    cli.signal("SIGINT");
     const finished = await cli.finished;
     expect(finished.code).toBe(0);
     expect(finished.stderr).toContain("SIGINT: stopping the simulator");
@@ -55,7 +57,7 @@ describe("sdrs-autoprotect sim", () => {
     // The simulator's defaults no longer open it.
     await expect(new CloudClient(simulatorCloudConfig(url), { retry: { maxAttempts: 1 } }).listServers()).rejects.toMatchObject({ status: 401 });
 
-    cli.child.kill("SIGTERM");
+    cli.signal("SIGTERM");
     const finished = await cli.finished;
     expect(finished.code).toBe(0);
     expect(finished.stdout).toContain("credentials: AK CLITESTACCESSKEY, project clitestproject01, SK from HUAWEICLOUD_SDK_SK");

@@ -1,7 +1,8 @@
 /**
- * `sdrs-autoprotect start` (what `npm start` runs), spawned as a user runs it: the simulator, the receiver
- * and the local runtime in one process, accelerated time, the report on stdout and in a file. Also the pure
- * parts it is built from: the report's counts and rendering, and the progress view.
+ * `sdrs-autoprotect start` (what `npm start` runs), in process (test/cli/helpers.ts; one spawned run of
+ * the bin is test/cli/bin.test.ts): the simulator, the receiver and the local runtime in one process,
+ * accelerated time, the report on stdout and in a file. Also the pure parts it is built from: the
+ * report's counts and rendering, and the progress view.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,7 @@ import { defaultReportPath, reportFormatOf } from "../../lib/cli/actions/start.t
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { ANSI, type Finished, runCli, startCli } from "./helpers.ts";
 
-/** Resolves once `condition` holds, looking every 20 ms (the spawned run advances on its own). */
+/** Resolves once `condition` holds, looking every 20 ms (the run advances on its own). */
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -186,7 +187,7 @@ describe("sdrs-autoprotect start --json", () => {
       expect(ended.stderr).toMatch(/error: the cloud kept failing for 3 s \(--outage-limit\): last \S+; stopped, the state was temporary \[CLOUD_UNREACHABLE\]/);
       expect(ended.code).toBe(3);
     } finally {
-      if (run.child.exitCode === null) run.child.kill("SIGKILL");
+      await run.stop();
     }
   });
 

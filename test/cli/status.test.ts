@@ -1,5 +1,5 @@
 /**
- * `sdrs-autoprotect status`, spawned: after an `onboard` run (against the in-process simulator, which is
+ * `sdrs-autoprotect status`, in process (test/cli/helpers.ts): after an `onboard` run (against the in-process simulator, which is
  * what onboard uses when no cloud is configured), it lists the request and shows its servers from the
  * sqlite state, without calling any cloud.
  */

@@ -1,5 +1,5 @@
 /**
- * Output that fits the terminal: `plan` and `start` (spawned, COLUMNS=100, not a terminal) print no line
+ * Output that fits the terminal: `plan` and `start` (in process, COLUMNS=100, not a terminal) print no line
  * wider than 100 display columns on stdout or stderr; ineligible servers are counted by reason code unless
  * --details; the pure parts (width source, column fitting, the progress line) and the Ctrl+C order in-process.
  */

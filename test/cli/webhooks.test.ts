@@ -1,12 +1,11 @@
 /**
  * `sdrs-autoprotect webhooks listen` and `webhooks secret`: deliveries signed by the notifier's own sender
- * (lib/notify/webhook.ts) are printed one line each; bad ones are refused and reported on stderr.
+ * (lib/notify/webhook.ts) are printed one line each; bad ones are refused and reported on stderr. In
+ * process (test/cli/helpers.ts); a real SIGINT and a reader that goes away are test/cli/bin.test.ts.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
 import { type NotificationEvent, notificationEventId } from "../../lib/notify/events.ts";
-import { postWebhook } from "../../lib/notify/webhook.ts";
-import { cleanEnv, type Running, runCli, startCli } from "./helpers.ts";
+import { cleanEnv, type Running, runCli, sendWebhook as send, startCli } from "./helpers.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -27,20 +26,14 @@ const protectedEvent: NotificationEvent = {
 };
 
 const running: Running[] = [];
-afterEach(() => {
-  for (const cli of running.splice(0)) if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
+afterEach(async () => {
+  for (const cli of running.splice(0)) await cli.stop();
 });
 
 function listen(args: readonly string[], env = cleanEnv()): Running {
   const cli = startCli(["webhooks", "listen", ...args], env);
   running.push(cli);
   return cli;
-}
-
-function send(url: string, secret: string, event: NotificationEvent) {
-  const [endpoint] = parseWebhookEndpoints([{ id: "cli-test", url, secret }], { allowLoopbackHttp: true });
-  if (endpoint === undefined) throw new Error("no endpoint");
-  return postWebhook(endpoint, { eventId: notificationEventId(event), payload: JSON.stringify(event), timestamp: new Date() });
 }
 
 describe("sdrs-autoprotect webhooks listen", () => {
@@ -54,7 +47,7 @@ describe("sdrs-autoprotect webhooks listen", () => {
     const eventId = notificationEventId(protectedEvent);
     expect(line).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z {2}server\\.protected {2}server/403b603d-1d91-42cc-a357-81f3c2daf43f {2}${eventId}$`));
 
-    cli.child.kill("SIGINT");
+    cli.signal("SIGINT");
     const finished = await cli.finished;
     expect(finished.code).toBe(0);
     expect(finished.stderr).toContain("stopping the receiver (1 events received)");
@@ -67,7 +60,7 @@ describe("sdrs-autoprotect webhooks listen", () => {
     const other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     const result = await send(url, other, protectedEvent);
     expect(result).toMatchObject({ result: "failed", httpStatus: 401 });
-    cli.child.kill("SIGINT");
+    cli.signal("SIGINT");
     const finished = await cli.finished;
     expect(finished.stderr).toContain(`rejected: HTTP 401 No matching signature found (webhook-id ${notificationEventId(protectedEvent)})`);
     expect(finished.stdout.trimEnd().split("\n")).toEqual([url]);
