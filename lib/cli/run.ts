@@ -2,7 +2,7 @@
  * One run of the program: build the context, parse, run the command, and turn whatever happened into an
  * exit code and at most one error line on stderr (with the stack only when --verbose or DEBUG is set).
  */
-import { type Command, CommanderError } from "commander";
+import { CommanderError } from "commander";
 import type { CliContext, OutputStream } from "./context.ts";
 import { colorWanted, createOutput } from "./context.ts";
 import { describeError, EXIT, errorCodeOf, exitCodeFor, redact } from "./errors.ts";
@@ -40,34 +40,6 @@ function globalSwitches(argv: readonly string[]): { verbose: boolean; noColor: b
 function isDebugSet(env: Record<string, string | undefined>): boolean {
   const value = env.DEBUG;
   return value !== undefined && value !== "" && value !== "0" && value !== "false";
-}
-
-/**
- * Commander reads the variables of `Option.env()` (SDRS_WEBHOOK_SECRET for --secret, --webhook-secret)
- * from process.env itself. The program's environment is io.env: the process's own in the bin, a test's
- * in process. So each command reads them from io.env instead, by commander's own rule (a value from the
- * command line wins). Commander keeps this step in the private `_parseOptionsEnv`; should it be renamed,
- * the bin still reads process.env and the in-process tests of those variables fail.
- */
-function readOptionVariablesFrom(program: Command, env: Record<string, string | undefined>): void {
-  const commands = [program];
-  for (const command of commands) commands.push(...command.commands);
-  for (const command of commands) {
-    // Command is an EventEmitter; its typings leave emit out.
-    const internals = command as unknown as { _parseOptionsEnv?: () => void; emit(event: string, value?: string): boolean };
-    if (typeof internals._parseOptionsEnv !== "function") continue;
-    internals._parseOptionsEnv = () => {
-      for (const option of command.options) {
-        const value = option.envVar === undefined ? undefined : env[option.envVar];
-        if (value === undefined) continue;
-        const key = option.attributeName();
-        const source = command.getOptionValueSource(key);
-        if (command.getOptionValue(key) !== undefined && source !== "default" && source !== "config" && source !== "env") continue;
-        if (option.required || option.optional) internals.emit(`optionEnv:${option.name()}`, value);
-        else internals.emit(`optionEnv:${option.name()}`);
-      }
-    };
-  }
 }
 
 export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CommandModule[] = COMMANDS): Promise<number> {
@@ -125,7 +97,6 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
   const run = async (): Promise<number> => {
     try {
       const program = buildProgram(context, commands);
-      readOptionVariablesFrom(program, io.env);
       await program.parseAsync([...argv], { from: "user" });
       return context.exitCode;
     } catch (error) {

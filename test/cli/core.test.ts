@@ -3,13 +3,15 @@
  * exit codes and one line, the colour rule, and the run loop's signal handling.
  */
 import { EventEmitter } from "node:events";
-import { type Command, CommanderError, Option } from "commander";
+import { type Command, CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import { parseFaults, simulatorCredentials } from "../../lib/cli/actions/sim.ts";
 import { type CliContext, colorWanted, shutdownRequested } from "../../lib/cli/context.ts";
 import { CliError, describeError, EXIT, exitCodeFor, redact } from "../../lib/cli/errors.ts";
 import { protectTagValue, selectServers } from "../../lib/cli/plan/selection.ts";
+import { COMMANDS } from "../../lib/cli/program.ts";
 import { runCli } from "../../lib/cli/run.ts";
+import { webhookSecretOf } from "../../lib/cli/webhook-secret.ts";
 import { ConfigError } from "../../lib/config/targets.ts";
 import { WebhookReceiverConfigError } from "../../lib/notify/receiver.ts";
 import { CloudConfigError } from "../../lib/sdrs/config.ts";
@@ -240,30 +242,27 @@ describe("runCli and signals", () => {
 });
 
 describe("runCli and the environment", () => {
-  /** Prints the value --secret ended up with; its variable is TEST_CLI_SECRET. */
-  const secretEcho = {
-    register(program: Command, context: CliContext) {
-      program
-        .command("echo")
-        .addOption(new Option("--secret <value>").env("TEST_CLI_SECRET"))
-        .action((options: { secret?: string }) => context.stdout.line(options.secret ?? "(none)"));
-    },
-  };
+  it("declares no commander Option.env(): commander would read process.env, not the program's environment", async () => {
+    let root: Command | undefined;
+    const capture = {
+      register(program: Command) {
+        root = program;
+        program.command("capture").action(() => undefined);
+      },
+    };
+    const memory = memoryIo();
+    expect(await runCli(["capture"], memory.io, [...COMMANDS, capture])).toBe(0);
+    if (root === undefined) throw new Error("the program was not built");
+    const commands = [root];
+    for (const command of commands) commands.push(...command.commands);
+    const withVariables = commands.flatMap((command) => command.options.filter((option) => option.envVar !== undefined).map((option) => `${command.name()} ${option.flags}`));
+    expect(withVariables).toEqual([]);
+  });
 
-  it("takes an option's variable from the program's environment, not the process's, and the command line first", async () => {
-    process.env.TEST_CLI_SECRET = "from-the-process";
-    try {
-      for (const [args, env, expected] of [
-        [["echo"], { TEST_CLI_SECRET: "from-io" }, "from-io\n"],
-        [["echo"], {}, "(none)\n"],
-        [["echo", "--secret", "typed"], { TEST_CLI_SECRET: "from-io" }, "typed\n"],
-      ] as const) {
-        const memory = memoryIo();
-        expect(await runCli(args, { ...memory.io, env }, [secretEcho])).toBe(0);
-        expect(memory.stdout()).toBe(expected);
-      }
-    } finally {
-      delete process.env.TEST_CLI_SECRET;
-    }
+  it("takes the webhook secret from the flag first, else from the program's environment", () => {
+    expect(webhookSecretOf("typed", { SDRS_WEBHOOK_SECRET: "from-env" })).toBe("typed");
+    expect(webhookSecretOf(undefined, { SDRS_WEBHOOK_SECRET: "from-env" })).toBe("from-env");
+    expect(webhookSecretOf(undefined, {})).toBeUndefined();
   });
 });
+

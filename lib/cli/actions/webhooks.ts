@@ -8,7 +8,7 @@ import { eventSubject } from "../../notify/events.ts";
 import { generateWebhookSecret, type ReceivedWebhook, type RejectedWebhook, startWebhookReceiver, WebhookReceiverConfigError } from "../../notify/receiver.ts";
 import { type CliContext, shutdownRequested } from "../context.ts";
 import { usageError } from "../errors.ts";
-import { WEBHOOK_SECRET_VARIABLE, webhookSecretRequired } from "../webhook-secret.ts";
+import { WEBHOOK_SECRET_VARIABLE, webhookSecretOf, webhookSecretRequired } from "../webhook-secret.ts";
 
 const listenOptions = z.object({
   secret: z.string().optional(),
@@ -41,7 +41,8 @@ export function rejectionLine(rejection: RejectedWebhook): string {
 }
 
 export async function listen(context: CliContext, raw: unknown): Promise<void> {
-  const options = listenOptions.parse(raw);
+  const parsed = listenOptions.parse(raw);
+  const options = { ...parsed, secret: webhookSecretOf(parsed.secret, context.env) };
   if (options.secret === undefined || options.secret.trim() === "") {
     throw webhookSecretRequired("--secret");
   }

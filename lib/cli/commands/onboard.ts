@@ -1,11 +1,11 @@
 /**
  * `onboard`: options and help; the bulk onboarding itself is in ../actions/onboard.ts, loaded only when it runs.
  */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { examplesHelp } from "../help.ts";
 import { OUTAGE_LIMIT_OPTION } from "../outage.ts";
-import { WEBHOOK_SECRET_VARIABLE } from "../webhook-secret.ts";
+import { webhookSecretHelp } from "../webhook-secret.ts";
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -15,11 +15,7 @@ export function register(program: Command, context: CliContext): void {
     .requiredOption("--file <path>", "servers.csv (a header with server_id or id, optional flavorRef; or one id per line) or servers.json")
     .option("--state <file>", "the sqlite state (store and queues) to keep and resume from (default .sdrs-autoprotect/state.sqlite)")
     .option("--webhook <url>", "also notify this webhook endpoint (https, or plain http to a loopback address)")
-    .addOption(
-      new Option("--webhook-secret <whsec>", `the endpoint's secret (whsec_ + base64); prefer the ${WEBHOOK_SECRET_VARIABLE} variable, which ps cannot show`).env(
-        WEBHOOK_SECRET_VARIABLE,
-      ),
-    )
+    .option("--webhook-secret <whsec>", webhookSecretHelp())
     .option("--json", "print the final per-server result as one JSON document")
     .option(OUTAGE_LIMIT_OPTION.flags, OUTAGE_LIMIT_OPTION.description)
     .addHelpText(

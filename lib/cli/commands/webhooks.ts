@@ -2,11 +2,11 @@
  * `webhooks listen` and `webhooks secret`: options and help; the work is in ../actions/webhooks.ts,
  * loaded only when a command runs.
  */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { hostName, portNumber, wholeNumber } from "../options.ts";
 import { examplesHelp } from "../help.ts";
-import { WEBHOOK_SECRET_VARIABLE } from "../webhook-secret.ts";
+import { WEBHOOK_SECRET_VARIABLE, webhookSecretHelp } from "../webhook-secret.ts";
 
 export function register(program: Command, context: CliContext): void {
   const webhooks = program
@@ -23,11 +23,7 @@ export function register(program: Command, context: CliContext): void {
   webhooks
     .command("listen")
     .description("listen for Standard Webhooks deliveries, verify each, print the events until Ctrl+C")
-    .addOption(
-      new Option("--secret <whsec>", `the endpoint's secret (whsec_ + base64); prefer the ${WEBHOOK_SECRET_VARIABLE} variable, which ps cannot show`).env(
-        WEBHOOK_SECRET_VARIABLE,
-      ),
-    )
+    .option("--secret <whsec>", webhookSecretHelp())
     .option("--port <port>", "port to listen on; 0 picks a free one", portNumber, 0)
     .option("--host <host>", "address to listen on", hostName, "127.0.0.1")
     .option("--json", "one JSON object per event line (after the URL line)")

@@ -16,7 +16,7 @@ import type { CliContext } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { assertTargetNamed } from "../target-check.ts";
-import { WEBHOOK_SECRET_VARIABLE, webhookSecretRequired } from "../webhook-secret.ts";
+import { WEBHOOK_SECRET_VARIABLE, webhookSecretOf, webhookSecretRequired } from "../webhook-secret.ts";
 
 export interface TargetsChoice {
   config: TargetsConfig;
@@ -32,7 +32,7 @@ export function targetsFor(context: CliContext, options: { webhook?: string | un
   // The sample's endpoint (http://127.0.0.1:8787/) is a placeholder for a receiver someone runs; --webhook names a real one.
   const webhooks = fromSample ? [] : [...loaded.webhooks];
   if (options.webhook !== undefined) {
-    const secret = options.webhookSecret;
+    const secret = webhookSecretOf(options.webhookSecret, context.env);
     if (secret === undefined || secret.trim() === "") {
       throw webhookSecretRequired("--webhook-secret", "with --webhook");
     }
