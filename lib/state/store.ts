@@ -7,7 +7,7 @@
  * Two adapters implement it: lib/state/sqlite-store.ts (node:sqlite, local runs and tests) and
  * lib/aws/dynamodb-store.ts (DynamoDB). Values are JSON: both adapters store what JSON.stringify keeps.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { RecordError } from "./errors.ts";
 
 export const recordKind = z.enum(["server", "request", "job", "event", "idempotency", "endpoint", "stats", "coverage"]);

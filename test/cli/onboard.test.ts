@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { parseServersFile } from "../../lib/cli/onboard/input.ts";
 import { acquireStateLock } from "../../lib/cli/onboard/lock.ts";
 import { onboardIdempotencyKey } from "../../lib/cli/onboard/resume.ts";
