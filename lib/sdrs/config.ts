@@ -129,7 +129,8 @@ function wholeNumber(min: number, max: number, fallback: number) {
     if (value === undefined) return fallback;
     const number = Number(value);
     if (!/^\d+$/.test(value) || number < min || number > max) {
-      ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max} (got "${value}")` });
+      // A zod/mini transform's context has no addIssue: the issue classic's addIssue would record.
+      ctx.issues.push({ code: "custom", message: `must be a whole number from ${min} to ${max} (got "${value}")`, input: value });
       return z.NEVER;
     }
     return number;
