@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import * as z from "zod";
+import * as z from "../lib/zod.ts";
 
 const DEFAULT_OUT = fileURLToPath(new URL("./results/latest.json", import.meta.url));
 
@@ -23,43 +23,23 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --e2e-runs <n>         end-to-end repeats per estate (default 3)
   --help                 this text`;
 
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = z.coerce.number().check(z.int(), z.positive());
 export const SUITES = ["api-calls", "polling", "planner", "e2e", "scale", "bundles"] as const;
 export type Suite = (typeof SUITES)[number];
 const benchOptions = z.strictObject({
-  json: z.boolean().default(false),
-  out: z
-    .string()
-    .min(1)
-    .transform((path) => resolve(path))
-    .default(DEFAULT_OUT),
-  seed: z.coerce.number().int().nonnegative().default(11),
-  clones: positiveInt.default(500),
-  scale: z
-    .string()
-    .default("1000,2000,5000,10000")
-    .transform((text) => text.split(",").map((size) => Number(size.trim())))
-    .pipe(z.array(z.number().int().min(10)).min(1)),
-  modes: z
-    .string()
-    .default("events,bulk")
-    .transform((text) => text.split(",").map((mode) => mode.trim()))
-    .pipe(z.array(z.enum(["events", "bulk"])).min(1)),
-  naiveSize: z.coerce.number().int().nonnegative().default(500),
-  only: z
-    .string()
-    .optional()
-    .transform((text) => (text === undefined ? undefined : text.split(",").map((suite) => suite.trim())))
-    .pipe(z.array(z.enum(SUITES)).min(1).optional()),
-  pollingJobs: positiveInt.default(2000),
-  plannerSizes: z
-    .string()
-    .default("1000,5000")
-    .transform((text) => text.split(",").map((size) => Number(size.trim())))
-    .pipe(z.array(z.number().int().positive()).min(1)),
-  plannerRuns: positiveInt.default(5),
-  e2eRuns: positiveInt.default(3),
-  help: z.boolean().default(false),
+  json: z._default(z.boolean(), false),
+  out: z._default(z.pipe(z.string().check(z.minLength(1)), z.transform((path) => resolve(path))), DEFAULT_OUT),
+  seed: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 11),
+  clones: z._default(positiveInt, 500),
+  scale: z.pipe(z.pipe(z._default(z.string(), "1000,2000,5000,10000"), z.transform((text) => text.split(",").map((size) => Number(size.trim())))), z.array(z.int().check(z.gte(10))).check(z.minLength(1))),
+  modes: z.pipe(z.pipe(z._default(z.string(), "events,bulk"), z.transform((text) => text.split(",").map((mode) => mode.trim()))), z.array(z.enum(["events", "bulk"])).check(z.minLength(1))),
+  naiveSize: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 500),
+  only: z.pipe(z.pipe(z.optional(z.string()), z.transform((text) => (text === undefined ? undefined : text.split(",").map((suite) => suite.trim())))), z.optional(z.array(z.enum(SUITES)).check(z.minLength(1)))),
+  pollingJobs: z._default(positiveInt, 2000),
+  plannerSizes: z.pipe(z.pipe(z._default(z.string(), "1000,5000"), z.transform((text) => text.split(",").map((size) => Number(size.trim())))), z.array(z.int().check(z.positive())).check(z.minLength(1))),
+  plannerRuns: z._default(positiveInt, 5),
+  e2eRuns: z._default(positiveInt, 3),
+  help: z._default(z.boolean(), false),
 });
 export type BenchOptions = z.infer<typeof benchOptions>;
 

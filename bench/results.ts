@@ -2,10 +2,10 @@
  * The shape of a benchmark run's results: what `npm run bench -- --json` prints and what
  * bench/results/latest.json holds. Parsed before it is written, so a program can trust the fields.
  */
-import * as z from "zod";
+import * as z from "../lib/zod.ts";
 
-const count = z.number().int().nonnegative();
-const measure = z.number().nonnegative();
+const count = z.int().check(z.nonnegative());
+const measure = z.number().check(z.nonnegative());
 
 export const machineInfo = z.object({
   cores: count,
@@ -59,7 +59,7 @@ export const approachResult = z.object({
 export type ApproachResult = z.infer<typeof approachResult>;
 
 /** ours ÷ naive; null where naive is 0. */
-const ratio = z.number().nonnegative().nullable();
+const ratio = z.nullable(z.number().check(z.nonnegative()));
 
 export const apiCallsResult = z.object({
   estate: z.string(),
@@ -101,13 +101,13 @@ export const runtimePollingRow = z.object({
   jobStatusCalls: count,
   checksPerJob: measure,
   /** Ours only: from the job records (the naive baseline keeps none). */
-  meanDetectionDelaySeconds: measure.optional(),
+  meanDetectionDelaySeconds: z.optional(measure),
 });
 export type RuntimePollingRow = z.infer<typeof runtimePollingRow>;
 
 export const pollingResult = z.object({
   jobsPerKind: count,
-  seed: z.number().int(),
+  seed: z.int(),
   rows: z.array(pollingRow),
   /** The same quantities measured in the part-1 runs. */
   measuredInRuns: z.array(runtimePollingRow),
@@ -190,9 +190,7 @@ export const scaleResult = z.object({
   seed: z.number(),
   rows: z.array(scaleRow),
   growth: z.array(growthRow),
-  naive: z
-    .object({ servers: z.number(), protected: z.number(), totalRequests: z.number(), callsPerProtectedServer: z.number(), jobStatusCallsPerJob: z.number() })
-    .optional(),
+  naive: z.optional(z.object({ servers: z.number(), protected: z.number(), totalRequests: z.number(), callsPerProtectedServer: z.number(), jobStatusCallsPerJob: z.number() })),
 });
 export type ScaleResult = z.infer<typeof scaleResult>;
 export type GrowthRow = z.infer<typeof growthRow>;
@@ -202,15 +200,15 @@ export const benchResults = z.object({
   startedAt: z.iso.datetime(),
   durationMs: measure,
   machine: machineInfo,
-  seed: z.number().int(),
+  seed: z.int(),
   apiCalls: z.array(apiCallsResult),
   /** Absent when the suite was not run (`--only`). */
-  polling: pollingResult.optional(),
-  planner: z.object({ note: z.string(), rows: z.array(plannerRow) }).optional(),
+  polling: z.optional(pollingResult),
+  planner: z.optional(z.object({ note: z.string(), rows: z.array(plannerRow) })),
   endToEnd: z.array(endToEndRow),
   /** Absent in results recorded before bundles were measured (bench/results/sample.json). */
-  bundles: z.object({ note: z.string(), rows: z.array(bundleRow) }).optional(),
+  bundles: z.optional(z.object({ note: z.string(), rows: z.array(bundleRow) })),
   /** The scale curve over wave estates (bench/scale.ts). */
-  scale: scaleResult.optional(),
+  scale: z.optional(scaleResult),
 });
 export type BenchResults = z.infer<typeof benchResults>;

@@ -8,7 +8,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { BatchGetCommandOutput, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import {
   ConditionalWriteError,
@@ -56,8 +56,8 @@ export class StoreThrottledError extends Error {
 const storedItem = z.object({
   id: z.string(),
   value: z.unknown(),
-  version: z.number().int(),
-  expiresAt: z.number().optional(),
+  version: z.int(),
+  expiresAt: z.optional(z.number()),
 });
 
 const cursorKey = z.strictObject({ pk: z.string(), kind: z.string(), id: z.string() });
@@ -155,7 +155,7 @@ export class DynamoDbStore implements VersionedStore {
           ReturnValues: "UPDATED_NEW",
         }),
       );
-      return z.object({ version: z.number().int() }).parse(Attributes).version;
+      return z.object({ version: z.int() }).parse(Attributes).version;
     } catch (error) {
       // The SDK names its service exceptions; matching the name needs no class from the client package.
       if (error instanceof Error && error.name === "ConditionalCheckFailedException") throw new ConditionalWriteError(kind, id, options.expectedVersion);

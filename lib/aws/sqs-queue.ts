@@ -5,7 +5,7 @@
  * retrying the entries SQS reports as failed for a server-side reason.
  */
 import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { type BatchRetry, batchRetryOf, waitBeforeRetry } from "./batch-retry.ts";
 import { sqsSdk } from "./sdk.ts";
 import {

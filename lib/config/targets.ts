@@ -8,68 +8,63 @@
  * itself can be committed without them.
  */
 import { readFileSync } from "node:fs";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { creationOptions } from "../planning/creation-options.ts";
 import { DEFAULT_BATCH_LIMIT, protectionGroupDescription, protectionGroupName } from "../sdrs/schemas.ts";
 
 export const DEFAULT_PROTECT_TAG_KEY = "sdrs_protect";
 
 const secretValue = z.union([
-  z.string().startsWith("whsec_", { error: "must start with whsec_ (Standard Webhooks secret format)" }),
-  z.strictObject({ env: z.string().min(1) }),
+  z.string().check(z.startsWith("whsec_", { error: "must start with whsec_ (Standard Webhooks secret format)" })),
+  z.strictObject({ env: z.string().check(z.minLength(1)) }),
 ]);
 
 export const webhookEndpointConfig = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 characters of letters, digits, . _ -" }),
-  url: z.string().url({ error: "must be an absolute URL" }),
+  id: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 characters of letters, digits, . _ -" })),
+  url: z.string().check(z.url({ error: "must be an absolute URL" })),
   secret: secretValue,
-  eventTypes: z.array(z.string()).optional(),
+  eventTypes: z.optional(z.array(z.string())),
 });
 export type WebhookEndpointConfig = z.infer<typeof webhookEndpointConfig>;
 
 export const protectionGroupRef = z.union([
-  z.strictObject({ id: z.string().min(1) }),
+  z.strictObject({ id: z.string().check(z.minLength(1)) }),
   z.strictObject({
     name: protectionGroupName,
     /** Create the group when no group of this name exists (seed: create protection group). */
-    create: z
-      .strictObject({
-        description: protectionGroupDescription.optional(),
-        sourceAvailabilityZone: z.string().min(1),
-        targetAvailabilityZone: z.string().min(1),
-        domainId: z.string().min(1),
-        sourceVpcId: z.string().min(1),
-      })
-      .optional(),
+    create: z.optional(z.strictObject({
+        description: z.optional(protectionGroupDescription),
+        sourceAvailabilityZone: z.string().check(z.minLength(1)),
+        targetAvailabilityZone: z.string().check(z.minLength(1)),
+        domainId: z.string().check(z.minLength(1)),
+        sourceVpcId: z.string().check(z.minLength(1)),
+      })),
   }),
 ]);
 export type ProtectionGroupRef = z.infer<typeof protectionGroupRef>;
 
 export const targetConfig = z.strictObject({
   protectionGroup: protectionGroupRef,
-  creation: creationOptions.default({}),
+  creation: z._default(creationOptions, {}),
   /** Enable protection (start-server-group) once the group's first protected instances exist. */
-  enableProtection: z.boolean().default(false),
+  enableProtection: z._default(z.boolean(), false),
   /**
    * What reconcile does with a coverage gap (docs/coverage.md): `report` notifies it; `repair` also runs
    * the safe repairs (enable protection of a group with members, expand a pair whose disk grew).
    */
-  coverage: z.enum(["report", "repair"]).default("report"),
+  coverage: z._default(z.enum(["report", "repair"]), "report"),
 });
 export type TargetConfig = z.infer<typeof targetConfig>;
 
 export const targetsConfig = z.strictObject({
-  protectTagKey: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,36}$/, { error: "must be 1–36 characters of letters, digits, _ or - (ECS tag key rule)" })
-    .default(DEFAULT_PROTECT_TAG_KEY),
-  batchLimit: z.number().int().min(1).max(100).default(DEFAULT_BATCH_LIMIT),
-  sharedDiskPolicy: z.enum(["batch-together", "block"]).default("batch-together"),
+  protectTagKey: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,36}$/, { error: "must be 1–36 characters of letters, digits, _ or - (ECS tag key rule)" })), DEFAULT_PROTECT_TAG_KEY),
+  batchLimit: z._default(z.int().check(z.gte(1), z.lte(100)), DEFAULT_BATCH_LIMIT),
+  sharedDiskPolicy: z._default(z.enum(["batch-together", "block"]), "batch-together"),
   /** Retry a failed batch server by server when the job does not say which server failed. */
-  retryFailedBatchIndividually: z.boolean().default(true),
-  targets: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,43}$/, { error: "target names must be valid ECS tag values" }), targetConfig),
-  webhooks: z.array(webhookEndpointConfig).default([]),
-  sns: z.strictObject({ topicArn: z.string().min(1) }).optional(),
+  retryFailedBatchIndividually: z._default(z.boolean(), true),
+  targets: z.record(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,43}$/, { error: "target names must be valid ECS tag values" })), targetConfig),
+  webhooks: z._default(z.array(webhookEndpointConfig), []),
+  sns: z.optional(z.strictObject({ topicArn: z.string().check(z.minLength(1)) })),
 });
 export type TargetsConfig = z.infer<typeof targetsConfig>;
 
@@ -78,7 +73,7 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-function formatIssues(source: string, error: z.ZodError): string {
+function formatIssues(source: string, error: z.core.$ZodError): string {
   return `${source} is invalid:\n${error.issues.map((issue) => `  - ${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`).join("\n")}`;
 }
 

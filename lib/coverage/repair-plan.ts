@@ -5,7 +5,7 @@
  * (SDRS attaches the disk to the production server and its DR twin to the DR server). An invalid pair
  * is detached and deleted first. Protection is enabled where the group does not replicate yet.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { ServerCoverage } from "./verdict.ts";
 
 export const repairStep = z.discriminatedUnion("kind", [
@@ -14,7 +14,7 @@ export const repairStep = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("delete-pair"), replicationPairId: z.string(), volumeId: z.string() }),
   z.object({ kind: z.literal("create-pair"), protectionGroupId: z.string(), volumeId: z.string(), name: z.string() }),
   z.object({ kind: z.literal("attach-pair"), protectedInstanceId: z.string(), volumeId: z.string(), device: z.string() }),
-  z.object({ kind: z.literal("expand-pair"), replicationPairId: z.string(), volumeId: z.string(), sizeGb: z.number().int().positive() }),
+  z.object({ kind: z.literal("expand-pair"), replicationPairId: z.string(), volumeId: z.string(), sizeGb: z.int().check(z.positive()) }),
   z.object({ kind: z.literal("enable-protection"), protectionGroupId: z.string() }),
 ]);
 export type RepairStep = z.infer<typeof repairStep>;

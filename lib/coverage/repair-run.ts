@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { CloudClient } from "../sdrs/client.ts";
 import { CloudApiError } from "../sdrs/errors.ts";
 import { pairVolumeIds, type ReplicationPair } from "../sdrs/replication-schemas.ts";
@@ -16,8 +16,8 @@ import { type RepairPlan, RepairError, type RepairStep, repairPlan } from "./rep
 export const repairProgress = z.object({
   plan: repairPlan,
   startedAt: z.string(),
-  completedAt: z.string().optional(),
-  steps: z.array(z.object({ done: z.boolean(), jobId: z.string().optional(), replicationPairId: z.string().optional() })),
+  completedAt: z.optional(z.string()),
+  steps: z.array(z.object({ done: z.boolean(), jobId: z.optional(z.string()), replicationPairId: z.optional(z.string()) })),
 });
 export type RepairProgress = z.infer<typeof repairProgress>;
 

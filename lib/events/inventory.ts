@@ -9,7 +9,7 @@
  *   Traces are parsed tolerantly (reference inventory-events.md §1, §5): numbers as strings, `request` as a
  *   JSON string or an object, `user` null. A trace is only a hint: the caller re-reads the server's tags.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { isServerId } from "../sdrs/field-rules.ts";
 
 /**
@@ -27,7 +27,7 @@ export const eventBridgeEnvelope = z.object({
   resources: z.array(z.string()),
   "detail-type": z.string(),
   detail: z.unknown(),
-  "replay-name": z.string().optional(),
+  "replay-name": z.optional(z.string()),
 });
 
 export const OWN_EVENT_SOURCE = "sdrs-autoprotect.inventory";
@@ -35,29 +35,29 @@ export const CTS_EVENT_SOURCE = "huaweicloud.cts";
 export const OWN_DETAIL_TYPES = ["ECS Server Tags Changed", "ECS Server Created"] as const;
 
 export const ownInventoryDetail = z.strictObject({
-  serverId: z.string().min(1, { error: "must be the ECS server id" }),
-  projectId: z.string().min(1).optional(),
+  serverId: z.string().check(z.minLength(1, { error: "must be the ECS server id" })),
+  projectId: z.optional(z.string().check(z.minLength(1))),
   /** The server's tags after the change, when the producer knows them; re-read anyway. */
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: z.optional(z.record(z.string(), z.string())),
 });
 export type OwnInventoryDetail = z.infer<typeof ownInventoryDetail>;
 
-const loose = z.union([z.string(), z.record(z.string(), z.unknown()), z.null()]).optional();
+const loose = z.optional(z.union([z.string(), z.record(z.string(), z.unknown()), z.null()]));
 
 export const ctsTrace = z.looseObject({
-  trace_id: z.string().min(1),
-  trace_name: z.string().min(1),
-  trace_rating: z.string().optional(),
-  trace_status: z.string().optional(),
-  trace_type: z.string().optional(),
+  trace_id: z.string().check(z.minLength(1)),
+  trace_name: z.string().check(z.minLength(1)),
+  trace_rating: z.optional(z.string()),
+  trace_status: z.optional(z.string()),
+  trace_type: z.optional(z.string()),
   service_type: z.string(),
-  resource_type: z.string().optional(),
-  resource_id: z.unknown().optional(),
-  resource_name: z.string().optional(),
+  resource_type: z.optional(z.string()),
+  resource_id: z.optional(z.unknown()),
+  resource_name: z.optional(z.string()),
   request: loose,
   response: loose,
-  project_id: z.string().optional(),
-  time: z.union([z.number(), z.string()]).optional(),
+  project_id: z.optional(z.string()),
+  time: z.optional(z.union([z.number(), z.string()])),
 });
 export type CtsTrace = z.infer<typeof ctsTrace>;
 
@@ -129,7 +129,7 @@ function isTagAction(trace: CtsTrace): boolean {
   );
 }
 
-function issuesText(error: z.ZodError): string {
+function issuesText(error: z.core.$ZodError): string {
   return error.issues.map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`).join("; ");
 }
 

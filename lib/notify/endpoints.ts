@@ -6,7 +6,7 @@
  * and the rule, never the value.
  */
 import { randomBytes } from "node:crypto";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { Secret } from "../secret.ts";
 import { type AddressRules, blockedHostReason, type Resolver, resolvedHostReason } from "./address-guard.ts";
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from "./events.ts";
@@ -37,13 +37,10 @@ export function secretProblem(text: string): string | undefined {
   return undefined;
 }
 
-export const webhookSecret = z
-  .union([z.instanceof(WebhookSecret), z.string()], { error: `must be a string "${SECRET_PREFIX}<base64>"` })
-  .superRefine((secret, ctx) => {
+export const webhookSecret = z.pipe(z.union([z.instanceof(WebhookSecret), z.string()], { error: `must be a string "${SECRET_PREFIX}<base64>"` }).check(z.superRefine((secret, ctx) => {
     const problem = secretProblem(secret instanceof WebhookSecret ? secret.reveal() : secret);
     if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-  })
-  .transform((secret) => (secret instanceof WebhookSecret ? secret : new WebhookSecret(secret)));
+  })), z.transform((secret) => (secret instanceof WebhookSecret ? secret : new WebhookSecret(secret))));
 
 /** A fresh `whsec_` secret (32 random bytes by default). */
 export function generateWebhookSecret(bytes = 32): string {
@@ -118,10 +115,10 @@ export function eventTypeMatches(pattern: string, type: NotificationEventType): 
   return pattern === type;
 }
 
-const eventTypePattern = z.string().refine((pattern) => NOTIFICATION_EVENT_TYPES.some((type) => eventTypeMatches(pattern, type)), {
+const eventTypePattern = z.string().check(z.refine((pattern) => NOTIFICATION_EVENT_TYPES.some((type) => eventTypeMatches(pattern, type)), {
   error: (issue) =>
     `unknown event type ${JSON.stringify(issue.input)}: use one of ${NOTIFICATION_EVENT_TYPES.join(", ")} or a prefix such as server.*`,
-});
+}));
 
 // ---------------------------------------------------------------------------------------------
 // Endpoint schema
@@ -129,22 +126,22 @@ const eventTypePattern = z.string().refine((pattern) => NOTIFICATION_EVENT_TYPES
 
 export function webhookEndpointSchema(rules: EndpointRules = {}) {
   return z.object({
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 letters, digits, '.', '_' or '-'" }),
-    url: z.string({ error: "must be a string" }).superRefine((url, ctx) => {
+    id: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 letters, digits, '.', '_' or '-'" })),
+    url: z.string({ error: "must be a string" }).check(z.superRefine((url, ctx) => {
       const problem = urlProblem(url, rules);
       if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-    }),
+    })),
     secret: webhookSecret,
     /** Deliver only these types (exact, or `prefix.*`); absent = every type. */
-    eventTypes: z.array(eventTypePattern).min(1, { error: "must list at least one type, or be left out for all" }).optional(),
+    eventTypes: z.optional(z.array(eventTypePattern).check(z.minLength(1, { error: "must list at least one type, or be left out for all" }))),
     /** false = configured but paused. */
-    enabled: z.boolean().optional(),
+    enabled: z.optional(z.boolean()),
   });
 }
 export type WebhookEndpoint = z.infer<ReturnType<typeof webhookEndpointSchema>>;
 
 export function webhookEndpointListSchema(rules: EndpointRules = {}) {
-  return z.array(webhookEndpointSchema(rules)).superRefine((endpoints, ctx) => {
+  return z.array(webhookEndpointSchema(rules)).check(z.superRefine((endpoints, ctx) => {
     const seen = new Set<string>();
     endpoints.forEach((endpoint, index) => {
       if (seen.has(endpoint.id)) {
@@ -152,7 +149,7 @@ export function webhookEndpointListSchema(rules: EndpointRules = {}) {
       }
       seen.add(endpoint.id);
     });
-  });
+  }));
 }
 
 /** The endpoint's filter lets this type through (absent filter = every type). */
@@ -180,7 +177,7 @@ export class WebhookEndpointConfigError extends Error {
   }
 }
 
-function describe(source: string, error: z.ZodError): WebhookEndpointConfigError {
+function describe(source: string, error: z.core.$ZodError): WebhookEndpointConfigError {
   // Built from path + message only: zod issues here never carry the input, so no secret can leak.
   const issues = error.issues.map((issue) => {
     const field = issue.path.map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`)).join("");

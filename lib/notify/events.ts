@@ -6,30 +6,30 @@
  * SNS `event_id` attribute), so a receiver can drop a second delivery of the same outcome.
  */
 import { createHash } from "node:crypto";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { Clock } from "../clock.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Event payloads
 // ---------------------------------------------------------------------------------------------
 
-const nonEmpty = z.string().min(1, { error: "must not be empty" });
+const nonEmpty = z.string().check(z.minLength(1, { error: "must not be empty" }));
 const isoTimestamp = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" });
-const count = z.number().int().nonnegative();
+const count = z.int().check(z.nonnegative());
 
 /** Why a server cannot be protected (or not yet): the planner's reason, with the SDRS code it would have hit. */
 export const eligibilityReason = z.object({
   code: nonEmpty,
   message: z.string(),
   remedy: z.string(),
-  sdrsCode: z.string().optional(),
+  sdrsCode: z.optional(z.string()),
 });
 export type EligibilityReason = z.infer<typeof eligibilityReason>;
 
 /** `target` is the protection target a server was tagged for (a target name such as `web`, or a protection group id). */
 const serverSubject = {
   serverId: nonEmpty,
-  serverName: z.string().optional(),
+  serverName: z.optional(z.string()),
   target: nonEmpty,
 };
 
@@ -37,7 +37,7 @@ export const serverProtectedData = z.object({
   ...serverSubject,
   protectionGroupId: nonEmpty,
   protectedInstanceId: nonEmpty,
-  protectedInstanceName: z.string().optional(),
+  protectedInstanceName: z.optional(z.string()),
   jobId: nonEmpty,
   requestIds: z.array(nonEmpty),
   warnings: z.array(eligibilityReason),
@@ -45,29 +45,29 @@ export const serverProtectedData = z.object({
 
 export const serverProtectionFailedData = z.object({
   ...serverSubject,
-  protectionGroupId: z.string().optional(),
+  protectionGroupId: z.optional(z.string()),
   /** Absent when the create call itself was refused and no job exists. */
-  jobId: z.string().optional(),
+  jobId: z.optional(z.string()),
   /** The SDRS error code (job `error_code` or the API's refusal), when there is one. */
-  errorCode: z.string().optional(),
+  errorCode: z.optional(z.string()),
   reason: z.string(),
-  attempts: z.number().int().positive(),
+  attempts: z.int().check(z.positive()),
   requestIds: z.array(nonEmpty),
 });
 
 export const serverIneligibleData = z.object({
   ...serverSubject,
   /** `deferred`: a transient state (server resizing, group starting…) — the pipeline retries on its own. */
-  verdict: z.enum(["ineligible", "deferred"]).optional(),
-  reasons: z.array(eligibilityReason).min(1, { error: "an ineligible server has at least one reason" }),
-  retryAfterSeconds: count.optional(),
+  verdict: z.optional(z.enum(["ineligible", "deferred"])),
+  reasons: z.array(eligibilityReason).check(z.minLength(1, { error: "an ineligible server has at least one reason" })),
+  retryAfterSeconds: z.optional(count),
   requestIds: z.array(nonEmpty),
 });
 
 /** The job did not reach SUCCESS or FAIL before the overall timeout; reconciliation decides later. */
 export const serverProtectionUnknownData = z.object({
   ...serverSubject,
-  protectionGroupId: z.string().optional(),
+  protectionGroupId: z.optional(z.string()),
   jobId: nonEmpty,
   reason: z.string(),
   requestIds: z.array(nonEmpty),
@@ -91,8 +91,7 @@ export const serverOutcomeCorrectedData = z.object({
 export const serverOutcome = z.enum(["protected", "failed", "ineligible", "unknown"]);
 export type ServerOutcome = z.infer<typeof serverOutcome>;
 
-export const onboardingRequestCompletedData = z
-  .object({
+export const onboardingRequestCompletedData = z.object({
     requestId: nonEmpty,
     target: nonEmpty,
     counts: z.object({ protected: count, failed: count, ineligible: count, unknown: count, total: count }),
@@ -100,15 +99,14 @@ export const onboardingRequestCompletedData = z
       z.object({
         serverId: nonEmpty,
         outcome: serverOutcome,
-        protectedInstanceId: z.string().optional(),
+        protectedInstanceId: z.optional(z.string()),
         /** The error code (failed) or the reason codes (ineligible). */
-        codes: z.array(z.string()).optional(),
+        codes: z.optional(z.array(z.string())),
       }),
     ),
     /** Servers left out of `servers` to keep a bulk request's payload small (SNS takes at most 256 KB). */
-    serversOmitted: count.optional(),
-  })
-  .superRefine((data, ctx) => {
+    serversOmitted: z.optional(count),
+  }).check(z.superRefine((data, ctx) => {
     const { counts } = data;
     const sum = counts.protected + counts.failed + counts.ineligible + counts.unknown;
     if (sum !== counts.total) {
@@ -126,22 +124,22 @@ export const onboardingRequestCompletedData = z
         message: `servers (${data.servers.length}) + serversOmitted (${data.serversOmitted ?? 0}) must equal counts.total (${counts.total})`,
       });
     }
-  });
+  }));
 
 export const protectionEnabledData = z.object({
   protectionGroupId: nonEmpty,
   jobId: nonEmpty,
-  target: z.string().optional(),
+  target: z.optional(z.string()),
 });
 
 /** A server's coverage changed (docs/coverage.md): its gaps now, and the running number of the change. */
 export const coverageChangeData = z.object({
   serverId: nonEmpty,
-  serverName: z.string().optional(),
+  serverName: z.optional(z.string()),
   /** The protect tag's value; null when the server carries none (COVERAGE_UNTAGGED_BUT_PROTECTED). */
-  target: z.string().nullable(),
-  protectedInstanceId: z.string().optional(),
-  protectionGroupId: z.string().optional(),
+  target: z.nullable(z.string()),
+  protectedInstanceId: z.optional(z.string()),
+  protectionGroupId: z.optional(z.string()),
   state: z.enum(["fully", "partially", "not"]),
   disksAttached: count,
   disksReplicated: count,
@@ -150,21 +148,21 @@ export const coverageChangeData = z.object({
       code: nonEmpty,
       message: z.string(),
       remedy: z.string(),
-      volumeId: z.string().optional(),
-      device: z.string().optional(),
-      sizeGb: count.optional(),
-      replicationPairId: z.string().optional(),
-      faultLevel: z.string().optional(),
+      volumeId: z.optional(z.string()),
+      device: z.optional(z.string()),
+      sizeGb: z.optional(count),
+      replicationPairId: z.optional(z.string()),
+      faultLevel: z.optional(z.string()),
     }),
   ),
   /** The gap codes before this change (empty when the server was fully covered). */
   previousCodes: z.array(z.string()),
   /** 1 for the first change seen for this server, +1 for each later one: part of the event id. */
-  change: z.number().int().positive(),
+  change: z.int().check(z.positive()),
 });
 export type CoverageChangeData = z.infer<typeof coverageChangeData>;
 
-function envelope<Type extends string, Data extends z.ZodType>(type: Type, data: Data) {
+function envelope<Type extends string, Data extends z.ZodMiniType>(type: Type, data: Data) {
   return z.object({ type: z.literal(type), timestamp: isoTimestamp, data });
 }
 
@@ -298,15 +296,15 @@ export function notificationEventId(event: NotificationEvent): string {
 
 export const notificationMessage = z.object({
   /** Stable per outcome; sent as `webhook-id`. */
-  eventId: z.string().regex(/^msg_[a-z2-7]+$/, { error: "must be an id from stableEventId (msg_ + base32)" }),
+  eventId: z.string().check(z.regex(/^msg_[a-z2-7]+$/, { error: "must be an id from stableEventId (msg_ + base32)" })),
   event: notificationEvent,
   /** Absent: fan out to every matching endpoint (and SNS). Present: deliver to this endpoint only. */
-  endpointId: z.string().min(1).optional(),
+  endpointId: z.optional(z.string().check(z.minLength(1))),
   /** 1-based number of the delivery attempt this message makes. */
-  attempt: z.number().int().positive(),
+  attempt: z.int().check(z.positive()),
   firstAttemptAt: isoTimestamp,
   /** Not to be attempted before this time: SQS delays at most 900 s, so longer waits hop until due. */
-  notBefore: isoTimestamp.optional(),
+  notBefore: z.optional(isoTimestamp),
 });
 export type NotificationMessage = z.infer<typeof notificationMessage>;
 

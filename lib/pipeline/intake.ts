@@ -3,7 +3,7 @@
  * reconcile sweep. All three only enqueue protect intents; the onboard step decides.
  */
 import { createHash, randomUUID } from "node:crypto";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { type CoverageSweepResult, sweepCoverage } from "../coverage/detect.ts";
 import { classifyInventoryEvent, coverageScopeOf, type InventoryHint } from "../events/inventory.ts";
 import { ownValue, prototypeFree } from "../own.ts";
@@ -20,16 +20,13 @@ import { type RecoveryResult, recoverStalledServers } from "./recovery.ts";
 export const MAX_SERVERS_PER_REQUEST = 1000;
 
 /** The same id and flavor shapes as the CLI's servers file, inventory events and the targets file. */
-const serverEntry = z.union([ecsServerId, z.strictObject({ serverId: ecsServerId, flavorRef: ecsFlavorName.optional() })], {
+const serverEntry = z.union([ecsServerId, z.strictObject({ serverId: ecsServerId, flavorRef: z.optional(ecsFlavorName) })], {
   error: (issue) => (typeof issue.input === "string" ? undefined : "must be a server id or { serverId, flavorRef? }"),
 });
 
 export const onboardingRequestBody = z.strictObject({
-  target: z.string().min(1, { error: "must name a target (or a protection group id)" }).max(64),
-  servers: z
-    .array(serverEntry)
-    .min(1, { error: "must list at least 1 server" })
-    .max(MAX_SERVERS_PER_REQUEST, { error: `must list at most ${MAX_SERVERS_PER_REQUEST} servers` }),
+  target: z.string().check(z.minLength(1, { error: "must name a target (or a protection group id)" }), z.maxLength(64)),
+  servers: z.array(serverEntry).check(z.minLength(1, { error: "must list at least 1 server" }), z.maxLength(MAX_SERVERS_PER_REQUEST, { error: `must list at most ${MAX_SERVERS_PER_REQUEST} servers` })),
 });
 export type OnboardingRequestBody = z.infer<typeof onboardingRequestBody>;
 

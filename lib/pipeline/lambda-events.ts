@@ -4,7 +4,7 @@
  * goes to the dead-letter queue, an event without records is logged and acknowledged.
  */
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { QueueName } from "../queue/queue.ts";
 import type { ApiRequest, ApiResponse } from "./api.ts";
 import type { PipelineDeps } from "./deps.ts";
@@ -13,12 +13,12 @@ import type { PipelineDeps } from "./deps.ts";
 const apiGatewayEvent = z.looseObject({
   rawPath: z.string(),
   requestContext: z.looseObject({
-    requestId: z.string().optional(),
-    http: z.looseObject({ method: z.string().min(1) }),
+    requestId: z.optional(z.string()),
+    http: z.looseObject({ method: z.string().check(z.minLength(1)) }),
   }),
-  headers: z.record(z.string(), z.string()).optional(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
+  headers: z.optional(z.record(z.string(), z.string())),
+  body: z.optional(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
 });
 
 export type ApiGatewayRequest = { ok: true; request: ApiRequest; requestId?: string } | { ok: false; response: ApiResponse };
@@ -47,7 +47,7 @@ export function apiRequestFromEvent(event: unknown): ApiGatewayRequest {
   };
 }
 
-const sqsRecord = z.looseObject({ messageId: z.string().min(1), body: z.string() });
+const sqsRecord = z.looseObject({ messageId: z.string().check(z.minLength(1)), body: z.string() });
 
 /**
  * The SQS records that can be processed. A record without a message id or body cannot be reported as a

@@ -2,7 +2,7 @@
  * Queue messages of the pipeline. One protect intent per server (so a partial batch failure returns
  * exactly the servers that hit a transient error) and one job-status message per SDRS job.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { type JobKind, jobKind, type RequestSource, requestSource } from "../state/statuses.ts";
 
 /** Where an intent came from: the request sources. */
@@ -12,26 +12,26 @@ export type IntentSource = RequestSource;
 /** Onboarding queue: "protect this server for this target". */
 export const protectIntent = z.strictObject({
   type: z.literal("protect"),
-  serverId: z.string().min(1),
+  serverId: z.string().check(z.minLength(1)),
   /** A configured target name, or a protection group id (the protect tag's value). */
-  target: z.string().min(1),
+  target: z.string().check(z.minLength(1)),
   /** Present for onboarding requests (API, CLI); events and reconcile carry none. */
-  requestId: z.string().min(1).optional(),
+  requestId: z.optional(z.string().check(z.minLength(1))),
   /** The inventory event that asked (source `event`): each event is new input, its redeliveries are not. */
-  eventId: z.string().min(1).optional(),
-  flavorRef: z.string().min(1).optional(),
+  eventId: z.optional(z.string().check(z.minLength(1))),
+  flavorRef: z.optional(z.string().check(z.minLength(1))),
   source: intentSource,
   /** Plan this server alone (with its shared-disk peers): a failed batch retried server by server. */
-  isolate: z.boolean().optional(),
+  isolate: z.optional(z.boolean()),
   /** How often the server was deferred (transient group or server state) so far. */
-  deferrals: z.number().int().nonnegative().default(0),
+  deferrals: z._default(z.int().check(z.nonnegative()), 0),
   /** Transient failures (throttled or failed cloud calls) this intent was backed off for so far. */
-  retries: z.number().int().nonnegative().optional(),
+  retries: z.optional(z.int().check(z.nonnegative())),
   /**
    * The target is what an event claimed the protect tag says: the onboard step checks it against the tags
    * its batch read lists (one ECS list for the whole batch, not one tag read per event) before acting.
    */
-  verifyTag: z.boolean().optional(),
+  verifyTag: z.optional(z.boolean()),
 });
 export type ProtectIntent = z.infer<typeof protectIntent>;
 export type ProtectIntentInput = z.input<typeof protectIntent>;
@@ -40,28 +40,28 @@ export { type JobKind, jobKind } from "../state/statuses.ts";
 
 /** Where a job-status message looks: the target and its protection group. */
 const checkedGroup = {
-  target: z.string().min(1),
-  groupId: z.string().min(1),
+  target: z.string().check(z.minLength(1)),
+  groupId: z.string().check(z.minLength(1)),
 };
 
 /** How far a job-status message has come: its checks, and the hops and retries of the current one. */
 const checkProgress = {
-  checks: z.number().int().nonnegative(),
+  checks: z.int().check(z.nonnegative()),
   /** Epoch ms before which the check is early: a wait longer than SQS's 900 s hops until then. */
-  notBefore: z.number().optional(),
+  notBefore: z.optional(z.number()),
   /** Hops made towards `notBefore`: each hop is a new message, not a copy of the one before (see checkKey). */
-  hops: z.number().int().nonnegative().optional(),
+  hops: z.optional(z.int().check(z.nonnegative())),
   /** Transient read failures this check was backed off for (the same check, sent again in seconds). */
-  retries: z.number().int().nonnegative().optional(),
+  retries: z.optional(z.int().check(z.nonnegative())),
 };
 
 /** Job-status queue: check this SDRS job (delayed). */
 export const jobCheck = z.strictObject({
   type: z.literal("job"),
-  jobId: z.string().min(1),
+  jobId: z.string().check(z.minLength(1)),
   kind: jobKind,
   ...checkedGroup,
-  serverIds: z.array(z.string().min(1)),
+  serverIds: z.array(z.string().check(z.minLength(1))),
   /** Epoch ms when the create call returned the job id. */
   submittedAt: z.number(),
   ...checkProgress,
@@ -72,7 +72,7 @@ export type JobCheck = z.infer<typeof jobCheck>;
 export const ambiguousCheck = z.strictObject({
   type: z.literal("ambiguous"),
   ...checkedGroup,
-  serverIds: z.array(z.string().min(1)).min(1),
+  serverIds: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   createdAt: z.number(),
   ...checkProgress,
 });

@@ -8,7 +8,7 @@
  * can carry the request, admin password included.
  */
 import { createHash } from "node:crypto";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { eventRecord } from "../state/records.ts";
 import { createRepository } from "../state/repository.ts";
@@ -23,13 +23,13 @@ const MAX_LABEL_LENGTH = 256;
 /** Page size of the scan over the event records. */
 const LIST_PAGE_SIZE = 1000;
 
-export const rejectedEvent = eventRecord.extend({
+export const rejectedEvent = z.extend(eventRecord, {
   /** Why the intake rejected the event: the field and the rule. */
-  reason: z.string().min(1),
+  reason: z.string().check(z.minLength(1)),
   /** The event's own id (EventBridge `id`), when it had one. */
-  rejectedEventId: z.string().optional(),
-  source: z.string().optional(),
-  detailType: z.string().optional(),
+  rejectedEventId: z.optional(z.string()),
+  source: z.optional(z.string()),
+  detailType: z.optional(z.string()),
 });
 export type RejectedEvent = z.infer<typeof rejectedEvent>;
 

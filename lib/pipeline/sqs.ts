@@ -9,7 +9,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import type { QueueName } from "../queue/queue.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
 import { DeadlineReachedError, outOfTime } from "./deadline.ts";
@@ -24,7 +24,7 @@ const MAX_ISSUES_IN_REASON = 5;
 type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** The message in `body` per `schema`, or why it can never be processed (the field and the rule). */
-export function parseMessage<T>(body: string, schema: z.ZodType<T>): Parsed<T> {
+export function parseMessage<T>(body: string, schema: z.ZodMiniType<T>): Parsed<T> {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -39,7 +39,7 @@ export function parseMessage<T>(body: string, schema: z.ZodType<T>): Parsed<T> {
 }
 
 /** The message, or undefined once an unprocessable one is in the dead-letter queue (throws if the sink fails). */
-export async function parseOrDeadLetter<T>(queue: QueueName, record: SQSRecord, schema: z.ZodType<T>, deps: PipelineDeps): Promise<T | undefined> {
+export async function parseOrDeadLetter<T>(queue: QueueName, record: SQSRecord, schema: z.ZodMiniType<T>, deps: PipelineDeps): Promise<T | undefined> {
   const parsed = parseMessage(record.body, schema);
   if (parsed.ok) return parsed.value;
   await deps.deadLetter(queue, record.body, parsed.reason);

@@ -4,32 +4,30 @@
  * SDRS create-call rules from lib/sdrs/schemas.ts, checked when the configuration is read rather than
  * when SDRS answers 400.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { ownValue } from "../own.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import { description, namePrefix, resourceTags, tenancy } from "../sdrs/schemas.ts";
 
-const id = z.string().min(1, { error: "must not be empty" });
+const id = z.string().check(z.minLength(1, { error: "must not be empty" }));
 
-export const creationOptions = z
-  .strictObject({
+export const creationOptions = z.strictObject({
     /** Batch create `name_prefix` (1–59 characters); derived from the target name when absent. */
-    namePrefix: namePrefix.optional(),
+    namePrefix: z.optional(namePrefix),
     /** Used by single and batch creates alike: the stricter rule holds (64 bytes, so also 64 characters). */
-    description: description.optional(),
+    description: z.optional(description),
     /** Subnet (neutron network id) of the DR server's primary NIC. */
-    primarySubnetId: id.optional(),
+    primarySubnetId: z.optional(id),
     /** Production server id → primary NIC IPv4 of its DR server. Only the single create carries it. */
-    primaryIpAddresses: z.record(ecsServerId, z.ipv4({ error: "must be an IPv4 address" })).optional(),
+    primaryIpAddresses: z.optional(z.record(ecsServerId, z.ipv4({ error: "must be an IPv4 address" }))),
     /** DSS storage pool for the DR-site disks. */
-    clusterId: id.optional(),
-    tenancy: tenancy.optional(),
-    dedicatedHostId: id.optional(),
-    tags: resourceTags.optional(),
+    clusterId: z.optional(id),
+    tenancy: z.optional(tenancy),
+    dedicatedHostId: z.optional(id),
+    tags: z.optional(resourceTags),
     /** Production flavor id → DR flavor id; servers whose flavor is not listed keep the production flavor. */
-    flavorMap: z.record(ecsFlavorName, ecsFlavorName).optional(),
-  })
-  .superRefine((options, ctx) => {
+    flavorMap: z.optional(z.record(ecsFlavorName, ecsFlavorName)),
+  }).check(z.superRefine((options, ctx) => {
     // "dedicated_host_id takes effect only when tenancy is set to dedicated" (SDRS.0227).
     if (options.dedicatedHostId !== undefined && options.tenancy !== "dedicated") {
       ctx.addIssue({ code: "custom", path: ["dedicatedHostId"], message: "is allowed only when tenancy is dedicated" });
@@ -38,7 +36,7 @@ export const creationOptions = z
     if (options.primaryIpAddresses !== undefined && Object.keys(options.primaryIpAddresses).length > 0 && options.primarySubnetId === undefined) {
       ctx.addIssue({ code: "custom", path: ["primaryIpAddresses"], message: "requires primarySubnetId (SDRS.1380)" });
     }
-  });
+  }));
 export type CreationOptions = z.infer<typeof creationOptions>;
 
 /**

@@ -3,7 +3,7 @@
  * lib/sdrs/schemas.ts (what inventory reading returns); outputs are the verdicts people read and the
  * create calls the pipeline sends.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import {
   type BatchCreateRequest,
   type CreateProtectedInstanceRequest,
@@ -17,15 +17,15 @@ import { creationOptions } from "./creation-options.ts";
 
 /** What inventory reading knows about one server of the request. */
 export const serverFacts = z.object({
-  serverId: z.string().min(1, { error: "must not be empty" }),
+  serverId: z.string().check(z.minLength(1, { error: "must not be empty" })),
   /** undefined: the server was not found. */
-  server: ecsServer.optional(),
+  server: z.optional(ecsServer),
   /** Its attached volumes, with their attachments (a shared volume lists every server it is attached to). */
-  volumes: z.array(evsVolume).default([]),
+  volumes: z._default(z.array(evsVolume), []),
   /** Whether the server's key pair exists; undefined: not checked (a warning for Windows key-pair servers). */
-  keypairExists: z.boolean().optional(),
+  keypairExists: z.optional(z.boolean()),
   /** The Auto Scaling group the server is a member of, if any. */
-  autoScalingGroupId: z.string().optional(),
+  autoScalingGroupId: z.optional(z.string()),
 });
 export type ServerFacts = z.infer<typeof serverFacts>;
 export type ServerFactsInput = z.input<typeof serverFacts>;
@@ -38,38 +38,34 @@ export type ServerFactsInput = z.input<typeof serverFacts>;
 export const sharedDiskPolicy = z.enum(["batch-together", "block"]);
 export type SharedDiskPolicy = z.infer<typeof sharedDiskPolicy>;
 
-export const planInput = z
-  .object({
+export const planInput = z.object({
     /** The target protection group's id (also when the group was not found). */
-    protectionGroupId: z.string().min(1, { error: "must not be empty" }),
+    protectionGroupId: z.string().check(z.minLength(1, { error: "must not be empty" })),
     /** undefined: the target protection group was not found. */
-    protectionGroup: protectionGroup.optional(),
+    protectionGroup: z.optional(protectionGroup),
     /** The target's name in the targets configuration; the default batch name prefix is derived from it. */
-    targetName: z.string().optional(),
+    targetName: z.optional(z.string()),
     servers: z.array(serverFacts),
     /** ALL protected instances of the project, not just the target group's. */
-    protectedInstances: z.array(protectedInstance).default([]),
+    protectedInstances: z._default(z.array(protectedInstance), []),
     /** The target's creation options, for every server without its own entry in serverCreationOptions. */
-    creationOptions: creationOptions.default({}),
+    creationOptions: z._default(creationOptions, {}),
     /** Per-server creation options (replace, not merge with, creationOptions). */
-    serverCreationOptions: z.record(z.string(), creationOptions).default({}),
+    serverCreationOptions: z._default(z.record(z.string(), creationOptions), {}),
     /** Per-server DR flavor (server id → flavor id); wins over creationOptions.flavorMap. */
-    flavorOverrides: z.record(z.string(), z.string().min(1)).default({}),
+    flavorOverrides: z._default(z.record(z.string(), z.string().check(z.minLength(1))), {}),
     /** Servers per batch create call: 5 by default, raised per account by the cloud. */
-    batchLimit: z.number().int().min(1).default(DEFAULT_BATCH_LIMIT),
-    sharedDiskPolicy: sharedDiskPolicy.default("batch-together"),
+    batchLimit: z._default(z.int().check(z.gte(1)), DEFAULT_BATCH_LIMIT),
+    sharedDiskPolicy: z._default(sharedDiskPolicy, "batch-together"),
     /**
      * What the target's DR site offers, when read before planning: the flavors of the DR-site AZ and
      * the CIDR of each subnet. A rule that needs a fact not given here is not applied.
      */
-    drSite: z
-      .object({
-        flavorIds: z.array(z.string()).optional(),
-        subnetCidrs: z.record(z.string(), z.cidrv4()).optional(),
-      })
-      .default({}),
-  })
-  .superRefine((input, ctx) => {
+    drSite: z._default(z.object({
+        flavorIds: z.optional(z.array(z.string())),
+        subnetCidrs: z.optional(z.record(z.string(), z.cidrv4())),
+      }), {}),
+  }).check(z.superRefine((input, ctx) => {
     if (input.protectionGroup !== undefined && input.protectionGroup.id !== input.protectionGroupId) {
       ctx.addIssue({
         code: "custom",
@@ -88,7 +84,7 @@ export const planInput = z
       }
       seen.add(facts.serverId);
     });
-  });
+  }));
 export type PlanInput = z.infer<typeof planInput>;
 export type PlanInputArg = z.input<typeof planInput>;
 
@@ -99,9 +95,9 @@ export const reason = z.object({
   message: z.string(),
   remedy: z.string(),
   /** The SDRS error code the API (or the job) would answer with, where one is documented. */
-  sdrsCode: z.string().optional(),
+  sdrsCode: z.optional(z.string()),
   /** Machine-readable particulars (ids of the protected instance, peers, volumes …). */
-  details: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+  details: z.optional(z.record(z.string(), z.union([z.string(), z.array(z.string())]))),
 });
 export type Reason = z.infer<typeof reason>;
 
@@ -111,18 +107,18 @@ export type VerdictKind = z.infer<typeof verdictKind>;
 
 export const verdict = z.object({
   serverId: z.string(),
-  serverName: z.string().optional(),
+  serverName: z.optional(z.string()),
   verdict: verdictKind,
   /** Why the server is ineligible or deferred; empty when eligible. */
   reasons: z.array(reason),
   /** Reported, not blocking. */
   warnings: z.array(reason),
   /** Deferred only: when to look again. */
-  retryAfterSeconds: z.number().int().positive().optional(),
+  retryAfterSeconds: z.optional(z.int().check(z.positive())),
   /** Servers linked to this one through shared disks (itself included, sorted); only when it has a shared disk. */
-  sharedDiskCluster: z.array(z.string()).optional(),
+  sharedDiskCluster: z.optional(z.array(z.string())),
   /** adopt only: the protected instance adopted. */
-  protectedInstanceId: z.string().optional(),
+  protectedInstanceId: z.optional(z.string()),
 });
 export type Verdict = z.infer<typeof verdict>;
 

@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
-import * as z from "zod";
+import * as z from "../zod.ts";
 
 export const queueName = z.enum(["onboarding", "job-status", "notify"]);
 export type QueueName = z.infer<typeof queueName>;
@@ -98,11 +98,7 @@ export class QueueArgumentError extends Error {
   }
 }
 
-const deduplicationId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[\x21-\x7e]+$/, { error: "must be 1–128 printable ASCII characters without spaces" });
+const deduplicationId = z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[\x21-\x7e]+$/, { error: "must be 1–128 printable ASCII characters without spaces" }));
 
 export function checkQueueName(queue: QueueName): void {
   if (!queueName.safeParse(queue).success) {
@@ -159,7 +155,7 @@ export function messageBody(queue: QueueName, body: unknown): string {
 /** SenderId the local queue reports, where SQS reports the sending principal's id. */
 export const LOCAL_SENDER_ID = "sdrs-autoprotect-local";
 
-const queueArn = z.string().regex(/^arn:[^:]+:sqs:[^:]*:[^:]*:[^:]+$/, { error: "must look like arn:aws:sqs:<region>:<account>:<queue>" });
+const queueArn = z.string().check(z.regex(/^arn:[^:]+:sqs:[^:]*:[^:]*:[^:]+$/, { error: "must look like arn:aws:sqs:<region>:<account>:<queue>" }));
 
 function md5Hex(data: string | Buffer): string {
   return createHash("md5").update(data).digest("hex");

@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { inWriteTransaction, prepared, resolveDatabase } from "../state/sqlite-database.ts";
 import {

@@ -7,7 +7,7 @@
  * the AWS SDK clients are loaded then (lib/aws/sdk.ts), so a function never loads a client it does not call.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { systemClock } from "../clock.ts";
 import { loadTargetsConfig, type TargetsConfig } from "../config/targets.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";

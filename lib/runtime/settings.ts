@@ -2,19 +2,19 @@
  * Pipeline tuning from the environment (all optional, zod-validated, errors name the variable). The
  * defaults suit real SDRS jobs (minutes); tests and demos shorten them.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from "../pipeline/deps.ts";
 
-const seconds = z.coerce.number().int().positive();
+const seconds = z.coerce.number().check(z.int(), z.positive());
 
 const settingsEnv = z.object({
-  SDRS_JOB_TIMEOUT_SECONDS: seconds.optional(),
-  SDRS_JOB_FIRST_CHECK_SECONDS: seconds.max(900).optional(),
-  SDRS_JOB_RETRY_BASE_SECONDS: seconds.max(900).optional(),
-  SDRS_JOB_RETRY_MAX_SECONDS: seconds.max(900).optional(),
-  SDRS_MAX_DEFERRALS: z.coerce.number().int().nonnegative().optional(),
-  SDRS_MAX_ATTEMPTS: seconds.optional(),
-  SDRS_AMBIGUOUS_CHECK_SECONDS: seconds.max(900).optional(),
+  SDRS_JOB_TIMEOUT_SECONDS: z.optional(seconds),
+  SDRS_JOB_FIRST_CHECK_SECONDS: z.optional(seconds.check(z.lte(900))),
+  SDRS_JOB_RETRY_BASE_SECONDS: z.optional(seconds.check(z.lte(900))),
+  SDRS_JOB_RETRY_MAX_SECONDS: z.optional(seconds.check(z.lte(900))),
+  SDRS_MAX_DEFERRALS: z.optional(z.coerce.number().check(z.int(), z.nonnegative())),
+  SDRS_MAX_ATTEMPTS: z.optional(seconds),
+  SDRS_AMBIGUOUS_CHECK_SECONDS: z.optional(seconds.check(z.lte(900))),
 });
 
 export class SettingsError extends Error {

@@ -2,7 +2,7 @@
  * Request authentication: AK/SK signing (SDK-HMAC-SHA256) or an IAM token (reference facts §7).
  * The signing and token-body functions are pure; TokenCache holds the one piece of state, the token.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { Clock } from "../clock.ts";
 import type { Secret } from "../secret.ts";
 import type { CloudAuth } from "./config.ts";
@@ -58,7 +58,7 @@ export function tokenRequestBody(auth: Extract<CloudAuth, { kind: "token" }>, pr
 export const tokenResponseBody = z.looseObject({
   token: z.looseObject({
     /** e.g. 2019-02-13T06:52:13.855000Z */
-    expires_at: z.string().refine((text) => !Number.isNaN(Date.parse(text)), { error: "must be a timestamp" }),
+    expires_at: z.string().check(z.refine((text) => !Number.isNaN(Date.parse(text)), { error: "must be a timestamp" })),
   }),
 });
 

@@ -7,7 +7,7 @@
  * Reads are retried by the transport; creates never are (an answer that does not say whether the
  * create was applied is an AmbiguousCreateError).
  */
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import type { CloudConfig } from "./config.ts";
 import { RequestValidationError } from "./errors.ts";
 import type { OperationName } from "./operations.ts";
@@ -410,7 +410,7 @@ export class CloudClient {
   // Building blocks of the operations
   // -------------------------------------------------------------------------------------------
 
-  #validate<T>(operation: OperationName, schema: z.ZodType<T>, request: unknown): T {
+  #validate<T>(operation: OperationName, schema: z.ZodMiniType<T>, request: unknown): T {
     const parsed = schema.safeParse(request);
     if (!parsed.success) throw RequestValidationError.fromZod(operation, parsed.error);
     return parsed.data;
@@ -422,7 +422,7 @@ export class CloudClient {
   }
 
   /** A single read: the answer parsed with `response`, and the part of it the caller wants. */
-  async #read<P, T>(operation: OperationName, path: Record<string, string>, response: z.ZodType<P>, pick: (answer: P) => T): Promise<T> {
+  async #read<P, T>(operation: OperationName, path: Record<string, string>, response: z.ZodMiniType<P>, pick: (answer: P) => T): Promise<T> {
     const { data } = await this.#transport.call({ operation, path, response });
     return pick(data);
   }
@@ -432,7 +432,7 @@ export class CloudClient {
   }
 
   /** Auto Scaling lists page by `start_number`, at most 100 per page. */
-  #allAutoScalingPages<P, T>(operation: OperationName, path: Record<string, string>, response: z.ZodType<P>, itemsOf: (page: P) => T[]): Promise<T[]> {
+  #allAutoScalingPages<P, T>(operation: OperationName, path: Record<string, string>, response: z.ZodMiniType<P>, itemsOf: (page: P) => T[]): Promise<T[]> {
     return this.#allPages({
       operation,
       filter: {},

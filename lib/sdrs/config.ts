@@ -2,7 +2,7 @@
  * Cloud client configuration, read from the environment once at the edge and validated with zod.
  * An error names the variable and the rule, never a secret's value.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { Secret } from "../secret.ts";
 import { DEFAULT_BATCH_LIMIT } from "./schemas.ts";
 
@@ -14,13 +14,13 @@ export type CloudDomain = (typeof CLOUD_DOMAINS)[number];
 
 export const retryPolicySchema = z.strictObject({
   /** Attempts per read, the first included. */
-  maxAttempts: z.number().int().min(1).max(20),
+  maxAttempts: z.int().check(z.gte(1), z.lte(20)),
   /** Backoff base: attempt n waits a random time in [0, min(maxDelayMs, baseDelayMs·2^(n-1))). */
-  baseDelayMs: z.number().min(0),
+  baseDelayMs: z.number().check(z.gte(0)),
   /** Cap of one backoff wait (a longer Retry-After is still honoured, within the budget). */
-  maxDelayMs: z.number().min(0),
+  maxDelayMs: z.number().check(z.gte(0)),
   /** Budget: the sum of all waits of one request; a wait that would exceed it ends the retries. */
-  maxTotalDelayMs: z.number().min(0),
+  maxTotalDelayMs: z.number().check(z.gte(0)),
 });
 export type RetryPolicy = z.infer<typeof retryPolicySchema>;
 
@@ -35,37 +35,37 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const cloudAuthSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("aksk"),
-    accessKey: z.string().min(1),
+    accessKey: z.string().check(z.minLength(1)),
     secretKey: secret,
     /** Temporary credentials (STS) come with a security token, sent and signed as X-Security-Token. */
-    securityToken: secret.optional(),
+    securityToken: z.optional(secret),
   }),
   z.strictObject({
     kind: z.literal("token"),
-    userName: z.string().min(1),
+    userName: z.string().check(z.minLength(1)),
     password: secret,
-    domainName: z.string().min(1),
+    domainName: z.string().check(z.minLength(1)),
   }),
 ]);
 export type CloudAuth = z.infer<typeof cloudAuthSchema>;
 
 export const cloudConfigSchema = z.strictObject({
-  projectId: z.string().min(1),
+  projectId: z.string().check(z.minLength(1)),
   auth: cloudAuthSchema,
   endpoints: z.strictObject({
     sdrs: httpUrl,
     ecs: httpUrl,
     evs: httpUrl,
     /** Auto Scaling; only needed to read AS membership (a warning, not a blocker). */
-    as: httpUrl.optional(),
+    as: z.optional(httpUrl),
     /** IAM; required for token auth. */
-    iam: httpUrl.optional(),
+    iam: z.optional(httpUrl),
   }),
   /** Servers per SDRS batch create ("A maximum of five servers are supported by default"). */
-  batchLimit: z.number().int().min(1).max(1000),
+  batchLimit: z.int().check(z.gte(1), z.lte(1000)),
   retry: retryPolicySchema,
   /** Per-request timeout. */
-  timeoutMs: z.number().int().min(1),
+  timeoutMs: z.int().check(z.gte(1)),
 });
 export type CloudConfig = z.infer<typeof cloudConfigSchema>;
 export type CloudService = keyof CloudConfig["endpoints"];
@@ -122,27 +122,25 @@ export const ENDPOINT_VARIABLES = {
 } as const satisfies Record<CloudService, CloudEnvVariable>;
 
 /** Unset and empty both mean "not configured" (deploy tools often write empty strings). */
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+const optionalText = z.pipe(z.optional(z.string()), z.transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim())));
 
 function wholeNumber(min: number, max: number, fallback: number) {
-  return optionalText.transform((value, ctx) => {
+  return z.pipe(optionalText, z.transform((value, ctx) => {
     if (value === undefined) return fallback;
     const number = Number(value);
     if (!/^\d+$/.test(value) || number < min || number > max) {
-      ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max} (got "${value}")` });
+      // A zod/mini transform's context has no addIssue: the issue classic's addIssue would record.
+      ctx.issues.push({ code: "custom", message: `must be a whole number from ${min} to ${max} (got "${value}")`, input: value });
       return z.NEVER;
     }
     return number;
-  });
+  }));
 }
 
-const envUrl = optionalText.pipe(httpUrl.optional());
+const envUrl = z.pipe(optionalText, z.optional(httpUrl));
 
 const cloudEnvSchema = z.object({
-  HUAWEICLOUD_AUTH: optionalText.pipe(z.enum(["aksk", "token"], { error: "must be aksk or token" }).default("aksk")),
+  HUAWEICLOUD_AUTH: z.pipe(optionalText, z._default(z.enum(["aksk", "token"], { error: "must be aksk or token" }), "aksk")),
   HUAWEICLOUD_SDK_AK: optionalText,
   HUAWEICLOUD_SDK_SK: optionalText,
   HUAWEICLOUD_SDK_SECURITY_TOKEN: optionalText,
@@ -151,12 +149,8 @@ const cloudEnvSchema = z.object({
   HUAWEICLOUD_USERNAME: optionalText,
   HUAWEICLOUD_PASSWORD: optionalText,
   HUAWEICLOUD_DOMAIN_NAME: optionalText,
-  HUAWEICLOUD_REGION: optionalText.pipe(
-    z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { error: "must be a region id such as eu-de or ap-southeast-1" }).optional(),
-  ),
-  HUAWEICLOUD_CLOUD: optionalText.pipe(
-    z.enum(CLOUD_DOMAINS, { error: `must be one of ${CLOUD_DOMAINS.join(", ")}` }).default("myhuaweicloud.com"),
-  ),
+  HUAWEICLOUD_REGION: z.pipe(optionalText, z.optional(z.string().check(z.regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { error: "must be a region id such as eu-de or ap-southeast-1" })))),
+  HUAWEICLOUD_CLOUD: z.pipe(optionalText, z._default(z.enum(CLOUD_DOMAINS, { error: `must be one of ${CLOUD_DOMAINS.join(", ")}` }), "myhuaweicloud.com")),
   SDRS_ENDPOINT: envUrl,
   ECS_ENDPOINT: envUrl,
   EVS_ENDPOINT: envUrl,

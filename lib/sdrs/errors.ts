@@ -6,7 +6,7 @@
  * - RequestValidationError: the client refused a request before sending it, with the SDRS code the
  *   API would have answered.
  */
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import type { OperationName } from "./operations.ts";
 import { gatewayErrorBody, sdrsCodeForIssue, serviceErrorBody } from "./schemas.ts";
 
@@ -164,7 +164,7 @@ export class RequestValidationError extends CloudClientError {
     this.issues = issues;
   }
 
-  static fromZod(operation: OperationName, error: z.ZodError): RequestValidationError {
+  static fromZod(operation: OperationName, error: z.core.$ZodError): RequestValidationError {
     return new RequestValidationError(
       operation,
       error.issues.map((issue) => ({

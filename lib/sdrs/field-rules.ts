@@ -7,7 +7,7 @@
  * Also the one shape of a server id and of a flavor name, for every door a server comes in by: the
  * onboarding API, the CLI's servers file, inventory events and the targets file.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 
 export type LengthUnit = "bytes" | "characters";
 
@@ -54,13 +54,10 @@ export function lengthRuleText(rule: FieldRule): string {
 }
 
 /** A string schema holding the rule's length in its own unit (an empty value breaks a minimum of 1). */
-export function lengthChecked(rule: FieldRule): z.ZodString {
+export function lengthChecked(rule: FieldRule): z.ZodMiniString {
   const text = lengthRuleText(rule);
   const emptyText = rule.range ? text : "must not be empty";
-  return z
-    .string()
-    .min(rule.min, { error: emptyText })
-    .refine((value) => lengthIn(value, rule.unit) <= rule.max, { error: text });
+  return z.string().check(z.minLength(rule.min, { error: emptyText }), z.refine((value) => lengthIn(value, rule.unit) <= rule.max, { error: text }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -83,5 +80,5 @@ export function isFlavorName(value: string): boolean {
   return FLAVOR_NAME.test(value);
 }
 
-export const ecsServerId = z.string().refine(isServerId, { error: (issue) => `${JSON.stringify(issue.input)} is not a server id (${SERVER_ID_RULE})` });
-export const ecsFlavorName = z.string().refine(isFlavorName, { error: (issue) => `${JSON.stringify(issue.input)} is not a flavor name (${FLAVOR_RULE})` });
+export const ecsServerId = z.string().check(z.refine(isServerId, { error: (issue) => `${JSON.stringify(issue.input)} is not a server id (${SERVER_ID_RULE})` }));
+export const ecsFlavorName = z.string().check(z.refine(isFlavorName, { error: (issue) => `${JSON.stringify(issue.input)} is not a flavor name (${FLAVOR_RULE})` }));

@@ -2,7 +2,7 @@
  * List calls read to the last page: how each service pages (item offset, start number, or marker),
  * and when a page is the last one.
  */
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import { CLIENT_ERROR_CODES, CloudApiError } from "./errors.ts";
 import type { OperationName } from "./operations.ts";
 import type { CloudTransport, Query } from "./transport.ts";
@@ -20,7 +20,7 @@ export type Paging<P, T> =
 export interface ListCall<P, T> {
   operation: OperationName;
   filter: Query;
-  response: z.ZodType<P>;
+  response: z.ZodMiniType<P>;
   itemsOf: (page: P) => T[];
   paging: Paging<P, T>;
   path?: Record<string, string>;

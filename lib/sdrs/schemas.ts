@@ -7,7 +7,7 @@
  * protection group); response shapes from the SDRS API reference. Responses are parsed
  * loosely (unknown fields kept) because the cloud adds fields over time; requests strictly.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { ecsFlavorName, FIELD_RULES, type FieldRule, lengthChecked, lengthIn, lengthRuleText } from "./field-rules.ts";
 
 /** SDRS batch create: "A maximum of five servers are supported by default." */
@@ -26,11 +26,11 @@ const NAME_CHARACTERS_RULE = "may contain only letters, digits, decimal points (
 const NO_ANGLE_BRACKETS = "must not contain < or >";
 
 function nameOf(rule: FieldRule) {
-  return lengthChecked(rule).refine((name) => NAME_CHARS.test(name), { error: NAME_CHARACTERS_RULE });
+  return lengthChecked(rule).check(z.refine((name) => NAME_CHARS.test(name), { error: NAME_CHARACTERS_RULE }));
 }
 
 function descriptionOf(rule: FieldRule) {
-  return lengthChecked(rule).refine((text) => !/[<>]/.test(text), { error: NO_ANGLE_BRACKETS });
+  return lengthChecked(rule).check(z.refine((text) => !/[<>]/.test(text), { error: NO_ANGLE_BRACKETS }));
 }
 
 /** Create protected instance: the name, at most 64 bytes of letters, digits, `.`, `_`, `-`. */
@@ -52,7 +52,7 @@ export const protectionGroupDescription = descriptionOf(FIELD_RULES.protectionGr
 function flagRepeatedKeys<T>(
   items: readonly T[],
   keyOf: (item: T) => string,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
   issueAt: (key: string, index: number) => { path: (string | number)[]; message: string },
 ): void {
   const seen = new Set<string>();
@@ -66,22 +66,13 @@ function flagRepeatedKeys<T>(
 const NO_FORBIDDEN_TAG_CHARACTERS = "must not contain control characters or any of * < > \\ = , | /";
 
 export const resourceTag = z.strictObject({
-  key: lengthChecked(FIELD_RULES.tagKey)
-    .refine((key) => key.trim() !== "", { error: "must not be blank" })
-    .refine((key) => !TAG_FORBIDDEN.test(key), { error: NO_FORBIDDEN_TAG_CHARACTERS }),
-  value: z
-    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? "must not be null" : "must be a string") })
-    .refine((value) => lengthIn(value, FIELD_RULES.tagValue.unit) <= FIELD_RULES.tagValue.max, { error: lengthRuleText(FIELD_RULES.tagValue) })
-    .refine((value) => !TAG_FORBIDDEN.test(value), { error: NO_FORBIDDEN_TAG_CHARACTERS }),
+  key: lengthChecked(FIELD_RULES.tagKey).check(z.refine((key) => key.trim() !== "", { error: "must not be blank" }), z.refine((key) => !TAG_FORBIDDEN.test(key), { error: NO_FORBIDDEN_TAG_CHARACTERS })),
+  value: z.string({ error: (issue) => (issue.input === undefined || issue.input === null ? "must not be null" : "must be a string") }).check(z.refine((value) => lengthIn(value, FIELD_RULES.tagValue.unit) <= FIELD_RULES.tagValue.max, { error: lengthRuleText(FIELD_RULES.tagValue) }), z.refine((value) => !TAG_FORBIDDEN.test(value), { error: NO_FORBIDDEN_TAG_CHARACTERS })),
 });
 export type ResourceTag = z.infer<typeof resourceTag>;
 
-export const resourceTags = z
-  .array(resourceTag)
-  .max(10, { error: "at most 10 tags are allowed" })
-  .superRefine((tags, ctx) =>
-    flagRepeatedKeys(tags, (tag) => tag.key, ctx, (key, index) => ({ path: [index, "key"], message: `duplicate tag key "${key}": keys must be unique` })),
-  );
+export const resourceTags = z.array(resourceTag).check(z.maxLength(10, { error: "at most 10 tags are allowed" }), z.superRefine((tags, ctx) =>
+    flagRepeatedKeys(tags, (tag) => tag.key, ctx, (key, index) => ({ path: [index, "key"], message: `duplicate tag key "${key}": keys must be unique` }))));
 
 export const tenancy = z.enum(["shared", "dedicated"], { error: "must be shared or dedicated" });
 export type Tenancy = z.infer<typeof tenancy>;
@@ -89,7 +80,7 @@ export type Tenancy = z.infer<typeof tenancy>;
 type DedicatedHostFields = { tenancy?: string | undefined; dedicated_host_id?: string | undefined };
 
 /** `dedicated_host_id` "takes effect only when tenancy is set to dedicated". */
-function checkDedicatedHost(body: DedicatedHostFields, ctx: z.RefinementCtx) {
+function checkDedicatedHost(body: DedicatedHostFields, ctx: z.core.$RefinementCtx) {
   if (body.dedicated_host_id !== undefined && body.tenancy !== "dedicated") {
     ctx.addIssue({
       code: "custom",
@@ -99,40 +90,38 @@ function checkDedicatedHost(body: DedicatedHostFields, ctx: z.RefinementCtx) {
   }
 }
 
-const id = z.string().min(1, { error: "must not be empty" });
+const id = z.string().check(z.minLength(1, { error: "must not be empty" }));
 
-type NullishText = z.ZodOptional<z.ZodNullable<z.ZodString>>;
-type OptionalText = z.ZodOptional<z.ZodString>;
+type NullishText = z.ZodMiniOptional<z.ZodMiniNullable<z.ZodMiniString>>;
+type OptionalText = z.ZodMiniOptional<z.ZodMiniString>;
 
 /** Answer fields the cloud may leave out or send as null, read as text: `{ name: z.string().nullish(), … }`. */
 export function nullishText<const N extends string>(...names: N[]): Record<N, NullishText> {
-  return Object.fromEntries(names.map((name) => [name, z.string().nullish()])) as Record<N, NullishText>;
+  return Object.fromEntries(names.map((name) => [name, z.nullish(z.string())])) as Record<N, NullishText>;
 }
 
 /** Answer fields the cloud may leave out, read as text: `{ name: z.string().optional(), … }`. */
 function optionalText<const N extends string>(...names: N[]): Record<N, OptionalText> {
-  return Object.fromEntries(names.map((name) => [name, z.string().optional()])) as Record<N, OptionalText>;
+  return Object.fromEntries(names.map((name) => [name, z.optional(z.string())])) as Record<N, OptionalText>;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Create protected instance: POST /v1/{project_id}/protected-instances
 // ---------------------------------------------------------------------------------------------
 
-export const createProtectedInstanceBody = z
-  .strictObject({
+export const createProtectedInstanceBody = z.strictObject({
     server_group_id: id,
     server_id: id,
     name: resourceName,
-    description: description.optional(),
-    cluster_id: id.optional(),
-    primary_subnet_id: id.optional(),
-    primary_ip_address: z.ipv4({ error: "must be an IPv4 address" }).optional(),
-    flavorRef: ecsFlavorName.optional(),
-    tenancy: tenancy.optional(),
-    dedicated_host_id: id.optional(),
-    tags: resourceTags.optional(),
-  })
-  .superRefine((body, ctx) => {
+    description: z.optional(description),
+    cluster_id: z.optional(id),
+    primary_subnet_id: z.optional(id),
+    primary_ip_address: z.optional(z.ipv4({ error: "must be an IPv4 address" })),
+    flavorRef: z.optional(ecsFlavorName),
+    tenancy: z.optional(tenancy),
+    dedicated_host_id: z.optional(id),
+    tags: z.optional(resourceTags),
+  }).check(z.superRefine((body, ctx) => {
     checkDedicatedHost(body, ctx);
     // "This parameter is valid only when primary_subnet_id is specified." (SDRS.1380)
     if (body.primary_ip_address !== undefined && body.primary_subnet_id === undefined) {
@@ -142,7 +131,7 @@ export const createProtectedInstanceBody = z
         message: "is allowed only together with primary_subnet_id",
       });
     }
-  });
+  }));
 export type CreateProtectedInstanceBody = z.infer<typeof createProtectedInstanceBody>;
 
 export const createProtectedInstanceRequest = z.strictObject({ protected_instance: createProtectedInstanceBody });
@@ -152,33 +141,28 @@ export type CreateProtectedInstanceRequest = z.infer<typeof createProtectedInsta
 // Batch create protected instances: POST /v1/{project_id}/protected-instances/batch
 // ---------------------------------------------------------------------------------------------
 
-export const batchServer = z.strictObject({ server_id: id, flavorRef: ecsFlavorName.optional() });
+export const batchServer = z.strictObject({ server_id: id, flavorRef: z.optional(ecsFlavorName) });
 export type BatchServer = z.infer<typeof batchServer>;
 
 /** The batch body; `limit` is the per-call server limit (5 by default, raised per account by the cloud). */
 export function batchCreateBody(limit = DEFAULT_BATCH_LIMIT) {
-  return z
-    .strictObject({
+  return z.strictObject({
       name_prefix: namePrefix,
-      description: batchDescription.optional(),
+      description: z.optional(batchDescription),
       server_group_id: id,
-      cluster_id: id.optional(),
-      primary_subnet_id: id.optional(),
-      servers: z
-        .array(batchServer)
-        .min(1, { error: "must list at least 1 server" })
-        .max(limit, { error: `must list at most ${limit} servers` }),
-      tenancy: tenancy.optional(),
-      dedicated_host_id: id.optional(),
-      tags: resourceTags.optional(),
-    })
-    .superRefine((body, ctx) => {
+      cluster_id: z.optional(id),
+      primary_subnet_id: z.optional(id),
+      servers: z.array(batchServer).check(z.minLength(1, { error: "must list at least 1 server" }), z.maxLength(limit, { error: `must list at most ${limit} servers` })),
+      tenancy: z.optional(tenancy),
+      dedicated_host_id: z.optional(id),
+      tags: z.optional(resourceTags),
+    }).check(z.superRefine((body, ctx) => {
       checkDedicatedHost(body, ctx);
       flagRepeatedKeys(body.servers, (server) => server.server_id, ctx, (serverId, index) => ({
         path: ["servers", index, "server_id"],
         message: `duplicate server ${serverId}: each server may appear once`,
       }));
-    });
+    }));
 }
 export type BatchCreateBody = z.infer<ReturnType<typeof batchCreateBody>>;
 
@@ -193,14 +177,14 @@ export type BatchCreateRequest = z.infer<ReturnType<typeof batchCreateRequest>>;
 
 export const createProtectionGroupBody = z.strictObject({
   name: protectionGroupName,
-  description: protectionGroupDescription.optional(),
+  description: z.optional(protectionGroupDescription),
   source_availability_zone: id,
   target_availability_zone: id,
   domain_id: id,
   source_vpc_id: id,
-  dr_type: z.literal("migration", { error: "must be migration" }).optional(),
+  dr_type: z.optional(z.literal("migration", { error: "must be migration" })),
   /** Not in the parameter table, but in the seed's example request. */
-  server_type: z.literal("ECS", { error: "must be ECS" }).optional(),
+  server_type: z.optional(z.literal("ECS", { error: "must be ECS" })),
 });
 export type CreateProtectionGroupBody = z.infer<typeof createProtectionGroupBody>;
 export const createProtectionGroupRequest = z.strictObject({ server_group: createProtectionGroupBody });
@@ -210,7 +194,7 @@ export type CreateProtectionGroupRequest = z.infer<typeof createProtectionGroupR
 export const startServerGroupRequest = z.strictObject({ "start-server-group": z.strictObject({}) });
 
 /** Every asynchronous SDRS call answers with a job id. */
-export const jobAccepted = z.looseObject({ job_id: z.string().min(1) });
+export const jobAccepted = z.looseObject({ job_id: z.string().check(z.minLength(1)) });
 export type JobAccepted = z.infer<typeof jobAccepted>;
 
 // ---------------------------------------------------------------------------------------------
@@ -223,27 +207,27 @@ export type JobStatus = z.infer<typeof jobStatus>;
 const jobEntityFields = {
   ...optionalText("server_group_id", "protected_instance_id", "native_server_id", "replication_pair_id", "volume_ids", "nic_id"),
   /** Not in the SDK model; our simulator (and possibly the cloud) names the server a sub-job is for. */
-  server_id: z.string().optional(),
+  server_id: z.optional(z.string()),
 };
 
 /** What a job and each of its sub-jobs report after `status` and `entities`. */
 const jobProgressFields = {
   job_id: z.string(),
   /** An open string: sub-jobs and batch jobs use undocumented types. */
-  job_type: z.string().nullish(),
+  job_type: z.nullish(z.string()),
   ...nullishText("begin_time", "end_time", "error_code", "fail_reason"),
 };
 
 export const subJob = z.looseObject({
   status: jobStatus,
-  entities: z.looseObject(jobEntityFields).nullish(),
+  entities: z.nullish(z.looseObject(jobEntityFields)),
   ...jobProgressFields,
 });
 export type SubJob = z.infer<typeof subJob>;
 
 export const job = z.looseObject({
   status: jobStatus,
-  entities: z.looseObject({ ...jobEntityFields, sub_jobs: z.array(subJob).optional() }).nullish(),
+  entities: z.nullish(z.looseObject({ ...jobEntityFields, sub_jobs: z.optional(z.array(subJob)) })),
   ...jobProgressFields,
 });
 export type Job = z.infer<typeof job>;
@@ -279,18 +263,18 @@ export type ProtectionGroupStatus = z.infer<typeof protectionGroupStatus>;
 export const protectionGroup = z.looseObject({
   id: z.string(),
   name: z.string(),
-  description: z.string().nullish(),
+  description: z.nullish(z.string()),
   /** Open string: a status this version does not know must not make the group unreadable. */
   status: z.string(),
-  progress: z.number().nullish(),
+  progress: z.nullish(z.number()),
   source_availability_zone: z.string(),
   target_availability_zone: z.string(),
   ...nullishText("domain_id", "domain_name"),
   /** `source`: production AZ is source_availability_zone; `target`: it is target_availability_zone. */
   priority_station: z.enum(["source", "target"]),
-  protected_instance_num: z.number().int().nullish(),
-  replication_num: z.number().int().nullish(),
-  disaster_recovery_drill_num: z.number().int().nullish(),
+  protected_instance_num: z.nullish(z.int()),
+  replication_num: z.nullish(z.int()),
+  disaster_recovery_drill_num: z.nullish(z.int()),
   ...nullishText("protected_status", "replication_status", "health_status"),
   source_vpc_id: z.string(),
   ...nullishText("target_vpc_id", "test_vpc_id", "dr_type", "created_at", "updated_at", "protection_type", "replication_model", "server_type"),
@@ -300,7 +284,7 @@ export type ProtectionGroup = z.infer<typeof protectionGroup>;
 export const protectionGroupResponse = z.looseObject({ server_group: protectionGroup });
 export const protectionGroupList = z.looseObject({
   server_groups: z.array(protectionGroup),
-  count: z.number().int().nullish(),
+  count: z.nullish(z.int()),
 });
 
 /** The AZ that currently runs production for a group (reference facts §10.3). */
@@ -315,25 +299,25 @@ export function productionAvailabilityZone(group: Pick<ProtectionGroup, "priorit
 export const protectedInstance = z.looseObject({
   id: z.string(),
   name: z.string(),
-  description: z.string().nullish(),
+  description: z.nullish(z.string()),
   server_group_id: z.string(),
   status: z.string(),
-  progress: z.number().nullish(),
+  progress: z.nullish(z.number()),
   /** Production ECS id. */
   source_server: z.string(),
   /** DR-site ECS id, created by SDRS. */
-  target_server: z.string().nullish(),
+  target_server: z.nullish(z.string()),
   ...nullishText("created_at", "updated_at", "priority_station"),
-  attachment: z.array(z.looseObject({ replication: z.string(), device: z.string() })).nullish(),
-  tags: z.array(z.looseObject({ key: z.string(), value: z.string() })).nullish(),
-  metadata: z.record(z.string(), z.string()).nullish(),
+  attachment: z.nullish(z.array(z.looseObject({ replication: z.string(), device: z.string() }))),
+  tags: z.nullish(z.array(z.looseObject({ key: z.string(), value: z.string() }))),
+  metadata: z.nullish(z.record(z.string(), z.string())),
 });
 export type ProtectedInstance = z.infer<typeof protectedInstance>;
 
 export const protectedInstanceResponse = z.looseObject({ protected_instance: protectedInstance });
 export const protectedInstanceList = z.looseObject({
   protected_instances: z.array(protectedInstance),
-  count: z.number().int().nullish(),
+  count: z.nullish(z.int()),
 });
 
 /** `server_group_ids` / `protected_instance_ids` list filters take at most 30 ids (SDRS.0226). */
@@ -346,8 +330,8 @@ export const MAX_IDS_PER_LIST_FILTER = 30;
 export const activeDomain = z.looseObject({
   id: z.string(),
   name: z.string(),
-  description: z.string().nullish(),
-  sold_out: z.boolean().nullish(),
+  description: z.nullish(z.string()),
+  sold_out: z.nullish(z.boolean()),
   local_replication_cluster: z.looseObject({ availability_zone: z.string() }),
   remote_replication_cluster: z.looseObject({ availability_zone: z.string() }),
 });
@@ -363,7 +347,7 @@ export const serverStatus = z.string();
 export const attachedVolume = z.looseObject({
   id: z.string(),
   /** "0" = system disk. */
-  bootIndex: z.string().nullish(),
+  bootIndex: z.nullish(z.string()),
   ...nullishText("device", "delete_on_termination"),
 });
 
@@ -371,44 +355,42 @@ export const ecsServer = z.looseObject({
   id: z.string(),
   name: z.string(),
   status: serverStatus,
-  locked: z.boolean().nullish(),
+  locked: z.nullish(z.boolean()),
   ...nullishText("key_name", "enterprise_project_id"),
-  tags: z.array(z.string()).nullish(),
+  tags: z.nullish(z.array(z.string())),
   flavor: z.looseObject({
     id: z.string(),
     ...nullishText("name", "vcpus", "ram", "disk"),
   }),
   metadata: z.looseObject(optionalText("vpc_id", "os_type", "EcmResStatus", "lockSource", "charging_mode", "image_name")),
   "OS-EXT-AZ:availability_zone": z.string(),
-  "os-extended-volumes:volumes_attached": z.array(attachedVolume).default([]),
-  "os:scheduler_hints": z
-    .looseObject({
-      group: z.array(z.string()).nullish(),
-      tenancy: z.array(z.string()).nullish(),
-      dedicated_host_id: z.array(z.string()).nullish(),
-    })
-    .nullish(),
-  "OS-EXT-SRV-ATTR:root_device_name": z.string().nullish(),
-  addresses: z.record(z.string(), z.array(z.looseObject({ addr: z.string() }))).nullish(),
-  sys_tags: z.array(z.looseObject({ key: z.string(), value: z.string() })).nullish(),
+  "os-extended-volumes:volumes_attached": z._default(z.array(attachedVolume), []),
+  "os:scheduler_hints": z.nullish(z.looseObject({
+      group: z.nullish(z.array(z.string())),
+      tenancy: z.nullish(z.array(z.string())),
+      dedicated_host_id: z.nullish(z.array(z.string())),
+    })),
+  "OS-EXT-SRV-ATTR:root_device_name": z.nullish(z.string()),
+  addresses: z.nullish(z.record(z.string(), z.array(z.looseObject({ addr: z.string() })))),
+  sys_tags: z.nullish(z.array(z.looseObject({ key: z.string(), value: z.string() }))),
 });
 export type EcsServer = z.infer<typeof ecsServer>;
 
 export const ecsServerResponse = z.looseObject({ server: ecsServer });
-export const ecsServerList = z.looseObject({ servers: z.array(ecsServer), count: z.number().int().nullish() });
+export const ecsServerList = z.looseObject({ servers: z.array(ecsServer), count: z.nullish(z.int()) });
 /**
  * `server_id=…` answers an id that does not exist with an entry whose fields are null but `id` and
  * `fault` (ECS ListServersDetails); the client drops such an entry: the server is missing.
  */
 export const ecsServerListById = z.looseObject({
   servers: z.array(z.union([ecsServer, z.looseObject({ id: z.string(), fault: z.looseObject({}) })])),
-  count: z.number().int().nullish(),
+  count: z.nullish(z.int()),
 });
 
 export const ecsServerTags = z.looseObject({ tags: z.array(z.looseObject({ key: z.string(), value: z.string() })) });
 
 /** Nova key pairs: GET /v2.1/{project_id}/os-keypairs */
-export const keypair = z.looseObject({ name: z.string(), fingerprint: z.string().nullish() });
+export const keypair = z.looseObject({ name: z.string(), fingerprint: z.nullish(z.string()) });
 export type Keypair = z.infer<typeof keypair>;
 export const keypairList = z.looseObject({ keypairs: z.array(z.looseObject({ keypair })) });
 
@@ -423,25 +405,25 @@ export const volumeAttachment = z.looseObject({
 
 export const evsVolume = z.looseObject({
   id: z.string(),
-  name: z.string().nullish(),
+  name: z.nullish(z.string()),
   status: z.string(),
-  size: z.number().nullish(),
-  availability_zone: z.string().nullish(),
+  size: z.nullish(z.number()),
+  availability_zone: z.nullish(z.string()),
   /** The authoritative shared-disk flag. */
-  multiattach: z.boolean().nullish(),
+  multiattach: z.nullish(z.boolean()),
   /** Legacy, typed as a string or a boolean depending on the doc. */
-  shareable: z.union([z.boolean(), z.string()]).nullish(),
+  shareable: z.nullish(z.union([z.boolean(), z.string()])),
   ...nullishText("bootable", "volume_type", "service_type"),
-  attachments: z.array(volumeAttachment).default([]),
+  attachments: z._default(z.array(volumeAttachment), []),
   /** `__system__encrypted: "1"` marks an encrypted disk; `__system__frozen: "true"` a frozen one. */
-  metadata: z.record(z.string(), z.string()).nullish(),
+  metadata: z.nullish(z.record(z.string(), z.string())),
 });
 export type EvsVolume = z.infer<typeof evsVolume>;
 export const evsVolumeList = z.looseObject({
   volumes: z.array(evsVolume),
-  count: z.number().int().nullish(),
+  count: z.nullish(z.int()),
   /** On a page that is not the last: `[{href, rel: "next"}]`, href resuming after its last volume. */
-  volumes_links: z.array(z.looseObject({ href: z.string(), rel: z.string() })).nullish(),
+  volumes_links: z.nullish(z.array(z.looseObject({ href: z.string(), rel: z.string() }))),
 });
 
 export function isSharedVolume(volume: Pick<EvsVolume, "multiattach" | "shareable">): boolean {
@@ -452,15 +434,15 @@ export function isSharedVolume(volume: Pick<EvsVolume, "multiattach" | "shareabl
 // Auto Scaling: which servers are AS members (AS membership is a warning for SDRS)
 // ---------------------------------------------------------------------------------------------
 
-export const scalingGroup = z.looseObject({ scaling_group_id: z.string(), scaling_group_name: z.string().nullish() });
+export const scalingGroup = z.looseObject({ scaling_group_id: z.string(), scaling_group_name: z.nullish(z.string()) });
 export type ScalingGroup = z.infer<typeof scalingGroup>;
-export const scalingGroupList = z.looseObject({ scaling_groups: z.array(scalingGroup), total_number: z.number().int().nullish() });
+export const scalingGroupList = z.looseObject({ scaling_groups: z.array(scalingGroup), total_number: z.nullish(z.int()) });
 
-export const scalingGroupInstance = z.looseObject({ instance_id: z.string(), life_cycle_state: z.string().nullish() });
+export const scalingGroupInstance = z.looseObject({ instance_id: z.string(), life_cycle_state: z.nullish(z.string()) });
 export type ScalingGroupInstance = z.infer<typeof scalingGroupInstance>;
 export const scalingGroupInstanceList = z.looseObject({
   scaling_group_instances: z.array(scalingGroupInstance),
-  total_number: z.number().int().nullish(),
+  total_number: z.nullish(z.int()),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -473,7 +455,7 @@ export const serviceErrorBody = z.looseObject({ code: z.string(), message: z.str
 export const gatewayErrorBody = z.looseObject({
   error_code: z.string(),
   error_msg: z.string(),
-  request_id: z.string().optional(),
+  request_id: z.optional(z.string()),
 });
 
 // ---------------------------------------------------------------------------------------------

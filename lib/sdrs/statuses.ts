@@ -3,7 +3,7 @@
  * appendix "protected instance status" and "replication pair status"). Both walk the same lifecycle
  * and the same protection cycle (start, failover, reprotect, stop); each adds its own operations.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 
 /** Created, usable, and deleted: every SDRS resource. */
 const LIFECYCLE_STATUSES = ["creating", "available", "deleting", "error-deleting", "error"] as const;

@@ -8,7 +8,7 @@
  * say whether such a call was applied (timeout, 5xx, connection dropped after sending) is an
  * AmbiguousCreateError.
  */
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { parseRetryAfter } from "../http/retry-after.ts";
 import { Secret } from "../secret.ts";
@@ -76,7 +76,7 @@ export interface CallSpec<T> {
   query?: Query;
   /** Already validated; serialized once, and those exact bytes are signed and sent. */
   body?: unknown;
-  response: z.ZodType<T>;
+  response: z.ZodMiniType<T>;
 }
 
 export interface CallResult<T> {

@@ -2,7 +2,7 @@
  * The simulator's loopback control plane under /__sim (no auth): request counts, faults, the rendered
  * state, drift switches and server tags, as a table of endpoints.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { Reply, SimulatorContext } from "./context.ts";
 import { faultSettingsSchema } from "./faults.ts";
 import * as replication from "./replication.ts";
@@ -39,7 +39,7 @@ function clearing(path: string, clear: (sim: SimulatorContext) => void): Control
   };
 }
 
-function describeControlIssue(error: z.ZodError): string {
+function describeControlIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   const where = issue === undefined || issue.path.length === 0 ? "(body)" : issue.path.map(String).join(".");
   return `${where}: ${issue?.message ?? "invalid"}`;

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { ipInCidr } from "../net/ipv4.ts";
 import { protectedInstanceStatus } from "../sdrs/statuses.ts";
 import { protectionGroupStatus } from "../sdrs/schemas.ts";
@@ -18,16 +18,16 @@ import { checkReplicationPairReferences, estateReplicationPair } from "./replica
 
 export const SAMPLE_ESTATE_PATH = fileURLToPath(new URL("./sample-estate.json", import.meta.url));
 
-const id = z.string().min(1, { error: "must not be empty" });
+const id = z.string().check(z.minLength(1, { error: "must not be empty" }));
 /** A short machine-readable remark (the sample estate says which eligibility case an entry covers). */
-const note = z.string().optional();
+const note = z.optional(z.string());
 
 /** What every estate entity starts with: a remark and its id. */
 const entity = { _note: note, id };
 /** An entity that must have a name. */
-const namedEntity = { ...entity, name: z.string().min(1) };
+const namedEntity = { ...entity, name: z.string().check(z.minLength(1)) };
 /** An entity whose name may be left out. */
-const maybeNamedEntity = { ...entity, name: z.string().optional() };
+const maybeNamedEntity = { ...entity, name: z.optional(z.string()) };
 
 /** ECS statuses (reference facts §5.1). */
 export const ecsStatus = z.enum([
@@ -53,74 +53,74 @@ export type EcsStatus = z.infer<typeof ecsStatus>;
 
 export const estateServer = z.strictObject({
   ...namedEntity,
-  status: ecsStatus.default("ACTIVE"),
+  status: z._default(ecsStatus, "ACTIVE"),
   /** `OS-EXT-AZ:availability_zone`, e.g. eu-de-01. */
   az: id,
   vpcId: id,
   /** Flavor id, which is also its name on Huawei Cloud / OTC (`s6.large.2`); or both spelled out. */
-  flavor: z.union([id, z.strictObject({ id, name: z.string().optional() })]),
-  osType: z.enum(["Linux", "Windows"]).default("Linux"),
-  imageName: z.string().optional(),
-  keyName: z.string().optional(),
-  locked: z.boolean().default(false),
+  flavor: z.union([id, z.strictObject({ id, name: z.optional(z.string()) })]),
+  osType: z._default(z.enum(["Linux", "Windows"]), "Linux"),
+  imageName: z.optional(z.string()),
+  keyName: z.optional(z.string()),
+  locked: z._default(z.boolean(), false),
   /** `metadata.lockSource`: set when another service (e.g. ORDER) holds the lock → SDRS.1359. */
-  lockSource: z.string().optional(),
+  lockSource: z.optional(z.string()),
   /** `metadata.EcmResStatus = freeze`. */
-  frozen: z.boolean().default(false),
+  frozen: z._default(z.boolean(), false),
   /** Tags as {key: value}; rendered by ECS as "key=value" strings. */
-  tags: z.record(z.string(), z.string()).default({}),
-  enterpriseProjectId: z.string().optional(),
+  tags: z._default(z.record(z.string(), z.string()), {}),
+  enterpriseProjectId: z.optional(z.string()),
   /** `os:scheduler_hints`: ECS group, tenancy and dedicated host of the production server. */
-  ecsGroupId: z.string().optional(),
-  tenancy: z.enum(["shared", "dedicated"]).optional(),
-  dedicatedHostId: z.string().optional(),
+  ecsGroupId: z.optional(z.string()),
+  tenancy: z.optional(z.enum(["shared", "dedicated"])),
+  dedicatedHostId: z.optional(z.string()),
   /** Private IPv4 of the primary NIC; derived when absent (inside the subnet when one is given). */
-  ip: z.ipv4().optional(),
+  ip: z.optional(z.ipv4()),
   /** `image.id`; an id of `images` when that list is given, else derived from imageName. */
-  imageId: z.string().optional(),
+  imageId: z.optional(z.string()),
   /** `security_groups`; ids of `securityGroups`. Default: the VPC's default security group. */
-  securityGroupIds: z.array(id).optional(),
+  securityGroupIds: z.optional(z.array(id)),
   /** The primary NIC's subnet; an id of `subnets`. Default: the VPC's first subnet, else a derived one. */
-  subnetId: z.string().optional(),
+  subnetId: z.optional(z.string()),
   /** Attached disks; bootIndex 0 is the system disk, anything else (default) a data disk. */
-  volumes: z.array(z.strictObject({ id, bootIndex: z.number().int().default(-1) })).default([]),
+  volumes: z._default(z.array(z.strictObject({ id, bootIndex: z._default(z.int(), -1) })), []),
 });
 export type EstateServer = z.infer<typeof estateServer>;
 
 export const estateVolume = z.strictObject({
   ...maybeNamedEntity,
   /** GB. */
-  size: z.number().int().positive().default(40),
+  size: z._default(z.int().check(z.positive()), 40),
   /** The shared-disk flag (EVS `multiattach`). */
-  multiattach: z.boolean().default(false),
+  multiattach: z._default(z.boolean(), false),
   /** Rendered as `metadata.__system__encrypted: "1"`. */
-  encrypted: z.boolean().default(false),
+  encrypted: z._default(z.boolean(), false),
   /** Rendered as `metadata.__system__frozen: "true"`. */
-  frozen: z.boolean().default(false),
-  serviceType: z.enum(["EVS", "DSS", "DESS"]).default("EVS"),
-  volumeType: z.string().default("SSD"),
+  frozen: z._default(z.boolean(), false),
+  serviceType: z._default(z.enum(["EVS", "DSS", "DESS"]), "EVS"),
+  volumeType: z._default(z.string(), "SSD"),
   /** Defaults to the AZ of the first server it is attached to. */
-  az: z.string().optional(),
+  az: z.optional(z.string()),
   /** EVS tags as {key: value}. */
-  tags: z.record(z.string(), z.string()).default({}),
+  tags: z._default(z.record(z.string(), z.string()), {}),
   /** The DSS storage pool holding the disk (`dedicated_storage_id`); an id of `dssPools`. */
-  dssPoolId: z.string().optional(),
+  dssPoolId: z.optional(z.string()),
 });
 export type EstateVolume = z.infer<typeof estateVolume>;
 
-export const estateKeyPair = z.strictObject({ _note: note, name: id, fingerprint: z.string().optional() });
+export const estateKeyPair = z.strictObject({ _note: note, name: id, fingerprint: z.optional(z.string()) });
 export type EstateKeyPair = z.infer<typeof estateKeyPair>;
 
 export const estateScalingGroup = z.strictObject({
   ...namedEntity,
-  serverIds: z.array(id).default([]),
+  serverIds: z._default(z.array(id), []),
 });
 export type EstateScalingGroup = z.infer<typeof estateScalingGroup>;
 
 export const estateActiveDomain = z.strictObject({
   ...namedEntity,
-  description: z.string().optional(),
-  soldOut: z.boolean().default(false),
+  description: z.optional(z.string()),
+  soldOut: z._default(z.boolean(), false),
   /** `local_replication_cluster.availability_zone` */
   localAz: id,
   /** `remote_replication_cluster.availability_zone` */
@@ -131,10 +131,10 @@ export type EstateActiveDomain = z.infer<typeof estateActiveDomain>;
 export const estateVpc = z.strictObject(maybeNamedEntity);
 
 /** An IMS image servers boot from (`image.id`, `metadata.image_name`). */
-export const estateImage = z.strictObject({ ...namedEntity, osType: z.enum(["Linux", "Windows"]).optional() });
+export const estateImage = z.strictObject({ ...namedEntity, osType: z.optional(z.enum(["Linux", "Windows"])) });
 export type EstateImage = z.infer<typeof estateImage>;
 
-export const estateSecurityGroup = z.strictObject({ ...namedEntity, vpcId: id.optional() });
+export const estateSecurityGroup = z.strictObject({ ...namedEntity, vpcId: z.optional(id) });
 export type EstateSecurityGroup = z.infer<typeof estateSecurityGroup>;
 
 /** A VPC subnet; DR-site NICs (`primary_subnet_id`, `primary_ip_address`) must be inside one of the group's VPC. */
@@ -144,7 +144,7 @@ export const estateSubnet = z.strictObject({
   /** IPv4 CIDR, e.g. 192.168.0.0/24. */
   cidr: z.cidrv4(),
   /** The AZ the subnet is limited to; any AZ when absent. */
-  az: z.string().optional(),
+  az: z.optional(z.string()),
 });
 export type EstateSubnet = z.infer<typeof estateSubnet>;
 
@@ -155,11 +155,11 @@ export type EstateSubnet = z.infer<typeof estateSubnet>;
  */
 export const estateFlavor = z.strictObject({
   ...entity,
-  vcpus: z.number().int().positive().optional(),
+  vcpus: z.optional(z.int().check(z.positive())),
   /** MB. */
-  ramMb: z.number().int().positive().optional(),
+  ramMb: z.optional(z.int().check(z.positive())),
   /** AZs offering the flavor; every AZ when absent. */
-  azs: z.array(id).optional(),
+  azs: z.optional(z.array(id)),
 });
 export type EstateFlavor = z.infer<typeof estateFlavor>;
 
@@ -173,53 +173,53 @@ export type EstateDssPool = z.infer<typeof estateDssPool>;
 
 export const estateProtectionGroup = z.strictObject({
   ...namedEntity,
-  description: z.string().optional(),
-  status: protectionGroupStatus.default("available"),
+  description: z.optional(z.string()),
+  status: z._default(protectionGroupStatus, "available"),
   sourceAz: id,
   targetAz: id,
   /** `source`: production runs in sourceAz; `target`: in targetAz (after a failover and re-protection). */
-  priorityStation: z.enum(["source", "target"]).default("source"),
+  priorityStation: z._default(z.enum(["source", "target"]), "source"),
   vpcId: id,
   domainId: id,
   /** The per-group protected-instance limit (SDRS.1358); unlimited when absent. */
-  maxInstances: z.number().int().positive().optional(),
-  createdAt: z.string().optional(),
+  maxInstances: z.optional(z.int().check(z.positive())),
+  createdAt: z.optional(z.string()),
 });
 export type EstateProtectionGroup = z.infer<typeof estateProtectionGroup>;
 
 export const estateProtectedInstance = z.strictObject({
   ...namedEntity,
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   groupId: id,
   sourceServerId: id,
   /** The DR-site server; must be a server of the estate when given. */
-  targetServerId: id.optional(),
-  status: protectedInstanceStatus.default("available"),
-  createdAt: z.string().optional(),
+  targetServerId: z.optional(id),
+  status: z._default(protectedInstanceStatus, "available"),
+  createdAt: z.optional(z.string()),
 });
 export type EstateProtectedInstance = z.infer<typeof estateProtectedInstance>;
 
 const estateObject = z.strictObject({
   _note: note,
   /** Region name, which is also the default IAM project name (e.g. eu-de). */
-  region: z.string().default("eu-de"),
+  region: z._default(z.string(), "eu-de"),
   /** Optional list of known VPCs: when given, group creation and servers must use one of them. */
-  vpcs: z.array(estateVpc).default([]),
-  images: z.array(estateImage).default([]),
-  securityGroups: z.array(estateSecurityGroup).default([]),
-  subnets: z.array(estateSubnet).default([]),
-  flavors: z.array(estateFlavor).default([]),
-  dedicatedHosts: z.array(estateDedicatedHost).default([]),
-  dssPools: z.array(estateDssPool).default([]),
-  servers: z.array(estateServer).default([]),
-  volumes: z.array(estateVolume).default([]),
-  keyPairs: z.array(estateKeyPair).default([]),
-  scalingGroups: z.array(estateScalingGroup).default([]),
-  activeDomains: z.array(estateActiveDomain).default([]),
-  protectionGroups: z.array(estateProtectionGroup).default([]),
-  protectedInstances: z.array(estateProtectedInstance).default([]),
+  vpcs: z._default(z.array(estateVpc), []),
+  images: z._default(z.array(estateImage), []),
+  securityGroups: z._default(z.array(estateSecurityGroup), []),
+  subnets: z._default(z.array(estateSubnet), []),
+  flavors: z._default(z.array(estateFlavor), []),
+  dedicatedHosts: z._default(z.array(estateDedicatedHost), []),
+  dssPools: z._default(z.array(estateDssPool), []),
+  servers: z._default(z.array(estateServer), []),
+  volumes: z._default(z.array(estateVolume), []),
+  keyPairs: z._default(z.array(estateKeyPair), []),
+  scalingGroups: z._default(z.array(estateScalingGroup), []),
+  activeDomains: z._default(z.array(estateActiveDomain), []),
+  protectionGroups: z._default(z.array(estateProtectionGroup), []),
+  protectedInstances: z._default(z.array(estateProtectedInstance), []),
   /** Pairs that drifted from the default (one healthy pair per disk of a protected server): replication-estate.ts. */
-  replicationPairs: z.array(estateReplicationPair).default([]),
+  replicationPairs: z._default(z.array(estateReplicationPair), []),
 });
 
 type EstateShape = z.infer<typeof estateObject>;
@@ -230,7 +230,7 @@ function label(collection: string, index: number, entity: { name?: string | unde
   return `${collection}[${index}]${name === undefined ? "" : ` (${name})`}`;
 }
 
-function checkCrossReferences(estate: EstateShape, ctx: z.RefinementCtx): void {
+function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): void {
   const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
 
   const uniqueIds = (collection: keyof EstateShape, entries: { id?: string; name?: string }[], key: "id" | "name" = "id") => {
@@ -402,7 +402,7 @@ function checkCrossReferences(estate: EstateShape, ctx: z.RefinementCtx): void {
   checkReplicationPairReferences(estate, fail);
 }
 
-export const estateSchema = estateObject.superRefine(checkCrossReferences);
+export const estateSchema = estateObject.check(z.superRefine(checkCrossReferences));
 export type Estate = z.infer<typeof estateSchema>;
 /** What a person writes: defaults may be left out. */
 export type EstateInput = z.input<typeof estateSchema>;

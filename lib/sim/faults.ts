@@ -3,44 +3,38 @@
  * is dropped), failing and never-ending jobs. `next: N` faults are deterministic (the next N matching
  * requests); `probability` faults draw from the simulator's seeded randomness.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { OPERATIONS, type OperationName } from "../sdrs/operations.ts";
 import type { Random } from "./random.ts";
 
 const operationName = z.enum(Object.keys(OPERATIONS) as [OperationName, ...OperationName[]]);
-const count = z.number().int().nonnegative();
-const probability = z.number().min(0).max(1);
+const count = z.int().check(z.nonnegative());
+const probability = z.number().check(z.gte(0), z.lte(1));
 
 export const faultSettingsSchema = z.strictObject({
-  throttle: z
-    .strictObject({
-      next: count.optional(),
-      probability: probability.optional(),
+  throttle: z.optional(z.strictObject({
+      next: z.optional(count),
+      probability: z.optional(probability),
       /** Requests per second (gateway wall time) above which matching requests get 429. */
-      ratePerSecond: z.number().positive().optional(),
-      retryAfterSeconds: z.number().int().nonnegative().optional(),
-      operations: z.array(operationName).optional(),
-    })
-    .optional(),
-  serverError: z
-    .strictObject({
-      next: count.optional(),
-      probability: probability.optional(),
-      status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
-      operations: z.array(operationName).optional(),
-    })
-    .optional(),
-  latencyMs: z.number().int().nonnegative().optional(),
-  dropAfterCreate: z.strictObject({ next: count }).optional(),
-  failJob: z
-    .strictObject({
-      serverIds: z.array(z.string()).optional(),
-      wholeBatch: z.boolean().optional(),
-      errorCode: z.string().optional(),
-      failReason: z.string().optional(),
-    })
-    .optional(),
-  jobsNeverFinish: z.union([z.literal(true), z.strictObject({ serverIds: z.array(z.string()).optional() })]).optional(),
+      ratePerSecond: z.optional(z.number().check(z.positive())),
+      retryAfterSeconds: z.optional(z.int().check(z.nonnegative())),
+      operations: z.optional(z.array(operationName)),
+    })),
+  serverError: z.optional(z.strictObject({
+      next: z.optional(count),
+      probability: z.optional(probability),
+      status: z.optional(z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)])),
+      operations: z.optional(z.array(operationName)),
+    })),
+  latencyMs: z.optional(z.int().check(z.nonnegative())),
+  dropAfterCreate: z.optional(z.strictObject({ next: count })),
+  failJob: z.optional(z.strictObject({
+      serverIds: z.optional(z.array(z.string())),
+      wholeBatch: z.optional(z.boolean()),
+      errorCode: z.optional(z.string()),
+      failReason: z.optional(z.string()),
+    })),
+  jobsNeverFinish: z.optional(z.union([z.literal(true), z.strictObject({ serverIds: z.optional(z.array(z.string())) })])),
 });
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 

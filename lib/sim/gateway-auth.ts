@@ -8,7 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import type { Clock } from "../clock.ts";
 import { parseAuthorization, parseSdkDate, verifySignature } from "../sdrs/signer.ts";
 import { type ApiError, gatewayError } from "./api-error.ts";
@@ -58,7 +58,7 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 const tokenRequest = z.looseObject({
   auth: z.looseObject({
     identity: z.looseObject({
-      methods: z.array(z.string()).refine((methods) => methods.includes("password"), { error: 'must include "password"' }),
+      methods: z.array(z.string()).check(z.refine((methods) => methods.includes("password"), { error: 'must include "password"' })),
       password: z.looseObject({
         user: z.looseObject({
           name: z.string(),

@@ -8,18 +8,18 @@
  * - `drDiskDeleted: true`: its DR-site disk was deleted, so the pair is `invalid`;
  * - `sizeGb`: `record_metadata.volume_size`, smaller than the disk when the disk grew outside SDRS.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { replicationPairStatus } from "../sdrs/statuses.ts";
 
 export const estateReplicationPair = z.strictObject({
-  _note: z.string().optional(),
+  _note: z.optional(z.string()),
   /** The production disk the pair replicates. */
-  volumeId: z.string().min(1, { error: "must not be empty" }),
-  replicated: z.boolean().default(true),
-  status: replicationPairStatus.optional(),
-  faultLevel: z.enum(["0", "2", "5"]).optional(),
-  drDiskDeleted: z.boolean().default(false),
-  sizeGb: z.number().int().positive().optional(),
+  volumeId: z.string().check(z.minLength(1, { error: "must not be empty" })),
+  replicated: z._default(z.boolean(), true),
+  status: z.optional(replicationPairStatus),
+  faultLevel: z.optional(z.enum(["0", "2", "5"])),
+  drDiskDeleted: z._default(z.boolean(), false),
+  sizeGb: z.optional(z.int().check(z.positive())),
 });
 export type EstateReplicationPair = z.infer<typeof estateReplicationPair>;
 

@@ -8,7 +8,7 @@
  * Pairs live in `world.replicationPairs` keyed by their production disk. A pair's status is derived
  * from its group unless something set it (`fault`, `invalid`, an operation under way).
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import {
   attachReplicationRequest,
   attachServerVolumeRequest,
@@ -272,7 +272,7 @@ export function createReplication(project: ProjectForReplication, raw: unknown, 
   return accepted(job.id);
 }
 
-const deleteReplicationBody = z.looseObject({ server_group_id: z.string().optional(), delete_target_volume: z.boolean().optional() });
+const deleteReplicationBody = z.looseObject({ server_group_id: z.optional(z.string()), delete_target_volume: z.optional(z.boolean()) });
 
 export function deleteReplication(project: ProjectForReplication, pairId: string, raw: unknown, now: number): Answer | ApiError {
   const world = project.world;
@@ -448,16 +448,16 @@ export const driftRequest = z.discriminatedUnion("action", [
   /** A disk attached through ECS (created first, available, in the server's AZ, when it does not exist). */
   z.strictObject({
     action: z.literal("attach-volume"),
-    serverId: z.string().min(1),
-    volumeId: z.string().min(1),
-    sizeGb: z.number().int().positive().default(40),
-    name: z.string().optional(),
+    serverId: z.string().check(z.minLength(1)),
+    volumeId: z.string().check(z.minLength(1)),
+    sizeGb: z._default(z.int().check(z.positive()), 40),
+    name: z.optional(z.string()),
   }),
-  z.strictObject({ action: z.literal("pair-fault"), volumeId: z.string().min(1), faultLevel: z.enum(["2", "5"]) }),
-  z.strictObject({ action: z.literal("pair-heal"), volumeId: z.string().min(1) }),
-  z.strictObject({ action: z.literal("delete-dr-disk"), volumeId: z.string().min(1) }),
+  z.strictObject({ action: z.literal("pair-fault"), volumeId: z.string().check(z.minLength(1)), faultLevel: z.enum(["2", "5"]) }),
+  z.strictObject({ action: z.literal("pair-heal"), volumeId: z.string().check(z.minLength(1)) }),
+  z.strictObject({ action: z.literal("delete-dr-disk"), volumeId: z.string().check(z.minLength(1)) }),
   /** The disk grown through EVS, outside SDRS: the pair keeps its recorded size. */
-  z.strictObject({ action: z.literal("extend-volume"), volumeId: z.string().min(1), sizeGb: z.number().int().positive() }),
+  z.strictObject({ action: z.literal("extend-volume"), volumeId: z.string().check(z.minLength(1)), sizeGb: z.int().check(z.positive()) }),
 ]);
 export type DriftRequest = z.infer<typeof driftRequest>;
 

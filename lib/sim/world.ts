@@ -3,7 +3,7 @@
  * jobs that finish them. Jobs have no timers: their progress is computed from the clock whenever the
  * world is looked at (`settle(now)`), so a ManualClock drives them deterministically in tests.
  */
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import {
   batchCreateRequest,
   createProtectedInstanceRequest,

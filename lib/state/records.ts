@@ -2,19 +2,19 @@
  * The records the pipeline keeps in the VersionedStore, one zod schema per kind: validated on write and on
  * read by the repositories (lib/state/repository.ts), their types inferred from the schemas.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { jobKind, requestSource, serverRecordStatus } from "./statuses.ts";
 
 const isoDateTime = z.iso.datetime({ offset: true });
-const nonEmpty = z.string().min(1);
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** Why a server is not (yet) protected, or what to watch: `code` for programs, `message`/`remedy` for people. */
 export const outcomeReason = z.object({
   code: nonEmpty,
   message: z.string(),
-  remedy: z.string().optional(),
+  remedy: z.optional(z.string()),
   /** The SDRS error code behind the reason, when the cloud gave one (e.g. SDRS.1305). */
-  sdrsCode: z.string().optional(),
+  sdrsCode: z.optional(z.string()),
 });
 export type OutcomeReason = z.infer<typeof outcomeReason>;
 
@@ -23,26 +23,26 @@ export const serverRecord = z.object({
   /** The configured protection target the server was requested for. */
   target: nonEmpty,
   /** The protection group (SDRS server_group_id) chosen for it. */
-  groupId: nonEmpty.optional(),
+  groupId: z.optional(nonEmpty),
   status: serverRecordStatus,
   /** Every request that asked for this server, oldest first, without repeats. */
   requestIds: z.array(nonEmpty),
-  jobId: nonEmpty.optional(),
-  protectedInstanceId: nonEmpty.optional(),
+  jobId: z.optional(nonEmpty),
+  protectedInstanceId: z.optional(nonEmpty),
   reasons: z.array(outcomeReason),
   warnings: z.array(outcomeReason),
   /**
    * Create attempts of the current round (claims that may have reached a create call): counted by the claim
    * itself, given back when the call was refused before being applied (throttled), reset by a new round.
    */
-  attempts: z.number().int().nonnegative(),
+  attempts: z.int().check(z.nonnegative()),
   createdAt: isoDateTime,
   /** Stamped by the repository on every write. */
   updatedAt: isoDateTime,
   /** The outcome already notified (e.g. "protected"), so a redelivered message does not notify twice. */
-  notified: z.string().optional(),
+  notified: z.optional(z.string()),
   /** The event id of that notification, named by a `server.outcome_corrected` that supersedes it. */
-  notifiedEventId: z.string().optional(),
+  notifiedEventId: z.optional(z.string()),
 });
 export type ServerRecord = z.infer<typeof serverRecord>;
 
@@ -50,27 +50,25 @@ export const requestRecord = z.object({
   requestId: nonEmpty,
   target: nonEmpty,
   source: requestSource,
-  idempotencyKey: nonEmpty.optional(),
+  idempotencyKey: z.optional(nonEmpty),
   serverIds: z.array(nonEmpty),
   /** DR-site flavor per server id, when the request chose one. */
-  flavorRefs: z.record(z.string(), nonEmpty).optional(),
+  flavorRefs: z.optional(z.record(z.string(), nonEmpty)),
   /** The entries the request refused (listed twice), with their position: a replay answers them again. */
-  refusedEntries: z.array(z.object({ index: z.number().int().nonnegative(), serverId: nonEmpty, reason: nonEmpty })).optional(),
+  refusedEntries: z.optional(z.array(z.object({ index: z.int().check(z.nonnegative()), serverId: nonEmpty, reason: nonEmpty }))),
   createdAt: isoDateTime,
   /** Every accepted server's intent is on the queue. Unset: recorded but not (fully) enqueued yet. */
-  enqueuedAt: isoDateTime.optional(),
+  enqueuedAt: z.optional(isoDateTime),
   /** The enqueue failed (the caller got an error): a retry with the same key finishes at once. */
-  enqueueFailedAt: isoDateTime.optional(),
-  completedAt: isoDateTime.optional(),
+  enqueueFailedAt: z.optional(isoDateTime),
+  completedAt: z.optional(isoDateTime),
   /** Servers per final status, e.g. { protected: 3, ineligible: 1 }. */
-  counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  counts: z.optional(z.record(z.string(), z.int().check(z.nonnegative()))),
   /**
    * Each server's outcome for this request, fixed when the request completed: a later verdict for another
    * target (a retag) changes the server's record, not this request's answer.
    */
-  outcomes: z
-    .array(z.object({ serverId: nonEmpty, outcome: nonEmpty, protectedInstanceId: nonEmpty.optional(), codes: z.array(nonEmpty).optional() }))
-    .optional(),
+  outcomes: z.optional(z.array(z.object({ serverId: nonEmpty, outcome: nonEmpty, protectedInstanceId: z.optional(nonEmpty), codes: z.optional(z.array(nonEmpty)) }))),
 });
 export type RequestRecord = z.infer<typeof requestRecord>;
 
@@ -86,10 +84,10 @@ export const jobRecord = z.object({
   submittedAt: isoDateTime,
   status: jobRecordStatus,
   /** How many times the job status was queried. */
-  checks: z.number().int().nonnegative(),
-  finishedAt: isoDateTime.optional(),
-  errorCode: z.string().optional(),
-  failReason: z.string().optional(),
+  checks: z.int().check(z.nonnegative()),
+  finishedAt: z.optional(isoDateTime),
+  errorCode: z.optional(z.string()),
+  failReason: z.optional(z.string()),
 });
 export type JobRecord = z.infer<typeof jobRecord>;
 
@@ -102,14 +100,14 @@ export type EventRecord = z.infer<typeof eventRecord>;
  * (expires after 24 h). Written once, never updated: whether the request was fully accepted is on the
  * request record (`enqueuedAt`).
  */
-export const idempotencyRecord = z.object({ key: nonEmpty, requestId: nonEmpty, fingerprint: nonEmpty.optional(), createdAt: isoDateTime });
+export const idempotencyRecord = z.object({ key: nonEmpty, requestId: nonEmpty, fingerprint: z.optional(nonEmpty), createdAt: isoDateTime });
 export type IdempotencyRecord = z.infer<typeof idempotencyRecord>;
 
 export const endpointRecord = z.object({
   endpointId: nonEmpty,
   disabled: z.boolean(),
-  reason: z.string().optional(),
-  disabledAt: isoDateTime.optional(),
+  reason: z.optional(z.string()),
+  disabledAt: z.optional(isoDateTime),
 });
 export type EndpointRecord = z.infer<typeof endpointRecord>;
 
@@ -117,8 +115,8 @@ export type EndpointRecord = z.infer<typeof endpointRecord>;
 export const statsRecord = z.object({
   statsId: nonEmpty,
   kind: jobKind,
-  size: z.number().int().positive(),
-  samplesMs: z.array(z.number().nonnegative()),
+  size: z.int().check(z.positive()),
+  samplesMs: z.array(z.number().check(z.nonnegative())),
 });
 export type StatsRecord = z.infer<typeof statsRecord>;
 
@@ -128,10 +126,10 @@ export const coverageRecord = z.object({
   /** coverageFingerprint of the gaps; "" when fully covered. */
   fingerprint: z.string(),
   codes: z.array(z.string()),
-  change: z.number().int().nonnegative(),
-  notified: z.number().int().nonnegative(),
+  change: z.int().check(z.nonnegative()),
+  notified: z.int().check(z.nonnegative()),
   /** The notification of change number `change`, kept until it is sent (a crash before the send resends it). */
-  pendingEvent: z.unknown().optional(),
+  pendingEvent: z.optional(z.unknown()),
   updatedAt: isoDateTime,
 });
 export type CoverageRecord = z.infer<typeof coverageRecord>;

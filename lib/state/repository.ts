@@ -3,12 +3,12 @@
  * on read, and the optimistic-concurrency loop (read version → mutate → conditional write → on
  * ConditionalWriteError re-read and retry) written once here so the pipeline never hand-rolls it.
  */
-import type * as z from "zod";
+import type * as z from "../zod.ts";
 import { CorruptRecordError, InvalidRecordError, RecordNotFoundError } from "./errors.ts";
 import { ConditionalWriteError, type VersionedStore } from "./store.ts";
 import type { RecordKind } from "./statuses.ts";
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(record)"}: ${issue.message}`)
@@ -54,7 +54,7 @@ export interface Repository<T> {
 
 export interface RepositoryDefinition<T> {
   kind: RecordKind;
-  schema: z.ZodType<T>;
+  schema: z.ZodMiniType<T>;
   idOf: (record: T) => string;
   /** Applied to every record written by replace/update/upsert (e.g. stamp updatedAt). */
   beforeWrite?: (record: T) => T;

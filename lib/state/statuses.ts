@@ -3,7 +3,7 @@
  * or intent came from, and the kinds of SDRS job it follows. Records, queue messages, the CLI's reports
  * and the planner all take them from here.
  */
-import * as z from "zod";
+import * as z from "../zod.ts";
 
 export const serverRecordStatus = z.enum([
   "pending",

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, expect } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import type { WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { killSpawned, type Running, type Spawned, simulatorEnv, startCli } from "./helpers.ts";

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
@@ -21,7 +21,7 @@ const planJson = z.object({
 const startJson = z.object({
   tagging: z.object({ taggedInSimulator: z.array(z.object({ serverId: z.string(), tags: z.record(z.string(), z.string()) })) }),
   request: z.object({ target: z.string(), serverIds: z.array(z.string()) }),
-  servers: z.array(z.object({ serverId: z.string(), serverName: z.string().optional(), state: z.string(), reasons: z.array(reason) })),
+  servers: z.array(z.object({ serverId: z.string(), serverName: z.optional(z.string()), state: z.string(), reasons: z.array(reason) })),
 });
 
 const GROUP_FULL_EXCEPTION = { serverName: "legacy-02", planned: "protected", ran: "failed SDRS.1358" };

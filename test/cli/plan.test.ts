@@ -4,7 +4,7 @@
  * failures map to exit 3.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../lib/config/targets.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
@@ -27,8 +27,8 @@ const dryRunJson = z.object({
   summary: z.object({ targets: z.number(), servers: z.number(), eligible: z.number(), calls: z.number() }),
   targets: z.array(
     z.object({
-      target: z.string().nullable(),
-      protectionGroup: z.object({ id: z.string(), name: z.string() }).nullable(),
+      target: z.nullable(z.string()),
+      protectionGroup: z.nullable(z.object({ id: z.string(), name: z.string() })),
       verdicts: z.array(z.object({ serverId: z.string(), verdict: z.enum(["eligible", "adopt", "ineligible", "deferred"]), reasons: z.array(z.object({ code: z.string() })) })),
       calls: z.array(z.object({ kind: z.enum(["single", "batch"]), serverIds: z.array(z.string()), request: z.unknown() })),
     }),

@@ -3,7 +3,7 @@
  * extracts them: each document names its namespace, dimension set and metrics; the values (a number or an
  * array of numbers) and the dimension values are top-level members.
  */
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { METRICS, type MetricDimensions, type MetricName, type MetricPoint } from "../../lib/metrics.ts";
 
 const emfDocument = z.looseObject({

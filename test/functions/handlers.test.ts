@@ -11,7 +11,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../../lib/notify/dispatcher.ts";
@@ -78,8 +78,8 @@ function receivedEvents(type: NotificationEvent["type"]): NotificationEvent[] {
 const apiBody = z.looseObject({ requestId: z.string(), statusPath: z.string() });
 const requestStatus = z.looseObject({
   requestId: z.string(),
-  completedAt: z.string().optional(),
-  servers: z.array(z.looseObject({ serverId: z.string(), state: z.string(), protectedInstanceId: z.string().optional() })),
+  completedAt: z.optional(z.string()),
+  servers: z.array(z.looseObject({ serverId: z.string(), state: z.string(), protectedInstanceId: z.optional(z.string()) })),
 });
 
 beforeAll(async () => {

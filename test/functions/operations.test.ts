@@ -8,7 +8,7 @@ import { createSocket, type Socket } from "node:dgram";
 import type { AddressInfo } from "node:net";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { generateWebhookSecret } from "../../lib/notify/endpoints.ts";

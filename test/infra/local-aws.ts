@@ -6,7 +6,7 @@
  *   npm exec -- node test/infra/local-aws.ts     # prints the environment to export; runs until Ctrl+C
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { SqsQueue } from "../../lib/aws/sqs-queue.ts";
 import { createTable } from "../../lib/aws/table-definition.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";

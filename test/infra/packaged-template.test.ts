@@ -10,16 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { METRICS } from "../../lib/metrics.ts";
 import { PROJECT_ROOT } from "./serverless-config.ts";
 
 const resourceSchema = z.looseObject({
   Type: z.string(),
-  Condition: z.string().optional(),
-  DeletionPolicy: z.string().optional(),
-  UpdateReplacePolicy: z.string().optional(),
-  Properties: z.record(z.string(), z.unknown()).default({}),
+  Condition: z.optional(z.string()),
+  DeletionPolicy: z.optional(z.string()),
+  UpdateReplacePolicy: z.optional(z.string()),
+  Properties: z._default(z.record(z.string(), z.unknown()), {}),
 });
 type Resource = z.infer<typeof resourceSchema>;
 const templateSchema = z.looseObject({ Resources: z.record(z.string(), resourceSchema) });
@@ -43,7 +43,7 @@ function ofType(type: string): [string, Resource][] {
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);
 }
 
-function props<T>(resource: Resource | undefined, schema: z.ZodType<T>): T {
+function props<T>(resource: Resource | undefined, schema: z.ZodMiniType<T>): T {
   return schema.parse(resource?.Properties);
 }
 
@@ -53,13 +53,13 @@ const ref = z.strictObject({ Ref: z.string() });
 const alarmProperties = z.looseObject({
   AlarmName: z.string(),
   AlarmDescription: z.string(),
-  Namespace: z.string().optional(),
-  MetricName: z.string().optional(),
-  Dimensions: z.array(z.object({ Name: z.string(), Value: z.unknown() })).optional(),
-  Metrics: z.array(z.looseObject({ Id: z.string(), Expression: z.string().optional(), MetricStat: z.unknown().optional() })).optional(),
+  Namespace: z.optional(z.string()),
+  MetricName: z.optional(z.string()),
+  Dimensions: z.optional(z.array(z.object({ Name: z.string(), Value: z.unknown() }))),
+  Metrics: z.optional(z.array(z.looseObject({ Id: z.string(), Expression: z.optional(z.string()), MetricStat: z.optional(z.unknown()) }))),
   Threshold: z.number(),
   ComparisonOperator: z.string(),
-  AlarmActions: z.array(z.unknown()).min(1),
+  AlarmActions: z.array(z.unknown()).check(z.minLength(1)),
 });
 type Alarm = z.infer<typeof alarmProperties>;
 
@@ -78,14 +78,14 @@ const functionProperties = z.looseObject({
   FunctionName: z.string(),
   Timeout: z.number(),
   Role: z.unknown(),
-  TracingConfig: z.object({ Mode: z.string() }).optional(),
-  ReservedConcurrentExecutions: z.number().optional(),
+  TracingConfig: z.optional(z.object({ Mode: z.string() })),
+  ReservedConcurrentExecutions: z.optional(z.number()),
 });
 
 describe("the packaged CloudFormation template (npx osls package, offline)", () => {
   it("alarms on any message in every dead-letter queue: the three redrive targets and the asynchronous failure destination", () => {
     const redriveTargets = ofType("AWS::SQS::Queue").flatMap(([, queue]) => {
-      const policy = z.object({ RedrivePolicy: z.object({ deadLetterTargetArn: getAtt }).optional() }).parse(queue.Properties).RedrivePolicy;
+      const policy = z.object({ RedrivePolicy: z.optional(z.object({ deadLetterTargetArn: getAtt })) }).parse(queue.Properties).RedrivePolicy;
       return policy ? [policy.deadLetterTargetArn["Fn::GetAtt"][0]] : [];
     });
     const destinations = ofType("AWS::Lambda::EventInvokeConfig").map(([, config]) =>

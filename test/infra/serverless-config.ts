@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_SCHEMA, load, Type, type TypeConstructorOptions } from "js-yaml";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 
 /** The queue-URL variables serverless.yml sets (lib/aws/sqs-queue.ts queueUrlsFromEnv reads them), per queue. */
 export const QUEUE_URL_VARIABLES = {
@@ -61,47 +61,47 @@ const CLOUDFORMATION_SCHEMA = DEFAULT_SCHEMA.extend(
 
 const sqsEventConfig = z.looseObject({
   arn: z.unknown(),
-  batchSize: z.number().int().optional(),
-  maximumBatchingWindow: z.number().int().optional(),
-  maximumConcurrency: z.union([z.number().int(), z.string()]).optional(),
-  functionResponseType: z.string().optional(),
+  batchSize: z.optional(z.int()),
+  maximumBatchingWindow: z.optional(z.int()),
+  maximumConcurrency: z.optional(z.union([z.int(), z.string()])),
+  functionResponseType: z.optional(z.string()),
 });
 
 const functionConfig = z.looseObject({
-  handler: z.string().min(1),
-  role: z.string().optional(),
-  runtime: z.string().optional(),
-  timeout: z.number().int().positive().optional(),
+  handler: z.string().check(z.minLength(1)),
+  role: z.optional(z.string()),
+  runtime: z.optional(z.string()),
+  timeout: z.optional(z.int().check(z.positive())),
   /** A number, or a `${param:…}` reference (resolved by sqsConsumers). */
-  reservedConcurrency: z.union([z.number().int().nonnegative(), z.string()]).optional(),
-  environment: z.record(z.string(), z.unknown()).optional(),
-  events: z.array(z.record(z.string(), z.unknown())).default([]),
+  reservedConcurrency: z.optional(z.union([z.int().check(z.nonnegative()), z.string()])),
+  environment: z.optional(z.record(z.string(), z.unknown())),
+  events: z._default(z.array(z.record(z.string(), z.unknown())), []),
 });
 export type FunctionConfig = z.infer<typeof functionConfig>;
 
 const cloudFormationResource = z.looseObject({
   Type: z.string(),
-  Condition: z.string().optional(),
-  Properties: z.record(z.string(), z.unknown()).default({}),
+  Condition: z.optional(z.string()),
+  Properties: z._default(z.record(z.string(), z.unknown()), {}),
 });
 export type CloudFormationResource = z.infer<typeof cloudFormationResource>;
 
 export const serverlessYml = z.looseObject({
   service: z.string(),
-  params: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  params: z._default(z.record(z.string(), z.record(z.string(), z.unknown())), {}),
   provider: z.looseObject({
     name: z.literal("aws"),
     runtime: z.string(),
     /** osls' default function timeout is 6 s. */
-    timeout: z.number().int().positive().default(6),
-    environment: z.record(z.string(), z.unknown()).default({}),
+    timeout: z._default(z.int().check(z.positive()), 6),
+    environment: z._default(z.record(z.string(), z.unknown()), {}),
   }),
   custom: z.looseObject({
-    esbuild: z.looseObject({ exclude: z.array(z.string()).default([]) }),
+    esbuild: z.looseObject({ exclude: z._default(z.array(z.string()), []) }),
   }),
   functions: z.record(z.string(), functionConfig),
   resources: z.looseObject({
-    Conditions: z.record(z.string(), z.unknown()).default({}),
+    Conditions: z._default(z.record(z.string(), z.unknown()), {}),
     Resources: z.record(z.string(), cloudFormationResource),
   }),
 });
@@ -142,10 +142,10 @@ export function refTarget(value: unknown): string | undefined {
 
 export const sqsQueueProperties = z.looseObject({
   /** SQS default: 30 s. */
-  VisibilityTimeout: z.number().int().default(30),
+  VisibilityTimeout: z._default(z.int(), 30),
   /** SQS default: 4 days. */
-  MessageRetentionPeriod: z.number().int().default(345_600),
-  RedrivePolicy: z.strictObject({ deadLetterTargetArn: z.unknown(), maxReceiveCount: z.number().int() }).optional(),
+  MessageRetentionPeriod: z._default(z.int(), 345_600),
+  RedrivePolicy: z.optional(z.strictObject({ deadLetterTargetArn: z.unknown(), maxReceiveCount: z.int() })),
 });
 export type SqsQueueProperties = z.infer<typeof sqsQueueProperties>;
 

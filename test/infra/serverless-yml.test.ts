@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
+import * as z from "../../lib/zod.ts";
 import { STATE_TABLE, stateTableCloudFormation } from "../../lib/aws/table-definition.ts";
 import { CTS_EVENT_SOURCE, OWN_EVENT_SOURCE } from "../../lib/events/inventory.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
@@ -32,17 +32,15 @@ const consumers = sqsConsumers(config);
 
 const iamStatement = z.looseObject({
   Effect: z.enum(["Allow", "Deny"]),
-  Action: z.union([z.string(), z.array(z.string())]).transform((action) => (Array.isArray(action) ? action : [action])),
-  Resource: z.unknown().transform((value) => (Array.isArray(value) ? (value as unknown[]) : [value])),
+  Action: z.pipe(z.union([z.string(), z.array(z.string())]), z.transform((action) => (Array.isArray(action) ? action : [action]))),
+  Resource: z.pipe(z.unknown(), z.transform((value) => (Array.isArray(value) ? (value as unknown[]) : [value]))),
 });
 type IamStatement = z.infer<typeof iamStatement>;
 
 const iamRoleProperties = z.looseObject({
   AssumeRolePolicyDocument: z.unknown(),
-  ManagedPolicyArns: z.array(z.unknown()).default([]),
-  Policies: z
-    .array(z.looseObject({ PolicyName: z.string(), PolicyDocument: z.looseObject({ Statement: z.array(iamStatement) }) }))
-    .default([]),
+  ManagedPolicyArns: z._default(z.array(z.unknown()), []),
+  Policies: z._default(z.array(z.looseObject({ PolicyName: z.string(), PolicyDocument: z.looseObject({ Statement: z.array(iamStatement) }) })), []),
 });
 
 function roleOf(functionName: string): { logicalId: string; role: CloudFormationResource } {
@@ -167,7 +165,7 @@ describe("serverless.yml", () => {
     );
     const parsed = routes.map(({ functionName, route }) => ({
       functionName,
-      ...z.looseObject({ method: z.string(), path: z.string(), authorizer: z.looseObject({ type: z.string() }).optional() }).parse(route),
+      ...z.looseObject({ method: z.string(), path: z.string(), authorizer: z.optional(z.looseObject({ type: z.string() })) }).parse(route),
     }));
     expect(parsed.map(({ functionName, method, path }) => `${functionName} ${method} ${path}`).sort()).toEqual([
       "onboardingApi GET /onboarding-requests/{id}",

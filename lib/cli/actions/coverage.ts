@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import { connectCloud } from "../cloud.ts";
@@ -15,9 +15,9 @@ import { coverageDocument, coverageToJson, renderCoverageHtml } from "../report/
 import { renderTerminal } from "../report/document.ts";
 
 const coverageOptions = z.object({
-  target: z.string().optional(),
-  json: z.boolean().default(false),
-  html: z.string().optional(),
+  target: z.optional(z.string()),
+  json: z._default(z.boolean(), false),
+  html: z.optional(z.string()),
 });
 
 export async function coverage(context: CliContext, raw: unknown): Promise<void> {

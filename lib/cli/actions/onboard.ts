@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { acceptOnboardingRequest, getOnboardingRequest } from "../../pipeline/intake.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
@@ -37,11 +37,11 @@ import { plural } from "../report/servers.ts";
 const onboardOptions = z.object({
   target: z.string(),
   file: z.string(),
-  state: z.string().optional(),
-  webhook: z.string().optional(),
-  webhookSecret: z.string().optional(),
-  json: z.boolean().default(false),
-  outageLimit: z.string().optional(),
+  state: z.optional(z.string()),
+  webhook: z.optional(z.string()),
+  webhookSecret: z.optional(z.string()),
+  json: z._default(z.boolean(), false),
+  outageLimit: z.optional(z.string()),
 });
 type OnboardOptions = z.infer<typeof onboardOptions>;
 

@@ -4,7 +4,7 @@
  * Exits 0 whenever planning succeeded, ineligible servers included: nothing is changed; exits 2 for a
  * --target that names neither a configured target nor a protection group (as `onboard` does).
  */
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
@@ -17,11 +17,11 @@ import { planTargets } from "../plan/plan-targets.ts";
 import { dryRunToJson, renderDryRun } from "../plan/report.ts";
 
 const planOptions = z.object({
-  target: z.string().optional(),
-  servers: z.array(z.string()).optional(),
-  batchLimit: z.number().int().optional(),
-  json: z.boolean().default(false),
-  details: z.boolean().default(false),
+  target: z.optional(z.string()),
+  servers: z.optional(z.array(z.string())),
+  batchLimit: z.optional(z.int()),
+  json: z._default(z.boolean(), false),
+  details: z._default(z.boolean(), false),
 });
 
 /** Where the targets configuration comes from, in loadTargetsConfig's order. */

@@ -5,7 +5,7 @@
  */
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import { describeStep, planRepair, RepairPlanError, repairBlocker } from "../../coverage/repair-plan.ts";
@@ -16,11 +16,11 @@ import { CliError, EXIT, usageError } from "../errors.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 
 const repairOptions = z.object({
-  server: z.string().trim().min(1, { error: "--server: must name a server id" }),
-  volume: z.string().trim().min(1).optional(),
-  yes: z.boolean().default(false),
-  progress: z.string().optional(),
-  pollMs: z.number().int().default(5000),
+  server: z.string().check(z.trim(), z.minLength(1, { error: "--server: must name a server id" })),
+  volume: z.optional(z.string().check(z.trim(), z.minLength(1))),
+  yes: z._default(z.boolean(), false),
+  progress: z.optional(z.string()),
+  pollMs: z._default(z.int(), 5000),
 });
 
 /** A question on the terminal; no terminal means no answer (the caller refuses). */

@@ -3,7 +3,7 @@
  * exactly, so a script can read it (`read -r URL`); a summary and the variables that point the client at
  * it follow. Runs until SIGINT/SIGTERM, then closes and exits 0.
  */
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { FAST_REPLICATION_JOB_DURATIONS } from "../../sim/replication.ts";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../config/targets.ts";
 import { SIMULATOR_DEFAULTS } from "../../sim/defaults.ts";
@@ -24,13 +24,13 @@ export const FAST_JOB_DURATIONS: NonNullable<SimulatorOptions["jobDurations"]> =
 };
 
 const simOptions = z.object({
-  port: z.number().int(),
+  port: z.int(),
   host: z.string(),
-  estate: z.string().optional(),
-  seed: z.number().int(),
-  fast: z.boolean().default(false),
-  batchLimit: z.number().int().optional(),
-  faults: z.string().optional(),
+  estate: z.optional(z.string()),
+  seed: z.int(),
+  fast: z._default(z.boolean(), false),
+  batchLimit: z.optional(z.int()),
+  faults: z.optional(z.string()),
 });
 
 /** The credentials the simulator accepts: the client's variables when set, the documented defaults otherwise. */

@@ -19,7 +19,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
@@ -50,14 +50,14 @@ import { serverResultOf } from "../report/servers.ts";
 import { buildStartReport, type FollowedJob, type ReceivedEvent, type StartReport, type StartServerResult, startReportDocument } from "../report/start-report.ts";
 
 const startOptions = z.object({
-  state: z.string().optional(),
-  realtime: z.boolean().default(false),
-  report: z.string().optional(),
-  reportFormat: z.enum(["md", "html"]).optional(),
-  json: z.boolean().default(false),
-  details: z.boolean().default(false),
-  seed: z.number().int(),
-  outageLimit: z.string().optional(),
+  state: z.optional(z.string()),
+  realtime: z._default(z.boolean(), false),
+  report: z.optional(z.string()),
+  reportFormat: z.optional(z.enum(["md", "html"])),
+  json: z._default(z.boolean(), false),
+  details: z._default(z.boolean(), false),
+  seed: z.int(),
+  outageLimit: z.optional(z.string()),
 });
 type StartOptions = z.infer<typeof startOptions>;
 

@@ -4,7 +4,7 @@
  * with its reasons and protected instance. Reads only: nothing is pumped, no cloud is called.
  */
 import { resolve } from "node:path";
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { systemClock } from "../../clock.ts";
 import { parseTargetsConfig } from "../../config/targets.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
@@ -24,7 +24,7 @@ import {
 } from "../report/requests.ts";
 import { countServers, serverResultOf } from "../report/servers.ts";
 
-const statusOptions = z.object({ state: z.string().optional(), json: z.boolean().default(false) });
+const statusOptions = z.object({ state: z.optional(z.string()), json: z._default(z.boolean(), false) });
 
 /**
  * The state file opened through the local runtime, for its typed repositories and getOnboardingRequest.

@@ -3,7 +3,7 @@
  * event as it arrives, one line each (or one JSON object per line with --json); rejected deliveries go to
  * stderr. `webhooks secret`: a fresh `whsec_` secret for an endpoint.
  */
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { eventSubject } from "../../notify/events.ts";
 import { generateWebhookSecret, type ReceivedWebhook, type RejectedWebhook, startWebhookReceiver, WebhookReceiverConfigError } from "../../notify/receiver.ts";
 import { type CliContext, shutdownRequested } from "../context.ts";
@@ -11,13 +11,13 @@ import { usageError } from "../errors.ts";
 import { WEBHOOK_SECRET_VARIABLE, webhookSecretOf, webhookSecretRequired } from "../webhook-secret.ts";
 
 const listenOptions = z.object({
-  secret: z.string().optional(),
-  port: z.number().int(),
+  secret: z.optional(z.string()),
+  port: z.int(),
   host: z.string(),
-  json: z.boolean().default(false),
+  json: z._default(z.boolean(), false),
 });
 
-const secretOptions = z.object({ bytes: z.number().int() });
+const secretOptions = z.object({ bytes: z.int() });
 
 /** One line for people: time, type, subject, webhook-id. */
 export function eventLine(received: ReceivedWebhook): string {

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { MAX_SERVERS_PER_REQUEST } from "../../pipeline/intake.ts";
 import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdrs/field-rules.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
@@ -47,7 +47,7 @@ const FLAVOR_HEADERS = ["flavorref", "flavor", "flavorid"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** csv-parse with `info: true`: each record with the line it ends on. */
-const csvRecords = z.array(z.object({ record: z.array(z.string()), info: z.object({ lines: z.number().int() }) }));
+const csvRecords = z.array(z.object({ record: z.array(z.string()), info: z.object({ lines: z.int() }) }));
 
 function csvEntries(text: string, file: string): LocatedEntry[] {
   let records: z.infer<typeof csvRecords>;
@@ -92,7 +92,7 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
 
 const jsonServerObject = z.strictObject({
   serverId: z.string({ error: "must be a string" }),
-  flavorRef: z.string({ error: "must be a string" }).optional(),
+  flavorRef: z.optional(z.string({ error: "must be a string" })),
 });
 
 function jsonEntries(text: string, file: string): LocatedEntry[] {

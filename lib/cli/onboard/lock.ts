@@ -1,6 +1,6 @@
 /** One `onboard` run at a time on a state file. */
 import { closeSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { CliError, EXIT } from "../errors.ts";
 
 function processAlive(pid: number): boolean {
@@ -12,7 +12,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-const lockContent = z.object({ pid: z.number().int() });
+const lockContent = z.object({ pid: z.int() });
 
 /**
  * Takes `<state>.lock`, which holds the pid of the run using the state, and returns its release. Resuming treats every message in flight and

@@ -2,7 +2,7 @@
  * What `onboard` reads back from its state while it runs (the progress view's snapshot) and when it ends
  * (the request's result: each server's state, the counts, the notifications that gave up).
  */
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import type { LocalRuntime } from "../../runtime/local.ts";
@@ -31,7 +31,7 @@ export async function requestSnapshot(runtime: LocalRuntime, requestId: string):
 }
 
 const notificationSubject = z.object({
-  event: z.object({ type: z.string(), data: z.object({ serverId: z.string().optional(), requestId: z.string().optional() }) }),
+  event: z.object({ type: z.string(), data: z.object({ serverId: z.optional(z.string()), requestId: z.optional(z.string()) }) }),
 });
 
 /** Whether a notification (a queue body) is about this request or one of its servers; the state file may hold older ones. */

@@ -3,7 +3,7 @@
  * protected instance, SDRS code, reason codes), and the list of requests in a state file. The zod schemas
  * are the shapes `onboard --json` and `status --json` print. Pure.
  */
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
 import { countsSentence, plural, serverCounts, serverResult, serverSections } from "./servers.ts";
 
@@ -14,16 +14,16 @@ export const onboardResultSchema = z.object({
   idempotencyKey: z.string(),
   /** The same target and file were submitted before: the earlier request was resumed, nothing was created twice. */
   resumed: z.boolean(),
-  stateFile: z.string().nullable(),
+  stateFile: z.nullable(z.string()),
   cloud: z.object({ endpoint: z.string(), simulator: z.boolean() }),
   /** Every server of the request reached a final state. */
   complete: z.boolean(),
-  completedAt: z.string().optional(),
+  completedAt: z.optional(z.string()),
   summary: serverCounts,
   servers: z.array(serverResult),
   notifications: z.object({
     /** Notifications that used every delivery attempt (kept in the notify dead-letter queue). */
-    gaveUp: z.number().int(),
+    gaveUp: z.int(),
   }),
 });
 export type OnboardResult = z.infer<typeof onboardResultSchema>;
@@ -33,17 +33,17 @@ export const requestListEntry = z.object({
   target: z.string(),
   source: z.string(),
   createdAt: z.string(),
-  completedAt: z.string().optional(),
-  servers: z.number().int(),
+  completedAt: z.optional(z.string()),
+  servers: z.int(),
   /** Servers per state, e.g. { protected: 3, ineligible: 1 }. */
-  counts: z.record(z.string(), z.number().int()),
+  counts: z.record(z.string(), z.int()),
 });
 export type RequestListEntry = z.infer<typeof requestListEntry>;
 
 export const statusListSchema = z.object({ stateFile: z.string(), requests: z.array(requestListEntry) });
 export type StatusList = z.infer<typeof statusListSchema>;
 
-export const statusRequestSchema = requestListEntry.extend({
+export const statusRequestSchema = z.extend(requestListEntry, {
   stateFile: z.string(),
   summary: serverCounts,
   servers: z.array(serverResult),

@@ -3,7 +3,7 @@
  * pipeline's reasons (code, message, remedy), its protected instance, or the SDRS code it failed with.
  * Pure: built from the state store's records, rendered as report blocks.
  */
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { isFinal, type ServerState, serverState } from "../../state/statuses.ts";
 import type { Block, CellInput } from "./document.ts";
 
@@ -11,33 +11,33 @@ import type { Block, CellInput } from "./document.ts";
 export const resultReason = z.object({
   code: z.string(),
   message: z.string(),
-  remedy: z.string().optional(),
-  sdrsCode: z.string().optional(),
+  remedy: z.optional(z.string()),
+  sdrsCode: z.optional(z.string()),
 });
 export type ResultReason = z.infer<typeof resultReason>;
 
 export const serverResult = z.object({
   serverId: z.string(),
-  serverName: z.string().optional(),
-  target: z.string().optional(),
+  serverName: z.optional(z.string()),
+  target: z.optional(z.string()),
   state: serverState,
-  protectedInstanceId: z.string().optional(),
+  protectedInstanceId: z.optional(z.string()),
   /** The SDRS job that created the protected instance; "adopted" or "ambiguous-create" when none of ours did. */
-  jobId: z.string().optional(),
+  jobId: z.optional(z.string()),
   /** failed: the SDRS error code (e.g. SDRS.1358), or the pipeline's code when SDRS gave none. */
-  errorCode: z.string().optional(),
+  errorCode: z.optional(z.string()),
   reasons: z.array(resultReason),
 });
 export type ServerResult = z.infer<typeof serverResult>;
 
 export const serverCounts = z.object({
-  servers: z.number().int(),
-  protected: z.number().int(),
-  failed: z.number().int(),
-  ineligible: z.number().int(),
-  unknown: z.number().int(),
+  servers: z.int(),
+  protected: z.int(),
+  failed: z.int(),
+  ineligible: z.int(),
+  unknown: z.int(),
   /** Not in a final state: still queued or in flight when the run ended. */
-  notFinished: z.number().int(),
+  notFinished: z.int(),
 });
 export type ServerCounts = z.infer<typeof serverCounts>;
 

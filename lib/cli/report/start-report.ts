@@ -5,7 +5,7 @@
  * pure (facts in, report out); `startReportDocument` lays it out for the terminal, Markdown and HTML.
  * The zod schema is the shape `start --json` prints.
  */
-import * as z from "zod";
+import * as z from "../../zod.ts";
 import { METRICS, type MetricName, type MetricTotal } from "../../metrics.ts";
 import { OPERATIONS, type OperationName } from "../../sdrs/operations.ts";
 import { isFinal, jobKind } from "../../state/statuses.ts";
@@ -21,7 +21,7 @@ const notificationTypeFor = {
 
 export const REQUEST_COMPLETED_EVENT = "onboarding_request.completed";
 
-export const startServerResult = serverResult.extend({
+export const startServerResult = z.extend(serverResult, {
   /** How the server came in: its protect tag (an inventory event), the bulk request, or both. */
   via: z.array(z.enum(["tag", "request"])),
 });
@@ -35,14 +35,14 @@ export const followedJob = z.object({
   serverIds: z.array(z.string()),
   status: z.string(),
   submittedAt: z.string(),
-  finishedAt: z.string().optional(),
+  finishedAt: z.optional(z.string()),
   /** finishedAt − submittedAt on the run's clock (simulated time when accelerated). */
-  tookMs: z.number().optional(),
-  errorCode: z.string().optional(),
+  tookMs: z.optional(z.number()),
+  errorCode: z.optional(z.string()),
 });
 export type FollowedJob = z.infer<typeof followedJob>;
 
-export const apiCallCount = z.object({ operation: z.string(), method: z.string(), path: z.string(), calls: z.number().int() });
+export const apiCallCount = z.object({ operation: z.string(), method: z.string(), path: z.string(), calls: z.int() });
 export type ApiCallCount = z.infer<typeof apiCallCount>;
 
 export const startReportSchema = z.object({
@@ -52,10 +52,10 @@ export const startReportSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   time: z.object({ accelerated: z.boolean(), wallMs: z.number(), simulatedMs: z.number() }),
-  simulator: z.object({ url: z.string(), seed: z.number().int(), servers: z.number().int(), taggedServers: z.number().int() }),
-  state: z.object({ file: z.string().nullable(), kept: z.boolean() }),
+  simulator: z.object({ url: z.string(), seed: z.int(), servers: z.int(), taggedServers: z.int() }),
+  state: z.object({ file: z.nullable(z.string()), kept: z.boolean() }),
   tagging: z.object({
-    events: z.number().int(),
+    events: z.int(),
     taggedInSimulator: z.array(z.object({ serverId: z.string(), serverName: z.string(), tags: z.record(z.string(), z.string()) })),
   }),
   request: z.object({
@@ -63,27 +63,27 @@ export const startReportSchema = z.object({
     target: z.string(),
     idempotencyKey: z.string(),
     serverIds: z.array(z.string()),
-    completedAt: z.string().optional(),
+    completedAt: z.optional(z.string()),
     counts: z.record(z.string(), z.number()),
   }),
   summary: serverCounts,
   servers: z.array(startServerResult),
   /** Create calls the simulator received (a refused one, e.g. SDRS.1358, has no job). */
-  createCalls: z.object({ total: z.number().int(), batch: z.number().int(), single: z.number().int() }),
+  createCalls: z.object({ total: z.int(), batch: z.int(), single: z.int() }),
   jobs: z.array(followedJob),
   notifications: z.object({
     /** One per server outcome, plus the bulk request's completion. */
-    expected: z.number().int(),
-    delivered: z.number().int(),
-    byType: z.record(z.string(), z.number().int()),
+    expected: z.int(),
+    delivered: z.int(),
+    byType: z.record(z.string(), z.int()),
     /** Expected events that never arrived, e.g. "server.protected for web-01 (403b603d-…)". */
     missing: z.array(z.string()),
-    rejected: z.array(z.object({ httpStatus: z.number().int(), reason: z.string(), webhookId: z.string().optional() })),
+    rejected: z.array(z.object({ httpStatus: z.int(), reason: z.string(), webhookId: z.optional(z.string()) })),
     /** Deliveries that used every attempt (the runtime's dead notifications). */
     dead: z.array(z.object({ type: z.string(), reason: z.string() })),
   }),
-  apiCalls: z.object({ total: z.number().int(), byOperation: z.array(apiCallCount) }),
-  pipelineLog: z.object({ warnings: z.number().int(), errors: z.number().int() }),
+  apiCalls: z.object({ total: z.int(), byOperation: z.array(apiCallCount) }),
+  pipelineLog: z.object({ warnings: z.int(), errors: z.int() }),
   /** What the pipeline counted: the figures the Lambdas publish as CloudWatch metrics (namespace SdrsAutoprotect). */
   metrics: z.array(
     z.object({
@@ -92,13 +92,13 @@ export const startReportSchema = z.object({
       /** Counters: the sum; observations: how many values. */
       count: z.number(),
       sum: z.number(),
-      min: z.number().optional(),
-      max: z.number().optional(),
+      min: z.optional(z.number()),
+      max: z.optional(z.number()),
       /** Sums by dimension value ("reason:INELIGIBLE_…", "kind:batch", "target:web"). */
       by: z.record(z.string(), z.number()),
     }),
   ),
-  reportFile: z.string().optional(),
+  reportFile: z.optional(z.string()),
 });
 export type StartReport = z.infer<typeof startReportSchema>;
 
