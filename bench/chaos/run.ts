@@ -132,7 +132,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let restarts = 0;
     for (;;) {
       if (Date.now() > deadline) throw new Error(`chaos run did not finish within ${options.timeoutMs} ms`);
-      const child = spawn(NODE, [WORKER, planFile], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(NODE, [WORKER, planFile], { stdio: ["ignore", "pipe", "pipe"] });
+      // The worker's stderr, passed on and kept (its end), so that a failed worker says why in the error.
+      let stderrTail = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        process.stderr.write(chunk);
+        stderrTail = (stderrTail + chunk).slice(-4000);
+      });
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       let timer: NodeJS.Timeout | undefined;
       if (kills < options.kills) {
@@ -148,7 +154,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const code = await exited;
       if (timer) clearTimeout(timer);
       if (code === 0) break;
-      if (code !== null) throw new Error(`chaos worker exited with ${code}`);
+      if (code !== null) throw new Error(`chaos worker exited with ${code}${stderrTail === "" ? "" : `; its stderr ended with:\n${stderrTail}`}`);
       restarts += 1;
     }
 
