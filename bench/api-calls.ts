@@ -27,7 +27,13 @@ export function tallyRequests(byOperation: Readonly<Record<string, number>>): Re
     if (CREATE_OPERATIONS.has(operation)) createCalls += requests;
     else if (operation === JOB_STATUS_OPERATION) jobStatusCalls += requests;
   }
-  return { createCalls, jobStatusCalls, readCalls: totalRequests - createCalls - jobStatusCalls, totalRequests, byOperation: sortedByKey(byOperation) };
+  return {
+    createCalls,
+    jobStatusCalls,
+    readCalls: totalRequests - createCalls - jobStatusCalls,
+    totalRequests,
+    byOperation: sortedByKey(byOperation),
+  };
 }
 
 /** Keys in order, so two result files diff line by line. */
@@ -132,7 +138,13 @@ export function ratioOf(ours: number, naive: number): number | null {
   return naive === 0 ? null : ours / naive;
 }
 
-export function compareApproaches(estate: string, estateServers: number, taggedServers: number, ours: ApproachResult, naive: ApproachResult): ApiCallsResult {
+export function compareApproaches(
+  estate: string,
+  estateServers: number,
+  taggedServers: number,
+  ours: ApproachResult,
+  naive: ApproachResult,
+): ApiCallsResult {
   return {
     estate,
     estateServers,
@@ -157,11 +169,20 @@ export interface ApiCallsRun {
 }
 
 /** Protects `tagged` of `estate` both ways, each against a fresh simulator with the same seed. */
-export async function measureApiCalls(label: string, estate: Estate, tagged: readonly TaggedServer[], seed: number): Promise<ApiCallsRun> {
+export async function measureApiCalls(
+  label: string,
+  estate: Estate,
+  tagged: readonly TaggedServer[],
+  seed: number,
+): Promise<ApiCallsRun> {
   const ours = await runPipeline({ estate, serverIds: tagged.map((server) => server.id), seed });
   const naive = await runNaive({
     estate,
-    servers: tagged.map((server) => ({ id: server.id, name: server.name, groupId: groupForTag(server.target, estate) })),
+    servers: tagged.map((server) => ({
+      id: server.id,
+      name: server.name,
+      groupId: groupForTag(server.target, estate),
+    })),
     seed,
   });
   return {

@@ -2,7 +2,14 @@
  * The estates the benchmarks protect: the simulator's sample estate (59 servers) and a scaled estate of
  * cloned eligible servers. Pure apart from loading the sample file.
  */
-import { type Estate, type EstateServer, type EstateVolume, loadEstate, parseEstate, SAMPLE_ESTATE_PATH } from "../lib/sim/estate.ts";
+import {
+  type Estate,
+  type EstateServer,
+  type EstateVolume,
+  loadEstate,
+  parseEstate,
+  SAMPLE_ESTATE_PATH,
+} from "../lib/sim/estate.ts";
 import { type Random, seededRandom } from "../lib/sim/random.ts";
 
 export const PROTECT_TAG = "sdrs_protect";
@@ -73,7 +80,9 @@ function cloneUnits(estate: Estate): CloneUnit[] {
   for (const name of CLONABLE_WEB_SERVERS) {
     const server = byName.get(name);
     if (server === undefined) throw new Error(`the sample estate has no server ${name}`);
-    const shared = server.volumes.map((attached) => volumeById.get(attached.id)).find((volume) => volume?.multiattach === true);
+    const shared = server.volumes
+      .map((attached) => volumeById.get(attached.id))
+      .find((volume) => volume?.multiattach === true);
     const key = shared === undefined ? `server:${server.id}` : `disk:${shared.id}`;
     units.set(key, [...(units.get(key) ?? []), server]);
   }
@@ -101,12 +110,20 @@ export function scaledEstate(base: Estate, count: number, seed = 7): { estate: E
       volumes.push(...clone.volumes);
     }
   }
-  const estate = parseEstate({ ...base, servers: [...base.servers, ...servers], volumes: [...base.volumes, ...volumes] }, `scaled estate (${count} clones)`);
+  const estate = parseEstate(
+    { ...base, servers: [...base.servers, ...servers], volumes: [...base.volumes, ...volumes] },
+    `scaled estate (${count} clones)`,
+  );
   return { estate, cloneIds: servers.map((server) => server.id) };
 }
 
 /** One copy of a unit: new server and volume ids; a disk the unit's servers share stays shared among the copies. */
-function cloneUnit(unit: CloneUnit, copy: number, random: Random, volumeById: ReadonlyMap<string, EstateVolume>): { servers: EstateServer[]; volumes: EstateVolume[] } {
+function cloneUnit(
+  unit: CloneUnit,
+  copy: number,
+  random: Random,
+  volumeById: ReadonlyMap<string, EstateVolume>,
+): { servers: EstateServer[]; volumes: EstateVolume[] } {
   const newVolumeIds = new Map<string, string>();
   const volumes: EstateVolume[] = [];
   const servers = unit.servers.map((server): EstateServer => {
@@ -117,13 +134,23 @@ function cloneUnit(unit: CloneUnit, copy: number, random: Random, volumeById: Re
         if (original === undefined) throw new Error(`volume ${attached.id} of ${server.name} is not in the estate`);
         id = random.uuid();
         newVolumeIds.set(attached.id, id);
-        volumes.push({ ...structuredClone(original), id, ...(original.name ? { name: `${original.name}-s${copy}` } : {}) });
+        volumes.push({
+          ...structuredClone(original),
+          id,
+          ...(original.name ? { name: `${original.name}-s${copy}` } : {}),
+        });
       }
       return { id, bootIndex: attached.bootIndex };
     });
     // The derived private IP and the sample's remark do not carry over to a clone.
     const { ip: _ip, _note, ...fields } = structuredClone(server);
-    return { ...fields, id: random.uuid(), name: `${server.name}-s${copy}`, tags: { ...server.tags, [PROTECT_TAG]: "web" }, volumes: attachedVolumes };
+    return {
+      ...fields,
+      id: random.uuid(),
+      name: `${server.name}-s${copy}`,
+      tags: { ...server.tags, [PROTECT_TAG]: "web" },
+      volumes: attachedVolumes,
+    };
   });
   return { servers, volumes };
 }

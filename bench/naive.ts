@@ -12,9 +12,9 @@
  * next due step, so the run is deterministic for a seed.
  */
 import { ManualClock } from "../lib/clock.ts";
-import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
-import { CloudApiError } from "../lib/sdrs/errors.ts";
 import { CloudClient } from "../lib/sdrs/client.ts";
+import { CloudApiError } from "../lib/sdrs/errors.ts";
+import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
 import type { Estate } from "../lib/sim/estate.ts";
 import { type SimulatorOptions, startSimulator } from "../lib/sim/server.ts";
 import { BENCH_EPOCH } from "./pipeline-run.ts";
@@ -95,7 +95,11 @@ export async function runNaive(options: NaiveRunOptions): Promise<NaiveRunResult
     return async () => {
       let jobId: string;
       try {
-        ({ jobId } = await cloud.createProtectedInstance({ server_group_id: groupId, server_id: server.id, name: server.name }));
+        ({ jobId } = await cloud.createProtectedInstance({
+          server_group_id: groupId,
+          server_id: server.id,
+          name: server.name,
+        }));
       } catch (error) {
         return { done: { kind: "refused", errorCode: errorCodeOf(error) } };
       }
@@ -111,8 +115,10 @@ export async function runNaive(options: NaiveRunOptions): Promise<NaiveRunResult
               await cloud.getProtectedInstance(protectedInstanceId);
               return { done: { kind: "protected", jobId, protectedInstanceId } };
             }
-            if (job.status === "FAIL") return { done: { kind: "jobFailed", jobId, errorCode: job.error_code ?? "(none)" } };
-            if (clock.now() - submittedAt >= seconds(TERRAFORM_CREATE_TIMEOUT_SECONDS)) return { done: { kind: "timedOut", jobId } };
+            if (job.status === "FAIL")
+              return { done: { kind: "jobFailed", jobId, errorCode: job.error_code ?? "(none)" } };
+            if (clock.now() - submittedAt >= seconds(TERRAFORM_CREATE_TIMEOUT_SECONDS))
+              return { done: { kind: "timedOut", jobId } };
             return { wait: seconds(TERRAFORM_CADENCE.intervalSeconds - EVALUATE_AFTER_SECONDS), run: poll };
           },
         };
@@ -156,7 +162,13 @@ export async function runNaive(options: NaiveRunOptions): Promise<NaiveRunResult
         schedule(next.server, clock.now() + step.wait, step.run);
       }
     }
-    return { outcomes, requests: sim.counts(), lastProtectedAtMs, virtualMs: clock.now() - BENCH_EPOCH, wallMs: performance.now() - wallStart };
+    return {
+      outcomes,
+      requests: sim.counts(),
+      lastProtectedAtMs,
+      virtualMs: clock.now() - BENCH_EPOCH,
+      wallMs: performance.now() - wallStart,
+    };
   } finally {
     await sim.close();
   }

@@ -28,15 +28,45 @@ export const SUITES = ["api-calls", "polling", "planner", "e2e", "scale", "bundl
 export type Suite = (typeof SUITES)[number];
 const benchOptions = z.strictObject({
   json: z._default(z.boolean(), false),
-  out: z._default(z.pipe(z.string().check(z.minLength(1)), z.transform((path) => resolve(path))), DEFAULT_OUT),
+  out: z._default(
+    z.pipe(
+      z.string().check(z.minLength(1)),
+      z.transform((path) => resolve(path)),
+    ),
+    DEFAULT_OUT,
+  ),
   seed: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 11),
   clones: z._default(positiveInt, 500),
-  scale: z.pipe(z.pipe(z._default(z.string(), "1000,2000,5000,10000"), z.transform((text) => text.split(",").map((size) => Number(size.trim())))), z.array(z.int().check(z.gte(10))).check(z.minLength(1))),
-  modes: z.pipe(z.pipe(z._default(z.string(), "events,bulk"), z.transform((text) => text.split(",").map((mode) => mode.trim()))), z.array(z.enum(["events", "bulk"])).check(z.minLength(1))),
+  scale: z.pipe(
+    z.pipe(
+      z._default(z.string(), "1000,2000,5000,10000"),
+      z.transform((text) => text.split(",").map((size) => Number(size.trim()))),
+    ),
+    z.array(z.int().check(z.gte(10))).check(z.minLength(1)),
+  ),
+  modes: z.pipe(
+    z.pipe(
+      z._default(z.string(), "events,bulk"),
+      z.transform((text) => text.split(",").map((mode) => mode.trim())),
+    ),
+    z.array(z.enum(["events", "bulk"])).check(z.minLength(1)),
+  ),
   naiveSize: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 500),
-  only: z.pipe(z.pipe(z.optional(z.string()), z.transform((text) => (text === undefined ? undefined : text.split(",").map((suite) => suite.trim())))), z.optional(z.array(z.enum(SUITES)).check(z.minLength(1)))),
+  only: z.pipe(
+    z.pipe(
+      z.optional(z.string()),
+      z.transform((text) => (text === undefined ? undefined : text.split(",").map((suite) => suite.trim()))),
+    ),
+    z.optional(z.array(z.enum(SUITES)).check(z.minLength(1))),
+  ),
   pollingJobs: z._default(positiveInt, 2000),
-  plannerSizes: z.pipe(z.pipe(z._default(z.string(), "1000,5000"), z.transform((text) => text.split(",").map((size) => Number(size.trim())))), z.array(z.int().check(z.positive())).check(z.minLength(1))),
+  plannerSizes: z.pipe(
+    z.pipe(
+      z._default(z.string(), "1000,5000"),
+      z.transform((text) => text.split(",").map((size) => Number(size.trim()))),
+    ),
+    z.array(z.int().check(z.positive())).check(z.minLength(1)),
+  ),
   plannerRuns: z._default(positiveInt, 5),
   e2eRuns: z._default(positiveInt, 3),
   help: z._default(z.boolean(), false),
@@ -72,11 +102,19 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   } catch (error) {
     throw new BenchUsageError(error instanceof Error ? error.message : String(error));
   }
-  const camel = Object.fromEntries(Object.entries(values).map(([name, value]) => [name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()), value]));
+  const camel = Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [
+      name.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
+      value,
+    ]),
+  );
   const parsed = benchOptions.safeParse(camel);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const option = issue?.path[0] === undefined ? "(options)" : `--${String(issue.path[0]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    const option =
+      issue?.path[0] === undefined
+        ? "(options)"
+        : `--${String(issue.path[0]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
     throw new BenchUsageError(`${option}: ${issue?.message ?? "invalid"}`);
   }
   // `--scale 10000` alone: measure that curve, not the whole suite.

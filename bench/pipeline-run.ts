@@ -10,11 +10,11 @@ import { OWN_EVENT_SOURCE } from "../lib/events/inventory.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
 import type { PipelineLogger } from "../lib/pipeline/deps.ts";
 import { type LocalRuntime, type RunSummary, startLocalRuntime } from "../lib/runtime/local.ts";
+import type { Job } from "../lib/sdrs/schemas.ts";
 import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
 import type { Estate } from "../lib/sim/estate.ts";
 import { seededRandom } from "../lib/sim/random.ts";
 import { startSimulator } from "../lib/sim/server.ts";
-import type { Job } from "../lib/sdrs/schemas.ts";
 import type { Repositories } from "../lib/state/repositories.ts";
 import type { ServerRecordStatus } from "../lib/state/statuses.ts";
 import { PROTECT_TAG, TARGET_GROUPS } from "./estates.ts";
@@ -91,7 +91,9 @@ export function startBenchRuntime(options: BenchRuntimeOptions): Promise<LocalRu
     targets: parseTargetsConfig({
       protectTagKey: PROTECT_TAG,
       batchLimit: 5,
-      targets: Object.fromEntries(Object.entries(options.targetGroups).map(([name, id]) => [name, { protectionGroup: { id } }])),
+      targets: Object.fromEntries(
+        Object.entries(options.targetGroups).map(([name, id]) => [name, { protectionGroup: { id } }]),
+      ),
       webhooks: [{ id: "bench", url: options.webhookUrl, secret: { env: "BENCH_WEBHOOK_SECRET" } }],
     }),
     clock: options.clock,
@@ -109,7 +111,15 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   const webhookSecret = generateWebhookSecret();
   const receiver = await startWebhookReceiver({ secret: webhookSecret });
   const logger = countingLogger();
-  const runtime = await startBenchRuntime({ simulatorUrl: sim.url, webhookUrl: receiver.url, webhookSecret, clock, logger, seed: options.seed, targetGroups: TARGET_GROUPS });
+  const runtime = await startBenchRuntime({
+    simulatorUrl: sim.url,
+    webhookUrl: receiver.url,
+    webhookSecret,
+    clock,
+    logger,
+    seed: options.seed,
+    targetGroups: TARGET_GROUPS,
+  });
   try {
     const wallStart = performance.now();
     for (const serverId of options.serverIds) {
@@ -130,13 +140,18 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
     const wallMs = performance.now() - wallStart;
     const failureCodes = new Map<string, string>();
     for (const { event } of receiver.events()) {
-      if (event.type === "server.protection_failed" && event.data.errorCode) failureCodes.set(event.data.serverId, event.data.errorCode);
+      if (event.type === "server.protection_failed" && event.data.errorCode)
+        failureCodes.set(event.data.serverId, event.data.errorCode);
     }
     const servers: PipelineRunResult["servers"] = {};
     for (const serverId of options.serverIds) {
       const record = (await runtime.repos.servers.get(serverId))?.record;
       const errorCode = failureCodes.get(serverId);
-      servers[serverId] = { status: record?.status ?? "missing", adopted: record?.jobId === "adopted", ...(errorCode ? { errorCode } : {}) };
+      servers[serverId] = {
+        status: record?.status ?? "missing",
+        adopted: record?.jobId === "adopted",
+        ...(errorCode ? { errorCode } : {}),
+      };
     }
     const protectedAt = receiver
       .events()
@@ -174,5 +189,9 @@ async function jobCheckStats(jobs: readonly Job[], repos: Repositories): Promise
       finished += 1;
     }
   }
-  return { jobs: protectionJobs.length, checks, meanDetectionDelaySeconds: finished === 0 ? 0 : delayMs / finished / 1000 };
+  return {
+    jobs: protectionJobs.length,
+    checks,
+    meanDetectionDelaySeconds: finished === 0 ? 0 : delayMs / finished / 1000,
+  };
 }

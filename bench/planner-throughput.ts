@@ -5,13 +5,13 @@
  * Wall time on a shared machine is noisy: the median of several runs, for comparing sizes within a run.
  */
 import { median } from "../lib/pipeline/schedule.ts";
-import { CloudClient } from "../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
-import { startSimulator } from "../lib/sim/server.ts";
 import { readInventory } from "../lib/planning/inventory.ts";
 import { planProtection } from "../lib/planning/plan.ts";
 import type { PlanInputArg } from "../lib/planning/types.ts";
+import { CloudClient } from "../lib/sdrs/client.ts";
+import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
 import type { Estate } from "../lib/sim/estate.ts";
+import { startSimulator } from "../lib/sim/server.ts";
 import { PG_WEB, scaledEstate } from "./estates.ts";
 import type { PlannerRow } from "./results.ts";
 
@@ -46,7 +46,9 @@ export async function measurePlanner(base: Estate, sizes: readonly number[], run
       result = planProtection(input);
       timesMs.push(performance.now() - start);
     }
-    const clusters = new Set(result.verdicts.flatMap((verdict) => (verdict.sharedDiskCluster ? [verdict.sharedDiskCluster.join(",")] : [])));
+    const clusters = new Set(
+      result.verdicts.flatMap((verdict) => (verdict.sharedDiskCluster ? [verdict.sharedDiskCluster.join(",")] : [])),
+    );
     const medianMs = median(timesMs) ?? 0;
     rows.push({
       servers,

@@ -22,7 +22,10 @@ const SIMULATOR_DURATIONS: Record<PolledJobKind, { minMs: number; maxMs: number 
 };
 
 /** Seconds from the previous check (from the submission, for check 0) to check n, given what is known. */
-export type CheckPlanner = (check: number, context: { learnedDurationsMs: readonly number[]; random: number }) => number;
+export type CheckPlanner = (
+  check: number,
+  context: { learnedDurationsMs: readonly number[]; random: number },
+) => number;
 
 export interface PollingStrategy {
   name: string;
@@ -32,7 +35,12 @@ export interface PollingStrategy {
   isReference?: boolean;
 }
 
-export function fixedInterval(name: string, firstCheckSeconds: number, intervalSeconds: number, description: string): PollingStrategy {
+export function fixedInterval(
+  name: string,
+  firstCheckSeconds: number,
+  intervalSeconds: number,
+  description: string,
+): PollingStrategy {
   return { name, description, delaySeconds: (check) => (check === 0 ? firstCheckSeconds : intervalSeconds) };
 }
 
@@ -46,14 +54,24 @@ const TERRAFORM_STRATEGY: PollingStrategy = {
   isReference: true,
 };
 
-export function adaptive(kind: PolledJobKind, learns: boolean, settings: ScheduleSettings = DEFAULT_SCHEDULE): PollingStrategy {
+export function adaptive(
+  kind: PolledJobKind,
+  learns: boolean,
+  settings: ScheduleSettings = DEFAULT_SCHEDULE,
+): PollingStrategy {
   return {
     name: learns ? "ours (adaptive, learned)" : "ours (adaptive, cold)",
     description: learns
       ? `first check at the median of the last ${DEFAULT_STATS_SAMPLES} durations, then ${settings.retryBaseSeconds} s × ${settings.retryFactor}^n ≤ ${settings.retryMaxSeconds} s, ±10 % jitter`
       : `nothing learned yet: first check at ${settings.defaultFirstCheckSeconds[kind]} s, then the same backoff`,
     delaySeconds: (check, context) =>
-      nextCheckDelaySeconds({ kind, checks: check, learnedDurationsMs: learns ? context.learnedDurationsMs : [], random: context.random, settings }),
+      nextCheckDelaySeconds({
+        kind,
+        checks: check,
+        learnedDurationsMs: learns ? context.learnedDurationsMs : [],
+        random: context.random,
+        settings,
+      }),
   };
 }
 
@@ -74,7 +92,12 @@ export interface PolledJob {
 }
 
 /** Checks one job until a check falls at or after its end. */
-export function pollJob(strategy: PollingStrategy, durationMs: number, learnedDurationsMs: readonly number[], random: Pick<Random, "next">): PolledJob {
+export function pollJob(
+  strategy: PollingStrategy,
+  durationMs: number,
+  learnedDurationsMs: readonly number[],
+  random: Pick<Random, "next">,
+): PolledJob {
   let atMs = 0;
   let checks = 0;
   for (;;) {

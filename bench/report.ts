@@ -1,7 +1,8 @@
 /** The benchmark results as tables for people (`npm run bench`); `--json` prints BenchResults instead. */
-import { BUNDLE_LIMITS, renderBundles } from "../scripts/check-bundles.ts";
+
 import Table from "cli-table3";
 import picocolors from "picocolors";
+import { BUNDLE_LIMITS, renderBundles } from "../scripts/check-bundles.ts";
 import type { ApiCallsResult, ApproachResult, BenchResults, ScaleResult } from "./results.ts";
 
 type Colors = ReturnType<typeof picocolors.createColors>;
@@ -34,12 +35,12 @@ function codesText(codes: Record<string, number>): string {
 
 function apiCallsSection(result: ApiCallsResult, colors: Colors): string {
   const { ours, naive, ratios } = result;
-  const row = (label: string, pick: (approach: ApproachResult) => number, ratio?: number | null, format = whole): string[] => [
-    label,
-    format(pick(ours)),
-    format(pick(naive)),
-    ratio === undefined ? "" : ratioText(ratio),
-  ];
+  const row = (
+    label: string,
+    pick: (approach: ApproachResult) => number,
+    ratio?: number | null,
+    format = whole,
+  ): string[] => [label, format(pick(ours)), format(pick(naive)), ratio === undefined ? "" : ratioText(ratio)];
   const summary = table(
     colors,
     ["", "ours", "naive", "ours / naive"],
@@ -48,7 +49,12 @@ function apiCallsSection(result: ApiCallsResult, colors: Colors): string {
       row("job-status calls", (approach) => approach.requests.jobStatusCalls, ratios.jobStatusCalls),
       row("read calls", (approach) => approach.requests.readCalls, ratios.readCalls),
       row("total requests", (approach) => approach.requests.totalRequests, ratios.totalRequests),
-      row("requests per protected server", (approach) => approach.requestsPerProtectedServer, ratios.requestsPerProtectedServer, twoDecimals),
+      row(
+        "requests per protected server",
+        (approach) => approach.requestsPerProtectedServer,
+        ratios.requestsPerProtectedServer,
+        twoDecimals,
+      ),
       row("SDRS jobs", (approach) => approach.jobs),
       row("servers protected (new instance)", (approach) => approach.serversProtected),
       row("servers already protected (no create)", (approach) => approach.serversAlreadyProtected),
@@ -56,15 +62,26 @@ function apiCallsSection(result: ApiCallsResult, colors: Colors): string {
       row("refused before any call (ineligible)", (approach) => approach.serversRefusedBeforeAnyCall),
       row("unresolved (job outcome unknown)", (approach) => approach.serversUnknown),
       row("not attempted (tag names no group)", (approach) => approach.serversNotAttempted),
-      row("simulated s to last protected", (approach) => approach.simulatedSecondsToLastProtected, undefined, oneDecimal),
+      row(
+        "simulated s to last protected",
+        (approach) => approach.simulatedSecondsToLastProtected,
+        undefined,
+        oneDecimal,
+      ),
       row("simulated s to end", (approach) => approach.simulatedSecondsToEnd, undefined, oneDecimal),
     ],
   );
-  const operations = [...new Set([...Object.keys(ours.requests.byOperation), ...Object.keys(naive.requests.byOperation)])].sort();
+  const operations = [
+    ...new Set([...Object.keys(ours.requests.byOperation), ...Object.keys(naive.requests.byOperation)]),
+  ].sort();
   const byOperation = table(
     colors,
     ["requests by operation", "ours", "naive"],
-    operations.map((operation) => [operation, String(ours.requests.byOperation[operation] ?? 0), String(naive.requests.byOperation[operation] ?? 0)]),
+    operations.map((operation) => [
+      operation,
+      String(ours.requests.byOperation[operation] ?? 0),
+      String(naive.requests.byOperation[operation] ?? 0),
+    ]),
   );
   return [
     colors.bold(`${result.estate}: ${result.estateServers} servers, ${result.taggedServers} tagged for protection`),
@@ -86,7 +103,11 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
   ];
 
   if (results.apiCalls.length > 0) {
-    lines.push(heading("1. API calls to protect an estate: our pipeline vs a Terraform-style baseline (simulator request counts)"));
+    lines.push(
+      heading(
+        "1. API calls to protect an estate: our pipeline vs a Terraform-style baseline (simulator request counts)",
+      ),
+    );
     for (const result of results.apiCalls) lines.push(apiCallsSection(result, colors), "");
   }
   if (results.polling) lines.push(pollingSection(results.polling, colors, heading));
@@ -102,9 +123,15 @@ export function renderReport(results: BenchResults, options: { color: boolean; r
   return lines.join("\n");
 }
 
-function pollingSection(polling: NonNullable<BenchResults["polling"]>, colors: Colors, heading: (text: string) => string): string {
+function pollingSection(
+  polling: NonNullable<BenchResults["polling"]>,
+  colors: Colors,
+  heading: (text: string) => string,
+): string {
   const lines: string[] = [];
-  lines.push(heading(`2. Job polling economy: ${polling.jobsPerKind} jobs per kind, durations as the simulator draws them`));
+  lines.push(
+    heading(`2. Job polling economy: ${polling.jobsPerKind} jobs per kind, durations as the simulator draws them`),
+  );
   lines.push(
     table(
       colors,
@@ -141,13 +168,26 @@ function pollingSection(polling: NonNullable<BenchResults["polling"]>, colors: C
   return lines.join("\n");
 }
 
-function plannerSection(planner: NonNullable<BenchResults["planner"]>, colors: Colors, heading: (text: string) => string): string {
+function plannerSection(
+  planner: NonNullable<BenchResults["planner"]>,
+  colors: Colors,
+  heading: (text: string) => string,
+): string {
   const lines: string[] = [];
   lines.push(heading("3. Planner throughput: planProtection, wall time (noisy: compare sizes within one run)"));
   lines.push(
     table(
       colors,
-      ["servers", "shared-disk clusters", "planned calls", "runs", "median ms", "min–max ms", "servers / s", "plans / s"],
+      [
+        "servers",
+        "shared-disk clusters",
+        "planned calls",
+        "runs",
+        "median ms",
+        "min–max ms",
+        "servers / s",
+        "plans / s",
+      ],
       planner.rows.map((row) => [
         String(row.servers),
         String(row.sharedDiskClusters),
@@ -165,13 +205,27 @@ function plannerSection(planner: NonNullable<BenchResults["planner"]>, colors: C
   return lines.join("\n");
 }
 
-function endToEndSection(endToEnd: BenchResults["endToEnd"], colors: Colors, heading: (text: string) => string): string {
+function endToEndSection(
+  endToEnd: BenchResults["endToEnd"],
+  colors: Colors,
+  heading: (text: string) => string,
+): string {
   const lines: string[] = [];
   lines.push(heading("4. End to end: accelerated runs (ManualClock) — wall time vs the simulated time they stand for"));
   lines.push(
     table(
       colors,
-      ["estate", "servers tagged", "runs", "wall ms (median)", "min–max ms", "simulated s", "s to last protected", "speed-up", "same counts every run"],
+      [
+        "estate",
+        "servers tagged",
+        "runs",
+        "wall ms (median)",
+        "min–max ms",
+        "simulated s",
+        "s to last protected",
+        "speed-up",
+        "same counts every run",
+      ],
       endToEnd.map((row) => [
         row.estate,
         String(row.servers),
@@ -189,11 +243,27 @@ function endToEndSection(endToEnd: BenchResults["endToEnd"], colors: Colors, hea
 }
 
 function scaleSection(scale: ScaleResult, colors: Colors, heading: (text: string) => string): string {
-  const lines: string[] = [heading("5. Scale curve: wave estates end to end, each run in its own process (wall and CPU are this machine's)")];
+  const lines: string[] = [
+    heading("5. Scale curve: wave estates end to end, each run in its own process (wall and CPU are this machine's)"),
+  ];
   lines.push(
     table(
       colors,
-      ["mode", "servers", "protected", "wall s", "CPU s", "peak RSS MiB", "requests", "calls / protected", "floor / protected", "status req / job", "looks / job (median)", "lag mean s", "lag p95 s"],
+      [
+        "mode",
+        "servers",
+        "protected",
+        "wall s",
+        "CPU s",
+        "peak RSS MiB",
+        "requests",
+        "calls / protected",
+        "floor / protected",
+        "status req / job",
+        "looks / job (median)",
+        "lag mean s",
+        "lag p95 s",
+      ],
       scale.rows.map((row) => {
         const protectedServers = row.outcomes.protected ?? 0;
         return [
@@ -222,7 +292,12 @@ function scaleSection(scale: ScaleResult, colors: Colors, heading: (text: string
       (["events", "bulk"] as const).flatMap((mode) =>
         scale.rows
           .filter((row) => row.mode === mode)
-          .map((row) => [`${mode} ${row.servers}`, Object.entries(row.requests).map(([operation, count]) => `${operation} ${count}`).join(", ")]),
+          .map((row) => [
+            `${mode} ${row.servers}`,
+            Object.entries(row.requests)
+              .map(([operation, count]) => `${operation} ${count}`)
+              .join(", "),
+          ]),
       ),
       2,
     ),
@@ -232,7 +307,13 @@ function scaleSection(scale: ScaleResult, colors: Colors, heading: (text: string
       table(
         colors,
         ["mode", "from → to servers", "wall exponent", "CPU exponent", "requests exponent"],
-        scale.growth.map((row) => [row.mode, `${row.from} → ${row.to}`, twoDecimals(row.wall), twoDecimals(row.cpu), twoDecimals(row.requests)]),
+        scale.growth.map((row) => [
+          row.mode,
+          `${row.from} → ${row.to}`,
+          twoDecimals(row.wall),
+          twoDecimals(row.cpu),
+          twoDecimals(row.requests),
+        ]),
         2,
       ),
     );
@@ -242,7 +323,17 @@ function scaleSection(scale: ScaleResult, colors: Colors, heading: (text: string
       `Terraform-style baseline on the ${scale.naive.servers}-server wave estate: ${scale.naive.totalRequests} requests, ${twoDecimals(scale.naive.callsPerProtectedServer)} per protected server (${scale.naive.protected}), ${twoDecimals(scale.naive.jobStatusCallsPerJob)} job reads per job.`,
     );
   }
-  const broken = scale.rows.filter((row) => row.duplicateInstances > 0 || row.notificationsPerServer.max > 1 || row.notificationsPerServer.min < 1 || row.ended !== "idle");
-  lines.push(broken.length === 0 ? "every run: no duplicate instance, each tagged server notified exactly once, ended idle." : colors.red(`${broken.length} run(s) broke an invariant: see the JSON`));
+  const broken = scale.rows.filter(
+    (row) =>
+      row.duplicateInstances > 0 ||
+      row.notificationsPerServer.max > 1 ||
+      row.notificationsPerServer.min < 1 ||
+      row.ended !== "idle",
+  );
+  lines.push(
+    broken.length === 0
+      ? "every run: no duplicate instance, each tagged server notified exactly once, ended idle."
+      : colors.red(`${broken.length} run(s) broke an invariant: see the JSON`),
+  );
   return lines.join("\n");
 }

@@ -184,13 +184,28 @@ export const scaleRow = z.object({
 export type ScaleRow = z.infer<typeof scaleRow>;
 
 /** log(cost₂ / cost₁) / log(n₂ / n₁) between two sizes of one mode: 1 = linear. */
-export const growthRow = z.object({ mode: z.enum(["events", "bulk"]), from: z.number(), to: z.number(), wall: z.number(), cpu: z.number(), requests: z.number() });
+export const growthRow = z.object({
+  mode: z.enum(["events", "bulk"]),
+  from: z.number(),
+  to: z.number(),
+  wall: z.number(),
+  cpu: z.number(),
+  requests: z.number(),
+});
 
 export const scaleResult = z.object({
   seed: z.number(),
   rows: z.array(scaleRow),
   growth: z.array(growthRow),
-  naive: z.optional(z.object({ servers: z.number(), protected: z.number(), totalRequests: z.number(), callsPerProtectedServer: z.number(), jobStatusCallsPerJob: z.number() })),
+  naive: z.optional(
+    z.object({
+      servers: z.number(),
+      protected: z.number(),
+      totalRequests: z.number(),
+      callsPerProtectedServer: z.number(),
+      jobStatusCallsPerJob: z.number(),
+    }),
+  ),
 });
 export type ScaleResult = z.infer<typeof scaleResult>;
 export type GrowthRow = z.infer<typeof growthRow>;

@@ -11,16 +11,16 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { dirname, relative } from "node:path";
+import { packageAndMeasureBundles } from "../scripts/check-bundles.ts";
 import { type ApiCallsRun, measureApiCalls } from "./api-calls.ts";
 import { measureEndToEnd } from "./end-to-end.ts";
-import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions, runsSuite } from "./options.ts";
-import { measureScale } from "./scale.ts";
 import { sampleEstate, scaledEstate, taggedServers } from "./estates.ts";
+import { BENCH_USAGE, type BenchOptions, BenchUsageError, parseBenchOptions, runsSuite } from "./options.ts";
 import { measurePlanner } from "./planner-throughput.ts";
 import { comparePolling, simulatorDurations } from "./polling.ts";
 import { renderReport } from "./report.ts";
-import { packageAndMeasureBundles } from "../scripts/check-bundles.ts";
 import { type BenchResults, benchResults, type MachineInfo, type RuntimePollingRow } from "./results.ts";
+import { measureScale } from "./scale.ts";
 
 function machine(): MachineInfo {
   return {
@@ -78,15 +78,30 @@ async function main(options: BenchOptions): Promise<BenchResults> {
     progress(`1/5 API calls: ${scaledLabel}`);
     const scaledRun = await measureApiCalls(scaledLabel, scaled.estate, scaledTagged, options.seed);
     for (const run of [sampleRun, scaledRun]) {
-      if (run.ours.summary.ended !== "idle") throw new Error(`${run.result.estate}: the pipeline run ended "${run.ours.summary.ended}", not idle`);
+      if (run.ours.summary.ended !== "idle")
+        throw new Error(`${run.result.estate}: the pipeline run ended "${run.ours.summary.ended}", not idle`);
     }
     apiCalls.push(sampleRun.result, scaledRun.result);
     measuredInRuns.push(...runtimePolling(sampleLabel, sampleRun), ...runtimePolling(scaledLabel, scaledRun));
     if (runsSuite(options, "e2e")) {
       progress(`4/5 end to end: ${options.e2eRuns} runs per estate`);
       endToEnd.push(
-        await measureEndToEnd(sampleLabel, base, sampleTagged.map((server) => server.id), options.seed, options.e2eRuns, sampleRun.ours),
-        await measureEndToEnd(scaledLabel, scaled.estate, scaled.cloneIds, options.seed, options.e2eRuns, scaledRun.ours),
+        await measureEndToEnd(
+          sampleLabel,
+          base,
+          sampleTagged.map((server) => server.id),
+          options.seed,
+          options.e2eRuns,
+          sampleRun.ours,
+        ),
+        await measureEndToEnd(
+          scaledLabel,
+          scaled.estate,
+          scaled.cloneIds,
+          options.seed,
+          options.e2eRuns,
+          scaledRun.ours,
+        ),
       );
     }
   }
@@ -103,11 +118,20 @@ async function main(options: BenchOptions): Promise<BenchResults> {
   let planner: BenchResults["planner"];
   if (runsSuite(options, "planner")) {
     progress(`3/5 planner throughput: ${options.plannerSizes.join(", ")} servers`);
-    planner = { note: "wall time of planProtection on this machine: noisy, compare sizes within one run", rows: await measurePlanner(base, options.plannerSizes, options.plannerRuns) };
+    planner = {
+      note: "wall time of planProtection on this machine: noisy, compare sizes within one run",
+      rows: await measurePlanner(base, options.plannerSizes, options.plannerRuns),
+    };
   }
 
   const scale = runsSuite(options, "scale")
-    ? await measureScale({ sizes: options.scale, modes: options.modes, seed: options.seed, naiveSize: options.naiveSize, progress })
+    ? await measureScale({
+        sizes: options.scale,
+        modes: options.modes,
+        seed: options.seed,
+        naiveSize: options.naiveSize,
+        progress,
+      })
     : undefined;
 
   let bundleRows: Awaited<ReturnType<typeof packageAndMeasureBundles>> | undefined;
@@ -127,7 +151,12 @@ async function main(options: BenchOptions): Promise<BenchResults> {
     ...(planner ? { planner } : {}),
     endToEnd,
     ...(bundleRows
-      ? { bundles: { note: "import time: wall clock and CPU time of one import in a fresh process; the floor row is middy + logger alone", rows: bundleRows } }
+      ? {
+          bundles: {
+            note: "import time: wall clock and CPU time of one import in a fresh process; the floor row is middy + logger alone",
+            rows: bundleRows,
+          },
+        }
       : {}),
     ...(scale ? { scale } : {}),
   });
@@ -143,7 +172,9 @@ try {
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
     const shownPath = relative(process.cwd(), options.out) || options.out;
     process.stdout.write(
-      options.json ? `${JSON.stringify(results, null, 2)}\n` : `${renderReport(results, { color: process.stdout.isTTY === true, resultsPath: shownPath })}\n`,
+      options.json
+        ? `${JSON.stringify(results, null, 2)}\n`
+        : `${renderReport(results, { color: process.stdout.isTTY === true, resultsPath: shownPath })}\n`,
     );
   }
 } catch (error) {
@@ -151,7 +182,9 @@ try {
     process.stderr.write(`${error.message}\n\n${BENCH_USAGE}\n`);
     process.exitCode = 2;
   } else {
-    process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   }
 }

@@ -8,8 +8,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { runNaive } from "./naive.ts";
 import { summarizeNaive } from "./api-calls.ts";
+import { runNaive } from "./naive.ts";
 import { type GrowthRow, type ScaleResult, type ScaleRow, scaleRow } from "./results.ts";
 import { WAVE_GROUPS, waveEstate } from "./wave-estate.ts";
 import { WAVE_JOB_DURATIONS, type WaveMode, type WaveRunResult } from "./wave-run.ts";
@@ -19,7 +19,9 @@ const CHILD = fileURLToPath(new URL("./wave-child.ts", import.meta.url));
 
 /** One wave run in a child process (the same node binary, so the project's Node 24). */
 async function runChild(size: number, mode: WaveMode, seed: number): Promise<WaveRunResult> {
-  const { stdout } = await run(process.execPath, [CHILD, String(size), mode, String(seed)], { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [CHILD, String(size), mode, String(seed)], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return JSON.parse(stdout) as WaveRunResult;
 }
 
@@ -94,7 +96,11 @@ export async function measureScale(options: ScaleOptions): Promise<ScaleResult> 
     const summary = summarizeNaive(
       await runNaive({
         estate: wave.estate,
-        servers: wave.tagged.map((server) => ({ id: server.id, name: byId.get(server.id)?.name ?? server.id, groupId: WAVE_GROUPS[server.target] })),
+        servers: wave.tagged.map((server) => ({
+          id: server.id,
+          name: byId.get(server.id)?.name ?? server.id,
+          groupId: WAVE_GROUPS[server.target],
+        })),
         seed: options.seed,
         jobDurations: WAVE_JOB_DURATIONS,
       }),

@@ -18,7 +18,10 @@ import { PROTECT_TAG } from "./estates.ts";
 export const WAVE_VPC = "0c6f2a31-5b2c-4f0e-9d2e-6a1b0c7d8e01";
 const OTHER_VPC = "0c6f2a31-5b2c-4f0e-9d2e-6a1b0c7d8e02";
 const DOMAIN = "0c6f2a31-5b2c-4f0e-9d2e-6a1b0c7d8e03";
-export const WAVE_GROUPS = { app: "0c6f2a31-5b2c-4f0e-9d2e-6a1b0c7d8e10", data: "0c6f2a31-5b2c-4f0e-9d2e-6a1b0c7d8e11" } as const;
+export const WAVE_GROUPS = {
+  app: "0c6f2a31-5b2c-4f0e-9d2e-6a1b0c7d8e10",
+  data: "0c6f2a31-5b2c-4f0e-9d2e-6a1b0c7d8e11",
+} as const;
 export type WaveTarget = keyof typeof WAVE_GROUPS;
 
 export interface WaveServer {
@@ -107,7 +110,16 @@ export function waveEstate(options: WaveEstateOptions): WaveEstate {
     const clusterSize = random.next() < 0.05 ? random.between(2, 3) : 1;
     if (clusterSize > 1 && index + clusterSize <= options.size) {
       const shared = random.uuid();
-      volumes.push({ id: shared, name: `shared-${index}`, size: 100, multiattach: true, encrypted: false, frozen: false, serviceType: "EVS", volumeType: "SSD" });
+      volumes.push({
+        id: shared,
+        name: `shared-${index}`,
+        size: 100,
+        multiattach: true,
+        encrypted: false,
+        frozen: false,
+        serviceType: "EVS",
+        volumeType: "SSD",
+      });
       for (let member = 0; member < clusterSize; member++) newServer(index + member, "ok", target, wave, shared);
       clusterSizes[target].push(clusterSize);
       index += clusterSize;
@@ -139,7 +151,15 @@ export function waveEstate(options: WaveEstateOptions): WaveEstate {
     volumes,
   };
   tagged.sort((a, b) => a.wave - b.wave);
-  return { estate: parseEstate(input, `wave estate (${options.size} servers)`), tagged, waves, eligible: tagged.length - ineligible, ineligible, clusterSizes, loneServers };
+  return {
+    estate: parseEstate(input, `wave estate (${options.size} servers)`),
+    tagged,
+    waves,
+    eligible: tagged.length - ineligible,
+    ineligible,
+    clusterSizes,
+    loneServers,
+  };
 }
 
 /**

@@ -76,7 +76,12 @@ export interface WaveRunOptions {
   pageSize?: number;
 }
 
-export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, options: WaveRunOptions = {}): Promise<WaveRunResult> {
+export async function runWave(
+  wave: WaveEstate,
+  mode: WaveMode,
+  seed = 11,
+  options: WaveRunOptions = {},
+): Promise<WaveRunResult> {
   const clock = new ManualClock(BENCH_EPOCH);
   // Nothing carries the protect tag before its wave.
   const untagged = {
@@ -129,7 +134,11 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, optio
         for (const target of Object.keys(WAVE_GROUPS) as WaveTarget[]) {
           const ids = servers.filter((server) => server.target === target).map((server) => server.id);
           for (let start = 0; start < ids.length; start += MAX_SERVERS_PER_REQUEST) {
-            await acceptOnboardingRequest({ target, servers: ids.slice(start, start + MAX_SERVERS_PER_REQUEST) }, { source: "api" }, runtime.deps);
+            await acceptOnboardingRequest(
+              { target, servers: ids.slice(start, start + MAX_SERVERS_PER_REQUEST) },
+              { source: "api" },
+              runtime.deps,
+            );
           }
         }
       }
@@ -150,7 +159,8 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, optio
       const status = record?.status ?? "missing";
       outcomes[status] = (outcomes[status] ?? 0) + 1;
       if (status !== "ineligible") continue;
-      for (const reason of record?.reasons ?? []) ineligibleCodes[reason.code] = (ineligibleCodes[reason.code] ?? 0) + 1;
+      for (const reason of record?.reasons ?? [])
+        ineligibleCodes[reason.code] = (ineligibleCodes[reason.code] ?? 0) + 1;
     }
     const instancesPerServer = new Map<string, number>();
     for (const instance of sim.state.protectedInstances()) {
@@ -160,7 +170,8 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, optio
     for (const { event } of receiver.events()) {
       if (!event.type.startsWith("server.")) continue;
       const serverId = (event.data as { serverId?: string }).serverId;
-      if (serverId !== undefined && finalPerServer.has(serverId)) finalPerServer.set(serverId, (finalPerServer.get(serverId) ?? 0) + 1);
+      if (serverId !== undefined && finalPerServer.has(serverId))
+        finalPerServer.set(serverId, (finalPerServer.get(serverId) ?? 0) + 1);
     }
     const jobs = sim.state.jobs().filter((job) => (job.job_type ?? "").includes("ProtectedInstance"));
     const checks: number[] = [];
@@ -169,7 +180,8 @@ export async function runWave(wave: WaveEstate, mode: WaveMode, seed = 11, optio
       const record = (await runtime.repos.jobs.get(job.job_id))?.record;
       if (record === undefined) continue;
       checks.push(record.checks);
-      if (record.finishedAt !== undefined && job.end_time) lags.push((Date.parse(record.finishedAt) - Date.parse(job.end_time)) / 1000);
+      if (record.finishedAt !== undefined && job.end_time)
+        lags.push((Date.parse(record.finishedAt) - Date.parse(job.end_time)) / 1000);
     }
     const requests = sim.counts();
     const totalRequests = Object.values(requests).reduce((sum, n) => sum + n, 0);

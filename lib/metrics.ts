@@ -13,24 +13,68 @@ export type MetricUnit = "Count" | "Milliseconds" | "None";
 export const METRICS = {
   ServersProtected: { unit: "Count", kind: "counter", means: "a server reached protected (notified once)" },
   ServersFailed: { unit: "Count", kind: "counter", means: "a server reached failed" },
-  ServersIneligible: { unit: "Count", kind: "counter", means: "a server reached ineligible; dimension reason = its first reason code" },
-  ServersUnknown: { unit: "Count", kind: "counter", means: "a server's outcome is unknown (job timed out or unreadable)" },
+  ServersIneligible: {
+    unit: "Count",
+    kind: "counter",
+    means: "a server reached ineligible; dimension reason = its first reason code",
+  },
+  ServersUnknown: {
+    unit: "Count",
+    kind: "counter",
+    means: "a server's outcome is unknown (job timed out or unreadable)",
+  },
   ServersAdopted: { unit: "Count", kind: "counter", means: "a protected instance that already existed was adopted" },
-  CreateCalls: { unit: "Count", kind: "counter", means: "an SDRS create call was made; dimension kind = single | batch" },
+  CreateCalls: {
+    unit: "Count",
+    kind: "counter",
+    means: "an SDRS create call was made; dimension kind = single | batch",
+  },
   ServersPerCall: { unit: "Count", kind: "observation", means: "servers in one create call; dimension kind" },
-  AmbiguousCreates: { unit: "Count", kind: "counter", means: "a create call whose outcome was unknown (checked in the group before any retry)" },
-  JobDuration: { unit: "Milliseconds", kind: "observation", means: "an SDRS job from submission to its end; dimension kind" },
+  AmbiguousCreates: {
+    unit: "Count",
+    kind: "counter",
+    means: "a create call whose outcome was unknown (checked in the group before any retry)",
+  },
+  JobDuration: {
+    unit: "Milliseconds",
+    kind: "observation",
+    means: "an SDRS job from submission to its end; dimension kind",
+  },
   JobChecks: { unit: "Count", kind: "observation", means: "status checks one job took to its end; dimension kind" },
-  CloudErrors: { unit: "Count", kind: "counter", means: "a failed cloud call attempt; dimension code (SDRS.xxxx, APIGW.xxxx, NETWORK_ERROR, TIMEOUT …)" },
-  Throttles: { unit: "Count", kind: "counter", means: "a cloud call attempt refused for rate (APIGW.0308 or HTTP 429)" },
+  CloudErrors: {
+    unit: "Count",
+    kind: "counter",
+    means: "a failed cloud call attempt; dimension code (SDRS.xxxx, APIGW.xxxx, NETWORK_ERROR, TIMEOUT …)",
+  },
+  Throttles: {
+    unit: "Count",
+    kind: "counter",
+    means: "a cloud call attempt refused for rate (APIGW.0308 or HTTP 429)",
+  },
   WebhookDeliveries: { unit: "Count", kind: "counter", means: "a webhook delivered (2xx)" },
   WebhookFailures: { unit: "Count", kind: "counter", means: "a webhook attempt failed; another is scheduled" },
-  WebhookGiveUps: { unit: "Count", kind: "counter", means: "a webhook's attempts are all spent; the message went to the dead-letter queue" },
-  DeadLetteredMessages: { unit: "Count", kind: "counter", means: "a message sent to a dead-letter queue by the pipeline; dimension queue" },
-  DeadlineStops: { unit: "Count", kind: "counter", means: "messages left unprocessed because the invocation's time ran short; dimension queue" },
+  WebhookGiveUps: {
+    unit: "Count",
+    kind: "counter",
+    means: "a webhook's attempts are all spent; the message went to the dead-letter queue",
+  },
+  DeadLetteredMessages: {
+    unit: "Count",
+    kind: "counter",
+    means: "a message sent to a dead-letter queue by the pipeline; dimension queue",
+  },
+  DeadlineStops: {
+    unit: "Count",
+    kind: "counter",
+    means: "messages left unprocessed because the invocation's time ran short; dimension queue",
+  },
   TaggedServers: { unit: "Count", kind: "gauge", means: "reconcile: servers carrying the protect tag for the target" },
   ProtectedServers: { unit: "Count", kind: "gauge", means: "reconcile: of those, servers recorded protected" },
-  CoverageRatio: { unit: "None", kind: "gauge", means: "reconcile: ProtectedServers / TaggedServers (1 with no tagged server)" },
+  CoverageRatio: {
+    unit: "None",
+    kind: "gauge",
+    means: "reconcile: ProtectedServers / TaggedServers (1 with no tagged server)",
+  },
 } as const satisfies Record<string, { unit: MetricUnit; kind: "counter" | "observation" | "gauge"; means: string }>;
 
 export type MetricName = keyof typeof METRICS;
@@ -76,7 +120,9 @@ export class MetricsCollector implements Metrics {
   readonly #points = new Map<string, MetricPoint>();
 
   #point(name: MetricName, dimensions: MetricDimensions): MetricPoint {
-    const clean = Object.fromEntries(Object.entries(dimensions).filter(([, value]) => value !== undefined && value !== "")) as MetricDimensions;
+    const clean = Object.fromEntries(
+      Object.entries(dimensions).filter(([, value]) => value !== undefined && value !== ""),
+    ) as MetricDimensions;
     const key = keyOf(name, clean);
     let point = this.#points.get(key);
     if (!point) {
@@ -96,7 +142,11 @@ export class MetricsCollector implements Metrics {
   }
 
   points(): MetricPoint[] {
-    return [...this.#points.values()].map((point) => ({ ...point, dimensions: { ...point.dimensions }, values: [...point.values] }));
+    return [...this.#points.values()].map((point) => ({
+      ...point,
+      dimensions: { ...point.dimensions },
+      values: [...point.values],
+    }));
   }
 
   /** The points so far, and forgets them (one EMF flush per invocation). */
@@ -136,7 +186,10 @@ export function summarize(points: readonly MetricPoint[]): Partial<Record<Metric
 export const THROTTLE_CODE = "APIGW.0308";
 
 /** The metrics of one cloud call attempt (the cloud client's request log), chained before `next`. */
-export function cloudRequestMetrics(metrics: Metrics, next?: (entry: RequestLogEntry) => void): (entry: RequestLogEntry) => void {
+export function cloudRequestMetrics(
+  metrics: Metrics,
+  next?: (entry: RequestLogEntry) => void,
+): (entry: RequestLogEntry) => void {
   return (entry) => {
     if (entry.errorCode !== undefined) {
       metrics.count("CloudErrors", { code: entry.errorCode });

@@ -15,5 +15,8 @@ const publishMetrics: middy.MiddlewareObj<unknown, unknown, Error, Context> = {
 };
 
 export function middyfy<Event, Result>(logic: (event: Event, context: Context) => Promise<Result>) {
-  return middy<Event, Result>().use(injectLambdaContext(logger, { resetKeys: true })).use(publishMetrics).handler(logic);
+  return middy<Event, Result>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(publishMetrics)
+    .handler(logic);
 }

@@ -13,8 +13,9 @@
  * reference cycle through a transform reported as an error). The locale is imported on its own:
  * `z.locales.en()` would bundle every locale.
  */
-import en from "zod/v4/locales/en.js";
+
 import { config, memoizer } from "zod/mini";
+import en from "zod/v4/locales/en.js";
 
 export * from "zod/mini";
 

@@ -29,17 +29,26 @@ const report = await runChaos({
 });
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 const clean =
-  report.duplicates === 0 && report.lost === 0 && report.multipleFinalIds === 0 && report.prematureFailureNotices === 0 && report.maxAttempts <= report.attemptLimit && report.kills >= Number(values.kills);
+  report.duplicates === 0 &&
+  report.lost === 0 &&
+  report.multipleFinalIds === 0 &&
+  report.prematureFailureNotices === 0 &&
+  report.maxAttempts <= report.attemptLimit &&
+  report.kills >= Number(values.kills);
 process.stdout.write(
   `chaos: ${report.servers} servers, ${report.kills} kills (of ${values.kills} asked): ${report.duplicates} duplicates, ${report.lost} lost, ${report.multipleFinalIds} with more than one final id, ${report.prematureFailureNotices} premature failure notices, attempts ≤ ${report.maxAttempts} (limit ${report.attemptLimit}) — ${clean ? "OK" : "FAILED"}\n`,
 );
 
 let fuzzOk = true;
 if (!values["skip-fuzz"]) {
-  const fuzz = spawnSync(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "test/functions/hostile-events.test.ts", "test/hostile"], {
-    stdio: "inherit",
-    env: { ...process.env, SDRS_FUZZ_RUNS: values["fuzz-runs"] },
-  });
+  const fuzz = spawnSync(
+    process.execPath,
+    ["node_modules/vitest/vitest.mjs", "run", "test/functions/hostile-events.test.ts", "test/hostile"],
+    {
+      stdio: "inherit",
+      env: { ...process.env, SDRS_FUZZ_RUNS: values["fuzz-runs"] },
+    },
+  );
   fuzzOk = fuzz.status === 0;
   process.stdout.write(`fuzz: ${values["fuzz-runs"]} cases per handler — ${fuzzOk ? "OK" : "FAILED"}\n`);
 }

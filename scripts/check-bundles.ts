@@ -80,7 +80,9 @@ const LAMBDA_BUILD: BuildOptions = {
   format: "esm",
   target: "node24",
   external: ["@aws-sdk/*"],
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: "error",
 };
 
@@ -89,7 +91,10 @@ async function buildFloor(root: string, target: string): Promise<string> {
   const { build } = await import("esbuild");
   mkdirSync(target, { recursive: true });
   const entry = join(target, "floor-entry.ts");
-  writeFileSync(entry, `import { middyfy } from ${JSON.stringify(join(root, "lib", "middleware.ts"))};\nexport const handler = middyfy(async () => undefined);\n`);
+  writeFileSync(
+    entry,
+    `import { middyfy } from ${JSON.stringify(join(root, "lib", "middleware.ts"))};\nexport const handler = middyfy(async () => undefined);\n`,
+  );
   const outfile = join(target, "floor.mjs");
   await build({ ...LAMBDA_BUILD, entryPoints: [entry], outfile });
   return outfile;
@@ -138,7 +143,12 @@ export async function measureBundles(root: string, runs: number): Promise<Bundle
       };
     });
     const floor = await buildFloor(root, join(scratch, "floor"));
-    rows.push({ bundle: FLOOR_ROW, zipKB: 0, codeKB: Math.round(statSync(floor).size / 1024), ...measureImport(floor, runs) });
+    rows.push({
+      bundle: FLOOR_ROW,
+      zipKB: 0,
+      codeKB: Math.round(statSync(floor).size / 1024),
+      ...measureImport(floor, runs),
+    });
     return rows;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -148,12 +158,16 @@ export async function measureBundles(root: string, runs: number): Promise<Bundle
 export function renderBundles(rows: BundleRow[], limits: BundleLimits): string {
   const lines = ["bundle                 zip KB   code KB   import ms   import CPU ms   handler"];
   for (const row of rows) {
-    const marks = [isOverSize(row, limits) ? "over" : "", isSlow(row, limits) ? "slow" : ""].filter((mark) => mark !== "");
+    const marks = [isOverSize(row, limits) ? "over" : "", isSlow(row, limits) ? "slow" : ""].filter(
+      (mark) => mark !== "",
+    );
     lines.push(
       `${row.bundle.padEnd(22)} ${String(row.zipKB).padStart(6)}   ${String(row.codeKB).padStart(7)}   ${String(row.importMs).padStart(9)}   ${String(row.importCpuMs).padStart(13)}   ${row.handler ? "ok" : "MISSING"}${marks.map((mark) => `  ${mark}`).join("")}`,
     );
   }
-  lines.push(`medians of fresh imports; code ≤ ${limits.codeKB} KB (checked: "over" fails), import ≤ ${limits.importMs} ms (target: "slow" is reported only)`);
+  lines.push(
+    `medians of fresh imports; code ≤ ${limits.codeKB} KB (checked: "over" fails), import ≤ ${limits.importMs} ms (target: "slow" is reported only)`,
+  );
   return lines.join("\n");
 }
 
@@ -201,12 +215,22 @@ export async function composeBundles(root: string): Promise<BundleComposition[]>
   const { build } = await import("esbuild");
   const compositions: BundleComposition[] = [];
   for (const { bundle, entry } of packagedEntries(root)) {
-    const { metafile } = await build({ ...LAMBDA_BUILD, absWorkingDir: root, entryPoints: [entry], outfile: join(root, ".esbuild-analysis", `${bundle}.mjs`), write: false, metafile: true });
+    const { metafile } = await build({
+      ...LAMBDA_BUILD,
+      absWorkingDir: root,
+      entryPoints: [entry],
+      outfile: join(root, ".esbuild-analysis", `${bundle}.mjs`),
+      write: false,
+      metafile: true,
+    });
     const output = Object.values(metafile?.outputs ?? {}).find((out) => out.entryPoint === entry);
     if (!metafile || !output) throw new Error(`${bundle}: esbuild reported no output for ${entry}`);
     const bytes = new Map<string, number>();
-    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) bytes.set(inputName(path), (bytes.get(inputName(path)) ?? 0) + bytesInOutput);
-    const inputs = [...bytes].map(([input, size]) => ({ input, kb: Math.round(size / 102.4) / 10 })).sort((a, b) => b.kb - a.kb);
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs))
+      bytes.set(inputName(path), (bytes.get(inputName(path)) ?? 0) + bytesInOutput);
+    const inputs = [...bytes]
+      .map(([input, size]) => ({ input, kb: Math.round(size / 102.4) / 10 }))
+      .sort((a, b) => b.kb - a.kb);
     const chainTo = (match: string): string[] | undefined => {
       // Breadth first: the shortest chain of static imports from the entry to the first input that matches and
       // puts code in the bundle. The modules between may add none: esbuild keeps a module's top-level code
@@ -216,7 +240,8 @@ export async function composeBundles(root: string): Promise<BundleComposition[]>
       for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
         if (path !== entry && path.includes(match) && (output.inputs[path]?.bytesInOutput ?? 0) > 0) {
           const chain: string[] = [];
-          for (let step: string | undefined = path; step !== undefined; step = parents.get(step)) chain.unshift(inputName(step));
+          for (let step: string | undefined = path; step !== undefined; step = parents.get(step))
+            chain.unshift(inputName(step));
           return chain.filter((name, index) => name !== chain[index - 1]);
         }
         for (const { path: next, external } of metafile.inputs[path]?.imports ?? []) {
@@ -232,7 +257,11 @@ export async function composeBundles(root: string): Promise<BundleComposition[]>
   return compositions;
 }
 
-export function renderComposition(compositions: readonly BundleComposition[], top: number, why: string | undefined): string {
+export function renderComposition(
+  compositions: readonly BundleComposition[],
+  top: number,
+  why: string | undefined,
+): string {
   const lines: string[] = [];
   for (const { bundle, codeKB, inputs, chainTo } of compositions) {
     if (why !== undefined) {
@@ -252,7 +281,10 @@ const ROOT = resolve(import.meta.dirname, "..");
 
 /** `osls package` (offline on the default stage), then measureBundles: what `npm run bench` reports. */
 export async function packageAndMeasureBundles(runs = 7): Promise<BundleRow[]> {
-  execFileSync(join(ROOT, "node_modules", ".bin", "osls"), ["package"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(join(ROOT, "node_modules", ".bin", "osls"), ["package"], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   return measureBundles(ROOT, runs);
 }
 
@@ -277,6 +309,9 @@ if (import.meta.main) {
   const missing = rows.filter((row) => !row.handler).map((row) => row.bundle);
   const over = rows.filter((row) => isOverSize(row, limits)).map((row) => `${row.bundle} (${row.codeKB} KB)`);
   if (missing.length > 0) console.error(`no handler exported by: ${missing.join(", ")}`);
-  if (over.length > 0) console.error(`code over ${limits.codeKB} KB: ${over.join(", ")}; \`node scripts/check-bundles.ts --top 12\` shows what each bundle holds`);
+  if (over.length > 0)
+    console.error(
+      `code over ${limits.codeKB} KB: ${over.join(", ")}; \`node scripts/check-bundles.ts --top 12\` shows what each bundle holds`,
+    );
   process.exit(missing.length > 0 || over.length > 0 ? 1 : 0);
 }

@@ -52,13 +52,24 @@ export interface ChaosReport {
   maxAttempts: number;
   attemptLimit: number;
   outcomes: Record<string, number>;
-  faults: { throttleProbability: number; serverErrorProbability: number; receiverFailures: number; failingJobServers: number; droppedCreates: number };
+  faults: {
+    throttleProbability: number;
+    serverErrorProbability: number;
+    receiverFailures: number;
+    failingJobServers: number;
+    droppedCreates: number;
+  };
   wallMs: number;
 }
 
 const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
 const NODE = process.execPath;
-const FINAL_TYPES = new Set(["server.protected", "server.protection_failed", "server.ineligible", "server.protection_unknown"]);
+const FINAL_TYPES = new Set([
+  "server.protected",
+  "server.protection_failed",
+  "server.ineligible",
+  "server.protection_unknown",
+]);
 
 /** The CLI's "ECS Server Tags Changed" event, with an id of the run's own: a restarted worker sends it again as the same event. */
 function taggedEvent(id: string, serverId: string, at: number): unknown {
@@ -154,13 +165,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const code = await exited;
       if (timer) clearTimeout(timer);
       if (code === 0) break;
-      if (code !== null) throw new Error(`chaos worker exited with ${code}${stderrTail === "" ? "" : `; its stderr ended with:\n${stderrTail}`}`);
+      if (code !== null)
+        throw new Error(
+          `chaos worker exited with ${code}${stderrTail === "" ? "" : `; its stderr ended with:\n${stderrTail}`}`,
+        );
       restarts += 1;
     }
 
     // The verdict: the simulator's instances, the state's records, the receiver's events.
     const instances = new Map<string, number>();
-    for (const instance of sim.state.protectedInstances()) instances.set(instance.source_server, (instances.get(instance.source_server) ?? 0) + 1);
+    for (const instance of sim.state.protectedInstances())
+      instances.set(instance.source_server, (instances.get(instance.source_server) ?? 0) + 1);
     const database = openDatabase(plan.stateFile);
     const repos = createRepositories(new SqliteStore({ database, clock: new ManualClock(Date.now()) }));
     const records = await repos.servers.getMany(cloneIds);
@@ -180,7 +195,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const record = records.get(serverId)?.record;
       const status = record?.status ?? "missing";
       outcomes[status] = (outcomes[status] ?? 0) + 1;
-      if (!record || !["protected", "failed", "ineligible", "unknown"].includes(record.status) || !finalIds.has(serverId)) lost += 1;
+      if (
+        !record ||
+        !["protected", "failed", "ineligible", "unknown"].includes(record.status) ||
+        !finalIds.has(serverId)
+      )
+        lost += 1;
       maxAttempts = Math.max(maxAttempts, record?.attempts ?? 0);
     }
     return {
@@ -192,7 +212,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       duplicates: [...instances.values()].filter((count) => count > 1).length,
       lost,
       multipleFinalIds: [...finalIds.values()].filter((ids) => ids.size > 1).length,
-      prematureFailureNotices: [...toldFailed].filter((serverId) => records.get(serverId)?.record.status === "protected" || instances.has(serverId)).length,
+      prematureFailureNotices: [...toldFailed].filter(
+        (serverId) => records.get(serverId)?.record.status === "protected" || instances.has(serverId),
+      ).length,
       maxAttempts,
       attemptLimit: plan.maxAttempts,
       outcomes,

@@ -48,7 +48,12 @@ const runtime = await startLocalRuntime({
     maxAttempts: plan.maxAttempts,
     ambiguousCheckDelaySeconds: 1,
     ambiguousMaxChecks: 3,
-    schedule: { defaultFirstCheckSeconds: { single: 1, batch: 1, group: 1, enable: 1 }, retryBaseSeconds: 1, retryMaxSeconds: 2, jobTimeoutSeconds: 900 },
+    schedule: {
+      defaultFirstCheckSeconds: { single: 1, batch: 1, group: 1, enable: 1 },
+      retryBaseSeconds: 1,
+      retryMaxSeconds: 2,
+      jobTimeoutSeconds: 900,
+    },
   },
   // Reads retry in the client (under 20 % throttling and 4 % 5xx), creates never: they back off through the queue.
   cloudClient: { retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 50 } },
@@ -58,7 +63,11 @@ const runtime = await startLocalRuntime({
 // 1. What the killed predecessor had received comes back now, not after the visibility timeout.
 // 2. The requests (replayed by their keys) and the events (deduplicated by id) are submitted again.
 for (const request of plan.requests) {
-  await acceptOnboardingRequest({ target: "web", servers: request.serverIds }, { idempotencyKey: request.key, source: "cli" }, runtime.deps);
+  await acceptOnboardingRequest(
+    { target: "web", servers: request.serverIds },
+    { idempotencyKey: request.key, source: "cli" },
+    runtime.deps,
+  );
 }
 for (const event of plan.events) await runtime.inventoryEvent(event);
 // 3. Servers left claimed, creating or without any message get theirs.
@@ -73,7 +82,10 @@ const summary = await runtime.runUntilIdle({
   maxIterations: 1_000_000,
   onTick: () => {
     ticks += 1;
-    if (debug && ticks % 50 === 0) process.stderr.write(`${JSON.stringify(runtime.stats().queues)} ${runtime.queue.liveBodies("onboarding").slice(0, 3).join(" ")}\n`);
+    if (debug && ticks % 50 === 0)
+      process.stderr.write(
+        `${JSON.stringify(runtime.stats().queues)} ${runtime.queue.liveBodies("onboarding").slice(0, 3).join(" ")}\n`,
+      );
   },
 });
 await runtime.close();

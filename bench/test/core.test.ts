@@ -18,13 +18,25 @@ const noJitter = { next: () => 0.5 };
 describe("tallyRequests", () => {
   it("splits the simulator's counts into creates, job-status calls and reads", () => {
     expect(
-      tallyRequests({ showServerTags: 53, createProtectedInstance: 3, showJob: 26, batchCreateProtectedInstances: 4, listVolumes: 19 }),
+      tallyRequests({
+        showServerTags: 53,
+        createProtectedInstance: 3,
+        showJob: 26,
+        batchCreateProtectedInstances: 4,
+        listVolumes: 19,
+      }),
     ).toEqual({
       createCalls: 7,
       jobStatusCalls: 26,
       readCalls: 72,
       totalRequests: 105,
-      byOperation: { batchCreateProtectedInstances: 4, createProtectedInstance: 3, listVolumes: 19, showJob: 26, showServerTags: 53 },
+      byOperation: {
+        batchCreateProtectedInstances: 4,
+        createProtectedInstance: 3,
+        listVolumes: 19,
+        showJob: 26,
+        showServerTags: 53,
+      },
     });
   });
 
@@ -87,7 +99,14 @@ describe("summarizeOurs", () => {
       jobChecks: { jobs: 1, checks: 3, meanDetectionDelaySeconds: 12 },
       notifications: 5,
       lastProtectedAtMs: 200_000,
-      summary: { ended: "idle", iterations: 9, processed: { onboarding: 5, "job-status": 3, notify: 5 }, failed: 0, virtualMs: 3_700_000, wallMs: 40 },
+      summary: {
+        ended: "idle",
+        iterations: 9,
+        processed: { onboarding: 5, "job-status": 3, notify: 5 },
+        failed: 0,
+        virtualMs: 3_700_000,
+        wallMs: 40,
+      },
       wallMs: 40,
       warnings: 0,
     };
@@ -108,11 +127,19 @@ describe("summarizeOurs", () => {
 
 describe("the polling model", () => {
   it("checks every 5 s from submission until a check falls at or after the job's end", () => {
-    expect(pollJob(fixedInterval("5 s", 5, 5, ""), 12_000, [], noJitter)).toEqual({ durationMs: 12_000, checks: 3, detectionDelayMs: 3_000 });
+    expect(pollJob(fixedInterval("5 s", 5, 5, ""), 12_000, [], noJitter)).toEqual({
+      durationMs: 12_000,
+      checks: 3,
+      detectionDelayMs: 3_000,
+    });
   });
 
   it("follows Terraform's cadence: 5 s after submission, then every 10 s", () => {
-    expect(pollJob(fixedInterval("tf", 5, 10, ""), 12_000, [], noJitter)).toEqual({ durationMs: 12_000, checks: 2, detectionDelayMs: 3_000 });
+    expect(pollJob(fixedInterval("tf", 5, 10, ""), 12_000, [], noJitter)).toEqual({
+      durationMs: 12_000,
+      checks: 2,
+      detectionDelayMs: 3_000,
+    });
   });
 
   it("checks first at the learned durations' low quantile (5 %: the shortest of these), then backs off 15 s, 23 s, … (schedule.ts)", () => {
@@ -123,23 +150,37 @@ describe("the polling model", () => {
       detectionDelayMs: 5_000,
     });
     // 100 s, 115 s, 138 s.
-    expect(pollJob(adaptive("single", true), 120_000, [100_000], noJitter)).toEqual({ durationMs: 120_000, checks: 3, detectionDelayMs: 18_000 });
+    expect(pollJob(adaptive("single", true), 120_000, [100_000], noJitter)).toEqual({
+      durationMs: 120_000,
+      checks: 3,
+      detectionDelayMs: 18_000,
+    });
   });
 
   it("checks first at the kind's default while nothing is learned (single: 60 s)", () => {
     // 60 s, 75 s, 98 s, 132 s.
-    expect(pollJob(adaptive("single", false), 120_000, [100_000], noJitter)).toEqual({ durationMs: 120_000, checks: 4, detectionDelayMs: 12_000 });
+    expect(pollJob(adaptive("single", false), 120_000, [100_000], noJitter)).toEqual({
+      durationMs: 120_000,
+      checks: 4,
+      detectionDelayMs: 12_000,
+    });
   });
 
   it("never notices a job before its end, nor later than one fixed interval after it", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 600_000 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 30 }), (durationMs, first, interval) => {
-        const job = pollJob(fixedInterval("fixed", first, interval, ""), durationMs, [], noJitter);
-        const expectedChecks = durationMs <= first * 1000 ? 1 : Math.ceil((durationMs - first * 1000) / (interval * 1000)) + 1;
-        expect(job.checks).toBe(expectedChecks);
-        expect(job.detectionDelayMs).toBeGreaterThanOrEqual(0);
-        expect(job.detectionDelayMs).toBeLessThan(Math.max(first, interval) * 1000);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 30 }),
+        (durationMs, first, interval) => {
+          const job = pollJob(fixedInterval("fixed", first, interval, ""), durationMs, [], noJitter);
+          const expectedChecks =
+            durationMs <= first * 1000 ? 1 : Math.ceil((durationMs - first * 1000) / (interval * 1000)) + 1;
+          expect(job.checks).toBe(expectedChecks);
+          expect(job.detectionDelayMs).toBeGreaterThanOrEqual(0);
+          expect(job.detectionDelayMs).toBeLessThan(Math.max(first, interval) * 1000);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -156,7 +197,12 @@ describe("the polling model", () => {
 
   it("compares four strategies on the same jobs, relative to the Terraform cadence", () => {
     const rows = comparePolling("batch", simulatorDurations("batch", 200, 5), 5);
-    expect(rows.map((row) => row.strategy)).toEqual(["ours (adaptive, learned)", "ours (adaptive, cold)", "every 10 s (Terraform)", "every 5 s (naive)"]);
+    expect(rows.map((row) => row.strategy)).toEqual([
+      "ours (adaptive, learned)",
+      "ours (adaptive, cold)",
+      "every 10 s (Terraform)",
+      "every 5 s (naive)",
+    ]);
     expect(rows.map((row) => row.jobs)).toEqual([200, 200, 200, 200]);
     expect(rows[2]?.checksVsTerraform).toBe(1);
     const [learned, , terraform, everyFive] = rows;
@@ -189,7 +235,8 @@ describe("scaledEstate", () => {
     const shared = new Set(estate.volumes.filter((volume) => volume.multiattach).map((volume) => volume.id));
     const holders = new Map<string, string[]>();
     for (const server of estate.servers.filter((candidate) => cloneIds.includes(candidate.id))) {
-      for (const attached of server.volumes) if (shared.has(attached.id)) holders.set(attached.id, [...(holders.get(attached.id) ?? []), server.name]);
+      for (const attached of server.volumes)
+        if (shared.has(attached.id)) holders.set(attached.id, [...(holders.get(attached.id) ?? []), server.name]);
     }
     expect([...holders.values()].map((names) => names.sort()).sort()).toEqual([
       ["cache-b-1-s1", "cache-b-2-s1"],
@@ -202,7 +249,16 @@ describe("scaledEstate", () => {
   it("skips a cluster that would overshoot the count and fills up with a lone server", () => {
     const { estate, cloneIds } = scaledEstate(base, 8);
     const names = estate.servers.filter((server) => cloneIds.includes(server.id)).map((server) => server.name);
-    expect(names).toEqual(["web-01-s1", "web-02-s1", "web-03-s1", "web-04-s1", "web-05-s1", "api-01-s1", "win-app-01-s1", "finance-01-s1"]);
+    expect(names).toEqual([
+      "web-01-s1",
+      "web-02-s1",
+      "web-03-s1",
+      "web-04-s1",
+      "web-05-s1",
+      "api-01-s1",
+      "win-app-01-s1",
+      "finance-01-s1",
+    ]);
   });
 
   it("draws the same ids for the same seed and others for another", () => {
@@ -214,16 +270,36 @@ describe("scaledEstate", () => {
 describe("parseBenchOptions", () => {
   it("defaults to the full suite: seed 11, 500 clones, planner 1,000 and 5,000 servers", () => {
     const options = parseBenchOptions([]);
-    expect(options).toMatchObject({ json: false, seed: 11, clones: 500, scale: [1000, 2000, 5000, 10000], only: undefined, pollingJobs: 2000, plannerSizes: [1000, 5000], plannerRuns: 5, e2eRuns: 3 });
+    expect(options).toMatchObject({
+      json: false,
+      seed: 11,
+      clones: 500,
+      scale: [1000, 2000, 5000, 10000],
+      only: undefined,
+      pollingJobs: 2000,
+      plannerSizes: [1000, 5000],
+      plannerRuns: 5,
+      e2eRuns: 3,
+    });
     expect(options.out.endsWith("bench/results/latest.json")).toBe(true);
   });
 
   it("reads the options and resolves --out against the working directory", () => {
-    const options = parseBenchOptions(["--json", "--clones", "50", "--planner-sizes", "100, 200", "--out", "tmp/r.json"]);
+    const options = parseBenchOptions([
+      "--json",
+      "--clones",
+      "50",
+      "--planner-sizes",
+      "100, 200",
+      "--out",
+      "tmp/r.json",
+    ]);
     expect(options).toMatchObject({ json: true, clones: 50, plannerSizes: [100, 200] });
     // The scale curve alone, at the sizes given.
     expect(parseBenchOptions(["--scale", "1000, 10000"])).toMatchObject({ scale: [1000, 10000], only: ["scale"] });
-    expect(parseBenchOptions(["--scale", "2000", "--only", "scale,api-calls"])).toMatchObject({ only: ["scale", "api-calls"] });
+    expect(parseBenchOptions(["--scale", "2000", "--only", "scale,api-calls"])).toMatchObject({
+      only: ["scale", "api-calls"],
+    });
     expect(isAbsolute(options.out)).toBe(true);
   });
 
@@ -237,7 +313,9 @@ describe("parseBenchOptions", () => {
 });
 
 describe("the committed sample run (bench/results/sample.json)", () => {
-  const sample = benchResults.parse(JSON.parse(readFileSync(new URL("../results/sample.json", import.meta.url), "utf8")));
+  const sample = benchResults.parse(
+    JSON.parse(readFileSync(new URL("../results/sample.json", import.meta.url), "utf8")),
+  );
 
   it("matches the results schema and covers both estates, four polling strategies per kind and two planner sizes", () => {
     expect(sample.apiCalls.map((result) => result.estate)).toEqual(["sample estate", "scaled estate (500 clones)"]);
@@ -253,7 +331,8 @@ describe("the committed sample run (bench/results/sample.json)", () => {
     expect(machineLine).toContain(sample.machine.node);
     const createRatio = sample.apiCalls[0]?.ratios.createCalls;
     expect(text).toContain(`${createRatio?.toFixed(2)}×`);
-    for (const heading of ["1. API calls", "2. Job polling economy", "3. Planner throughput", "4. End to end"]) expect(text).toContain(heading);
+    for (const heading of ["1. API calls", "2. Job polling economy", "3. Planner throughput", "4. End to end"])
+      expect(text).toContain(heading);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes
     expect(text).not.toMatch(/\u001b\[/);
   });

@@ -40,12 +40,18 @@ describe("the naive baseline", () => {
     // 7 polls + the GetJobEntity GET per job.
     expect(run.requests).toEqual({ createProtectedInstance: 3, showJob: 16, showProtectedInstance: 2 });
     // The last poll at 65 s, evaluated 5 s later.
-    expect({ lastProtectedAtMs: run.lastProtectedAtMs, virtualMs: run.virtualMs }).toEqual({ lastProtectedAtMs: 70_000, virtualMs: 70_000 });
+    expect({ lastProtectedAtMs: run.lastProtectedAtMs, virtualMs: run.virtualMs }).toEqual({
+      lastProtectedAtMs: 70_000,
+      virtualMs: 70_000,
+    });
   });
 
   it("works on at most `parallelism` resources at a time", async () => {
     const run = await runNaive({ estate, servers, seed: 1, jobDurations, parallelism: 1 });
-    expect({ lastProtectedAtMs: run.lastProtectedAtMs, virtualMs: run.virtualMs }).toEqual({ lastProtectedAtMs: 140_000, virtualMs: 140_000 });
+    expect({ lastProtectedAtMs: run.lastProtectedAtMs, virtualMs: run.virtualMs }).toEqual({
+      lastProtectedAtMs: 140_000,
+      virtualMs: 140_000,
+    });
     expect(run.requests.showJob).toBe(16);
   });
 });

@@ -9,8 +9,14 @@ export interface BatchRetry {
 }
 
 /** The adapter options (`retryBaseDelayMs`, `maxRetries`) over the adapter's defaults. */
-export function batchRetryOf(options: { retryBaseDelayMs?: number | undefined; maxRetries?: number | undefined }, defaults: BatchRetry): BatchRetry {
-  return { baseDelayMs: options.retryBaseDelayMs ?? defaults.baseDelayMs, maxRetries: options.maxRetries ?? defaults.maxRetries };
+export function batchRetryOf(
+  options: { retryBaseDelayMs?: number | undefined; maxRetries?: number | undefined },
+  defaults: BatchRetry,
+): BatchRetry {
+  return {
+    baseDelayMs: options.retryBaseDelayMs ?? defaults.baseDelayMs,
+    maxRetries: options.maxRetries ?? defaults.maxRetries,
+  };
 }
 
 export function waitBeforeRetry(retry: BatchRetry, attempt: number): Promise<void> {

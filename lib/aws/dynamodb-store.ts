@@ -8,8 +8,8 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { BatchGetCommandOutput, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import * as z from "../zod.ts";
 import { type Clock, systemClock } from "../clock.ts";
+import type { RecordKind } from "../state/statuses.ts";
 import {
   ConditionalWriteError,
   checkId,
@@ -25,7 +25,7 @@ import {
   toJson,
   type VersionedStore,
 } from "../state/store.ts";
-import type { RecordKind } from "../state/statuses.ts";
+import * as z from "../zod.ts";
 import { type BatchRetry, batchRetryOf, waitBeforeRetry } from "./batch-retry.ts";
 import { documentSdk } from "./sdk.ts";
 import { STATE_TABLE } from "./table-definition.ts";
@@ -158,7 +158,8 @@ export class DynamoDbStore implements VersionedStore {
       return z.object({ version: z.int() }).parse(Attributes).version;
     } catch (error) {
       // The SDK names its service exceptions; matching the name needs no class from the client package.
-      if (error instanceof Error && error.name === "ConditionalCheckFailedException") throw new ConditionalWriteError(kind, id, options.expectedVersion);
+      if (error instanceof Error && error.name === "ConditionalCheckFailedException")
+        throw new ConditionalWriteError(kind, id, options.expectedVersion);
       throw error;
     }
   }
@@ -247,7 +248,9 @@ function decodeCursor(kind: RecordKind, cursor: string): Record<string, unknown>
     key = undefined;
   }
   if (key === undefined || key.kind !== kind) {
-    throw new StoreArgumentError(`list cursor ${JSON.stringify(cursor)} is not one this store returned for kind ${kind}`);
+    throw new StoreArgumentError(
+      `list cursor ${JSON.stringify(cursor)} is not one this store returned for kind ${kind}`,
+    );
   }
   return key;
 }

@@ -5,9 +5,6 @@
  * retrying the entries SQS reports as failed for a server-side reason.
  */
 import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
-import * as z from "../zod.ts";
-import { type BatchRetry, batchRetryOf, waitBeforeRetry } from "./batch-retry.ts";
-import { sqsSdk } from "./sdk.ts";
 import {
   type BatchEntry,
   checkQueueName,
@@ -24,6 +21,9 @@ import {
   SEND_BATCH_LIMIT,
   type SendOptions,
 } from "../queue/queue.ts";
+import * as z from "../zod.ts";
+import { type BatchRetry, batchRetryOf, waitBeforeRetry } from "./batch-retry.ts";
+import { sqsSdk } from "./sdk.ts";
 
 export type QueueUrls = Record<QueueName, string>;
 
@@ -181,10 +181,14 @@ export class SqsQueue implements QueueSender, QueueReceiver {
     const { DeleteMessageBatchCommand } = await sqsSdk();
     const url = this.#url(queue);
     for (let start = 0; start < receiptHandles.length; start += SEND_BATCH_LIMIT) {
-      const entries = receiptHandles.slice(start, start + SEND_BATCH_LIMIT).map((receiptHandle, index) => ({ Id: String(start + index), ReceiptHandle: receiptHandle }));
+      const entries = receiptHandles
+        .slice(start, start + SEND_BATCH_LIMIT)
+        .map((receiptHandle, index) => ({ Id: String(start + index), ReceiptHandle: receiptHandle }));
       const { Failed } = await this.#client.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: entries }));
       if (Failed && Failed.length > 0) {
-        throw new Error(`SQS DeleteMessageBatch on ${queue}: ${Failed.length} of ${entries.length} failed (${Failed[0]?.Code ?? "unknown"}: ${Failed[0]?.Message ?? ""})`);
+        throw new Error(
+          `SQS DeleteMessageBatch on ${queue}: ${Failed.length} of ${entries.length} failed (${Failed[0]?.Code ?? "unknown"}: ${Failed[0]?.Message ?? ""})`,
+        );
       }
     }
   }
@@ -194,13 +198,18 @@ export class SqsQueue implements QueueSender, QueueReceiver {
     checkVisibility(queue, seconds);
     const { ChangeMessageVisibilityCommand } = await sqsSdk();
     await this.#client.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: this.#url(queue), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.#url(queue),
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
     );
   }
 
   #url(queue: QueueName): string {
     const url = this.#queueUrls[queue];
-    if (url === undefined || url.length === 0) throw new SqsQueueConfigError(`no SQS queue URL configured for queue ${queue}`);
+    if (url === undefined || url.length === 0)
+      throw new SqsQueueConfigError(`no SQS queue URL configured for queue ${queue}`);
     return url;
   }
 
@@ -220,7 +229,10 @@ export class SqsQueue implements QueueSender, QueueReceiver {
       // A sender fault (bad entry) fails the same way again; only the service's own failures are retried.
       const permanent = failures.filter((failure) => failure.senderFault);
       if (permanent.length > 0 || attempt >= this.#retry.maxRetries) {
-        throw new SqsSendError(queue, (permanent.length > 0 ? permanent : failures).map(({ senderFault: _, ...failure }) => failure));
+        throw new SqsSendError(
+          queue,
+          (permanent.length > 0 ? permanent : failures).map(({ senderFault: _, ...failure }) => failure),
+        );
       }
       const failedIds = new Set(failed.map((entry) => entry.Id));
       pending = pending.filter((entry) => failedIds.has(entry.Id));
@@ -229,6 +241,10 @@ export class SqsQueue implements QueueSender, QueueReceiver {
   }
 }
 
-function deduplicationAttribute(deduplicationId: string | undefined): Record<string, MessageAttributeValue> | undefined {
-  return deduplicationId === undefined ? undefined : { [DEDUPLICATION_ATTRIBUTE]: { DataType: "String", StringValue: deduplicationId } };
+function deduplicationAttribute(
+  deduplicationId: string | undefined,
+): Record<string, MessageAttributeValue> | undefined {
+  return deduplicationId === undefined
+    ? undefined
+    : { [DEDUPLICATION_ATTRIBUTE]: { DataType: "String", StringValue: deduplicationId } };
 }

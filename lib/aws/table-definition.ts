@@ -82,7 +82,11 @@ export interface CreateTableOptions {
  * enables TTL. Emulators without UpdateTimeToLive (dynalite) are tolerated: the adapter filters expired
  * items on every read anyway.
  */
-export async function createTable(client: DynamoDBClient, tableName: string, options: CreateTableOptions = {}): Promise<void> {
+export async function createTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: CreateTableOptions = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const pollIntervalMs = options.pollIntervalMs ?? 100;
   const { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand } = await dynamoDbSdk();
@@ -93,7 +97,9 @@ export async function createTable(client: DynamoDBClient, tableName: string, opt
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === "ACTIVE");
     if (Table?.TableStatus === "ACTIVE" && indexesActive) break;
     if (Date.now() > deadline) {
-      throw new Error(`DynamoDB table "${tableName}" did not become ACTIVE within ${timeoutMs} ms (status ${Table?.TableStatus})`);
+      throw new Error(
+        `DynamoDB table "${tableName}" did not become ACTIVE within ${timeoutMs} ms (status ${Table?.TableStatus})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
   }

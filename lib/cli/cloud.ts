@@ -37,7 +37,9 @@ export function requestLogLine(entry: RequestLogEntry): string {
 
 export async function connectCloud(context: CliContext): Promise<CloudConnection> {
   const { stderr } = context;
-  const logger = context.verbose ? (entry: RequestLogEntry) => stderr.line(stderr.colors.dim(requestLogLine(entry))) : undefined;
+  const logger = context.verbose
+    ? (entry: RequestLogEntry) => stderr.line(stderr.colors.dim(requestLogLine(entry)))
+    : undefined;
   const clientOptions = logger === undefined ? {} : { logger };
   if (cloudIsConfigured(context.env)) {
     const config = loadCloudConfig(context.env);
@@ -47,7 +49,12 @@ export async function connectCloud(context: CliContext): Promise<CloudConnection
     } else {
       context.addSecret(config.auth.password.reveal());
     }
-    return { client: new CloudClient(config, clientOptions), endpoint: config.endpoints.sdrs, simulator: undefined, close: async () => undefined };
+    return {
+      client: new CloudClient(config, clientOptions),
+      endpoint: config.endpoints.sdrs,
+      simulator: undefined,
+      close: async () => undefined,
+    };
   }
   const simulator = await startSimulator({ estate: loadEstate(SAMPLE_ESTATE_PATH) });
   return {

@@ -28,7 +28,11 @@ export interface Output {
  * Colour only for a terminal, and never when asked not to: `--no-color`, NO_COLOR (no-color.org),
  * FORCE_COLOR=0/false. FORCE_COLOR otherwise turns it on for pipes.
  */
-export function colorWanted(input: { flag: boolean | undefined; env: Record<string, string | undefined>; isTTY: boolean | undefined }): boolean {
+export function colorWanted(input: {
+  flag: boolean | undefined;
+  env: Record<string, string | undefined>;
+  isTTY: boolean | undefined;
+}): boolean {
   if (input.flag === false) return false;
   const { NO_COLOR, FORCE_COLOR } = input.env;
   if (NO_COLOR !== undefined && NO_COLOR !== "") return false;
@@ -37,7 +41,11 @@ export function colorWanted(input: { flag: boolean | undefined; env: Record<stri
   return input.isTTY === true;
 }
 
-export function createOutput(stream: OutputStream, colorEnabled: boolean, redactText: (text: string) => string): Output {
+export function createOutput(
+  stream: OutputStream,
+  colorEnabled: boolean,
+  redactText: (text: string) => string,
+): Output {
   return {
     colors: picocolors.createColors(colorEnabled),
     colorEnabled,

@@ -49,7 +49,13 @@ const LISTEN_ERRORS: Record<string, string> = {
  * EstateError, WebhookReceiverConfigError, WebhookEndpointConfigError). Matching the code rather than the
  * class keeps those modules out of the CLI's start-up: they load only with the command that uses them.
  */
-const CONFIGURATION_ERROR_CODES = new Set(["INVALID_CLOUD_CONFIG", "CONFIG_INVALID", "ESTATE_INVALID", "INVALID_WEBHOOK_RECEIVER", "INVALID_WEBHOOK_ENDPOINT"]);
+const CONFIGURATION_ERROR_CODES = new Set([
+  "INVALID_CLOUD_CONFIG",
+  "CONFIG_INVALID",
+  "ESTATE_INVALID",
+  "INVALID_WEBHOOK_RECEIVER",
+  "INVALID_WEBHOOK_ENDPOINT",
+]);
 
 /** The cloud client's errors (lib/sdrs/errors.ts), by class name: their codes are the cloud's own (SDRS.xxxx, APIGW.xxxx …). */
 const CLOUD_ERROR_NAMES = new Set(["CloudApiError", "AmbiguousCreateError"]);

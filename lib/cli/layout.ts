@@ -14,9 +14,13 @@ export const DEFAULT_COLUMNS = 100;
 const NARROWEST = 40;
 
 /** The width output is laid out for: the terminal's, else COLUMNS, else DEFAULT_COLUMNS. */
-export function outputColumns(stream: { columns?: number | undefined }, env: Record<string, string | undefined>): number {
+export function outputColumns(
+  stream: { columns?: number | undefined },
+  env: Record<string, string | undefined>,
+): number {
   const fromStream = stream.columns;
-  if (fromStream !== undefined && Number.isInteger(fromStream) && fromStream > 0) return Math.max(NARROWEST, fromStream);
+  if (fromStream !== undefined && Number.isInteger(fromStream) && fromStream > 0)
+    return Math.max(NARROWEST, fromStream);
   const fromEnv = Number(env.COLUMNS);
   if (env.COLUMNS !== undefined && Number.isInteger(fromEnv) && fromEnv > 0) return Math.max(NARROWEST, fromEnv);
   return DEFAULT_COLUMNS;
@@ -61,7 +65,10 @@ export function fitColumnWidths(natural: readonly number[], total: number, words
   const widths = [...natural];
   const budget = total - (widths.length + 1);
   let sum = widths.reduce((all, width) => all + width, 0);
-  const floors = [natural.map((width, index) => Math.min(width, Math.max(NARROWEST_COLUMN, words[index] ?? 0) + 2)), natural.map((width) => Math.min(width, NARROWEST_COLUMN + 2))];
+  const floors = [
+    natural.map((width, index) => Math.min(width, Math.max(NARROWEST_COLUMN, words[index] ?? 0) + 2)),
+    natural.map((width) => Math.min(width, NARROWEST_COLUMN + 2)),
+  ];
   for (const floor of floors) {
     while (sum > budget) {
       let widest = -1;

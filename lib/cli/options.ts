@@ -18,7 +18,14 @@ export const portNumber = wholeNumber(0, 65_535);
 
 /** "a,b , c" → ["a", "b", "c"]; duplicates dropped, order kept. */
 export function idList(value: string): string[] {
-  const ids = [...new Set(value.split(",").map((id) => id.trim()).filter((id) => id !== ""))];
+  const ids = [
+    ...new Set(
+      value
+        .split(",")
+        .map((id) => id.trim())
+        .filter((id) => id !== ""),
+    ),
+  ];
   if (ids.length === 0) throw new InvalidArgumentError("must be a comma-separated list of server ids");
   return ids;
 }

@@ -26,7 +26,9 @@ export interface OutageStatus {
 /** Whether an attempt failed for a reason of the cloud's (retrying later may work), not of the request's. */
 export function isOutageAttempt(entry: Pick<RequestLogEntry, "status" | "errorCode">): boolean {
   if (entry.status === undefined) return entry.errorCode !== undefined; // no answer: network error or timeout
-  return entry.status >= 500 || entry.status === 429 || (entry.errorCode !== undefined && THROTTLED.has(entry.errorCode));
+  return (
+    entry.status >= 500 || entry.status === 429 || (entry.errorCode !== undefined && THROTTLED.has(entry.errorCode))
+  );
 }
 
 export class OutageWatch {
@@ -61,7 +63,10 @@ export class OutageWatch {
   status(): OutageStatus | undefined {
     if (this.#since === undefined) return undefined;
     const now = this.#now();
-    const retry = this.#retry !== undefined && this.#retry.at >= now ? { attempt: this.#retry.attempt, inMs: this.#retry.at - now } : undefined;
+    const retry =
+      this.#retry !== undefined && this.#retry.at >= now
+        ? { attempt: this.#retry.attempt, inMs: this.#retry.at - now }
+        : undefined;
     return { code: this.#code, forMs: now - this.#since, ...(retry ? { retry } : {}) };
   }
 
@@ -71,7 +76,10 @@ export class OutageWatch {
   }
 
   /** The client options that feed this watch, chained before `logger` when one is given. */
-  clientOptions(logger?: (entry: RequestLogEntry) => void): { logger: (entry: RequestLogEntry) => void; onRetry: (notice: RetryNotice) => void } {
+  clientOptions(logger?: (entry: RequestLogEntry) => void): {
+    logger: (entry: RequestLogEntry) => void;
+    onRetry: (notice: RetryNotice) => void;
+  } {
     return {
       logger: (entry) => {
         this.attempt(entry);
@@ -89,7 +97,9 @@ function secondsText(ms: number): string {
 /** "cloud unreachable (NETWORK_ERROR) · retry 3 in 40 s", or "… for 75 s" while no retry is scheduled. */
 export function outageText(status: OutageStatus): string {
   const what = status.code === "APIGW.0308" || status.code === "HTTP_429" ? "cloud throttling" : "cloud unreachable";
-  const next = status.retry ? `retry ${status.retry.attempt} in ${secondsText(status.retry.inMs)}` : `for ${secondsText(status.forMs)}`;
+  const next = status.retry
+    ? `retry ${status.retry.attempt} in ${secondsText(status.retry.inMs)}`
+    : `for ${secondsText(status.forMs)}`;
   return `${what} (${status.code}) · ${next}`;
 }
 

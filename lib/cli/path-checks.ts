@@ -5,7 +5,7 @@
  * Why the parent chain is walked here rather than left to mkdir: `mkdirSync(..., { recursive: true })`
  * under /proc never returns on Linux, and under a regular file it fails with a bare ENOTDIR.
  */
-import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { usageError } from "./errors.ts";
 
@@ -48,9 +48,13 @@ function checkParents(flag: string, shown: string, path: string): void {
 function checkWritablePath(flag: string, given: string, example: string): { path: string; stats: Stats | undefined } {
   const path = resolve(given);
   const root = underVirtualRoot(path);
-  if (root !== undefined) throw usageError(`${flag}: ${given} is under ${root}, a kernel file system; give a path on disk`);
+  if (root !== undefined)
+    throw usageError(`${flag}: ${given} is under ${root}, a kernel file system; give a path on disk`);
   const stats = statOf(path);
-  if (stats?.isDirectory()) throw usageError(`${flag}: ${given} is a directory; give a file path (e.g. ${given.replace(/\/$/, "")}/${example})`);
+  if (stats?.isDirectory())
+    throw usageError(
+      `${flag}: ${given} is a directory; give a file path (e.g. ${given.replace(/\/$/, "")}/${example})`,
+    );
   if (stats === undefined) checkParents(flag, given, path);
   return { path, stats };
 }
@@ -75,13 +79,18 @@ function isSqliteFile(path: string, stats: Stats): boolean {
 export function checkStateFile(flag: string, given: string, existing: "allowed" | "forbidden" | "required"): void {
   const { path, stats } = checkWritablePath(flag, given, "state.sqlite");
   if (stats === undefined) {
-    if (existing === "required") throw usageError(`${flag}: no state file at ${given} (onboard writes one; name another with --state FILE)`);
+    if (existing === "required")
+      throw usageError(`${flag}: no state file at ${given} (onboard writes one; name another with --state FILE)`);
     mkdirSync(dirname(path), { recursive: true });
     return;
   }
   if (!stats.isFile()) throw usageError(`${flag}: ${given} is not a regular file`);
-  if (existing === "forbidden") throw usageError(`${flag}: ${given} exists already; start runs a fresh simulator each time, so give a new file (or delete it)`);
-  if (!isSqliteFile(path, stats)) throw usageError(`${flag}: ${given} is not an sqlite database (it lacks the sqlite header); name another file`);
+  if (existing === "forbidden")
+    throw usageError(
+      `${flag}: ${given} exists already; start runs a fresh simulator each time, so give a new file (or delete it)`,
+    );
+  if (!isSqliteFile(path, stats))
+    throw usageError(`${flag}: ${given} is not an sqlite database (it lacks the sqlite header); name another file`);
 }
 
 /** --report: a file that can be written (an existing one is replaced). */

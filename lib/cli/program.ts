@@ -38,7 +38,9 @@ export function exitCodeHelp(): string {
 export function buildProgram(context: CliContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { colors } = context.stdout;
   const program = new Command(PROGRAM_NAME)
-    .description("Protect every tagged Huawei Cloud / Open Telekom Cloud server with SDRS: plan, onboard, follow jobs, notify.")
+    .description(
+      "Protect every tagged Huawei Cloud / Open Telekom Cloud server with SDRS: plan, onboard, follow jobs, notify.",
+    )
     .version(context.version, "-V, --version", "print the version")
     .option("--verbose", "print request logs and stack traces on stderr (also: DEBUG=1)")
     .option("--no-color", "no ANSI colours (also: NO_COLOR=1; off anyway when output is not a terminal)")

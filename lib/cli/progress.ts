@@ -36,7 +36,14 @@ export function finishedCount(snapshot: ProgressSnapshot): number {
 }
 
 /** The states in flight, in the order a server passes them. */
-const IN_FLIGHT_ORDER: readonly ServerState[] = ["pending", "claimed", "creating", "ambiguous", "in_progress", "deferred"];
+const IN_FLIGHT_ORDER: readonly ServerState[] = [
+  "pending",
+  "claimed",
+  "creating",
+  "ambiguous",
+  "in_progress",
+  "deferred",
+];
 
 function clockText(ms: number): string {
   const seconds = Math.floor(ms / 1000);
@@ -72,7 +79,8 @@ function detailParts(snapshot: ProgressSnapshot, detail: Detail): string[] {
   if (snapshot.notificationsPending !== undefined && snapshot.notificationsPending > 0) {
     parts.push(`${snapshot.notificationsPending} ${short ? "notif. pending" : "notifications pending"}`);
   }
-  if (snapshot.simulatedMs !== undefined) parts.push(`${clockText(snapshot.simulatedMs)} ${short ? "sim" : "simulated"}`);
+  if (snapshot.simulatedMs !== undefined)
+    parts.push(`${clockText(snapshot.simulatedMs)} ${short ? "sim" : "simulated"}`);
   return parts;
 }
 
@@ -219,7 +227,10 @@ export interface FollowOptions {
  * Runs the runtime until every queue is empty, refreshing the view after every pump that did something
  * and on a timer while the runtime sleeps (real clock). Ends with a last refresh and stops the display.
  */
-export async function followRun(runtime: Pick<LocalRuntime, "runUntilIdle">, options: FollowOptions): Promise<RunSummary> {
+export async function followRun(
+  runtime: Pick<LocalRuntime, "runUntilIdle">,
+  options: FollowOptions,
+): Promise<RunSummary> {
   let refreshing: Promise<void> | undefined;
   const stop = new AbortController();
   const { outage } = options;
@@ -273,7 +284,10 @@ export interface LogCounts {
  * line ("WARN message {fields}") handed to `print` (the display's `log`, so a bar is not torn). Counts
  * are kept for the report.
  */
-export function runLogger(options: { verbose: boolean; colors: Colors; print: (line: string) => void }): { logger: PipelineLogger; counts: LogCounts } {
+export function runLogger(options: { verbose: boolean; colors: Colors; print: (line: string) => void }): {
+  logger: PipelineLogger;
+  counts: LogCounts;
+} {
   const counts: LogCounts = { warnings: 0, errors: 0 };
   const { colors } = options;
   const line = (level: string, message: string, extra: Record<string, unknown> | undefined) =>

@@ -8,7 +8,7 @@ import { colorWanted, createOutput } from "./context.ts";
 import { describeError, EXIT, errorCodeOf, exitCodeFor, redact } from "./errors.ts";
 import { PROGRAM_NAME } from "./help.ts";
 import { outputColumns } from "./layout.ts";
-import { buildProgram, type CommandModule, COMMANDS } from "./program.ts";
+import { buildProgram, COMMANDS, type CommandModule } from "./program.ts";
 import { packageVersion } from "./version.ts";
 
 export interface SignalSource {
@@ -25,7 +25,12 @@ export interface CliIo {
 }
 
 /** Secrets that may reach the CLI through the environment; scrubbed from every line printed. */
-const SECRET_VARIABLES = ["HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_PASSWORD", "SDRS_WEBHOOK_SECRET"] as const;
+const SECRET_VARIABLES = [
+  "HUAWEICLOUD_SDK_SK",
+  "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+  "HUAWEICLOUD_PASSWORD",
+  "SDRS_WEBHOOK_SECRET",
+] as const;
 
 /**
  * Global flags are read before commander parses, because the colour decision and the verbosity apply to
@@ -42,7 +47,11 @@ function isDebugSet(env: Record<string, string | undefined>): boolean {
   return value !== undefined && value !== "" && value !== "0" && value !== "false";
 }
 
-export async function runCli(argv: readonly string[], io: CliIo, commands: readonly CommandModule[] = COMMANDS): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  commands: readonly CommandModule[] = COMMANDS,
+): Promise<number> {
   const switches = globalSwitches(argv);
   const secrets = new Set<string>();
   const scrub = (text: string) => redact(text, secrets);
@@ -105,7 +114,8 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
       // No command given: commander has printed the help to stderr already.
       if (error instanceof CommanderError && error.code === "commander.help") return exitCode;
       const { colors } = stderr;
-      const suffix = error instanceof CommanderError ? colors.dim(" (see --help)") : ` ${colors.dim(`[${errorCodeOf(error)}]`)}`;
+      const suffix =
+        error instanceof CommanderError ? colors.dim(" (see --help)") : ` ${colors.dim(`[${errorCodeOf(error)}]`)}`;
       stderr.line(`${colors.red("error:")} ${describeError(error)}${suffix}`);
       if (context.verbose && error instanceof Error && error.stack !== undefined && exitCode !== EXIT.usage) {
         stderr.line(colors.dim(error.stack));

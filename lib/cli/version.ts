@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
  */
 export function packageVersion(): string {
   const value: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
-  if (typeof value === "object" && value !== null && "version" in value && typeof value.version === "string") return value.version;
+  if (typeof value === "object" && value !== null && "version" in value && typeof value.version === "string")
+    return value.version;
   throw new Error("package.json: version must be a string");
 }

@@ -11,7 +11,10 @@ export const WEBHOOK_SECRET_VARIABLE = "SDRS_WEBHOOK_SECRET";
  * The secret: the flag's value, else the variable of the command's environment (the process's in the bin,
  * a test's in process; never process.env behind the program's back).
  */
-export function webhookSecretOf(flagValue: string | undefined, env: Record<string, string | undefined>): string | undefined {
+export function webhookSecretOf(
+  flagValue: string | undefined,
+  env: Record<string, string | undefined>,
+): string | undefined {
   return flagValue ?? env[WEBHOOK_SECRET_VARIABLE];
 }
 

@@ -8,9 +8,9 @@
  * itself can be committed without them.
  */
 import { readFileSync } from "node:fs";
-import * as z from "../zod.ts";
 import { creationOptions } from "../planning/creation-options.ts";
 import { DEFAULT_BATCH_LIMIT, protectionGroupDescription, protectionGroupName } from "../sdrs/schemas.ts";
+import * as z from "../zod.ts";
 
 export const DEFAULT_PROTECT_TAG_KEY = "sdrs_protect";
 
@@ -20,7 +20,9 @@ const secretValue = z.union([
 ]);
 
 export const webhookEndpointConfig = z.strictObject({
-  id: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 characters of letters, digits, . _ -" })),
+  id: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 characters of letters, digits, . _ -" })),
   url: z.string().check(z.url({ error: "must be an absolute URL" })),
   secret: secretValue,
   eventTypes: z.optional(z.array(z.string())),
@@ -32,13 +34,15 @@ export const protectionGroupRef = z.union([
   z.strictObject({
     name: protectionGroupName,
     /** Create the group when no group of this name exists (seed: create protection group). */
-    create: z.optional(z.strictObject({
+    create: z.optional(
+      z.strictObject({
         description: z.optional(protectionGroupDescription),
         sourceAvailabilityZone: z.string().check(z.minLength(1)),
         targetAvailabilityZone: z.string().check(z.minLength(1)),
         domainId: z.string().check(z.minLength(1)),
         sourceVpcId: z.string().check(z.minLength(1)),
-      })),
+      }),
+    ),
   }),
 ]);
 export type ProtectionGroupRef = z.infer<typeof protectionGroupRef>;
@@ -57,12 +61,22 @@ export const targetConfig = z.strictObject({
 export type TargetConfig = z.infer<typeof targetConfig>;
 
 export const targetsConfig = z.strictObject({
-  protectTagKey: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,36}$/, { error: "must be 1–36 characters of letters, digits, _ or - (ECS tag key rule)" })), DEFAULT_PROTECT_TAG_KEY),
+  protectTagKey: z._default(
+    z.string().check(
+      z.regex(/^[A-Za-z0-9_-]{1,36}$/, {
+        error: "must be 1–36 characters of letters, digits, _ or - (ECS tag key rule)",
+      }),
+    ),
+    DEFAULT_PROTECT_TAG_KEY,
+  ),
   batchLimit: z._default(z.int().check(z.gte(1), z.lte(100)), DEFAULT_BATCH_LIMIT),
   sharedDiskPolicy: z._default(z.enum(["batch-together", "block"]), "batch-together"),
   /** Retry a failed batch server by server when the job does not say which server failed. */
   retryFailedBatchIndividually: z._default(z.boolean(), true),
-  targets: z.record(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,43}$/, { error: "target names must be valid ECS tag values" })), targetConfig),
+  targets: z.record(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,43}$/, { error: "target names must be valid ECS tag values" })),
+    targetConfig,
+  ),
   webhooks: z._default(z.array(webhookEndpointConfig), []),
   sns: z.optional(z.strictObject({ topicArn: z.string().check(z.minLength(1)) })),
 });
@@ -95,12 +109,15 @@ export function loadTargetsConfig(env: NodeJS.ProcessEnv = process.env, fallback
     return parseTargetsConfig(raw, "SDRS_TARGETS_JSON");
   }
   const file = env.SDRS_TARGETS_FILE ?? fallbackFile;
-  if (!file) throw new ConfigError("SDRS_TARGETS_FILE or SDRS_TARGETS_JSON: one is required (the targets configuration)");
+  if (!file)
+    throw new ConfigError("SDRS_TARGETS_FILE or SDRS_TARGETS_JSON: one is required (the targets configuration)");
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError(`SDRS_TARGETS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new ConfigError(
+      `SDRS_TARGETS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
   let raw: unknown;
   try {

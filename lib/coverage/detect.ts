@@ -34,10 +34,18 @@ export interface CoverageSweepResult {
 
 /** Only servers that are protected instances are tracked; the onboarding pipeline reports the others. */
 function tracked(coverage: ServerCoverage): boolean {
-  return coverage.protectedInstanceId !== undefined && !coverage.gaps.some((gap) => gap.code === "COVERAGE_PROTECTION_IN_PROGRESS");
+  return (
+    coverage.protectedInstanceId !== undefined &&
+    !coverage.gaps.some((gap) => gap.code === "COVERAGE_PROTECTION_IN_PROGRESS")
+  );
 }
 
-function changeEvent(coverage: ServerCoverage, previousCodes: string[], change: number, timestamp: string): NotificationEvent {
+function changeEvent(
+  coverage: ServerCoverage,
+  previousCodes: string[],
+  change: number,
+  timestamp: string,
+): NotificationEvent {
   return notificationEvent.parse({
     type: coverage.gaps.length === 0 ? "server.coverage_restored" : "server.coverage_degraded",
     timestamp,
@@ -67,12 +75,17 @@ function changeEvent(coverage: ServerCoverage, previousCodes: string[], change: 
 }
 
 /** The next record for a verdict, or undefined when nothing changed. Pure. */
-export function nextCoverageRecord(current: CoverageRecord | undefined, coverage: ServerCoverage, now: string): CoverageRecord | undefined {
+export function nextCoverageRecord(
+  current: CoverageRecord | undefined,
+  coverage: ServerCoverage,
+  now: string,
+): CoverageRecord | undefined {
   const fingerprint = coverageFingerprint(coverage);
   if (current !== undefined && current.fingerprint === fingerprint) return undefined;
   const codes = [...new Set(coverage.gaps.map((gap) => gap.code))].sort();
   // First sight of a fully covered server: remembered, nothing to tell.
-  if (current === undefined && fingerprint === "") return { serverId: coverage.serverId, fingerprint, codes, change: 0, notified: 0, updatedAt: now };
+  if (current === undefined && fingerprint === "")
+    return { serverId: coverage.serverId, fingerprint, codes, change: 0, notified: 0, updatedAt: now };
   const change = (current?.change ?? 0) + 1;
   return {
     serverId: coverage.serverId,
@@ -86,9 +99,14 @@ export function nextCoverageRecord(current: CoverageRecord | undefined, coverage
 }
 
 /** Records a verdict; notifies a change once. Returns the event type sent, if any. */
-export async function settleCoverage(coverage: ServerCoverage, deps: PipelineDeps): Promise<NotificationEvent["type"] | undefined> {
+export async function settleCoverage(
+  coverage: ServerCoverage,
+  deps: PipelineDeps,
+): Promise<NotificationEvent["type"] | undefined> {
   const now = nowIso(deps);
-  const written = await deps.repos.coverage.upsert(coverage.serverId, (current) => nextCoverageRecord(current, coverage, now));
+  const written = await deps.repos.coverage.upsert(coverage.serverId, (current) =>
+    nextCoverageRecord(current, coverage, now),
+  );
   const record = written?.record ?? (await deps.repos.coverage.get(coverage.serverId))?.record;
   if (record === undefined || record.notified >= record.change || record.pendingEvent === undefined) return undefined;
   const event = notificationEvent.parse(record.pendingEvent);
@@ -96,9 +114,16 @@ export async function settleCoverage(coverage: ServerCoverage, deps: PipelineDep
   await deps.queue.send("notify", message);
   const sent = record.change;
   await deps.repos.coverage.update(coverage.serverId, (current) =>
-    current.change === sent && current.notified < sent ? { ...current, notified: sent, pendingEvent: undefined } : undefined,
+    current.change === sent && current.notified < sent
+      ? { ...current, notified: sent, pendingEvent: undefined }
+      : undefined,
   );
-  deps.log.info("coverage changed", { serverId: coverage.serverId, type: event.type, change: sent, eventId: message.eventId });
+  deps.log.info("coverage changed", {
+    serverId: coverage.serverId,
+    type: event.type,
+    change: sent,
+    eventId: message.eventId,
+  });
   return event.type;
 }
 
@@ -126,13 +151,25 @@ export async function runSafeRepairs(coverage: readonly ServerCoverage[], deps: 
     if (server.target === null || deps.config.targets[server.target]?.coverage !== "repair") continue;
     for (const gap of server.gaps) {
       if (gap.repair !== "automatic") continue;
-      if (gap.code === "COVERAGE_REPLICATION_NOT_STARTED" && server.protectionGroupId !== undefined && !enabled.has(server.protectionGroupId)) {
+      if (
+        gap.code === "COVERAGE_REPLICATION_NOT_STARTED" &&
+        server.protectionGroupId !== undefined &&
+        !enabled.has(server.protectionGroupId)
+      ) {
         const groupId = server.protectionGroupId;
         enabled.add(groupId);
-        await attempt({ kind: "enable-protection", serverId: server.serverId, resourceId: groupId }, () => deps.cloud.enableProtection(groupId));
-      } else if (gap.code === "COVERAGE_DISK_GROWN" && gap.replicationPairId !== undefined && gap.sizeGb !== undefined) {
+        await attempt({ kind: "enable-protection", serverId: server.serverId, resourceId: groupId }, () =>
+          deps.cloud.enableProtection(groupId),
+        );
+      } else if (
+        gap.code === "COVERAGE_DISK_GROWN" &&
+        gap.replicationPairId !== undefined &&
+        gap.sizeGb !== undefined
+      ) {
         const { replicationPairId, sizeGb } = gap;
-        await attempt({ kind: "expand-pair", serverId: server.serverId, resourceId: replicationPairId }, () => deps.cloud.expandReplication(replicationPairId, sizeGb));
+        await attempt({ kind: "expand-pair", serverId: server.serverId, resourceId: replicationPairId }, () =>
+          deps.cloud.expandReplication(replicationPairId, sizeGb),
+        );
       }
     }
   }

@@ -40,7 +40,11 @@ export interface CoverageReport {
 }
 
 /** The group a protect tag value means: a configured target's group (by id or name), or a group id itself. */
-export function expectedGroupOf(target: string, config: TargetsConfig, groups: readonly ProtectionGroup[]): string | undefined {
+export function expectedGroupOf(
+  target: string,
+  config: TargetsConfig,
+  groups: readonly ProtectionGroup[],
+): string | undefined {
   const ref = config.targets[target]?.protectionGroup;
   if (ref !== undefined) return "id" in ref ? ref.id : groups.find((group) => group.name === ref.name)?.id;
   return groups.some((group) => group.id === target) ? target : undefined;
@@ -51,7 +55,10 @@ function tagValue(server: EcsServer, key: string): string | undefined {
   return (server.tags ?? []).find((tag) => tag.startsWith(prefix))?.slice(prefix.length) || undefined;
 }
 
-export function summarize(servers: readonly ServerCoverage[], expectedGroup: (target: string) => string | undefined): Pick<CoverageReport, "targets" | "totals" | "gaps"> {
+export function summarize(
+  servers: readonly ServerCoverage[],
+  expectedGroup: (target: string) => string | undefined,
+): Pick<CoverageReport, "targets" | "totals" | "gaps"> {
   const byTarget = new Map<string | null, TargetCoverage>();
   const totals = { servers: 0, fully: 0, partially: 0, not: 0, disksAttached: 0, disksReplicated: 0 };
   for (const server of servers) {
@@ -79,7 +86,14 @@ export function summarize(servers: readonly ServerCoverage[], expectedGroup: (ta
   // Drift first: servers that are not (yet) protected instances are the onboarding pipeline's to report.
   const onboarding = (code: string) => code === "COVERAGE_NOT_PROTECTED" || code === "COVERAGE_PROTECTION_IN_PROGRESS";
   const gaps = servers
-    .flatMap((server) => server.gaps.map((gap) => ({ serverId: server.serverId, serverName: server.serverName, target: server.target, ...gap })))
+    .flatMap((server) =>
+      server.gaps.map((gap) => ({
+        serverId: server.serverId,
+        serverName: server.serverName,
+        target: server.target,
+        ...gap,
+      })),
+    )
     .sort((a, b) => Number(onboarding(a.code)) - Number(onboarding(b.code)));
   const targets = [...byTarget.values()].sort((a, b) => (a.target ?? "\uffff").localeCompare(b.target ?? "\uffff"));
   return { targets, totals, gaps };
@@ -102,7 +116,12 @@ export interface CoverageRequest {
 }
 
 /** The servers a scope names, directly or through their disks, protected instances and pairs. */
-function serversInScope(scope: CoverageScope, servers: readonly EcsServer[], instances: readonly ProtectedInstance[], pairs: readonly ReplicationPair[]): Set<string> {
+function serversInScope(
+  scope: CoverageScope,
+  servers: readonly EcsServer[],
+  instances: readonly ProtectedInstance[],
+  pairs: readonly ReplicationPair[],
+): Set<string> {
   const ids = new Set(scope.serverIds ?? []);
   const volumes = new Set(scope.volumeIds ?? []);
   for (const server of servers) {
@@ -124,7 +143,11 @@ function serversInScope(scope: CoverageScope, servers: readonly EcsServer[], ins
 
 export async function readCoverage(reader: CoverageReader, request: CoverageRequest): Promise<CoverageReport> {
   const { config } = request;
-  const [servers, groups, instances] = await Promise.all([reader.listServers(), reader.listProtectionGroups(), reader.listProtectedInstances()]);
+  const [servers, groups, instances] = await Promise.all([
+    reader.listServers(),
+    reader.listProtectionGroups(),
+    reader.listProtectedInstances(),
+  ]);
   const groupsById = new Map(groups.map((group) => [group.id, group]));
   const instanceOf = new Map(instances.map((instance) => [instance.source_server, instance]));
   const drServers = new Set(instances.flatMap((instance) => (instance.target_server ? [instance.target_server] : [])));
@@ -132,25 +155,38 @@ export async function readCoverage(reader: CoverageReader, request: CoverageRequ
   // Pair ids in scope are resolved through the pairs of every group with members (one listing per 30 groups).
   const scopePairs =
     (request.scope?.replicationPairIds?.length ?? 0) > 0
-      ? await reader.listReplications({ serverGroupIds: [...new Set(instances.map((instance) => instance.server_group_id))] })
+      ? await reader.listReplications({
+          serverGroupIds: [...new Set(instances.map((instance) => instance.server_group_id))],
+        })
       : [];
-  const wanted = request.scope === undefined ? undefined : serversInScope(request.scope, servers, instances, scopePairs);
+  const wanted =
+    request.scope === undefined ? undefined : serversInScope(request.scope, servers, instances, scopePairs);
   const targetGroup = request.target === undefined ? undefined : expectedGroup(request.target);
 
   const considered = servers
     .filter((server) => !drServers.has(server.id) && (wanted === undefined || wanted.has(server.id)))
     .map((server) => ({ server, target: tagValue(server, config.protectTagKey), instance: instanceOf.get(server.id) }))
     .filter(({ target, instance }) => target !== undefined || instance !== undefined)
-    .filter(({ target, instance }) => request.target === undefined || target === request.target || (targetGroup !== undefined && instance?.server_group_id === targetGroup));
+    .filter(
+      ({ target, instance }) =>
+        request.target === undefined ||
+        target === request.target ||
+        (targetGroup !== undefined && instance?.server_group_id === targetGroup),
+    );
 
-  const groupIds = [...new Set(considered.flatMap(({ instance }) => (instance ? [instance.server_group_id] : [])))].sort();
+  const groupIds = [
+    ...new Set(considered.flatMap(({ instance }) => (instance ? [instance.server_group_id] : []))),
+  ].sort();
   const [pairs, volumes] = await Promise.all([
     groupIds.length === 0 ? Promise.resolve([]) : reader.listReplications({ serverGroupIds: groupIds }),
     reader.listVolumes(),
   ]);
   const pairsByGroup = new Map<string, ReplicationPair[]>();
-  for (const pair of pairs) pairsByGroup.set(pair.server_group_id, [...(pairsByGroup.get(pair.server_group_id) ?? []), pair]);
-  const volumeSizes = new Map(volumes.flatMap((volume) => (typeof volume.size === "number" ? [[volume.id, volume.size] as const] : [])));
+  for (const pair of pairs)
+    pairsByGroup.set(pair.server_group_id, [...(pairsByGroup.get(pair.server_group_id) ?? []), pair]);
+  const volumeSizes = new Map(
+    volumes.flatMap((volume) => (typeof volume.size === "number" ? [[volume.id, volume.size] as const] : [])),
+  );
 
   const coverage = considered.map(({ server, target, instance }) =>
     coverageOf({

@@ -10,11 +10,26 @@ import type { ServerCoverage } from "./verdict.ts";
 
 export const repairStep = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("detach-volume"), serverId: z.string(), volumeId: z.string() }),
-  z.object({ kind: z.literal("detach-pair"), protectedInstanceId: z.string(), replicationPairId: z.string(), volumeId: z.string() }),
+  z.object({
+    kind: z.literal("detach-pair"),
+    protectedInstanceId: z.string(),
+    replicationPairId: z.string(),
+    volumeId: z.string(),
+  }),
   z.object({ kind: z.literal("delete-pair"), replicationPairId: z.string(), volumeId: z.string() }),
   z.object({ kind: z.literal("create-pair"), protectionGroupId: z.string(), volumeId: z.string(), name: z.string() }),
-  z.object({ kind: z.literal("attach-pair"), protectedInstanceId: z.string(), volumeId: z.string(), device: z.string() }),
-  z.object({ kind: z.literal("expand-pair"), replicationPairId: z.string(), volumeId: z.string(), sizeGb: z.int().check(z.positive()) }),
+  z.object({
+    kind: z.literal("attach-pair"),
+    protectedInstanceId: z.string(),
+    volumeId: z.string(),
+    device: z.string(),
+  }),
+  z.object({
+    kind: z.literal("expand-pair"),
+    replicationPairId: z.string(),
+    volumeId: z.string(),
+    sizeGb: z.int().check(z.positive()),
+  }),
   z.object({ kind: z.literal("enable-protection"), protectionGroupId: z.string() }),
 ]);
 export type RepairStep = z.infer<typeof repairStep>;
@@ -52,11 +67,20 @@ function pairName(serverName: string, volumeId: string): string {
 export function planRepair(coverage: ServerCoverage, volumeId?: string): RepairPlan {
   const { protectedInstanceId, protectionGroupId } = coverage;
   if (protectedInstanceId === undefined || protectionGroupId === undefined) {
-    throw new RepairPlanError("REPAIR_NOT_PROTECTED", `--server: ${coverage.serverName} (${coverage.serverId}) is no protected instance: onboard it first`);
+    throw new RepairPlanError(
+      "REPAIR_NOT_PROTECTED",
+      `--server: ${coverage.serverName} (${coverage.serverId}) is no protected instance: onboard it first`,
+    );
   }
-  const gaps = volumeId === undefined ? coverage.gaps : coverage.gaps.filter((gap) => gap.volumeId === volumeId || gap.volumeId === undefined);
+  const gaps =
+    volumeId === undefined
+      ? coverage.gaps
+      : coverage.gaps.filter((gap) => gap.volumeId === volumeId || gap.volumeId === undefined);
   if (volumeId !== undefined && !coverage.gaps.some((gap) => gap.volumeId === volumeId)) {
-    throw new RepairPlanError("REPAIR_NOTHING_TO_DO", `--volume: volume ${volumeId} has no coverage gap on ${coverage.serverName}`);
+    throw new RepairPlanError(
+      "REPAIR_NOTHING_TO_DO",
+      `--volume: volume ${volumeId} has no coverage gap on ${coverage.serverName}`,
+    );
   }
   const steps: RepairStep[] = [];
   const leftAlone: string[] = [];
@@ -69,14 +93,24 @@ export function planRepair(coverage: ServerCoverage, volumeId?: string): RepairP
         { kind: "create-pair", protectionGroupId, volumeId: disk, name: pairName(coverage.serverName, disk) },
         { kind: "attach-pair", protectedInstanceId, volumeId: disk, device: gap.device },
       );
-    } else if (gap.code === "COVERAGE_PAIR_INVALID" && disk !== undefined && gap.device !== undefined && gap.replicationPairId !== undefined) {
+    } else if (
+      gap.code === "COVERAGE_PAIR_INVALID" &&
+      disk !== undefined &&
+      gap.device !== undefined &&
+      gap.replicationPairId !== undefined
+    ) {
       steps.push(
         { kind: "detach-pair", protectedInstanceId, replicationPairId: gap.replicationPairId, volumeId: disk },
         { kind: "delete-pair", replicationPairId: gap.replicationPairId, volumeId: disk },
         { kind: "create-pair", protectionGroupId, volumeId: disk, name: pairName(coverage.serverName, disk) },
         { kind: "attach-pair", protectedInstanceId, volumeId: disk, device: gap.device },
       );
-    } else if (gap.code === "COVERAGE_DISK_GROWN" && disk !== undefined && gap.replicationPairId !== undefined && gap.sizeGb !== undefined) {
+    } else if (
+      gap.code === "COVERAGE_DISK_GROWN" &&
+      disk !== undefined &&
+      gap.replicationPairId !== undefined &&
+      gap.sizeGb !== undefined
+    ) {
       steps.push({ kind: "expand-pair", replicationPairId: gap.replicationPairId, volumeId: disk, sizeGb: gap.sizeGb });
     } else if (gap.code === "COVERAGE_REPLICATION_NOT_STARTED" && gap.repair === "automatic") {
       enable = true;
@@ -85,7 +119,14 @@ export function planRepair(coverage: ServerCoverage, volumeId?: string): RepairP
     }
   }
   if (enable) steps.push({ kind: "enable-protection", protectionGroupId });
-  return { serverId: coverage.serverId, serverName: coverage.serverName, protectedInstanceId, protectionGroupId, steps, leftAlone };
+  return {
+    serverId: coverage.serverId,
+    serverName: coverage.serverName,
+    protectedInstanceId,
+    protectionGroupId,
+    steps,
+    leftAlone,
+  };
 }
 
 /**
@@ -93,7 +134,10 @@ export function planRepair(coverage: ServerCoverage, volumeId?: string): RepairP
  * only in a group that is `available` or `protected` and produces on its source site (else SDRS.1017 /
  * SDRS.1809 would stop the run after the disk was already taken off the server).
  */
-export function repairBlocker(plan: RepairPlan, group: { status: string; priority_station?: string | null | undefined }): string | undefined {
+export function repairBlocker(
+  plan: RepairPlan,
+  group: { status: string; priority_station?: string | null | undefined },
+): string | undefined {
   if (!plan.steps.some((step) => step.kind === "create-pair")) return undefined;
   if (group.status !== "available" && group.status !== "protected") {
     return `protection group ${plan.protectionGroupId} is ${group.status}: replication pairs can be created only when it is available or protected (SDRS.1017)`;

@@ -94,20 +94,33 @@ interface AttachedDisk {
 }
 
 function attachedDisks(server: EcsServer): AttachedDisk[] {
-  return server["os-extended-volumes:volumes_attached"].map((volume) => ({ volumeId: volume.id, device: volume.device ?? "" }));
+  return server["os-extended-volumes:volumes_attached"].map((volume) => ({
+    volumeId: volume.id,
+    device: volume.device ?? "",
+  }));
 }
 
 /** The pairs attached to the instance, by the production disk they replicate (either id of `volume_ids`). */
-function pairsByDisk(instance: ProtectedInstance, groupPairs: readonly ReplicationPair[], disks: readonly AttachedDisk[]) {
+function pairsByDisk(
+  instance: ProtectedInstance,
+  groupPairs: readonly ReplicationPair[],
+  disks: readonly AttachedDisk[],
+) {
   const onServer = new Set(disks.map((disk) => disk.volumeId));
   const attachedIds = new Set((instance.attachment ?? []).map((attached) => attached.replication));
   const byDisk = new Map<string, ReplicationPair>();
   const stale: ReplicationPair[] = [];
   for (const pair of groupPairs) {
-    const toInstance = attachedIds.has(pair.id) || (pair.attachment ?? []).some((attached) => attached.protected_instance === instance.id);
+    const toInstance =
+      attachedIds.has(pair.id) ||
+      (pair.attachment ?? []).some((attached) => attached.protected_instance === instance.id);
     if (!toInstance) continue;
     const { sourceVolumeId, drVolumeId } = pairVolumeIds(pair);
-    const production = onServer.has(sourceVolumeId) ? sourceVolumeId : drVolumeId !== undefined && onServer.has(drVolumeId) ? drVolumeId : undefined;
+    const production = onServer.has(sourceVolumeId)
+      ? sourceVolumeId
+      : drVolumeId !== undefined && onServer.has(drVolumeId)
+        ? drVolumeId
+        : undefined;
     if (production === undefined) stale.push(pair);
     else byDisk.set(production, pair);
   }
@@ -116,14 +129,22 @@ function pairsByDisk(instance: ProtectedInstance, groupPairs: readonly Replicati
 
 function groupGaps(group: ProtectionGroup | undefined, groupId: string): CoverageGap[] {
   if (group === undefined) {
-    return [{ code: "COVERAGE_PAIR_INVALID", message: `protection group ${groupId} no longer exists`, remedy: "delete the protected instance and onboard the server again", repair: "manual" }];
+    return [
+      {
+        code: "COVERAGE_PAIR_INVALID",
+        message: `protection group ${groupId} no longer exists`,
+        remedy: "delete the protected instance and onboard the server again",
+        repair: "manual",
+      },
+    ];
   }
   if (group.status === "failed-over" || group.status === "failing-over" || group.status === "error-failing-over") {
     return [
       {
         code: "COVERAGE_FAILED_OVER",
         message: `protection group ${group.name} (${group.id}) is ${group.status}: the server runs on the DR site and nothing is replicated`,
-        remedy: "reprotect the protection group once the original production site is back (SDRS console or reprotect API)",
+        remedy:
+          "reprotect the protection group once the original production site is back (SDRS console or reprotect API)",
         repair: "manual",
       },
     ];
@@ -134,7 +155,9 @@ function groupGaps(group: ProtectionGroup | undefined, groupId: string): Coverag
       {
         code: "COVERAGE_REPLICATION_NOT_STARTED",
         message: `protection group ${group.name} (${group.id}) is ${group.status}: its replication pairs exist but no data is replicated`,
-        remedy: safe ? "enable protection of the group (automatic with coverage: \"repair\")" : "wait for the group's operation to end, then enable protection",
+        remedy: safe
+          ? 'enable protection of the group (automatic with coverage: "repair")'
+          : "wait for the group's operation to end, then enable protection",
         repair: safe ? "automatic" : "manual",
       },
     ];
@@ -142,11 +165,19 @@ function groupGaps(group: ProtectionGroup | undefined, groupId: string): Coverag
   return [];
 }
 
-function pairGap(pair: ReplicationPair, disk: AttachedDisk, sizeGb: number | undefined, serverId: string): CoverageGap | undefined {
+function pairGap(
+  pair: ReplicationPair,
+  disk: AttachedDisk,
+  sizeGb: number | undefined,
+  serverId: string,
+): CoverageGap | undefined {
   const where = { volumeId: disk.volumeId, device: disk.device, replicationPairId: pair.id, pairStatus: pair.status };
   if (pair.status === "fault") {
     const level = pair.fault_level ?? "unknown";
-    const meaning = FAULT_LEVEL_MEANING[level] ?? { message: "replication is abnormal", remedy: "check the pair in the SDRS console" };
+    const meaning = FAULT_LEVEL_MEANING[level] ?? {
+      message: "replication is abnormal",
+      remedy: "check the pair in the SDRS console",
+    };
     return {
       code: "COVERAGE_PAIR_FAULT",
       message: `replication pair ${pair.id} of volume ${disk.volumeId} (${disk.device}) is in fault, fault_level ${level}: ${meaning.message}`,
@@ -202,7 +233,12 @@ function stateOf(disksAttached: number, disksReplicated: number, gaps: readonly 
 export function coverageOf(facts: CoverageFacts): ServerCoverage {
   const { server, instance } = facts;
   const disks = attachedDisks(server);
-  const base = { serverId: server.id, serverName: server.name, target: facts.target ?? null, disksAttached: disks.length };
+  const base = {
+    serverId: server.id,
+    serverName: server.name,
+    target: facts.target ?? null,
+    disksAttached: disks.length,
+  };
   if (instance === undefined) {
     const gaps: CoverageGap[] = [
       {
@@ -217,7 +253,12 @@ export function coverageOf(facts: CoverageFacts): ServerCoverage {
   const ids = { protectedInstanceId: instance.id, protectionGroupId: instance.server_group_id };
   if (instance.status === "creating") {
     const gaps: CoverageGap[] = [
-      { code: "COVERAGE_PROTECTION_IN_PROGRESS", message: `protected instance ${instance.id} is being created`, remedy: "wait for the job to end", repair: "none" },
+      {
+        code: "COVERAGE_PROTECTION_IN_PROGRESS",
+        message: `protected instance ${instance.id} is being created`,
+        remedy: "wait for the job to end",
+        repair: "none",
+      },
     ];
     return { ...base, ...ids, state: "not", disksReplicated: 0, gaps };
   }
@@ -234,7 +275,8 @@ export function coverageOf(facts: CoverageFacts): ServerCoverage {
     gaps.push({
       code: "COVERAGE_TARGET_CHANGED",
       message: `server ${server.name} is tagged for ${facts.target} (protection group ${facts.expectedGroupId}) but protected in group ${instance.server_group_id}`,
-      remedy: "restore the tag, or delete the protected instance so that onboarding protects it in the new target's group",
+      remedy:
+        "restore the tag, or delete the protected instance so that onboarding protects it in the new target's group",
       repair: "manual",
     });
   }
@@ -262,7 +304,12 @@ export function coverageOf(facts: CoverageFacts): ServerCoverage {
     const gap = pairGap(pair, disk, sizeGb, server.id);
     if (gap !== undefined) gaps.push(gap);
     // A grown disk is still replicated up to the pair's size; a faulty or invalid pair is not.
-    if ((gap === undefined || gap.code === "COVERAGE_DISK_GROWN") && replicating && HEALTHY_PAIR_STATUSES.has(pair.status)) disksReplicated += 1;
+    if (
+      (gap === undefined || gap.code === "COVERAGE_DISK_GROWN") &&
+      replicating &&
+      HEALTHY_PAIR_STATUSES.has(pair.status)
+    )
+      disksReplicated += 1;
   }
   for (const pair of stale) {
     gaps.push({

@@ -9,8 +9,9 @@
  *   Traces are parsed tolerantly (reference inventory-events.md §1, §5): numbers as strings, `request` as a
  *   JSON string or an object, `user` null. A trace is only a hint: the caller re-reads the server's tags.
  */
-import * as z from "../zod.ts";
+
 import { isServerId } from "../sdrs/field-rules.ts";
+import * as z from "../zod.ts";
 
 /**
  * The EventBridge event envelope (Amazon EventBridge user guide, "Amazon EventBridge events": version, id,
@@ -125,7 +126,10 @@ function isTagAction(trace: CtsTrace): boolean {
   if (TAG_TRACES.test(trace.trace_name)) return true;
   const request = parseMaybeJson(trace.request);
   return Boolean(
-    request && typeof request === "object" && "tags" in request && (request as Record<string, unknown>).action === "create",
+    request &&
+      typeof request === "object" &&
+      "tags" in request &&
+      (request as Record<string, unknown>).action === "create",
   );
 }
 
@@ -152,9 +156,15 @@ function coverageHint(trace: CtsTrace, service: string): InventoryHint | undefin
   const resourceType = (trace.resource_type ?? "").toLowerCase();
   if (service === "ECS" && ECS_VOLUME_TRACES.test(trace.trace_name)) {
     const volumeIds = stringIds(volumeIdsOfRequest(trace));
-    return { eventId, kind: "coverage-changed", serverIds: stringIds([trace.resource_id]), ...(volumeIds.length > 0 ? { volumeIds } : {}) };
+    return {
+      eventId,
+      kind: "coverage-changed",
+      serverIds: stringIds([trace.resource_id]),
+      ...(volumeIds.length > 0 ? { volumeIds } : {}),
+    };
   }
-  if (service === "EVS" && trace.trace_name === "extendVolume") return { eventId, kind: "coverage-changed", serverIds: [], volumeIds: stringIds([trace.resource_id]) };
+  if (service === "EVS" && trace.trace_name === "extendVolume")
+    return { eventId, kind: "coverage-changed", serverIds: [], volumeIds: stringIds([trace.resource_id]) };
   if (service === "SDRS" && resourceType === "replicationpair" && SDRS_PAIR_TRACES.test(trace.trace_name)) {
     return { eventId, kind: "coverage-changed", serverIds: [], replicationPairIds: stringIds([trace.resource_id]) };
   }
@@ -166,28 +176,56 @@ function coverageHint(trace: CtsTrace, service: string): InventoryHint | undefin
 
 /** The coverage scope of a coverage-changed hint. */
 export function coverageScopeOf(hint: InventoryHint) {
-  return { serverIds: hint.serverIds, volumeIds: hint.volumeIds, protectedInstanceIds: hint.protectedInstanceIds, replicationPairIds: hint.replicationPairIds };
+  return {
+    serverIds: hint.serverIds,
+    volumeIds: hint.volumeIds,
+    protectedInstanceIds: hint.protectedInstanceIds,
+    replicationPairIds: hint.replicationPairIds,
+  };
 }
 
 function classifyTrace(trace: CtsTrace): InventoryClassification {
   const rating = trace.trace_rating ?? trace.trace_status;
   if (rating !== undefined && rating !== "normal") {
-    return { status: "ignored", eventId: trace.trace_id, reason: `trace ${trace.trace_name} rated ${rating}: the operation failed` };
+    return {
+      status: "ignored",
+      eventId: trace.trace_id,
+      reason: `trace ${trace.trace_name} rated ${rating}: the operation failed`,
+    };
   }
   const service = trace.service_type.toUpperCase();
   const coverage = coverageHint(trace, service);
   if (coverage !== undefined) {
-    const named = [coverage.serverIds, coverage.volumeIds, coverage.protectedInstanceIds, coverage.replicationPairIds].some((ids) => (ids?.length ?? 0) > 0);
-    if (!named) return { status: "ignored", eventId: trace.trace_id, reason: `trace ${trace.trace_name} names no resource id; reconcile checks coverage` };
+    const named = [
+      coverage.serverIds,
+      coverage.volumeIds,
+      coverage.protectedInstanceIds,
+      coverage.replicationPairIds,
+    ].some((ids) => (ids?.length ?? 0) > 0);
+    if (!named)
+      return {
+        status: "ignored",
+        eventId: trace.trace_id,
+        reason: `trace ${trace.trace_name} names no resource id; reconcile checks coverage`,
+      };
     return { status: "relevant", hint: coverage };
   }
   let kind: InventoryHintKind | undefined;
   if (service === "ECS" && SERVER_CREATE_TRACES.test(trace.trace_name)) kind = "server-created";
   else if ((service === "ECS" || service === "TMS") && isTagAction(trace)) kind = "tags-changed";
-  if (!kind) return { status: "ignored", eventId: trace.trace_id, reason: `trace ${service}/${trace.trace_name} is not a server create or tag change` };
+  if (!kind)
+    return {
+      status: "ignored",
+      eventId: trace.trace_id,
+      reason: `trace ${service}/${trace.trace_name} is not a server create or tag change`,
+    };
   const serverIds = serverIdsOfTrace(trace);
   if (serverIds.length === 0) {
-    return { status: "ignored", eventId: trace.trace_id, reason: `trace ${trace.trace_name} names no server id; reconcile will find the server` };
+    return {
+      status: "ignored",
+      eventId: trace.trace_id,
+      reason: `trace ${trace.trace_name} names no server id; reconcile will find the server`,
+    };
   }
   return { status: "relevant", hint: { eventId: `cts:${trace.trace_id}`, kind, serverIds } };
 }
@@ -205,13 +243,18 @@ function traceOf(detail: unknown): unknown {
 /** Classifies one EventBridge event. Pure: no I/O; the caller dedupes and re-reads tags. */
 export function classifyInventoryEvent(event: unknown): InventoryClassification {
   const envelope = eventBridgeEnvelope.safeParse(event);
-  if (!envelope.success) return { status: "rejected", reason: `not an EventBridge event: ${issuesText(envelope.error)}` };
+  if (!envelope.success)
+    return { status: "rejected", reason: `not an EventBridge event: ${issuesText(envelope.error)}` };
   const { id, source } = envelope.data;
   const detailType = envelope.data["detail-type"];
 
   if (source === OWN_EVENT_SOURCE) {
     if (!(OWN_DETAIL_TYPES as readonly string[]).includes(detailType)) {
-      return { status: "ignored", eventId: id, reason: `detail-type "${detailType}" is not one of ${OWN_DETAIL_TYPES.join(", ")}` };
+      return {
+        status: "ignored",
+        eventId: id,
+        reason: `detail-type "${detailType}" is not one of ${OWN_DETAIL_TYPES.join(", ")}`,
+      };
     }
     const detail = ownInventoryDetail.safeParse(envelope.data.detail);
     if (!detail.success) return { status: "rejected", eventId: id, reason: `detail: ${issuesText(detail.error)}` };

@@ -34,7 +34,12 @@ interface DateParts {
 
 function utcMs(parts: DateParts): number | undefined {
   const month = MONTHS.indexOf(parts.month);
-  const [day, hour, minute, second] = [parts.day, parts.hour, parts.minute, parts.second].map(Number) as [number, number, number, number];
+  const [day, hour, minute, second] = [parts.day, parts.hour, parts.minute, parts.second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   // 60 allows a leap second (§5.6.7); Date.UTC rolls it into the next minute.
   if (hour > 23 || minute > 59 || second > 60) return undefined;
   const ms = Date.UTC(parts.year, month, day, hour, minute, second);

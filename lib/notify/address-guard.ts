@@ -8,9 +8,9 @@
  * purpose registries), not a hand-written table.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import ipaddr from "ipaddr.js";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import ipaddr from "ipaddr.js";
 
 /** Names that reach the host itself or a cloud metadata service without looking like an address. */
 const INTERNAL_NAMES = ["localhost", "metadata.google.internal", "metadata.goog", "instance-data"];
@@ -27,18 +27,24 @@ export interface AddressRules {
 /** Whether an allow-list entry is usable: a hostname, an address or a CIDR range. */
 export function allowListEntryProblem(entry: string): string | undefined {
   if (ipaddr.isValidCIDR(entry) || ipaddr.isValid(entry)) return undefined;
-  if (/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(entry)) return undefined;
+  if (/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(entry))
+    return undefined;
   return `"${entry}" is neither a hostname, an IP address nor a CIDR range`;
 }
 
 function bareHost(hostname: string): string {
-  return hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+  return hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "");
 }
 
 function allowedAddress(address: ipaddr.IPv4 | ipaddr.IPv6, rules: AddressRules): boolean {
   return (rules.allowedPrivateHosts ?? []).some((entry) => {
     if (!ipaddr.isValidCIDR(entry) && !ipaddr.isValid(entry)) return false;
-    const range = ipaddr.isValidCIDR(entry) ? ipaddr.parseCIDR(entry) : ([ipaddr.parse(entry), ipaddr.parse(entry).kind() === "ipv4" ? 32 : 128] as const);
+    const range = ipaddr.isValidCIDR(entry)
+      ? ipaddr.parseCIDR(entry)
+      : ([ipaddr.parse(entry), ipaddr.parse(entry).kind() === "ipv4" ? 32 : 128] as const);
     return address.kind() === range[0].kind() && address.match(range[0], range[1]);
   });
 }
@@ -48,7 +54,8 @@ export function blockedAddressReason(text: string, rules: AddressRules = {}): st
   if (!ipaddr.isValid(text)) return `"${text}" is not an IP address`;
   let address = ipaddr.parse(text);
   // ::ffff:10.0.0.1 is 10.0.0.1.
-  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) address = (address as ipaddr.IPv6).toIPv4Address();
+  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress())
+    address = (address as ipaddr.IPv6).toIPv4Address();
   const range = address.range();
   if (range === "unicast" || allowedAddress(address, rules)) return undefined;
   return `${address.toString()} is a ${range} address`;
@@ -59,7 +66,8 @@ export function blockedHostReason(hostname: string, rules: AddressRules = {}): s
   const host = bareHost(hostname);
   if ((rules.allowedPrivateHosts ?? []).some((entry) => entry.toLowerCase() === host)) return undefined;
   if (ipaddr.isValid(host)) return blockedAddressReason(host, rules);
-  if (INTERNAL_NAMES.includes(host) || INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix))) return `${host} is an internal name`;
+  if (INTERNAL_NAMES.includes(host) || INTERNAL_SUFFIXES.some((suffix) => host.endsWith(suffix)))
+    return `${host} is an internal name`;
   return undefined;
 }
 
@@ -68,11 +76,17 @@ export type Resolver = (hostname: string) => Promise<string[]>;
 
 export const systemResolver: Resolver = (hostname) =>
   new Promise((resolve, reject) => {
-    dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses.map((entry) => entry.address))));
+    dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) =>
+      error ? reject(error) : resolve(addresses.map((entry) => entry.address)),
+    );
   });
 
 /** Why the host may not be reached: its name, or any address it resolves to. Undefined when every address is public or allowed. */
-export async function resolvedHostReason(hostname: string, rules: AddressRules, resolver: Resolver = systemResolver): Promise<string | undefined> {
+export async function resolvedHostReason(
+  hostname: string,
+  rules: AddressRules,
+  resolver: Resolver = systemResolver,
+): Promise<string | undefined> {
   const host = bareHost(hostname);
   const early = blockedHostReason(host, rules);
   if (early !== undefined || ipaddr.isValid(host)) return early;
@@ -115,12 +129,20 @@ export function guardedLookup(rules: AddressRules, resolver: Resolver = systemRe
     }
     resolver(host).then(
       (addresses) => {
-        const blocked = allowedByName ? undefined : addresses.map((address) => blockedAddressReason(address, rules)).find((reason) => reason !== undefined);
+        const blocked = allowedByName
+          ? undefined
+          : addresses.map((address) => blockedAddressReason(address, rules)).find((reason) => reason !== undefined);
         if (blocked !== undefined) {
-          callback(new BlockedAddressError(`webhook host refused at connection time: ${host} resolves to ${blocked}`), []);
+          callback(
+            new BlockedAddressError(`webhook host refused at connection time: ${host} resolves to ${blocked}`),
+            [],
+          );
           return;
         }
-        const entries = addresses.map((address) => ({ address, family: ipaddr.parse(address).kind() === "ipv6" ? 6 : 4 }));
+        const entries = addresses.map((address) => ({
+          address,
+          family: ipaddr.parse(address).kind() === "ipv6" ? 6 : 4,
+        }));
         const first = entries[0];
         if (first === undefined) {
           callback(Object.assign(new Error(`${host} has no address`), { code: "ENOTFOUND" }), []);
@@ -152,15 +174,24 @@ export function guardedFetch(rules: AddressRules, resolver: Resolver = systemRes
         return;
       }
       const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-      const request = send(url, { method: init.method ?? "GET", headers: Object.fromEntries(new Headers(init.headers).entries()), lookup: lookup as never, agent: false }, (answer) => {
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-        }
-        answer.resume(); // the body is not read: release the connection
-        const status = answer.statusCode ?? 0;
-        resolve(new Response(null, { status: status >= 200 && status <= 599 ? status : 502, headers }));
-      });
+      const request = send(
+        url,
+        {
+          method: init.method ?? "GET",
+          headers: Object.fromEntries(new Headers(init.headers).entries()),
+          lookup: lookup as never,
+          agent: false,
+        },
+        (answer) => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(answer.headers)) {
+            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+          }
+          answer.resume(); // the body is not read: release the connection
+          const status = answer.statusCode ?? 0;
+          resolve(new Response(null, { status: status >= 200 && status <= 599 ? status : 502, headers }));
+        },
+      );
       const onAbort = () => request.destroy(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
       signal?.addEventListener("abort", onAbort, { once: true });
       request.once("error", (error) => {

@@ -13,7 +13,9 @@ import type { NotificationEvent, NotificationMessage } from "./events.ts";
 import { type AttemptResult, postWebhook } from "./webhook.ts";
 
 /** Standard Webhooks' example schedule after the immediate first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
-export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400];
+export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [
+  5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400,
+];
 /** SQS: DelaySeconds is 0–900. */
 export const MAX_QUEUE_DELAY_SECONDS = 900;
 /** Each scheduled wait varies by up to ±10 % so endpoints that failed together do not retry together. */
@@ -107,7 +109,14 @@ export type DeliveryOutcome =
   /** The endpoint was removed from configuration, or no longer subscribes to this event type. */
   | { status: "skipped_unsubscribed"; eventId: string; endpointId: string }
   /** No attempts left: the caller sends `message` to the dead-letter queue (or records it). */
-  | { status: "dead"; eventId: string; endpointId: string; attempts: number; lastFailure: DeliveryFailure; message: NotificationMessage };
+  | {
+      status: "dead";
+      eventId: string;
+      endpointId: string;
+      attempts: number;
+      lastFailure: DeliveryFailure;
+      message: NotificationMessage;
+    };
 
 // ---------------------------------------------------------------------------------------------
 // Retry planning (pure)
@@ -126,7 +135,8 @@ export type RetryPlan = { kind: "retry"; delaySeconds: number } | { kind: "dead"
 export function planRetry(attempt: number, retryAfterSeconds: number | undefined, policy: RetryPolicy): RetryPlan {
   const base = policy.schedule[attempt - 1];
   if (base === undefined) return { kind: "dead" };
-  if (retryAfterSeconds !== undefined) return { kind: "retry", delaySeconds: Math.min(retryAfterSeconds, policy.maxRetryAfterSeconds) };
+  if (retryAfterSeconds !== undefined)
+    return { kind: "retry", delaySeconds: Math.min(retryAfterSeconds, policy.maxRetryAfterSeconds) };
   const jitter = base * policy.jitterRatio * (2 * policy.random() - 1);
   return { kind: "retry", delaySeconds: Math.max(0, Math.round(base + jitter)) };
 }
@@ -153,7 +163,9 @@ export function parseRetrySchedule(text: string): number[] {
       const match = /^(\d+)([smhd]?)$/.exec(part);
       const unit = match === null ? undefined : units[match[2] ?? ""];
       if (match === null || unit === undefined) {
-        throw new RangeError(`retry schedule: "${part}" must be a whole number of seconds or a duration like 5s, 5m, 2h, 1d`);
+        throw new RangeError(
+          `retry schedule: "${part}" must be a whole number of seconds or a duration like 5s, 5m, 2h, 1d`,
+        );
       }
       return Number(match[1]) * unit;
     });
@@ -173,7 +185,11 @@ function policyOf(deps: DispatcherDeps): RetryPolicy {
 }
 
 function failureOf(result: Extract<AttemptResult, { result: "failed" }>): DeliveryFailure {
-  return { failure: result.failure, ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}), message: result.message };
+  return {
+    failure: result.failure,
+    ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+    message: result.message,
+  };
 }
 
 async function fanOut(message: NotificationMessage, deps: DispatcherDeps): Promise<DeliveryOutcome> {
@@ -181,7 +197,8 @@ async function fanOut(message: NotificationMessage, deps: DispatcherDeps): Promi
   const skippedDisabled: string[] = [];
   for (const endpoint of deps.endpoints) {
     if (!endpointSubscribes(endpoint, message.event.type)) continue;
-    if (endpoint.enabled === false || (await deps.endpointState.isDisabled(endpoint.id))) skippedDisabled.push(endpoint.id);
+    if (endpoint.enabled === false || (await deps.endpointState.isDisabled(endpoint.id)))
+      skippedDisabled.push(endpoint.id);
     else endpointIds.push(endpoint.id);
   }
   // SNS first: if it throws, nothing is queued yet and the redelivered fan-out starts clean. Both channels
@@ -197,10 +214,20 @@ async function fanOut(message: NotificationMessage, deps: DispatcherDeps): Promi
     };
     await deps.sender.send("notify", perEndpoint, { delaySeconds: 0 });
   }
-  return { status: "fanned_out", eventId: message.eventId, endpointIds, skippedDisabled, publishedToSns: deps.sns !== undefined };
+  return {
+    status: "fanned_out",
+    eventId: message.eventId,
+    endpointIds,
+    skippedDisabled,
+    publishedToSns: deps.sns !== undefined,
+  };
 }
 
-async function deliverToEndpoint(message: NotificationMessage, endpointId: string, deps: DispatcherDeps): Promise<DeliveryOutcome> {
+async function deliverToEndpoint(
+  message: NotificationMessage,
+  endpointId: string,
+  deps: DispatcherDeps,
+): Promise<DeliveryOutcome> {
   const { eventId, attempt } = message;
   const endpoint = deps.endpoints.find((candidate) => candidate.id === endpointId);
   if (endpoint === undefined || !endpointSubscribes(endpoint, message.event.type)) {
@@ -212,7 +239,11 @@ async function deliverToEndpoint(message: NotificationMessage, endpointId: strin
 
   const result = await postWebhook(
     endpoint,
-    { eventId, payload: JSON.stringify(message.event), timestamp: new Date((deps.signingClock ?? { now: Date.now }).now()) },
+    {
+      eventId,
+      payload: JSON.stringify(message.event),
+      timestamp: new Date((deps.signingClock ?? { now: Date.now }).now()),
+    },
     {
       ...(deps.fetch !== undefined ? { fetch: deps.fetch } : {}),
       ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
@@ -220,7 +251,8 @@ async function deliverToEndpoint(message: NotificationMessage, endpointId: strin
     },
   );
 
-  if (result.result === "delivered") return { status: "delivered", eventId, endpointId, attempt, httpStatus: result.httpStatus };
+  if (result.result === "delivered")
+    return { status: "delivered", eventId, endpointId, attempt, httpStatus: result.httpStatus };
   if (result.result === "gone") {
     const reason = `${redactUrl(endpoint.url)} answered HTTP 410 Gone at attempt ${attempt} (Standard Webhooks: stop sending)`;
     await deps.endpointState.disable(endpointId, reason);
@@ -259,7 +291,10 @@ async function deliverToEndpoint(message: NotificationMessage, endpointId: strin
  * caller lets the queue redeliver); every webhook result is an outcome. `dead` asks the caller to move the
  * message to the dead-letter queue or record it.
  */
-export async function deliverNotification(message: NotificationMessage, deps: DispatcherDeps): Promise<DeliveryOutcome> {
+export async function deliverNotification(
+  message: NotificationMessage,
+  deps: DispatcherDeps,
+): Promise<DeliveryOutcome> {
   const waitSeconds = secondsUntil(message.notBefore, deps.clock.now());
   if (waitSeconds > 0 && message.notBefore !== undefined) {
     if (message.endpointId !== undefined && (await deps.endpointState.isDisabled(message.endpointId))) {

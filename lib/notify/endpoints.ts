@@ -6,8 +6,8 @@
  * and the rule, never the value.
  */
 import { randomBytes } from "node:crypto";
-import * as z from "../zod.ts";
 import { Secret } from "../secret.ts";
+import * as z from "../zod.ts";
 import { type AddressRules, blockedHostReason, type Resolver, resolvedHostReason } from "./address-guard.ts";
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from "./events.ts";
 
@@ -37,10 +37,15 @@ export function secretProblem(text: string): string | undefined {
   return undefined;
 }
 
-export const webhookSecret = z.pipe(z.union([z.instanceof(WebhookSecret), z.string()], { error: `must be a string "${SECRET_PREFIX}<base64>"` }).check(z.superRefine((secret, ctx) => {
-    const problem = secretProblem(secret instanceof WebhookSecret ? secret.reveal() : secret);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-  })), z.transform((secret) => (secret instanceof WebhookSecret ? secret : new WebhookSecret(secret))));
+export const webhookSecret = z.pipe(
+  z.union([z.instanceof(WebhookSecret), z.string()], { error: `must be a string "${SECRET_PREFIX}<base64>"` }).check(
+    z.superRefine((secret, ctx) => {
+      const problem = secretProblem(secret instanceof WebhookSecret ? secret.reveal() : secret);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ),
+  z.transform((secret) => (secret instanceof WebhookSecret ? secret : new WebhookSecret(secret))),
+);
 
 /** A fresh `whsec_` secret (32 random bytes by default). */
 export function generateWebhookSecret(bytes = 32): string {
@@ -60,7 +65,11 @@ export function isLoopbackHost(hostname: string): boolean {
   if (host === "localhost" || host.endsWith(".localhost")) return true;
   if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
   const octets = host.split(".");
-  return octets.length === 4 && octets[0] === "127" && octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255);
+  return (
+    octets.length === 4 &&
+    octets[0] === "127" &&
+    octets.every((octet) => /^\d{1,3}$/.test(octet) && Number(octet) <= 255)
+  );
 }
 
 /** Scheme, host and port only: webhook URLs often carry a token in the path or query, so logs get the origin. */
@@ -87,7 +96,8 @@ function urlProblem(text: string, rules: EndpointRules): string | undefined {
   } catch {
     return "must be an absolute URL";
   }
-  if (url.username !== "" || url.password !== "") return "must not contain credentials (user:password@); authenticate by the signature";
+  if (url.username !== "" || url.password !== "")
+    return "must not contain credentials (user:password@); authenticate by the signature";
   if (url.protocol === "https:") {
     const blocked = rules.allowLoopbackHttp === true ? undefined : blockedHostReason(url.hostname, rules);
     if (blocked === undefined) return undefined;
@@ -115,10 +125,12 @@ export function eventTypeMatches(pattern: string, type: NotificationEventType): 
   return pattern === type;
 }
 
-const eventTypePattern = z.string().check(z.refine((pattern) => NOTIFICATION_EVENT_TYPES.some((type) => eventTypeMatches(pattern, type)), {
-  error: (issue) =>
-    `unknown event type ${JSON.stringify(issue.input)}: use one of ${NOTIFICATION_EVENT_TYPES.join(", ")} or a prefix such as server.*`,
-}));
+const eventTypePattern = z.string().check(
+  z.refine((pattern) => NOTIFICATION_EVENT_TYPES.some((type) => eventTypeMatches(pattern, type)), {
+    error: (issue) =>
+      `unknown event type ${JSON.stringify(issue.input)}: use one of ${NOTIFICATION_EVENT_TYPES.join(", ")} or a prefix such as server.*`,
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Endpoint schema
@@ -127,13 +139,17 @@ const eventTypePattern = z.string().check(z.refine((pattern) => NOTIFICATION_EVE
 export function webhookEndpointSchema(rules: EndpointRules = {}) {
   return z.object({
     id: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be 1–64 letters, digits, '.', '_' or '-'" })),
-    url: z.string({ error: "must be a string" }).check(z.superRefine((url, ctx) => {
-      const problem = urlProblem(url, rules);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-    })),
+    url: z.string({ error: "must be a string" }).check(
+      z.superRefine((url, ctx) => {
+        const problem = urlProblem(url, rules);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    ),
     secret: webhookSecret,
     /** Deliver only these types (exact, or `prefix.*`); absent = every type. */
-    eventTypes: z.optional(z.array(eventTypePattern).check(z.minLength(1, { error: "must list at least one type, or be left out for all" }))),
+    eventTypes: z.optional(
+      z.array(eventTypePattern).check(z.minLength(1, { error: "must list at least one type, or be left out for all" })),
+    ),
     /** false = configured but paused. */
     enabled: z.optional(z.boolean()),
   });
@@ -141,15 +157,21 @@ export function webhookEndpointSchema(rules: EndpointRules = {}) {
 export type WebhookEndpoint = z.infer<ReturnType<typeof webhookEndpointSchema>>;
 
 export function webhookEndpointListSchema(rules: EndpointRules = {}) {
-  return z.array(webhookEndpointSchema(rules)).check(z.superRefine((endpoints, ctx) => {
-    const seen = new Set<string>();
-    endpoints.forEach((endpoint, index) => {
-      if (seen.has(endpoint.id)) {
-        ctx.addIssue({ code: "custom", path: [index, "id"], message: `duplicate endpoint id "${endpoint.id}": ids must be unique` });
-      }
-      seen.add(endpoint.id);
-    });
-  }));
+  return z.array(webhookEndpointSchema(rules)).check(
+    z.superRefine((endpoints, ctx) => {
+      const seen = new Set<string>();
+      endpoints.forEach((endpoint, index) => {
+        if (seen.has(endpoint.id)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "id"],
+            message: `duplicate endpoint id "${endpoint.id}": ids must be unique`,
+          });
+        }
+        seen.add(endpoint.id);
+      });
+    }),
+  );
 }
 
 /** The endpoint's filter lets this type through (absent filter = every type). */
@@ -180,14 +202,20 @@ export class WebhookEndpointConfigError extends Error {
 function describe(source: string, error: z.core.$ZodError): WebhookEndpointConfigError {
   // Built from path + message only: zod issues here never carry the input, so no secret can leak.
   const issues = error.issues.map((issue) => {
-    const field = issue.path.map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`)).join("");
+    const field = issue.path
+      .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
+      .join("");
     return `${field === "" ? "(value)" : field}: ${issue.message}`;
   });
   return new WebhookEndpointConfigError(source, issues);
 }
 
 /** Parse a list of endpoints (e.g. from JSON config); throws WebhookEndpointConfigError naming each field and rule. */
-export function parseWebhookEndpoints(value: unknown, rules: EndpointRules = {}, source = "webhook endpoints"): WebhookEndpoint[] {
+export function parseWebhookEndpoints(
+  value: unknown,
+  rules: EndpointRules = {},
+  source = "webhook endpoints",
+): WebhookEndpoint[] {
   const result = webhookEndpointListSchema(rules).safeParse(value);
   if (!result.success) throw describe(source, result.error);
   return result.data;
@@ -198,7 +226,10 @@ export function parseWebhookEndpoints(value: unknown, rules: EndpointRules = {},
  * `WEBHOOK_URL` + `WEBHOOK_SECRET` (+ optional comma-separated `WEBHOOK_EVENT_TYPES`, id `default`).
  * Neither set → no endpoints.
  */
-export function webhookEndpointsFromEnv(env: Record<string, string | undefined>, rules: EndpointRules = {}): WebhookEndpoint[] {
+export function webhookEndpointsFromEnv(
+  env: Record<string, string | undefined>,
+  rules: EndpointRules = {},
+): WebhookEndpoint[] {
   const list = env.WEBHOOK_ENDPOINTS;
   if (list !== undefined && list.trim() !== "") {
     let value: unknown;
@@ -223,8 +254,14 @@ export function webhookEndpointsFromEnv(env: Record<string, string | undefined>,
   };
   const result = webhookEndpointSchema(rules).safeParse(endpoint);
   if (!result.success) {
-    const names: Record<string, string> = { url: "WEBHOOK_URL", secret: "WEBHOOK_SECRET", eventTypes: "WEBHOOK_EVENT_TYPES" };
-    const issues = result.error.issues.map((issue) => `${names[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`);
+    const names: Record<string, string> = {
+      url: "WEBHOOK_URL",
+      secret: "WEBHOOK_SECRET",
+      eventTypes: "WEBHOOK_EVENT_TYPES",
+    };
+    const issues = result.error.issues.map(
+      (issue) => `${names[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`,
+    );
     throw new WebhookEndpointConfigError("webhook environment", issues);
   }
   return [result.data];
@@ -234,11 +271,18 @@ export function webhookEndpointsFromEnv(env: Record<string, string | undefined>,
  * The load-time check of cloud mode: every endpoint's host is resolved and refused when any of its addresses
  * is not public (and not allowed). Throws WebhookEndpointConfigError naming each endpoint and the address.
  */
-export async function verifyWebhookHosts(endpoints: readonly WebhookEndpoint[], rules: AddressRules, resolver?: Resolver): Promise<void> {
+export async function verifyWebhookHosts(
+  endpoints: readonly WebhookEndpoint[],
+  rules: AddressRules,
+  resolver?: Resolver,
+): Promise<void> {
   const issues: string[] = [];
   for (const endpoint of endpoints) {
     const reason = await resolvedHostReason(new URL(endpoint.url).hostname, rules, resolver);
-    if (reason !== undefined) issues.push(`${endpoint.id}.url: must reach a public host: ${reason} (list hosts or networks you run in SDRS_WEBHOOK_ALLOW_PRIVATE)`);
+    if (reason !== undefined)
+      issues.push(
+        `${endpoint.id}.url: must reach a public host: ${reason} (list hosts or networks you run in SDRS_WEBHOOK_ALLOW_PRIVATE)`,
+      );
   }
   if (issues.length > 0) throw new WebhookEndpointConfigError("webhook endpoints", issues);
 }

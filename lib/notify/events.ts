@@ -6,8 +6,8 @@
  * SNS `event_id` attribute), so a receiver can drop a second delivery of the same outcome.
  */
 import { createHash } from "node:crypto";
-import * as z from "../zod.ts";
 import type { Clock } from "../clock.ts";
+import * as z from "../zod.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Event payloads
@@ -91,7 +91,8 @@ export const serverOutcomeCorrectedData = z.object({
 export const serverOutcome = z.enum(["protected", "failed", "ineligible", "unknown"]);
 export type ServerOutcome = z.infer<typeof serverOutcome>;
 
-export const onboardingRequestCompletedData = z.object({
+export const onboardingRequestCompletedData = z
+  .object({
     requestId: nonEmpty,
     target: nonEmpty,
     counts: z.object({ protected: count, failed: count, ineligible: count, unknown: count, total: count }),
@@ -106,25 +107,28 @@ export const onboardingRequestCompletedData = z.object({
     ),
     /** Servers left out of `servers` to keep a bulk request's payload small (SNS takes at most 256 KB). */
     serversOmitted: z.optional(count),
-  }).check(z.superRefine((data, ctx) => {
-    const { counts } = data;
-    const sum = counts.protected + counts.failed + counts.ineligible + counts.unknown;
-    if (sum !== counts.total) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["counts", "total"],
-        message: `must equal protected + failed + ineligible + unknown (${sum}), got ${counts.total}`,
-      });
-    }
-    const listed = data.servers.length + (data.serversOmitted ?? 0);
-    if (listed !== counts.total) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["servers"],
-        message: `servers (${data.servers.length}) + serversOmitted (${data.serversOmitted ?? 0}) must equal counts.total (${counts.total})`,
-      });
-    }
-  }));
+  })
+  .check(
+    z.superRefine((data, ctx) => {
+      const { counts } = data;
+      const sum = counts.protected + counts.failed + counts.ineligible + counts.unknown;
+      if (sum !== counts.total) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["counts", "total"],
+          message: `must equal protected + failed + ineligible + unknown (${sum}), got ${counts.total}`,
+        });
+      }
+      const listed = data.servers.length + (data.serversOmitted ?? 0);
+      if (listed !== counts.total) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["servers"],
+          message: `servers (${data.servers.length}) + serversOmitted (${data.serversOmitted ?? 0}) must equal counts.total (${counts.total})`,
+        });
+      }
+    }),
+  );
 
 export const protectionEnabledData = z.object({
   protectionGroupId: nonEmpty,
@@ -266,7 +270,13 @@ export function notificationEventId(event: NotificationEvent): string {
     case "server.protected":
       return stableEventId([event.type, subject, event.data.protectedInstanceId]);
     case "server.protection_failed":
-      return stableEventId([event.type, subject, event.data.jobId ?? "", String(event.data.attempts), ...sorted(event.data.requestIds)]);
+      return stableEventId([
+        event.type,
+        subject,
+        event.data.jobId ?? "",
+        String(event.data.attempts),
+        ...sorted(event.data.requestIds),
+      ]);
     case "server.ineligible":
       return stableEventId([
         event.type,

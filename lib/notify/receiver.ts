@@ -90,7 +90,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       return reject(response, { httpStatus: 405, reason: "only POST is accepted" });
     }
     const body = await readBody(request);
-    if (body === undefined) return reject(response, { httpStatus: 413, reason: `body larger than ${MAX_BODY_BYTES} bytes` });
+    if (body === undefined)
+      return reject(response, { httpStatus: 413, reason: `body larger than ${MAX_BODY_BYTES} bytes` });
 
     const webhookId = headerText(request, "webhook-id");
     const headers = {
@@ -121,7 +122,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue === undefined ? "(body)" : issue.path.map(String).join(".") || "(body)";
-      return reject(response, { httpStatus: 400, reason: `not a notification event: ${where}: ${issue?.message ?? "invalid"}`, webhookId });
+      return reject(response, {
+        httpStatus: 400,
+        reason: `not a notification event: ${where}: ${issue?.message ?? "invalid"}`,
+        webhookId,
+      });
     }
     const record: ReceivedWebhook = {
       webhookId,

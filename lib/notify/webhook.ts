@@ -55,7 +55,12 @@ export type AttemptResult =
       message: string;
     };
 
-export function classifyResponse(httpStatus: number, retryAfter: string | null | undefined, nowMs: number, origin: string): AttemptResult {
+export function classifyResponse(
+  httpStatus: number,
+  retryAfter: string | null | undefined,
+  nowMs: number,
+  origin: string,
+): AttemptResult {
   if (httpStatus >= 200 && httpStatus < 300) return { result: "delivered", httpStatus };
   if (httpStatus === 410) return { result: "gone", httpStatus };
   const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
@@ -96,7 +101,11 @@ export interface WebhookSendOptions {
 }
 
 /** POST one signed delivery; never throws for HTTP or network trouble: the result says what happened. */
-export async function postWebhook(endpoint: WebhookEndpoint, delivery: WebhookDelivery, options: WebhookSendOptions = {}): Promise<AttemptResult> {
+export async function postWebhook(
+  endpoint: WebhookEndpoint,
+  delivery: WebhookDelivery,
+  options: WebhookSendOptions = {},
+): Promise<AttemptResult> {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
   const origin = redactUrl(endpoint.url);

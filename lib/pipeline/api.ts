@@ -32,7 +32,12 @@ function json(statusCode: number, body: unknown): ApiResponse {
   return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
 }
 
-function error(statusCode: number, code: string, message: string, issues?: { field: string; rule: string }[]): ApiResponse {
+function error(
+  statusCode: number,
+  code: string,
+  message: string,
+  issues?: { field: string; rule: string }[],
+): ApiResponse {
   return json(statusCode, { error: { code, message, ...(issues ? { issues } : {}) } });
 }
 
@@ -44,7 +49,8 @@ function header(request: ApiRequest, name: string): string | undefined {
 export async function handleApiRequest(request: ApiRequest, deps: PipelineDeps): Promise<ApiResponse> {
   const path = request.path.replace(/\/+$/, "");
   if (path === "/onboarding-requests") {
-    if (request.method !== "POST") return error(405, "METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use POST`);
+    if (request.method !== "POST")
+      return error(405, "METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use POST`);
     let raw: unknown;
     try {
       raw = JSON.parse(request.body ?? "");
@@ -62,8 +68,11 @@ export async function handleApiRequest(request: ApiRequest, deps: PipelineDeps):
     } catch (caught) {
       if (caught instanceof InvalidRequestError) return error(400, caught.code, caught.message, caught.issues);
       if (caught instanceof IdempotencyKeyError) {
-        const answer = json(caught.status, { error: { code: caught.code, message: caught.message, idempotencyKey: caught.idempotencyKey } });
-        if (caught instanceof IdempotencyKeyInUseError) answer.headers["retry-after"] = String(caught.retryAfterSeconds);
+        const answer = json(caught.status, {
+          error: { code: caught.code, message: caught.message, idempotencyKey: caught.idempotencyKey },
+        });
+        if (caught instanceof IdempotencyKeyInUseError)
+          answer.headers["retry-after"] = String(caught.retryAfterSeconds);
         return answer;
       }
       throw caught;
@@ -71,7 +80,8 @@ export async function handleApiRequest(request: ApiRequest, deps: PipelineDeps):
   }
   const match = /^\/onboarding-requests\/([A-Za-z0-9._:-]{1,128})$/.exec(path);
   if (match?.[1]) {
-    if (request.method !== "GET") return error(405, "METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use GET`);
+    if (request.method !== "GET")
+      return error(405, "METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use GET`);
     const status = await getOnboardingRequest(match[1], deps);
     return status ? json(200, status) : error(404, "REQUEST_NOT_FOUND", `no onboarding request ${match[1]}`);
   }

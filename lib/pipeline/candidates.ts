@@ -77,7 +77,12 @@ export async function attachRequests(candidate: Candidate, target: string, deps:
   for (const requestId of candidate.requestIds) await attachRequest(candidate.serverId, target, requestId, deps);
 }
 
-export async function setStatus(serverId: string, status: ServerRecordStatus, deps: PipelineDeps, patch: Partial<ServerRecord> = {}) {
+export async function setStatus(
+  serverId: string,
+  status: ServerRecordStatus,
+  deps: PipelineDeps,
+  patch: Partial<ServerRecord> = {},
+) {
   await deps.repos.servers.update(serverId, (current) => ({ ...current, ...patch, status }));
 }
 
@@ -106,7 +111,13 @@ export async function backOff(items: readonly IntentItem[], deps: PipelineDeps):
 }
 
 /** Sends the candidate back to onboarding after `delaySeconds`, as one intent its other requests ride on. */
-export async function requeue(candidate: Candidate, target: string, delaySeconds: number, deps: PipelineDeps, patch: Partial<ProtectIntent> = {}) {
+export async function requeue(
+  candidate: Candidate,
+  target: string,
+  delaySeconds: number,
+  deps: PipelineDeps,
+  patch: Partial<ProtectIntent> = {},
+) {
   const first = candidate.intents[0]?.intent;
   const intent = protectIntent.parse({
     type: "protect",
@@ -118,7 +129,10 @@ export async function requeue(candidate: Candidate, target: string, delaySeconds
     deferrals: candidate.deferrals,
     ...patch,
   });
-  await deps.queue.send("onboarding", intent, { delaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))) });
+  await deps.queue.send("onboarding", intent, {
+    delaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
+  });
   // Every other request that asked for the server rides on the record: one intent suffices.
-  for (const requestId of candidate.requestIds.slice(1)) await attachRequest(candidate.serverId, target, requestId, deps);
+  for (const requestId of candidate.requestIds.slice(1))
+    await attachRequest(candidate.serverId, target, requestId, deps);
 }

@@ -9,7 +9,7 @@
 import type { PlannedCall, Verdict } from "../planning/types.ts";
 import { AmbiguousCreateError, CloudApiError, RequestValidationError } from "../sdrs/errors.ts";
 import type { ServerRecord } from "../state/records.ts";
-import { type Candidate, backOff, requeue, setStatus, toOutcomeReason } from "./candidates.ts";
+import { backOff, type Candidate, requeue, setStatus, toOutcomeReason } from "./candidates.ts";
 import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { newAmbiguousCheck, newJobCheck } from "./messages.ts";
 import { attachRequest, type ServerOutcome, settleServer } from "./outcomes.ts";
@@ -58,7 +58,12 @@ interface CallClaims {
 }
 
 /** Claims the call's servers in order, stopping at the first claim lost. */
-async function claimCall(call: PlannedCall, { target, groupId }: CallTarget, candidates: Map<string, Candidate>, deps: PipelineDeps): Promise<CallClaims> {
+async function claimCall(
+  call: PlannedCall,
+  { target, groupId }: CallTarget,
+  candidates: Map<string, Candidate>,
+  deps: PipelineDeps,
+): Promise<CallClaims> {
   const won: string[] = [];
   const staleClaimBefore = new Date(deps.clock.now() - deps.settings.staleClaimSeconds * 1000).toISOString();
   for (const serverId of call.serverIds) {
@@ -80,7 +85,12 @@ async function claimCall(call: PlannedCall, { target, groupId }: CallTarget, can
 }
 
 /** Another worker has one of the call's servers: release ours, giving back the attempts the claims counted. */
-async function giveUpCall(call: PlannedCall, { target, groupId }: CallTarget, { won, lost }: CallClaims, deps: PipelineDeps): Promise<void> {
+async function giveUpCall(
+  call: PlannedCall,
+  { target, groupId }: CallTarget,
+  { won, lost }: CallClaims,
+  deps: PipelineDeps,
+): Promise<void> {
   for (const serverId of won) await releaseClaim(serverId, deps);
   if (lost && lost.status === "pending" && lost.attempts >= deps.settings.maxAttempts) {
     await settleServer(exhausted(lost, target, groupId), deps);
@@ -91,7 +101,11 @@ async function giveUpCall(call: PlannedCall, { target, groupId }: CallTarget, { 
 
 /** Back to pending, giving back the attempt its claim counted: no create call was applied. */
 async function releaseClaim(serverId: string, deps: PipelineDeps) {
-  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending", attempts: Math.max(0, current.attempts - 1) }));
+  await deps.repos.servers.update(serverId, (current) => ({
+    ...current,
+    status: "pending",
+    attempts: Math.max(0, current.attempts - 1),
+  }));
 }
 
 /** A server whose attempts are spent: failed, with the last attempt's reason. */
@@ -104,15 +118,27 @@ function exhausted(record: ServerRecord, target: string, groupId: string): Serve
     groupId,
     ...(record.jobId ? { jobId: record.jobId } : {}),
     errorCode: last?.code ?? "ATTEMPTS_EXHAUSTED",
-    reason: last ? `${last.message} (after ${record.attempts} attempts)` : `no create attempt left (${record.attempts} made)`,
+    reason: last
+      ? `${last.message} (after ${record.attempts} attempts)`
+      : `no create attempt left (${record.attempts} made)`,
   };
 }
 
 /** Every server of the call is `creating` in the group, with its plan's warnings, before the call is made. */
-async function markCreating(call: PlannedCall, groupId: string, verdicts: Map<string, Verdict>, deps: PipelineDeps): Promise<void> {
+async function markCreating(
+  call: PlannedCall,
+  groupId: string,
+  verdicts: Map<string, Verdict>,
+  deps: PipelineDeps,
+): Promise<void> {
   const warningsOf = (serverId: string) => (verdicts.get(serverId)?.warnings ?? []).map(toOutcomeReason);
   for (const serverId of call.serverIds) {
-    await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "creating", groupId, warnings: warningsOf(serverId) }));
+    await deps.repos.servers.update(serverId, (current) => ({
+      ...current,
+      status: "creating",
+      groupId,
+      warnings: warningsOf(serverId),
+    }));
   }
 }
 
@@ -129,7 +155,12 @@ async function submitCreate(call: PlannedCall, target: string, deps: PipelineDep
 }
 
 /** The job record, the servers `in_progress` on it, and its first check after the learned duration. */
-async function followSubmittedJob(call: PlannedCall, jobId: string, { target, groupId }: CallTarget, deps: PipelineDeps): Promise<void> {
+async function followSubmittedJob(
+  call: PlannedCall,
+  jobId: string,
+  { target, groupId }: CallTarget,
+  deps: PipelineDeps,
+): Promise<void> {
   const submittedAt = deps.clock.now();
   const kind = jobKindOf(call);
   await deps.repos.jobs.create({
@@ -156,7 +187,14 @@ async function followSubmittedJob(call: PlannedCall, jobId: string, { target, gr
     newJobCheck({ jobId, kind, target, groupId, serverIds: call.serverIds, submittedAt }),
     { delaySeconds },
   );
-  deps.log.info("protection submitted", { jobId, kind, target, groupId, serverIds: call.serverIds, firstCheckInSeconds: delaySeconds });
+  deps.log.info("protection submitted", {
+    jobId,
+    kind,
+    target,
+    groupId,
+    serverIds: call.serverIds,
+    firstCheckInSeconds: delaySeconds,
+  });
 }
 
 /** The answer to a failed create call. Returns the server ids whose intents go back to the queue. */
@@ -176,7 +214,10 @@ async function handleCreateError(
   const message = error instanceof Error ? error.message : String(error);
   if (code === "SDRS.1305" && (await adoptAlreadyProtected(call, where, deps))) return [];
   // An isolated call is one shared-disk cluster already: it cannot be split further.
-  const splittable = call.kind === "batch" && call.serverIds.length > 1 && !call.serverIds.every((serverId) => candidates.get(serverId)?.isolate);
+  const splittable =
+    call.kind === "batch" &&
+    call.serverIds.length > 1 &&
+    !call.serverIds.every((serverId) => candidates.get(serverId)?.isolate);
   if (splittable && deps.config.retryFailedBatchIndividually) {
     await retryServerByServer(call, where.target, code, candidates, deps);
     return [];
@@ -186,7 +227,12 @@ async function handleCreateError(
 }
 
 /** The create may have been applied: never retry before looking in the group. */
-async function awaitAmbiguousCreate(error: AmbiguousCreateError, call: PlannedCall, { target, groupId }: CallTarget, deps: PipelineDeps): Promise<void> {
+async function awaitAmbiguousCreate(
+  error: AmbiguousCreateError,
+  call: PlannedCall,
+  { target, groupId }: CallTarget,
+  deps: PipelineDeps,
+): Promise<void> {
   metricsOf(deps).count("AmbiguousCreates", { target });
   for (const serverId of call.serverIds) await setStatus(serverId, "ambiguous", deps);
   await deps.queue.send(
@@ -194,11 +240,19 @@ async function awaitAmbiguousCreate(error: AmbiguousCreateError, call: PlannedCa
     newAmbiguousCheck({ target, groupId, serverIds: call.serverIds, createdAt: deps.clock.now() }),
     { delaySeconds: deps.settings.ambiguousCheckDelaySeconds },
   );
-  deps.log.warn("ambiguous create; the group will be checked before any retry", { serverIds: call.serverIds, reason: error.message });
+  deps.log.warn("ambiguous create; the group will be checked before any retry", {
+    serverIds: call.serverIds,
+    reason: error.message,
+  });
 }
 
 /** Throttled or refused before being applied (a 429 is unambiguous): no attempt was made; release and back off. */
-async function backOffRefusedCreate(error: CloudApiError, call: PlannedCall, candidates: Map<string, Candidate>, deps: PipelineDeps): Promise<string[]> {
+async function backOffRefusedCreate(
+  error: CloudApiError,
+  call: PlannedCall,
+  candidates: Map<string, Candidate>,
+  deps: PipelineDeps,
+): Promise<string[]> {
   for (const serverId of call.serverIds) await releaseClaim(serverId, deps);
   deps.log.warn("create refused transiently; intents back off", { code: error.code, serverIds: call.serverIds });
   const items = call.serverIds.flatMap((serverId) => candidates.get(serverId)?.intents.slice(0, 1) ?? []);
@@ -207,7 +261,11 @@ async function backOffRefusedCreate(error: CloudApiError, call: PlannedCall, can
 }
 
 /** Already protected (SDRS.1305): an earlier attempt may have succeeded. Adopts what the group shows; true when every server was. */
-async function adoptAlreadyProtected(call: PlannedCall, { target, groupId }: CallTarget, deps: PipelineDeps): Promise<boolean> {
+async function adoptAlreadyProtected(
+  call: PlannedCall,
+  { target, groupId }: CallTarget,
+  deps: PipelineDeps,
+): Promise<boolean> {
   const instances = await deps.cloud.listProtectedInstances({ serverGroupId: groupId });
   let adopted = 0;
   for (const serverId of call.serverIds) {
@@ -215,7 +273,15 @@ async function adoptAlreadyProtected(call: PlannedCall, { target, groupId }: Cal
     if (instance) {
       adopted += 1;
       await settleServer(
-        { status: "protected", serverId, target, groupId, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
+        {
+          status: "protected",
+          serverId,
+          target,
+          groupId,
+          protectedInstanceId: instance.id,
+          protectedInstanceName: instance.name,
+          jobId: "adopted",
+        },
         deps,
       );
     }
@@ -224,17 +290,35 @@ async function adoptAlreadyProtected(call: PlannedCall, { target, groupId }: Cal
 }
 
 /** The batch was refused and SDRS does not say for which server: retry each (with its shared-disk peers) alone. */
-async function retryServerByServer(call: PlannedCall, target: string, code: string, candidates: Map<string, Candidate>, deps: PipelineDeps): Promise<void> {
+async function retryServerByServer(
+  call: PlannedCall,
+  target: string,
+  code: string,
+  candidates: Map<string, Candidate>,
+  deps: PipelineDeps,
+): Promise<void> {
   for (const serverId of call.serverIds) {
     await setStatus(serverId, "pending", deps);
-    const candidate = candidates.get(serverId) ?? { serverId, requestIds: [], intents: [], isolate: true, deferrals: 0 };
+    const candidate = candidates.get(serverId) ?? {
+      serverId,
+      requestIds: [],
+      intents: [],
+      isolate: true,
+      deferrals: 0,
+    };
     await requeue(candidate, target, 0, deps, { isolate: true });
   }
   deps.log.warn("batch refused; retrying server by server", { code, serverIds: call.serverIds });
 }
 
 /** Every server of the call not protected meanwhile settles failed with the call's error. */
-async function settleCreateFailed(call: PlannedCall, { target, groupId }: CallTarget, code: string, message: string, deps: PipelineDeps): Promise<void> {
+async function settleCreateFailed(
+  call: PlannedCall,
+  { target, groupId }: CallTarget,
+  code: string,
+  message: string,
+  deps: PipelineDeps,
+): Promise<void> {
   for (const serverId of call.serverIds) {
     const record = await deps.repos.servers.get(serverId);
     if (record?.record.status === "protected") continue;

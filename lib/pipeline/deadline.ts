@@ -16,7 +16,10 @@ export interface Deadline {
 export const DEFAULT_DEADLINE_MARGIN_MS = 40_000;
 
 /** The deadline of a Lambda invocation, from its context. */
-export function lambdaDeadline(context: { getRemainingTimeInMillis(): number }, marginMs = DEFAULT_DEADLINE_MARGIN_MS): Deadline {
+export function lambdaDeadline(
+  context: { getRemainingTimeInMillis(): number },
+  marginMs = DEFAULT_DEADLINE_MARGIN_MS,
+): Deadline {
   return { remainingMs: () => context.getRemainingTimeInMillis(), marginMs };
 }
 

@@ -34,10 +34,16 @@ export function protectedInstanceView(
   clock: Clock,
   maxAgeSeconds: number = DEFAULT_VIEW_MAX_AGE_SECONDS,
 ): ProtectedInstanceView {
-  let current: { readAt: number; instances: Promise<ProtectedInstance[]>; bySource?: Map<string, ProtectedInstance> } | undefined;
+  let current:
+    | { readAt: number; instances: Promise<ProtectedInstance[]>; bySource?: Map<string, ProtectedInstance> }
+    | undefined;
   const read = (notBefore: number | undefined) => {
     const now = clock.now();
-    if (current === undefined || now - current.readAt > maxAgeSeconds * 1000 || (notBefore !== undefined && current.readAt < notBefore)) {
+    if (
+      current === undefined ||
+      now - current.readAt > maxAgeSeconds * 1000 ||
+      (notBefore !== undefined && current.readAt < notBefore)
+    ) {
       const instances = list();
       const entry: NonNullable<typeof current> = { readAt: now, instances };
       current = entry;
@@ -76,7 +82,10 @@ export function instanceViewOf(deps: ViewDeps): ProtectedInstanceView {
 
 /** The jobs in flight through their instances (`inFlightInstancesView`): the deps' shared view, or a list of those creating on every use. */
 export function creatingViewOf(deps: ViewDeps): ProtectedInstanceView {
-  return deps.creatingInstances ?? protectedInstanceView(() => deps.cloud.listProtectedInstances({ status: "creating" }), deps.clock, -1);
+  return (
+    deps.creatingInstances ??
+    protectedInstanceView(() => deps.cloud.listProtectedInstances({ status: "creating" }), deps.clock, -1)
+  );
 }
 
 /**
@@ -87,7 +96,12 @@ export function creatingViewOf(deps: ViewDeps): ProtectedInstanceView {
  * creating, or one gone for good (SDRS deletes a failed create), is absent: the caller reads the job.
  */
 export function inFlightInstancesView(
-  cloud: { listProtectedInstances(filter: { status?: string; protectedInstanceIds?: readonly string[] }): Promise<ProtectedInstance[]> },
+  cloud: {
+    listProtectedInstances(filter: {
+      status?: string;
+      protectedInstanceIds?: readonly string[];
+    }): Promise<ProtectedInstance[]>;
+  },
   clock: Clock,
   maxAgeSeconds = DEFAULT_IN_FLIGHT_MAX_AGE_SECONDS,
 ): ProtectedInstanceView {
@@ -95,7 +109,9 @@ export function inFlightInstancesView(
   const refresh = async (): Promise<ProtectedInstance[]> => {
     const creating = await cloud.listProtectedInstances({ status: "creating" });
     const stillCreating = new Set(creating.map((instance) => instance.id));
-    const left = [...known.values()].filter((instance) => instance.status === "creating" && !stillCreating.has(instance.id)).map((instance) => instance.id);
+    const left = [...known.values()]
+      .filter((instance) => instance.status === "creating" && !stillCreating.has(instance.id))
+      .map((instance) => instance.id);
     const finished = left.length === 0 ? [] : await cloud.listProtectedInstances({ protectedInstanceIds: left });
     for (const id of left) known.delete(id);
     for (const instance of [...finished, ...creating]) known.set(instance.id, instance);

@@ -3,7 +3,6 @@
  * reconcile sweep. All three only enqueue protect intents; the onboard step decides.
  */
 import { createHash, randomUUID } from "node:crypto";
-import * as z from "../zod.ts";
 import { type CoverageSweepResult, sweepCoverage } from "../coverage/detect.ts";
 import { classifyInventoryEvent, coverageScopeOf, type InventoryHint } from "../events/inventory.ts";
 import { ownValue, prototypeFree } from "../own.ts";
@@ -12,6 +11,7 @@ import { CloudApiError } from "../sdrs/errors.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import type { RequestRecord, ServerRecord } from "../state/records.ts";
 import { isFinal } from "../state/statuses.ts";
+import * as z from "../zod.ts";
 import { outOfTime } from "./deadline.ts";
 import { metricsOf, nowIso, type PipelineDeps } from "./deps.ts";
 import { type IntentSource, type ProtectIntentInput, protectIntent } from "./messages.ts";
@@ -20,13 +20,21 @@ import { type RecoveryResult, recoverStalledServers } from "./recovery.ts";
 export const MAX_SERVERS_PER_REQUEST = 1000;
 
 /** The same id and flavor shapes as the CLI's servers file, inventory events and the targets file. */
-const serverEntry = z.union([ecsServerId, z.strictObject({ serverId: ecsServerId, flavorRef: z.optional(ecsFlavorName) })], {
-  error: (issue) => (typeof issue.input === "string" ? undefined : "must be a server id or { serverId, flavorRef? }"),
-});
+const serverEntry = z.union(
+  [ecsServerId, z.strictObject({ serverId: ecsServerId, flavorRef: z.optional(ecsFlavorName) })],
+  {
+    error: (issue) => (typeof issue.input === "string" ? undefined : "must be a server id or { serverId, flavorRef? }"),
+  },
+);
 
 export const onboardingRequestBody = z.strictObject({
   target: z.string().check(z.minLength(1, { error: "must name a target (or a protection group id)" }), z.maxLength(64)),
-  servers: z.array(serverEntry).check(z.minLength(1, { error: "must list at least 1 server" }), z.maxLength(MAX_SERVERS_PER_REQUEST, { error: `must list at most ${MAX_SERVERS_PER_REQUEST} servers` })),
+  servers: z
+    .array(serverEntry)
+    .check(
+      z.minLength(1, { error: "must list at least 1 server" }),
+      z.maxLength(MAX_SERVERS_PER_REQUEST, { error: `must list at most ${MAX_SERVERS_PER_REQUEST} servers` }),
+    ),
 });
 export type OnboardingRequestBody = z.infer<typeof onboardingRequestBody>;
 
@@ -58,7 +66,10 @@ export function parseOnboardingRequest(raw: unknown): OnboardingRequestBody {
   const parsed = onboardingRequestBody.safeParse(raw);
   if (!parsed.success) {
     throw new InvalidRequestError(
-      parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join(".") || "(body)", rule: issue.message })),
+      parsed.error.issues.map((issue) => ({
+        field: issue.path.map(String).join(".") || "(body)",
+        rule: issue.message,
+      })),
     );
   }
   return parsed.data;
@@ -79,8 +90,12 @@ async function enqueueIntents(intents: ProtectIntentInput[], deps: PipelineDeps)
 export function requestFingerprint(body: OnboardingRequestBody): string {
   const entries = body.servers
     .map((entry) => (typeof entry === "string" ? [entry, null] : [entry.serverId, entry.flavorRef ?? null]))
-    .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : String(a[1]).localeCompare(String(b[1]))));
-  return createHash("sha256").update(JSON.stringify([body.target, entries])).digest("hex");
+    .sort((a, b) =>
+      String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : String(a[1]).localeCompare(String(b[1])),
+    );
+  return createHash("sha256")
+    .update(JSON.stringify([body.target, entries]))
+    .digest("hex");
 }
 
 /** A key's first request was bound this recently and is not recorded as enqueued: it is still being accepted. */
@@ -91,7 +106,12 @@ export class IdempotencyKeyError extends Error {
   readonly code: "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE";
   readonly status: 409 | 422;
   readonly idempotencyKey: string;
-  constructor(code: IdempotencyKeyError["code"], status: IdempotencyKeyError["status"], idempotencyKey: string, message: string) {
+  constructor(
+    code: IdempotencyKeyError["code"],
+    status: IdempotencyKeyError["status"],
+    idempotencyKey: string,
+    message: string,
+  ) {
     super(message);
     this.name = "IdempotencyKeyError";
     this.code = code;
@@ -116,7 +136,12 @@ export class IdempotencyKeyReusedError extends IdempotencyKeyError {
 export class IdempotencyKeyInUseError extends IdempotencyKeyError {
   readonly retryAfterSeconds: number;
   constructor(idempotencyKey: string, retryAfterSeconds: number) {
-    super("IDEMPOTENCY_KEY_IN_USE", 409, idempotencyKey, `a request with Idempotency-Key "${idempotencyKey}" is still being accepted; retry in ${retryAfterSeconds} s`);
+    super(
+      "IDEMPOTENCY_KEY_IN_USE",
+      409,
+      idempotencyKey,
+      `a request with Idempotency-Key "${idempotencyKey}" is still being accepted; retry in ${retryAfterSeconds} s`,
+    );
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -143,7 +168,11 @@ function acceptanceOf(body: OnboardingRequestBody): Acceptance {
     servers.push({ serverId, accepted: true });
     if (typeof entry !== "string" && entry.flavorRef) flavorRefs.set(serverId, entry.flavorRef);
   }
-  return { servers, accepted: servers.filter((server) => server.accepted).map((server) => server.serverId), flavorRefs };
+  return {
+    servers,
+    accepted: servers.filter((server) => server.accepted).map((server) => server.serverId),
+    flavorRefs,
+  };
 }
 
 /** The first answer, rebuilt from the request record. */
@@ -163,7 +192,9 @@ function answerOf(request: RequestRecord): ServerAcceptance[] {
 async function enqueueRequest(request: RequestRecord, deps: PipelineDeps): Promise<void> {
   try {
     const records = await deps.repos.servers.getMany(request.serverIds);
-    const missing = request.serverIds.filter((serverId) => !records.get(serverId)?.record.requestIds.includes(request.requestId));
+    const missing = request.serverIds.filter(
+      (serverId) => !records.get(serverId)?.record.requestIds.includes(request.requestId),
+    );
     await enqueueIntents(
       missing.map((serverId) => ({
         type: "protect",
@@ -181,7 +212,9 @@ async function enqueueRequest(request: RequestRecord, deps: PipelineDeps): Promi
       .catch(() => undefined); // the original error is the one to report
     throw error;
   }
-  await deps.repos.requests.update(request.requestId, (current) => (current.enqueuedAt ? undefined : { ...current, enqueuedAt: nowIso(deps) }));
+  await deps.repos.requests.update(request.requestId, (current) =>
+    current.enqueuedAt ? undefined : { ...current, enqueuedAt: nowIso(deps) },
+  );
 }
 
 /** The request a key already owns: replayed, refused, or finished now when its first acceptance died. */
@@ -193,16 +226,32 @@ async function earlierRequest(
 ): Promise<{ replay: AcceptedRequest } | { finish: string }> {
   const earlier = await deps.repos.requests.get(owner.requestId);
   const ageSeconds = (deps.clock.now() - Date.parse(owner.createdAt)) / 1000;
-  const stillAccepting = !exclusive && ageSeconds < IDEMPOTENCY_ACCEPT_LEASE_SECONDS && earlier?.record.enqueueFailedAt === undefined;
+  const stillAccepting =
+    !exclusive && ageSeconds < IDEMPOTENCY_ACCEPT_LEASE_SECONDS && earlier?.record.enqueueFailedAt === undefined;
   if (earlier?.record.enqueuedAt) {
-    return { replay: { requestId: owner.requestId, target: earlier.record.target, servers: answerOf(earlier.record), replayed: true } };
+    return {
+      replay: {
+        requestId: owner.requestId,
+        target: earlier.record.target,
+        servers: answerOf(earlier.record),
+        replayed: true,
+      },
+    };
   }
-  if (stillAccepting) throw new IdempotencyKeyInUseError(key, Math.max(1, Math.ceil(IDEMPOTENCY_ACCEPT_LEASE_SECONDS - ageSeconds)));
+  if (stillAccepting)
+    throw new IdempotencyKeyInUseError(key, Math.max(1, Math.ceil(IDEMPOTENCY_ACCEPT_LEASE_SECONDS - ageSeconds)));
   if (earlier) {
     // Recorded, not (fully) enqueued: the first call failed or died halfway. Finish it under the same id.
     await enqueueRequest(earlier.record, deps);
     deps.log.info("onboarding request finished by a retry with its Idempotency-Key", { requestId: owner.requestId });
-    return { replay: { requestId: owner.requestId, target: earlier.record.target, servers: answerOf(earlier.record), replayed: true } };
+    return {
+      replay: {
+        requestId: owner.requestId,
+        target: earlier.record.target,
+        servers: answerOf(earlier.record),
+        replayed: true,
+      },
+    };
   }
   return { finish: owner.requestId }; // the first call died before recording the request: record it under the same id
 }
@@ -230,14 +279,17 @@ export async function acceptOnboardingRequest(
     const owner = await deps.repos.idempotency.bind(key, requestId, requestFingerprint(body));
     if (owner.requestId !== requestId) {
       // A key stored before fingerprints were kept matches any body.
-      if (owner.fingerprint !== undefined && owner.fingerprint !== requestFingerprint(body)) throw new IdempotencyKeyReusedError(key, owner.requestId);
+      if (owner.fingerprint !== undefined && owner.fingerprint !== requestFingerprint(body))
+        throw new IdempotencyKeyReusedError(key, owner.requestId);
       const earlier = await earlierRequest(key, owner, options.exclusive === true, deps);
       if ("replay" in earlier) return earlier.replay;
       requestId = earlier.finish;
     }
   }
   const { servers, accepted, flavorRefs } = acceptanceOf(body);
-  const refusedEntries = servers.flatMap((server, index) => (server.accepted ? [] : [{ index, serverId: server.serverId, reason: server.reason ?? "refused" }]));
+  const refusedEntries = servers.flatMap((server, index) =>
+    server.accepted ? [] : [{ index, serverId: server.serverId, reason: server.reason ?? "refused" }],
+  );
   const written = await deps.repos.requests.upsert(requestId, (current) =>
     current
       ? undefined
@@ -268,11 +320,16 @@ export async function finishUnenqueuedRequests(deps: PipelineDeps): Promise<numb
   let finished = 0;
   for await (const { record } of deps.repos.requests.all()) {
     if (record.enqueuedAt || record.completedAt) continue;
-    if ((now - Date.parse(record.createdAt)) / 1000 < IDEMPOTENCY_ACCEPT_LEASE_SECONDS && record.enqueueFailedAt === undefined) continue;
+    if (
+      (now - Date.parse(record.createdAt)) / 1000 < IDEMPOTENCY_ACCEPT_LEASE_SECONDS &&
+      record.enqueueFailedAt === undefined
+    )
+      continue;
     await enqueueRequest(record, deps);
     finished += 1;
   }
-  if (finished > 0) deps.log.warn("reconcile enqueued onboarding requests whose acceptance did not finish", { requests: finished });
+  if (finished > 0)
+    deps.log.warn("reconcile enqueued onboarding requests whose acceptance did not finish", { requests: finished });
   return finished;
 }
 
@@ -311,7 +368,10 @@ export async function getOnboardingRequest(requestId: string, deps: PipelineDeps
         serverId,
         state: fixed.outcome as ServerState,
         ...(fixed.protectedInstanceId ? { protectedInstanceId: fixed.protectedInstanceId } : {}),
-        reasons: (fixed.codes ?? []).map((code) => ({ code, message: `${code} (when the request completed; the server was requested for target "${record?.target}" since)` })),
+        reasons: (fixed.codes ?? []).map((code) => ({
+          code,
+          message: `${code} (when the request completed; the server was requested for target "${record?.target}" since)`,
+        })),
       };
     }
     // A record not yet touched for this request (e.g. an old final state) still counts as queued.
@@ -321,7 +381,9 @@ export async function getOnboardingRequest(requestId: string, deps: PipelineDeps
     return {
       serverId,
       state,
-      ...(record?.protectedInstanceId && state === "protected" ? { protectedInstanceId: record.protectedInstanceId } : {}),
+      ...(record?.protectedInstanceId && state === "protected"
+        ? { protectedInstanceId: record.protectedInstanceId }
+        : {}),
       ...(record?.jobId ? { jobId: record.jobId } : {}),
       reasons: attached ? (record?.reasons ?? []) : [],
     };
@@ -362,7 +424,10 @@ export interface InventoryEventResult {
  * may name another target, which the onboard step's decision answers (INELIGIBLE_PROTECTED_ELSEWHERE, or the
  * request joins). Returns the servers enqueued and their targets.
  */
-async function enqueueTaggedServers(hint: InventoryHint, deps: PipelineDeps): Promise<{ serverId: string; target: string }[]> {
+async function enqueueTaggedServers(
+  hint: InventoryHint,
+  deps: PipelineDeps,
+): Promise<{ serverId: string; target: string }[]> {
   const enqueued: { serverId: string; target: string }[] = [];
   // The event claims the protect tag: the onboard step verifies it with its batch read (no tag read per event).
   const claimedTarget = ownValue(hint.claimedTags, deps.config.protectTagKey);
@@ -389,13 +454,27 @@ export async function handleInventoryEvent(event: unknown, deps: PipelineDeps): 
   const classified = classifyInventoryEvent(event);
   if (classified.status === "rejected") {
     // Kept in the store (14 days), not only logged: a malformed event usually means a changed producer.
-    await deps.rejections.record({ ...(classified.eventId ? { eventId: classified.eventId } : {}), reason: classified.reason, event });
+    await deps.rejections.record({
+      ...(classified.eventId ? { eventId: classified.eventId } : {}),
+      reason: classified.reason,
+      event,
+    });
     deps.log.warn("inventory event rejected", { reason: classified.reason, eventId: classified.eventId });
-    return { status: "rejected", reason: classified.reason, ...(classified.eventId ? { eventId: classified.eventId } : {}), enqueued: [] };
+    return {
+      status: "rejected",
+      reason: classified.reason,
+      ...(classified.eventId ? { eventId: classified.eventId } : {}),
+      enqueued: [],
+    };
   }
   if (classified.status === "ignored") {
     deps.log.debug("inventory event ignored", { reason: classified.reason, eventId: classified.eventId });
-    return { status: "ignored", reason: classified.reason, ...(classified.eventId ? { eventId: classified.eventId } : {}), enqueued: [] };
+    return {
+      status: "ignored",
+      reason: classified.reason,
+      ...(classified.eventId ? { eventId: classified.eventId } : {}),
+      enqueued: [],
+    };
   }
   const { hint } = classified;
   // Dedupe on the event / trace id (CTS and EventBridge deliver at least once). Marked only after the intents
@@ -447,7 +526,9 @@ function recordCoverage(
   records: Awaited<ReturnType<PipelineDeps["repos"]["servers"]["getMany"]>>,
   deps: PipelineDeps,
 ): void {
-  const byTarget = new Map<string, { tagged: number; protected: number }>(Object.keys(deps.config.targets).map((target) => [target, { tagged: 0, protected: 0 }]));
+  const byTarget = new Map<string, { tagged: number; protected: number }>(
+    Object.keys(deps.config.targets).map((target) => [target, { tagged: 0, protected: 0 }]),
+  );
   for (const { serverId, target } of tagged) {
     const counts = byTarget.get(target) ?? { tagged: 0, protected: 0 };
     counts.tagged += 1;
@@ -471,14 +552,27 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   const servers = await deps.cloud.listServers({ tags: deps.config.protectTagKey });
   const prefix = `${deps.config.protectTagKey}=`;
   const tagged = servers
-    .map((server) => ({ serverId: server.id, target: (server.tags ?? []).find((tag) => tag.startsWith(prefix))?.slice(prefix.length) }))
+    .map((server) => ({
+      serverId: server.id,
+      target: (server.tags ?? []).find((tag) => tag.startsWith(prefix))?.slice(prefix.length),
+    }))
     .filter((entry): entry is { serverId: string; target: string } => Boolean(entry.target));
   // First the stalled records (any server, tagged or requested), then the tagged servers without one.
   const recovery = await recoverStalledServers(deps);
   if (outOfTime(deps)) {
     // Nothing is lost: the next scheduled sweep enqueues what this one did not.
-    deps.log.warn("deadline near: reconcile stops before enqueuing; the next sweep continues", { tagged: tagged.length, recovered: recovery.recovered });
-    return { tagged: tagged.length, enqueued: 0, skipped: {}, recovered: recovery.recovered, requestsFinished: 0, coverage: { error: "DEADLINE_NEAR" } };
+    deps.log.warn("deadline near: reconcile stops before enqueuing; the next sweep continues", {
+      tagged: tagged.length,
+      recovered: recovery.recovered,
+    });
+    return {
+      tagged: tagged.length,
+      enqueued: 0,
+      skipped: {},
+      recovered: recovery.recovered,
+      requestsFinished: 0,
+      coverage: { error: "DEADLINE_NEAR" },
+    };
   }
   const requestsFinished = await finishUnenqueuedRequests(deps);
   const records = await deps.repos.servers.getMany(tagged.map((entry) => entry.serverId));
@@ -493,7 +587,10 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
     const decision = decideServer({ serverId, target, record });
     const due =
       decision.kind === "needs" &&
-      (!record || record.status === "protected" || (["failed", "ineligible", "unknown"].includes(record.status) && age > deps.settings.reconcileRetryAfterSeconds));
+      (!record ||
+        record.status === "protected" ||
+        (["failed", "ineligible", "unknown"].includes(record.status) &&
+          age > deps.settings.reconcileRetryAfterSeconds));
     if (!due) {
       const key = record?.status ?? "none";
       skipped[key] = (skipped[key] ?? 0) + 1;
@@ -504,6 +601,19 @@ export async function reconcile(deps: PipelineDeps): Promise<ReconcileResult> {
   await enqueueIntents(intents, deps);
   recordCoverage(tagged, records, deps);
   const coverage = await sweepCoverageSafely(deps);
-  deps.log.info("reconcile finished", { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, coverage });
-  return { tagged: tagged.length, enqueued: intents.length, skipped, recovered: recovery.recovered, requestsFinished, coverage };
+  deps.log.info("reconcile finished", {
+    tagged: tagged.length,
+    enqueued: intents.length,
+    skipped,
+    recovered: recovery.recovered,
+    coverage,
+  });
+  return {
+    tagged: tagged.length,
+    enqueued: intents.length,
+    skipped,
+    recovered: recovery.recovered,
+    requestsFinished,
+    coverage,
+  };
 }

@@ -24,7 +24,15 @@ import type { Job, ProtectedInstance, SubJob } from "../sdrs/schemas.ts";
 import type { OutcomeReason } from "../state/records.ts";
 import { isOnboardingRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { creatingViewOf } from "./instance-view.ts";
-import { type AmbiguousCheck, type JobCheck, type JobStatusMessage, newJobCheck, nextAmbiguousCheck, nextJobCheck, protectIntent } from "./messages.ts";
+import {
+  type AmbiguousCheck,
+  type JobCheck,
+  type JobStatusMessage,
+  newJobCheck,
+  nextAmbiguousCheck,
+  nextJobCheck,
+  protectIntent,
+} from "./messages.ts";
 import { type ServerOutcome, settleServer } from "./outcomes.ts";
 import { hop, MAX_TRANSIENT_RETRIES, nextCheckDelaySeconds, transientBackoffSeconds } from "./schedule.ts";
 
@@ -42,7 +50,10 @@ function checkKey(message: JobStatusMessage): string {
 export async function processJobStatus(message: JobStatusMessage, deps: PipelineDeps): Promise<JobStatusResult> {
   const key = checkKey(message);
   if (await deps.repos.events.seen(key)) {
-    deps.log.debug("job check already made; duplicate dropped", { type: message.type, ...(message.type === "job" ? { jobId: message.jobId } : {}) });
+    deps.log.debug("job check already made; duplicate dropped", {
+      type: message.type,
+      ...(message.type === "job" ? { jobId: message.jobId } : {}),
+    });
     return "duplicate";
   }
   const now = deps.clock.now();
@@ -52,7 +63,11 @@ export async function processJobStatus(message: JobStatusMessage, deps: Pipeline
     // The hop counts itself: a hop identical to the message it replaces would share its checkKey, and be
     // dropped as that message's duplicate when it arrives (a check due in 2 h was never made).
     const hops = (message.hops ?? 0) + 1;
-    await deps.queue.send("job-status", { ...message, notBefore: next.notBefore, hops }, { delaySeconds: next.delaySeconds });
+    await deps.queue.send(
+      "job-status",
+      { ...message, notBefore: next.notBefore, hops },
+      { delaySeconds: next.delaySeconds },
+    );
     result = "rescheduled";
   } else {
     try {
@@ -107,15 +122,24 @@ async function checkInView(check: JobCheck, deps: PipelineDeps): Promise<JobStat
   if (elapsedMs > deps.settings.schedule.jobTimeoutSeconds * 1000) return undefined; // the job read confirms a timeout
   // A view read before the create cannot show its instances.
   const bySource = await creatingViewOf(deps).ofServers({ notBefore: check.submittedAt + 1 });
-  const instances = check.serverIds.map((serverId) => bySource.get(serverId)).filter((instance) => instance?.server_group_id === check.groupId);
+  const instances = check.serverIds
+    .map((serverId) => bySource.get(serverId))
+    .filter((instance) => instance?.server_group_id === check.groupId);
   if (instances.some((instance) => instance?.status === "creating")) {
-    await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "RUNNING", checks: check.checks + 1 } : undefined));
+    await deps.repos.jobs.upsert(check.jobId, (current) =>
+      current ? { ...current, status: "RUNNING", checks: check.checks + 1 } : undefined,
+    );
     return reschedule(check, deps, true);
   }
-  const succeeded = instances.filter((instance): instance is ProtectedInstance => instance !== undefined && PROTECTED_INSTANCE_STATUSES.has(instance.status));
+  const succeeded = instances.filter(
+    (instance): instance is ProtectedInstance =>
+      instance !== undefined && PROTECTED_INSTANCE_STATUSES.has(instance.status),
+  );
   if (succeeded.length < check.serverIds.length) return undefined;
   const finishedAt = new Date(deps.clock.now()).toISOString();
-  await deps.repos.jobs.upsert(check.jobId, (current) => (current ? { ...current, status: "SUCCESS", checks: check.checks + 1, finishedAt } : undefined));
+  await deps.repos.jobs.upsert(check.jobId, (current) =>
+    current ? { ...current, status: "SUCCESS", checks: check.checks + 1, finishedAt } : undefined,
+  );
   // Seen at most a view age plus a check interval after its end: the learned duration errs late, never early.
   metricsOf(deps).observe("JobChecks", check.checks + 1, { target: check.target, kind: check.kind });
   metricsOf(deps).observe("JobDuration", elapsedMs, { target: check.target, kind: check.kind });
@@ -136,7 +160,11 @@ async function checkJob(check: JobCheck, deps: PipelineDeps): Promise<JobStatusR
   if (job.status === "INIT" || job.status === "RUNNING") return rescheduleRunning(check, job.status, deps);
   const finishedAt = await recordJobEnd(check, job, deps);
   if (check.kind === "group") {
-    deps.log.info("protection group creation finished", { jobId: check.jobId, status: job.status, target: check.target });
+    deps.log.info("protection group creation finished", {
+      jobId: check.jobId,
+      status: job.status,
+      target: check.target,
+    });
     return "done";
   }
   if (check.kind === "enable") {
@@ -208,7 +236,8 @@ async function notifyProtectionEnabled(check: JobCheck, finishedAt: string, deps
 async function settleProtectionJob(check: JobCheck, job: Job, deps: PipelineDeps): Promise<void> {
   const begin = parseTime(job.begin_time);
   const end = parseTime(job.end_time);
-  const durationMs = begin !== undefined && end !== undefined && end >= begin ? end - begin : deps.clock.now() - check.submittedAt;
+  const durationMs =
+    begin !== undefined && end !== undefined && end >= begin ? end - begin : deps.clock.now() - check.submittedAt;
   metricsOf(deps).observe("JobDuration", durationMs, { target: check.target, kind: check.kind });
   if (job.status === "SUCCESS") {
     await deps.repos.stats.recordJobDuration(check.kind, check.serverIds.length, durationMs);
@@ -259,10 +288,19 @@ async function settleSuccess(check: JobCheck, job: Job, deps: PipelineDeps): Pro
 }
 
 /** An outcome of a server of the check, which names its target and group. */
-type OutcomeInGroup = ServerOutcome extends infer Outcome ? (Outcome extends ServerOutcome ? Omit<Outcome, "serverId" | "target" | "groupId"> : never) : never;
+type OutcomeInGroup = ServerOutcome extends infer Outcome
+  ? Outcome extends ServerOutcome
+    ? Omit<Outcome, "serverId" | "target" | "groupId">
+    : never
+  : never;
 
 /** Settles a server of the check (a job's or an ambiguous create's) in the check's target and group. */
-async function settleInGroup(serverId: string, check: Pick<JobCheck, "target" | "groupId">, outcome: OutcomeInGroup, deps: PipelineDeps): Promise<void> {
+async function settleInGroup(
+  serverId: string,
+  check: Pick<JobCheck, "target" | "groupId">,
+  outcome: OutcomeInGroup,
+  deps: PipelineDeps,
+): Promise<void> {
   await settleServer({ ...outcome, serverId, target: check.target, groupId: check.groupId }, deps);
 }
 
@@ -275,7 +313,12 @@ async function settleProtected(
   deps: PipelineDeps,
 ): Promise<void> {
   const named = instance.name ? { protectedInstanceName: instance.name } : {};
-  await settleInGroup(serverId, check, { status: "protected", protectedInstanceId: instance.id, ...named, jobId }, deps);
+  await settleInGroup(
+    serverId,
+    check,
+    { status: "protected", protectedInstanceId: instance.id, ...named, jobId },
+    deps,
+  );
 }
 
 /**
@@ -292,7 +335,11 @@ async function retryServer(
   const record = await deps.repos.servers.get(serverId);
   if (!record || record.record.attempts >= deps.settings.maxAttempts) return false;
   // A retried failure is not an outcome: it stays on the record (and in the log), it is not notified.
-  await deps.repos.servers.update(serverId, (current) => ({ ...current, status: "pending", ...(options.failure ? { reasons: [options.failure] } : {}) }));
+  await deps.repos.servers.update(serverId, (current) => ({
+    ...current,
+    status: "pending",
+    ...(options.failure ? { reasons: [options.failure] } : {}),
+  }));
   const requestId = record.record.requestIds.find(isOnboardingRequestId);
   await deps.queue.send(
     "onboarding",
@@ -311,15 +358,20 @@ async function retryServer(
 
 async function settleFailure(check: JobCheck, job: Job, deps: PipelineDeps): Promise<void> {
   const subJobs = job.entities?.sub_jobs ?? [];
-  const byServer = new Map(subJobs.filter((sub) => sub.entities?.server_id).map((sub) => [sub.entities?.server_id ?? "", sub]));
+  const byServer = new Map(
+    subJobs.filter((sub) => sub.entities?.server_id).map((sub) => [sub.entities?.server_id ?? "", sub]),
+  );
   const known = check.serverIds.every((serverId) => byServer.has(serverId)) || check.serverIds.length === 1;
   // Every sub-job failed: a batch-level failure (one bad server can fail the whole batch), not a verdict on each.
   const noneSucceeded = check.serverIds.every((serverId) => byServer.get(serverId)?.status !== "SUCCESS");
   if ((!known || noneSucceeded) && check.serverIds.length > 1 && deps.config.retryFailedBatchIndividually) {
     for (const serverId of check.serverIds) {
-      const why = known ? `every server of batch job ${check.jobId} failed` : `batch job ${check.jobId} failed without naming the server`;
+      const why = known
+        ? `every server of batch job ${check.jobId} failed`
+        : `batch job ${check.jobId} failed without naming the server`;
       const retried = await retryServer(serverId, check, deps, why, { isolate: true });
-      if (!retried) await settleFailedServer(serverId, check, job, byServer.get(serverId), "the batch job failed", deps);
+      if (!retried)
+        await settleFailedServer(serverId, check, job, byServer.get(serverId), "the batch job failed", deps);
     }
     return;
   }
@@ -358,7 +410,12 @@ async function settleFailedServer(
     ...(errorCode?.startsWith("SDRS.") ? { sdrsCode: errorCode } : {}),
   };
   if (await retryServer(serverId, check, deps, reason, { isolate: false, failure })) return;
-  await settleInGroup(serverId, check, { status: "failed", jobId: check.jobId, ...(errorCode ? { errorCode } : {}), reason }, deps);
+  await settleInGroup(
+    serverId,
+    check,
+    { status: "failed", jobId: check.jobId, ...(errorCode ? { errorCode } : {}), reason },
+    deps,
+  );
 }
 
 async function settleUnknown(check: JobCheck, reason: string, deps: PipelineDeps): Promise<void> {
@@ -375,10 +432,23 @@ async function maybeEnableProtection(check: JobCheck, deps: PipelineDeps): Promi
   if (group.status !== "available" || (group.protected_instance_num ?? 0) === 0) return;
   if (!(await deps.repos.events.firstSeen(`enable:${check.groupId}`, 3600))) return;
   const { jobId } = await deps.cloud.enableProtection(check.groupId);
-  const delaySeconds = nextCheckDelaySeconds({ kind: "enable", checks: 0, learnedDurationsMs: [], random: deps.random?.() ?? Math.random(), settings: deps.settings.schedule });
+  const delaySeconds = nextCheckDelaySeconds({
+    kind: "enable",
+    checks: 0,
+    learnedDurationsMs: [],
+    random: deps.random?.() ?? Math.random(),
+    settings: deps.settings.schedule,
+  });
   await deps.queue.send(
     "job-status",
-    newJobCheck({ jobId, kind: "enable", target: check.target, groupId: check.groupId, serverIds: [], submittedAt: deps.clock.now() }),
+    newJobCheck({
+      jobId,
+      kind: "enable",
+      target: check.target,
+      groupId: check.groupId,
+      serverIds: [],
+      submittedAt: deps.clock.now(),
+    }),
     { delaySeconds },
   );
   deps.log.info("enable protection submitted", { groupId: check.groupId, jobId });
@@ -390,14 +460,22 @@ async function checkAmbiguous(check: AmbiguousCheck, deps: PipelineDeps): Promis
   const waiting: string[] = [];
   for (const serverId of check.serverIds) {
     const instance = instances.find((pi) => pi.source_server === serverId);
-    const settled = instance === undefined ? await settleNotListed(serverId, check, deps) : await settleListed(serverId, instance, check, deps);
+    const settled =
+      instance === undefined
+        ? await settleNotListed(serverId, check, deps)
+        : await settleListed(serverId, instance, check, deps);
     if (!settled) waiting.push(serverId);
   }
   if (waiting.length === 0) return "done";
   const elapsedSeconds = (deps.clock.now() - check.createdAt) / 1000;
   if (elapsedSeconds > deps.settings.schedule.jobTimeoutSeconds) {
     for (const serverId of waiting) {
-      await settleInGroup(serverId, check, { status: "unknown", jobId: "ambiguous-create", reason: "still creating at the timeout" }, deps);
+      await settleInGroup(
+        serverId,
+        check,
+        { status: "unknown", jobId: "ambiguous-create", reason: "still creating at the timeout" },
+        deps,
+      );
     }
     return "done";
   }
@@ -419,10 +497,20 @@ async function settleNotListed(serverId: string, check: AmbiguousCheck, deps: Pi
 }
 
 /** A server of an ambiguous create listed in the group: still creating (false), in error, or protected. */
-async function settleListed(serverId: string, instance: ProtectedInstance, check: AmbiguousCheck, deps: PipelineDeps): Promise<boolean> {
+async function settleListed(
+  serverId: string,
+  instance: ProtectedInstance,
+  check: AmbiguousCheck,
+  deps: PipelineDeps,
+): Promise<boolean> {
   if (instance.status === "creating") return false;
   if (instance.status === "error") {
-    await settleInGroup(serverId, check, { status: "failed", reason: `protected instance ${instance.id} is in status error` }, deps);
+    await settleInGroup(
+      serverId,
+      check,
+      { status: "failed", reason: `protected instance ${instance.id} is in status error` },
+      deps,
+    );
     return true;
   }
   await settleProtected(serverId, check, instance, "ambiguous-create", deps);
@@ -430,7 +518,11 @@ async function settleListed(serverId: string, instance: ProtectedInstance, check
 }
 
 /** Back off like a job check (an instance stays `creating` for minutes), never sooner than the first look. */
-async function lookAgainLater(check: AmbiguousCheck, waiting: readonly string[], deps: PipelineDeps): Promise<JobStatusResult> {
+async function lookAgainLater(
+  check: AmbiguousCheck,
+  waiting: readonly string[],
+  deps: PipelineDeps,
+): Promise<JobStatusResult> {
   const delaySeconds = Math.max(
     deps.settings.ambiguousCheckDelaySeconds,
     nextCheckDelaySeconds({

@@ -4,8 +4,8 @@
  * goes to the dead-letter queue, an event without records is logged and acknowledged.
  */
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import * as z from "../zod.ts";
 import type { QueueName } from "../queue/queue.ts";
+import * as z from "../zod.ts";
 import type { ApiRequest, ApiResponse } from "./api.ts";
 import type { PipelineDeps } from "./deps.ts";
 
@@ -21,7 +21,9 @@ const apiGatewayEvent = z.looseObject({
   isBase64Encoded: z.optional(z.boolean()),
 });
 
-export type ApiGatewayRequest = { ok: true; request: ApiRequest; requestId?: string } | { ok: false; response: ApiResponse };
+export type ApiGatewayRequest =
+  | { ok: true; request: ApiRequest; requestId?: string }
+  | { ok: false; response: ApiResponse };
 
 /** An API Gateway event → the transport-free request, or the 400 that answers a malformed event. */
 export function apiRequestFromEvent(event: unknown): ApiGatewayRequest {
@@ -34,7 +36,12 @@ export function apiRequestFromEvent(event: unknown): ApiGatewayRequest {
       response: {
         statusCode: 400,
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ error: { code: "INVALID_EVENT", message: `not an API Gateway HTTP API event: ${field}: ${issue?.message ?? "invalid"}` } }),
+        body: JSON.stringify({
+          error: {
+            code: "INVALID_EVENT",
+            message: `not an API Gateway HTTP API event: ${field}: ${issue?.message ?? "invalid"}`,
+          },
+        }),
       },
     };
   }
@@ -55,7 +62,8 @@ const sqsRecord = z.looseObject({ messageId: z.string().check(z.minLength(1)), b
  * `Records` array holds nothing to process: logged, and answered with no failures.
  */
 export async function sqsRecordsOf(event: unknown, queue: QueueName, deps: PipelineDeps): Promise<SQSEvent> {
-  const records: unknown = event !== null && typeof event === "object" ? (event as { Records?: unknown }).Records : undefined;
+  const records: unknown =
+    event !== null && typeof event === "object" ? (event as { Records?: unknown }).Records : undefined;
   if (!Array.isArray(records)) {
     deps.log.error("not an SQS event: no Records array; nothing to process", { queue });
     return { Records: [] };

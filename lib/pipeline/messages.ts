@@ -2,8 +2,9 @@
  * Queue messages of the pipeline. One protect intent per server (so a partial batch failure returns
  * exactly the servers that hit a transient error) and one job-status message per SDRS job.
  */
-import * as z from "../zod.ts";
+
 import { type JobKind, jobKind, type RequestSource, requestSource } from "../state/statuses.ts";
+import * as z from "../zod.ts";
 
 /** Where an intent came from: the request sources. */
 export const intentSource = requestSource;
@@ -121,7 +122,12 @@ export function nextJobCheck(check: JobCheck): JobCheck {
 }
 
 /** A create whose outcome is unknown: look for `serverIds` in the group before any retry. */
-export function newAmbiguousCheck(fields: { target: string; groupId: string; serverIds: readonly string[]; createdAt: number }): AmbiguousCheck {
+export function newAmbiguousCheck(fields: {
+  target: string;
+  groupId: string;
+  serverIds: readonly string[];
+  createdAt: number;
+}): AmbiguousCheck {
   return ambiguousCheck.parse({ type: "ambiguous", ...fields, serverIds: [...fields.serverIds], checks: 0 });
 }
 

@@ -57,7 +57,10 @@ function alreadyToldFor(record: ServerRecord, candidate: Candidate, deps: Pipeli
 
 function newRound(record: ServerRecord, candidate: Candidate, deps: PipelineDeps): boolean {
   const ageSeconds = (deps.clock.now() - Date.parse(record.updatedAt)) / 1000;
-  return candidate.intents.some((item) => item.intent.source === "reconcile") && ageSeconds > deps.settings.reconcileRetryAfterSeconds;
+  return (
+    candidate.intents.some((item) => item.intent.source === "reconcile") &&
+    ageSeconds > deps.settings.reconcileRetryAfterSeconds
+  );
 }
 
 /** A record that makes an intent a no-op: protected, or in flight (a stale claim excepted). */
@@ -77,10 +80,14 @@ async function sharedInventory(intents: readonly ProtectIntent[], deps: Pipeline
   // A server protected or in flight for the very target every intent names joins it unread; any other is read
   // (a retag to another target is decided from what the cloud shows).
   const targetsOf = new Map<string, Set<string>>();
-  for (const intent of intents) targetsOf.set(intent.serverId, (targetsOf.get(intent.serverId) ?? new Set()).add(intent.target));
+  for (const intent of intents)
+    targetsOf.set(intent.serverId, (targetsOf.get(intent.serverId) ?? new Set()).add(intent.target));
   const settledForAll = (serverId: string) => {
     const record = records.get(serverId)?.record;
-    return protectedOrInFlight(record, staleBefore) && [...(targetsOf.get(serverId) ?? [])].every((target) => target === record?.target);
+    return (
+      protectedOrInFlight(record, staleBefore) &&
+      [...(targetsOf.get(serverId) ?? [])].every((target) => target === record?.target)
+    );
   };
   const toRead = serverIds.filter((serverId) => !settledForAll(serverId));
   const view = instanceViewOf(deps);
@@ -89,7 +96,11 @@ async function sharedInventory(intents: readonly ProtectIntent[], deps: Pipeline
     read ??= readInventory(
       deps.cloud,
       { serverIds: toRead, withSharedDiskPeers: true },
-      { protectedInstances: () => view.all(), scalingGroupMembers: () => sharedReadsOf(deps).get("scaling-group-members", () => readScalingGroupMembers(deps.cloud)) },
+      {
+        protectedInstances: () => view.all(),
+        scalingGroupMembers: () =>
+          sharedReadsOf(deps).get("scaling-group-members", () => readScalingGroupMembers(deps.cloud)),
+      },
     );
     return read;
   };
@@ -109,7 +120,9 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
   try {
     inventory = await sharedInventory(intents, deps);
   } catch (error) {
-    deps.log.error("reading the store failed; intents return to the queue", { error: error instanceof Error ? error.message : String(error) });
+    deps.log.error("reading the store failed; intents return to the queue", {
+      error: error instanceof Error ? error.message : String(error),
+    });
     return { retry: intents.map((_, index) => index), unstarted: [] };
   }
   for (const [target, items] of byTarget) {
@@ -133,7 +146,13 @@ export async function processIntents(intents: readonly ProtectIntent[], deps: Pi
 }
 
 /** Defers the candidate (re-enqueued after `retryAfterSeconds`), or settles it ineligible past the allowed deferrals. */
-async function defer(candidate: Candidate, target: string, reasons: OutcomeReason[], retryAfterSeconds: number, deps: PipelineDeps) {
+async function defer(
+  candidate: Candidate,
+  target: string,
+  reasons: OutcomeReason[],
+  retryAfterSeconds: number,
+  deps: PipelineDeps,
+) {
   // Attached first, so the requests see the server's outcome whichever branch settles it.
   await attachRequests(candidate, target, deps);
   if (candidate.deferrals + 1 > deps.settings.maxDeferrals) {
@@ -192,13 +211,22 @@ async function onboardTarget(
  * the request joins it (a duplicate never creates twice); in flight for another target → decided again
  * later. Decided candidates leave `candidates`; returns what the records say of every candidate's server.
  */
-async function decideFromRecords(target: string, candidates: Map<string, Candidate>, deps: PipelineDeps): Promise<Map<string, RecordFacts>> {
+async function decideFromRecords(
+  target: string,
+  candidates: Map<string, Candidate>,
+  deps: PipelineDeps,
+): Promise<Map<string, RecordFacts>> {
   const records = await deps.repos.servers.getMany([...candidates.keys()]);
   const staleBefore = deps.clock.now() - deps.settings.staleClaimSeconds * 1000;
   const recordFacts = new Map<string, RecordFacts>();
   for (const [serverId, record] of records) {
     const { status, target: recordTarget, groupId, updatedAt } = record.record;
-    recordFacts.set(serverId, { status, target: recordTarget, groupId, stale: status === "claimed" && Date.parse(updatedAt) < staleBefore });
+    recordFacts.set(serverId, {
+      status,
+      target: recordTarget,
+      groupId,
+      stale: status === "claimed" && Date.parse(updatedAt) < staleBefore,
+    });
   }
   for (const [serverId, candidate] of candidates) {
     const record = records.get(serverId)?.record;
@@ -233,12 +261,20 @@ async function settleWithoutGroup(
   if (resolved.status === "unknown") {
     for (const candidate of candidates.values()) {
       await attachRequests(candidate, target, deps);
-      await settleServer({ status: "ineligible", serverId: candidate.serverId, target, reasons: [resolved.reason] }, deps);
+      await settleServer(
+        { status: "ineligible", serverId: candidate.serverId, target, reasons: [resolved.reason] },
+        deps,
+      );
     }
     return;
   }
-  const reason: OutcomeReason = { code: "DEFERRED_GROUP_BEING_CREATED", message: resolved.reason, remedy: "none: retried automatically" };
-  for (const candidate of candidates.values()) await defer(candidate, target, [reason], resolved.retryAfterSeconds, deps);
+  const reason: OutcomeReason = {
+    code: "DEFERRED_GROUP_BEING_CREATED",
+    message: resolved.reason,
+    remedy: "none: retried automatically",
+  };
+  for (const candidate of candidates.values())
+    await defer(candidate, target, [reason], resolved.retryAfterSeconds, deps);
 }
 
 /** What the batch's inventory read says of the target's candidates. */
@@ -253,9 +289,17 @@ function factsOf(batch: BatchFacts, serverIds: Iterable<string>): ServerFacts[] 
 }
 
 /** Step 3: the batch's inventory; claimed tags are verified, and shared-disk peers that were asked for join. */
-async function readBatchFacts(target: string, candidates: Map<string, Candidate>, sharedRead: SharedInventory, deps: PipelineDeps): Promise<BatchFacts> {
+async function readBatchFacts(
+  target: string,
+  candidates: Map<string, Candidate>,
+  sharedRead: SharedInventory,
+  deps: PipelineDeps,
+): Promise<BatchFacts> {
   const inventory = await sharedRead();
-  const batch = { inventory, facts: new Map([...inventory.servers, ...inventory.peers].map((server: ServerFacts) => [server.serverId, server])) };
+  const batch = {
+    inventory,
+    facts: new Map([...inventory.servers, ...inventory.peers].map((server: ServerFacts) => [server.serverId, server])),
+  };
   await verifyClaimedTags(target, candidates, batch.facts, deps);
   await pullSharedDiskPeers(target, candidates, factsOf(batch, candidates.keys()), batch.facts, deps);
   return batch;
@@ -305,7 +349,10 @@ async function settleCloudDecision(
   if (decision.kind === "deferred") {
     // Someone else's create is waited for as long as one of ours would be: the job timeout, over the allowed deferrals.
     const { jobTimeoutSeconds } = deps.settings.schedule;
-    const retryAfterSeconds = Math.max(1, Math.min(decision.retryAfterSeconds, Math.ceil(jobTimeoutSeconds / deps.settings.maxDeferrals)));
+    const retryAfterSeconds = Math.max(
+      1,
+      Math.min(decision.retryAfterSeconds, Math.ceil(jobTimeoutSeconds / deps.settings.maxDeferrals)),
+    );
     await defer(candidate, target, [toOutcomeReason(decision.reason)], retryAfterSeconds, deps);
     return;
   }
@@ -313,7 +360,15 @@ async function settleCloudDecision(
   if (decision.kind === "adopt") {
     const { instance } = decision;
     await settleServer(
-      { status: "protected", serverId: candidate.serverId, target, groupId, protectedInstanceId: instance.id, protectedInstanceName: instance.name, jobId: "adopted" },
+      {
+        status: "protected",
+        serverId: candidate.serverId,
+        target,
+        groupId,
+        protectedInstanceId: instance.id,
+        protectedInstanceName: instance.name,
+        jobId: "adopted",
+      },
       deps,
     );
     return;
@@ -390,7 +445,13 @@ function planPartition(
 }
 
 /** The plan's ineligible servers settle, its deferred ones are deferred; eligible ones wait for their call. */
-async function settleVerdicts(verdicts: readonly Verdict[], target: string, groupId: string, candidates: ReadonlyMap<string, Candidate>, deps: PipelineDeps): Promise<void> {
+async function settleVerdicts(
+  verdicts: readonly Verdict[],
+  target: string,
+  groupId: string,
+  candidates: ReadonlyMap<string, Candidate>,
+  deps: PipelineDeps,
+): Promise<void> {
   for (const verdict of verdicts) {
     const candidate = candidates.get(verdict.serverId);
     if (!candidate) continue;
@@ -418,17 +479,33 @@ async function settleVerdicts(verdicts: readonly Verdict[], target: string, grou
  * Intents whose target an event only claimed (`verifyTag`) are checked against the tags the batch read
  * listed: the tag is gone (or the server is) → nothing to do; it names another target → re-routed there.
  */
-async function verifyClaimedTags(target: string, candidates: Map<string, Candidate>, facts: ReadonlyMap<string, ServerFacts>, deps: PipelineDeps): Promise<void> {
+async function verifyClaimedTags(
+  target: string,
+  candidates: Map<string, Candidate>,
+  facts: ReadonlyMap<string, ServerFacts>,
+  deps: PipelineDeps,
+): Promise<void> {
   const prefix = `${deps.config.protectTagKey}=`;
   for (const candidate of [...candidates.values()]) {
     if (candidate.intents.length === 0 || !candidate.intents.every((item) => item.intent.verifyTag === true)) continue;
-    const tagged = facts.get(candidate.serverId)?.server?.tags?.find((tag) => tag.startsWith(prefix))?.slice(prefix.length);
+    const tagged = facts
+      .get(candidate.serverId)
+      ?.server?.tags?.find((tag) => tag.startsWith(prefix))
+      ?.slice(prefix.length);
     if (tagged === target) continue;
     candidates.delete(candidate.serverId);
     if (tagged) {
-      await deps.queue.send("onboarding", protectIntent.parse({ type: "protect", serverId: candidate.serverId, target: tagged, source: "event" }));
+      await deps.queue.send(
+        "onboarding",
+        protectIntent.parse({ type: "protect", serverId: candidate.serverId, target: tagged, source: "event" }),
+      );
     }
-    deps.log.info(tagged ? "an event claimed another target; re-routed to the tagged one" : "an event claimed a protect tag the server does not carry; nothing to do", { serverId: candidate.serverId, claimed: target, tagged: tagged ?? null });
+    deps.log.info(
+      tagged
+        ? "an event claimed another target; re-routed to the tagged one"
+        : "an event claimed a protect tag the server does not carry; nothing to do",
+      { serverId: candidate.serverId, claimed: target, tagged: tagged ?? null },
+    );
   }
 }
 
@@ -445,7 +522,9 @@ async function pullSharedDiskPeers(
   deps: PipelineDeps,
 ): Promise<string[]> {
   const clusters = sharedDiskClusters(servers);
-  const peers = new Set([...clusters.values()].flatMap((cluster) => cluster.members).filter((serverId) => !candidates.has(serverId)));
+  const peers = new Set(
+    [...clusters.values()].flatMap((cluster) => cluster.members).filter((serverId) => !candidates.has(serverId)),
+  );
   if (peers.size === 0) return [];
   const requestMembers = new Map<string, string>();
   const requestIds = new Set([...candidates.values()].flatMap((candidate) => candidate.requestIds));

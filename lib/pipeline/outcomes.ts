@@ -46,7 +46,15 @@ export type ServerOutcome =
       reasons: OutcomeReason[];
       warnings?: OutcomeReason[];
     }
-  | { status: "unknown"; serverId: string; serverName?: string; target: string; groupId?: string; jobId: string; reason: string };
+  | {
+      status: "unknown";
+      serverId: string;
+      serverName?: string;
+      target: string;
+      groupId?: string;
+      jobId: string;
+      reason: string;
+    };
 
 function outcomeKey(outcome: ServerOutcome): string {
   switch (outcome.status) {
@@ -55,7 +63,10 @@ function outcomeKey(outcome: ServerOutcome): string {
     case "failed":
       return `failed:${outcome.jobId ?? outcome.errorCode ?? "call"}`;
     case "ineligible":
-      return `ineligible:${outcome.reasons.map((reason) => reason.code).sort().join(",")}`;
+      return `ineligible:${outcome.reasons
+        .map((reason) => reason.code)
+        .sort()
+        .join(",")}`;
     case "unknown":
       return `unknown:${outcome.jobId}`;
   }
@@ -161,7 +172,11 @@ function settledRecord(current: ServerRecord | undefined, outcome: ServerOutcome
     case "failed":
       if (outcome.jobId) next.jobId = outcome.jobId;
       next.reasons = [
-        { code: outcome.errorCode ?? "PROTECTION_FAILED", message: outcome.reason, ...(outcome.errorCode?.startsWith("SDRS.") ? { sdrsCode: outcome.errorCode } : {}) },
+        {
+          code: outcome.errorCode ?? "PROTECTION_FAILED",
+          message: outcome.reason,
+          ...(outcome.errorCode?.startsWith("SDRS.") ? { sdrsCode: outcome.errorCode } : {}),
+        },
       ];
       break;
     case "ineligible":
@@ -171,7 +186,9 @@ function settledRecord(current: ServerRecord | undefined, outcome: ServerOutcome
       break;
     case "unknown":
       next.jobId = outcome.jobId;
-      next.reasons = [{ code: "JOB_OUTCOME_UNKNOWN", message: outcome.reason, remedy: "reconcile checks the server again" }];
+      next.reasons = [
+        { code: "JOB_OUTCOME_UNKNOWN", message: outcome.reason, remedy: "reconcile checks the server again" },
+      ];
       break;
   }
   return next;
@@ -209,7 +226,8 @@ export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): 
     if (current && isFinal(current.status) && current.notified === key) return undefined;
     // Never downgrade a protection by a late verdict for the same target; a verdict for another target
     // (a retag) is that request's outcome, and the record keeps which group the server is really in.
-    if (current?.status === "protected" && outcome.status !== "protected" && current.target === outcome.target) return undefined;
+    if (current?.status === "protected" && outcome.status !== "protected" && current.target === outcome.target)
+      return undefined;
     // Told once: a final outcome already notified for this target is not replaced by a later attempt's verdict.
     const told = current !== undefined && isFinal(current.status) && current.notified !== undefined;
     if (told && outcome.status !== "protected" && current.target === outcome.target) return undefined;
@@ -221,23 +239,36 @@ export async function settleServer(outcome: ServerOutcome, deps: PipelineDeps): 
     const message = newNotificationMessage(notificationFor(outcome, record, now), deps.clock);
     await deps.queue.send("notify", message);
     await deps.repos.servers.update(outcome.serverId, (current) =>
-      current.status === outcome.status && current.notified !== key ? { ...current, notified: key, notifiedEventId: message.eventId } : undefined,
+      current.status === outcome.status && current.notified !== key
+        ? { ...current, notified: key, notifiedEventId: message.eventId }
+        : undefined,
     );
-    deps.log.info("server settled", { serverId: outcome.serverId, status: outcome.status, eventId: message.eventId, type: message.event.type });
+    deps.log.info("server settled", {
+      serverId: outcome.serverId,
+      status: outcome.status,
+      eventId: message.eventId,
+      type: message.event.type,
+    });
     // A re-emission of the same final outcome (same event id) is no new outcome: counted once.
     if (record.notifiedEventId !== message.eventId) countOutcome(outcome, deps);
   }
   await completeRequests(record.requestIds, deps);
 }
 
-const OUTCOME_METRICS = { protected: "ServersProtected", failed: "ServersFailed", ineligible: "ServersIneligible", unknown: "ServersUnknown" } as const;
+const OUTCOME_METRICS = {
+  protected: "ServersProtected",
+  failed: "ServersFailed",
+  ineligible: "ServersIneligible",
+  unknown: "ServersUnknown",
+} as const;
 
 /** Counted where the outcome is notified: once per server outcome. */
 function countOutcome(outcome: ServerOutcome, deps: PipelineDeps): void {
   const metrics = metricsOf(deps);
   const reason = outcome.status === "ineligible" ? outcome.reasons[0]?.code : undefined;
   metrics.count(OUTCOME_METRICS[outcome.status], { target: outcome.target, ...(reason ? { reason } : {}) });
-  if (outcome.status === "protected" && outcome.jobId === "adopted") metrics.count("ServersAdopted", { target: outcome.target });
+  if (outcome.status === "protected" && outcome.jobId === "adopted")
+    metrics.count("ServersAdopted", { target: outcome.target });
 }
 
 /** Final for request R: the record is final and R was attached when it got there (or later). */
@@ -253,7 +284,11 @@ const COMPLETION_CHECK_STEP = 25;
  * Read a step at a time, so a settle in a 1000-server request that is far from done reads a few records,
  * not all of them (which made a bulk wave quadratic in the request size).
  */
-async function settledRecords(serverIds: readonly string[], requestId: string, deps: PipelineDeps): Promise<(ServerRecord | undefined)[] | undefined> {
+async function settledRecords(
+  serverIds: readonly string[],
+  requestId: string,
+  deps: PipelineDeps,
+): Promise<(ServerRecord | undefined)[] | undefined> {
   const records: (ServerRecord | undefined)[] = [];
   for (let start = 0; start < serverIds.length; start += COMPLETION_CHECK_STEP) {
     const step = serverIds.slice(start, start + COMPLETION_CHECK_STEP);
@@ -316,11 +351,26 @@ export async function completeRequests(requestIds: readonly string[], deps: Pipe
 }
 
 /** Adds `requestId` to a server's record (creating a pending one), so the request can complete on it. */
-export async function attachRequest(serverId: string, target: string, requestId: string, deps: PipelineDeps): Promise<ServerRecord | undefined> {
+export async function attachRequest(
+  serverId: string,
+  target: string,
+  requestId: string,
+  deps: PipelineDeps,
+): Promise<ServerRecord | undefined> {
   const now = nowIso(deps);
   const written = await deps.repos.servers.upsert(serverId, (current) => {
     if (!current) {
-      return { serverId, target, status: "pending", requestIds: [requestId], reasons: [], warnings: [], attempts: 0, createdAt: now, updatedAt: now };
+      return {
+        serverId,
+        target,
+        status: "pending",
+        requestIds: [requestId],
+        reasons: [],
+        warnings: [],
+        attempts: 0,
+        createdAt: now,
+        updatedAt: now,
+      };
     }
     if (current.requestIds.includes(requestId)) return undefined;
     return { ...current, requestIds: [...current.requestIds, requestId] };

@@ -18,7 +18,11 @@ import { jobCheckOfRecord, newAmbiguousCheck, type ProtectIntentInput, protectIn
 export type RecoveryAction = "intent" | "ambiguous-check" | "job-check";
 
 /** What to do for one record, or undefined when it is not stalled (the age rules of the scheduled reconcile). Pure. */
-export function recoveryFor(record: ServerRecord, nowMs: number, deps: Pick<PipelineDeps, "settings">): RecoveryAction | undefined {
+export function recoveryFor(
+  record: ServerRecord,
+  nowMs: number,
+  deps: Pick<PipelineDeps, "settings">,
+): RecoveryAction | undefined {
   const ageSeconds = (nowMs - Date.parse(record.updatedAt)) / 1000;
   const { staleClaimSeconds, schedule, reconcileRetryAfterSeconds } = deps.settings;
   switch (record.status) {
@@ -108,7 +112,8 @@ class RecoveryPass {
   }
 
   async request(requestId: string): Promise<RequestRecord | undefined> {
-    if (!this.#requests.has(requestId)) this.#requests.set(requestId, (await this.deps.repos.requests.get(requestId))?.record);
+    if (!this.#requests.has(requestId))
+      this.#requests.set(requestId, (await this.deps.repos.requests.get(requestId))?.record);
     return this.#requests.get(requestId);
   }
 }
@@ -117,23 +122,40 @@ class RecoveryPass {
  * The intent a server's onboarding request would send again: the request's own source (api or cli) and
  * the server's flavorRef; a server no request asked for gets a reconcile intent.
  */
-async function intentAgain(pass: RecoveryPass, serverId: string, target: string, requestIds: readonly string[]): Promise<ProtectIntentInput> {
+async function intentAgain(
+  pass: RecoveryPass,
+  serverId: string,
+  target: string,
+  requestIds: readonly string[],
+): Promise<ProtectIntentInput> {
   const requestId = requestIds.find(isOnboardingRequestId);
   if (requestId === undefined) return { type: "protect", serverId, target, source: "reconcile" };
   const request = await pass.request(requestId);
   const flavorRef = ownValue(request?.flavorRefs, serverId);
   // A request id without its record: the API is the only other source that names one.
-  return { type: "protect", serverId, target, requestId, source: request?.source ?? "api", ...(flavorRef === undefined ? {} : { flavorRef }) };
+  return {
+    type: "protect",
+    serverId,
+    target,
+    requestId,
+    source: request?.source ?? "api",
+    ...(flavorRef === undefined ? {} : { flavorRef }),
+  };
 }
 
 async function sendIntentAgain(pass: RecoveryPass, record: ServerRecord, releaseClaims: boolean): Promise<void> {
   if (releaseClaims && record.status === "claimed") {
     await pass.deps.repos.servers.update(record.serverId, (current) =>
-      current.status === "claimed" ? { ...current, status: "pending", attempts: Math.max(0, current.attempts - 1) } : undefined,
+      current.status === "claimed"
+        ? { ...current, status: "pending", attempts: Math.max(0, current.attempts - 1) }
+        : undefined,
     );
   }
   if (pass.intents.has(record.serverId)) return;
-  await pass.deps.queue.send("onboarding", protectIntent.parse(await intentAgain(pass, record.serverId, record.target, record.requestIds)));
+  await pass.deps.queue.send(
+    "onboarding",
+    protectIntent.parse(await intentAgain(pass, record.serverId, record.target, record.requestIds)),
+  );
   pass.intents.add(record.serverId);
   pass.moved(record, "intent");
 }
@@ -164,7 +186,10 @@ async function enqueueAgain(pass: RecoveryPass, request: NonNullable<RecoverySco
   if (record === undefined) return;
   for (const serverId of request.serverIds) {
     if (pass.intents.has(serverId)) continue;
-    await pass.deps.queue.send("onboarding", protectIntent.parse(await intentAgain(pass, serverId, record.target, [request.requestId])));
+    await pass.deps.queue.send(
+      "onboarding",
+      protectIntent.parse(await intentAgain(pass, serverId, record.target, [request.requestId])),
+    );
     pass.intents.add(serverId);
     pass.moved({ serverId, status: "pending" }, "intent");
   }
@@ -180,11 +205,13 @@ export async function recoverStalledServers(deps: PipelineDeps, scope: RecoveryS
     const action = stalled(record);
     if (action === undefined) continue;
     if (action === "intent") await sendIntentAgain(pass, record, scope.releaseClaims ?? false);
-    else if (pass.checks.has(record.serverId)) continue; // its check is on its way
+    else if (pass.checks.has(record.serverId))
+      continue; // its check is on its way
     else if (action === "job-check") await checkJobAgain(pass, record);
     else lookInGroupAgain(pass, record);
   }
-  for (const group of pass.ambiguous.values()) await deps.queue.send("job-status", newAmbiguousCheck({ ...group, createdAt: now }));
+  for (const group of pass.ambiguous.values())
+    await deps.queue.send("job-status", newAmbiguousCheck({ ...group, createdAt: now }));
   if (scope.request !== undefined) await enqueueAgain(pass, scope.request);
   return { examined, recovered: pass.recovered, serverIds: [...pass.serverIds] };
 }

@@ -8,11 +8,11 @@
  * can carry the request, admin password included.
  */
 import { createHash } from "node:crypto";
-import * as z from "../zod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { eventRecord } from "../state/records.ts";
 import { createRepository } from "../state/repository.ts";
 import { isConditionalWriteError, type VersionedStore } from "../state/store.ts";
+import * as z from "../zod.ts";
 
 export const REJECTED_EVENT_ID_PREFIX = "rejected:";
 export const REJECTION_TTL_SECONDS = 14 * 24 * 3600;
@@ -89,12 +89,18 @@ export function rejectedEventRecord(rejection: Rejection, now: number): Rejected
 
 export function createRejectionLog(store: VersionedStore, options: { clock?: Clock } = {}): RejectionLog {
   const clock = options.clock ?? systemClock;
-  const rejections = createRepository<RejectedEvent>(store, { kind: "event", schema: rejectedEvent, idOf: (record) => record.eventId });
+  const rejections = createRepository<RejectedEvent>(store, {
+    kind: "event",
+    schema: rejectedEvent,
+    idOf: (record) => record.eventId,
+  });
   return {
     async record(rejection) {
       const now = clock.now();
       try {
-        await rejections.create(rejectedEventRecord(rejection, now), { expiresAt: Math.floor(now / 1000) + REJECTION_TTL_SECONDS });
+        await rejections.create(rejectedEventRecord(rejection, now), {
+          expiresAt: Math.floor(now / 1000) + REJECTION_TTL_SECONDS,
+        });
       } catch (error) {
         if (!isConditionalWriteError(error)) throw error; // already kept: a redelivery of the same event
       }
@@ -103,7 +109,10 @@ export function createRejectionLog(store: VersionedStore, options: { clock?: Clo
       const ids: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = await store.list("event", cursor === undefined ? { limit: LIST_PAGE_SIZE } : { limit: LIST_PAGE_SIZE, cursor });
+        const page = await store.list(
+          "event",
+          cursor === undefined ? { limit: LIST_PAGE_SIZE } : { limit: LIST_PAGE_SIZE, cursor },
+        );
         for (const { id } of page.items) if (id.startsWith(REJECTED_EVENT_ID_PREFIX)) ids.push(id);
         cursor = page.cursor;
       } while (cursor !== undefined);

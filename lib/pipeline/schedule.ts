@@ -83,7 +83,10 @@ export function nextCheckDelaySeconds(input: NextCheckInput): number {
     const learned = quantile(input.learnedDurationsMs, settings.firstCheckQuantile);
     seconds = learned !== undefined ? learned / 1000 : settings.defaultFirstCheckSeconds[input.kind];
   } else {
-    const backoff = Math.min(settings.retryMaxSeconds, settings.retryBaseSeconds * settings.retryFactor ** (input.checks - 1));
+    const backoff = Math.min(
+      settings.retryMaxSeconds,
+      settings.retryBaseSeconds * settings.retryFactor ** (input.checks - 1),
+    );
     seconds = input.afterViewLook ? Math.min(settings.viewRetrySeconds, backoff) : backoff;
   }
   const jitter = 1 + (input.random * 0.2 - 0.1);

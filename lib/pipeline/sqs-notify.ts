@@ -10,14 +10,19 @@ import { notificationMessage } from "../notify/events.ts";
 import { metricsOf, type PipelineDeps } from "./deps.ts";
 import { parseOrDeadLetter, processSequentially } from "./sqs.ts";
 
-export async function processSqsNotifications(event: SQSEvent, deps: PipelineDeps, dispatcher: DispatcherDeps): Promise<SQSBatchResponse> {
+export async function processSqsNotifications(
+  event: SQSEvent,
+  deps: PipelineDeps,
+  dispatcher: DispatcherDeps,
+): Promise<SQSBatchResponse> {
   const metrics = metricsOf(deps);
   return processSequentially("notify", event, deps, async (record) => {
     const message = await parseOrDeadLetter("notify", record, notificationMessage, deps);
     if (!message) return;
     const outcome = await deliverNotification(message, dispatcher);
     if (outcome.status === "delivered") metrics.count("WebhookDeliveries");
-    if (outcome.status === "retry_scheduled" || outcome.status === "disabled" || outcome.status === "dead") metrics.count("WebhookFailures");
+    if (outcome.status === "retry_scheduled" || outcome.status === "disabled" || outcome.status === "dead")
+      metrics.count("WebhookFailures");
     if (outcome.status !== "dead") return;
     // The last attempt's message: a redrive makes that attempt once more, it does not restart the schedule.
     await deps.deadLetter("notify", JSON.stringify(outcome.message), outcome.lastFailure.message);

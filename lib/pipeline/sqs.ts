@@ -9,9 +9,9 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type * as z from "../zod.ts";
 import type { QueueName } from "../queue/queue.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
+import type * as z from "../zod.ts";
 import { DeadlineReachedError, outOfTime } from "./deadline.ts";
 import { metricsOf, type PipelineDeps } from "./deps.ts";
 import { processJobStatus } from "./job-status.ts";
@@ -39,12 +39,21 @@ export function parseMessage<T>(body: string, schema: z.ZodMiniType<T>): Parsed<
 }
 
 /** The message, or undefined once an unprocessable one is in the dead-letter queue (throws if the sink fails). */
-export async function parseOrDeadLetter<T>(queue: QueueName, record: SQSRecord, schema: z.ZodMiniType<T>, deps: PipelineDeps): Promise<T | undefined> {
+export async function parseOrDeadLetter<T>(
+  queue: QueueName,
+  record: SQSRecord,
+  schema: z.ZodMiniType<T>,
+  deps: PipelineDeps,
+): Promise<T | undefined> {
   const parsed = parseMessage(record.body, schema);
   if (parsed.ok) return parsed.value;
   await deps.deadLetter(queue, record.body, parsed.reason);
   metricsOf(deps).count("DeadLetteredMessages", { queue });
-  deps.log.error("unprocessable message: sent to the dead-letter queue", { queue, messageId: record.messageId, reason: parsed.reason });
+  deps.log.error("unprocessable message: sent to the dead-letter queue", {
+    queue,
+    messageId: record.messageId,
+    reason: parsed.reason,
+  });
   return undefined;
 }
 

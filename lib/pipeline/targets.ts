@@ -22,7 +22,9 @@ export type ResolvedTarget =
 
 /** SDRS answers a missing group with 400 SDRS.1013 (or SDRS.0207 for an invalid id), the gateway with 404. */
 export function isGroupNotFound(error: unknown): boolean {
-  return error instanceof CloudApiError && (error.code === "SDRS.1013" || error.code === "SDRS.0207" || error.status === 404);
+  return (
+    error instanceof CloudApiError && (error.code === "SDRS.1013" || error.code === "SDRS.0207" || error.status === 404)
+  );
 }
 
 async function groupById(id: string, deps: PipelineDeps): Promise<ProtectionGroup | undefined> {
@@ -52,10 +54,22 @@ async function ensureGroupCreation(name: string, config: TargetConfig, deps: Pip
     dr_type: "migration",
   });
   deps.log.info("protection group creation submitted", { target: name, groupName: ref.name, jobId });
-  const delaySeconds = nextCheckDelaySeconds({ kind: "group", checks: 0, learnedDurationsMs: [], random: deps.random?.() ?? Math.random() });
+  const delaySeconds = nextCheckDelaySeconds({
+    kind: "group",
+    checks: 0,
+    learnedDurationsMs: [],
+    random: deps.random?.() ?? Math.random(),
+  });
   await deps.queue.send(
     "job-status",
-    newJobCheck({ jobId, kind: "group", target: name, groupId: `name:${ref.name}`, serverIds: [], submittedAt: deps.clock.now() }),
+    newJobCheck({
+      jobId,
+      kind: "group",
+      target: name,
+      groupId: `name:${ref.name}`,
+      serverIds: [],
+      submittedAt: deps.clock.now(),
+    }),
     { delaySeconds },
   );
 }
@@ -64,7 +78,8 @@ export async function resolveTarget(name: string, deps: PipelineDeps): Promise<R
   const configured = ownValue(deps.config.targets, name);
   if (!configured) {
     const group = await groupById(name, deps);
-    if (group) return { status: "ready", name, config: targetConfig.parse({ protectionGroup: { id: group.id } }), group };
+    if (group)
+      return { status: "ready", name, config: targetConfig.parse({ protectionGroup: { id: group.id } }), group };
     return {
       status: "unknown",
       name,

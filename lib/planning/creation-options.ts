@@ -4,14 +4,16 @@
  * SDRS create-call rules from lib/sdrs/schemas.ts, checked when the configuration is read rather than
  * when SDRS answers 400.
  */
-import * as z from "../zod.ts";
+
 import { ownValue } from "../own.ts";
 import { ecsFlavorName, ecsServerId } from "../sdrs/field-rules.ts";
 import { description, namePrefix, resourceTags, tenancy } from "../sdrs/schemas.ts";
+import * as z from "../zod.ts";
 
 const id = z.string().check(z.minLength(1, { error: "must not be empty" }));
 
-export const creationOptions = z.strictObject({
+export const creationOptions = z
+  .strictObject({
     /** Batch create `name_prefix` (1–59 characters); derived from the target name when absent. */
     namePrefix: z.optional(namePrefix),
     /** Used by single and batch creates alike: the stricter rule holds (64 bytes, so also 64 characters). */
@@ -27,16 +29,27 @@ export const creationOptions = z.strictObject({
     tags: z.optional(resourceTags),
     /** Production flavor id → DR flavor id; servers whose flavor is not listed keep the production flavor. */
     flavorMap: z.optional(z.record(ecsFlavorName, ecsFlavorName)),
-  }).check(z.superRefine((options, ctx) => {
-    // "dedicated_host_id takes effect only when tenancy is set to dedicated" (SDRS.0227).
-    if (options.dedicatedHostId !== undefined && options.tenancy !== "dedicated") {
-      ctx.addIssue({ code: "custom", path: ["dedicatedHostId"], message: "is allowed only when tenancy is dedicated" });
-    }
-    // "primary_ip_address is valid only when primary_subnet_id is specified" (SDRS.1380).
-    if (options.primaryIpAddresses !== undefined && Object.keys(options.primaryIpAddresses).length > 0 && options.primarySubnetId === undefined) {
-      ctx.addIssue({ code: "custom", path: ["primaryIpAddresses"], message: "requires primarySubnetId (SDRS.1380)" });
-    }
-  }));
+  })
+  .check(
+    z.superRefine((options, ctx) => {
+      // "dedicated_host_id takes effect only when tenancy is set to dedicated" (SDRS.0227).
+      if (options.dedicatedHostId !== undefined && options.tenancy !== "dedicated") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["dedicatedHostId"],
+          message: "is allowed only when tenancy is dedicated",
+        });
+      }
+      // "primary_ip_address is valid only when primary_subnet_id is specified" (SDRS.1380).
+      if (
+        options.primaryIpAddresses !== undefined &&
+        Object.keys(options.primaryIpAddresses).length > 0 &&
+        options.primarySubnetId === undefined
+      ) {
+        ctx.addIssue({ code: "custom", path: ["primaryIpAddresses"], message: "requires primarySubnetId (SDRS.1380)" });
+      }
+    }),
+  );
 export type CreationOptions = z.infer<typeof creationOptions>;
 
 /**
@@ -44,13 +57,23 @@ export type CreationOptions = z.infer<typeof creationOptions>;
  * when these are equal. (flavorRef is per server in a batch; primary_ip_address exists only on the
  * single create.)
  */
-const BATCH_FIELDS = ["namePrefix", "description", "primarySubnetId", "clusterId", "tenancy", "dedicatedHostId", "tags"] as const;
+const BATCH_FIELDS = [
+  "namePrefix",
+  "description",
+  "primarySubnetId",
+  "clusterId",
+  "tenancy",
+  "dedicatedHostId",
+  "tags",
+] as const;
 type BatchField = (typeof BATCH_FIELDS)[number];
 
 function batchFieldValue(options: CreationOptions, field: BatchField): unknown {
   if (field === "tags") {
     // Tags are a set: the same tags in another order are the same request.
-    return options.tags === undefined ? null : [...options.tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return options.tags === undefined
+      ? null
+      : [...options.tags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
   return options[field] ?? null;
 }
@@ -62,7 +85,9 @@ export function batchCompatibilityKey(options: CreationOptions): string {
 
 /** The batch fields in which two servers' options differ, for messages. */
 export function differingBatchFields(a: CreationOptions, b: CreationOptions): BatchField[] {
-  return BATCH_FIELDS.filter((field) => JSON.stringify(batchFieldValue(a, field)) !== JSON.stringify(batchFieldValue(b, field)));
+  return BATCH_FIELDS.filter(
+    (field) => JSON.stringify(batchFieldValue(a, field)) !== JSON.stringify(batchFieldValue(b, field)),
+  );
 }
 
 /**
@@ -79,7 +104,10 @@ export interface CreationChoices {
 }
 
 /** A server's creation options: its own entry if it has one, else the target's. */
-export function creationOptionsFor(input: Pick<CreationChoices, "creationOptions" | "serverCreationOptions">, serverId: string): CreationOptions {
+export function creationOptionsFor(
+  input: Pick<CreationChoices, "creationOptions" | "serverCreationOptions">,
+  serverId: string,
+): CreationOptions {
   return ownValue(input.serverCreationOptions, serverId) ?? input.creationOptions;
 }
 

@@ -98,7 +98,8 @@ export function decideServer(input: DecisionInput): Decision {
   const { resolution } = input;
   if (resolution === undefined) return { kind: "needs", facts: "target" };
   if (resolution.status === "unknown") return { kind: "ineligible", reason: resolution.reason };
-  if (resolution.status === "pending") return { kind: "deferred", reason: resolution.reason, retryAfterSeconds: resolution.retryAfterSeconds };
+  if (resolution.status === "pending")
+    return { kind: "deferred", reason: resolution.reason, retryAfterSeconds: resolution.retryAfterSeconds };
 
   if (input.protectedInstances === undefined) return { kind: "needs", facts: "inventory" };
   const own = input.protectedInstances.filter((instance) => instance.source_server === input.serverId);
@@ -123,7 +124,12 @@ export function decideServer(input: DecisionInput): Decision {
       reason: reasonFor(
         "INELIGIBLE_PROTECTED_ELSEWHERE",
         `server ${label(input)} is already protected in protection group ${elsewhere.server_group_id}${owner === undefined ? "" : ` (target "${owner}")`} by protected instance ${elsewhere.name} (${elsewhere.id}), not in the group of target "${input.target}"`,
-        { protectedInstanceId: elsewhere.id, protectionGroupId: elsewhere.server_group_id, ...(owner === undefined ? {} : { target: owner }), status: elsewhere.status },
+        {
+          protectedInstanceId: elsewhere.id,
+          protectionGroupId: elsewhere.server_group_id,
+          ...(owner === undefined ? {} : { target: owner }),
+          status: elsewhere.status,
+        },
       ),
       protectedElsewhere: { groupId: elsewhere.server_group_id, protectedInstanceId: elsewhere.id },
     };

@@ -3,6 +3,8 @@
  * now (eligible), later by itself (deferred, with a retry-after) or not until someone acts (ineligible),
  * with every reason and warning that applies. Pure: the facts come in, verdicts go out.
  */
+
+import { ipInCidr } from "../net/ipv4.ts";
 import {
   type EcsServer,
   type EvsVolume,
@@ -12,7 +14,6 @@ import {
   productionAvailabilityZone,
 } from "../sdrs/schemas.ts";
 import { batchCompatibilityKey, creationOptionsFor, differingBatchFields, drFlavorFor } from "./creation-options.ts";
-import { ipInCidr } from "../net/ipv4.ts";
 import { unsupportedFlavorKind } from "./flavors.ts";
 import { type RuleOutcome, reasonFor, ruleFor, sortReasons } from "./rules.ts";
 import { type SharedDiskCluster, sharedDiskClusters } from "./shared-disks.ts";
@@ -21,11 +22,28 @@ import type { PlanInput, Reason, ServerFacts, Verdict } from "./types.ts";
 /** Create protected instance: "status of the protection group must be available or protected". */
 const READY_GROUP_STATUSES = new Set(["available", "protected"]);
 /** Statuses of an operation in progress: they end by themselves (in a ready or an error-* status). */
-const BUSY_GROUP_STATUSES = new Set(["creating", "starting", "stopping", "reprotecting", "reversing", "failing-over", "deleting"]);
+const BUSY_GROUP_STATUSES = new Set([
+  "creating",
+  "starting",
+  "stopping",
+  "reprotecting",
+  "reversing",
+  "failing-over",
+  "deleting",
+]);
 /** SDRS.1333: the server's status must be ACTIVE or SHUTOFF. */
 const READY_SERVER_STATUSES = new Set(["ACTIVE", "SHUTOFF"]);
 /** Transitions that end by themselves; VERIFY_RESIZE is confirmed (or auto-confirmed) by the cloud. */
-const BUSY_SERVER_STATUSES = new Set(["BUILD", "REBOOT", "HARD_REBOOT", "RESIZE", "VERIFY_RESIZE", "REVERT_RESIZE", "MIGRATING", "REBUILD"]);
+const BUSY_SERVER_STATUSES = new Set([
+  "BUILD",
+  "REBOOT",
+  "HARD_REBOOT",
+  "RESIZE",
+  "VERIFY_RESIZE",
+  "REVERT_RESIZE",
+  "MIGRATING",
+  "REBUILD",
+]);
 
 interface Assessment {
   facts: ServerFacts;
@@ -40,8 +58,12 @@ export function evaluateEligibility(input: PlanInput): Verdict[] {
   const clusters = sharedDiskClusters(input.servers);
   const groupLevel = groupReasons(input);
   const instances = indexProtectedInstances(input.protectedInstances);
-  const assessments = input.servers.map((facts) => assessServer(facts, input, groupLevel, instances, clusters.get(facts.serverId)));
-  const individual = new Map(assessments.map((assessment) => [assessment.facts.serverId, toVerdict(assessment, clusters)]));
+  const assessments = input.servers.map((facts) =>
+    assessServer(facts, input, groupLevel, instances, clusters.get(facts.serverId)),
+  );
+  const individual = new Map(
+    assessments.map((assessment) => [assessment.facts.serverId, toVerdict(assessment, clusters)]),
+  );
   if (input.sharedDiskPolicy === "block") return [...individual.values()];
   return assessments.map((assessment) => {
     const cluster = clusters.get(assessment.facts.serverId);
@@ -57,7 +79,9 @@ function toVerdict(assessment: Assessment, clusters: Map<string, SharedDiskClust
   const outcomes = reasons.map((reason) => outcomeOf(reason));
   const kind = outcomes.includes("ineligible") ? "ineligible" : outcomes.includes("deferred") ? "deferred" : "eligible";
   const retryAfterSeconds =
-    kind === "deferred" ? Math.max(assessment.peerRetryAfterSeconds ?? 0, ...reasons.map((reason) => retryOf(reason.code))) : undefined;
+    kind === "deferred"
+      ? Math.max(assessment.peerRetryAfterSeconds ?? 0, ...reasons.map((reason) => retryOf(reason.code)))
+      : undefined;
   const cluster = clusters.get(facts.serverId);
   return {
     serverId: facts.serverId,
@@ -102,7 +126,13 @@ function groupReasons(input: PlanInput): Reason[] {
   if (READY_GROUP_STATUSES.has(group.status)) return [];
   const message = `protection group ${group.name} (${group.id}) is ${group.status}; protected instances can be created only when it is available or protected`;
   const details = { protectionGroupId: group.id, status: group.status };
-  return [reasonFor(BUSY_GROUP_STATUSES.has(group.status) ? "DEFERRED_GROUP_BUSY" : "INELIGIBLE_GROUP_STATUS", message, details)];
+  return [
+    reasonFor(
+      BUSY_GROUP_STATUSES.has(group.status) ? "DEFERRED_GROUP_BUSY" : "INELIGIBLE_GROUP_STATUS",
+      message,
+      details,
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,7 +150,12 @@ function assessServer(
   if (server === undefined) {
     return {
       facts,
-      reasons: [...groupLevel, reasonFor("INELIGIBLE_SERVER_NOT_FOUND", `server ${facts.serverId} was not found`, { serverId: facts.serverId })],
+      reasons: [
+        ...groupLevel,
+        reasonFor("INELIGIBLE_SERVER_NOT_FOUND", `server ${facts.serverId} was not found`, {
+          serverId: facts.serverId,
+        }),
+      ],
       warnings: [],
     };
   }
@@ -144,19 +179,33 @@ function serverStateReasons(facts: ServerFacts, server: EcsServer): Reason[] {
   const status = server.status.toUpperCase();
   if (!READY_SERVER_STATUSES.has(status)) {
     const message = `server ${label(facts)} is ${server.status}; it must be ACTIVE or SHUTOFF`;
-    reasons.push(reasonFor(BUSY_SERVER_STATUSES.has(status) ? "DEFERRED_SERVER_BUSY" : "INELIGIBLE_SERVER_STATUS", message, { status: server.status }));
+    reasons.push(
+      reasonFor(BUSY_SERVER_STATUSES.has(status) ? "DEFERRED_SERVER_BUSY" : "INELIGIBLE_SERVER_STATUS", message, {
+        status: server.status,
+      }),
+    );
   }
   const lockSource = server.metadata.lockSource;
   if (server.locked === true || (lockSource !== undefined && lockSource !== "")) {
-    const how = [server.locked === true ? "locked=true" : undefined, lockSource ? `metadata.lockSource=${lockSource}` : undefined].filter(
-      (part): part is string => part !== undefined,
-    );
+    const how = [
+      server.locked === true ? "locked=true" : undefined,
+      lockSource ? `metadata.lockSource=${lockSource}` : undefined,
+    ].filter((part): part is string => part !== undefined);
     // SDRS.1359: locked by another service (lockSource names it, e.g. ORDER); SDRS.1357: locked by the system.
     const sdrsCode = lockSource ? "SDRS.1359" : "SDRS.1357";
-    reasons.push(reasonFor("INELIGIBLE_SERVER_LOCKED", `server ${label(facts)} is locked (${how.join(", ")})`, undefined, sdrsCode));
+    reasons.push(
+      reasonFor(
+        "INELIGIBLE_SERVER_LOCKED",
+        `server ${label(facts)} is locked (${how.join(", ")})`,
+        undefined,
+        sdrsCode,
+      ),
+    );
   }
   if (server.metadata.EcmResStatus === "freeze") {
-    reasons.push(reasonFor("INELIGIBLE_SERVER_FROZEN", `server ${label(facts)} is frozen (metadata.EcmResStatus=freeze)`));
+    reasons.push(
+      reasonFor("INELIGIBLE_SERVER_FROZEN", `server ${label(facts)} is frozen (metadata.EcmResStatus=freeze)`),
+    );
   }
   return reasons;
 }
@@ -172,11 +221,19 @@ function alreadyProtectedReasons(facts: ServerFacts, input: PlanInput, instances
   return [
     ...(instances.bySource.get(facts.serverId) ?? []).map((instance) => {
       const { where, details } = describe(instance);
-      return reasonFor("INELIGIBLE_ALREADY_PROTECTED", `server ${label(facts)} is already the production server of ${where}`, details);
+      return reasonFor(
+        "INELIGIBLE_ALREADY_PROTECTED",
+        `server ${label(facts)} is already the production server of ${where}`,
+        details,
+      );
     }),
     ...(instances.byTarget.get(facts.serverId) ?? []).map((instance) => {
       const { where, details } = describe(instance);
-      return reasonFor("INELIGIBLE_DR_SITE_SERVER", `server ${label(facts)} is the DR-site server of ${where}`, details);
+      return reasonFor(
+        "INELIGIBLE_DR_SITE_SERVER",
+        `server ${label(facts)} is the DR-site server of ${where}`,
+        details,
+      );
     }),
   ];
 }
@@ -206,10 +263,14 @@ function placementReasons(server: EcsServer, group: ProtectionGroup): Reason[] {
   const vpcId = server.metadata.vpc_id;
   if (vpcId !== group.source_vpc_id) {
     reasons.push(
-      reasonFor("INELIGIBLE_VPC_MISMATCH", `server vpc ${vpcId ?? "(none)"} ≠ protection group vpc ${group.source_vpc_id}`, {
-        serverVpcId: vpcId ?? "",
-        protectionGroupVpcId: group.source_vpc_id,
-      }),
+      reasonFor(
+        "INELIGIBLE_VPC_MISMATCH",
+        `server vpc ${vpcId ?? "(none)"} ≠ protection group vpc ${group.source_vpc_id}`,
+        {
+          serverVpcId: vpcId ?? "",
+          protectionGroupVpcId: group.source_vpc_id,
+        },
+      ),
     );
   }
   const serverAz = server["OS-EXT-AZ:availability_zone"];
@@ -233,8 +294,16 @@ function hostReasons(facts: ServerFacts, server: EcsServer, input: PlanInput): R
   const tenancy = (hints?.tenancy ?? []).filter((value) => /^dedicated?$/i.test(value));
   const hostIds = (hints?.dedicated_host_id ?? []).filter((value) => value !== "");
   if (tenancy.length > 0 || hostIds.length > 0) {
-    const how = [...tenancy.map((value) => `tenancy=${value}`), ...hostIds.map((hostId) => `dedicated_host_id=${hostId}`)];
-    reasons.push(reasonFor("INELIGIBLE_DEDICATED_HOST", `server ${label(facts)} runs on a dedicated host (os:scheduler_hints ${how.join(", ")})`));
+    const how = [
+      ...tenancy.map((value) => `tenancy=${value}`),
+      ...hostIds.map((hostId) => `dedicated_host_id=${hostId}`),
+    ];
+    reasons.push(
+      reasonFor(
+        "INELIGIBLE_DEDICATED_HOST",
+        `server ${label(facts)} runs on a dedicated host (os:scheduler_hints ${how.join(", ")})`,
+      ),
+    );
   }
   const ecsGroups = (hints?.group ?? []).filter((value) => value !== "");
   if (ecsGroups.length > 0 && creationOptionsFor(input, facts.serverId).tenancy === "dedicated") {
@@ -255,23 +324,37 @@ function flavorReasons(facts: ServerFacts, server: EcsServer, input: PlanInput):
   const kind = unsupportedFlavorKind(flavor.id) ?? (flavor.name ? unsupportedFlavorKind(flavor.name) : undefined);
   if (kind !== undefined) {
     const named = flavor.name && flavor.name !== flavor.id ? `${flavor.id} (${flavor.name})` : flavor.id;
-    reasons.push(reasonFor("INELIGIBLE_FLAVOR_UNSUPPORTED", `flavor ${named} of server ${label(facts)} is ${kind}, which SDRS does not support`, { flavorId: flavor.id }));
+    reasons.push(
+      reasonFor(
+        "INELIGIBLE_FLAVOR_UNSUPPORTED",
+        `flavor ${named} of server ${label(facts)} is ${kind}, which SDRS does not support`,
+        { flavorId: flavor.id },
+      ),
+    );
   }
   const drFlavor = drFlavorFor(input, facts.serverId, flavor.id);
   const drKind = drFlavor === undefined ? undefined : unsupportedFlavorKind(drFlavor);
   if (drFlavor !== undefined && drKind !== undefined) {
     reasons.push(
-      reasonFor("INELIGIBLE_DR_FLAVOR_UNSUPPORTED", `DR flavor ${drFlavor} chosen for server ${label(facts)} (production flavor ${flavor.id}) is ${drKind}, which SDRS does not support`, {
-        drFlavorId: drFlavor,
-      }),
+      reasonFor(
+        "INELIGIBLE_DR_FLAVOR_UNSUPPORTED",
+        `DR flavor ${drFlavor} chosen for server ${label(facts)} (production flavor ${flavor.id}) is ${drKind}, which SDRS does not support`,
+        {
+          drFlavorId: drFlavor,
+        },
+      ),
     );
   }
   const offered = input.drSite.flavorIds;
   if (drFlavor !== undefined && offered !== undefined && !offered.includes(drFlavor)) {
     reasons.push(
-      reasonFor("INELIGIBLE_DR_FLAVOR_NOT_OFFERED", `DR flavor ${drFlavor} chosen for server ${label(facts)} is not offered in the DR-site AZ of the protection group`, {
-        drFlavorId: drFlavor,
-      }),
+      reasonFor(
+        "INELIGIBLE_DR_FLAVOR_NOT_OFFERED",
+        `DR flavor ${drFlavor} chosen for server ${label(facts)} is not offered in the DR-site AZ of the protection group`,
+        {
+          drFlavorId: drFlavor,
+        },
+      ),
     );
   }
   return reasons;
@@ -303,28 +386,45 @@ function hasSystemDisk(server: EcsServer, volumes: readonly EvsVolume[]): boolea
   if (rootDevice === undefined || rootDevice === null) return false;
   return (
     attached.some((volume) => volume.device === rootDevice) ||
-    volumes.some((volume) => volume.attachments.some((attachment) => attachment.server_id === server.id && attachment.device === rootDevice))
+    volumes.some((volume) =>
+      volume.attachments.some((attachment) => attachment.server_id === server.id && attachment.device === rootDevice),
+    )
   );
 }
 
 function diskReasons(facts: ServerFacts, server: EcsServer): Reason[] {
   const reasons: Reason[] = [];
   if (!hasSystemDisk(server, facts.volumes)) {
-    reasons.push(reasonFor("INELIGIBLE_NO_SYSTEM_DISK", `server ${label(facts)} has no system disk: no attached volume has bootIndex 0`));
+    reasons.push(
+      reasonFor(
+        "INELIGIBLE_NO_SYSTEM_DISK",
+        `server ${label(facts)} has no system disk: no attached volume has bootIndex 0`,
+      ),
+    );
   }
-  const encrypted = facts.volumes.filter((volume) => volume.metadata?.__system__encrypted === "1").map((volume) => volume.id);
+  const encrypted = facts.volumes
+    .filter((volume) => volume.metadata?.__system__encrypted === "1")
+    .map((volume) => volume.id);
   if (encrypted.length > 0) {
     reasons.push(
-      reasonFor("INELIGIBLE_DISK_ENCRYPTED", `disk ${list(encrypted)} of server ${label(facts)} is encrypted (metadata.__system__encrypted=1)`, {
-        volumeIds: encrypted,
-      }),
+      reasonFor(
+        "INELIGIBLE_DISK_ENCRYPTED",
+        `disk ${list(encrypted)} of server ${label(facts)} is encrypted (metadata.__system__encrypted=1)`,
+        {
+          volumeIds: encrypted,
+        },
+      ),
     );
   }
   const frozen = facts.volumes
     .filter((volume) => volume.metadata?.__system__frozen === "true" || volume.status === "frozen")
     .map((volume) => volume.id);
   if (frozen.length > 0) {
-    reasons.push(reasonFor("INELIGIBLE_DISK_FROZEN", `disk ${list(frozen)} of server ${label(facts)} is frozen`, { volumeIds: frozen }));
+    reasons.push(
+      reasonFor("INELIGIBLE_DISK_FROZEN", `disk ${list(frozen)} of server ${label(facts)} is frozen`, {
+        volumeIds: frozen,
+      }),
+    );
   }
   return reasons;
 }
@@ -334,10 +434,22 @@ function keypairReasons(facts: ServerFacts, server: EcsServer): Reason[] {
   const keyName = server.key_name;
   if (server.metadata.os_type?.toLowerCase() !== "windows" || !keyName) return [];
   if (facts.keypairExists === false) {
-    return [reasonFor("INELIGIBLE_KEYPAIR_MISSING", `Windows server ${label(facts)} logs in with key pair ${keyName}, which does not exist`, { keyName })];
+    return [
+      reasonFor(
+        "INELIGIBLE_KEYPAIR_MISSING",
+        `Windows server ${label(facts)} logs in with key pair ${keyName}, which does not exist`,
+        { keyName },
+      ),
+    ];
   }
   if (facts.keypairExists === undefined) {
-    return [reasonFor("WARN_KEYPAIR_UNVERIFIED", `Windows server ${label(facts)} logs in with key pair ${keyName}, whose existence was not checked`, { keyName })];
+    return [
+      reasonFor(
+        "WARN_KEYPAIR_UNVERIFIED",
+        `Windows server ${label(facts)} logs in with key pair ${keyName}, whose existence was not checked`,
+        { keyName },
+      ),
+    ];
   }
   return [];
 }
@@ -350,13 +462,22 @@ function blockedSharedDiskReasons(facts: ServerFacts): Reason[] {
   const shared = sharedVolumeIds(facts);
   if (shared.length === 0) return [];
   return [
-    reasonFor("INELIGIBLE_SHARED_DISK_BLOCKED", `server ${label(facts)} has shared disk ${list(shared)} and the shared-disk policy is block`, {
-      volumeIds: shared,
-    }),
+    reasonFor(
+      "INELIGIBLE_SHARED_DISK_BLOCKED",
+      `server ${label(facts)} has shared disk ${list(shared)} and the shared-disk policy is block`,
+      {
+        volumeIds: shared,
+      },
+    ),
   ];
 }
 
-function warningsFor(facts: ServerFacts, server: EcsServer, input: PlanInput, cluster: SharedDiskCluster | undefined): Reason[] {
+function warningsFor(
+  facts: ServerFacts,
+  server: EcsServer,
+  input: PlanInput,
+  cluster: SharedDiskCluster | undefined,
+): Reason[] {
   const warnings = keypairReasons(facts, server).filter((reason) => outcomeOf(reason) === "warning");
   if (facts.autoScalingGroupId !== undefined) {
     warnings.push(
@@ -368,7 +489,9 @@ function warningsFor(facts: ServerFacts, server: EcsServer, input: PlanInput, cl
     );
   }
   const enterpriseProject =
-    server.enterprise_project_id ?? server.sys_tags?.find((tag) => tag.key === "_sys_enterprise_project_id")?.value ?? undefined;
+    server.enterprise_project_id ??
+    server.sys_tags?.find((tag) => tag.key === "_sys_enterprise_project_id")?.value ??
+    undefined;
   // "0" is the default enterprise project.
   if (enterpriseProject !== undefined && enterpriseProject !== "" && enterpriseProject !== "0") {
     warnings.push(
@@ -432,8 +555,12 @@ function sharedDiskClusterReasons(
   const ownOptions = creationOptionsFor(input, facts.serverId);
   const ownKey = batchCompatibilityKey(ownOptions);
   const conflicting = peers
-    .filter((serverId) => individual.has(serverId) && batchCompatibilityKey(creationOptionsFor(input, serverId)) !== ownKey)
-    .map((serverId) => `${serverId} (${differingBatchFields(ownOptions, creationOptionsFor(input, serverId)).join(", ")})`);
+    .filter(
+      (serverId) => individual.has(serverId) && batchCompatibilityKey(creationOptionsFor(input, serverId)) !== ownKey,
+    )
+    .map(
+      (serverId) => `${serverId} (${differingBatchFields(ownOptions, creationOptionsFor(input, serverId)).join(", ")})`,
+    );
   if (conflicting.length > 0) {
     reasons.push(
       reasonFor(
@@ -448,11 +575,21 @@ function sharedDiskClusterReasons(
     return peer?.verdict === "ineligible" ? [peer] : [];
   });
   if (ineligiblePeers.length > 0) {
-    const named = ineligiblePeers.map((peer) => `${peer.serverId} (${peer.reasons.filter((reason) => outcomeOf(reason) === "ineligible").map((reason) => reason.code).join(", ")})`);
+    const named = ineligiblePeers.map(
+      (peer) =>
+        `${peer.serverId} (${peer.reasons
+          .filter((reason) => outcomeOf(reason) === "ineligible")
+          .map((reason) => reason.code)
+          .join(", ")})`,
+    );
     reasons.push(
-      reasonFor("INELIGIBLE_SHARED_DISK_PEER_INELIGIBLE", `shared-disk peer ${list(named)} is ineligible, so the cluster cannot be created in one batch`, {
-        ineligibleServerIds: ineligiblePeers.map((peer) => peer.serverId),
-      }),
+      reasonFor(
+        "INELIGIBLE_SHARED_DISK_PEER_INELIGIBLE",
+        `shared-disk peer ${list(named)} is ineligible, so the cluster cannot be created in one batch`,
+        {
+          ineligibleServerIds: ineligiblePeers.map((peer) => peer.serverId),
+        },
+      ),
     );
   }
   const deferredPeers = peers.flatMap((serverId) => {
@@ -461,9 +598,13 @@ function sharedDiskClusterReasons(
   });
   if (deferredPeers.length === 0) return { reasons };
   reasons.push(
-    reasonFor("DEFERRED_SHARED_DISK_PEER_DEFERRED", `shared-disk peer ${list(deferredPeers.map((peer) => peer.serverId))} is deferred; the cluster is created together`, {
-      deferredServerIds: deferredPeers.map((peer) => peer.serverId),
-    }),
+    reasonFor(
+      "DEFERRED_SHARED_DISK_PEER_DEFERRED",
+      `shared-disk peer ${list(deferredPeers.map((peer) => peer.serverId))} is deferred; the cluster is created together`,
+      {
+        deferredServerIds: deferredPeers.map((peer) => peer.serverId),
+      },
+    ),
   );
   return { reasons, peerRetryAfterSeconds: Math.max(...deferredPeers.map((peer) => peer.retryAfterSeconds ?? 0)) };
 }

@@ -82,7 +82,11 @@ async function orUndefinedWhenNotFound<T>(read: Promise<T>): Promise<T | undefin
 }
 
 /** A retryable failure (throttling, 5xx, network) propagates so the caller retries; any other leaves the fact unknown. */
-async function advisory<T>(operation: string, read: () => Promise<T>, failures: Inventory["advisoryFailures"]): Promise<T | undefined> {
+async function advisory<T>(
+  operation: string,
+  read: () => Promise<T>,
+  failures: Inventory["advisoryFailures"],
+): Promise<T | undefined> {
   try {
     return await read();
   } catch (error) {
@@ -93,13 +97,19 @@ async function advisory<T>(operation: string, read: () => Promise<T>, failures: 
   }
 }
 
-export async function readInventory(reader: InventoryReader, request: InventoryRequest, options: InventoryOptions = {}): Promise<Inventory> {
+export async function readInventory(
+  reader: InventoryReader,
+  request: InventoryRequest,
+  options: InventoryOptions = {},
+): Promise<Inventory> {
   const serverIds = [...new Set(request.serverIds)];
   const perServerReadsUpTo = options.perServerReadsUpTo ?? DEFAULT_PER_SERVER_READS_UP_TO;
   const advisoryFailures: Inventory["advisoryFailures"] = [];
 
   const [protectionGroup, protectedInstances, servers] = await Promise.all([
-    request.protectionGroupId === undefined ? undefined : orUndefinedWhenNotFound(reader.getProtectionGroup(request.protectionGroupId)),
+    request.protectionGroupId === undefined
+      ? undefined
+      : orUndefinedWhenNotFound(reader.getProtectionGroup(request.protectionGroupId)),
     serverIds.length === 0 ? [] : (options.protectedInstances?.() ?? reader.listProtectedInstances({})),
     readServers(reader, serverIds, serverIds.length <= perServerReadsUpTo),
   ]);
@@ -108,13 +118,25 @@ export async function readInventory(reader: InventoryReader, request: InventoryR
   if (peerIds.length > 0) {
     const peers = await readServers(reader, peerIds, peerIds.length <= perServerReadsUpTo);
     const known = new Map([...volumesByServer.values()].flat().map((volume) => [volume.id, volume]));
-    for (const [serverId, volumes] of await readVolumes(reader, [...peers.values()], peerIds.length <= perServerReadsUpTo, known)) volumesByServer.set(serverId, volumes);
+    for (const [serverId, volumes] of await readVolumes(
+      reader,
+      [...peers.values()],
+      peerIds.length <= perServerReadsUpTo,
+      known,
+    ))
+      volumesByServer.set(serverId, volumes);
     for (const [serverId, server] of peers) servers.set(serverId, server);
   }
   const found = [...servers.values()];
   const [keypairNames, scalingGroupOf] = await Promise.all([
     found.some(needsKeypair) ? advisory("listKeypairs", () => reader.listKeypairs(), advisoryFailures) : undefined,
-    found.length === 0 ? new Map<string, string>() : advisory("listScalingGroups", () => options.scalingGroupMembers?.() ?? readScalingGroupMembers(reader), advisoryFailures),
+    found.length === 0
+      ? new Map<string, string>()
+      : advisory(
+          "listScalingGroups",
+          () => options.scalingGroupMembers?.() ?? readScalingGroupMembers(reader),
+          advisoryFailures,
+        ),
   ]);
   const keypairs = keypairNames === undefined ? undefined : new Set(keypairNames.map((keypair) => keypair.name));
 
@@ -141,7 +163,10 @@ export async function readInventory(reader: InventoryReader, request: InventoryR
 }
 
 /** Servers a shared volume of `volumesByServer` is attached to that are not among `servers`. */
-function sharedDiskPeerIds(volumesByServer: ReadonlyMap<string, EvsVolume[]>, servers: ReadonlyMap<string, EcsServer>): string[] {
+function sharedDiskPeerIds(
+  volumesByServer: ReadonlyMap<string, EvsVolume[]>,
+  servers: ReadonlyMap<string, EcsServer>,
+): string[] {
   const peers = new Set<string>();
   for (const volumes of volumesByServer.values()) {
     for (const volume of volumes) {
@@ -157,7 +182,11 @@ function needsKeypair(server: EcsServer): boolean {
   return server.metadata.os_type?.toLowerCase() === "windows" && Boolean(server.key_name);
 }
 
-async function readServers(reader: InventoryReader, serverIds: readonly string[], oneByOne: boolean): Promise<Map<string, EcsServer>> {
+async function readServers(
+  reader: InventoryReader,
+  serverIds: readonly string[],
+  oneByOne: boolean,
+): Promise<Map<string, EcsServer>> {
   if (serverIds.length === 0) return new Map();
   if (oneByOne) {
     const servers = await Promise.all(serverIds.map((serverId) => orUndefinedWhenNotFound(reader.getServer(serverId))));
@@ -165,7 +194,11 @@ async function readServers(reader: InventoryReader, serverIds: readonly string[]
   }
   // The ECS filter is exact, but a gateway that ignored it would answer with the whole project: keep only the asked.
   const wanted = new Set(serverIds);
-  return new Map((await reader.listServers({ serverIds })).filter((server) => wanted.has(server.id)).map((server) => [server.id, server] as const));
+  return new Map(
+    (await reader.listServers({ serverIds }))
+      .filter((server) => wanted.has(server.id))
+      .map((server) => [server.id, server] as const),
+  );
 }
 
 /** Each server's attached volumes, with their attachments (a shared volume names every server it is attached to). */
@@ -177,19 +210,32 @@ async function readVolumes(
 ): Promise<Map<string, EvsVolume[]>> {
   if (servers.length === 0) return new Map();
   if (oneByOne) {
-    return new Map(await Promise.all(servers.map(async (server) => [server.id, await reader.listVolumes({ serverId: server.id })] as const)));
+    return new Map(
+      await Promise.all(
+        servers.map(async (server) => [server.id, await reader.listVolumes({ serverId: server.id })] as const),
+      ),
+    );
   }
-  const attachedIds = [...new Set(servers.flatMap((server) => server["os-extended-volumes:volumes_attached"].map(({ id }) => id)))];
+  const attachedIds = [
+    ...new Set(servers.flatMap((server) => server["os-extended-volumes:volumes_attached"].map(({ id }) => id))),
+  ];
   const unread = attachedIds.filter((id) => !known.has(id));
-  const all = [...attachedIds.flatMap((id) => known.get(id) ?? []), ...(unread.length === 0 ? [] : await reader.listVolumes({ ids: unread }))];
+  const all = [
+    ...attachedIds.flatMap((id) => known.get(id) ?? []),
+    ...(unread.length === 0 ? [] : await reader.listVolumes({ ids: unread })),
+  ];
   const byServer = new Map<string, EvsVolume[]>(servers.map((server) => [server.id, []]));
   // A volume belongs to a server its attachments name, or that lists it among its attached volumes.
   const listedBy = new Map<string, string[]>();
   for (const server of servers) {
-    for (const { id } of server["os-extended-volumes:volumes_attached"]) listedBy.set(id, [...(listedBy.get(id) ?? []), server.id]);
+    for (const { id } of server["os-extended-volumes:volumes_attached"])
+      listedBy.set(id, [...(listedBy.get(id) ?? []), server.id]);
   }
   for (const volume of all) {
-    const owners = new Set([...volume.attachments.map((attachment) => attachment.server_id), ...(listedBy.get(volume.id) ?? [])]);
+    const owners = new Set([
+      ...volume.attachments.map((attachment) => attachment.server_id),
+      ...(listedBy.get(volume.id) ?? []),
+    ]);
     for (const serverId of owners) byServer.get(serverId)?.push(volume);
   }
   return byServer;
@@ -199,7 +245,8 @@ async function readVolumes(
 export async function readScalingGroupMembers(reader: InventoryReader): Promise<Map<string, string>> {
   const members = new Map<string, string>();
   for (const group of await reader.listScalingGroups()) {
-    for (const instance of await reader.listScalingGroupInstances(group.scaling_group_id)) members.set(instance.instance_id, group.scaling_group_id);
+    for (const instance of await reader.listScalingGroupInstances(group.scaling_group_id))
+      members.set(instance.instance_id, group.scaling_group_id);
   }
   return members;
 }

@@ -29,12 +29,14 @@ const SEARCH_BUDGET = 200_000;
 export function packIntoBins<T>(items: readonly T[], sizeOf: (item: T) => number, capacity: number): T[][] {
   for (const item of items) {
     const size = sizeOf(item);
-    if (!Number.isInteger(size) || size < 1 || size > capacity) throw new RangeError(`item size ${size} is not an integer in 1..${capacity}`);
+    if (!Number.isInteger(size) || size < 1 || size > capacity)
+      throw new RangeError(`item size ${size} is not an integer in 1..${capacity}`);
   }
   // Array.prototype.sort is stable: equal sizes keep input order.
   const sorted = items.map((item) => ({ item, size: sizeOf(item) })).sort((a, b) => b.size - a.size);
   const firstFit = firstFitDecreasing(sorted, capacity);
-  if (capacity <= 5 || firstFit.length <= lowerBound(sorted, capacity)) return firstFit.map((bin) => bin.map(({ item }) => item));
+  if (capacity <= 5 || firstFit.length <= lowerBound(sorted, capacity))
+    return firstFit.map((bin) => bin.map(({ item }) => item));
   return branchAndBound(sorted, capacity, firstFit).map((bin) => bin.map(({ item }) => item));
 }
 

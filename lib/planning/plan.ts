@@ -13,7 +13,10 @@ import { type PlanInput, type PlanInputArg, type PlanResult, planInput } from ".
 export function parsePlanInput(arg: PlanInputArg): PlanInput {
   const parsed = planInput.safeParse(arg);
   if (!parsed.success) {
-    throw new PlanningError("PLAN_INPUT_INVALID", `plan input is invalid: ${parsed.error.issues.map((issue) => describeIssue(issue)).join("; ")}`);
+    throw new PlanningError(
+      "PLAN_INPUT_INVALID",
+      `plan input is invalid: ${parsed.error.issues.map((issue) => describeIssue(issue)).join("; ")}`,
+    );
   }
   return parsed.data;
 }

@@ -78,7 +78,10 @@ function compareIds(a: string, b: string): number {
 function toUnits(servers: readonly PlannableServer[], limit: number): Unit[] {
   const byCluster = new Map<string, PlannableServer[]>();
   for (const server of servers) {
-    const key = server.sharedDiskCluster === undefined ? `server:${server.serverId}` : `cluster:${[...server.sharedDiskCluster].sort().join(",")}`;
+    const key =
+      server.sharedDiskCluster === undefined
+        ? `server:${server.serverId}`
+        : `cluster:${[...server.sharedDiskCluster].sort().join(",")}`;
     const members = byCluster.get(key) ?? [];
     members.push(server);
     byCluster.set(key, members);
@@ -100,7 +103,8 @@ function toUnits(servers: readonly PlannableServer[], limit: number): Unit[] {
         `shared-disk cluster ${sorted.map((server) => server.serverId).join(", ")}: creation options differ, but the cluster needs one batch call`,
       );
     }
-    const needsSingle = !needsBatch && first !== undefined && first.options.primaryIpAddresses?.[first.serverId] !== undefined;
+    const needsSingle =
+      !needsBatch && first !== undefined && first.options.primaryIpAddresses?.[first.serverId] !== undefined;
     return { servers: sorted, needsBatch, needsSingle, firstServerId: first?.serverId ?? "" };
   });
   return units.sort((a, b) => compareIds(a.firstServerId, b.firstServerId));
@@ -113,7 +117,8 @@ function definedFields<T extends Record<string, unknown>>(fields: T): Partial<T>
 
 function singleCall(server: PlannableServer, protectionGroupId: string): PlannedCall {
   const { options } = server;
-  const primaryIpAddress = options.primarySubnetId === undefined ? undefined : options.primaryIpAddresses?.[server.serverId];
+  const primaryIpAddress =
+    options.primarySubnetId === undefined ? undefined : options.primaryIpAddresses?.[server.serverId];
   const request: CreateProtectedInstanceRequest = {
     protected_instance: {
       server_group_id: protectionGroupId,
@@ -141,7 +146,10 @@ function batchCall(servers: readonly PlannableServer[], request: CallPlanRequest
     protected_instances: {
       name_prefix: options.namePrefix ?? derivedNamePrefix(request.namePrefixSource),
       server_group_id: request.protectionGroupId,
-      servers: servers.map((server) => ({ server_id: server.serverId, ...definedFields({ flavorRef: server.drFlavorId }) })),
+      servers: servers.map((server) => ({
+        server_id: server.serverId,
+        ...definedFields({ flavorRef: server.drFlavorId }),
+      })),
       ...definedFields({
         description: options.description,
         cluster_id: options.clusterId,

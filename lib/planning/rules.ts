@@ -32,7 +32,8 @@ export const RULES = {
   INELIGIBLE_TARGET_UNKNOWN: {
     code: "INELIGIBLE_TARGET_UNKNOWN",
     outcome: "ineligible",
-    meaning: "The requested target (protect tag value, --target or the request's target) is neither a configured target nor a protection group id.",
+    meaning:
+      "The requested target (protect tag value, --target or the request's target) is neither a configured target nor a protection group id.",
     remedy: "Add a target of that name to the targets configuration, or use an existing target or protection group id.",
   },
   INELIGIBLE_GROUP_NOT_FOUND: {
@@ -45,7 +46,8 @@ export const RULES = {
   DEFERRED_GROUP_BUSY: {
     code: "DEFERRED_GROUP_BUSY",
     outcome: "deferred",
-    meaning: "The protection group is in a transient status (creating, starting, stopping, reprotecting, reversing, failing-over, deleting).",
+    meaning:
+      "The protection group is in a transient status (creating, starting, stopping, reprotecting, reversing, failing-over, deleting).",
     remedy: "Nothing to do: the server is retried when the group operation has finished.",
     sdrsCode: "SDRS.1323",
     retryAfterSeconds: GROUP_BUSY_RETRY_SECONDS,
@@ -54,7 +56,8 @@ export const RULES = {
     code: "INELIGIBLE_GROUP_STATUS",
     outcome: "ineligible",
     meaning: "The protection group's status is neither available nor protected (error-*, failed-over, …).",
-    remedy: "Repair the protection group (retry or clear the failed operation, or fail back) until it is available or protected.",
+    remedy:
+      "Repair the protection group (retry or clear the failed operation, or fail back) until it is available or protected.",
     sdrsCode: "SDRS.1323",
   },
   INELIGIBLE_SERVER_NOT_FOUND: {
@@ -67,7 +70,8 @@ export const RULES = {
   DEFERRED_SERVER_BUSY: {
     code: "DEFERRED_SERVER_BUSY",
     outcome: "deferred",
-    meaning: "The server is in a transitional status (BUILD, REBOOT, HARD_REBOOT, RESIZE, VERIFY_RESIZE, REVERT_RESIZE, MIGRATING, REBUILD).",
+    meaning:
+      "The server is in a transitional status (BUILD, REBOOT, HARD_REBOOT, RESIZE, VERIFY_RESIZE, REVERT_RESIZE, MIGRATING, REBUILD).",
     remedy: "Nothing to do: the server is retried when it is ACTIVE or SHUTOFF (confirm a pending resize).",
     sdrsCode: "SDRS.1333",
     retryAfterSeconds: SERVER_BUSY_RETRY_SECONDS,
@@ -96,27 +100,33 @@ export const RULES = {
     code: "DEFERRED_IN_FLIGHT_ELSEWHERE",
     outcome: "deferred",
     meaning: "The server is being protected for another target right now (claimed, creating or its job running).",
-    remedy: "Nothing to do: the server is decided again for this target when that ends (then usually INELIGIBLE_PROTECTED_ELSEWHERE).",
+    remedy:
+      "Nothing to do: the server is decided again for this target when that ends (then usually INELIGIBLE_PROTECTED_ELSEWHERE).",
     retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS,
   },
   DEFERRED_INSTANCE_CREATING: {
     code: "DEFERRED_INSTANCE_CREATING",
     outcome: "deferred",
-    meaning: "A protected instance of the server in the target's protection group is still being created (status creating).",
-    remedy: "Nothing to do: the instance is adopted once it is created; if it stays creating, check the job in the SDRS console.",
+    meaning:
+      "A protected instance of the server in the target's protection group is still being created (status creating).",
+    remedy:
+      "Nothing to do: the instance is adopted once it is created; if it stays creating, check the job in the SDRS console.",
     retryAfterSeconds: IN_FLIGHT_RETRY_SECONDS,
   },
   INELIGIBLE_PROTECTED_ELSEWHERE: {
     code: "INELIGIBLE_PROTECTED_ELSEWHERE",
     outcome: "ineligible",
-    meaning: "The server already is the production server of a protected instance in another protection group (one server, one protected instance); the message names that group and its target.",
-    remedy: "Remove the server's protected instance there first, or set the protect tag back to the target of that group.",
+    meaning:
+      "The server already is the production server of a protected instance in another protection group (one server, one protected instance); the message names that group and its target.",
+    remedy:
+      "Remove the server's protected instance there first, or set the protect tag back to the target of that group.",
     sdrsCode: "SDRS.1305",
   },
   INELIGIBLE_ALREADY_PROTECTED: {
     code: "INELIGIBLE_ALREADY_PROTECTED",
     outcome: "ineligible",
-    meaning: "The server already is the production server of a protected instance (one server, one protected instance).",
+    meaning:
+      "The server already is the production server of a protected instance (one server, one protected instance).",
     remedy: "Nothing to do if it is protected where intended; otherwise delete that protected instance first.",
     sdrsCode: "SDRS.1305",
   },
@@ -137,7 +147,8 @@ export const RULES = {
   INELIGIBLE_AZ_MISMATCH: {
     code: "INELIGIBLE_AZ_MISMATCH",
     outcome: "ineligible",
-    meaning: "The server is not in the protection group's current production AZ (source or target AZ by priority_station).",
+    meaning:
+      "The server is not in the protection group's current production AZ (source or target AZ by priority_station).",
     remedy: "Tag the server for a target whose protection group produces in the server's AZ.",
     sdrsCode: "SDRS.1303",
   },
@@ -151,14 +162,16 @@ export const RULES = {
   INELIGIBLE_ECS_GROUP_DEDICATED_TENANCY: {
     code: "INELIGIBLE_ECS_GROUP_DEDICATED_TENANCY",
     outcome: "ineligible",
-    meaning: "The server is in an ECS group, so its DR server cannot be placed on a dedicated host (tenancy dedicated).",
+    meaning:
+      "The server is in an ECS group, so its DR server cannot be placed on a dedicated host (tenancy dedicated).",
     remedy: "Use tenancy shared for this target, or remove the server from its ECS group.",
     sdrsCode: "SDRS.1375",
   },
   INELIGIBLE_FLAVOR_UNSUPPORTED: {
     code: "INELIGIBLE_FLAVOR_UNSUPPORTED",
     outcome: "ineligible",
-    meaning: "The server's flavor family is not supported: GPU (g*, p*, pi*), FPGA (fp*), C6, C9, S9, I9, M9, Kunpeng (k*), large-memory (e*), disk-intensive (d*, i3), bare metal (physical.*).",
+    meaning:
+      "The server's flavor family is not supported: GPU (g*, p*, pi*), FPGA (fp*), C6, C9, S9, I9, M9, Kunpeng (k*), large-memory (e*), disk-intensive (d*, i3), bare metal (physical.*).",
     remedy: "Resize the server to a supported (general-purpose, x86, EVS-only) flavor.",
     sdrsCode: "SDRS.1356",
   },
@@ -172,7 +185,8 @@ export const RULES = {
   INELIGIBLE_DR_FLAVOR_NOT_OFFERED: {
     code: "INELIGIBLE_DR_FLAVOR_NOT_OFFERED",
     outcome: "ineligible",
-    meaning: "The DR flavor chosen for the server (flavor override or flavorMap) is not offered in the protection group's DR-site AZ.",
+    meaning:
+      "The DR flavor chosen for the server (flavor override or flavorMap) is not offered in the protection group's DR-site AZ.",
     remedy: "Map the production flavor to a flavor the DR-site AZ offers.",
     sdrsCode: "SDRS.1353",
   },
@@ -193,7 +207,8 @@ export const RULES = {
   INELIGIBLE_DISK_ENCRYPTED: {
     code: "INELIGIBLE_DISK_ENCRYPTED",
     outcome: "ineligible",
-    meaning: "An attached disk is encrypted (metadata.__system__encrypted = 1); encrypted disks cannot form replication pairs.",
+    meaning:
+      "An attached disk is encrypted (metadata.__system__encrypted = 1); encrypted disks cannot form replication pairs.",
     remedy: "Replace the encrypted disk by an unencrypted copy, or leave the server unprotected.",
     sdrsCode: "SDRS.1802",
   },
@@ -219,7 +234,8 @@ export const RULES = {
   INELIGIBLE_SHARED_DISK_PEER_MISSING: {
     code: "INELIGIBLE_SHARED_DISK_PEER_MISSING",
     outcome: "ineligible",
-    meaning: "A shared disk of the server is attached to servers that are not in the same request; they must be created in one batch.",
+    meaning:
+      "A shared disk of the server is attached to servers that are not in the same request; they must be created in one batch.",
     remedy: "Tag every server of the shared-disk cluster for the same target.",
     sdrsCode: "SDRS.1408",
   },
@@ -233,20 +249,24 @@ export const RULES = {
   INELIGIBLE_SHARED_DISK_OPTIONS_CONFLICT: {
     code: "INELIGIBLE_SHARED_DISK_OPTIONS_CONFLICT",
     outcome: "ineligible",
-    meaning: "Servers linked by shared disks have different creation options, so they cannot share the one batch call they need.",
-    remedy: "Give every server of the shared-disk cluster the same creation options (tenancy, dedicated host, subnet, cluster, tags, description, name prefix).",
+    meaning:
+      "Servers linked by shared disks have different creation options, so they cannot share the one batch call they need.",
+    remedy:
+      "Give every server of the shared-disk cluster the same creation options (tenancy, dedicated host, subnet, cluster, tags, description, name prefix).",
   },
   INELIGIBLE_SHARED_DISK_PEER_INELIGIBLE: {
     code: "INELIGIBLE_SHARED_DISK_PEER_INELIGIBLE",
     outcome: "ineligible",
-    meaning: "A server linked to this one by a shared disk is ineligible, so the cluster cannot be created in one batch.",
+    meaning:
+      "A server linked to this one by a shared disk is ineligible, so the cluster cannot be created in one batch.",
     remedy: "Fix the reasons reported for the named peers.",
     sdrsCode: "SDRS.1408",
   },
   DEFERRED_SHARED_DISK_PEER_DEFERRED: {
     code: "DEFERRED_SHARED_DISK_PEER_DEFERRED",
     outcome: "deferred",
-    meaning: "A server linked to this one by a shared disk is deferred; the cluster is created together once all are ready.",
+    meaning:
+      "A server linked to this one by a shared disk is deferred; the cluster is created together once all are ready.",
     remedy: "Nothing to do: the cluster is retried together.",
   },
   WARN_KEYPAIR_UNVERIFIED: {
@@ -270,13 +290,15 @@ export const RULES = {
   WARN_PRIMARY_IP_NOT_APPLIED: {
     code: "WARN_PRIMARY_IP_NOT_APPLIED",
     outcome: "warning",
-    meaning: "A primary IP is configured for a server that must go in a batch create (shared disk), and batch create takes no IP.",
+    meaning:
+      "A primary IP is configured for a server that must go in a batch create (shared disk), and batch create takes no IP.",
     remedy: "Set the DR server's IP after creation, or drop the primaryIpAddresses entry.",
   },
   WARN_CHANGES_NOT_SYNCED: {
     code: "WARN_CHANGES_NOT_SYNCED",
     outcome: "warning",
-    meaning: "Later changes to the production server's hostname, name, security groups, agency, ECS group, tags and auto recovery are not synced to the DR server.",
+    meaning:
+      "Later changes to the production server's hostname, name, security groups, agency, ECS group, tags and auto recovery are not synced to the DR server.",
     remedy: "Apply such changes to the DR server by hand.",
   },
 } as const satisfies Record<string, Rule>;
@@ -289,7 +311,9 @@ export type RuleCode = keyof typeof RULES;
 /** All rules in reporting order. */
 export const RULE_TABLE: readonly Rule[] = /* @__PURE__ */ Object.values(RULES);
 
-const RULE_ORDER = /* @__PURE__ */ new Map<string, number>(/* @__PURE__ */ RULE_TABLE.map((rule, index) => [rule.code, index]));
+const RULE_ORDER = /* @__PURE__ */ new Map<string, number>(
+  /* @__PURE__ */ RULE_TABLE.map((rule, index) => [rule.code, index]),
+);
 
 /** A reason for a rule: the rule's remedy and SDRS code with a message naming the values that failed. */
 export function reasonFor(code: RuleCode, message: string, details?: Reason["details"], sdrsCode?: string): Reason {
@@ -318,6 +342,10 @@ export function ruleFor(code: string): Rule | undefined {
 export function sortReasons(reasons: readonly Reason[]): Reason[] {
   return reasons
     .map((reason, index) => ({ reason, index }))
-    .sort((a, b) => (RULE_ORDER.get(a.reason.code) ?? Number.MAX_SAFE_INTEGER) - (RULE_ORDER.get(b.reason.code) ?? Number.MAX_SAFE_INTEGER) || a.index - b.index)
+    .sort(
+      (a, b) =>
+        (RULE_ORDER.get(a.reason.code) ?? Number.MAX_SAFE_INTEGER) -
+          (RULE_ORDER.get(b.reason.code) ?? Number.MAX_SAFE_INTEGER) || a.index - b.index,
+    )
     .map(({ reason }) => reason);
 }

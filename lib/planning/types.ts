@@ -3,7 +3,7 @@
  * lib/sdrs/schemas.ts (what inventory reading returns); outputs are the verdicts people read and the
  * create calls the pipeline sends.
  */
-import * as z from "../zod.ts";
+
 import {
   type BatchCreateRequest,
   type CreateProtectedInstanceRequest,
@@ -13,6 +13,7 @@ import {
   protectedInstance,
   protectionGroup,
 } from "../sdrs/schemas.ts";
+import * as z from "../zod.ts";
 import { creationOptions } from "./creation-options.ts";
 
 /** What inventory reading knows about one server of the request. */
@@ -38,7 +39,8 @@ export type ServerFactsInput = z.input<typeof serverFacts>;
 export const sharedDiskPolicy = z.enum(["batch-together", "block"]);
 export type SharedDiskPolicy = z.infer<typeof sharedDiskPolicy>;
 
-export const planInput = z.object({
+export const planInput = z
+  .object({
     /** The target protection group's id (also when the group was not found). */
     protectionGroupId: z.string().check(z.minLength(1, { error: "must not be empty" })),
     /** undefined: the target protection group was not found. */
@@ -61,30 +63,36 @@ export const planInput = z.object({
      * What the target's DR site offers, when read before planning: the flavors of the DR-site AZ and
      * the CIDR of each subnet. A rule that needs a fact not given here is not applied.
      */
-    drSite: z._default(z.object({
+    drSite: z._default(
+      z.object({
         flavorIds: z.optional(z.array(z.string())),
         subnetCidrs: z.optional(z.record(z.string(), z.cidrv4())),
-      }), {}),
-  }).check(z.superRefine((input, ctx) => {
-    if (input.protectionGroup !== undefined && input.protectionGroup.id !== input.protectionGroupId) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["protectionGroup", "id"],
-        message: `protection group ${input.protectionGroup.id} does not match protectionGroupId ${input.protectionGroupId}`,
-      });
-    }
-    const seen = new Set<string>();
-    input.servers.forEach((facts, index) => {
-      if (seen.has(facts.serverId)) {
+      }),
+      {},
+    ),
+  })
+  .check(
+    z.superRefine((input, ctx) => {
+      if (input.protectionGroup !== undefined && input.protectionGroup.id !== input.protectionGroupId) {
         ctx.addIssue({
           code: "custom",
-          path: ["servers", index, "serverId"],
-          message: `duplicate server ${facts.serverId}: each server may appear once in a request`,
+          path: ["protectionGroup", "id"],
+          message: `protection group ${input.protectionGroup.id} does not match protectionGroupId ${input.protectionGroupId}`,
         });
       }
-      seen.add(facts.serverId);
-    });
-  }));
+      const seen = new Set<string>();
+      input.servers.forEach((facts, index) => {
+        if (seen.has(facts.serverId)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["servers", index, "serverId"],
+            message: `duplicate server ${facts.serverId}: each server may appear once in a request`,
+          });
+        }
+        seen.add(facts.serverId);
+      });
+    }),
+  );
 export type PlanInput = z.infer<typeof planInput>;
 export type PlanInputArg = z.input<typeof planInput>;
 

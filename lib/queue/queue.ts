@@ -98,17 +98,29 @@ export class QueueArgumentError extends Error {
   }
 }
 
-const deduplicationId = z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[\x21-\x7e]+$/, { error: "must be 1–128 printable ASCII characters without spaces" }));
+const deduplicationId = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.regex(/^[\x21-\x7e]+$/, { error: "must be 1–128 printable ASCII characters without spaces" }),
+  );
 
 export function checkQueueName(queue: QueueName): void {
   if (!queueName.safeParse(queue).success) {
-    throw new QueueArgumentError("queue", `queue must be one of ${QUEUE_NAMES.join(", ")}; got ${JSON.stringify(queue)}`);
+    throw new QueueArgumentError(
+      "queue",
+      `queue must be one of ${QUEUE_NAMES.join(", ")}; got ${JSON.stringify(queue)}`,
+    );
   }
 }
 
 export function checkSendOptions(queue: QueueName, options: SendOptions): void {
   const { delaySeconds } = options;
-  if (delaySeconds !== undefined && !(Number.isInteger(delaySeconds) && delaySeconds >= 0 && delaySeconds <= MAX_DELAY_SECONDS)) {
+  if (
+    delaySeconds !== undefined &&
+    !(Number.isInteger(delaySeconds) && delaySeconds >= 0 && delaySeconds <= MAX_DELAY_SECONDS)
+  ) {
     throw new QueueArgumentError(
       "delaySeconds",
       `delaySeconds for queue ${queue} must be an integer from 0 to ${MAX_DELAY_SECONDS} (the SQS maximum, 15 minutes); got ${delaySeconds}. Cap the delay and re-enqueue the remainder.`,
@@ -125,14 +137,20 @@ export function checkSendOptions(queue: QueueName, options: SendOptions): void {
 export function checkReceiveOptions(queue: QueueName, options: ReceiveOptions): void {
   const { maxMessages, visibilityTimeoutSeconds } = options;
   if (!(Number.isInteger(maxMessages) && maxMessages >= 1 && maxMessages <= MAX_RECEIVE_MESSAGES)) {
-    throw new QueueArgumentError("maxMessages", `maxMessages for queue ${queue} must be an integer from 1 to ${MAX_RECEIVE_MESSAGES}; got ${maxMessages}`);
+    throw new QueueArgumentError(
+      "maxMessages",
+      `maxMessages for queue ${queue} must be an integer from 1 to ${MAX_RECEIVE_MESSAGES}; got ${maxMessages}`,
+    );
   }
   checkVisibility(queue, visibilityTimeoutSeconds, "visibilityTimeoutSeconds");
 }
 
 export function checkVisibility(queue: QueueName, seconds: number, field = "seconds"): void {
   if (!(Number.isInteger(seconds) && seconds >= 0 && seconds <= MAX_VISIBILITY_TIMEOUT_SECONDS)) {
-    throw new QueueArgumentError(field, `${field} for queue ${queue} must be an integer from 0 to ${MAX_VISIBILITY_TIMEOUT_SECONDS} (12 hours); got ${seconds}`);
+    throw new QueueArgumentError(
+      field,
+      `${field} for queue ${queue} must be an integer from 0 to ${MAX_VISIBILITY_TIMEOUT_SECONDS} (12 hours); got ${seconds}`,
+    );
   }
 }
 
@@ -142,9 +160,13 @@ export function messageBody(queue: QueueName, body: unknown): string {
   try {
     text = JSON.stringify(body);
   } catch (error) {
-    throw new QueueArgumentError("body", `message body for queue ${queue} is not JSON-serialisable: ${(error as Error).message}`);
+    throw new QueueArgumentError(
+      "body",
+      `message body for queue ${queue} is not JSON-serialisable: ${(error as Error).message}`,
+    );
   }
-  if (text === undefined) throw new QueueArgumentError("body", `message body for queue ${queue} is not JSON-serialisable`);
+  if (text === undefined)
+    throw new QueueArgumentError("body", `message body for queue ${queue} is not JSON-serialisable`);
   return text;
 }
 
@@ -155,7 +177,11 @@ export function messageBody(queue: QueueName, body: unknown): string {
 /** SenderId the local queue reports, where SQS reports the sending principal's id. */
 export const LOCAL_SENDER_ID = "sdrs-autoprotect-local";
 
-const queueArn = z.string().check(z.regex(/^arn:[^:]+:sqs:[^:]*:[^:]*:[^:]+$/, { error: "must look like arn:aws:sqs:<region>:<account>:<queue>" }));
+const queueArn = z
+  .string()
+  .check(
+    z.regex(/^arn:[^:]+:sqs:[^:]*:[^:]*:[^:]+$/, { error: "must look like arn:aws:sqs:<region>:<account>:<queue>" }),
+  );
 
 function md5Hex(data: string | Buffer): string {
   return createHash("md5").update(data).digest("hex");
@@ -186,14 +212,23 @@ export function md5OfMessageAttributes(attributes: Record<string, string>): stri
 /** The SQSEvent Lambda would receive for these messages from the queue `queueArn`. */
 export function toSqsEvent(queueArnText: string, messages: ReceivedMessage[]): SQSEvent {
   const parsedArn = queueArn.safeParse(queueArnText);
-  if (!parsedArn.success) throw new QueueArgumentError("queueArn", `queue ARN ${JSON.stringify(queueArnText)} must look like arn:aws:sqs:<region>:<account>:<queue>`);
+  if (!parsedArn.success)
+    throw new QueueArgumentError(
+      "queueArn",
+      `queue ARN ${JSON.stringify(queueArnText)} must look like arn:aws:sqs:<region>:<account>:<queue>`,
+    );
   const awsRegion = queueArnText.split(":")[3] ?? "";
   return {
     Records: messages.map((message): SQSRecord => {
       const attributes = message.attributes;
       const messageAttributes: SQSMessageAttributes = {};
       for (const [name, value] of Object.entries(message.messageAttributes ?? {})) {
-        messageAttributes[name] = { stringValue: value, stringListValues: [], binaryListValues: [], dataType: "String" };
+        messageAttributes[name] = {
+          stringValue: value,
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: "String",
+        };
       }
       const record: SQSRecord = {
         messageId: message.messageId,

@@ -8,9 +8,9 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import * as z from "../zod.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { inWriteTransaction, prepared, resolveDatabase } from "../state/sqlite-database.ts";
+import * as z from "../zod.ts";
 import {
   type BatchEntry,
   checkQueueName,
@@ -147,10 +147,12 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
     const now = this.#clock.now();
     inWriteTransaction(this.#database, () => {
       prepared(this.#database, "DELETE FROM queue_deduplication WHERE expires_at <= ?").run(now);
-      const remember = prepared(this.#database,
+      const remember = prepared(
+        this.#database,
         "INSERT INTO queue_deduplication (queue, deduplication_id, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
       );
-      const insert = prepared(this.#database,
+      const insert = prepared(
+        this.#database,
         `INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at, deduplication_id)
          VALUES (?, ?, ?, ?, ?, ?)`,
       );
@@ -173,9 +175,16 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
       // Only the rows this receive reaches are looked at (the due index, in order): a due message received
       // maxReceiveCount times goes to the dead-letter queue (SQS redrive), the next due one takes its place.
       // A backlog of due messages is never rescanned, so draining it stays linear.
-      const due = prepared(this.#database, "SELECT seq, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?");
-      const toDeadLetters = prepared(this.#database, "UPDATE queue_messages SET queue = ?, dead_at = ?, receipt_handle = NULL WHERE seq = ?");
-      const take = prepared(this.#database,
+      const due = prepared(
+        this.#database,
+        "SELECT seq, receive_count FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?",
+      );
+      const toDeadLetters = prepared(
+        this.#database,
+        "UPDATE queue_messages SET queue = ?, dead_at = ?, receipt_handle = NULL WHERE seq = ?",
+      );
+      const take = prepared(
+        this.#database,
         `UPDATE queue_messages
            SET receive_count = receive_count + 1, visible_at = ?, receipt_handle = ?,
                first_received_at = coalesce(first_received_at, ?)
@@ -188,7 +197,8 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
         const wanted = options.maxMessages - taken.length;
         const rows = due.all(queue, now, wanted) as unknown as { seq: number; receive_count: number }[];
         for (const { seq, receive_count: receiveCount } of rows) {
-          if (Number(receiveCount) >= this.#maxReceiveCount[queue]) toDeadLetters.run(deadLetterQueueName(queue), now, seq);
+          if (Number(receiveCount) >= this.#maxReceiveCount[queue])
+            toDeadLetters.run(deadLetterQueueName(queue), now, seq);
           else taken.push(take.get(visibleAt, newReceiptHandle(), now, seq) as unknown as MessageRow);
         }
         // Every row seen was taken or dead-lettered (due no more), so each pass moves on; a short page is the end.
@@ -215,8 +225,10 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   async changeVisibility(queue: QueueName, receiptHandle: string, seconds: number): Promise<void> {
     checkQueueName(queue);
     checkVisibility(queue, seconds);
-    const changed = prepared(this.#database, "UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?")
-      .run(this.#clock.now() + seconds * 1000, queue, receiptHandle).changes;
+    const changed = prepared(
+      this.#database,
+      "UPDATE queue_messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?",
+    ).run(this.#clock.now() + seconds * 1000, queue, receiptHandle).changes;
     if (Number(changed) === 0) {
       throw new QueueArgumentError(
         "receiptHandle",
@@ -227,26 +239,31 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
 
   stats(queue: QueueName): QueueStats {
     checkQueueName(queue);
-    const row = prepared(this.#database,
-        `SELECT
+    const row = prepared(
+      this.#database,
+      `SELECT
            coalesce(sum(queue = ?1 AND visible_at <= ?2), 0) AS visible,
            coalesce(sum(queue = ?1 AND visible_at > ?2 AND receive_count = 0), 0) AS delayed,
            coalesce(sum(queue = ?1 AND visible_at > ?2 AND receive_count > 0), 0) AS inFlight,
            coalesce(sum(queue = ?3), 0) AS dead
          FROM queue_messages WHERE queue IN (?1, ?3)`,
-      )
-      .get(queue, this.#clock.now(), deadLetterQueueName(queue)) as Record<keyof QueueStats, number>;
-    return { visible: Number(row.visible), delayed: Number(row.delayed), inFlight: Number(row.inFlight), dead: Number(row.dead) };
+    ).get(queue, this.#clock.now(), deadLetterQueueName(queue)) as Record<keyof QueueStats, number>;
+    return {
+      visible: Number(row.visible),
+      delayed: Number(row.delayed),
+      inFlight: Number(row.inFlight),
+      dead: Number(row.dead),
+    };
   }
 
   /** The messages in `<queue>-dlq`, oldest first. */
   deadLetters(queue: QueueName): DeadLetter[] {
     checkQueueName(queue);
-    const rows = prepared(this.#database,
-        `SELECT message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at, message_attributes
+    const rows = prepared(
+      this.#database,
+      `SELECT message_id, body, sent_at, receive_count, first_received_at, receipt_handle, deduplication_id, dead_at, message_attributes
          FROM queue_messages WHERE queue = ? ORDER BY dead_at, seq`,
-      )
-      .all(deadLetterQueueName(queue)) as unknown as MessageRow[];
+    ).all(deadLetterQueueName(queue)) as unknown as MessageRow[];
     return rows.map((row) => {
       const deadLetter: DeadLetter = {
         messageId: row.message_id,
@@ -269,22 +286,30 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
   async deadLetter(queue: QueueName, body: string, reason: string): Promise<void> {
     checkQueueName(queue);
     const now = this.#clock.now();
-    prepared(this.#database,
-        `INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at, dead_at, message_attributes)
+    prepared(
+      this.#database,
+      `INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at, dead_at, message_attributes)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(randomUUID(), deadLetterQueueName(queue), body, now, now, now, JSON.stringify({ [DEAD_LETTER_REASON_ATTRIBUTE]: reason }));
+    ).run(
+      randomUUID(),
+      deadLetterQueueName(queue),
+      body,
+      now,
+      now,
+      now,
+      JSON.stringify({ [DEAD_LETTER_REASON_ATTRIBUTE]: reason }),
+    );
   }
 
   /** Moves every dead letter of `queue` back to it, visible now with a fresh receive count; returns how many. */
   redriveDeadLetters(queue: QueueName): number {
     checkQueueName(queue);
-    const moved = prepared(this.#database,
-        `UPDATE queue_messages
+    const moved = prepared(
+      this.#database,
+      `UPDATE queue_messages
            SET queue = ?, visible_at = ?, receive_count = 0, first_received_at = NULL, receipt_handle = NULL, dead_at = NULL
          WHERE queue = ?`,
-      )
-      .run(queue, this.#clock.now(), deadLetterQueueName(queue)).changes;
+    ).run(queue, this.#clock.now(), deadLetterQueueName(queue)).changes;
     return Number(moved);
   }
 
@@ -293,18 +318,20 @@ export class SqliteQueue implements QueueSender, QueueReceiver {
    * visibility timeout); returns how many. Only for a queue file whose consumers are known to be gone.
    */
   releaseInFlight(): number {
-    const released = prepared(this.#database,
-        `UPDATE queue_messages SET visible_at = ?, receipt_handle = NULL
+    const released = prepared(
+      this.#database,
+      `UPDATE queue_messages SET visible_at = ?, receipt_handle = NULL
          WHERE queue IN (SELECT value FROM json_each(?)) AND receive_count > 0 AND visible_at > ?`,
-      )
-      .run(this.#clock.now(), JSON.stringify(QUEUE_NAMES), this.#clock.now()).changes;
+    ).run(this.#clock.now(), JSON.stringify(QUEUE_NAMES), this.#clock.now()).changes;
     return Number(released);
   }
 
   /** The bodies of every live message of `queue` (visible, delayed or in flight), oldest first. */
   liveBodies(queue: QueueName): string[] {
     checkQueueName(queue);
-    const rows = prepared(this.#database, "SELECT body FROM queue_messages WHERE queue = ? ORDER BY seq").all(queue) as unknown as { body: string }[];
+    const rows = prepared(this.#database, "SELECT body FROM queue_messages WHERE queue = ? ORDER BY seq").all(
+      queue,
+    ) as unknown as { body: string }[];
     return rows.map((row) => row.body);
   }
 
@@ -335,7 +362,10 @@ function resolveMaxReceiveCount(option: SqliteQueueOptions["maxReceiveCount"]): 
     const count = typeof option === "number" ? option : (option?.[queue] ?? DEFAULT_MAX_RECEIVE_COUNT);
     // SQS redrive policy: "maxReceiveCount … valid values are from 1 to 1000".
     if (!(Number.isInteger(count) && count >= 1 && count <= 1000)) {
-      throw new QueueArgumentError("maxReceiveCount", `maxReceiveCount for queue ${queue} must be an integer from 1 to 1000; got ${count}`);
+      throw new QueueArgumentError(
+        "maxReceiveCount",
+        `maxReceiveCount for queue ${queue} must be an integer from 1 to 1000; got ${count}`,
+      );
     }
     resolved[queue] = count;
   }
@@ -345,7 +375,9 @@ function resolveMaxReceiveCount(option: SqliteQueueOptions["maxReceiveCount"]): 
 /** Files written before message attributes were stored lack the column; SQLite adds it in place. */
 function addMessageAttributesColumn(database: DatabaseSync): void {
   const hasColumn = () =>
-    (database.prepare("PRAGMA table_info(queue_messages)").all() as unknown as { name: string }[]).some((column) => column.name === "message_attributes");
+    (database.prepare("PRAGMA table_info(queue_messages)").all() as unknown as { name: string }[]).some(
+      (column) => column.name === "message_attributes",
+    );
   if (hasColumn()) return;
   try {
     database.exec("ALTER TABLE queue_messages ADD COLUMN message_attributes TEXT");
@@ -356,7 +388,8 @@ function addMessageAttributesColumn(database: DatabaseSync): void {
 
 /** A message's string attributes: the ones it was stored with, plus DeduplicationId for a deduplicated send. */
 function attributesOf(row: MessageRow): Record<string, string> | undefined {
-  const attributes: Record<string, string> = row.message_attributes === null ? {} : storedAttributes.parse(JSON.parse(row.message_attributes));
+  const attributes: Record<string, string> =
+    row.message_attributes === null ? {} : storedAttributes.parse(JSON.parse(row.message_attributes));
   if (row.deduplication_id !== null) attributes[DEDUPLICATION_ATTRIBUTE] = row.deduplication_id;
   return Object.keys(attributes).length > 0 ? attributes : undefined;
 }

@@ -32,7 +32,9 @@ export class NoCloudClientError extends Error {
   override name = "NoCloudClientError";
 
   constructor() {
-    super("the notify function calls no cloud API: its composition root (lib/runtime/aws-notify.ts) builds no SDRS client");
+    super(
+      "the notify function calls no cloud API: its composition root (lib/runtime/aws-notify.ts) builds no SDRS client",
+    );
   }
 }
 

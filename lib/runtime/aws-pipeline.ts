@@ -28,7 +28,10 @@ async function buildPipeline(): Promise<PipelineDeps> {
         logger.debug("cloud request", { ...entry });
       }),
     }));
-  const lazyCloud = { listProtectedInstances: (filter: Parameters<CloudClient["listProtectedInstances"]>[0]) => cloud().listProtectedInstances(filter) };
+  const lazyCloud = {
+    listProtectedInstances: (filter: Parameters<CloudClient["listProtectedInstances"]>[0]) =>
+      cloud().listProtectedInstances(filter),
+  };
   return {
     get cloud() {
       return cloud();
@@ -36,7 +39,11 @@ async function buildPipeline(): Promise<PipelineDeps> {
     ...ports,
     // One per container: the batches and checks a warm Lambda runs share a read for a few seconds.
     instances: protectedInstanceView(() => cloud().listProtectedInstances({}), systemClock),
-    creatingInstances: inFlightInstancesView(lazyCloud, systemClock, inFlightViewMaxAgeSeconds(ports.settings.schedule)),
+    creatingInstances: inFlightInstancesView(
+      lazyCloud,
+      systemClock,
+      inFlightViewMaxAgeSeconds(ports.settings.schedule),
+    ),
     reads: sharedReads(systemClock),
   };
 }

@@ -7,16 +7,16 @@
  * the AWS SDK clients are loaded then (lib/aws/sdk.ts), so a function never loads a client it does not call.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import * as z from "../zod.ts";
-import { systemClock } from "../clock.ts";
-import { loadTargetsConfig, type TargetsConfig } from "../config/targets.ts";
 import { DynamoDbStore } from "../aws/dynamodb-store.ts";
 import { dynamoDbSdk, secretsManagerSdk, sqsSdk } from "../aws/sdk.ts";
 import { queueUrlsFromEnv, SqsQueue } from "../aws/sqs-queue.ts";
+import { systemClock } from "../clock.ts";
+import { loadTargetsConfig, type TargetsConfig } from "../config/targets.ts";
 import type { DeadLetterSink, PipelineDeps } from "../pipeline/deps.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE, type QueueName } from "../queue/queue.ts";
 import { createRepositories, type Repositories } from "../state/repositories.ts";
+import * as z from "../zod.ts";
 import { lambdaMetrics } from "./emf.ts";
 import { pipelineLogger } from "./logger.ts";
 import { pipelineSettingsFromEnv } from "./settings.ts";
@@ -68,7 +68,9 @@ export class SecretFormatError extends Error {
   readonly code = "SECRET_FORMAT";
 
   constructor(secretId: string, variable: string, rule: string) {
-    super(`secret ${secretId} (${variable}) must be a JSON object of strings, such as {"HUAWEICLOUD_SDK_AK": "…"}: ${rule}`);
+    super(
+      `secret ${secretId} (${variable}) must be a JSON object of strings, such as {"HUAWEICLOUD_SDK_AK": "…"}: ${rule}`,
+    );
     this.name = "SecretFormatError";
   }
 }
@@ -79,7 +81,8 @@ const secretValues = z.record(z.string(), z.string());
 async function readSecret(secretId: string, variable: string): Promise<Record<string, string>> {
   const { GetSecretValueCommand, SecretsManagerClient } = await secretsManagerSdk();
   const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (SecretString === undefined) throw new SecretFormatError(secretId, variable, "it has no SecretString (a binary secret)");
+  if (SecretString === undefined)
+    throw new SecretFormatError(secretId, variable, "it has no SecretString (a binary secret)");
   let parsed: unknown;
   try {
     parsed = JSON.parse(SecretString);
@@ -123,7 +126,11 @@ async function buildBase(): Promise<AwsBase> {
   const env = await environmentWithSecrets();
   const config = loadTargetsConfig(env);
   const [{ DynamoDBClient }, { SQSClient }] = await Promise.all([dynamoDbSdk(), sqsSdk()]);
-  const store = new DynamoDbStore({ client: new DynamoDBClient({}), tableName: env.SDRS_TABLE_NAME ?? "", clock: systemClock });
+  const store = new DynamoDbStore({
+    client: new DynamoDBClient({}),
+    tableName: env.SDRS_TABLE_NAME ?? "",
+    clock: systemClock,
+  });
   const sqs = new SQSClient({});
   return {
     env,

@@ -8,7 +8,11 @@ import { type MetricPoint, MetricsCollector, type MetricUnit as OurUnit } from "
 
 export const METRICS_NAMESPACE = "SdrsAutoprotect";
 
-const UNITS: Record<OurUnit, (typeof MetricUnit)[keyof typeof MetricUnit]> = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds, None: MetricUnit.NoUnit };
+const UNITS: Record<OurUnit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Count: MetricUnit.Count,
+  Milliseconds: MetricUnit.Milliseconds,
+  None: MetricUnit.NoUnit,
+};
 
 /** What the functions count into; published and emptied after each invocation (lib/middleware.ts). */
 export const lambdaMetrics = new MetricsCollector();
@@ -17,7 +21,10 @@ export const lambdaMetrics = new MetricsCollector();
  * Publishes `points` as EMF: the dimensions are the function's name (default AWS_LAMBDA_FUNCTION_NAME) and each
  * point's own (target, and at most one more). Powertools adds `service` (POWERTOOLS_SERVICE_NAME).
  */
-export function publishMetricPoints(points: readonly MetricPoint[], functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown"): void {
+export function publishMetricPoints(
+  points: readonly MetricPoint[],
+  functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown",
+): void {
   const groups = new Map<string, MetricPoint[]>();
   for (const point of points) {
     const key = JSON.stringify(Object.entries(point.dimensions).sort(([a], [b]) => a.localeCompare(b)));
@@ -25,7 +32,10 @@ export function publishMetricPoints(points: readonly MetricPoint[], functionName
   }
   for (const group of groups.values()) {
     const dimensions = group[0]?.dimensions ?? {};
-    const emf = new Metrics({ namespace: METRICS_NAMESPACE, defaultDimensions: { function: functionName, ...dimensions } });
+    const emf = new Metrics({
+      namespace: METRICS_NAMESPACE,
+      defaultDimensions: { function: functionName, ...dimensions },
+    });
     for (const point of group) {
       for (const value of point.values) emf.addMetric(point.name, UNITS[point.unit], value);
     }

@@ -19,15 +19,25 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type Clock, ManualClock } from "../clock.ts";
 import type { TargetsConfig } from "../config/targets.ts";
 import { readBoundedBody } from "../http/body.ts";
-import type { DispatcherDeps } from "../notify/dispatcher.ts";
 import { cloudRequestMetrics, MetricsCollector } from "../metrics.ts";
+import type { DispatcherDeps } from "../notify/dispatcher.ts";
 import { handleApiRequest } from "../pipeline/api.ts";
-import { DEFAULT_PIPELINE_SETTINGS, type PipelineDeps, type PipelineLogger, type PipelineSettings } from "../pipeline/deps.ts";
+import {
+  DEFAULT_PIPELINE_SETTINGS,
+  type PipelineDeps,
+  type PipelineLogger,
+  type PipelineSettings,
+} from "../pipeline/deps.ts";
 import { inFlightInstancesView, protectedInstanceView, sharedReads } from "../pipeline/instance-view.ts";
-import { handleInventoryEvent, type InventoryEventResult, type ReconcileResult, reconcile } from "../pipeline/intake.ts";
-import { inFlightViewMaxAgeSeconds } from "../pipeline/schedule.ts";
+import {
+  handleInventoryEvent,
+  type InventoryEventResult,
+  type ReconcileResult,
+  reconcile,
+} from "../pipeline/intake.ts";
 import { createRejectionLog } from "../pipeline/rejections.ts";
 import type { ScheduleSettings } from "../pipeline/schedule.ts";
+import { inFlightViewMaxAgeSeconds } from "../pipeline/schedule.ts";
 import { processSqsIntents, processSqsJobChecks } from "../pipeline/sqs.ts";
 import { processSqsNotifications } from "../pipeline/sqs-notify.ts";
 import { QUEUE_NAMES, type QueueName, type QueueSender, type ReceivedMessage, toSqsEvent } from "../queue/queue.ts";
@@ -173,13 +183,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /** The pipeline's dependencies on one sqlite file: store and queues, the cloud client, metrics, shared views. */
-function pipelineOn(database: DatabaseSync, options: LocalRuntimeOptions): { deps: PipelineDeps; queue: SqliteQueue; metrics: MetricsCollector } {
+function pipelineOn(
+  database: DatabaseSync,
+  options: LocalRuntimeOptions,
+): { deps: PipelineDeps; queue: SqliteQueue; metrics: MetricsCollector } {
   const { clock } = options;
   const store = new SqliteStore({ database, clock });
-  const queue = new SqliteQueue({ database, clock, ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}) });
+  const queue = new SqliteQueue({
+    database,
+    clock,
+    ...(options.maxReceiveCount !== undefined ? { maxReceiveCount: options.maxReceiveCount } : {}),
+  });
   // The figures Lambda publishes as EMF, collected for the run's report (lib/metrics.ts).
   const metrics = new MetricsCollector();
-  const cloud = new CloudClient(options.cloudConfig, { ...options.cloudClient, logger: cloudRequestMetrics(metrics, options.cloudClient?.logger) });
+  const cloud = new CloudClient(options.cloudConfig, {
+    ...options.cloudClient,
+    logger: cloudRequestMetrics(metrics, options.cloudClient?.logger),
+  });
   const settings = mergeSettings(options.settings);
   const deps: PipelineDeps = {
     cloud,
@@ -271,7 +291,10 @@ class QueuePump {
       return new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     } catch (error) {
       // Lambda: a handler that throws fails the whole batch; every message comes back after the timeout.
-      this.#log.error("step failed; the whole batch returns to the queue", { queue: name, error: error instanceof Error ? error.message : String(error) });
+      this.#log.error("step failed; the whole batch returns to the queue", {
+        queue: name,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return new Set(messages.map((message) => message.messageId));
     }
   }
@@ -333,7 +356,10 @@ class QueuePump {
 }
 
 /** The onboarding API on 127.0.0.1, when a port is asked for. */
-async function startLocalApi(options: LocalRuntimeOptions, deps: PipelineDeps): Promise<{ server: Server; url: string; token: string } | undefined> {
+async function startLocalApi(
+  options: LocalRuntimeOptions,
+  deps: PipelineDeps,
+): Promise<{ server: Server; url: string; token: string } | undefined> {
   if (options.apiPort === undefined) return undefined;
   const token = options.apiToken ?? randomToken();
   const server = await startApiServer(options.apiPort, token, deps, deps.log);
@@ -348,7 +374,10 @@ async function inventoryEventWithRetries(event: unknown, deps: PipelineDeps): Pr
       return await handleInventoryEvent(event, deps);
     } catch (error) {
       if (attempt >= INVENTORY_EVENT_ATTEMPTS) throw error;
-      deps.log.warn("inventory event failed; retrying it", { attempt, error: error instanceof Error ? error.message : String(error) });
+      deps.log.warn("inventory event failed; retrying it", {
+        attempt,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }
@@ -387,7 +416,11 @@ async function startOn(database: DatabaseSync, options: LocalRuntimeOptions): Pr
     pumpOnce: () => pump.pumpOnce(),
     runUntilIdle: (run) => pump.runUntilIdle(run),
     stats: () => ({
-      queues: { onboarding: queue.stats("onboarding"), "job-status": queue.stats("job-status"), notify: queue.stats("notify") },
+      queues: {
+        onboarding: queue.stats("onboarding"),
+        "job-status": queue.stats("job-status"),
+        notify: queue.stats("notify"),
+      },
       processed: { ...pump.processed },
       failed: pump.failedTotal,
     }),
@@ -433,22 +466,44 @@ async function startApiServer(port: number, token: string, deps: PipelineDeps, l
     void (async () => {
       if (!authorized(request, token)) {
         request.resume();
-        answer(response, 401, { ...json, "www-authenticate": "Bearer" }, JSON.stringify({ error: { code: "UNAUTHORIZED", message: "Authorization: Bearer <token> is required" } }));
+        answer(
+          response,
+          401,
+          { ...json, "www-authenticate": "Bearer" },
+          JSON.stringify({ error: { code: "UNAUTHORIZED", message: "Authorization: Bearer <token> is required" } }),
+        );
         return;
       }
       const body = await readApiBody(request);
       if (body === undefined) {
-        answer(response, 413, json, JSON.stringify({ error: { code: "BODY_TOO_LARGE", message: `the body must be at most ${MAX_API_BODY_BYTES} bytes` } }));
+        answer(
+          response,
+          413,
+          json,
+          JSON.stringify({
+            error: { code: "BODY_TOO_LARGE", message: `the body must be at most ${MAX_API_BODY_BYTES} bytes` },
+          }),
+        );
         return;
       }
       const url = new URL(request.url ?? "/", "http://127.0.0.1");
       const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-      const result = await handleApiRequest({ method: request.method ?? "GET", path: url.pathname, headers, body: body === "" ? undefined : body }, deps);
+      for (const [name, value] of Object.entries(request.headers))
+        headers[name] = Array.isArray(value) ? value.join(", ") : value;
+      const result = await handleApiRequest(
+        { method: request.method ?? "GET", path: url.pathname, headers, body: body === "" ? undefined : body },
+        deps,
+      );
       answer(response, result.statusCode, result.headers, result.body);
     })().catch((error: unknown) => {
       log.error("onboarding API request failed", { error: error instanceof Error ? error.message : String(error) });
-      if (!response.headersSent) answer(response, 500, json, JSON.stringify({ error: { code: "INTERNAL", message: "internal error; see the log" } }));
+      if (!response.headersSent)
+        answer(
+          response,
+          500,
+          json,
+          JSON.stringify({ error: { code: "INTERNAL", message: "internal error; see the log" } }),
+        );
       else response.end();
     });
   });

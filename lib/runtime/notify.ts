@@ -39,7 +39,10 @@ export function notifyDepsFor(wiring: NotifyWiring): NotifyRuntime {
   );
   const fromEnv = webhookEndpointsFromEnv(wiring.env, rules);
   const clash = fromEnv.find((endpoint) => configured.some((other) => other.id === endpoint.id));
-  if (clash) throw new ConfigError(`webhook endpoint id "${clash.id}" is given both in the targets configuration and the environment`);
+  if (clash)
+    throw new ConfigError(
+      `webhook endpoint id "${clash.id}" is given both in the targets configuration and the environment`,
+    );
   const endpoints = [...configured, ...fromEnv];
   return {
     endpoints,

@@ -2,8 +2,9 @@
  * Pipeline tuning from the environment (all optional, zod-validated, errors name the variable). The
  * defaults suit real SDRS jobs (minutes); tests and demos shorten them.
  */
-import * as z from "../zod.ts";
+
 import { DEFAULT_PIPELINE_SETTINGS, type PipelineSettings } from "../pipeline/deps.ts";
+import * as z from "../zod.ts";
 
 const seconds = z.coerce.number().check(z.int(), z.positive());
 

@@ -31,13 +31,23 @@ export function parseTraceHeader(header: string | undefined): TraceContext | und
 
 /** AWS_XRAY_DAEMON_ADDRESS: `host:port`, or `tcp:host:port udp:host:port` (the UDP one is used). */
 export function daemonAddress(value: string | undefined): { host: string; port: number } {
-  const udp = (value ?? "").split(/\s+/).find((part) => part.startsWith("udp:"))?.slice(4) ?? value ?? "";
+  const udp =
+    (value ?? "")
+      .split(/\s+/)
+      .find((part) => part.startsWith("udp:"))
+      ?.slice(4) ??
+    value ??
+    "";
   const match = /^([^:\s]+):(\d+)$/.exec(udp);
   return match?.[1] && match[2] ? { host: match[1], port: Number(match[2]) } : { host: "127.0.0.1", port: 2000 };
 }
 
 /** The subsegment of one cloud call attempt that ended at `endMs` (epoch ms). */
-export function cloudCallSubsegment(entry: RequestLogEntry, trace: TraceContext, endMs: number): Record<string, unknown> {
+export function cloudCallSubsegment(
+  entry: RequestLogEntry,
+  trace: TraceContext,
+  endMs: number,
+): Record<string, unknown> {
   const status = entry.status;
   return {
     name: entry.service.toUpperCase(),
@@ -68,7 +78,10 @@ const HEADER = `${JSON.stringify({ format: "json", version: 1 })}\n`;
  * A request-log listener that sends each cloud call attempt as a subsegment of the current invocation's
  * trace, when that trace is sampled. The trace header is read per call: Lambda sets it per invocation.
  */
-export function xrayCloudCallTracer(env: NodeJS.ProcessEnv = process.env, now: () => number = Date.now): (entry: RequestLogEntry) => void {
+export function xrayCloudCallTracer(
+  env: NodeJS.ProcessEnv = process.env,
+  now: () => number = Date.now,
+): (entry: RequestLogEntry) => void {
   let socket: Socket | undefined;
   return (entry) => {
     const trace = parseTraceHeader(env._X_AMZN_TRACE_ID);

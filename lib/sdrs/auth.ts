@@ -2,9 +2,10 @@
  * Request authentication: AK/SK signing (SDK-HMAC-SHA256) or an IAM token (reference facts §7).
  * The signing and token-body functions are pure; TokenCache holds the one piece of state, the token.
  */
-import * as z from "../zod.ts";
+
 import type { Clock } from "../clock.ts";
 import type { Secret } from "../secret.ts";
+import * as z from "../zod.ts";
 import type { CloudAuth } from "./config.ts";
 import { signRequest } from "./signer.ts";
 
@@ -32,7 +33,12 @@ export function signedHeaders(
   if (request.body !== undefined) headers["Content-Type"] = JSON_CONTENT_TYPE;
   if (credentials.securityToken !== undefined) headers["X-Security-Token"] = credentials.securityToken;
   const signature = signRequest(
-    { method: request.method, url: request.url, headers: { ...headers, Host: new URL(request.url).host }, body: request.body },
+    {
+      method: request.method,
+      url: request.url,
+      headers: { ...headers, Host: new URL(request.url).host },
+      body: request.body,
+    },
     { accessKey: credentials.accessKey, secretKey: credentials.secretKey },
     now,
   );

@@ -13,41 +13,6 @@ import { RequestValidationError } from "./errors.ts";
 import type { OperationName } from "./operations.ts";
 import { allPages, type ListCall } from "./paging.ts";
 import {
-  activeDomainList,
-  type ActiveDomain,
-  type BatchCreateBody,
-  batchCreateRequest,
-  type CreateProtectedInstanceBody,
-  createProtectedInstanceRequest,
-  type CreateProtectionGroupBody,
-  createProtectionGroupRequest,
-  ecsServerList,
-  ecsServerListById,
-  ecsServerResponse,
-  ecsServerTags,
-  type EcsServer,
-  evsVolumeList,
-  type EvsVolume,
-  type Job,
-  job,
-  jobAccepted,
-  type Keypair,
-  keypairList,
-  MAX_IDS_PER_LIST_FILTER,
-  type ProtectedInstance,
-  protectedInstanceList,
-  protectedInstanceResponse,
-  type ProtectionGroup,
-  protectionGroupList,
-  protectionGroupResponse,
-  type ResourceTag,
-  type ScalingGroup,
-  type ScalingGroupInstance,
-  scalingGroupInstanceList,
-  scalingGroupList,
-  startServerGroupRequest,
-} from "./schemas.ts";
-import {
   attachReplicationRequest,
   attachServerVolumeRequest,
   type CreateReplicationBody,
@@ -57,11 +22,46 @@ import {
   replicationPairList,
   replicationPairResponse,
 } from "./replication-schemas.ts";
+import {
+  type ActiveDomain,
+  activeDomainList,
+  type BatchCreateBody,
+  batchCreateRequest,
+  type CreateProtectedInstanceBody,
+  type CreateProtectionGroupBody,
+  createProtectedInstanceRequest,
+  createProtectionGroupRequest,
+  type EcsServer,
+  type EvsVolume,
+  ecsServerList,
+  ecsServerListById,
+  ecsServerResponse,
+  ecsServerTags,
+  evsVolumeList,
+  type Job,
+  job,
+  jobAccepted,
+  type Keypair,
+  keypairList,
+  MAX_IDS_PER_LIST_FILTER,
+  type ProtectedInstance,
+  type ProtectionGroup,
+  protectedInstanceList,
+  protectedInstanceResponse,
+  protectionGroupList,
+  protectionGroupResponse,
+  type ResourceTag,
+  type ScalingGroup,
+  type ScalingGroupInstance,
+  scalingGroupInstanceList,
+  scalingGroupList,
+  startServerGroupRequest,
+} from "./schemas.ts";
 import { CloudTransport, type Query, type TransportOptions } from "./transport.ts";
 
+export type { Keypair, ScalingGroup, ScalingGroupInstance } from "./schemas.ts";
 // The names importers have always taken from the client module.
 export type { RequestLogEntry, RetryNotice } from "./transport.ts";
-export type { Keypair, ScalingGroup, ScalingGroupInstance } from "./schemas.ts";
 
 export interface CloudClientOptions extends TransportOptions {
   /** Items per page of list calls: at most 1000 (SDRS, ECS, EVS) or 100 (Auto Scaling). Default 1000. */
@@ -164,7 +164,9 @@ export class CloudClient {
 
   /** POST /v1/{project_id}/protected-instances */
   async createProtectedInstance(body: CreateProtectedInstanceBody): Promise<{ jobId: string }> {
-    const request = this.#validate("createProtectedInstance", createProtectedInstanceRequest, { protected_instance: body });
+    const request = this.#validate("createProtectedInstance", createProtectedInstanceRequest, {
+      protected_instance: body,
+    });
     return this.#create("createProtectedInstance", {}, request);
   }
 
@@ -197,14 +199,24 @@ export class CloudClient {
   }
 
   async getProtectionGroup(serverGroupId: string): Promise<ProtectionGroup> {
-    return this.#read("showProtectionGroup", { server_group_id: serverGroupId }, protectionGroupResponse, (answer) => answer.server_group);
+    return this.#read(
+      "showProtectionGroup",
+      { server_group_id: serverGroupId },
+      protectionGroupResponse,
+      (answer) => answer.server_group,
+    );
   }
 
   /** Every protection group matching the filter, all pages. */
   async listProtectionGroups(filter: ProtectionGroupFilter = {}): Promise<ProtectionGroup[]> {
     return this.#allPages({
       operation: "listProtectionGroups",
-      filter: { status: filter.status, name: filter.name, availability_zone: filter.availabilityZone, query_type: filter.queryType },
+      filter: {
+        status: filter.status,
+        name: filter.name,
+        availability_zone: filter.availabilityZone,
+        query_type: filter.queryType,
+      },
       response: protectionGroupList,
       itemsOf: (page) => page.server_groups,
       paging: { style: "offset", limit: this.#pageSize },
@@ -212,7 +224,12 @@ export class CloudClient {
   }
 
   async getProtectedInstance(protectedInstanceId: string): Promise<ProtectedInstance> {
-    return this.#read("showProtectedInstance", { protected_instance_id: protectedInstanceId }, protectedInstanceResponse, (answer) => answer.protected_instance);
+    return this.#read(
+      "showProtectedInstance",
+      { protected_instance_id: protectedInstanceId },
+      protectedInstanceResponse,
+      (answer) => answer.protected_instance,
+    );
   }
 
   /**
@@ -293,14 +310,20 @@ export class CloudClient {
       });
       // Filtered after paging, so a page holding a missing id still counts as a full page. A server in ERROR
       // carries a `fault` too: a missing one is the entry whose fields (name, status, …) are null.
-      servers.push(...entries.filter((entry): entry is EcsServer => typeof entry.name === "string" && typeof entry.status === "string"));
+      servers.push(
+        ...entries.filter(
+          (entry): entry is EcsServer => typeof entry.name === "string" && typeof entry.status === "string",
+        ),
+      );
     }
     return servers;
   }
 
   /** GET /v1/{project_id}/cloudservers/{id}/tags → [{key, value}] */
   async getServerTags(serverId: string): Promise<ResourceTag[]> {
-    return this.#read("showServerTags", { server_id: serverId }, ecsServerTags, (answer) => answer.tags.map(({ key, value }) => ({ key, value })));
+    return this.#read("showServerTags", { server_id: serverId }, ecsServerTags, (answer) =>
+      answer.tags.map(({ key, value }) => ({ key, value })),
+    );
   }
 
   async listKeypairs(): Promise<Keypair[]> {
@@ -335,7 +358,12 @@ export class CloudClient {
   }
 
   async listScalingGroupInstances(scalingGroupId: string): Promise<ScalingGroupInstance[]> {
-    return this.#allAutoScalingPages("listScalingGroupInstances", { scaling_group_id: scalingGroupId }, scalingGroupInstanceList, (page) => page.scaling_group_instances);
+    return this.#allAutoScalingPages(
+      "listScalingGroupInstances",
+      { scaling_group_id: scalingGroupId },
+      scalingGroupInstanceList,
+      (page) => page.scaling_group_instances,
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -355,13 +383,22 @@ export class CloudClient {
     if (filter.protectedInstanceId !== undefined) return listBy({ protected_instance_id: filter.protectedInstanceId });
     const pairs: ReplicationPair[] = [];
     for (const ids30 of chunk([...new Set(filter.serverGroupIds ?? [])], MAX_IDS_PER_LIST_FILTER)) {
-      pairs.push(...(await listBy(ids30.length === 1 ? { server_group_id: ids30[0] } : { server_group_ids: JSON.stringify(ids30) })));
+      pairs.push(
+        ...(await listBy(
+          ids30.length === 1 ? { server_group_id: ids30[0] } : { server_group_ids: JSON.stringify(ids30) },
+        )),
+      );
     }
     return pairs;
   }
 
   async getReplication(replicationId: string): Promise<ReplicationPair> {
-    return this.#read("showReplication", { replication_id: replicationId }, replicationPairResponse, (answer) => answer.replication);
+    return this.#read(
+      "showReplication",
+      { replication_id: replicationId },
+      replicationPairResponse,
+      (answer) => answer.replication,
+    );
   }
 
   /** POST /v1/{project_id}/replications: the disk must be `available`; the DR disk is created by SDRS. */
@@ -371,18 +408,31 @@ export class CloudClient {
   }
 
   /** DELETE …/replications/{id} (with a body): the pair must be detached; the DR disk is kept unless asked. */
-  async deleteReplication(replicationId: string, options: { deleteTargetVolume?: boolean } = {}): Promise<{ jobId: string }> {
-    return this.#create("deleteReplication", { replication_id: replicationId }, { delete_target_volume: options.deleteTargetVolume ?? false });
+  async deleteReplication(
+    replicationId: string,
+    options: { deleteTargetVolume?: boolean } = {},
+  ): Promise<{ jobId: string }> {
+    return this.#create(
+      "deleteReplication",
+      { replication_id: replicationId },
+      { delete_target_volume: options.deleteTargetVolume ?? false },
+    );
   }
 
   /** POST …/replications/{id}/action {"extend-replication": {new_size}}: grows both disks. */
   async expandReplication(replicationId: string, newSizeGb: number): Promise<{ jobId: string }> {
-    const request = this.#validate("replicationAction", extendReplicationRequest, { "extend-replication": { new_size: newSizeGb } });
+    const request = this.#validate("replicationAction", extendReplicationRequest, {
+      "extend-replication": { new_size: newSizeGb },
+    });
     return this.#create("replicationAction", { replication_id: replicationId }, request);
   }
 
   /** POST …/protected-instances/{id}/attachreplication: attaches the production disk and its DR twin. */
-  async attachReplication(protectedInstanceId: string, replicationId: string, device: string): Promise<{ jobId: string }> {
+  async attachReplication(
+    protectedInstanceId: string,
+    replicationId: string,
+    device: string,
+  ): Promise<{ jobId: string }> {
     const request = this.#validate("attachReplication", attachReplicationRequest, {
       replicationAttachment: { replication_id: replicationId, device },
     });
@@ -390,7 +440,11 @@ export class CloudClient {
   }
 
   async detachReplication(protectedInstanceId: string, replicationId: string): Promise<{ jobId: string }> {
-    return this.#create("detachReplication", { protected_instance_id: protectedInstanceId, replication_id: replicationId }, undefined);
+    return this.#create(
+      "detachReplication",
+      { protected_instance_id: protectedInstanceId, replication_id: replicationId },
+      undefined,
+    );
   }
 
   /** ECS POST …/cloudservers/{id}/attachvolume */
@@ -422,7 +476,12 @@ export class CloudClient {
   }
 
   /** A single read: the answer parsed with `response`, and the part of it the caller wants. */
-  async #read<P, T>(operation: OperationName, path: Record<string, string>, response: z.ZodMiniType<P>, pick: (answer: P) => T): Promise<T> {
+  async #read<P, T>(
+    operation: OperationName,
+    path: Record<string, string>,
+    response: z.ZodMiniType<P>,
+    pick: (answer: P) => T,
+  ): Promise<T> {
     const { data } = await this.#transport.call({ operation, path, response });
     return pick(data);
   }
@@ -432,7 +491,12 @@ export class CloudClient {
   }
 
   /** Auto Scaling lists page by `start_number`, at most 100 per page. */
-  #allAutoScalingPages<P, T>(operation: OperationName, path: Record<string, string>, response: z.ZodMiniType<P>, itemsOf: (page: P) => T[]): Promise<T[]> {
+  #allAutoScalingPages<P, T>(
+    operation: OperationName,
+    path: Record<string, string>,
+    response: z.ZodMiniType<P>,
+    itemsOf: (page: P) => T[],
+  ): Promise<T[]> {
     return this.#allPages({
       operation,
       filter: {},

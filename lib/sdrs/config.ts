@@ -2,8 +2,9 @@
  * Cloud client configuration, read from the environment once at the edge and validated with zod.
  * An error names the variable and the rule, never a secret's value.
  */
-import * as z from "../zod.ts";
+
 import { Secret } from "../secret.ts";
+import * as z from "../zod.ts";
 import { DEFAULT_BATCH_LIMIT } from "./schemas.ts";
 
 const secret = z.instanceof(Secret);
@@ -122,25 +123,38 @@ export const ENDPOINT_VARIABLES = {
 } as const satisfies Record<CloudService, CloudEnvVariable>;
 
 /** Unset and empty both mean "not configured" (deploy tools often write empty strings). */
-const optionalText = z.pipe(z.optional(z.string()), z.transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim())));
+const optionalText = z.pipe(
+  z.optional(z.string()),
+  z.transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim())),
+);
 
 function wholeNumber(min: number, max: number, fallback: number) {
-  return z.pipe(optionalText, z.transform((value, ctx) => {
-    if (value === undefined) return fallback;
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || number < min || number > max) {
-      // A zod/mini transform's context has no addIssue: the issue classic's addIssue would record.
-      ctx.issues.push({ code: "custom", message: `must be a whole number from ${min} to ${max} (got "${value}")`, input: value });
-      return z.NEVER;
-    }
-    return number;
-  }));
+  return z.pipe(
+    optionalText,
+    z.transform((value, ctx) => {
+      if (value === undefined) return fallback;
+      const number = Number(value);
+      if (!/^\d+$/.test(value) || number < min || number > max) {
+        // A zod/mini transform's context has no addIssue: the issue classic's addIssue would record.
+        ctx.issues.push({
+          code: "custom",
+          message: `must be a whole number from ${min} to ${max} (got "${value}")`,
+          input: value,
+        });
+        return z.NEVER;
+      }
+      return number;
+    }),
+  );
 }
 
 const envUrl = z.pipe(optionalText, z.optional(httpUrl));
 
 const cloudEnvSchema = z.object({
-  HUAWEICLOUD_AUTH: z.pipe(optionalText, z._default(z.enum(["aksk", "token"], { error: "must be aksk or token" }), "aksk")),
+  HUAWEICLOUD_AUTH: z.pipe(
+    optionalText,
+    z._default(z.enum(["aksk", "token"], { error: "must be aksk or token" }), "aksk"),
+  ),
   HUAWEICLOUD_SDK_AK: optionalText,
   HUAWEICLOUD_SDK_SK: optionalText,
   HUAWEICLOUD_SDK_SECURITY_TOKEN: optionalText,
@@ -149,8 +163,18 @@ const cloudEnvSchema = z.object({
   HUAWEICLOUD_USERNAME: optionalText,
   HUAWEICLOUD_PASSWORD: optionalText,
   HUAWEICLOUD_DOMAIN_NAME: optionalText,
-  HUAWEICLOUD_REGION: z.pipe(optionalText, z.optional(z.string().check(z.regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { error: "must be a region id such as eu-de or ap-southeast-1" })))),
-  HUAWEICLOUD_CLOUD: z.pipe(optionalText, z._default(z.enum(CLOUD_DOMAINS, { error: `must be one of ${CLOUD_DOMAINS.join(", ")}` }), "myhuaweicloud.com")),
+  HUAWEICLOUD_REGION: z.pipe(
+    optionalText,
+    z.optional(
+      z
+        .string()
+        .check(z.regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { error: "must be a region id such as eu-de or ap-southeast-1" })),
+    ),
+  ),
+  HUAWEICLOUD_CLOUD: z.pipe(
+    optionalText,
+    z._default(z.enum(CLOUD_DOMAINS, { error: `must be one of ${CLOUD_DOMAINS.join(", ")}` }), "myhuaweicloud.com"),
+  ),
   SDRS_ENDPOINT: envUrl,
   ECS_ENDPOINT: envUrl,
   EVS_ENDPOINT: envUrl,
@@ -185,7 +209,8 @@ function issueFor(variable: CloudEnvVariable, message: string): ConfigIssue {
 function resolve(env: CloudEnv): CloudConfig | ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const need = (variable: CloudEnvVariable, value: string | undefined, why: string): string => {
-    if (value === undefined) issues.push({ variable, rule: `required${why === "" ? "" : ` ${why}`} (${CLOUD_ENV[variable].purpose})` });
+    if (value === undefined)
+      issues.push({ variable, rule: `required${why === "" ? "" : ` ${why}`} (${CLOUD_ENV[variable].purpose})` });
     return value ?? "";
   };
 
@@ -262,14 +287,18 @@ export function loadCloudConfig(env: Record<string, string | undefined> = proces
       return isCloudEnvVariable(variable) ? [issueFor(variable, issue.message)] : [];
     });
     // Every fault at once: what is missing besides what is invalid (the invalid variables left out).
-    const rest = cloudEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name]) => !invalid.some((issue) => issue.variable === name))));
+    const rest = cloudEnvSchema.safeParse(
+      Object.fromEntries(Object.entries(env).filter(([name]) => !invalid.some((issue) => issue.variable === name))),
+    );
     const resolved = rest.success ? resolve(rest.data) : [];
     const isInvalid = (variable: string) => invalid.some((issue) => issue.variable === variable);
     // Not "required" when it would come from an invalid variable: endpoints from the region, credentials from the auth kind.
     const derivedFromInvalid = (variable: string) =>
       (variable.endsWith("_ENDPOINT") && (isInvalid("HUAWEICLOUD_REGION") || isInvalid("HUAWEICLOUD_CLOUD"))) ||
       (variable !== "HUAWEICLOUD_SDK_PROJECT_ID" && !variable.endsWith("_ENDPOINT") && isInvalid("HUAWEICLOUD_AUTH"));
-    const missing = Array.isArray(resolved) ? resolved.filter((issue) => !isInvalid(issue.variable) && !derivedFromInvalid(issue.variable)) : [];
+    const missing = Array.isArray(resolved)
+      ? resolved.filter((issue) => !isInvalid(issue.variable) && !derivedFromInvalid(issue.variable))
+      : [];
     throw new CloudConfigError([...invalid, ...missing]);
   }
   const resolved = resolve(parsed.data);

@@ -61,7 +61,14 @@ export abstract class CloudClientError extends Error {
 
   protected constructor(
     message: string,
-    fields: { code: string; operation: OperationName; retryable: boolean; status?: number | undefined; requestId?: string | undefined; cause?: unknown },
+    fields: {
+      code: string;
+      operation: OperationName;
+      retryable: boolean;
+      status?: number | undefined;
+      requestId?: string | undefined;
+      cause?: unknown;
+    },
   ) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.code = fields.code;
@@ -131,11 +138,14 @@ export class AmbiguousCreateError extends CloudClientError {
     requestId?: string | undefined;
     cause?: unknown;
   }) {
-    super(`${fields.operation}: outcome unknown (${AMBIGUITY_TEXT[fields.reason]}); check whether it was applied before trying again`, {
-      ...fields,
-      code: CLIENT_ERROR_CODES.ambiguousCreate,
-      retryable: false,
-    });
+    super(
+      `${fields.operation}: outcome unknown (${AMBIGUITY_TEXT[fields.reason]}); check whether it was applied before trying again`,
+      {
+        ...fields,
+        code: CLIENT_ERROR_CODES.ambiguousCreate,
+        retryable: false,
+      },
+    );
     this.requestBody = fields.requestBody;
     this.reason = fields.reason;
   }

@@ -37,9 +37,28 @@ export function lengthIn(text: string, unit: LengthUnit): number {
  */
 export const FIELD_RULES = {
   protectedInstanceName: { call: "create protected instance", field: "name", min: 1, max: 64, unit: "bytes" },
-  protectedInstanceDescription: { call: "create protected instance", field: "description", min: 0, max: 64, unit: "bytes" },
-  batchNamePrefix: { call: "batch create protected instances", field: "name_prefix", min: 1, max: 59, unit: "characters", range: true },
-  batchDescription: { call: "batch create protected instances", field: "description", min: 0, max: 64, unit: "characters" },
+  protectedInstanceDescription: {
+    call: "create protected instance",
+    field: "description",
+    min: 0,
+    max: 64,
+    unit: "bytes",
+  },
+  batchNamePrefix: {
+    call: "batch create protected instances",
+    field: "name_prefix",
+    min: 1,
+    max: 59,
+    unit: "characters",
+    range: true,
+  },
+  batchDescription: {
+    call: "batch create protected instances",
+    field: "description",
+    min: 0,
+    max: 64,
+    unit: "characters",
+  },
   protectionGroupName: { call: "create protection group", field: "name", min: 1, max: 64, unit: "bytes" },
   protectionGroupDescription: { call: "create protection group", field: "description", min: 0, max: 64, unit: "bytes" },
   tagKey: { call: "create protected instance", field: "tags.key", min: 1, max: 36, unit: "characters" },
@@ -57,7 +76,10 @@ export function lengthRuleText(rule: FieldRule): string {
 export function lengthChecked(rule: FieldRule): z.ZodMiniString {
   const text = lengthRuleText(rule);
   const emptyText = rule.range ? text : "must not be empty";
-  return z.string().check(z.minLength(rule.min, { error: emptyText }), z.refine((value) => lengthIn(value, rule.unit) <= rule.max, { error: text }));
+  return z.string().check(
+    z.minLength(rule.min, { error: emptyText }),
+    z.refine((value) => lengthIn(value, rule.unit) <= rule.max, { error: text }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,7 +91,8 @@ const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 /** ECS flavor names such as s6.large.2, c7n.xlarge.4 or physical.s4.large. */
 const FLAVOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-export const SERVER_ID_RULE = "a server id is 1–64 letters, digits or hyphens, such as 403b603d-1d91-42cc-a357-81f3c2daf43f";
+export const SERVER_ID_RULE =
+  "a server id is 1–64 letters, digits or hyphens, such as 403b603d-1d91-42cc-a357-81f3c2daf43f";
 export const FLAVOR_RULE = "a flavor name is 1–128 letters, digits, '.', '_' or '-', such as s6.large.2";
 
 export function isServerId(value: string): boolean {
@@ -80,5 +103,13 @@ export function isFlavorName(value: string): boolean {
   return FLAVOR_NAME.test(value);
 }
 
-export const ecsServerId = z.string().check(z.refine(isServerId, { error: (issue) => `${JSON.stringify(issue.input)} is not a server id (${SERVER_ID_RULE})` }));
-export const ecsFlavorName = z.string().check(z.refine(isFlavorName, { error: (issue) => `${JSON.stringify(issue.input)} is not a flavor name (${FLAVOR_RULE})` }));
+export const ecsServerId = z
+  .string()
+  .check(
+    z.refine(isServerId, { error: (issue) => `${JSON.stringify(issue.input)} is not a server id (${SERVER_ID_RULE})` }),
+  );
+export const ecsFlavorName = z.string().check(
+  z.refine(isFlavorName, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a flavor name (${FLAVOR_RULE})`,
+  }),
+);

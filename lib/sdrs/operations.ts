@@ -15,14 +15,38 @@ interface OperationSpec {
 }
 
 export const OPERATIONS = {
-  createProtectedInstance: { method: "POST", path: "/v1/{project_id}/protected-instances", service: "sdrs", changesCloud: true },
-  batchCreateProtectedInstances: { method: "POST", path: "/v1/{project_id}/protected-instances/batch", service: "sdrs", changesCloud: true },
+  createProtectedInstance: {
+    method: "POST",
+    path: "/v1/{project_id}/protected-instances",
+    service: "sdrs",
+    changesCloud: true,
+  },
+  batchCreateProtectedInstances: {
+    method: "POST",
+    path: "/v1/{project_id}/protected-instances/batch",
+    service: "sdrs",
+    changesCloud: true,
+  },
   listProtectedInstances: { method: "GET", path: "/v1/{project_id}/protected-instances", service: "sdrs" },
-  showProtectedInstance: { method: "GET", path: "/v1/{project_id}/protected-instances/{protected_instance_id}", service: "sdrs" },
-  createProtectionGroup: { method: "POST", path: "/v1/{project_id}/server-groups", service: "sdrs", changesCloud: true },
+  showProtectedInstance: {
+    method: "GET",
+    path: "/v1/{project_id}/protected-instances/{protected_instance_id}",
+    service: "sdrs",
+  },
+  createProtectionGroup: {
+    method: "POST",
+    path: "/v1/{project_id}/server-groups",
+    service: "sdrs",
+    changesCloud: true,
+  },
   listProtectionGroups: { method: "GET", path: "/v1/{project_id}/server-groups", service: "sdrs" },
   showProtectionGroup: { method: "GET", path: "/v1/{project_id}/server-groups/{server_group_id}", service: "sdrs" },
-  protectionGroupAction: { method: "POST", path: "/v1/{project_id}/server-groups/{server_group_id}/action", service: "sdrs", changesCloud: true },
+  protectionGroupAction: {
+    method: "POST",
+    path: "/v1/{project_id}/server-groups/{server_group_id}/action",
+    service: "sdrs",
+    changesCloud: true,
+  },
   showJob: { method: "GET", path: "/v1/{project_id}/jobs/{job_id}", service: "sdrs" },
   listActiveDomains: { method: "GET", path: "/v1/{project_id}/active-domains", service: "sdrs" },
   showServer: { method: "GET", path: "/v1/{project_id}/cloudservers/{server_id}", service: "ecs" },
@@ -31,18 +55,52 @@ export const OPERATIONS = {
   listKeypairs: { method: "GET", path: "/v2.1/{project_id}/os-keypairs", service: "ecs" },
   listVolumes: { method: "GET", path: "/v2/{project_id}/cloudvolumes/detail", service: "evs" },
   listScalingGroups: { method: "GET", path: "/autoscaling-api/v1/{project_id}/scaling_group", service: "as" },
-  listScalingGroupInstances: { method: "GET", path: "/autoscaling-api/v1/{project_id}/scaling_group_instance/{scaling_group_id}/list", service: "as" },
+  listScalingGroupInstances: {
+    method: "GET",
+    path: "/autoscaling-api/v1/{project_id}/scaling_group_instance/{scaling_group_id}/list",
+    service: "as",
+  },
   createToken: { method: "POST", path: "/v3/auth/tokens", service: "iam" },
   // Replication pairs and disks added after protection (docs/coverage.md).
   createReplication: { method: "POST", path: "/v1/{project_id}/replications", service: "sdrs", changesCloud: true },
   listReplications: { method: "GET", path: "/v1/{project_id}/replications", service: "sdrs" },
   showReplication: { method: "GET", path: "/v1/{project_id}/replications/{replication_id}", service: "sdrs" },
-  deleteReplication: { method: "DELETE", path: "/v1/{project_id}/replications/{replication_id}", service: "sdrs", changesCloud: true },
-  replicationAction: { method: "POST", path: "/v1/{project_id}/replications/{replication_id}/action", service: "sdrs", changesCloud: true },
-  attachReplication: { method: "POST", path: "/v1/{project_id}/protected-instances/{protected_instance_id}/attachreplication", service: "sdrs", changesCloud: true },
-  detachReplication: { method: "DELETE", path: "/v1/{project_id}/protected-instances/{protected_instance_id}/detachreplication/{replication_id}", service: "sdrs", changesCloud: true },
-  attachServerVolume: { method: "POST", path: "/v1/{project_id}/cloudservers/{server_id}/attachvolume", service: "ecs", changesCloud: true },
-  detachServerVolume: { method: "DELETE", path: "/v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}", service: "ecs", changesCloud: true },
+  deleteReplication: {
+    method: "DELETE",
+    path: "/v1/{project_id}/replications/{replication_id}",
+    service: "sdrs",
+    changesCloud: true,
+  },
+  replicationAction: {
+    method: "POST",
+    path: "/v1/{project_id}/replications/{replication_id}/action",
+    service: "sdrs",
+    changesCloud: true,
+  },
+  attachReplication: {
+    method: "POST",
+    path: "/v1/{project_id}/protected-instances/{protected_instance_id}/attachreplication",
+    service: "sdrs",
+    changesCloud: true,
+  },
+  detachReplication: {
+    method: "DELETE",
+    path: "/v1/{project_id}/protected-instances/{protected_instance_id}/detachreplication/{replication_id}",
+    service: "sdrs",
+    changesCloud: true,
+  },
+  attachServerVolume: {
+    method: "POST",
+    path: "/v1/{project_id}/cloudservers/{server_id}/attachvolume",
+    service: "ecs",
+    changesCloud: true,
+  },
+  detachServerVolume: {
+    method: "DELETE",
+    path: "/v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}",
+    service: "ecs",
+    changesCloud: true,
+  },
 } as const satisfies Record<string, OperationSpec>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -65,7 +123,9 @@ interface CompiledOperation {
   params: string[];
 }
 
-const compiled: CompiledOperation[] = (Object.entries(OPERATIONS) as [OperationName, (typeof OPERATIONS)[OperationName]][])
+const compiled: CompiledOperation[] = (
+  Object.entries(OPERATIONS) as [OperationName, (typeof OPERATIONS)[OperationName]][]
+)
   .map(([name, { method, path }]) => {
     const params: string[] = [];
     const source = path

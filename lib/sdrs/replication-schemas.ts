@@ -26,16 +26,29 @@ export const replicationPair = z.looseObject({
   attachment: z.nullish(z.array(z.looseObject({ protected_instance: z.string(), device: z.string() }))),
   server_group_id: z.string(),
   priority_station: z.nullish(z.string()),
-  record_metadata: z.nullish(z.looseObject({ multiattach: z.nullish(z.boolean()), bootable: z.nullish(z.boolean()), volume_size: z.nullish(gigabytes), volume_type: z.nullish(z.string()) })),
+  record_metadata: z.nullish(
+    z.looseObject({
+      multiattach: z.nullish(z.boolean()),
+      bootable: z.nullish(z.boolean()),
+      volume_size: z.nullish(gigabytes),
+      volume_type: z.nullish(z.string()),
+    }),
+  ),
   ...nullishText("created_at", "updated_at"),
 });
 export type ReplicationPair = z.infer<typeof replicationPair>;
 
-export const replicationPairList = z.looseObject({ replications: z.array(replicationPair), count: z.nullish(z.number()) });
+export const replicationPairList = z.looseObject({
+  replications: z.array(replicationPair),
+  count: z.nullish(z.number()),
+});
 export const replicationPairResponse = z.looseObject({ replication: replicationPair });
 
 /** The disks of a pair: `volume_ids` split on ",", production first (as created). */
-export function pairVolumeIds(pair: Pick<ReplicationPair, "volume_ids">): { sourceVolumeId: string; drVolumeId: string | undefined } {
+export function pairVolumeIds(pair: Pick<ReplicationPair, "volume_ids">): {
+  sourceVolumeId: string;
+  drVolumeId: string | undefined;
+} {
   const [sourceVolumeId = "", drVolumeId] = pair.volume_ids.split(",").map((id) => id.trim());
   return { sourceVolumeId, drVolumeId: drVolumeId === "" ? undefined : drVolumeId };
 }
@@ -52,7 +65,9 @@ export const createReplicationRequest = z.strictObject({
 export type CreateReplicationBody = z.infer<typeof createReplicationRequest>["replication"];
 
 /** KVM `/dev/vdX`, Xen `/dev/sdX` (the other spelling is rewritten by SDRS). */
-const deviceName = z.string().check(z.regex(/^\/dev\/(vd|sd|xvd)[a-z]{1,2}$/, { error: "must be a device name such as /dev/vdb" }));
+const deviceName = z
+  .string()
+  .check(z.regex(/^\/dev\/(vd|sd|xvd)[a-z]{1,2}$/, { error: "must be a device name such as /dev/vdb" }));
 
 /** POST …/protected-instances/{id}/attachreplication (note the camelCase key). */
 export const attachReplicationRequest = z.strictObject({
@@ -61,7 +76,9 @@ export const attachReplicationRequest = z.strictObject({
 
 /** POST …/replications/{id}/action: the final size of both disks, larger than now. */
 export const extendReplicationRequest = z.strictObject({
-  "extend-replication": z.strictObject({ new_size: z.int().check(z.positive({ error: "must be the new size in GB" })) }),
+  "extend-replication": z.strictObject({
+    new_size: z.int().check(z.positive({ error: "must be the new size in GB" })),
+  }),
 });
 
 /** ECS POST …/cloudservers/{id}/attachvolume */

@@ -8,7 +8,11 @@ import type { RetryPolicy } from "./config.ts";
  * Full jitter ("Exponential Backoff And Jitter", AWS Architecture Blog): a uniform wait in
  * [0, min(maxDelayMs, baseDelayMs · 2^(retry-1))). `retry` counts from 1; `random` is in [0, 1).
  */
-export function backoffDelayMs(retry: number, policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">, random: number): number {
+export function backoffDelayMs(
+  retry: number,
+  policy: Pick<RetryPolicy, "baseDelayMs" | "maxDelayMs">,
+  random: number,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
   return Math.floor(random * ceiling);
 }

@@ -66,13 +66,34 @@ function flagRepeatedKeys<T>(
 const NO_FORBIDDEN_TAG_CHARACTERS = "must not contain control characters or any of * < > \\ = , | /";
 
 export const resourceTag = z.strictObject({
-  key: lengthChecked(FIELD_RULES.tagKey).check(z.refine((key) => key.trim() !== "", { error: "must not be blank" }), z.refine((key) => !TAG_FORBIDDEN.test(key), { error: NO_FORBIDDEN_TAG_CHARACTERS })),
-  value: z.string({ error: (issue) => (issue.input === undefined || issue.input === null ? "must not be null" : "must be a string") }).check(z.refine((value) => lengthIn(value, FIELD_RULES.tagValue.unit) <= FIELD_RULES.tagValue.max, { error: lengthRuleText(FIELD_RULES.tagValue) }), z.refine((value) => !TAG_FORBIDDEN.test(value), { error: NO_FORBIDDEN_TAG_CHARACTERS })),
+  key: lengthChecked(FIELD_RULES.tagKey).check(
+    z.refine((key) => key.trim() !== "", { error: "must not be blank" }),
+    z.refine((key) => !TAG_FORBIDDEN.test(key), { error: NO_FORBIDDEN_TAG_CHARACTERS }),
+  ),
+  value: z
+    .string({
+      error: (issue) => (issue.input === undefined || issue.input === null ? "must not be null" : "must be a string"),
+    })
+    .check(
+      z.refine((value) => lengthIn(value, FIELD_RULES.tagValue.unit) <= FIELD_RULES.tagValue.max, {
+        error: lengthRuleText(FIELD_RULES.tagValue),
+      }),
+      z.refine((value) => !TAG_FORBIDDEN.test(value), { error: NO_FORBIDDEN_TAG_CHARACTERS }),
+    ),
 });
 export type ResourceTag = z.infer<typeof resourceTag>;
 
-export const resourceTags = z.array(resourceTag).check(z.maxLength(10, { error: "at most 10 tags are allowed" }), z.superRefine((tags, ctx) =>
-    flagRepeatedKeys(tags, (tag) => tag.key, ctx, (key, index) => ({ path: [index, "key"], message: `duplicate tag key "${key}": keys must be unique` }))));
+export const resourceTags = z.array(resourceTag).check(
+  z.maxLength(10, { error: "at most 10 tags are allowed" }),
+  z.superRefine((tags, ctx) =>
+    flagRepeatedKeys(
+      tags,
+      (tag) => tag.key,
+      ctx,
+      (key, index) => ({ path: [index, "key"], message: `duplicate tag key "${key}": keys must be unique` }),
+    ),
+  ),
+);
 
 export const tenancy = z.enum(["shared", "dedicated"], { error: "must be shared or dedicated" });
 export type Tenancy = z.infer<typeof tenancy>;
@@ -109,7 +130,8 @@ function optionalText<const N extends string>(...names: N[]): Record<N, Optional
 // Create protected instance: POST /v1/{project_id}/protected-instances
 // ---------------------------------------------------------------------------------------------
 
-export const createProtectedInstanceBody = z.strictObject({
+export const createProtectedInstanceBody = z
+  .strictObject({
     server_group_id: id,
     server_id: id,
     name: resourceName,
@@ -121,17 +143,20 @@ export const createProtectedInstanceBody = z.strictObject({
     tenancy: z.optional(tenancy),
     dedicated_host_id: z.optional(id),
     tags: z.optional(resourceTags),
-  }).check(z.superRefine((body, ctx) => {
-    checkDedicatedHost(body, ctx);
-    // "This parameter is valid only when primary_subnet_id is specified." (SDRS.1380)
-    if (body.primary_ip_address !== undefined && body.primary_subnet_id === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["primary_ip_address"],
-        message: "is allowed only together with primary_subnet_id",
-      });
-    }
-  }));
+  })
+  .check(
+    z.superRefine((body, ctx) => {
+      checkDedicatedHost(body, ctx);
+      // "This parameter is valid only when primary_subnet_id is specified." (SDRS.1380)
+      if (body.primary_ip_address !== undefined && body.primary_subnet_id === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["primary_ip_address"],
+          message: "is allowed only together with primary_subnet_id",
+        });
+      }
+    }),
+  );
 export type CreateProtectedInstanceBody = z.infer<typeof createProtectedInstanceBody>;
 
 export const createProtectedInstanceRequest = z.strictObject({ protected_instance: createProtectedInstanceBody });
@@ -146,23 +171,37 @@ export type BatchServer = z.infer<typeof batchServer>;
 
 /** The batch body; `limit` is the per-call server limit (5 by default, raised per account by the cloud). */
 export function batchCreateBody(limit = DEFAULT_BATCH_LIMIT) {
-  return z.strictObject({
+  return z
+    .strictObject({
       name_prefix: namePrefix,
       description: z.optional(batchDescription),
       server_group_id: id,
       cluster_id: z.optional(id),
       primary_subnet_id: z.optional(id),
-      servers: z.array(batchServer).check(z.minLength(1, { error: "must list at least 1 server" }), z.maxLength(limit, { error: `must list at most ${limit} servers` })),
+      servers: z
+        .array(batchServer)
+        .check(
+          z.minLength(1, { error: "must list at least 1 server" }),
+          z.maxLength(limit, { error: `must list at most ${limit} servers` }),
+        ),
       tenancy: z.optional(tenancy),
       dedicated_host_id: z.optional(id),
       tags: z.optional(resourceTags),
-    }).check(z.superRefine((body, ctx) => {
-      checkDedicatedHost(body, ctx);
-      flagRepeatedKeys(body.servers, (server) => server.server_id, ctx, (serverId, index) => ({
-        path: ["servers", index, "server_id"],
-        message: `duplicate server ${serverId}: each server may appear once`,
-      }));
-    }));
+    })
+    .check(
+      z.superRefine((body, ctx) => {
+        checkDedicatedHost(body, ctx);
+        flagRepeatedKeys(
+          body.servers,
+          (server) => server.server_id,
+          ctx,
+          (serverId, index) => ({
+            path: ["servers", index, "server_id"],
+            message: `duplicate server ${serverId}: each server may appear once`,
+          }),
+        );
+      }),
+    );
 }
 export type BatchCreateBody = z.infer<ReturnType<typeof batchCreateBody>>;
 
@@ -205,7 +244,14 @@ export const jobStatus = z.enum(["INIT", "RUNNING", "SUCCESS", "FAIL"]);
 export type JobStatus = z.infer<typeof jobStatus>;
 
 const jobEntityFields = {
-  ...optionalText("server_group_id", "protected_instance_id", "native_server_id", "replication_pair_id", "volume_ids", "nic_id"),
+  ...optionalText(
+    "server_group_id",
+    "protected_instance_id",
+    "native_server_id",
+    "replication_pair_id",
+    "volume_ids",
+    "nic_id",
+  ),
   /** Not in the SDK model; our simulator (and possibly the cloud) names the server a sub-job is for. */
   server_id: z.optional(z.string()),
 };
@@ -277,7 +323,16 @@ export const protectionGroup = z.looseObject({
   disaster_recovery_drill_num: z.nullish(z.int()),
   ...nullishText("protected_status", "replication_status", "health_status"),
   source_vpc_id: z.string(),
-  ...nullishText("target_vpc_id", "test_vpc_id", "dr_type", "created_at", "updated_at", "protection_type", "replication_model", "server_type"),
+  ...nullishText(
+    "target_vpc_id",
+    "test_vpc_id",
+    "dr_type",
+    "created_at",
+    "updated_at",
+    "protection_type",
+    "replication_model",
+    "server_type",
+  ),
 });
 export type ProtectionGroup = z.infer<typeof protectionGroup>;
 
@@ -288,7 +343,9 @@ export const protectionGroupList = z.looseObject({
 });
 
 /** The AZ that currently runs production for a group (reference facts §10.3). */
-export function productionAvailabilityZone(group: Pick<ProtectionGroup, "priority_station" | "source_availability_zone" | "target_availability_zone">) {
+export function productionAvailabilityZone(
+  group: Pick<ProtectionGroup, "priority_station" | "source_availability_zone" | "target_availability_zone">,
+) {
   return group.priority_station === "target" ? group.target_availability_zone : group.source_availability_zone;
 }
 
@@ -362,14 +419,18 @@ export const ecsServer = z.looseObject({
     id: z.string(),
     ...nullishText("name", "vcpus", "ram", "disk"),
   }),
-  metadata: z.looseObject(optionalText("vpc_id", "os_type", "EcmResStatus", "lockSource", "charging_mode", "image_name")),
+  metadata: z.looseObject(
+    optionalText("vpc_id", "os_type", "EcmResStatus", "lockSource", "charging_mode", "image_name"),
+  ),
   "OS-EXT-AZ:availability_zone": z.string(),
   "os-extended-volumes:volumes_attached": z._default(z.array(attachedVolume), []),
-  "os:scheduler_hints": z.nullish(z.looseObject({
+  "os:scheduler_hints": z.nullish(
+    z.looseObject({
       group: z.nullish(z.array(z.string())),
       tenancy: z.nullish(z.array(z.string())),
       dedicated_host_id: z.nullish(z.array(z.string())),
-    })),
+    }),
+  ),
   "OS-EXT-SRV-ATTR:root_device_name": z.nullish(z.string()),
   addresses: z.nullish(z.record(z.string(), z.array(z.looseObject({ addr: z.string() })))),
   sys_tags: z.nullish(z.array(z.looseObject({ key: z.string(), value: z.string() }))),
@@ -436,7 +497,10 @@ export function isSharedVolume(volume: Pick<EvsVolume, "multiattach" | "shareabl
 
 export const scalingGroup = z.looseObject({ scaling_group_id: z.string(), scaling_group_name: z.nullish(z.string()) });
 export type ScalingGroup = z.infer<typeof scalingGroup>;
-export const scalingGroupList = z.looseObject({ scaling_groups: z.array(scalingGroup), total_number: z.nullish(z.int()) });
+export const scalingGroupList = z.looseObject({
+  scaling_groups: z.array(scalingGroup),
+  total_number: z.nullish(z.int()),
+});
 
 export const scalingGroupInstance = z.looseObject({ instance_id: z.string(), life_cycle_state: z.nullish(z.string()) });
 export type ScalingGroupInstance = z.infer<typeof scalingGroupInstance>;
@@ -470,7 +534,7 @@ export function sdrsCodeForIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String);
   const field = path.at(-1);
   if (path[0] === "servers" || path[1] === "servers") {
-    if (issue.code === "too_big" && (field === "servers")) return "SDRS.1362";
+    if (issue.code === "too_big" && field === "servers") return "SDRS.1362";
     if (issue.code === "custom" && issue.message.startsWith("duplicate server")) return "SDRS.1361";
     if (field === "server_id") return "SDRS.1360";
   }
@@ -497,7 +561,8 @@ function tagCode(issue: z.core.$ZodIssue, rest: string[]): string {
   const [index, part] = rest;
   if (index === undefined) return issue.code === "too_big" ? "SDRS.2203" : "SDRS.0201";
   if (issue.code === "custom" && issue.message.startsWith("duplicate tag key")) return "SDRS.2209";
-  if (part === "key") return issue.code === "too_small" || issue.message === "must not be blank" ? "SDRS.2205" : "SDRS.2204";
+  if (part === "key")
+    return issue.code === "too_small" || issue.message === "must not be blank" ? "SDRS.2205" : "SDRS.2204";
   if (part === "value") return issue.message === "must not be null" ? "SDRS.2208" : "SDRS.2207";
   return "SDRS.0201";
 }

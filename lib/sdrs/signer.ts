@@ -54,12 +54,18 @@ export function canonicalUri(pathname: string): string {
 export function canonicalQueryString(search: string): string {
   const query = search.startsWith("?") ? search.slice(1) : search;
   if (query === "") return "";
-  const pairs = query.split("&").filter(Boolean).map((pair) => {
-    const eq = pair.indexOf("=");
-    const name = eq === -1 ? pair : pair.slice(0, eq);
-    const value = eq === -1 ? "" : pair.slice(eq + 1);
-    return [percentEncode(decode(name.replace(/\+/g, " "))), percentEncode(decode(value.replace(/\+/g, " ")))] as const;
-  });
+  const pairs = query
+    .split("&")
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      const value = eq === -1 ? "" : pair.slice(eq + 1);
+      return [
+        percentEncode(decode(name.replace(/\+/g, " "))),
+        percentEncode(decode(value.replace(/\+/g, " "))),
+      ] as const;
+    });
   pairs.sort(([nameA, valueA], [nameB, valueB]) => (nameA === nameB ? compare(valueA, valueB) : compare(nameA, nameB)));
   return pairs.map(([name, value]) => `${name}=${value}`).join("&");
 }
@@ -102,7 +108,10 @@ export function signature(secretKey: string, toSign: string): string {
 
 /** `20060102T150405Z` */
 export function formatSdkDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 export function parseSdkDate(text: string): Date | undefined {
@@ -142,14 +151,20 @@ export interface ParsedAuthorization {
 }
 
 export function parseAuthorization(header: string): ParsedAuthorization | undefined {
-  const match = /^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$/.exec(header.trim());
+  const match = /^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$/.exec(
+    header.trim(),
+  );
   if (!match) return undefined;
   const [, accessKey = "", signedHeaders = "", sig = ""] = match;
   return { accessKey, signedHeaders: signedHeaders.split(";"), signature: sig };
 }
 
 /** Recomputes the signature the way the gateway does; constant-time comparison. */
-export function verifySignature(request: SignableRequest, authorization: ParsedAuthorization, secretKey: string): boolean {
+export function verifySignature(
+  request: SignableRequest,
+  authorization: ParsedAuthorization,
+  secretKey: string,
+): boolean {
   const headers = lowerCaseHeaders(request.headers);
   const sdkDate = headers.get("x-sdk-date");
   if (sdkDate === undefined) return false;

@@ -8,12 +8,19 @@
  * say whether such a call was applied (timeout, 5xx, connection dropped after sending) is an
  * AmbiguousCreateError.
  */
-import type * as z from "../zod.ts";
+
 import { type Clock, systemClock } from "../clock.ts";
 import { parseRetryAfter } from "../http/retry-after.ts";
 import { Secret } from "../secret.ts";
+import type * as z from "../zod.ts";
 import { type IssuedToken, signedHeaders, TokenCache, tokenRequestBody, tokenResponseBody } from "./auth.ts";
-import { type CloudConfig, CloudConfigError, type CloudService, ENDPOINT_VARIABLES, type RetryPolicy } from "./config.ts";
+import {
+  type CloudConfig,
+  CloudConfigError,
+  type CloudService,
+  ENDPOINT_VARIABLES,
+  type RetryPolicy,
+} from "./config.ts";
 import {
   type AmbiguityReason,
   AmbiguousCreateError,
@@ -110,7 +117,9 @@ const NOT_SENT_ERROR_CODES = new Set([
 function answeredJobId(answerText: string): string | undefined {
   try {
     const answer: unknown = JSON.parse(answerText);
-    return answer !== null && typeof answer === "object" && "job_id" in answer && typeof answer.job_id === "string" ? answer.job_id : undefined;
+    return answer !== null && typeof answer === "object" && "job_id" in answer && typeof answer.job_id === "string"
+      ? answer.job_id
+      : undefined;
   } catch {
     return undefined;
   }
@@ -204,7 +213,13 @@ export class CloudTransport {
       const outcome = await this.#attempt(spec.operation, method, url, bodyText, attempt, spec.path?.job_id);
       if (outcome.kind === "answer") return this.#answerOf(spec, outcome);
       // "The token must be updated": fetch a new one and try once more (not applied, so safe for creates).
-      if (outcome.kind === "error" && outcome.status === 401 && outcome.error.code === "APIGW.0307" && this.#tokens !== undefined && !renewedToken) {
+      if (
+        outcome.kind === "error" &&
+        outcome.status === 401 &&
+        outcome.error.code === "APIGW.0307" &&
+        this.#tokens !== undefined &&
+        !renewedToken
+      ) {
         renewedToken = true;
         this.#tokens.invalidate();
         continue;
@@ -216,12 +231,18 @@ export class CloudTransport {
       const decision = nextRetry({
         attempts: failedAttempts,
         waitedMs,
-        retryAfterMs: outcome.kind === "error" ? parseRetryAfter(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
+        retryAfterMs:
+          outcome.kind === "error" ? parseRetryAfter(outcome.headers.get("retry-after"), this.#clock.now()) : undefined,
         random: this.#random(),
         policy: this.#retry,
       });
       if (!decision.retry) throw error.withAttempts(attempt);
-      this.#onRetry?.({ operation: spec.operation, attempt: attempt + 1, delayMs: decision.delayMs, errorCode: error.code });
+      this.#onRetry?.({
+        operation: spec.operation,
+        attempt: attempt + 1,
+        delayMs: decision.delayMs,
+        errorCode: error.code,
+      });
       await this.#sleep(decision.delayMs);
       waitedMs += decision.delayMs;
     }
@@ -241,7 +262,11 @@ export class CloudTransport {
     return endpoint.replace(/\/+$/, "");
   }
 
-  #ambiguous(spec: CallSpec<unknown>, reason: AmbiguityReason, answer: { status?: number; requestId?: string | undefined; cause: unknown }) {
+  #ambiguous(
+    spec: CallSpec<unknown>,
+    reason: AmbiguityReason,
+    answer: { status?: number; requestId?: string | undefined; cause: unknown },
+  ) {
     return new AmbiguousCreateError({ operation: spec.operation, requestBody: spec.body, reason, ...answer });
   }
 
@@ -250,7 +275,11 @@ export class CloudTransport {
     const parsed = this.#parseAnswer(spec, outcome.bodyText, outcome.requestId);
     if (parsed.success) return { data: parsed.data, headers: outcome.headers };
     if (changesCloud(spec.operation)) {
-      throw this.#ambiguous(spec, "invalid_response", { status: outcome.status, requestId: outcome.requestId, cause: parsed.error });
+      throw this.#ambiguous(spec, "invalid_response", {
+        status: outcome.status,
+        requestId: outcome.requestId,
+        cause: parsed.error,
+      });
     }
     throw parsed.error;
   }
@@ -260,7 +289,11 @@ export class CloudTransport {
     const isCreate = changesCloud(spec.operation);
     if (outcome.kind === "error") {
       if (isCreate && outcome.status >= 500) {
-        throw this.#ambiguous(spec, "server_error", { status: outcome.status, requestId: outcome.error.requestId, cause: outcome.error });
+        throw this.#ambiguous(spec, "server_error", {
+          status: outcome.status,
+          requestId: outcome.error.requestId,
+          cause: outcome.error,
+        });
       }
       return outcome.error;
     }
@@ -331,7 +364,12 @@ export class CloudTransport {
     const headers = await this.#authHeaders(operation, method, url, bodyText);
     this.#counts.set(operation, (this.#counts.get(operation) ?? 0) + 1);
     const started = performance.now();
-    const log = (status: number | undefined, requestId: string | undefined, errorCode?: string, answeredJobId?: string) =>
+    const log = (
+      status: number | undefined,
+      requestId: string | undefined,
+      errorCode?: string,
+      answeredJobId?: string,
+    ) =>
       this.#logger?.({
         operation,
         service: serviceOf(operation),
@@ -429,9 +467,7 @@ export class CloudTransport {
   #redact(text: string): string {
     const auth = this.#config.auth;
     const secrets =
-      auth.kind === "aksk"
-        ? [auth.secretKey, auth.securityToken]
-        : [auth.password, this.#tokens?.current()];
+      auth.kind === "aksk" ? [auth.secretKey, auth.securityToken] : [auth.password, this.#tokens?.current()];
     return secrets.reduce<string>((redacted, secret) => {
       const value = secret?.reveal();
       return value === undefined || value === "" ? redacted : redacted.split(value).join("[redacted]");

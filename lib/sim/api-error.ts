@@ -16,7 +16,12 @@ export interface ApiError {
 export type ServiceEnvelope = "error" | "badrequest" | "itemNotFound";
 
 /** SDRS / ECS / AS: `{"error": {"code", "message"}}` (or keyed `badrequest` / `itemNotFound`). */
-export function serviceError(status: number, code: string, message: string, envelope: ServiceEnvelope = "error"): ApiError {
+export function serviceError(
+  status: number,
+  code: string,
+  message: string,
+  envelope: ServiceEnvelope = "error",
+): ApiError {
   return { kind: "api-error", status, code, body: { [envelope]: { code, message } } };
 }
 

@@ -3,9 +3,10 @@
  * (SIMULATOR_DEFAULTS) with every endpoint at the simulator's URL. It lives with the simulator, so the
  * production configuration (lib/sdrs/config.ts) never imports simulator code.
  */
-import { Secret } from "../secret.ts";
+
 import { type CloudConfig, cloudConfigSchema, DEFAULT_RETRY_POLICY, DEFAULT_TIMEOUT_MS } from "../sdrs/config.ts";
 import { DEFAULT_BATCH_LIMIT } from "../sdrs/schemas.ts";
+import { Secret } from "../secret.ts";
 import { SIMULATOR_DEFAULTS } from "./defaults.ts";
 
 /** The simulator's default credentials with every endpoint at `url`. */

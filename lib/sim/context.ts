@@ -67,7 +67,9 @@ export interface SimulatorContext {
   publicUrl: string;
 }
 
-export function simulatorContext(parts: Omit<SimulatorContext, "counts" | "state" | "settledNow" | "publicUrl"> & { clock: Clock }): SimulatorContext {
+export function simulatorContext(
+  parts: Omit<SimulatorContext, "counts" | "state" | "settledNow" | "publicUrl"> & { clock: Clock },
+): SimulatorContext {
   const { clock, ...shared } = parts;
   const { project, world, startedAt } = shared;
   const settledNow = () => {

@@ -80,7 +80,9 @@ const CONTROL_ENDPOINTS: readonly ControlEndpoint[] = [
     handle: (sim, request) => {
       sim.settledNow();
       const parsed = replication.driftRequest.safeParse(request.json());
-      const problem = parsed.success ? replication.applyDrift(sim.world, parsed.data) : describeControlIssue(parsed.error);
+      const problem = parsed.success
+        ? replication.applyDrift(sim.world, parsed.data)
+        : describeControlIssue(parsed.error);
       if (problem !== undefined) return controlError(400, "SIM.INVALID_DRIFT", problem);
       return { status: 200, body: {} };
     },
@@ -91,8 +93,10 @@ const CONTROL_ENDPOINTS: readonly ControlEndpoint[] = [
     handle: (sim, request) => {
       const serverId = request.pathParam;
       const parsed = serverTagsBody.safeParse(request.json());
-      if (!parsed.success) return controlError(400, "SIM.INVALID_TAGS", "(body): must be a JSON object of tag key → string value");
-      if (!sim.project.setServerTags(serverId, parsed.data)) return controlError(404, "Ecs.0114", `Instance[${serverId}] could not be found.`);
+      if (!parsed.success)
+        return controlError(400, "SIM.INVALID_TAGS", "(body): must be a JSON object of tag key → string value");
+      if (!sim.project.setServerTags(serverId, parsed.data))
+        return controlError(404, "Ecs.0114", `Instance[${serverId}] could not be found.`);
       return { status: 200, body: { tags: Object.entries(parsed.data).map(([key, value]) => ({ key, value })) } };
     },
   },
@@ -114,7 +118,8 @@ export function serveControl(sim: SimulatorContext, method: string, url: URL, bo
   };
   for (const endpoint of CONTROL_ENDPOINTS) {
     if (endpoint.method !== method) continue;
-    const match = typeof endpoint.path === "string" ? (endpoint.path === path ? [path] : null) : endpoint.path.exec(path);
+    const match =
+      typeof endpoint.path === "string" ? (endpoint.path === path ? [path] : null) : endpoint.path.exec(path);
     if (match === null) continue;
     return endpoint.handle(sim, { json, pathParam: decodeURIComponent(match[1] ?? "") });
   }

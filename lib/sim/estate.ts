@@ -10,10 +10,10 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import * as z from "../zod.ts";
 import { ipInCidr } from "../net/ipv4.ts";
-import { protectedInstanceStatus } from "../sdrs/statuses.ts";
 import { protectionGroupStatus } from "../sdrs/schemas.ts";
+import { protectedInstanceStatus } from "../sdrs/statuses.ts";
+import * as z from "../zod.ts";
 import { checkReplicationPairReferences, estateReplicationPair } from "./replication-estate.ts";
 
 export const SAMPLE_ESTATE_PATH = fileURLToPath(new URL("./sample-estate.json", import.meta.url));
@@ -233,12 +233,17 @@ function label(collection: string, index: number, entity: { name?: string | unde
 function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): void {
   const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
 
-  const uniqueIds = (collection: keyof EstateShape, entries: { id?: string; name?: string }[], key: "id" | "name" = "id") => {
+  const uniqueIds = (
+    collection: keyof EstateShape,
+    entries: { id?: string; name?: string }[],
+    key: "id" | "name" = "id",
+  ) => {
     const seen = new Set<string>();
     entries.forEach((entry, index) => {
       const value = entry[key];
       if (value === undefined) return;
-      if (seen.has(value)) fail([collection, index, key], `${label(collection, index, entry)}.${key}: duplicate ${key} "${value}"`);
+      if (seen.has(value))
+        fail([collection, index, key], `${label(collection, index, entry)}.${key}: duplicate ${key} "${value}"`);
       seen.add(value);
     });
     return seen;
@@ -263,12 +268,18 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
 
   estate.subnets.forEach((subnet, index) => {
     if (vpcIds.size > 0 && !vpcIds.has(subnet.vpcId)) {
-      fail(["subnets", index, "vpcId"], `${label("subnets", index, subnet)}.vpcId: VPC "${subnet.vpcId}" is not defined in vpcs`);
+      fail(
+        ["subnets", index, "vpcId"],
+        `${label("subnets", index, subnet)}.vpcId: VPC "${subnet.vpcId}" is not defined in vpcs`,
+      );
     }
   });
   estate.securityGroups.forEach((group, index) => {
     if (group.vpcId !== undefined && vpcIds.size > 0 && !vpcIds.has(group.vpcId)) {
-      fail(["securityGroups", index, "vpcId"], `${label("securityGroups", index, group)}.vpcId: VPC "${group.vpcId}" is not defined in vpcs`);
+      fail(
+        ["securityGroups", index, "vpcId"],
+        `${label("securityGroups", index, group)}.vpcId: VPC "${group.vpcId}" is not defined in vpcs`,
+      );
     }
   });
 
@@ -281,7 +292,10 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
     }
     (server.securityGroupIds ?? []).forEach((groupId, groupIndex) => {
       if (!securityGroupIds.has(groupId)) {
-        fail(["servers", index, "securityGroupIds", groupIndex], `${where}.securityGroupIds[${groupIndex}]: security group "${groupId}" is not defined in securityGroups`);
+        fail(
+          ["servers", index, "securityGroupIds", groupIndex],
+          `${where}.securityGroupIds[${groupIndex}]: security group "${groupId}" is not defined in securityGroups`,
+        );
       }
     });
     const subnet = server.subnetId === undefined ? undefined : subnets.get(server.subnetId);
@@ -289,7 +303,10 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
       fail(["servers", index, "subnetId"], `${where}.subnetId: subnet "${server.subnetId}" is not defined in subnets`);
     }
     if (subnet !== undefined && subnet.vpcId !== server.vpcId) {
-      fail(["servers", index, "subnetId"], `${where}.subnetId: subnet "${subnet.id}" is in VPC "${subnet.vpcId}", the server in VPC "${server.vpcId}"`);
+      fail(
+        ["servers", index, "subnetId"],
+        `${where}.subnetId: subnet "${subnet.id}" is in VPC "${subnet.vpcId}", the server in VPC "${server.vpcId}"`,
+      );
     }
     if (subnet !== undefined && server.ip !== undefined && !ipInCidr(server.ip, subnet.cidr)) {
       fail(["servers", index, "ip"], `${where}.ip: ${server.ip} is not inside subnet "${subnet.id}" (${subnet.cidr})`);
@@ -297,7 +314,11 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
     if (server.ip !== undefined) {
       const key = `${server.vpcId}/${server.ip}`;
       const other = ipUsers.get(key);
-      if (other !== undefined) fail(["servers", index, "ip"], `${where}.ip: ${server.ip} is already the IP of server ${other} in VPC "${server.vpcId}"`);
+      if (other !== undefined)
+        fail(
+          ["servers", index, "ip"],
+          `${where}.ip: ${server.ip} is already the IP of server ${other} in VPC "${server.vpcId}"`,
+        );
       ipUsers.set(key, server.id);
     }
     if (vpcIds.size > 0 && !vpcIds.has(server.vpcId)) {
@@ -306,10 +327,16 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
     const listed = new Set<string>();
     server.volumes.forEach((volume, volumeIndex) => {
       if (!volumeIds.has(volume.id)) {
-        fail(["servers", index, "volumes", volumeIndex, "id"], `${where}.volumes[${volumeIndex}].id: volume "${volume.id}" is not defined in volumes`);
+        fail(
+          ["servers", index, "volumes", volumeIndex, "id"],
+          `${where}.volumes[${volumeIndex}].id: volume "${volume.id}" is not defined in volumes`,
+        );
       }
       if (listed.has(volume.id)) {
-        fail(["servers", index, "volumes", volumeIndex, "id"], `${where}.volumes[${volumeIndex}].id: volume "${volume.id}" is listed twice`);
+        fail(
+          ["servers", index, "volumes", volumeIndex, "id"],
+          `${where}.volumes[${volumeIndex}].id: volume "${volume.id}" is listed twice`,
+        );
       }
       listed.add(volume.id);
       attachedTo.set(volume.id, [...(attachedTo.get(volume.id) ?? []), server.id]);
@@ -322,10 +349,16 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
       }
     });
     if (server.volumes.filter((volume) => volume.bootIndex === 0).length > 1) {
-      fail(["servers", index, "volumes"], `${where}.volumes: at most one volume may have bootIndex 0 (the system disk)`);
+      fail(
+        ["servers", index, "volumes"],
+        `${where}.volumes: at most one volume may have bootIndex 0 (the system disk)`,
+      );
     }
     if (server.dedicatedHostId !== undefined && server.tenancy !== "dedicated") {
-      fail(["servers", index, "dedicatedHostId"], `${where}.dedicatedHostId: is allowed only when tenancy is dedicated`);
+      fail(
+        ["servers", index, "dedicatedHostId"],
+        `${where}.dedicatedHostId: is allowed only when tenancy is dedicated`,
+      );
     }
   });
 
@@ -340,7 +373,10 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
       );
     }
     if (volume.dssPoolId !== undefined && !dssPoolIds.has(volume.dssPoolId)) {
-      fail(["volumes", index, "dssPoolId"], `${label("volumes", index, volume)}.dssPoolId: DSS pool "${volume.dssPoolId}" is not defined in dssPools`);
+      fail(
+        ["volumes", index, "dssPoolId"],
+        `${label("volumes", index, volume)}.dssPoolId: DSS pool "${volume.dssPoolId}" is not defined in dssPools`,
+      );
     }
     if (servers.length > 1 && !volume.multiattach) {
       fail(
@@ -353,24 +389,36 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
   estate.scalingGroups.forEach((group, index) => {
     group.serverIds.forEach((serverId, serverIndex) => {
       if (!serverIds.has(serverId)) {
-        fail(["scalingGroups", index, "serverIds", serverIndex], `${label("scalingGroups", index, group)}.serverIds[${serverIndex}]: server "${serverId}" is not defined in servers`);
+        fail(
+          ["scalingGroups", index, "serverIds", serverIndex],
+          `${label("scalingGroups", index, group)}.serverIds[${serverIndex}]: server "${serverId}" is not defined in servers`,
+        );
       }
     });
   });
 
   estate.activeDomains.forEach((domain, index) => {
     if (domain.localAz === domain.remoteAz) {
-      fail(["activeDomains", index, "remoteAz"], `${label("activeDomains", index, domain)}.remoteAz: must differ from localAz ("${domain.localAz}")`);
+      fail(
+        ["activeDomains", index, "remoteAz"],
+        `${label("activeDomains", index, domain)}.remoteAz: must differ from localAz ("${domain.localAz}")`,
+      );
     }
   });
 
   estate.protectionGroups.forEach((group, index) => {
     const where = label("protectionGroups", index, group);
     if (!domainIds.has(group.domainId)) {
-      fail(["protectionGroups", index, "domainId"], `${where}.domainId: active-active domain "${group.domainId}" is not defined in activeDomains`);
+      fail(
+        ["protectionGroups", index, "domainId"],
+        `${where}.domainId: active-active domain "${group.domainId}" is not defined in activeDomains`,
+      );
     }
     if (group.sourceAz === group.targetAz) {
-      fail(["protectionGroups", index, "targetAz"], `${where}.targetAz: must differ from sourceAz ("${group.sourceAz}")`);
+      fail(
+        ["protectionGroups", index, "targetAz"],
+        `${where}.targetAz: must differ from sourceAz ("${group.sourceAz}")`,
+      );
     }
     if (vpcIds.size > 0 && !vpcIds.has(group.vpcId)) {
       fail(["protectionGroups", index, "vpcId"], `${where}.vpcId: VPC "${group.vpcId}" is not defined in vpcs`);
@@ -381,7 +429,10 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
   estate.protectedInstances.forEach((instance, index) => {
     const where = label("protectedInstances", index, instance);
     if (!groupIds.has(instance.groupId)) {
-      fail(["protectedInstances", index, "groupId"], `${where}.groupId: protection group "${instance.groupId}" is not defined in protectionGroups`);
+      fail(
+        ["protectedInstances", index, "groupId"],
+        `${where}.groupId: protection group "${instance.groupId}" is not defined in protectionGroups`,
+      );
     }
     const references: ["sourceServerId" | "targetServerId", string | undefined][] = [
       ["sourceServerId", instance.sourceServerId],
@@ -394,7 +445,10 @@ function checkCrossReferences(estate: EstateShape, ctx: z.core.$RefinementCtx): 
       }
       const other = usedServers.get(serverId);
       if (other !== undefined) {
-        fail(["protectedInstances", index, field], `${where}.${field}: server "${serverId}" is already used by protected instance ${other}`);
+        fail(
+          ["protectedInstances", index, field],
+          `${where}.${field}: server "${serverId}" is already used by protected instance ${other}`,
+        );
       }
       usedServers.set(serverId, instance.id);
     }

@@ -3,8 +3,9 @@
  * is dropped), failing and never-ending jobs. `next: N` faults are deterministic (the next N matching
  * requests); `probability` faults draw from the simulator's seeded randomness.
  */
-import * as z from "../zod.ts";
+
 import { OPERATIONS, type OperationName } from "../sdrs/operations.ts";
+import * as z from "../zod.ts";
 import type { Random } from "./random.ts";
 
 const operationName = z.enum(Object.keys(OPERATIONS) as [OperationName, ...OperationName[]]);
@@ -12,29 +13,37 @@ const count = z.int().check(z.nonnegative());
 const probability = z.number().check(z.gte(0), z.lte(1));
 
 export const faultSettingsSchema = z.strictObject({
-  throttle: z.optional(z.strictObject({
+  throttle: z.optional(
+    z.strictObject({
       next: z.optional(count),
       probability: z.optional(probability),
       /** Requests per second (gateway wall time) above which matching requests get 429. */
       ratePerSecond: z.optional(z.number().check(z.positive())),
       retryAfterSeconds: z.optional(z.int().check(z.nonnegative())),
       operations: z.optional(z.array(operationName)),
-    })),
-  serverError: z.optional(z.strictObject({
+    }),
+  ),
+  serverError: z.optional(
+    z.strictObject({
       next: z.optional(count),
       probability: z.optional(probability),
       status: z.optional(z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)])),
       operations: z.optional(z.array(operationName)),
-    })),
+    }),
+  ),
   latencyMs: z.optional(z.int().check(z.nonnegative())),
   dropAfterCreate: z.optional(z.strictObject({ next: count })),
-  failJob: z.optional(z.strictObject({
+  failJob: z.optional(
+    z.strictObject({
       serverIds: z.optional(z.array(z.string())),
       wholeBatch: z.optional(z.boolean()),
       errorCode: z.optional(z.string()),
       failReason: z.optional(z.string()),
-    })),
-  jobsNeverFinish: z.optional(z.union([z.literal(true), z.strictObject({ serverIds: z.optional(z.array(z.string())) })])),
+    }),
+  ),
+  jobsNeverFinish: z.optional(
+    z.union([z.literal(true), z.strictObject({ serverIds: z.optional(z.array(z.string())) })]),
+  ),
 });
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 
@@ -98,12 +107,14 @@ export class Faults implements FaultController {
   /** 429 decision for a request of `operation` at gateway wall time `wallNow`. */
   throttle(operation: OperationName, wallNow: number): ThrottleDecision | undefined {
     const throttle = this.#settings.throttle;
-    if (throttle === undefined || (throttle.operations !== undefined && !throttle.operations.includes(operation))) return undefined;
+    if (throttle === undefined || (throttle.operations !== undefined && !throttle.operations.includes(operation)))
+      return undefined;
     const limit = throttle.ratePerSecond ?? 100;
     if (this.#fires(throttle)) return { retryAfterSeconds: throttle.retryAfterSeconds, limit };
     if (throttle.ratePerSecond !== undefined) {
       this.#admitted = this.#admitted.filter((at) => wallNow - at < 1000);
-      if (this.#admitted.length >= throttle.ratePerSecond) return { retryAfterSeconds: throttle.retryAfterSeconds, limit };
+      if (this.#admitted.length >= throttle.ratePerSecond)
+        return { retryAfterSeconds: throttle.retryAfterSeconds, limit };
       this.#admitted.push(wallNow);
     }
     return undefined;
@@ -112,7 +123,8 @@ export class Faults implements FaultController {
   /** The 5xx status to answer with instead of serving the request, if any. */
   serverError(operation: OperationName): 500 | 502 | 503 | 504 | undefined {
     const fault = this.#settings.serverError;
-    if (fault === undefined || (fault.operations !== undefined && !fault.operations.includes(operation))) return undefined;
+    if (fault === undefined || (fault.operations !== undefined && !fault.operations.includes(operation)))
+      return undefined;
     return this.#fires(fault) ? (fault.status ?? 503) : undefined;
   }
 
@@ -125,7 +137,9 @@ export class Faults implements FaultController {
   }
 
   /** failJob for a job about `serverIds`: which of them fail, and with what. */
-  jobFailure(serverIds: readonly string[]): { failing: Set<string>; errorCode: string; failReason: string } | undefined {
+  jobFailure(
+    serverIds: readonly string[],
+  ): { failing: Set<string>; errorCode: string; failReason: string } | undefined {
     const fault = this.#settings.failJob;
     if (fault === undefined) return undefined;
     const targeted = fault.serverIds === undefined || fault.serverIds.length === 0;

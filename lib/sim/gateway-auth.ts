@@ -8,9 +8,9 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import * as z from "../zod.ts";
 import type { Clock } from "../clock.ts";
 import { parseAuthorization, parseSdkDate, verifySignature } from "../sdrs/signer.ts";
+import * as z from "../zod.ts";
 import { type ApiError, gatewayError } from "./api-error.ts";
 
 export interface SimulatorCredentials {
@@ -58,7 +58,9 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 const tokenRequest = z.looseObject({
   auth: z.looseObject({
     identity: z.looseObject({
-      methods: z.array(z.string()).check(z.refine((methods) => methods.includes("password"), { error: 'must include "password"' })),
+      methods: z
+        .array(z.string())
+        .check(z.refine((methods) => methods.includes("password"), { error: 'must include "password"' })),
       password: z.looseObject({
         user: z.looseObject({
           name: z.string(),
@@ -101,7 +103,11 @@ export class Gateway {
     const authorization = header(request.headers, "authorization");
     if (authorization === undefined && token !== undefined) return this.#checkToken(token);
     if (authorization === undefined) {
-      return gatewayError(401, "APIGW.0301", "Incorrect IAM authentication information: neither Authorization (AK/SK) nor X-Auth-Token was sent");
+      return gatewayError(
+        401,
+        "APIGW.0301",
+        "Incorrect IAM authentication information: neither Authorization (AK/SK) nor X-Auth-Token was sent",
+      );
     }
     const parsed = parseAuthorization(authorization);
     if (parsed === undefined) return gatewayError(401, "APIGW.0301", VERIFY_FAILED);
@@ -110,7 +116,11 @@ export class Gateway {
     // Reference §7.2: the published skew example shows APIGW.0303, IAM AK/SK is documented with 0301;
     // the simulator answers 0301 (uncertain).
     if (date === undefined) {
-      return gatewayError(401, "APIGW.0301", "Incorrect IAM authentication information: X-Sdk-Date is missing or invalid (expected YYYYMMDDTHHMMSSZ)");
+      return gatewayError(
+        401,
+        "APIGW.0301",
+        "Incorrect IAM authentication information: X-Sdk-Date is missing or invalid (expected YYYYMMDDTHHMMSSZ)",
+      );
     }
     if (Math.abs(this.#wallClock.now() - date.getTime()) > MAX_CLOCK_SKEW_MS) {
       return gatewayError(
@@ -128,14 +138,19 @@ export class Gateway {
     if (!valid) return gatewayError(401, "APIGW.0301", VERIFY_FAILED);
     const expectedSecurityToken = this.#credentials.securityToken;
     if (expectedSecurityToken !== undefined && header(request.headers, "x-security-token") !== expectedSecurityToken) {
-      return gatewayError(401, "APIGW.0301", "Incorrect IAM authentication information: X-Security-Token is missing or invalid");
+      return gatewayError(
+        401,
+        "APIGW.0301",
+        "Incorrect IAM authentication information: X-Security-Token is missing or invalid",
+      );
     }
     return undefined;
   }
 
   #checkToken(token: string): ApiError | undefined {
     const expiresAt = this.#tokens.get(token);
-    if (expiresAt === undefined) return gatewayError(401, "APIGW.0301", "Incorrect IAM authentication information: decrypt token fail");
+    if (expiresAt === undefined)
+      return gatewayError(401, "APIGW.0301", "Incorrect IAM authentication information: decrypt token fail");
     if (this.#wallClock.now() >= expiresAt) return gatewayError(401, "APIGW.0307", "The token must be updated.");
     return undefined;
   }
@@ -151,7 +166,11 @@ export class Gateway {
     const { identity, scope } = parsed.data.auth;
     const user = identity.password.user;
     const credentials = this.#credentials;
-    if (user.name !== credentials.userName || user.password !== credentials.password || user.domain.name !== credentials.domainName) {
+    if (
+      user.name !== credentials.userName ||
+      user.password !== credentials.password ||
+      user.domain.name !== credentials.domainName
+    ) {
       return iamError(401, "IAM.0004", "The username or password is wrong.");
     }
     const project = scope.project;
@@ -159,7 +178,8 @@ export class Gateway {
       "id" in project && typeof project.id === "string"
         ? project.id === credentials.projectId
         : "name" in project && project.name === (credentials.projectName ?? "eu-de");
-    if (!projectMatches) return iamError(401, "IAM.0004", "The project in scope.project does not exist or the user has no access to it.");
+    if (!projectMatches)
+      return iamError(401, "IAM.0004", "The project in scope.project does not exist or the user has no access to it.");
     const token = `MIIsim${randomBytes(96).toString("base64url")}`;
     const issuedAt = this.#wallClock.now();
     const expiresAt = issuedAt + TOKEN_LIFETIME_MS;

@@ -6,7 +6,6 @@
  */
 import type { SimProtectedInstance, SimReplicationPair, SimServer, SimVolume, World, WorldIndexes } from "./model.ts";
 
-
 export function emptyIndexes(): WorldIndexes {
   return {
     serverOrder: [],
@@ -84,7 +83,12 @@ function indexAttachment(world: World, server: SimServer, volumeId: string): voi
  * Attaches a volume to a server, last or at position `slot` of its disks (the system disk stays
  * first). Attaching a volume the server already has changes nothing.
  */
-export function attachVolume(world: World, server: SimServer, attached: SimServer["volumes"][number], slot?: number): void {
+export function attachVolume(
+  world: World,
+  server: SimServer,
+  attached: SimServer["volumes"][number],
+  slot?: number,
+): void {
   if (server.volumes.some((existing) => existing.id === attached.id)) return;
   const at = slot === undefined ? server.volumes.length : Math.max(1, Math.min(slot, server.volumes.length));
   server.volumes.splice(at, 0, attached);
@@ -140,7 +144,8 @@ export function removeInstance(world: World, instance: SimProtectedInstance): vo
   world.instances.delete(instance.id);
   world.indexes.instancesByGroup.get(instance.groupId)?.delete(instance);
   for (const serverId of [instance.sourceServerId, instance.targetServerId]) {
-    if (serverId !== undefined && world.indexes.instanceByServer.get(serverId) === instance) world.indexes.instanceByServer.delete(serverId);
+    if (serverId !== undefined && world.indexes.instanceByServer.get(serverId) === instance)
+      world.indexes.instanceByServer.delete(serverId);
   }
 }
 

@@ -4,6 +4,7 @@
  * the real API shapes.
  */
 import type { ResourceTag } from "../sdrs/schemas.ts";
+import type { ProtectedInstanceStatus, ReplicationPairStatus } from "../sdrs/statuses.ts";
 import type {
   EstateActiveDomain,
   EstateDedicatedHost,
@@ -18,7 +19,6 @@ import type {
   EstateSubnet,
   EstateVolume,
 } from "./estate.ts";
-import type { ProtectedInstanceStatus, ReplicationPairStatus } from "../sdrs/statuses.ts";
 
 export interface SimServer extends EstateServer {
   /** Epoch ms. */
@@ -180,7 +180,13 @@ export interface ProjectForReplication {
   /** A new resource id, from the seeded id stream. */
   newId(): string;
   /** A job whose effect is applied when it ends. */
-  startEffectJob(kind: ReplicationJobKind, groupId: string, serverIds: string[], now: number, effect: (at: number) => JobFailure | undefined): SimJob;
+  startEffectJob(
+    kind: ReplicationJobKind,
+    groupId: string,
+    serverIds: string[],
+    now: number,
+    effect: (at: number) => JobFailure | undefined,
+  ): SimJob;
 }
 
 /** Lookups kept beside the records (maintained by lib/sim/indexes.ts) so that a request costs what its answer costs. */

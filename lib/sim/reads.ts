@@ -8,8 +8,8 @@ import { instancesOfGroup, serversAttachedTo } from "./indexes.ts";
 import type { SimProtectedInstance, SimServer, SimVolume, World } from "./model.ts";
 import {
   renderActiveDomain,
-  renderMissingServer,
   renderJob,
+  renderMissingServer,
   renderProtectedInstance,
   renderProtectionGroup,
   renderServer,
@@ -103,7 +103,9 @@ export function listProtectionGroups(world: World, query: URLSearchParams): Answ
       (az === null || az === "" || groupProductionAz(group) === az),
   );
   return ok({
-    server_groups: matching.slice(paging.offset, paging.offset + paging.limit).map((group) => renderProtectionGroup(world, group)),
+    server_groups: matching
+      .slice(paging.offset, paging.offset + paging.limit)
+      .map((group) => renderProtectionGroup(world, group)),
     count: matching.length,
   });
 }
@@ -117,7 +119,9 @@ export function showProtectedInstance(world: World, instanceId: string, now: num
 }
 
 /** The paging and id filters SDRS lists share: `server_group_ids` wins over `server_group_id`. */
-export function sdrsIdFilters(query: URLSearchParams): { paging: { offset: number; limit: number }; groupFilter?: string[]; instanceIds?: string[] } | ApiError {
+export function sdrsIdFilters(
+  query: URLSearchParams,
+): { paging: { offset: number; limit: number }; groupFilter?: string[]; instanceIds?: string[] } | ApiError {
   const paging = sdrsPaging(query);
   if (isApiError(paging)) return paging;
   const groupIds = idListParam(query, "server_group_ids");
@@ -219,7 +223,14 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
   const marker = query.get("marker");
   const serverIdFilter = query.get("server_id");
   if (nonEmpty(serverIdFilter)) {
-    const ids = [...new Set(serverIdFilter.split(",").map((serverId) => serverId.trim()).filter((serverId) => serverId !== ""))];
+    const ids = [
+      ...new Set(
+        serverIdFilter
+          .split(",")
+          .map((serverId) => serverId.trim())
+          .filter((serverId) => serverId !== ""),
+      ),
+    ];
     let start = (Math.max(1, page ?? 1) - 1) * pageSize;
     if (nonEmpty(marker)) {
       const at = ids.indexOf(marker);
@@ -258,7 +269,12 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
     candidates = inListOrder(indexes.serversByTagTerm.get(tags) ?? [], world.servers, positionOf);
   }
   const excluded = nonEmpty(notTags) ? indexes.serversByTagTerm.get(notTags) : undefined;
-  const filtered = excluded !== undefined || namePattern !== undefined || nonEmpty(status) || nonEmpty(flavor) || nonEmpty(enterpriseProject);
+  const filtered =
+    excluded !== undefined ||
+    namePattern !== undefined ||
+    nonEmpty(status) ||
+    nonEmpty(flavor) ||
+    nonEmpty(enterpriseProject);
   const matching = !filtered
     ? candidates
     : candidates.filter(
@@ -272,10 +288,14 @@ export function listServersDetails(world: World, query: URLSearchParams): Answer
   let start = (Math.max(1, page ?? 1) - 1) * pageSize;
   if (nonEmpty(marker)) {
     const markerPosition = indexes.serverPosition.get(marker);
-    if (markerPosition === undefined) return ecsParamError("marker", marker, "must be the id of a server of the previous page");
+    if (markerPosition === undefined)
+      return ecsParamError("marker", marker, "must be the id of a server of the previous page");
     start = firstAfter(matching, positionOf, markerPosition);
   }
-  return ok({ count: matching.length, servers: matching.slice(start, start + pageSize).map((server) => renderServer(world, server)) });
+  return ok({
+    count: matching.length,
+    servers: matching.slice(start, start + pageSize).map((server) => renderServer(world, server)),
+  });
 }
 
 export function listKeypairs(world: World): Answer {
@@ -302,7 +322,12 @@ export function listVolumes(world: World, url: URL, volumeCreatedAt: number): An
   const query = url.searchParams;
   const limit = integerParam(query, "limit");
   const offset = integerParam(query, "offset");
-  if (limit === null || offset === null || (limit !== undefined && (limit < 1 || limit > 1000)) || (offset !== undefined && offset < 0)) {
+  if (
+    limit === null ||
+    offset === null ||
+    (limit !== undefined && (limit < 1 || limit > 1000)) ||
+    (offset !== undefined && offset < 0)
+  ) {
     return serviceError(400, "EVS.2062", "limit must be 1–1000 and offset a non-negative integer");
   }
   const pageSize = limit ?? 1000;
@@ -323,7 +348,8 @@ export function listVolumes(world: World, url: URL, volumeCreatedAt: number): An
   const ids = query.get("ids");
   if (nonEmpty(ids)) {
     const wanted = [...ids.matchAll(/'([^']*)'/g)].map((match) => match[1] ?? "");
-    if (wanted.length > 60) return serviceError(400, "EVS.2062", `ids: ${wanted.length} ids given: at most 60 are allowed`);
+    if (wanted.length > 60)
+      return serviceError(400, "EVS.2062", `ids: ${wanted.length} ids given: at most 60 are allowed`);
     candidates = inListOrder(new Set(wanted), world.volumes, positionOf);
   }
   if (nonEmpty(serverId) && nonEmpty(ids)) {
@@ -373,7 +399,12 @@ export function listVolumes(world: World, url: URL, volumeCreatedAt: number): An
 function asPaging(query: URLSearchParams): { start: number; limit: number } | ApiError {
   const start = integerParam(query, "start_number");
   const limit = integerParam(query, "limit");
-  if (start === null || limit === null || (start !== undefined && start < 0) || (limit !== undefined && (limit < 0 || limit > 100))) {
+  if (
+    start === null ||
+    limit === null ||
+    (start !== undefined && start < 0) ||
+    (limit !== undefined && (limit < 0 || limit > 100))
+  ) {
     return serviceError(400, "AS.2019", "start_number must be ≥ 0 and limit 0–100");
   }
   return { start: start ?? 0, limit: limit ?? 20 };
@@ -399,7 +430,11 @@ export function listScalingGroups(world: World, query: URLSearchParams): Answer 
   });
 }
 
-export function listScalingGroupInstances(world: World, scalingGroupId: string, query: URLSearchParams): Answer | ApiError {
+export function listScalingGroupInstances(
+  world: World,
+  scalingGroupId: string,
+  query: URLSearchParams,
+): Answer | ApiError {
   const group = world.scalingGroups.find((candidate) => candidate.id === scalingGroupId);
   if (group === undefined) return serviceError(404, "AS.2007", `The AS group ${scalingGroupId} does not exist.`);
   const paging = asPaging(query);

@@ -1,13 +1,29 @@
 /**
  * Records → the real API shapes (lib/sdrs/schemas.ts, reference facts §1–§6). Pure: `now` is given.
  */
-import type { ActiveDomain, EcsServer, EvsVolume, Job, ProtectedInstance, ProtectionGroup, SubJob } from "../sdrs/schemas.ts";
-import type { SimJob, JobTask, SimProtectedInstance, SimProtectionGroup, SimServer, SimVolume, World } from "./model.ts";
+import type {
+  ActiveDomain,
+  EcsServer,
+  EvsVolume,
+  Job,
+  ProtectedInstance,
+  ProtectionGroup,
+  SubJob,
+} from "../sdrs/schemas.ts";
 import { derivedHex, derivedMac, derivedUuid } from "./derived.ts";
 import { instancesOfGroup } from "./indexes.ts";
+import type {
+  JobTask,
+  SimJob,
+  SimProtectedInstance,
+  SimProtectionGroup,
+  SimServer,
+  SimVolume,
+  World,
+} from "./model.ts";
+import { pairAttachedTo } from "./replication-attachment.ts";
 import { imageNameOf } from "./resources.ts";
 import { flavorId } from "./rules.ts";
-import { pairAttachedTo } from "./replication-attachment.ts";
 
 /** SDRS resources: `yyyy-MM-dd HH:mm:ss.SSS` (OTC docs, e.g. `2019-05-22 08:16:54.413`). */
 export function sdrsTimestamp(epochMs: number): string {
@@ -72,7 +88,12 @@ function launchTimestamp(epochMs: number): string {
 }
 
 /** OpenStack vm_state for an ECS status (SHUTOFF is "stopped"). */
-const VM_STATES: Partial<Record<SimServer["status"], string>> = { ACTIVE: "active", SHUTOFF: "stopped", BUILD: "building", ERROR: "error" };
+const VM_STATES: Partial<Record<SimServer["status"], string>> = {
+  ACTIVE: "active",
+  SHUTOFF: "stopped",
+  BUILD: "building",
+  ERROR: "error",
+};
 
 export function renderServer(world: World, server: SimServer): EcsServer {
   const flavor = flavorId(server);
@@ -130,7 +151,9 @@ export function renderServer(world: World, server: SimServer): EcsServer {
         },
       ],
     },
-    network_interfaces: [{ port_id: portId, primary: true, ip_addresses: [server.ip], ipv6_addresses: [], subnet_id: server.subnetId }],
+    network_interfaces: [
+      { port_id: portId, primary: true, ip_addresses: [server.ip], ipv6_addresses: [], subnet_id: server.subnetId },
+    ],
     accessIPv4: "",
     accessIPv6: "",
     config_drive: "",
@@ -207,7 +230,11 @@ export function renderMissingServer(world: World, serverId: string): Record<stri
     securityGroupIds: [],
   };
   const fields = Object.fromEntries(Object.keys(renderServer(world, placeholder)).map((field) => [field, null]));
-  return { ...fields, id: serverId, fault: { code: 404, created: null, details: null, message: `Instance[${serverId}] could not be found.` } };
+  return {
+    ...fields,
+    id: serverId,
+    fault: { code: 404, created: null, details: null, message: `Instance[${serverId}] could not be found.` },
+  };
 }
 
 /** EVS `created_at` / `updated_at`: `2016-05-25T02:42:10.856332` (no zone, microseconds). */
@@ -220,7 +247,13 @@ function evsTimestamp(epochMs: number): string {
  * Optional fields a plain EVS disk does not have (iops, throughput, serial_number, wwn of a VBD
  * disk) are left out as EVS leaves them out.
  */
-export function renderVolume(world: World, volume: SimVolume, attachedServers: readonly SimServer[], createdAt: number, origin: string): EvsVolume {
+export function renderVolume(
+  world: World,
+  volume: SimVolume,
+  attachedServers: readonly SimServer[],
+  createdAt: number,
+  origin: string,
+): EvsVolume {
   const servers = attachedServers;
   const attachments = servers.map((server) => {
     const index = orderedVolumes(server).findIndex((attached) => attached.id === volume.id);
@@ -234,7 +267,9 @@ export function renderVolume(world: World, volume: SimVolume, attachedServers: r
       volume_id: volume.id,
     };
   });
-  const bootServer = servers.find((server) => server.volumes.some((attached) => attached.id === volume.id && attached.bootIndex === 0));
+  const bootServer = servers.find((server) =>
+    server.volumes.some((attached) => attached.id === volume.id && attached.bootIndex === 0),
+  );
   const metadata: Record<string, string> = {};
   if (volume.encrypted) metadata.__system__encrypted = "1";
   if (volume.frozen) metadata.__system__frozen = "true";
@@ -259,7 +294,8 @@ export function renderVolume(world: World, volume: SimVolume, attachedServers: r
     source_volid: null,
     snapshot_id: "",
     consistencygroup_id: null,
-    volume_image_metadata: bootServer === undefined ? {} : { image_id: bootServer.imageId, image_name: imageNameOf(world, bootServer) },
+    volume_image_metadata:
+      bootServer === undefined ? {} : { image_id: bootServer.imageId, image_name: imageNameOf(world, bootServer) },
     multiattach: volume.multiattach,
     shareable: volume.multiattach ? "true" : "false",
     bootable: bootServer === undefined ? "false" : "true",
@@ -281,7 +317,6 @@ export function renderVolume(world: World, volume: SimVolume, attachedServers: r
 }
 
 export function renderProtectionGroup(world: World, group: SimProtectionGroup): ProtectionGroup {
-
   const domain = world.activeDomains.find((candidate) => candidate.id === group.domainId);
   return {
     id: group.id,
@@ -334,12 +369,15 @@ export function renderProtectedInstance(world: World, instance: SimProtectedInst
     created_at: sdrsTimestamp(instance.createdAt),
     updated_at: sdrsTimestamp(instance.updatedAt),
     priority_station: group?.priorityStation ?? "source",
-    attachment: source === undefined ? [] : orderedVolumes(source).flatMap((volume, index) => {
-      const pair = world.replicationPairs.get(volume.id);
-      return pair === undefined || pair.groupId !== instance.groupId || !pairAttachedTo(pair, instance.id)
+    attachment:
+      source === undefined
         ? []
-        : [{ replication: pair.id, device: deviceName(index) }];
-    }),
+        : orderedVolumes(source).flatMap((volume, index) => {
+            const pair = world.replicationPairs.get(volume.id);
+            return pair === undefined || pair.groupId !== instance.groupId || !pairAttachedTo(pair, instance.id)
+              ? []
+              : [{ replication: pair.id, device: deviceName(index) }];
+          }),
     tags: instance.tags,
     // "__system__frozen": whether the protected instance is frozen (e.g. in arrears); the simulator does not freeze them.
     metadata: { __system__frozen: "false" },
@@ -369,7 +407,9 @@ function renderSubJob(job: SimJob, task: JobTask, now: number): SubJob {
     status,
     entities: {
       server_id: task.serverId,
-      ...(task.outcome === "SUCCESS" ? { protected_instance_id: task.instanceId, native_server_id: task.nativeServerId } : {}),
+      ...(task.outcome === "SUCCESS"
+        ? { protected_instance_id: task.instanceId, native_server_id: task.nativeServerId }
+        : {}),
     },
     job_id: task.subJobId,
     job_type: "createProtectedInstanceNoCG",
@@ -389,7 +429,9 @@ export function renderJob(job: SimJob, now: number): Job {
       entities = {
         server_group_id: job.groupId,
         ...(task === undefined ? {} : { server_id: task.serverId }),
-        ...(task?.outcome === "SUCCESS" ? { protected_instance_id: task.instanceId, native_server_id: task.nativeServerId } : {}),
+        ...(task?.outcome === "SUCCESS"
+          ? { protected_instance_id: task.instanceId, native_server_id: task.nativeServerId }
+          : {}),
         sub_jobs: [],
       };
       break;

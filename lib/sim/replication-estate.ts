@@ -8,8 +8,9 @@
  * - `drDiskDeleted: true`: its DR-site disk was deleted, so the pair is `invalid`;
  * - `sizeGb`: `record_metadata.volume_size`, smaller than the disk when the disk grew outside SDRS.
  */
-import * as z from "../zod.ts";
+
 import { replicationPairStatus } from "../sdrs/statuses.ts";
+import * as z from "../zod.ts";
 
 export const estateReplicationPair = z.strictObject({
   _note: z.optional(z.string()),
@@ -33,7 +34,10 @@ interface EstateView {
  * (with a targetServerId) has no pair to describe and is ignored, so an estate can drop its protected
  * instances without editing this section.
  */
-export function checkReplicationPairReferences(estate: EstateView, fail: (path: (string | number)[], message: string) => void): void {
+export function checkReplicationPairReferences(
+  estate: EstateView,
+  fail: (path: (string | number)[], message: string) => void,
+): void {
   const volumeIds = new Set(estate.volumes.map((volume) => volume.id));
   const seen = new Set<string>();
   estate.replicationPairs.forEach((entry, index) => {
@@ -41,7 +45,8 @@ export function checkReplicationPairReferences(estate: EstateView, fail: (path: 
     if (!volumeIds.has(entry.volumeId)) {
       fail(["replicationPairs", index, "volumeId"], `${where}: volume "${entry.volumeId}" is not defined in volumes`);
     }
-    if (seen.has(entry.volumeId)) fail(["replicationPairs", index, "volumeId"], `${where}: volume "${entry.volumeId}" is listed twice`);
+    if (seen.has(entry.volumeId))
+      fail(["replicationPairs", index, "volumeId"], `${where}: volume "${entry.volumeId}" is listed twice`);
     seen.add(entry.volumeId);
   });
 }

@@ -8,7 +8,7 @@
  * Pairs live in `world.replicationPairs` keyed by their production disk. A pair's status is derived
  * from its group unless something set it (`fault`, `invalid`, an operation under way).
  */
-import * as z from "../zod.ts";
+
 import {
   attachReplicationRequest,
   attachServerVolumeRequest,
@@ -16,8 +16,9 @@ import {
   extendReplicationRequest,
   type ReplicationPair,
 } from "../sdrs/replication-schemas.ts";
-import type { ReplicationPairStatus } from "../sdrs/statuses.ts";
 import { describeIssue } from "../sdrs/schemas.ts";
+import type { ReplicationPairStatus } from "../sdrs/statuses.ts";
+import * as z from "../zod.ts";
 import { type ApiError, isApiError, sdrsError, serviceError } from "./api-error.ts";
 import { type Estate, estateVolume } from "./estate.ts";
 import {
@@ -31,7 +32,15 @@ import {
   removeVolume,
   serversAttachedTo,
 } from "./indexes.ts";
-import type { JobFailure, ReplicationJobKind, SimReplicationPair, SimServer, SimVolume, World, ProjectForReplication } from "./model.ts";
+import type {
+  JobFailure,
+  ProjectForReplication,
+  ReplicationJobKind,
+  SimReplicationPair,
+  SimServer,
+  SimVolume,
+  World,
+} from "./model.ts";
 import { type Answer, sdrsIdFilters } from "./reads.ts";
 import { renderServer, sdrsTimestamp } from "./render.ts";
 import { drSiteAvailabilityZone, groupProductionAz } from "./rules.ts";
@@ -42,7 +51,10 @@ type DurationRange = { minMs: number; maxMs: number };
  * Each replication and volume job: its documented job type (OTC API reference; the ECS ones are the ECS
  * job names) and how long it runs, normally and under `sim --fast`, in ms.
  */
-const REPLICATION_JOBS: Record<ReplicationJobKind, { jobType: string; normal: [number, number]; fast: [number, number] }> = {
+const REPLICATION_JOBS: Record<
+  ReplicationJobKind,
+  { jobType: string; normal: [number, number]; fast: [number, number] }
+> = {
   createReplication: { jobType: "createReplicationPairNoCG", normal: [20_000, 60_000], fast: [1_000, 3_000] },
   deleteReplication: { jobType: "deleteReplicationPairNoCG", normal: [10_000, 30_000], fast: [1_000, 2_000] },
   expandReplication: { jobType: "expandReplicationPairNew", normal: [10_000, 40_000], fast: [1_000, 2_000] },
@@ -52,8 +64,13 @@ const REPLICATION_JOBS: Record<ReplicationJobKind, { jobType: string; normal: [n
   detachServerVolume: { jobType: "detachVolume", normal: [5_000, 15_000], fast: [500, 1_000] },
 };
 
-function replicationJobColumn<T>(column: (job: (typeof REPLICATION_JOBS)[ReplicationJobKind]) => T): Record<ReplicationJobKind, T> {
-  return Object.fromEntries(Object.entries(REPLICATION_JOBS).map(([kind, job]) => [kind, column(job)])) as Record<ReplicationJobKind, T>;
+function replicationJobColumn<T>(
+  column: (job: (typeof REPLICATION_JOBS)[ReplicationJobKind]) => T,
+): Record<ReplicationJobKind, T> {
+  return Object.fromEntries(Object.entries(REPLICATION_JOBS).map(([kind, job]) => [kind, column(job)])) as Record<
+    ReplicationJobKind,
+    T
+  >;
 }
 
 const range = ([minMs, maxMs]: [number, number]): DurationRange => ({ minMs, maxMs });
@@ -108,11 +125,17 @@ function replicationStatus(status: ReplicationPairStatus): string {
 
 /** The device a volume has on a server (as ECS renders it), or undefined when it is not attached there. */
 export function deviceOn(world: World, server: SimServer, volumeId: string): string | undefined {
-  return renderServer(world, server)["os-extended-volumes:volumes_attached"].find((attached) => attached.id === volumeId)?.device ?? undefined;
+  return (
+    renderServer(world, server)["os-extended-volumes:volumes_attached"].find((attached) => attached.id === volumeId)
+      ?.device ?? undefined
+  );
 }
 
 /** The protected instances a pair is attached to, with the device of its disk there. */
-export function pairAttachments(world: World, pair: SimReplicationPair): { protected_instance: string; device: string }[] {
+export function pairAttachments(
+  world: World,
+  pair: SimReplicationPair,
+): { protected_instance: string; device: string }[] {
   if (pair.attachedTo === null) return [];
   const attachments: { protected_instance: string; device: string }[] = [];
   for (const instance of instancesOfGroup(world, pair.groupId)) {
@@ -176,7 +199,8 @@ export function listReplications(world: World, query: URLSearchParams, createdAt
     .filter(
       (pair) =>
         (groupFilter === undefined || groupFilter.includes(pair.server_group_id)) &&
-        (instanceFilter === undefined || (pair.attachment ?? []).some((attached) => instanceFilter.includes(attached.protected_instance))) &&
+        (instanceFilter === undefined ||
+          (pair.attachment ?? []).some((attached) => instanceFilter.includes(attached.protected_instance))) &&
         (status === null || status === "" || pair.status === status) &&
         (name === null || name === "" || (pair.name ?? "").includes(name)) &&
         (!abnormal || isAbnormal(pair.status as ReplicationPairStatus)),
@@ -207,7 +231,9 @@ function putVolume(world: World, server: SimServer, volumeId: string, device: st
 
 function deviceInUse(world: World, server: SimServer, device: string): boolean {
   const slot = deviceSlot(device);
-  return renderServer(world, server)["os-extended-volumes:volumes_attached"].some((attached) => deviceSlot(attached.device ?? "") === slot);
+  return renderServer(world, server)["os-extended-volumes:volumes_attached"].some(
+    (attached) => deviceSlot(attached.device ?? "") === slot,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,28 +246,42 @@ export function createReplication(project: ProjectForReplication, raw: unknown, 
   if (!parsed.success) return bodyError(parsed.error.issues);
   const body = parsed.data.replication;
   const group = world.groups.get(body.server_group_id);
-  if (group === undefined) return sdrsError("SDRS.0207", `server_group_id: protection group ${body.server_group_id} does not exist`);
+  if (group === undefined)
+    return sdrsError("SDRS.0207", `server_group_id: protection group ${body.server_group_id} does not exist`);
   if (group.status !== "available" && group.status !== "protected") {
-    return sdrsError("SDRS.1017", `protection group ${group.id} is ${group.status}: replication pairs can be created only when it is available or protected`);
+    return sdrsError(
+      "SDRS.1017",
+      `protection group ${group.id} is ${group.status}: replication pairs can be created only when it is available or protected`,
+    );
   }
   if (group.priorityStation === "target") {
     return sdrsError("SDRS.1809", `protection group ${group.id} runs on its DR site: perform a failback first`);
   }
   const volume = world.volumes.get(body.volume_id);
   if (volume === undefined) return sdrsError("SDRS.0211", `volume_id: disk ${body.volume_id} does not exist`);
-  if (world.replicationPairs.has(volume.id)) return sdrsError("SDRS.1811", `volume_id: disk ${volume.id} is already used by a replication pair`);
+  if (world.replicationPairs.has(volume.id))
+    return sdrsError("SDRS.1811", `volume_id: disk ${volume.id} is already used by a replication pair`);
   if (serversAttachedTo(world, volume.id).length > 0) {
-    return sdrsError("SDRS.1801", `volume_id: disk ${volume.id} is in-use: a replication pair can be created only from an available (detached) disk`);
+    return sdrsError(
+      "SDRS.1801",
+      `volume_id: disk ${volume.id} is in-use: a replication pair can be created only from an available (detached) disk`,
+    );
   }
   if (volume.encrypted) return sdrsError("SDRS.1802", `volume_id: disk ${volume.id} is encrypted`);
   if (volume.frozen) return sdrsError("SDRS.0225", `volume_id: disk ${volume.id} is frozen`);
   const productionAz = groupProductionAz(group);
   if (volume.az !== undefined && volume.az !== productionAz) {
-    return sdrsError("SDRS.1810", `volume_id: disk ${volume.id} is in ${volume.az}, the group's production site is ${productionAz}`);
+    return sdrsError(
+      "SDRS.1810",
+      `volume_id: disk ${volume.id} is in ${volume.az}, the group's production site is ${productionAz}`,
+    );
   }
   const unattached = [...world.replicationPairs.values()].filter((pair) => pair.attachedTo === null).length;
   if (unattached >= MAX_UNATTACHED_PAIRS) {
-    return sdrsError("SDRS.1826", `${unattached} replication pairs are not attached to a protected instance: attach or delete one first (limit ${MAX_UNATTACHED_PAIRS})`);
+    return sdrsError(
+      "SDRS.1826",
+      `${unattached} replication pairs are not attached to a protected instance: attach or delete one first (limit ${MAX_UNATTACHED_PAIRS})`,
+    );
   }
   const pair: SimReplicationPair = {
     id: project.newId(),
@@ -272,17 +312,27 @@ export function createReplication(project: ProjectForReplication, raw: unknown, 
   return accepted(job.id);
 }
 
-const deleteReplicationBody = z.looseObject({ server_group_id: z.optional(z.string()), delete_target_volume: z.optional(z.boolean()) });
+const deleteReplicationBody = z.looseObject({
+  server_group_id: z.optional(z.string()),
+  delete_target_volume: z.optional(z.boolean()),
+});
 
-export function deleteReplication(project: ProjectForReplication, pairId: string, raw: unknown, now: number): Answer | ApiError {
+export function deleteReplication(
+  project: ProjectForReplication,
+  pairId: string,
+  raw: unknown,
+  now: number,
+): Answer | ApiError {
   const world = project.world;
   const pair = findPair(world, pairId);
   if (pair === undefined) return sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
   const parsed = deleteReplicationBody.safeParse(raw ?? {});
   if (!parsed.success) return bodyError(parsed.error.issues);
-  if (pairAttachments(world, pair).length > 0) return sdrsError("SDRS.1605", `replication pair ${pair.id} is attached: detach it first`);
+  if (pairAttachments(world, pair).length > 0)
+    return sdrsError("SDRS.1605", `replication pair ${pair.id} is attached: detach it first`);
   const status = pairStatus(world, pair);
-  if (status.endsWith("ing") && !status.startsWith("error")) return sdrsError("SDRS.0214", `replication pair ${pair.id} is ${status}`);
+  if (status.endsWith("ing") && !status.startsWith("error"))
+    return sdrsError("SDRS.0214", `replication pair ${pair.id} is ${status}`);
   pair.status = "deleting";
   const job = project.startEffectJob("deleteReplication", pair.groupId, [], now, () => {
     removeReplicationPair(world, pair);
@@ -292,22 +342,41 @@ export function deleteReplication(project: ProjectForReplication, pairId: string
   return accepted(job.id);
 }
 
-export function replicationAction(project: ProjectForReplication, pairId: string, raw: unknown, now: number): Answer | ApiError {
+export function replicationAction(
+  project: ProjectForReplication,
+  pairId: string,
+  raw: unknown,
+  now: number,
+): Answer | ApiError {
   const world = project.world;
   const pair = findPair(world, pairId);
   if (pair === undefined) return sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
   const parsed = extendReplicationRequest.safeParse(raw);
-  if (!parsed.success) return sdrsError("SDRS.0201", `(body): the simulator supports only the action {"extend-replication": {"new_size": GB}}`);
+  if (!parsed.success)
+    return sdrsError(
+      "SDRS.0201",
+      `(body): the simulator supports only the action {"extend-replication": {"new_size": GB}}`,
+    );
   const newSize = parsed.data["extend-replication"].new_size;
   const status = pairStatus(world, pair);
   if (status !== "available" && status !== "protected" && status !== "error-extending") {
-    return sdrsError("SDRS.0214", `replication pair ${pair.id} is ${status}: it can be expanded only when available, protected or error-extending`);
+    return sdrsError(
+      "SDRS.0214",
+      `replication pair ${pair.id} is ${status}: it can be expanded only when available, protected or error-extending`,
+    );
   }
   const volume = world.volumes.get(pair.sourceVolumeId);
   const recorded = pair.sizeGb ?? volume?.size ?? 0;
-  if (newSize <= recorded) return sdrsError("SDRS.0201", `extend-replication.new_size: ${newSize} GB must be larger than the current ${recorded} GB`);
+  if (newSize <= recorded)
+    return sdrsError(
+      "SDRS.0201",
+      `extend-replication.new_size: ${newSize} GB must be larger than the current ${recorded} GB`,
+    );
   if (volume !== undefined && newSize < volume.size) {
-    return sdrsError("SDRS.1814", `extend-replication.new_size: ${newSize} GB is smaller than the production disk (${volume.size} GB)`);
+    return sdrsError(
+      "SDRS.1814",
+      `extend-replication.new_size: ${newSize} GB is smaller than the production disk (${volume.size} GB)`,
+    );
   }
   if (volume?.multiattach === true && serversAttachedTo(world, volume.id).length > 0) {
     return sdrsError("SDRS.1818", `replication pair ${pair.id}: a shared disk can be expanded only while available`);
@@ -331,38 +400,57 @@ function kvmDevice(device: string): string {
   return device.replace(/^\/dev\/(sd|xvd)/, "/dev/vd");
 }
 
-export function attachReplication(project: ProjectForReplication, instanceId: string, raw: unknown, now: number): Answer | ApiError {
+export function attachReplication(
+  project: ProjectForReplication,
+  instanceId: string,
+  raw: unknown,
+  now: number,
+): Answer | ApiError {
   const world = project.world;
   const instance = world.instances.get(instanceId);
-  if (instance === undefined) return sdrsError("SDRS.0208", `protected instance ${instanceId} does not exist`, "itemNotFound");
+  if (instance === undefined)
+    return sdrsError("SDRS.0208", `protected instance ${instanceId} does not exist`, "itemNotFound");
   const parsed = attachReplicationRequest.safeParse(raw);
   if (!parsed.success) return bodyError(parsed.error.issues);
   const { replication_id: pairId } = parsed.data.replicationAttachment;
   const device = kvmDevice(parsed.data.replicationAttachment.device);
   const pair = findPair(world, pairId);
-  if (pair === undefined) return sdrsError("SDRS.1608", `replicationAttachment.replication_id: replication pair ${pairId} does not exist`);
-  if (pair.groupId !== instance.groupId) return sdrsError("SDRS.1611", `replication pair ${pair.id} is not in protection group ${instance.groupId}`);
+  if (pair === undefined)
+    return sdrsError("SDRS.1608", `replicationAttachment.replication_id: replication pair ${pairId} does not exist`);
+  if (pair.groupId !== instance.groupId)
+    return sdrsError("SDRS.1611", `replication pair ${pair.id} is not in protection group ${instance.groupId}`);
   const group = world.groups.get(instance.groupId);
   const healthy = (status: string | undefined) => status === "available" || status === "protected";
   if (!healthy(group?.status) || !healthy(instance.status)) {
-    return sdrsError("SDRS.1017", `protection group ${instance.groupId} (${group?.status}) and protected instance ${instance.id} (${instance.status}) must be available or protected`);
+    return sdrsError(
+      "SDRS.1017",
+      `protection group ${instance.groupId} (${group?.status}) and protected instance ${instance.id} (${instance.status}) must be available or protected`,
+    );
   }
-  if (!healthy(pairStatus(world, pair))) return sdrsError("SDRS.1601", `replication pair ${pair.id} is ${pairStatus(world, pair)}, not available`);
+  if (!healthy(pairStatus(world, pair)))
+    return sdrsError("SDRS.1601", `replication pair ${pair.id} is ${pairStatus(world, pair)}, not available`);
   const volume = world.volumes.get(pair.sourceVolumeId);
   if (pairAttachments(world, pair).length > 0 && volume?.multiattach !== true) {
     return sdrsError("SDRS.1603", `replication pair ${pair.id} is already attached`);
   }
   const source = world.servers.get(instance.sourceServerId);
   // Servers are never deleted, and an instance is created only for an existing server.
-  if (source === undefined) throw new Error(`simulator invariant: the production server ${instance.sourceServerId} of ${instance.id} is missing`);
+  if (source === undefined)
+    throw new Error(
+      `simulator invariant: the production server ${instance.sourceServerId} of ${instance.id} is missing`,
+    );
   if (deviceInUse(world, source, device)) {
-    return sdrsError("SDRS.1603", `replicationAttachment.device: ${device} is already used on protected instance ${instance.id}`);
+    return sdrsError(
+      "SDRS.1603",
+      `replicationAttachment.device: ${device} is already used on protected instance ${instance.id}`,
+    );
   }
   pair.status = "attaching";
   const job = project.startEffectJob("attachReplication", instance.groupId, [source.id], now, () => {
     putVolume(world, source, pair.sourceVolumeId, device);
     const target = instance.targetServerId === undefined ? undefined : world.servers.get(instance.targetServerId);
-    if (target !== undefined && pair.drVolumeId !== "" && world.volumes.has(pair.drVolumeId)) putVolume(world, target, pair.drVolumeId, device);
+    if (target !== undefined && pair.drVolumeId !== "" && world.volumes.has(pair.drVolumeId))
+      putVolume(world, target, pair.drVolumeId, device);
     pair.attachedTo = instance.id;
     pair.status = undefined;
     return undefined;
@@ -371,19 +459,29 @@ export function attachReplication(project: ProjectForReplication, instanceId: st
   return accepted(job.id);
 }
 
-export function detachReplication(project: ProjectForReplication, instanceId: string, pairId: string, now: number): Answer | ApiError {
+export function detachReplication(
+  project: ProjectForReplication,
+  instanceId: string,
+  pairId: string,
+  now: number,
+): Answer | ApiError {
   const world = project.world;
   const instance = world.instances.get(instanceId);
-  if (instance === undefined) return sdrsError("SDRS.0208", `protected instance ${instanceId} does not exist`, "itemNotFound");
+  if (instance === undefined)
+    return sdrsError("SDRS.0208", `protected instance ${instanceId} does not exist`, "itemNotFound");
   const pair = findPair(world, pairId);
   if (pair === undefined) return sdrsError("SDRS.0213", `replication pair ${pairId} does not exist`);
   if (!pairAttachments(world, pair).some((attached) => attached.protected_instance === instance.id)) {
     return sdrsError("SDRS.1604", `replication pair ${pair.id} is not attached to protected instance ${instance.id}`);
   }
   const source = world.servers.get(instance.sourceServerId);
-  const system = source?.volumes.some((attached) => attached.id === pair.sourceVolumeId && attached.bootIndex === 0) === true;
+  const system =
+    source?.volumes.some((attached) => attached.id === pair.sourceVolumeId && attached.bootIndex === 0) === true;
   if (system && source?.status === "ACTIVE") {
-    return sdrsError("SDRS.1822", `replication pair ${pair.id} holds the system disk: stop server ${source.id} before detaching it`);
+    return sdrsError(
+      "SDRS.1822",
+      `replication pair ${pair.id} holds the system disk: stop server ${source.id} before detaching it`,
+    );
   }
   pair.status = "detaching";
   const job = project.startEffectJob("detachReplication", instance.groupId, [instance.sourceServerId], now, () => {
@@ -401,7 +499,12 @@ export function detachReplication(project: ProjectForReplication, instanceId: st
 const ecsNotFound = (serverId: string) => serviceError(404, "Ecs.0114", `Instance[${serverId}] could not be found.`);
 
 /** ECS attachvolume (codes other than Ecs.0114 are the simulator's choice). */
-export function attachServerVolume(project: ProjectForReplication, serverId: string, raw: unknown, now: number): Answer | ApiError {
+export function attachServerVolume(
+  project: ProjectForReplication,
+  serverId: string,
+  raw: unknown,
+  now: number,
+): Answer | ApiError {
   const world = project.world;
   const server = world.servers.get(serverId);
   if (server === undefined) return ecsNotFound(serverId);
@@ -409,12 +512,15 @@ export function attachServerVolume(project: ProjectForReplication, serverId: str
   if (!parsed.success) return serviceError(400, "Ecs.0005", describeIssue(parsed.error.issues[0] as z.core.$ZodIssue));
   const { volumeId, device } = parsed.data.volumeAttachment;
   const volume = world.volumes.get(volumeId);
-  if (volume === undefined) return serviceError(404, "Ecs.0005", `volumeAttachment.volumeId: volume ${volumeId} does not exist`);
-  if (server.volumes.some((attached) => attached.id === volumeId)) return serviceError(400, "Ecs.0005", `volume ${volumeId} is already attached to ${serverId}`);
+  if (volume === undefined)
+    return serviceError(404, "Ecs.0005", `volumeAttachment.volumeId: volume ${volumeId} does not exist`);
+  if (server.volumes.some((attached) => attached.id === volumeId))
+    return serviceError(400, "Ecs.0005", `volume ${volumeId} is already attached to ${serverId}`);
   if (serversAttachedTo(world, volumeId).length > 0 && !volume.multiattach) {
     return serviceError(400, "Ecs.0005", `volume ${volumeId} is in-use on another server and is not shareable`);
   }
-  if (device !== undefined && deviceInUse(world, server, device)) return serviceError(400, "Ecs.0005", `volumeAttachment.device: ${device} is in use on ${serverId}`);
+  if (device !== undefined && deviceInUse(world, server, device))
+    return serviceError(400, "Ecs.0005", `volumeAttachment.device: ${device} is in use on ${serverId}`);
   const job = project.startEffectJob("attachServerVolume", "", [server.id], now, () => {
     putVolume(world, server, volumeId, device);
     return undefined;
@@ -423,7 +529,12 @@ export function attachServerVolume(project: ProjectForReplication, serverId: str
   return accepted(job.id);
 }
 
-export function detachServerVolume(project: ProjectForReplication, serverId: string, volumeId: string, now: number): Answer | ApiError {
+export function detachServerVolume(
+  project: ProjectForReplication,
+  serverId: string,
+  volumeId: string,
+  now: number,
+): Answer | ApiError {
   const world = project.world;
   const server = world.servers.get(serverId);
   if (server === undefined) return ecsNotFound(serverId);
@@ -453,11 +564,19 @@ export const driftRequest = z.discriminatedUnion("action", [
     sizeGb: z._default(z.int().check(z.positive()), 40),
     name: z.optional(z.string()),
   }),
-  z.strictObject({ action: z.literal("pair-fault"), volumeId: z.string().check(z.minLength(1)), faultLevel: z.enum(["2", "5"]) }),
+  z.strictObject({
+    action: z.literal("pair-fault"),
+    volumeId: z.string().check(z.minLength(1)),
+    faultLevel: z.enum(["2", "5"]),
+  }),
   z.strictObject({ action: z.literal("pair-heal"), volumeId: z.string().check(z.minLength(1)) }),
   z.strictObject({ action: z.literal("delete-dr-disk"), volumeId: z.string().check(z.minLength(1)) }),
   /** The disk grown through EVS, outside SDRS: the pair keeps its recorded size. */
-  z.strictObject({ action: z.literal("extend-volume"), volumeId: z.string().check(z.minLength(1)), sizeGb: z.int().check(z.positive()) }),
+  z.strictObject({
+    action: z.literal("extend-volume"),
+    volumeId: z.string().check(z.minLength(1)),
+    sizeGb: z.int().check(z.positive()),
+  }),
 ]);
 export type DriftRequest = z.infer<typeof driftRequest>;
 
@@ -512,7 +631,8 @@ export function applyEstatePairs(world: World, estate: Estate): void {
       // The disk came after protection: no pair, and no DR-site disk unless the estate defines one.
       removeReplicationPair(world, pair);
       if (estateVolumeIds.has(pair.drVolumeId)) {
-        for (const server of [...serversAttachedTo(world, pair.drVolumeId)]) if (server.drSiteOf !== undefined) detachVolume(world, server, pair.drVolumeId);
+        for (const server of [...serversAttachedTo(world, pair.drVolumeId)])
+          if (server.drSiteOf !== undefined) detachVolume(world, server, pair.drVolumeId);
       } else {
         removeVolume(world, pair.drVolumeId);
       }

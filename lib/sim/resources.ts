@@ -3,8 +3,9 @@
  * The estate may list them; what it leaves out is derived per VPC (a default security group, a
  * 192.168.0.0/16 subnet) so older estates keep loading and still answer with every field.
  */
-import type { EstateServer, EstateSubnet } from "./estate.ts";
+
 import { derivedIpInCidr, derivedUuid } from "./derived.ts";
+import type { EstateServer, EstateSubnet } from "./estate.ts";
 import { ipUser } from "./indexes.ts";
 import type { SimServer, World } from "./model.ts";
 

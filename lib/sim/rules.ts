@@ -3,9 +3,10 @@
  * 400s of the create calls (reference facts §3.4 and §4, the seed pages) and the failures that only show
  * up later in the job (encrypted disk, missing key pair). No clock, no I/O.
  */
+
+import { ipInCidr } from "../net/ipv4.ts";
 import { productionAvailabilityZone } from "../sdrs/schemas.ts";
 import { type ApiError, sdrsError } from "./api-error.ts";
-import { ipInCidr } from "../net/ipv4.ts";
 import { instancesOfGroup, ipUser, serversAttachedTo } from "./indexes.ts";
 import type { JobFailure, SimProtectionGroup, SimServer, World } from "./model.ts";
 
@@ -62,7 +63,9 @@ export function instanceUsingServer(world: World, serverId: string) {
 }
 
 export function sharedVolumeIds(world: World, server: SimServer): string[] {
-  return server.volumes.filter((volume) => world.volumes.get(volume.id)?.multiattach === true).map((volume) => volume.id);
+  return server.volumes
+    .filter((volume) => world.volumes.get(volume.id)?.multiattach === true)
+    .map((volume) => volume.id);
 }
 
 export function checkGroupAcceptsInstances(group: SimProtectionGroup): ApiError | undefined {
@@ -106,7 +109,10 @@ export function checkServerForCreate(
   }
   // A frozen server (metadata.EcmResStatus=freeze, e.g. in arrears) is treated as a bad server state.
   if (server.frozen) {
-    return sdrsError("SDRS.1333", `${who} is frozen (metadata.EcmResStatus=freeze): the server must be ACTIVE or SHUTOFF and not frozen`);
+    return sdrsError(
+      "SDRS.1333",
+      `${who} is frozen (metadata.EcmResStatus=freeze): the server must be ACTIVE or SHUTOFF and not frozen`,
+    );
   }
   if (server.locked) {
     return server.lockSource !== undefined
@@ -179,7 +185,11 @@ const FLAVOR_NAME = /^[a-z][a-z0-9]*\.[a-z0-9]+\.[0-9]+$/;
  * flavor (flavorRef) must exist, be offered in the group's DR-site AZ and be a supported type. With
  * no flavor catalogue in the estate, any well-formed flavor name exists in every AZ.
  */
-export function checkDrFlavor(world: World, group: SimProtectionGroup, flavorRef: string | undefined): ApiError | undefined {
+export function checkDrFlavor(
+  world: World,
+  group: SimProtectionGroup,
+  flavorRef: string | undefined,
+): ApiError | undefined {
   if (flavorRef === undefined) return undefined;
   const drAz = drSiteAvailabilityZone(group);
   if (world.flavors === undefined ? !FLAVOR_NAME.test(flavorRef) : !world.flavors.has(flavorRef)) {
@@ -187,7 +197,10 @@ export function checkDrFlavor(world: World, group: SimProtectionGroup, flavorRef
   }
   const offeredIn = world.flavors?.get(flavorRef)?.azs;
   if (offeredIn !== undefined && !offeredIn.includes(drAz)) {
-    return sdrsError("SDRS.1353", `flavorRef ${flavorRef} is not offered in the DR-site AZ ${drAz} of protection group ${group.id} (offered in ${offeredIn.join(", ")})`);
+    return sdrsError(
+      "SDRS.1353",
+      `flavorRef ${flavorRef} is not offered in the DR-site AZ ${drAz} of protection group ${group.id} (offered in ${offeredIn.join(", ")})`,
+    );
   }
   const unsupported = unsupportedFlavorReason(flavorRef);
   if (unsupported === undefined) return undefined;
@@ -208,7 +221,11 @@ export interface DrPlacement {
  * (SDRS.1335), the IP inside it (SDRS.0219) and free (SDRS.1334), the dedicated host exists
  * (SDRS.1372) in the DR-site AZ (SDRS.1373), the DSS pool exists (SDRS.1381) in the DR-site AZ (SDRS.1383).
  */
-export function checkDrPlacement(world: World, group: SimProtectionGroup, placement: DrPlacement): ApiError | undefined {
+export function checkDrPlacement(
+  world: World,
+  group: SimProtectionGroup,
+  placement: DrPlacement,
+): ApiError | undefined {
   const drAz = drSiteAvailabilityZone(group);
   if (placement.primary_subnet_id !== undefined) {
     const subnet = world.subnets.get(placement.primary_subnet_id);
@@ -229,16 +246,24 @@ export function checkDrPlacement(world: World, group: SimProtectionGroup, placem
   }
   if (placement.dedicated_host_id !== undefined) {
     const host = world.dedicatedHosts.get(placement.dedicated_host_id);
-    if (host === undefined) return sdrsError("SDRS.1372", `dedicated_host_id: dedicated host ${placement.dedicated_host_id} does not exist`);
+    if (host === undefined)
+      return sdrsError("SDRS.1372", `dedicated_host_id: dedicated host ${placement.dedicated_host_id} does not exist`);
     if (host.az !== drAz) {
-      return sdrsError("SDRS.1373", `dedicated_host_id: dedicated host ${host.id} is in AZ ${host.az}, the DR-site AZ of protection group ${group.id} is ${drAz}`);
+      return sdrsError(
+        "SDRS.1373",
+        `dedicated_host_id: dedicated host ${host.id} is in AZ ${host.az}, the DR-site AZ of protection group ${group.id} is ${drAz}`,
+      );
     }
   }
   if (placement.cluster_id !== undefined) {
     const pool = world.dssPools.get(placement.cluster_id);
-    if (pool === undefined) return sdrsError("SDRS.1381", `cluster_id: DSS storage pool ${placement.cluster_id} does not exist`);
+    if (pool === undefined)
+      return sdrsError("SDRS.1381", `cluster_id: DSS storage pool ${placement.cluster_id} does not exist`);
     if (pool.az !== drAz) {
-      return sdrsError("SDRS.1383", `cluster_id: DSS storage pool ${pool.id} is in AZ ${pool.az}, the DR-site AZ of protection group ${group.id} is ${drAz}`);
+      return sdrsError(
+        "SDRS.1383",
+        `cluster_id: DSS storage pool ${pool.id} is in AZ ${pool.az}, the DR-site AZ of protection group ${group.id} is ${drAz}`,
+      );
     }
   }
   return undefined;

@@ -145,7 +145,10 @@ function requestHandler(sim: SimulatorContext, logger: SimulatorOptions["logger"
       const message = error instanceof Error ? error.message : String(error);
       logger?.(`${request.method} ${request.url} → 500 simulator error: ${message}`);
       if (!response.headersSent) {
-        response.writeHead(500, { "Content-Type": "application/json;charset=utf-8", "X-Request-Id": randomUUID().replaceAll("-", "") });
+        response.writeHead(500, {
+          "Content-Type": "application/json;charset=utf-8",
+          "X-Request-Id": randomUUID().replaceAll("-", ""),
+        });
       }
       response.end(JSON.stringify({ error: { code: "SDRS.0013", message: "internal simulator error" } }));
     });
@@ -177,7 +180,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     resetCounts: () => sim.counts.reset(),
     state: sim.state,
     setServerTags: (serverId, tags) => {
-      if (!sim.project.setServerTags(serverId, tags)) throw new Error(`setServerTags: server ${serverId} does not exist`);
+      if (!sim.project.setServerTags(serverId, tags))
+        throw new Error(`setServerTags: server ${serverId} does not exist`);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

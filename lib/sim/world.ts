@@ -3,7 +3,7 @@
  * jobs that finish them. Jobs have no timers: their progress is computed from the clock whenever the
  * world is looked at (`settle(now)`), so a ManualClock drives them deterministically in tests.
  */
-import type * as z from "../zod.ts";
+
 import {
   batchCreateRequest,
   createProtectedInstanceRequest,
@@ -13,21 +13,12 @@ import {
   sdrsCodeForIssue,
   startServerGroupRequest,
 } from "../sdrs/schemas.ts";
+import type * as z from "../zod.ts";
 import { type ApiError, isApiError, sdrsError } from "./api-error.ts";
+import { SIMULATOR_DEFAULTS } from "./defaults.ts";
+import { derivedHex } from "./derived.ts";
 import type { Estate } from "./estate.ts";
 import type { Faults } from "./faults.ts";
-import type {
-  JobFailure,
-  SimJobKind,
-  SimJob,
-  JobTask,
-  SimProtectedInstance,
-  SimProtectionGroup,
-  ReplicationJobKind,
-  SimServer,
-  World,
-  ProjectForReplication,
-} from "./model.ts";
 import {
   addInstance,
   addReplicationPair,
@@ -42,11 +33,21 @@ import {
   setInstanceTarget,
   setServerTags,
 } from "./indexes.ts";
+import type {
+  JobFailure,
+  JobTask,
+  ProjectForReplication,
+  ReplicationJobKind,
+  SimJob,
+  SimJobKind,
+  SimProtectedInstance,
+  SimProtectionGroup,
+  SimServer,
+  World,
+} from "./model.ts";
 import type { Random } from "./random.ts";
-import { SIMULATOR_DEFAULTS } from "./defaults.ts";
-import { derivedHex } from "./derived.ts";
-import { addVpcDefaults, serverRecord } from "./resources.ts";
 import { applyEstatePairs, REPLICATION_JOB_DURATIONS, REPLICATION_JOB_TYPES } from "./replication.ts";
+import { addVpcDefaults, serverRecord } from "./resources.ts";
 import {
   checkDrFlavor,
   checkDrPlacement,
@@ -159,7 +160,10 @@ export class SimulatedProject implements ProjectForReplication {
       images: new Map(estate.images.map((image) => [image.id, structuredClone(image)])),
       securityGroups: new Map(estate.securityGroups.map((group) => [group.id, structuredClone(group)])),
       subnets: new Map(estate.subnets.map((subnet) => [subnet.id, structuredClone(subnet)])),
-      flavors: estate.flavors.length === 0 ? undefined : new Map(estate.flavors.map((flavor) => [flavor.id, structuredClone(flavor)])),
+      flavors:
+        estate.flavors.length === 0
+          ? undefined
+          : new Map(estate.flavors.map((flavor) => [flavor.id, structuredClone(flavor)])),
       dedicatedHosts: new Map(estate.dedicatedHosts.map((host) => [host.id, structuredClone(host)])),
       dssPools: new Map(estate.dssPools.map((pool) => [pool.id, structuredClone(pool)])),
       scalingGroups: structuredClone(estate.scalingGroups),
@@ -184,7 +188,8 @@ export class SimulatedProject implements ProjectForReplication {
     for (const server of estate.servers) {
       if (server.ip !== undefined) reserveIp(this.world, server.vpcId, server.ip, `server ${server.id}`);
     }
-    for (const server of estate.servers) addServer(this.world, serverRecord(this.world, structuredClone(server), serverCreatedAt));
+    for (const server of estate.servers)
+      addServer(this.world, serverRecord(this.world, structuredClone(server), serverCreatedAt));
     for (const volume of estate.volumes) addVolume(this.world, structuredClone(volume));
     for (const instance of estate.protectedInstances) {
       const created = parseTime(instance.createdAt, options.now - 20 * day);
@@ -311,13 +316,24 @@ export class SimulatedProject implements ProjectForReplication {
     const source = this.world.servers.get(task.serverId);
     if (task.failure !== undefined || instance === undefined || group === undefined || source === undefined) {
       task.outcome = "FAIL";
-      task.failure ??= { errorCode: "SDRS.1350", failReason: `protected instance ${task.instanceId} disappeared while being created` };
+      task.failure ??= {
+        errorCode: "SDRS.1350",
+        failReason: `protected instance ${task.instanceId} disappeared while being created`,
+      };
       // Rollback: the failed instance is removed so that a later create for the same server can succeed.
       if (instance !== undefined) removeInstance(this.world, instance);
-      if (task.ip !== undefined && group !== undefined) releaseIp(this.world, group.vpcId, task.ip, `protected instance ${task.instanceId}`);
+      if (task.ip !== undefined && group !== undefined)
+        releaseIp(this.world, group.vpcId, task.ip, `protected instance ${task.instanceId}`);
       return;
     }
-    const drServer = this.#createDrServer(source, group, task.flavorRef, { subnetId: task.subnetId, ip: task.ip }, instance.id, at);
+    const drServer = this.#createDrServer(
+      source,
+      group,
+      task.flavorRef,
+      { subnetId: task.subnetId, ip: task.ip },
+      instance.id,
+      at,
+    );
     setInstanceTarget(this.world, instance, drServer.id);
     instance.status = group.status === "protected" ? "protected" : "available";
     instance.updatedAt = at;
@@ -392,7 +408,11 @@ export class SimulatedProject implements ProjectForReplication {
         pair = { id: this.#freshId(() => this.#ids.uuid()), groupId, sourceVolumeId: attached.id, drVolumeId };
         addReplicationPair(this.world, pair);
       }
-      if (drServer !== undefined && pair.drVolumeId !== "" && !drServer.volumes.some((volume) => volume.id === pair.drVolumeId)) {
+      if (
+        drServer !== undefined &&
+        pair.drVolumeId !== "" &&
+        !drServer.volumes.some((volume) => volume.id === pair.drVolumeId)
+      ) {
         attachVolume(this.world, drServer, { id: pair.drVolumeId, bootIndex: attached.bootIndex });
       }
     });
@@ -483,7 +503,9 @@ export class SimulatedProject implements ProjectForReplication {
       const intrinsic: JobFailure | undefined = jobFailureFor(this.world, entry.server);
       const failure =
         intrinsic ??
-        (injected?.failing.has(entry.server.id) === true ? { errorCode: injected.errorCode, failReason: injected.failReason } : undefined);
+        (injected?.failing.has(entry.server.id) === true
+          ? { errorCode: injected.errorCode, failReason: injected.failReason }
+          : undefined);
       const duration = job.endAt - job.beginAt;
       const floor = Math.min(this.#jobDurations[kind].minMs, duration);
       job.tasks.push({
@@ -526,8 +548,11 @@ export class SimulatedProject implements ProjectForReplication {
     const server = this.world.servers.get(body.server_id);
     if (server === undefined) return sdrsError("SDRS.1326", `server_id: server ${body.server_id} does not exist`);
     const broken =
-      checkServerForCreate(this.world, group, server, { single: true, requestServerIds: new Set([server.id]), tenancy: body.tenancy }) ??
-      checkGroupCapacity(this.world, group, 1);
+      checkServerForCreate(this.world, group, server, {
+        single: true,
+        requestServerIds: new Set([server.id]),
+        tenancy: body.tenancy,
+      }) ?? checkGroupCapacity(this.world, group, 1);
     if (broken !== undefined) return broken;
     return this.#startInstanceJob(
       "createProtectedInstance",
@@ -555,10 +580,18 @@ export class SimulatedProject implements ProjectForReplication {
       if (server === undefined) {
         return sdrsError("SDRS.1360", `servers.${index}.server_id: server ${entry.server_id} does not exist`);
       }
-      const broken = checkServerForCreate(this.world, group, server, { single: false, requestServerIds, tenancy: body.tenancy });
+      const broken = checkServerForCreate(this.world, group, server, {
+        single: false,
+        requestServerIds,
+        tenancy: body.tenancy,
+      });
       if (broken !== undefined) return broken;
       // The service appends "-0001"-style suffixes to name_prefix (seed: batch create).
-      entries.push({ server, name: `${body.name_prefix}-${String(index + 1).padStart(4, "0")}`, flavorRef: entry.flavorRef });
+      entries.push({
+        server,
+        name: `${body.name_prefix}-${String(index + 1).padStart(4, "0")}`,
+        flavorRef: entry.flavorRef,
+      });
     }
     const full = checkGroupCapacity(this.world, group, entries.length);
     if (full !== undefined) return full;
@@ -576,9 +609,14 @@ export class SimulatedProject implements ProjectForReplication {
     if (!parsed.success) return issueError(parsed.error.issues);
     const body = parsed.data.server_group;
     const domain = this.world.activeDomains.find((candidate) => candidate.id === body.domain_id);
-    if (domain === undefined) return sdrsError("SDRS.0205", `domain_id: active-active domain ${body.domain_id} does not exist`);
+    if (domain === undefined)
+      return sdrsError("SDRS.0205", `domain_id: active-active domain ${body.domain_id} does not exist`);
     const zones = new Set([domain.localAz, domain.remoteAz]);
-    if (body.source_availability_zone === body.target_availability_zone || !zones.has(body.source_availability_zone) || !zones.has(body.target_availability_zone)) {
+    if (
+      body.source_availability_zone === body.target_availability_zone ||
+      !zones.has(body.source_availability_zone) ||
+      !zones.has(body.target_availability_zone)
+    ) {
       return sdrsError(
         "SDRS.0203",
         `source_availability_zone ${body.source_availability_zone} and target_availability_zone ${body.target_availability_zone} must be the two AZs of active-active domain ${domain.id} (${domain.localAz}, ${domain.remoteAz})`,
@@ -613,7 +651,10 @@ export class SimulatedProject implements ProjectForReplication {
     if (group === undefined) return sdrsError("SDRS.1013", `protection group ${groupId} does not exist`);
     const parsed = startServerGroupRequest.safeParse(raw);
     if (!parsed.success) {
-      return sdrsError("SDRS.0201", `(body): the simulator supports only the action {"start-server-group": {}} (enable protection)`);
+      return sdrsError(
+        "SDRS.0201",
+        `(body): the simulator supports only the action {"start-server-group": {}} (enable protection)`,
+      );
     }
     if (group.status !== "available" && group.status !== "error-starting") {
       return sdrsError(

@@ -55,7 +55,9 @@ export const requestRecord = z.object({
   /** DR-site flavor per server id, when the request chose one. */
   flavorRefs: z.optional(z.record(z.string(), nonEmpty)),
   /** The entries the request refused (listed twice), with their position: a replay answers them again. */
-  refusedEntries: z.optional(z.array(z.object({ index: z.int().check(z.nonnegative()), serverId: nonEmpty, reason: nonEmpty }))),
+  refusedEntries: z.optional(
+    z.array(z.object({ index: z.int().check(z.nonnegative()), serverId: nonEmpty, reason: nonEmpty })),
+  ),
   createdAt: isoDateTime,
   /** Every accepted server's intent is on the queue. Unset: recorded but not (fully) enqueued yet. */
   enqueuedAt: z.optional(isoDateTime),
@@ -68,7 +70,16 @@ export const requestRecord = z.object({
    * Each server's outcome for this request, fixed when the request completed: a later verdict for another
    * target (a retag) changes the server's record, not this request's answer.
    */
-  outcomes: z.optional(z.array(z.object({ serverId: nonEmpty, outcome: nonEmpty, protectedInstanceId: z.optional(nonEmpty), codes: z.optional(z.array(nonEmpty)) }))),
+  outcomes: z.optional(
+    z.array(
+      z.object({
+        serverId: nonEmpty,
+        outcome: nonEmpty,
+        protectedInstanceId: z.optional(nonEmpty),
+        codes: z.optional(z.array(nonEmpty)),
+      }),
+    ),
+  ),
 });
 export type RequestRecord = z.infer<typeof requestRecord>;
 
@@ -100,7 +111,12 @@ export type EventRecord = z.infer<typeof eventRecord>;
  * (expires after 24 h). Written once, never updated: whether the request was fully accepted is on the
  * request record (`enqueuedAt`).
  */
-export const idempotencyRecord = z.object({ key: nonEmpty, requestId: nonEmpty, fingerprint: z.optional(nonEmpty), createdAt: isoDateTime });
+export const idempotencyRecord = z.object({
+  key: nonEmpty,
+  requestId: nonEmpty,
+  fingerprint: z.optional(nonEmpty),
+  createdAt: isoDateTime,
+});
 export type IdempotencyRecord = z.infer<typeof idempotencyRecord>;
 
 export const endpointRecord = z.object({

@@ -23,7 +23,13 @@ import {
   serverRecord,
   statsRecord,
 } from "./records.ts";
-import { createRepository, DEFAULT_ATTEMPTS, type Repository, type RepositoryDefinition, type Versioned } from "./repository.ts";
+import {
+  createRepository,
+  DEFAULT_ATTEMPTS,
+  type Repository,
+  type RepositoryDefinition,
+  type Versioned,
+} from "./repository.ts";
 import { type ClaimResult, claimedServer, type ServerClaim } from "./server-claim.ts";
 import type { JobKind, RecordKind } from "./statuses.ts";
 import { ConditionalWriteError, type VersionedStore } from "./store.ts";
@@ -105,7 +111,11 @@ export function createRepositories(store: VersionedStore, options: RepositoriesO
   };
   return {
     servers: serverRepository(context),
-    requests: context.repository<RequestRecord>({ kind: "request", schema: requestRecord, idOf: (record) => record.requestId }),
+    requests: context.repository<RequestRecord>({
+      kind: "request",
+      schema: requestRecord,
+      idOf: (record) => record.requestId,
+    }),
     jobs: context.repository<JobRecord>({ kind: "job", schema: jobRecord, idOf: (record) => record.jobId }),
     coverage: context.repository<CoverageRecord>({
       kind: "coverage",
@@ -157,7 +167,11 @@ function serverRepository(context: RepositoryContext): Repositories["servers"] {
 }
 
 function eventLog(context: RepositoryContext): Repositories["events"] {
-  const events = context.repository<EventRecord>({ kind: "event", schema: eventRecord, idOf: (record) => record.eventId });
+  const events = context.repository<EventRecord>({
+    kind: "event",
+    schema: eventRecord,
+    idOf: (record) => record.eventId,
+  });
   return {
     get: (eventId) => events.get(eventId),
     async seen(eventId) {
@@ -168,7 +182,10 @@ function eventLog(context: RepositoryContext): Repositories["events"] {
         throw new RangeError(`event dedupe ttlSeconds must be a positive integer; got ${ttlSeconds}`);
       }
       try {
-        await events.create({ eventId, firstSeenAt: context.nowIso() }, { expiresAt: context.nowSeconds() + ttlSeconds });
+        await events.create(
+          { eventId, firstSeenAt: context.nowIso() },
+          { expiresAt: context.nowSeconds() + ttlSeconds },
+        );
         return true;
       } catch (error) {
         if (error instanceof ConditionalWriteError) return false;
@@ -179,11 +196,20 @@ function eventLog(context: RepositoryContext): Repositories["events"] {
 }
 
 function idempotencyKeys(context: RepositoryContext): Repositories["idempotency"] {
-  const idempotency = context.repository<IdempotencyRecord>({ kind: "idempotency", schema: idempotencyRecord, idOf: (record) => record.key });
+  const idempotency = context.repository<IdempotencyRecord>({
+    kind: "idempotency",
+    schema: idempotencyRecord,
+    idOf: (record) => record.key,
+  });
 
   async function bindKey(key: string, requestId: string, fingerprint: string | undefined): Promise<IdempotencyRecord> {
     for (let attempt = 1; ; attempt += 1) {
-      const record: IdempotencyRecord = { key, requestId, ...(fingerprint === undefined ? {} : { fingerprint }), createdAt: context.nowIso() };
+      const record: IdempotencyRecord = {
+        key,
+        requestId,
+        ...(fingerprint === undefined ? {} : { fingerprint }),
+        createdAt: context.nowIso(),
+      };
       try {
         await idempotency.create(record, { expiresAt: context.nowSeconds() + IDEMPOTENCY_TTL_SECONDS });
         return record;
@@ -207,19 +233,28 @@ function idempotencyKeys(context: RepositoryContext): Repositories["idempotency"
 
 function endpointSwitches(context: RepositoryContext): Repositories["endpoints"] {
   const { attempts } = context;
-  const endpoints = context.repository<EndpointRecord>({ kind: "endpoint", schema: endpointRecord, idOf: (record) => record.endpointId });
+  const endpoints = context.repository<EndpointRecord>({
+    kind: "endpoint",
+    schema: endpointRecord,
+    idOf: (record) => record.endpointId,
+  });
   return {
     ...endpoints,
     async disable(endpointId, reason) {
       const written = await endpoints.upsert(
         endpointId,
-        (current) => (current?.disabled === true ? current : { endpointId, disabled: true, reason, disabledAt: context.nowIso() }),
+        (current) =>
+          current?.disabled === true ? current : { endpointId, disabled: true, reason, disabledAt: context.nowIso() },
         { attempts },
       );
       return upserted(written, "endpoint", endpointId);
     },
     async enable(endpointId) {
-      return upserted(await endpoints.upsert(endpointId, () => ({ endpointId, disabled: false }), { attempts }), "endpoint", endpointId);
+      return upserted(
+        await endpoints.upsert(endpointId, () => ({ endpointId, disabled: false }), { attempts }),
+        "endpoint",
+        endpointId,
+      );
     },
     async isDisabled(endpointId) {
       return (await endpoints.get(endpointId))?.record.disabled === true;
@@ -228,7 +263,11 @@ function endpointSwitches(context: RepositoryContext): Repositories["endpoints"]
 }
 
 function jobDurationStats(context: RepositoryContext, statsSamples: number): Repositories["stats"] {
-  const stats = context.repository<StatsRecord>({ kind: "stats", schema: statsRecord, idOf: (record) => record.statsId });
+  const stats = context.repository<StatsRecord>({
+    kind: "stats",
+    schema: statsRecord,
+    idOf: (record) => record.statsId,
+  });
   return {
     async recordJobDuration(kind, size, durationMs) {
       if (!(Number.isFinite(durationMs) && durationMs >= 0)) {
@@ -237,7 +276,12 @@ function jobDurationStats(context: RepositoryContext, statsSamples: number): Rep
       const statsId = jobDurationStatsId(kind, size);
       const written = await stats.upsert(
         statsId,
-        (current) => ({ statsId, kind, size, samplesMs: [...(current?.samplesMs ?? []), durationMs].slice(-statsSamples) }),
+        (current) => ({
+          statsId,
+          kind,
+          size,
+          samplesMs: [...(current?.samplesMs ?? []), durationMs].slice(-statsSamples),
+        }),
         { attempts: context.attempts },
       );
       return upserted(written, "stats", statsId).record;

@@ -5,8 +5,8 @@
  */
 import type * as z from "../zod.ts";
 import { CorruptRecordError, InvalidRecordError, RecordNotFoundError } from "./errors.ts";
-import { ConditionalWriteError, type VersionedStore } from "./store.ts";
 import type { RecordKind } from "./statuses.ts";
+import { ConditionalWriteError, type VersionedStore } from "./store.ts";
 
 function describeIssues(error: z.core.$ZodError): string {
   return error.issues
@@ -45,7 +45,11 @@ export interface Repository<T> {
   /** Runs `mutate` once on the record only if it is still at `expectedVersion`; no retry. */
   update(id: string, expectedVersion: number, mutate: Mutation<T>): Promise<Versioned<T>>;
   /** Like update, but `mutate` also sees an absent record (undefined) and may create it. */
-  upsert(id: string, mutate: (current: T | undefined) => T | undefined, options?: UpdateOptions): Promise<Versioned<T> | undefined>;
+  upsert(
+    id: string,
+    mutate: (current: T | undefined) => T | undefined,
+    options?: UpdateOptions,
+  ): Promise<Versioned<T> | undefined>;
   delete(id: string): Promise<void>;
   list(options?: { limit?: number; cursor?: string }): Promise<{ items: Versioned<T>[]; cursor?: string }>;
   /** Every record of the kind, page by page. */
@@ -68,7 +72,12 @@ export const DEFAULT_ATTEMPTS = 5;
 type RecordRefusal = typeof CorruptRecordError | typeof InvalidRecordError;
 
 /** The record `value` holds when it matches the schema and its id field is `id`; else `refuse`'s error. */
-function checkedRecord<T>({ kind, schema, idOf }: RepositoryDefinition<T>, id: string, value: unknown, refuse: RecordRefusal): T {
+function checkedRecord<T>(
+  { kind, schema, idOf }: RepositoryDefinition<T>,
+  id: string,
+  value: unknown,
+  refuse: RecordRefusal,
+): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new refuse(kind, id, describeIssues(parsed.error));
   if (idOf(parsed.data) !== id) throw new refuse(kind, id, `its id field says "${idOf(parsed.data)}"`);
@@ -93,9 +102,19 @@ export function createRepository<T>(store: VersionedStore, definition: Repositor
     return stored === undefined ? undefined : parseStored(id, stored);
   }
 
-  async function write(id: string, record: T, expectedVersion: number | null, expiresAt?: number): Promise<Versioned<T>> {
+  async function write(
+    id: string,
+    record: T,
+    expectedVersion: number | null,
+    expiresAt?: number,
+  ): Promise<Versioned<T>> {
     const value = checked(id, record, InvalidRecordError);
-    const version = await store.put(kind, id, value, expiresAt === undefined ? { expectedVersion } : { expectedVersion, expiresAt });
+    const version = await store.put(
+      kind,
+      id,
+      value,
+      expiresAt === undefined ? { expectedVersion } : { expectedVersion, expiresAt },
+    );
     return expiresAt === undefined ? { record: value, version } : { record: value, version, expiresAt };
   }
 
@@ -134,7 +153,8 @@ export function createRepository<T>(store: VersionedStore, definition: Repositor
     mutateOrVersion: Mutation<T> | number,
     optionsOrMutate?: UpdateOptions | Mutation<T>,
   ): Promise<Versioned<T>> {
-    if (typeof mutateOrVersion === "number") return updateAtVersion(id, mutateOrVersion, optionsOrMutate as Mutation<T>);
+    if (typeof mutateOrVersion === "number")
+      return updateAtVersion(id, mutateOrVersion, optionsOrMutate as Mutation<T>);
     return updateRetrying(id, mutateOrVersion, (optionsOrMutate as UpdateOptions | undefined) ?? {});
   }
 
@@ -190,7 +210,10 @@ export function createRepository<T>(store: VersionedStore, definition: Repositor
     async *all(options = {}) {
       let cursor: string | undefined;
       do {
-        const page = await store.list(kind, cursor === undefined ? { limit: options.pageSize } : { limit: options.pageSize, cursor });
+        const page = await store.list(
+          kind,
+          cursor === undefined ? { limit: options.pageSize } : { limit: options.pageSize, cursor },
+        );
         for (const { id, stored } of page.items) yield parseStored(id, stored);
         cursor = page.cursor;
       } while (cursor !== undefined);

@@ -39,10 +39,16 @@ function isStaleClaim(server: ServerRecord, claim: Pick<ServerClaim, "staleClaim
 
 /** A claim that starts a new round of attempts: from a final state, by a new request or a new round. */
 function startsNewRound(server: ServerRecord, claim: Pick<ServerClaim, "requestId" | "newRound">): boolean {
-  return SETTLED_FOR_REQUEST.includes(server.status) && (claim.newRound === true || !server.requestIds.includes(claim.requestId));
+  return (
+    SETTLED_FOR_REQUEST.includes(server.status) &&
+    (claim.newRound === true || !server.requestIds.includes(claim.requestId))
+  );
 }
 
-export function isReclaimable(server: ServerRecord, claim: Pick<ServerClaim, "staleClaimBefore" | "requestId" | "maxAttempts" | "newRound">): boolean {
+export function isReclaimable(
+  server: ServerRecord,
+  claim: Pick<ServerClaim, "staleClaimBefore" | "requestId" | "maxAttempts" | "newRound">,
+): boolean {
   if (SETTLED_FOR_REQUEST.includes(server.status)) return startsNewRound(server, claim);
   if (!isReclaimableStatus(server.status) && !isStaleClaim(server, claim)) return false;
   // A stale claim made no create call: taking it over does not add an attempt, so it is not refused for one.
@@ -54,7 +60,12 @@ export function isReclaimable(server: ServerRecord, claim: Pick<ServerClaim, "st
  * A reclaim clears what belonged to the previous attempt (reasons, job, notified outcome) and keeps the
  * history (createdAt, requestIds); it counts the attempt it starts (a new round counts from zero).
  */
-export function claimedServer(current: ServerRecord | undefined, serverId: string, claim: ServerClaim, now: string): ServerRecord | undefined {
+export function claimedServer(
+  current: ServerRecord | undefined,
+  serverId: string,
+  claim: ServerClaim,
+  now: string,
+): ServerRecord | undefined {
   if (current === undefined) {
     const created: ServerRecord = {
       serverId,
@@ -79,7 +90,9 @@ export function claimedServer(current: ServerRecord | undefined, serverId: strin
     attempts: isStaleClaim(current, claim) ? Math.max(1, attemptsBefore) : attemptsBefore + 1,
     target: claim.target,
     status: "claimed",
-    requestIds: current.requestIds.includes(claim.requestId) ? current.requestIds : [...current.requestIds, claim.requestId],
+    requestIds: current.requestIds.includes(claim.requestId)
+      ? current.requestIds
+      : [...current.requestIds, claim.requestId],
     reasons: [],
     warnings: [],
     updatedAt: now,
@@ -88,4 +101,6 @@ export function claimedServer(current: ServerRecord | undefined, serverId: strin
   return reclaimed;
 }
 
-export type ClaimResult = { won: true; server: Versioned<ServerRecord> } | { won: false; server: Versioned<ServerRecord> };
+export type ClaimResult =
+  | { won: true; server: Versioned<ServerRecord> }
+  | { won: false; server: Versioned<ServerRecord> };

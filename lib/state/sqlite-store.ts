@@ -6,6 +6,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type Clock, systemClock } from "../clock.ts";
 import { prepared, resolveDatabase } from "./sqlite-database.ts";
+import type { RecordKind } from "./statuses.ts";
 import {
   ConditionalWriteError,
   checkId,
@@ -20,7 +21,6 @@ import {
   toJson,
   type VersionedStore,
 } from "./store.ts";
-import type { RecordKind } from "./statuses.ts";
 
 export interface SqliteStoreOptions {
   /** A path, ":memory:", or an open database shared with the sqlite queue. */
@@ -72,8 +72,10 @@ export class SqliteStore implements VersionedStore {
   async get(kind: RecordKind, id: string): Promise<Stored<unknown> | undefined> {
     checkKind(kind);
     checkId(kind, id);
-    const row = prepared(this.#database, `SELECT id, value, version, expires_at FROM records WHERE kind = ? AND id = ? AND ${LIVE}`)
-      .get(kind, id, this.#clock.now()) as RecordRow | undefined;
+    const row = prepared(
+      this.#database,
+      `SELECT id, value, version, expires_at FROM records WHERE kind = ? AND id = ? AND ${LIVE}`,
+    ).get(kind, id, this.#clock.now()) as RecordRow | undefined;
     return row === undefined ? undefined : toStored(row);
   }
 
@@ -82,11 +84,11 @@ export class SqliteStore implements VersionedStore {
     for (const id of ids) checkId(kind, id);
     const found = new Map<string, Stored<unknown>>();
     if (ids.length === 0) return found;
-    const rows = prepared(this.#database,
-        `SELECT id, value, version, expires_at FROM records
+    const rows = prepared(
+      this.#database,
+      `SELECT id, value, version, expires_at FROM records
          WHERE kind = ? AND id IN (SELECT value FROM json_each(?)) AND ${LIVE}`,
-      )
-      .all(kind, JSON.stringify([...new Set(ids)]), this.#clock.now()) as unknown as RecordRow[];
+    ).all(kind, JSON.stringify([...new Set(ids)]), this.#clock.now()) as unknown as RecordRow[];
     for (const row of rows) found.set(row.id, toStored(row));
     return found;
   }
@@ -102,20 +104,20 @@ export class SqliteStore implements VersionedStore {
     const written =
       options.expectedVersion === null
         ? // Create only if absent; an expired row still stored counts as absent and is overwritten.
-          prepared(this.#database,
-              `INSERT INTO records (kind, id, value, version, expires_at) VALUES (?, ?, ?, 1, ?)
+          prepared(
+            this.#database,
+            `INSERT INTO records (kind, id, value, version, expires_at) VALUES (?, ?, ?, 1, ?)
                ON CONFLICT (kind, id) DO UPDATE
                  SET value = excluded.value, version = records.version + 1, expires_at = excluded.expires_at
                  WHERE records.expires_at IS NOT NULL AND records.expires_at * 1000 <= ?
                RETURNING version`,
-            )
-            .get(kind, id, json, expiresAt, now)
-        : prepared(this.#database,
-              `UPDATE records SET value = ?, version = version + 1, expires_at = ?
+          ).get(kind, id, json, expiresAt, now)
+        : prepared(
+            this.#database,
+            `UPDATE records SET value = ?, version = version + 1, expires_at = ?
                WHERE kind = ? AND id = ? AND version = ? AND ${LIVE}
                RETURNING version`,
-            )
-            .get(json, expiresAt, kind, id, options.expectedVersion, now);
+          ).get(json, expiresAt, kind, id, options.expectedVersion, now);
     if (written === undefined) throw new ConditionalWriteError(kind, id, options.expectedVersion);
     return Number((written as { version: number }).version);
   }
@@ -131,11 +133,11 @@ export class SqliteStore implements VersionedStore {
     const limit = checkListLimit(options.limit);
     const after = options.cursor === undefined ? "" : decodeCursor(options.cursor);
     // One row more than the page tells whether a next page exists without a second query.
-    const rows = prepared(this.#database,
-        `SELECT id, value, version, expires_at FROM records
+    const rows = prepared(
+      this.#database,
+      `SELECT id, value, version, expires_at FROM records
          WHERE kind = ? AND id > ? AND ${LIVE} ORDER BY id LIMIT ?`,
-      )
-      .all(kind, after, this.#clock.now(), limit + 1) as unknown as RecordRow[];
+    ).all(kind, after, this.#clock.now(), limit + 1) as unknown as RecordRow[];
     const page = rows.slice(0, limit);
     const items = page.map((row) => ({ id: row.id, stored: toStored(row) }));
     const last = page.at(-1);
@@ -145,7 +147,9 @@ export class SqliteStore implements VersionedStore {
   /** Deletes every expired row now; returns how many. Reads already treat them as absent. */
   purgeExpired(): number {
     // `expires_at <= now / 1000` (not `expires_at * 1000 <= now`) so the partial index on expires_at serves it.
-    const result = prepared(this.#database, "DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?").run(this.#clock.now() / 1000);
+    const result = prepared(this.#database, "DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?").run(
+      this.#clock.now() / 1000,
+    );
     return Number(result.changes);
   }
 

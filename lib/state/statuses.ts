@@ -24,18 +24,34 @@ export const serverState = z.union([z.literal("queued"), serverRecordStatus]);
 export type ServerState = z.infer<typeof serverState>;
 
 /** The outcomes a server's round ends in; each is notified once. */
-export const FINAL_STATUSES = ["protected", "failed", "ineligible", "unknown"] as const satisfies readonly ServerRecordStatus[];
+export const FINAL_STATUSES = [
+  "protected",
+  "failed",
+  "ineligible",
+  "unknown",
+] as const satisfies readonly ServerRecordStatus[];
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 
 /** A create call may be under way, or its outcome is unknown: a second create could duplicate it. */
-export const IN_FLIGHT_STATUSES = ["claimed", "creating", "ambiguous", "in_progress"] as const satisfies readonly ServerRecordStatus[];
+export const IN_FLIGHT_STATUSES = [
+  "claimed",
+  "creating",
+  "ambiguous",
+  "in_progress",
+] as const satisfies readonly ServerRecordStatus[];
 export type InFlightStatus = (typeof IN_FLIGHT_STATUSES)[number];
 
 /**
  * States a new claim may take a server from: not in flight (a second create could duplicate the first),
  * not `protected` (it is done).
  */
-export const RECLAIMABLE_STATUSES = ["pending", "failed", "ineligible", "deferred", "unknown"] as const satisfies readonly ServerRecordStatus[];
+export const RECLAIMABLE_STATUSES = [
+  "pending",
+  "failed",
+  "ineligible",
+  "deferred",
+  "unknown",
+] as const satisfies readonly ServerRecordStatus[];
 
 export function isFinal(status: string): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);

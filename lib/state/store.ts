@@ -10,7 +10,6 @@
 import { RecordError } from "./errors.ts";
 import { type RecordKind, recordKind } from "./statuses.ts";
 
-
 export interface Stored<T> {
   value: T;
   /**
@@ -113,14 +112,18 @@ export function checkId(kind: RecordKind, id: string): void {
 export function checkKind(kind: RecordKind): void {
   const parsed = recordKind.safeParse(kind);
   if (!parsed.success) {
-    throw new StoreArgumentError(`record kind must be one of ${recordKind.options.join(", ")}; got ${JSON.stringify(kind)}`);
+    throw new StoreArgumentError(
+      `record kind must be one of ${recordKind.options.join(", ")}; got ${JSON.stringify(kind)}`,
+    );
   }
 }
 
 export function checkPutOptions(kind: RecordKind, id: string, options: PutOptions): void {
   const { expectedVersion, expiresAt } = options;
   if (expectedVersion !== null && !(Number.isSafeInteger(expectedVersion) && expectedVersion >= 1)) {
-    throw new StoreArgumentError(`expectedVersion for ${kind} "${id}" must be null (create) or an integer >= 1; got ${expectedVersion}`);
+    throw new StoreArgumentError(
+      `expectedVersion for ${kind} "${id}" must be null (create) or an integer >= 1; got ${expectedVersion}`,
+    );
   }
   if (expiresAt !== undefined && !(Number.isFinite(expiresAt) && expiresAt > 0)) {
     throw new StoreArgumentError(`expiresAt for ${kind} "${id}" must be epoch seconds > 0; got ${expiresAt}`);

@@ -37,16 +37,18 @@ describe("DynamoDB state table", () => {
     expect(Table?.TableStatus).toBe("ACTIVE");
     expect(Table?.KeySchema).toEqual([{ AttributeName: "pk", KeyType: "HASH" }]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
-    expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.KeySchema, index.Projection])).toEqual([
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.KeySchema, index.Projection])).toEqual(
       [
-        "byKind",
         [
-          { AttributeName: "kind", KeyType: "HASH" },
-          { AttributeName: "id", KeyType: "RANGE" },
+          "byKind",
+          [
+            { AttributeName: "kind", KeyType: "HASH" },
+            { AttributeName: "id", KeyType: "RANGE" },
+          ],
+          { ProjectionType: "ALL" },
         ],
-        { ProjectionType: "ALL" },
       ],
-    ]);
+    );
   });
 
   it("describes the same table for CloudFormation, with expiresAt as the TTL attribute", () => {
@@ -62,7 +64,9 @@ describe("DynamoDB state table", () => {
     const tableName = await freshTable(dynamo.client);
     const store = new DynamoDbStore({ client: dynamo.client, tableName, clock });
     await store.put("event", "trace-7", { eventId: "trace-7" }, { expectedVersion: null, expiresAt: 1_767_229_300 });
-    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: "event#trace-7" } } }));
+    const { Item } = await dynamo.client.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: "event#trace-7" } } }),
+    );
     expect(Item).toEqual({
       pk: { S: "event#trace-7" },
       kind: { S: "event" },

@@ -1,6 +1,11 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queueUrlsFromEnv, SqsQueue, type QueueUrls } from "../../lib/aws/sqs-queue.ts";
+import { type QueueUrls, queueUrlsFromEnv, SqsQueue } from "../../lib/aws/sqs-queue.ts";
 import { QUEUE_NAMES, type QueueName, toSqsEvent } from "../../lib/queue/queue.ts";
 import { describeQueueContract } from "../queue/queue-contract.ts";
 import { startLocalSqs } from "./peers.ts";
@@ -37,7 +42,9 @@ async function createQueueSet(client: SQSClient, maxReceiveCount: number): Promi
         Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount }) },
       }),
     );
-    const arn = await client.send(new GetQueueAttributesCommand({ QueueUrl: created.QueueUrl, AttributeNames: ["QueueArn"] }));
+    const arn = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: created.QueueUrl, AttributeNames: ["QueueArn"] }),
+    );
     set.urls[name] = created.QueueUrl ?? "";
     set.deadLetterUrls[name] = deadLetter.QueueUrl ?? "";
     set.arns[name] = arn.Attributes?.QueueArn ?? "";
@@ -46,7 +53,9 @@ async function createQueueSet(client: SQSClient, maxReceiveCount: number): Promi
 }
 
 async function bodiesIn(client: SQSClient, url: string): Promise<string[]> {
-  const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }));
+  const { Messages } = await client.send(
+    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+  );
   return (Messages ?? []).map((message) => message.Body ?? "");
 }
 
@@ -71,7 +80,12 @@ describe("SqsQueue", () => {
     await queue.send("notify", { outcome: "protected", serverId: "srv-ü" }, { deduplicationId: "srv-1:protected" });
     const [message] = await queue.receive("notify", { maxMessages: 1, visibilityTimeoutSeconds: 0 });
     const raw = await sqs.client.send(
-      new ReceiveMessageCommand({ QueueUrl: set.urls.notify, MessageAttributeNames: ["All"], VisibilityTimeout: 30, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: set.urls.notify,
+        MessageAttributeNames: ["All"],
+        VisibilityTimeout: 30,
+        WaitTimeSeconds: 0,
+      }),
     );
     const [record] = toSqsEvent(set.arns.notify, message === undefined ? [] : [message]).Records;
     expect(raw.Messages?.[0]?.MessageId).toBe(message?.messageId);
@@ -99,7 +113,11 @@ describe("SqsQueue", () => {
   it("rejects a delay over 900 seconds before calling SQS", async () => {
     const queue = new SqsQueue({
       client: sqs.client,
-      queueUrls: { onboarding: "http://127.0.0.1:9/none", "job-status": "http://127.0.0.1:9/none", notify: "http://127.0.0.1:9/none" },
+      queueUrls: {
+        onboarding: "http://127.0.0.1:9/none",
+        "job-status": "http://127.0.0.1:9/none",
+        notify: "http://127.0.0.1:9/none",
+      },
     });
     await expect(queue.send("job-status", { jobId: "job-1" }, { delaySeconds: 1800 })).rejects.toThrow(
       "delaySeconds for queue job-status must be an integer from 0 to 900 (the SQS maximum, 15 minutes); got 1800. Cap the delay and re-enqueue the remainder.",

@@ -9,7 +9,13 @@ import { runChaos } from "../../bench/chaos/run.ts";
 
 describe("chaos (seeded, bounded)", () => {
   it("keeps 0 duplicates, 0 lost, one final id per server, no premature failure notice, attempts within the limit", async () => {
-    const report = await runChaos({ servers: 60, kills: 3, seed: 3, killAfterMs: { min: 600, max: 1500 }, timeoutMs: 150_000 });
+    const report = await runChaos({
+      servers: 60,
+      kills: 3,
+      seed: 3,
+      killAfterMs: { min: 600, max: 1500 },
+      timeoutMs: 150_000,
+    });
     expect(report.kills).toBe(3);
     expect({
       duplicates: report.duplicates,

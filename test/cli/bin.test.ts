@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startReportSchema } from "../../lib/cli/report/start-report.ts";
 import { generateWebhookSecret } from "../../lib/notify/receiver.ts";
 import { protectedEvent } from "../notify/helpers.ts";
-import { killSpawned, runBin, sendWebhook as send, type Spawned, spawnCli } from "./helpers.ts";
+import { killSpawned, runBin, type Spawned, sendWebhook as send, spawnCli } from "./helpers.ts";
 
 const directory = mkdtempSync(join(tmpdir(), "sdrs-bin-test-"));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -38,7 +38,11 @@ describe("node bin/sdrs-autoprotect.js (spawned: the real entry point)", () => {
 
   it("gives the program's exit code to the shell: 2 for a usage error, with its one line", async () => {
     const run = await runBin(["plan", "--bogus"]);
-    expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({ code: 2, stdout: "", stderr: "error: unknown option '--bogus' (see --help)\n" });
+    expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "error: unknown option '--bogus' (see --help)\n",
+    });
   });
 
   it("start --json: a whole accelerated run, its report (larger than a pipe's buffer) flushed to the last byte before the exit", async () => {
@@ -46,7 +50,14 @@ describe("node bin/sdrs-autoprotect.js (spawned: the real entry point)", () => {
     expect(run.code).toBe(0);
     expect(run.stdout.length).toBeGreaterThan(65_536);
     const report = startReportSchema.parse(JSON.parse(run.stdout));
-    expect(report.summary).toEqual({ servers: 64, protected: 33, failed: 1, ineligible: 30, unknown: 0, notFinished: 0 });
+    expect(report.summary).toEqual({
+      servers: 64,
+      protected: 33,
+      failed: 1,
+      ineligible: 30,
+      unknown: 0,
+      notFinished: 0,
+    });
   });
 
   it("a server goes on when its stdout reader goes away (EPIPE), and stops on a real SIGINT with exit 0", async () => {
@@ -56,7 +67,10 @@ describe("node bin/sdrs-autoprotect.js (spawned: the real entry point)", () => {
     // `… | head -1`: the reader closes the pipe after the first line.
     cli.child.stdout.destroy();
     expect(await send(url, secret, protectedEvent)).toEqual({ result: "delivered", httpStatus: 200 });
-    const otherServer = { ...protectedEvent, data: { ...protectedEvent.data, serverId: "8f5dd226-6cc0-4fe8-9786-b8b3359b234b", serverName: "web-02" } };
+    const otherServer = {
+      ...protectedEvent,
+      data: { ...protectedEvent.data, serverId: "8f5dd226-6cc0-4fe8-9786-b8b3359b234b", serverName: "web-02" },
+    };
     expect(await send(url, secret, otherServer)).toEqual({ result: "delivered", httpStatus: 200 });
     cli.child.kill("SIGINT");
     const finished = await cli.finished;

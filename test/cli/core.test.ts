@@ -56,7 +56,9 @@ describe("selectServers", () => {
   });
 
   it("--target keeps only that target, and still lists it when no server carries it", () => {
-    expect(selectServers({ servers, tagKey: "sdrs_protect", target: "db" }).byTarget).toEqual(new Map([["db", ["s2"]]]));
+    expect(selectServers({ servers, tagKey: "sdrs_protect", target: "db" }).byTarget).toEqual(
+      new Map([["db", ["s2"]]]),
+    );
     expect(selectServers({ servers, tagKey: "sdrs_protect", target: "erp" }).byTarget).toEqual(new Map([["erp", []]]));
   });
 
@@ -77,21 +79,36 @@ describe("selectServers", () => {
 
 describe("exit codes", () => {
   const cloudError = (status: number | undefined, code: string) =>
-    new CloudApiError({ status, code, message: "m", requestId: undefined, operation: "listServersDetails", retryable: false });
+    new CloudApiError({
+      status,
+      code,
+      message: "m",
+      requestId: undefined,
+      operation: "listServersDetails",
+      retryable: false,
+    });
 
   it.each([
     ["a CliError", new CliError("X", "x", EXIT.someServersNotProtected), 1],
     ["help shown", new CommanderError(0, "commander.helpDisplayed", "(outputHelp)"), 0],
     ["--version", new CommanderError(0, "commander.version", "0.1.0"), 0],
     ["an unknown option", new CommanderError(1, "commander.unknownOption", "error: unknown option '--x'"), 2],
-    ["a cloud configuration error", new CloudConfigError([{ variable: "SDRS_ENDPOINT", rule: "must be an http(s) URL" }]), 2],
+    [
+      "a cloud configuration error",
+      new CloudConfigError([{ variable: "SDRS_ENDPOINT", rule: "must be an http(s) URL" }]),
+      2,
+    ],
     ["a targets configuration error", new ConfigError("SDRS_TARGETS_FILE: cannot read x (ENOENT)"), 2],
     ["an invalid estate", new EstateError("x.json", ["servers.0.name: required"]), 2],
     ["a bad receiver secret", new WebhookReceiverConfigError("secret: must start with whsec_"), 2],
     ["a port in use", Object.assign(new Error("listen EADDRINUSE"), { code: "EADDRINUSE" }), 2],
     ["an unreachable cloud", cloudError(undefined, "NETWORK_ERROR"), 3],
     ["refused credentials", cloudError(401, "APIGW.0301"), 3],
-    ["an ambiguous create", new AmbiguousCreateError({ operation: "batchCreateProtectedInstances", requestBody: {}, reason: "timeout" }), 3],
+    [
+      "an ambiguous create",
+      new AmbiguousCreateError({ operation: "batchCreateProtectedInstances", requestBody: {}, reason: "timeout" }),
+      3,
+    ],
     ["anything else (a bug)", new TypeError("x is undefined"), 70],
   ])("%s exits %i", (_case, error, code) => {
     expect(exitCodeFor(error)).toBe(code);
@@ -100,20 +117,31 @@ describe("exit codes", () => {
 
 describe("error lines", () => {
   it("folds a multi-line message into one line", () => {
-    expect(describeError(new ConfigError("targets.json is invalid:\n  - targets.web.protectionGroup: required\n  - batchLimit: too big"))).toBe(
-      "targets.json is invalid: targets.web.protectionGroup: required; batchLimit: too big",
-    );
+    expect(
+      describeError(
+        new ConfigError("targets.json is invalid:\n  - targets.web.protectionGroup: required\n  - batchLimit: too big"),
+      ),
+    ).toBe("targets.json is invalid: targets.web.protectionGroup: required; batchLimit: too big");
   });
 
   it("adds what to check to a cloud error without an answer", () => {
-    const error = new CloudApiError({ status: undefined, code: "NETWORK_ERROR", message: "connect ECONNREFUSED", requestId: undefined, operation: "showJob", retryable: true });
+    const error = new CloudApiError({
+      status: undefined,
+      code: "NETWORK_ERROR",
+      message: "connect ECONNREFUSED",
+      requestId: undefined,
+      operation: "showJob",
+      retryable: true,
+    });
     expect(describeError(error)).toBe(
       "cloud API error: showJob failed with NETWORK_ERROR (no HTTP answer): connect ECONNREFUSED (is the endpoint right and reachable? check SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT or HUAWEICLOUD_REGION)",
     );
   });
 
   it("redacts every known secret, and leaves short values alone", () => {
-    expect(redact("sk=verysecret and again verysecret; id=abc", ["verysecret", "abc"])).toBe("sk=[redacted] and again [redacted]; id=abc");
+    expect(redact("sk=verysecret and again verysecret; id=abc", ["verysecret", "abc"])).toBe(
+      "sk=[redacted] and again [redacted]; id=abc",
+    );
   });
 });
 
@@ -142,7 +170,10 @@ describe("sim options", () => {
   });
 
   it("parses --faults with the control plane's schema", () => {
-    expect(parseFaults('{"latencyMs":200,"failJob":{"serverIds":["s1"]}}')).toEqual({ latencyMs: 200, failJob: { serverIds: ["s1"] } });
+    expect(parseFaults('{"latencyMs":200,"failJob":{"serverIds":["s1"]}}')).toEqual({
+      latencyMs: 200,
+      failJob: { serverIds: ["s1"] },
+    });
     expect(() => parseFaults("{not json")).toThrow(/^--faults: must be a JSON object/);
     expect(() => parseFaults('{"serverError":{"status":418}}')).toThrow(/^--faults\.serverError\.status: /);
   });
@@ -255,7 +286,11 @@ describe("runCli and the environment", () => {
     if (root === undefined) throw new Error("the program was not built");
     const commands = [root];
     for (const command of commands) commands.push(...command.commands);
-    const withVariables = commands.flatMap((command) => command.options.filter((option) => option.envVar !== undefined).map((option) => `${command.name()} ${option.flags}`));
+    const withVariables = commands.flatMap((command) =>
+      command.options
+        .filter((option) => option.envVar !== undefined)
+        .map((option) => `${command.name()} ${option.flags}`),
+    );
     expect(withVariables).toEqual([]);
   });
 
@@ -265,4 +300,3 @@ describe("runCli and the environment", () => {
     expect(webhookSecretOf(undefined, {})).toBeUndefined();
   });
 });
-

@@ -12,9 +12,24 @@ import { runCli, simulatorEnv } from "./helpers.ts";
 
 interface CoverageJson {
   ok: boolean;
-  totals: { servers: number; fully: number; partially: number; not: number; disksAttached: number; disksReplicated: number };
+  totals: {
+    servers: number;
+    fully: number;
+    partially: number;
+    not: number;
+    disksAttached: number;
+    disksReplicated: number;
+  };
   targets: { target: string | null; servers: number; fully: number }[];
-  gaps: { serverName: string; code: string; volumeId?: string; replicationPairId?: string; faultLevel?: string; device?: string; sizeGb?: number }[];
+  gaps: {
+    serverName: string;
+    code: string;
+    volumeId?: string;
+    replicationPairId?: string;
+    faultLevel?: string;
+    device?: string;
+    sizeGb?: number;
+  }[];
 }
 
 describe("sdrs-autoprotect coverage over the sample estate", () => {
@@ -36,7 +51,9 @@ describe("sdrs-autoprotect coverage over the sample estate", () => {
   });
 
   it("names every drifted disk and pair with its code", () => {
-    const drift = json.gaps.filter((gap) => gap.code !== "COVERAGE_NOT_PROTECTED").map((gap) => [gap.serverName, gap.code]);
+    const drift = json.gaps
+      .filter((gap) => gap.code !== "COVERAGE_NOT_PROTECTED")
+      .map((gap) => [gap.serverName, gap.code]);
     expect(drift).toEqual([
       ["legacy-01", "COVERAGE_REPLICATION_NOT_STARTED"],
       ["drift-disk-01", "COVERAGE_DISK_UNREPLICATED"],
@@ -52,8 +69,16 @@ describe("sdrs-autoprotect coverage over the sample estate", () => {
     expect(json.gaps.at(-1)?.code).toBe("COVERAGE_NOT_PROTECTED");
     expect(json.gaps[0]?.code).toBe("COVERAGE_REPLICATION_NOT_STARTED");
     const byCode = (wanted: string) => json.gaps.find((gap) => gap.code === wanted);
-    expect(byCode("COVERAGE_DISK_UNREPLICATED")).toMatchObject({ volumeId: expect.any(String), device: "/dev/vdb", sizeGb: 50 });
-    expect(byCode("COVERAGE_PAIR_FAULT")).toMatchObject({ faultLevel: "2", replicationPairId: expect.any(String), volumeId: expect.any(String) });
+    expect(byCode("COVERAGE_DISK_UNREPLICATED")).toMatchObject({
+      volumeId: expect.any(String),
+      device: "/dev/vdb",
+      sizeGb: 50,
+    });
+    expect(byCode("COVERAGE_PAIR_FAULT")).toMatchObject({
+      faultLevel: "2",
+      replicationPairId: expect.any(String),
+      volumeId: expect.any(String),
+    });
     expect(byCode("COVERAGE_PAIR_INVALID")).toMatchObject({ replicationPairId: expect.any(String) });
     expect(byCode("COVERAGE_DISK_GROWN")).toMatchObject({ sizeGb: 80 });
   });
@@ -70,7 +95,9 @@ describe("sdrs-autoprotect coverage over the sample estate", () => {
     expect(result.code).toBe(1);
     const db = JSON.parse(result.stdout) as CoverageJson & { servers: { serverName: string; target: string | null }[] };
     // drift-untagged-01 and drift-retagged-01 carry no db tag but are protected in pg-db.
-    expect(db.servers.map((server) => server.target ?? "(none)").sort()).toEqual([...Array(12).fill("db"), "(none)", "web"].sort());
+    expect(db.servers.map((server) => server.target ?? "(none)").sort()).toEqual(
+      [...Array(12).fill("db"), "(none)", "web"].sort(),
+    );
     expect(db.gaps.map((gap) => gap.serverName)).not.toContain("erp-app-01");
   });
 
@@ -88,20 +115,49 @@ describe("sdrs-autoprotect coverage when everything is covered", () => {
     sim = await startSimulator({
       estate: parseEstate({
         servers: [
-          { id: "s-1", name: "app-01", az: "az-1", vpcId: "vpc-1", flavor: "s6.large.2", tags: { sdrs_protect: "app" }, volumes: [{ id: "v-1", bootIndex: 0 }, { id: "v-2" }] },
+          {
+            id: "s-1",
+            name: "app-01",
+            az: "az-1",
+            vpcId: "vpc-1",
+            flavor: "s6.large.2",
+            tags: { sdrs_protect: "app" },
+            volumes: [{ id: "v-1", bootIndex: 0 }, { id: "v-2" }],
+          },
           { id: "s-1-dr", name: "app-01", status: "SHUTOFF", az: "az-2", vpcId: "vpc-1", flavor: "s6.large.2" },
         ],
         volumes: [{ id: "v-1" }, { id: "v-2" }],
         activeDomains: [{ id: "d-1", name: "domain", localAz: "az-1", remoteAz: "az-2" }],
-        protectionGroups: [{ id: "g-1", name: "pg", status: "protected", sourceAz: "az-1", targetAz: "az-2", vpcId: "vpc-1", domainId: "d-1" }],
-        protectedInstances: [{ id: "pi-1", name: "app-01", groupId: "g-1", sourceServerId: "s-1", targetServerId: "s-1-dr", status: "protected" }],
+        protectionGroups: [
+          {
+            id: "g-1",
+            name: "pg",
+            status: "protected",
+            sourceAz: "az-1",
+            targetAz: "az-2",
+            vpcId: "vpc-1",
+            domainId: "d-1",
+          },
+        ],
+        protectedInstances: [
+          {
+            id: "pi-1",
+            name: "app-01",
+            groupId: "g-1",
+            sourceServerId: "s-1",
+            targetServerId: "s-1-dr",
+            status: "protected",
+          },
+        ],
       }),
     });
   });
   afterAll(() => sim.close());
 
   it("exits 0 and says there are no gaps", async () => {
-    const env = simulatorEnv(sim.url, { SDRS_TARGETS_JSON: JSON.stringify({ targets: { app: { protectionGroup: { id: "g-1" } } } }) });
+    const env = simulatorEnv(sim.url, {
+      SDRS_TARGETS_JSON: JSON.stringify({ targets: { app: { protectionGroup: { id: "g-1" } } } }),
+    });
     const result = await runCli(["coverage", "--no-color"], env);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("no gaps");

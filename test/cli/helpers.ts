@@ -20,7 +20,8 @@ export const BIN = fileURLToPath(new URL("../../bin/sdrs-autoprotect.js", import
 export const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 /** Variables that would point the CLI at a real cloud, pick a targets file or change colour and verbosity. */
-const INHERITED_NOT = /^(HUAWEICLOUD_|SDRS_|ECS_ENDPOINT|EVS_ENDPOINT|AS_ENDPOINT|IAM_ENDPOINT|WEBHOOK_|DEBUG$|NO_COLOR$|FORCE_COLOR$|CLICOLOR)/;
+const INHERITED_NOT =
+  /^(HUAWEICLOUD_|SDRS_|ECS_ENDPOINT|EVS_ENDPOINT|AS_ENDPOINT|IAM_ENDPOINT|WEBHOOK_|DEBUG$|NO_COLOR$|FORCE_COLOR$|CLICOLOR)/;
 
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -66,7 +67,11 @@ interface Watched {
 }
 
 /** Collects a run's output and answers the line waiters; `end` rejects the waiters still open. */
-function watchOutput(): Omit<Watched, "finished"> & { addStdout(text: string): void; addStderr(text: string): void; end(why: string): void } {
+function watchOutput(): Omit<Watched, "finished"> & {
+  addStdout(text: string): void;
+  addStderr(text: string): void;
+  end(why: string): void;
+} {
   let stdout = "";
   let stderr = "";
   let ended: string | undefined;
@@ -107,7 +112,8 @@ function watchOutput(): Omit<Watched, "finished"> & { addStdout(text: string): v
     },
     end: (why) => {
       ended = why;
-      for (const waiter of waiters.splice(0)) waiter.reject(new Error(`CLI ${why} before printing a line matching ${waiter.pattern}; stderr: ${stderr}`));
+      for (const waiter of waiters.splice(0))
+        waiter.reject(new Error(`CLI ${why} before printing a line matching ${waiter.pattern}; stderr: ${stderr}`));
     },
   };
 }
@@ -151,11 +157,23 @@ for (const [fd, stream] of [
 }
 
 /** Listener counts on the process that an in-process run must leave as it found them. */
-const PROCESS_EVENTS = ["SIGINT", "SIGTERM", "exit", "beforeExit", "uncaughtException", "unhandledRejection", "warning"] as const;
+const PROCESS_EVENTS = [
+  "SIGINT",
+  "SIGTERM",
+  "exit",
+  "beforeExit",
+  "uncaughtException",
+  "unhandledRejection",
+  "warning",
+] as const;
 const processListeners = () => PROCESS_EVENTS.map((event) => `${event}=${process.listenerCount(event)}`).join(" ");
 
 /** Starts the program in this process; it runs until it returns (or until a signal, for a server). */
-export function startCli(args: readonly string[], env: Record<string, string> = cleanEnv(), options: InProcessOptions = {}): Running {
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string> = cleanEnv(),
+  options: InProcessOptions = {},
+): Running {
   const output = watchOutput();
   const signals = new EventEmitter();
   const signalSource: SignalSource = {
@@ -177,7 +195,11 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     timer = setTimeout(() => {
       signals.emit("SIGINT");
       signals.emit("SIGINT");
-      reject(new Error(`sdrs-autoprotect ${args.join(" ")} did not return within ${timeoutMs} ms; stdout: ${output.stdout()}\nstderr: ${output.stderr()}`));
+      reject(
+        new Error(
+          `sdrs-autoprotect ${args.join(" ")} did not return within ${timeoutMs} ms; stdout: ${output.stdout()}\nstderr: ${output.stderr()}`,
+        ),
+      );
     }, timeoutMs);
   });
   timedOut.catch(() => undefined);
@@ -189,7 +211,10 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     (code) => {
       output.end(`exited (${code})`);
       const listenersAfter = processListeners();
-      if (listenersAfter !== listenersBefore) throw new Error(`sdrs-autoprotect ${args.join(" ")} left listeners on the process: before ${listenersBefore}, after ${listenersAfter}`);
+      if (listenersAfter !== listenersBefore)
+        throw new Error(
+          `sdrs-autoprotect ${args.join(" ")} left listeners on the process: before ${listenersBefore}, after ${listenersAfter}`,
+        );
       return { code, signal: null, stdout: output.stdout(), stderr: output.stderr() };
     },
     (error: unknown) => {
@@ -209,7 +234,10 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     stop: async () => {
       if (returned) return;
       signals.emit("SIGTERM");
-      const stopped = await Promise.race([program.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())]);
+      const stopped = await Promise.race([
+        program.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref()),
+      ]);
       if (!stopped) signals.emit("SIGTERM");
       await program;
     },
@@ -217,7 +245,11 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
 }
 
 /** Runs the program in this process to its end. */
-export function runCli(args: readonly string[], env: Record<string, string> = cleanEnv(), options: InProcessOptions = {}): Promise<Finished> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = cleanEnv(),
+  options: InProcessOptions = {},
+): Promise<Finished> {
   return startCli(args, env, options).finished;
 }
 
@@ -240,7 +272,14 @@ export function spawnCli(args: readonly string[], env: Record<string, string> = 
       resolve({ code, signal, stdout: output.stdout(), stderr: output.stderr() });
     });
   });
-  return { child, stdout: output.stdout, stderr: output.stderr, firstLine: output.firstLine, lineMatching: output.lineMatching, finished };
+  return {
+    child,
+    stdout: output.stdout,
+    stderr: output.stderr,
+    firstLine: output.firstLine,
+    lineMatching: output.lineMatching,
+    finished,
+  };
 }
 
 /** Runs `node bin/sdrs-autoprotect.js …` to its end. */
@@ -267,7 +306,11 @@ export async function closedPort(): Promise<number> {
 export function sendWebhook(url: string, secret: string, event: NotificationEvent) {
   const [endpoint] = parseWebhookEndpoints([{ id: "cli-test", url, secret }], { allowLoopbackHttp: true });
   if (endpoint === undefined) throw new Error("no endpoint");
-  return postWebhook(endpoint, { eventId: notificationEventId(event), payload: JSON.stringify(event), timestamp: new Date() });
+  return postWebhook(endpoint, {
+    eventId: notificationEventId(event),
+    payload: JSON.stringify(event),
+    timestamp: new Date(),
+  });
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.

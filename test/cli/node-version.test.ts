@@ -27,25 +27,38 @@ function olderNode(): { path: string; version: string } | undefined {
 const older = olderNode();
 
 describe("the Node version check (spawned: the bin checks before any TypeScript loads)", () => {
-  it.skipIf(older === undefined)(`on an older Node (${older?.version ?? "none on this machine"}) says to run npx or install Node 24, and exits 2`, () => {
-    if (older === undefined) return;
-    const run = spawnSync(older.path, [BIN, "start", "--realtime"], { cwd: REPO, env: cleanEnv(), encoding: "utf8", timeout: 30_000 });
-    expect(run.status).toBe(2);
-    expect(run.stdout).toBe("");
-    expect(run.stderr).toBe(
-      [
-        `sdrs-autoprotect needs Node.js 24 or newer; this is Node.js ${older.version} (${older.path}).`,
-        "Inside the project, run it with the project's own Node 24 (installed by npm ci):",
-        "  npx sdrs-autoprotect start --realtime",
-        "Or install Node.js 24 (https://nodejs.org/, or nvm install 24) and run it again.",
-        "",
-      ].join("\n"),
-    );
-    expect(run.stderr).not.toMatch(/ERR_UNKNOWN_FILE_EXTENSION|at .*\.js:\d+/);
-  });
+  it.skipIf(older === undefined)(
+    `on an older Node (${older?.version ?? "none on this machine"}) says to run npx or install Node 24, and exits 2`,
+    () => {
+      if (older === undefined) return;
+      const run = spawnSync(older.path, [BIN, "start", "--realtime"], {
+        cwd: REPO,
+        env: cleanEnv(),
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(
+        [
+          `sdrs-autoprotect needs Node.js 24 or newer; this is Node.js ${older.version} (${older.path}).`,
+          "Inside the project, run it with the project's own Node 24 (installed by npm ci):",
+          "  npx sdrs-autoprotect start --realtime",
+          "Or install Node.js 24 (https://nodejs.org/, or nvm install 24) and run it again.",
+          "",
+        ].join("\n"),
+      );
+      expect(run.stderr).not.toMatch(/ERR_UNKNOWN_FILE_EXTENSION|at .*\.js:\d+/);
+    },
+  );
 
   it("lets Node 24 through to the command", () => {
-    const run = spawnSync(process.execPath, [BIN, "--version"], { cwd: REPO, env: cleanEnv(), encoding: "utf8", timeout: 30_000 });
+    const run = spawnSync(process.execPath, [BIN, "--version"], {
+      cwd: REPO,
+      env: cleanEnv(),
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
     expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, expect } from "vitest";
-import * as z from "../../lib/zod.ts";
 import type { WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
+import * as z from "../../lib/zod.ts";
 import { killSpawned, type Running, type Spawned, simulatorEnv, startCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
@@ -78,7 +78,9 @@ export function useOnboardFixture(prefix: string): OnboardFixture {
       process: cli,
       counts: async () => z.record(z.string(), z.number()).parse(await (await fetch(`${url}/__sim/counts`)).json()),
       protectedInstancesOf: async (serverId) =>
-        state.parse(await (await fetch(`${url}/__sim/state`)).json()).protectedInstances.filter((instance) => instance.source_server === serverId),
+        state
+          .parse(await (await fetch(`${url}/__sim/state`)).json())
+          .protectedInstances.filter((instance) => instance.source_server === serverId),
     };
   };
 
@@ -86,7 +88,10 @@ export function useOnboardFixture(prefix: string): OnboardFixture {
 }
 
 export async function setFaults(sim: Sim, faults: unknown): Promise<void> {
-  const response = await fetch(`${sim.url}/__sim/faults`, { method: faults === null ? "DELETE" : "POST", ...(faults === null ? {} : { body: JSON.stringify(faults) }) });
+  const response = await fetch(`${sim.url}/__sim/faults`, {
+    method: faults === null ? "DELETE" : "POST",
+    ...(faults === null ? {} : { body: JSON.stringify(faults) }),
+  });
   expect(response.status).toBe(200);
 }
 
@@ -99,4 +104,5 @@ export async function until(condition: () => Promise<boolean>, what: string, tim
   }
 }
 
-export const createCalls = (counts: Record<string, number>) => (counts.batchCreateProtectedInstances ?? 0) + (counts.createProtectedInstance ?? 0);
+export const createCalls = (counts: Record<string, number>) =>
+  (counts.batchCreateProtectedInstances ?? 0) + (counts.createProtectedInstance ?? 0);

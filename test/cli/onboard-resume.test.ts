@@ -17,7 +17,12 @@ describe("sdrs-autoprotect onboard killed or interrupted, then run again (spawne
   it("resumes a run killed while its create call was in flight: one protected instance per server, no second create, no SDRS.1305", async () => {
     const sim = await startSim();
     const servers = ["intranet-01", "intranet-02", "web-03"].map(idOf);
-    const json = file("servers.json", JSON.stringify({ servers: [servers[0], { serverId: servers[1] }, { serverId: servers[2], flavorRef: "s6.large.2" }] }));
+    const json = file(
+      "servers.json",
+      JSON.stringify({
+        servers: [servers[0], { serverId: servers[1] }, { serverId: servers[2], flavorRef: "s6.large.2" }],
+      }),
+    );
     const state = join(directory, "killed.sqlite");
     const args = ["onboard", "--target", "web", "--file", json, "--state", state, "--json"];
     // Every answer takes 0.8 s: the run is killed after the simulator took the create call and before it answered.
@@ -30,7 +35,9 @@ describe("sdrs-autoprotect onboard killed or interrupted, then run again (spawne
     await setFaults(sim, null);
 
     const resumed = await runCli(args, sim.env);
-    expect(resumed.stderr).toMatch(/Resuming onboarding request [0-9a-f-]{36} \(the same target and servers as before\): 3 servers for target web; \d+ messages? of the interrupted run released, 3 servers picked up again/);
+    expect(resumed.stderr).toMatch(
+      /Resuming onboarding request [0-9a-f-]{36} \(the same target and servers as before\): 3 servers for target web; \d+ messages? of the interrupted run released, 3 servers picked up again/,
+    );
     expect(resumed.code).toBe(0);
     const result = onboardResultSchema.parse(JSON.parse(resumed.stdout));
     expect(result.summary).toEqual({ servers: 3, protected: 3, failed: 0, ineligible: 0, unknown: 0, notFinished: 0 });
@@ -64,4 +71,3 @@ describe("sdrs-autoprotect onboard killed or interrupted, then run again (spawne
     expect(createCalls(await sim.counts())).toBe(1);
   });
 });
-

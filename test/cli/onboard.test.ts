@@ -27,14 +27,23 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     const state = join(directory, "csv.sqlite");
     const csv = file(
       "servers.csv",
-      ["server_id,flavorRef,owner", "# the shop's web tier", `${idOf("web-01")},,shop`, `${idOf("web-02")},s6.large.2,shop`, "", `${idOf("dev-web-01")},,dev`].join("\n"),
+      [
+        "server_id,flavorRef,owner",
+        "# the shop's web tier",
+        `${idOf("web-01")},,shop`,
+        `${idOf("web-02")},s6.large.2,shop`,
+        "",
+        `${idOf("dev-web-01")},,dev`,
+      ].join("\n"),
     );
     const args = ["onboard", "--target", "web", "--file", csv, "--state", state, "--webhook", receiver.url];
     const env = { ...sim.env, SDRS_WEBHOOK_SECRET: secret };
 
     const first = await runCli(args, env);
     expect(first.code).toBe(1);
-    expect(first.stderr).toMatch(/Onboarding request [0-9a-f-]{36}: 3 servers for target web \(Idempotency-Key onboard-[0-9a-f]{40}\)/);
+    expect(first.stderr).toMatch(
+      /Onboarding request [0-9a-f-]{36}: 3 servers for target web \(Idempotency-Key onboard-[0-9a-f]{40}\)/,
+    );
     expect(first.stderr).toContain("progress: 3/3 servers final: 2 protected, 0 failed, 1 ineligible, 0 unknown");
     expect(first.stdout).toContain("Protected (2)");
     expect(first.stdout).toMatch(new RegExp(`│ ${idOf("web-01")} │ [0-9a-f-]{36} │ job [0-9a-f]{32}`));
@@ -45,17 +54,33 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
 
     // The webhook got each outcome once, and the request's completion.
     await until(async () => received.length >= 4, "4 webhook deliveries", 5_000);
-    expect(received.map((event) => event.event.type).sort()).toEqual(["onboarding_request.completed", "server.ineligible", "server.protected", "server.protected"]);
+    expect(received.map((event) => event.event.type).sort()).toEqual([
+      "onboarding_request.completed",
+      "server.ineligible",
+      "server.protected",
+      "server.protected",
+    ]);
     const completed = received.find((event) => event.event.type === "onboarding_request.completed")?.event;
-    expect(completed?.data).toMatchObject({ requestId, target: "web", counts: { protected: 2, failed: 0, ineligible: 1, unknown: 0, total: 3 } });
+    expect(completed?.data).toMatchObject({
+      requestId,
+      target: "web",
+      counts: { protected: 2, failed: 0, ineligible: 1, unknown: 0, total: 3 },
+    });
     expect(await sim.counts()).toMatchObject({ batchCreateProtectedInstances: 1 });
 
     // The same command again: the same request, read from the state file; nothing is created again.
     const again = await runCli([...args, "--json"], env);
     expect(again.code).toBe(1);
     const result = onboardResultSchema.parse(JSON.parse(again.stdout));
-    expect(result).toMatchObject({ requestId, resumed: true, complete: true, summary: { servers: 3, protected: 2, ineligible: 1 } });
-    expect(result.servers.map((server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)])).toEqual([
+    expect(result).toMatchObject({
+      requestId,
+      resumed: true,
+      complete: true,
+      summary: { servers: 3, protected: 2, ineligible: 1 },
+    });
+    expect(
+      result.servers.map((server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)]),
+    ).toEqual([
       [idOf("web-01"), "protected", []],
       [idOf("web-02"), "protected", []],
       [idOf("dev-web-01"), "ineligible", ["INELIGIBLE_VPC_MISMATCH"]],
@@ -70,13 +95,21 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     const state = join(directory, "outage.sqlite");
     // Every answer takes 0.8 s, so the run is still following its job when the simulator goes away.
     await setFaults(sim, { latencyMs: 800 });
-    const run = startCli(["onboard", "--target", "web", "--file", csv, "--state", state, "--outage-limit", "4"], sim.env);
+    const run = startCli(
+      ["onboard", "--target", "web", "--file", csv, "--state", state, "--outage-limit", "4"],
+      sim.env,
+    );
     running.push(run);
     await until(async () => createCalls(await sim.counts()) > 0, "the first create call", 30_000);
     // The simulator closes every connection and its port: to the client, the cloud has gone away.
     await sim.process.stop();
     const stoppedAt = Date.now();
-    await until(async () => /progress: .*cloud unreachable \(NETWORK_ERROR\) · (retry \d+ in [\d.]+ s|for [\d.]+ s)/.test(run.stderr()), "the outage on the progress line", 10_000);
+    await until(
+      async () =>
+        /progress: .*cloud unreachable \(NETWORK_ERROR\) · (retry \d+ in [\d.]+ s|for [\d.]+ s)/.test(run.stderr()),
+      "the outage on the progress line",
+      10_000,
+    );
     expect(Date.now() - stoppedAt).toBeLessThan(10_000);
     const ended = await run.finished;
     expect(ended.code).toBe(3);
@@ -92,10 +125,19 @@ describe("sdrs-autoprotect onboard against sdrs-autoprotect sim --fast", () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
     const state = join(directory, "unreachable.sqlite");
     const run = await runCli(["onboard", "--target", "web", "--file", csv, "--state", state], {
-      ...cleanEnv({ SDRS_ENDPOINT: dead, ECS_ENDPOINT: dead, EVS_ENDPOINT: dead, HUAWEICLOUD_SDK_AK: "AK", HUAWEICLOUD_SDK_SK: "SK-not-real", HUAWEICLOUD_SDK_PROJECT_ID: "p1" }),
+      ...cleanEnv({
+        SDRS_ENDPOINT: dead,
+        ECS_ENDPOINT: dead,
+        EVS_ENDPOINT: dead,
+        HUAWEICLOUD_SDK_AK: "AK",
+        HUAWEICLOUD_SDK_SK: "SK-not-real",
+        HUAWEICLOUD_SDK_PROJECT_ID: "p1",
+      }),
     });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/error: cloud API error: listProtectionGroups failed with NETWORK_ERROR .*\[NETWORK_ERROR\]/);
+    expect(run.stderr).toMatch(
+      /error: cloud API error: listProtectionGroups failed with NETWORK_ERROR .*\[NETWORK_ERROR\]/,
+    );
   });
 });
 
@@ -103,11 +145,20 @@ describe("onboard against the in-process simulator (no cloud configured)", () =>
   it("counts the notifications that gave up when the webhook never answers", async () => {
     const port = await closedPort();
     const json = file("two.json", JSON.stringify([idOf("arrears-01"), idOf("finance-01")]));
-    const run = await runCli(["onboard", "--target", "web", "--file", json, "--webhook", `http://127.0.0.1:${port}/`, "--json"], cleanEnv({ SDRS_WEBHOOK_SECRET: generateWebhookSecret() }));
-    expect(run.stderr.replace(/\s+/g, " ")).toContain("onboarding against an in-process simulator with the sample estate (accelerated time)");
+    const run = await runCli(
+      ["onboard", "--target", "web", "--file", json, "--webhook", `http://127.0.0.1:${port}/`, "--json"],
+      cleanEnv({ SDRS_WEBHOOK_SECRET: generateWebhookSecret() }),
+    );
+    expect(run.stderr.replace(/\s+/g, " ")).toContain(
+      "onboarding against an in-process simulator with the sample estate (accelerated time)",
+    );
     expect(run.code).toBe(1);
     const result = onboardResultSchema.parse(JSON.parse(run.stdout));
-    expect(result).toMatchObject({ stateFile: null, cloud: { simulator: true }, summary: { protected: 1, ineligible: 1 } });
+    expect(result).toMatchObject({
+      stateFile: null,
+      cloud: { simulator: true },
+      summary: { protected: 1, ineligible: 1 },
+    });
     // server.protected, server.ineligible and onboarding_request.completed: each spent its attempts.
     expect(result.notifications).toEqual({ gaveUp: 3 });
     expect(run.stderr).toMatch(/ERROR webhook delivery gave up .*"endpointId":"cli"/);
@@ -144,7 +195,16 @@ describe("onboard: usage errors exit 2 and name the file, the line and the rule"
 
   it("refuses plain http to a host that is not loopback, and a webhook without a secret", async () => {
     const csv = file("ok.csv", `${idOf("web-01")}\n`);
-    const remote = await run(["--target", "web", "--file", csv, "--webhook", "http://hooks.example.com/sdrs", "--webhook-secret", generateWebhookSecret()]);
+    const remote = await run([
+      "--target",
+      "web",
+      "--file",
+      csv,
+      "--webhook",
+      "http://hooks.example.com/sdrs",
+      "--webhook-secret",
+      generateWebhookSecret(),
+    ]);
     expect(remote.code).toBe(2);
     expect(remote.stderr).toContain("error: --webhook: must use https; plain http is allowed only to a loopback host");
     const noSecret = await run(["--target", "web", "--file", csv, "--webhook", "http://127.0.0.1:9/"]);
@@ -158,7 +218,9 @@ describe("the state lock", () => {
     const state = join(directory, "locked.sqlite");
     // The test runner's parent process is alive and is not this process.
     writeFileSync(`${state}.lock`, JSON.stringify({ pid: process.ppid }));
-    expect(() => acquireStateLock(state)).toThrow(`--state: ${state} is in use by another sdrs-autoprotect run (pid ${process.ppid})`);
+    expect(() => acquireStateLock(state)).toThrow(
+      `--state: ${state} is in use by another sdrs-autoprotect run (pid ${process.ppid})`,
+    );
 
     writeFileSync(`${state}.lock`, "{half written");
     const release = acquireStateLock(state);
@@ -173,10 +235,25 @@ describe("the servers file", () => {
   const b = "8f5dd226-6cc0-4fe8-9786-b8b3359b234b";
 
   it.each([
-    ["one id per line, with comments and blank lines", "servers.csv", `# ids\n${a}\n\n${b}\n`, [{ serverId: a }, { serverId: b }]],
-    ["a header with server_id and flavorRef", "servers.csv", `server_id,flavorRef\n${a},\n${b},s6.large.2\n`, [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }]],
+    [
+      "one id per line, with comments and blank lines",
+      "servers.csv",
+      `# ids\n${a}\n\n${b}\n`,
+      [{ serverId: a }, { serverId: b }],
+    ],
+    [
+      "a header with server_id and flavorRef",
+      "servers.csv",
+      `server_id,flavorRef\n${a},\n${b},s6.large.2\n`,
+      [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }],
+    ],
     ["a header with id, other columns and a BOM", "x.txt", `\uFEFFname,ID\nweb-01,${a}\n`, [{ serverId: a }]],
-    ["a JSON array of ids and objects", "servers.json", JSON.stringify([a, { serverId: b, flavorRef: "s6.large.2" }]), [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }]],
+    [
+      "a JSON array of ids and objects",
+      "servers.json",
+      JSON.stringify([a, { serverId: b, flavorRef: "s6.large.2" }]),
+      [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }],
+    ],
     ["a JSON object with servers, by content", "list", JSON.stringify({ servers: [a] }), [{ serverId: a }]],
   ])("reads %s", (_, name, text, servers) => {
     expect(parseServersFile(text, name)).toEqual({ servers, duplicates: [] });
@@ -190,27 +267,54 @@ describe("the servers file", () => {
   });
 
   it.each([
-    ["two values without a header", "servers.csv", `${a},${b}\n`, 'servers.csv line 1: 2 values but no header row; start the file with a header such as "server_id,flavorRef"'],
+    [
+      "two values without a header",
+      "servers.csv",
+      `${a},${b}\n`,
+      'servers.csv line 1: 2 values but no header row; start the file with a header such as "server_id,flavorRef"',
+    ],
     ["an empty id under a header", "servers.csv", `server_id\n${a}\n,x\n`, "servers.csv line 3: server_id is empty"],
-    ["a bad flavorRef", "servers.csv", `id,flavorRef\n${a},"s6 large"\n`, 'servers.csv line 2: flavorRef "s6 large" is not a flavor name'],
+    [
+      "a bad flavorRef",
+      "servers.csv",
+      `id,flavorRef\n${a},"s6 large"\n`,
+      'servers.csv line 2: flavorRef "s6 large" is not a flavor name',
+    ],
     ["an unclosed quote", "servers.csv", `"${a}\n`, "servers.csv: not valid CSV: Quote Not Closed"],
     ["a JSON number", "servers.json", "[42]", "servers.json [0]: Invalid input"],
-    ["a JSON object without servers", "servers.json", '{"ids": []}', 'servers.json: must be an array of server ids or {"serverId", "flavorRef"?} objects, or {"servers": [...]}'],
+    [
+      "a JSON object without servers",
+      "servers.json",
+      '{"ids": []}',
+      'servers.json: must be an array of server ids or {"serverId", "flavorRef"?} objects, or {"servers": [...]}',
+    ],
     ["a JSON id with a slash", "servers.json", '["a/b"]', 'servers.json [0]: server id "a/b" is not a server id'],
     ["no servers at all", "servers.csv", "# nothing here\n", "servers.csv: lists no servers"],
-    ["more than one request takes", "servers.csv", Array.from({ length: 1001 }, (_, index) => `id-${index}`).join("\n"), "servers.csv: lists 1001 servers; one onboarding request takes at most 1000"],
+    [
+      "more than one request takes",
+      "servers.csv",
+      Array.from({ length: 1001 }, (_, index) => `id-${index}`).join("\n"),
+      "servers.csv: lists 1001 servers; one onboarding request takes at most 1000",
+    ],
   ])("refuses %s, naming the place", (_, name, text, message) => {
     expect(() => parseServersFile(text, name)).toThrow(message);
   });
 
   it("derives the Idempotency-Key from the cloud, the target and the servers, so only the same command replays", () => {
-    const base = { endpoint: "https://sdrs.eu-de.otc.t-systems.com", projectId: "p1", target: "web", servers: [{ serverId: a }, { serverId: b }] };
+    const base = {
+      endpoint: "https://sdrs.eu-de.otc.t-systems.com",
+      projectId: "p1",
+      target: "web",
+      servers: [{ serverId: a }, { serverId: b }],
+    };
     const key = onboardIdempotencyKey(base);
     expect(key).toMatch(/^onboard-[0-9a-f]{40}$/);
     expect(onboardIdempotencyKey({ ...base, servers: [{ serverId: a }, { serverId: b }] })).toBe(key);
     expect(onboardIdempotencyKey({ ...base, target: "db" })).not.toBe(key);
     expect(onboardIdempotencyKey({ ...base, projectId: "p2" })).not.toBe(key);
-    expect(onboardIdempotencyKey({ ...base, servers: [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }] })).not.toBe(key);
+    expect(
+      onboardIdempotencyKey({ ...base, servers: [{ serverId: a }, { serverId: b, flavorRef: "s6.large.2" }] }),
+    ).not.toBe(key);
     // The API's fingerprint rule: the same servers in another order are the same request, so the same key.
     expect(onboardIdempotencyKey({ ...base, servers: [{ serverId: b }, { serverId: a }] })).toBe(key);
   });

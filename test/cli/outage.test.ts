@@ -4,7 +4,16 @@ import { isOutageAttempt, OutageWatch, outageLimitMs, outageText } from "../../l
 import type { RequestLogEntry } from "../../lib/sdrs/client.ts";
 
 function attempt(status: number | undefined, errorCode?: string): RequestLogEntry {
-  return { operation: "showJob", service: "sdrs", method: "GET", status, attempt: 1, durationMs: 5, requestId: undefined, ...(errorCode ? { errorCode } : {}) };
+  return {
+    operation: "showJob",
+    service: "sdrs",
+    method: "GET",
+    status,
+    attempt: 1,
+    durationMs: 5,
+    requestId: undefined,
+    ...(errorCode ? { errorCode } : {}),
+  };
 }
 
 describe("isOutageAttempt", () => {
@@ -32,7 +41,9 @@ describe("OutageWatch", () => {
     watch.retry({ operation: "showJob", attempt: 3, delayMs: 40_000, errorCode: "NETWORK_ERROR" });
     now += 2_000;
     expect(watch.status()).toEqual({ code: "NETWORK_ERROR", forMs: 2_000, retry: { attempt: 3, inMs: 38_000 } });
-    expect(outageText(watch.status() ?? { code: "", forMs: 0 })).toBe("cloud unreachable (NETWORK_ERROR) · retry 3 in 38 s");
+    expect(outageText(watch.status() ?? { code: "", forMs: 0 })).toBe(
+      "cloud unreachable (NETWORK_ERROR) · retry 3 in 38 s",
+    );
     now += 40_000;
     // The retry is past and no call was made since: how long it has lasted.
     expect(outageText(watch.status() ?? { code: "", forMs: 0 })).toBe("cloud unreachable (NETWORK_ERROR) · for 42 s");
@@ -51,7 +62,9 @@ describe("OutageWatch", () => {
     watch.attempt(attempt(429, "APIGW.0308"));
     now = 5_000;
     expect(watch.status()).toEqual({ code: "APIGW.0308", forMs: 5_000 });
-    expect(outageText({ code: "APIGW.0308", forMs: 5_000, retry: { attempt: 2, inMs: 1_250 } })).toBe("cloud throttling (APIGW.0308) · retry 2 in 1.3 s");
+    expect(outageText({ code: "APIGW.0308", forMs: 5_000, retry: { attempt: 2, inMs: 1_250 } })).toBe(
+      "cloud throttling (APIGW.0308) · retry 2 in 1.3 s",
+    );
   });
 
   it("ignores a retry notice while nothing is failing, and feeds the client's log and retries through clientOptions", () => {
@@ -70,6 +83,7 @@ describe("--outage-limit", () => {
   it("defaults to 5 minutes and takes whole seconds, naming the flag otherwise", () => {
     expect(outageLimitMs(undefined)).toBe(300_000);
     expect(outageLimitMs("30")).toBe(30_000);
-    for (const bad of ["0", "-1", "1.5", "5m", ""]) expect(() => outageLimitMs(bad)).toThrow(/^--outage-limit: must be a whole number of seconds, at least 1/);
+    for (const bad of ["0", "-1", "1.5", "5m", ""])
+      expect(() => outageLimitMs(bad)).toThrow(/^--outage-limit: must be a whole number of seconds, at least 1/);
   });
 });

@@ -4,8 +4,8 @@
  * servers, names and options, and the totals.
  */
 import { describe, expect, it } from "vitest";
-import { type DryRunSource, renderDryRun } from "../../lib/cli/plan/report.ts";
 import type { DryRun } from "../../lib/cli/plan/plan-targets.ts";
+import { type DryRunSource, renderDryRun } from "../../lib/cli/plan/report.ts";
 import { planProtection } from "../../lib/planning/plan.ts";
 import type { PlanResult } from "../../lib/planning/types.ts";
 import { facts, mixedPlanInput, planInputFor, protectionGroup } from "../planning/fixtures.ts";

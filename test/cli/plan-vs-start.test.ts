@@ -8,20 +8,26 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as z from "../../lib/zod.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
+import * as z from "../../lib/zod.ts";
 import { cleanEnv, runCli } from "./helpers.ts";
 
 const reason = z.object({ code: z.string() });
 const planJson = z.object({
-  targets: z.array(z.object({ verdicts: z.array(z.object({ serverId: z.string(), verdict: z.string(), reasons: z.array(reason) })) })),
+  targets: z.array(
+    z.object({ verdicts: z.array(z.object({ serverId: z.string(), verdict: z.string(), reasons: z.array(reason) })) }),
+  ),
 });
 const startJson = z.object({
-  tagging: z.object({ taggedInSimulator: z.array(z.object({ serverId: z.string(), tags: z.record(z.string(), z.string()) })) }),
+  tagging: z.object({
+    taggedInSimulator: z.array(z.object({ serverId: z.string(), tags: z.record(z.string(), z.string()) })),
+  }),
   request: z.object({ target: z.string(), serverIds: z.array(z.string()) }),
-  servers: z.array(z.object({ serverId: z.string(), serverName: z.optional(z.string()), state: z.string(), reasons: z.array(reason) })),
+  servers: z.array(
+    z.object({ serverId: z.string(), serverName: z.optional(z.string()), state: z.string(), reasons: z.array(reason) }),
+  ),
 });
 
 const GROUP_FULL_EXCEPTION = { serverName: "legacy-02", planned: "protected", ran: "failed SDRS.1358" };
@@ -35,7 +41,10 @@ function predicted(verdict: z.infer<typeof planJson>["targets"][number]["verdict
 
 function ran(server: z.infer<typeof startJson>["servers"][number]): string {
   if (server.state === "protected") return "protected";
-  return `${server.state} ${server.reasons.map((entry) => entry.code).sort().join(",")}`;
+  return `${server.state} ${server.reasons
+    .map((entry) => entry.code)
+    .sort()
+    .join(",")}`;
 }
 
 describe("plan --json predicts start --json on the sample estate", () => {
@@ -62,7 +71,10 @@ describe("plan --json predicts start --json on the sample estate", () => {
       HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
     });
     const tagged = await runCli(["plan", "--json"], env);
-    const bulk = await runCli(["plan", "--json", "--target", start.request.target, "--servers", start.request.serverIds.join(",")], env);
+    const bulk = await runCli(
+      ["plan", "--json", "--target", start.request.target, "--servers", start.request.serverIds.join(",")],
+      env,
+    );
     for (const result of [tagged, bulk]) {
       expect(result.code).toBe(0);
       for (const target of planJson.parse(JSON.parse(result.stdout)).targets) {
@@ -84,15 +96,25 @@ describe("plan --json predicts start --json on the sample estate", () => {
   it("gives every server start handled exactly the outcome plan predicted", () => {
     expect(start.servers.length).toBeGreaterThan(50);
     const disagreements = start.servers
-      .map((server) => ({ serverName: server.serverName ?? server.serverId, planned: planned.get(server.serverId) ?? "not planned", ran: ran(server) }))
+      .map((server) => ({
+        serverName: server.serverName ?? server.serverId,
+        planned: planned.get(server.serverId) ?? "not planned",
+        ran: ran(server),
+      }))
       .filter((entry) => entry.planned !== entry.ran);
     expect(disagreements).toEqual([GROUP_FULL_EXCEPTION]);
   });
 
   it("predicts billing-db-01 and legacy-01 as adopted and crm-db-01 as deferred, as the run ends them", () => {
-    const outcomes = (name: string) => start.servers.filter((server) => server.serverName === name).map((server) => `${planned.get(server.serverId)} → ${ran(server)}`);
+    const outcomes = (name: string) =>
+      start.servers
+        .filter((server) => server.serverName === name)
+        .map((server) => `${planned.get(server.serverId)} → ${ran(server)}`);
     // billing-db-01 twice: the production server, and its DR-site copy that the bulk request names.
-    expect(outcomes("billing-db-01")).toEqual(["protected → protected", "ineligible INELIGIBLE_DR_SITE_SERVER → ineligible INELIGIBLE_DR_SITE_SERVER"]);
+    expect(outcomes("billing-db-01")).toEqual([
+      "protected → protected",
+      "ineligible INELIGIBLE_DR_SITE_SERVER → ineligible INELIGIBLE_DR_SITE_SERVER",
+    ]);
     expect(outcomes("legacy-01")).toEqual(["protected → protected"]);
     expect(outcomes("crm-db-01")).toEqual([
       "ineligible DEFERRED_INSTANCE_CREATING,INELIGIBLE_STILL_DEFERRED → ineligible DEFERRED_INSTANCE_CREATING,INELIGIBLE_STILL_DEFERRED",
@@ -107,6 +129,8 @@ describe("plan --json predicts start --json on the sample estate", () => {
     for (const name of ["drift-disk-01", "drift-fault-01", "drift-grown-01", "drift-invalid-01", "erp-app-01"]) {
       expect(outcome(name), name).toBe("protected → protected");
     }
-    expect(outcome("drift-retagged-01")).toBe("ineligible INELIGIBLE_PROTECTED_ELSEWHERE → ineligible INELIGIBLE_PROTECTED_ELSEWHERE");
+    expect(outcome("drift-retagged-01")).toBe(
+      "ineligible INELIGIBLE_PROTECTED_ELSEWHERE → ineligible INELIGIBLE_PROTECTED_ELSEWHERE",
+    );
   });
 });

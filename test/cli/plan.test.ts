@@ -4,10 +4,10 @@
  * failures map to exit 3.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as z from "../../lib/zod.ts";
 import { DEFAULT_PROTECT_TAG_KEY } from "../../lib/config/targets.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
+import * as z from "../../lib/zod.ts";
 import { cleanEnv, closedPort, killSpawned, runCli, simulatorEnv, spawnCli } from "./helpers.ts";
 
 const estate = loadEstate(SAMPLE_ESTATE_PATH);
@@ -29,8 +29,16 @@ const dryRunJson = z.object({
     z.object({
       target: z.nullable(z.string()),
       protectionGroup: z.nullable(z.object({ id: z.string(), name: z.string() })),
-      verdicts: z.array(z.object({ serverId: z.string(), verdict: z.enum(["eligible", "adopt", "ineligible", "deferred"]), reasons: z.array(z.object({ code: z.string() })) })),
-      calls: z.array(z.object({ kind: z.enum(["single", "batch"]), serverIds: z.array(z.string()), request: z.unknown() })),
+      verdicts: z.array(
+        z.object({
+          serverId: z.string(),
+          verdict: z.enum(["eligible", "adopt", "ineligible", "deferred"]),
+          reasons: z.array(z.object({ code: z.string() })),
+        }),
+      ),
+      calls: z.array(
+        z.object({ kind: z.enum(["single", "batch"]), serverIds: z.array(z.string()), request: z.unknown() }),
+      ),
     }),
   ),
 });
@@ -52,7 +60,9 @@ describe("sdrs-autoprotect plan --json over the sample estate (in-process simula
 
   it("says it planned against the in-process simulator because no cloud is configured", () => {
     expect(plan.cloud.simulator).toBe(true);
-    expect(stderr.replace(/\s+/g, " ")).toContain("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.");
+    expect(stderr.replace(/\s+/g, " ")).toContain(
+      "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.",
+    );
   });
 
   it("gives every tagged server exactly one verdict, and no untagged server any", () => {
@@ -77,7 +87,9 @@ describe("sdrs-autoprotect plan --json over the sample estate (in-process simula
 
   it("plans batches of at most 5 servers, each eligible server in exactly one call", () => {
     for (const target of plan.targets) {
-      const eligible = target.verdicts.filter((verdict) => verdict.verdict === "eligible").map((verdict) => verdict.serverId);
+      const eligible = target.verdicts
+        .filter((verdict) => verdict.verdict === "eligible")
+        .map((verdict) => verdict.serverId);
       const called = target.calls.flatMap((call) => call.serverIds);
       expect(called.sort()).toEqual(eligible.sort());
       for (const call of target.calls) expect(call.serverIds.length).toBeLessThanOrEqual(5);
@@ -89,7 +101,11 @@ describe("sdrs-autoprotect plan --json over the sample estate (in-process simula
     const analytics = plan.targets.find((target) => target.target === "analytics");
     expect(analytics?.protectionGroup).toBeNull();
     expect(analytics?.verdicts).toEqual([
-      expect.objectContaining({ serverId: serverNamed("analytics-01").id, verdict: "ineligible", reasons: [expect.objectContaining({ code: "INELIGIBLE_TARGET_UNKNOWN" })] }),
+      expect.objectContaining({
+        serverId: serverNamed("analytics-01").id,
+        verdict: "ineligible",
+        reasons: [expect.objectContaining({ code: "INELIGIBLE_TARGET_UNKNOWN" })],
+      }),
     ]);
   });
 
@@ -121,7 +137,12 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     // One project listing each, shared by the six targets (small targets read volumes per server instead).
     expect(counts.listServersDetails).toBe(1);
     expect(counts.listProtectedInstances).toBe(1);
-    for (const create of ["createProtectedInstance", "batchCreateProtectedInstances", "createProtectionGroup", "protectionGroupAction"]) {
+    for (const create of [
+      "createProtectedInstance",
+      "batchCreateProtectedInstances",
+      "createProtectionGroup",
+      "protectionGroupAction",
+    ]) {
       expect(counts[create]).toBeUndefined();
     }
   });
@@ -137,7 +158,10 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
 
   it("--target web --servers plans exactly the servers given, for that target", async () => {
     const ids = [serverNamed("web-01").id, serverNamed("intranet-01").id];
-    const result = await runCli(["plan", "--json", "--target", "web", "--servers", ids.join(",")], simulatorEnv(simulator.url));
+    const result = await runCli(
+      ["plan", "--json", "--target", "web", "--servers", ids.join(",")],
+      simulatorEnv(simulator.url),
+    );
     const plan = parsePlan(result.stdout);
     expect(plan.targets.map((target) => target.target)).toEqual(["web"]);
     expect(plan.targets[0]?.verdicts.map((verdict) => [verdict.serverId, verdict.verdict])).toEqual([
@@ -150,11 +174,16 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     const result = await runCli(["plan", "--json", "--target", "nosuch"], simulatorEnv(simulator.url));
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toContain('--target: "nosuch" is neither a target of events/targets.sample.json (web, db) nor the id of a protection group in the project');
+    expect(result.stderr).toContain(
+      '--target: "nosuch" is neither a target of events/targets.sample.json (web, db) nor the id of a protection group in the project',
+    );
   });
 
   it("--target given as a protection group id of the project is planned", async () => {
-    const result = await runCli(["plan", "--json", "--target", PG_WEB, "--servers", serverNamed("intranet-01").id], simulatorEnv(simulator.url));
+    const result = await runCli(
+      ["plan", "--json", "--target", PG_WEB, "--servers", serverNamed("intranet-01").id],
+      simulatorEnv(simulator.url),
+    );
     expect(result.code).toBe(0);
     expect(parsePlan(result.stdout).targets.map((target) => target.target)).toEqual([PG_WEB]);
   });
@@ -174,9 +203,13 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
     const result = await runCli(["plan", "--target", "db"], simulatorEnv(simulator.url));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Dry run: nothing is created or changed.");
-    expect(result.stdout).toContain("Target db → protection group pg-db (eeb857c3-2690-4d3f-a338-4b8f346e1bb9), status protected: 12 servers");
+    expect(result.stdout).toContain(
+      "Target db → protection group pg-db (eeb857c3-2690-4d3f-a338-4b8f346e1bb9), status protected: 12 servers",
+    );
     expect(result.stdout).toContain("INELIGIBLE_AZ_MISMATCH");
-    expect(result.stdout).toMatch(/^Total: 12 servers in 1 target: 5 adopted \(already protected\), 5 eligible in 1 call \(1 batch, 0 single\), 1 deferred, 1 ineligible$/m);
+    expect(result.stdout).toMatch(
+      /^Total: 12 servers in 1 target: 5 adopted \(already protected\), 5 eligible in 1 call \(1 batch, 0 single\), 1 deferred, 1 ineligible$/m,
+    );
   });
 
   it("exits 3 with one line naming the credentials when the cloud refuses them, never printing the SK", async () => {
@@ -197,7 +230,8 @@ describe("sdrs-autoprotect plan against a configured endpoint", () => {
       const cli = spawnCli(["plan"], simulatorEnv(simulator.url));
       try {
         // Interrupt once the first request has reached the (now very slow) cloud.
-        while ((simulator.counts().listServersDetails ?? 0) === 0 && cli.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
+        while ((simulator.counts().listServersDetails ?? 0) === 0 && cli.child.exitCode === null)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         cli.child.kill("SIGINT");
         const finished = await cli.finished;
         expect(finished.code).toBe(130);
@@ -215,14 +249,21 @@ describe("sdrs-autoprotect plan: configuration and reachability errors", () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const result = await runCli(["plan"], simulatorEnv(url, { SDRS_RETRY_MAX_ATTEMPTS: "1" }));
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^error: cloud API error: listServersDetails failed with NETWORK_ERROR \(no HTTP answer\): .*ECONNREFUSED/);
-    expect(result.stderr).toContain("is the endpoint right and reachable? check SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT or HUAWEICLOUD_REGION");
+    expect(result.stderr).toMatch(
+      /^error: cloud API error: listServersDetails failed with NETWORK_ERROR \(no HTTP answer\): .*ECONNREFUSED/,
+    );
+    expect(result.stderr).toContain(
+      "is the endpoint right and reachable? check SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT or HUAWEICLOUD_REGION",
+    );
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(result.stdout).toBe("");
   });
 
   it("exits 2 naming each variable that breaks a rule", async () => {
-    const result = await runCli(["plan"], cleanEnv({ SDRS_ENDPOINT: "sdrs.example", HUAWEICLOUD_SDK_AK: "AK", HUAWEICLOUD_SDK_SK: "a-secret-value" }));
+    const result = await runCli(
+      ["plan"],
+      cleanEnv({ SDRS_ENDPOINT: "sdrs.example", HUAWEICLOUD_SDK_AK: "AK", HUAWEICLOUD_SDK_SK: "a-secret-value" }),
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("HUAWEICLOUD_SDK_PROJECT_ID: required");
     expect(result.stderr).toContain("SDRS_ENDPOINT: must be an http(s) URL");
@@ -232,6 +273,8 @@ describe("sdrs-autoprotect plan: configuration and reachability errors", () => {
   it("exits 2 naming SDRS_TARGETS_FILE when it cannot be read", async () => {
     const result = await runCli(["plan"], cleanEnv({ SDRS_TARGETS_FILE: "no/such/targets.json" }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe("error: SDRS_TARGETS_FILE: cannot read no/such/targets.json (ENOENT) [CONFIG_INVALID]\n");
+    expect(result.stderr).toBe(
+      "error: SDRS_TARGETS_FILE: cannot read no/such/targets.json (ENOENT) [CONFIG_INVALID]\n",
+    );
   });
 });

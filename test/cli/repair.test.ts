@@ -27,8 +27,20 @@ const estate = parseEstate({
   ],
   volumes: [{ id: "v-sys" }, { id: "v-data" }, { id: "v-late", size: 100 }],
   activeDomains: [{ id: "d-1", name: "domain", localAz: "az-1", remoteAz: "az-2" }],
-  protectionGroups: [{ id: "g-1", name: "pg-db", status: "protected", sourceAz: "az-1", targetAz: "az-2", vpcId: "vpc-1", domainId: "d-1" }],
-  protectedInstances: [{ id: "pi-1", name: "db-01", groupId: "g-1", sourceServerId: "s-1", targetServerId: "s-1-dr", status: "protected" }],
+  protectionGroups: [
+    {
+      id: "g-1",
+      name: "pg-db",
+      status: "protected",
+      sourceAz: "az-1",
+      targetAz: "az-2",
+      vpcId: "vpc-1",
+      domainId: "d-1",
+    },
+  ],
+  protectedInstances: [
+    { id: "pi-1", name: "db-01", groupId: "g-1", sourceServerId: "s-1", targetServerId: "s-1-dr", status: "protected" },
+  ],
   // v-late was attached through ECS after protection: no pair.
   replicationPairs: [{ volumeId: "v-late", replicated: false }],
 });
@@ -74,11 +86,21 @@ describe("sdrs-autoprotect repair", () => {
     const failedBack = await startSimulator({
       estate: parseEstate({
         ...estate,
-        protectionGroups: estate.protectionGroups.map((group) => ({ ...group, priorityStation: "target" as const, sourceAz: "az-2", targetAz: "az-1" })),
+        protectionGroups: estate.protectionGroups.map((group) => ({
+          ...group,
+          priorityStation: "target" as const,
+          sourceAz: "az-2",
+          targetAz: "az-1",
+        })),
       }),
     });
     try {
-      const result = await runCli(["repair", "--server", "s-1", "--yes", "--progress", progress], { ...env, SDRS_ENDPOINT: failedBack.url, ECS_ENDPOINT: failedBack.url, EVS_ENDPOINT: failedBack.url });
+      const result = await runCli(["repair", "--server", "s-1", "--yes", "--progress", progress], {
+        ...env,
+        SDRS_ENDPOINT: failedBack.url,
+        ECS_ENDPOINT: failedBack.url,
+        EVS_ENDPOINT: failedBack.url,
+      });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("REPAIR_BLOCKED");
       expect(result.stderr).toContain("SDRS.1809");
@@ -92,11 +114,27 @@ describe("sdrs-autoprotect repair", () => {
   // a real SIGINT ends its process between two steps. The resuming runs are in process.
   describe("interrupted (spawned: a real SIGINT must end the run's process)", () => {
     it("resumes an interrupted run without repeating a step, and coverage then shows the disk replicated on its old device", async () => {
-      const args = ["repair", "--server", "s-1", "--volume", "v-late", "--yes", "--poll-ms", "50", "--progress", progress];
+      const args = [
+        "repair",
+        "--server",
+        "s-1",
+        "--volume",
+        "v-late",
+        "--yes",
+        "--poll-ms",
+        "50",
+        "--progress",
+        progress,
+      ];
       const first = spawnCli(args, env);
       try {
         // Interrupted while the create-pair job runs (its job lasts ~2 s).
-        for (let waited = 0; !/2\/3 create a replication pair[^\n]*\n\s+job /.test(first.stderr()) && waited < 15_000; waited += 50) await sleep(50);
+        for (
+          let waited = 0;
+          !/2\/3 create a replication pair[^\n]*\n\s+job /.test(first.stderr()) && waited < 15_000;
+          waited += 50
+        )
+          await sleep(50);
         expect(first.stderr()).toMatch(/2\/3 create a replication pair/);
         first.child.kill("SIGINT");
         expect((await first.finished).code).toBe(130);
@@ -107,7 +145,9 @@ describe("sdrs-autoprotect repair", () => {
       const second = await runCli(args, env);
       expect(second.code).toBe(0);
       expect(second.stderr).toContain("Resuming the repair of db-01");
-      expect(second.stderr).toContain("1/3 detach volume v-late from server s-1 (ECS; the guest must have unmounted it: it is offline until re-attached): done earlier");
+      expect(second.stderr).toContain(
+        "1/3 detach volume v-late from server s-1 (ECS; the guest must have unmounted it: it is offline until re-attached): done earlier",
+      );
       expect(second.stderr).toContain("Repaired db-01");
       expect(sim.counts()).toMatchObject({ detachServerVolume: 1, createReplication: 1, attachReplication: 1 });
 
@@ -115,9 +155,13 @@ describe("sdrs-autoprotect repair", () => {
       expect(coverage.code).toBe(0);
       const json = JSON.parse(coverage.stdout) as CoverageJson;
       expect(json.ok).toBe(true);
-      expect(json.servers).toEqual([expect.objectContaining({ serverId: "s-1", disksAttached: 3, disksReplicated: 3 })]);
+      expect(json.servers).toEqual([
+        expect.objectContaining({ serverId: "s-1", disksAttached: 3, disksReplicated: 3 }),
+      ]);
       const server = sim.state.servers().find((candidate) => candidate.id === "s-1");
-      expect(server?.["os-extended-volumes:volumes_attached"].find((volume) => volume.id === "v-late")?.device).toBe("/dev/vdc");
+      expect(server?.["os-extended-volumes:volumes_attached"].find((volume) => volume.id === "v-late")?.device).toBe(
+        "/dev/vdc",
+      );
 
       // A third run finds a completed progress file and nothing left to repair.
       const third = await runCli(args, env);

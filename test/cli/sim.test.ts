@@ -32,12 +32,21 @@ describe("sdrs-autoprotect sim", () => {
     const counts = await fetch(`${url}/__sim/counts`);
     expect(counts.status).toBe(200);
     const groups = await new CloudClient(simulatorCloudConfig(url)).listProtectionGroups();
-    expect(groups.map((group) => group.name).sort()).toEqual(["pg-broken", "pg-db", "pg-erp", "pg-reporting", "pg-small", "pg-web"]);
+    expect(groups.map((group) => group.name).sort()).toEqual([
+      "pg-broken",
+      "pg-db",
+      "pg-erp",
+      "pg-reporting",
+      "pg-small",
+      "pg-web",
+    ]);
 
     await cli.lineMatching(/Stop with Ctrl\+C/);
     expect(cli.stdout()).toContain("73 servers (59 tagged sdrs_protect), 6 protection groups");
     expect(cli.stdout()).toContain(`export SDRS_ENDPOINT=${url} ECS_ENDPOINT=${url} EVS_ENDPOINT=${url}`);
-    expect(cli.stdout()).toContain(`HUAWEICLOUD_SDK_AK=${SIMULATOR_DEFAULTS.accessKey} HUAWEICLOUD_SDK_PROJECT_ID=${SIMULATOR_DEFAULTS.projectId}`);
+    expect(cli.stdout()).toContain(
+      `HUAWEICLOUD_SDK_AK=${SIMULATOR_DEFAULTS.accessKey} HUAWEICLOUD_SDK_PROJECT_ID=${SIMULATOR_DEFAULTS.projectId}`,
+    );
     expect(cli.stdout()).not.toContain(SIMULATOR_DEFAULTS.secretKey);
 
     cli.signal("SIGINT");
@@ -48,19 +57,29 @@ describe("sdrs-autoprotect sim", () => {
   });
 
   it("accepts the credentials of the client's variables, prints the AK and project but never the SK, and stops on SIGTERM", async () => {
-    const credentials = { HUAWEICLOUD_SDK_AK: "CLITESTACCESSKEY", HUAWEICLOUD_SDK_SK: "cli-test-secret-key-do-not-print", HUAWEICLOUD_SDK_PROJECT_ID: "clitestproject01" };
+    const credentials = {
+      HUAWEICLOUD_SDK_AK: "CLITESTACCESSKEY",
+      HUAWEICLOUD_SDK_SK: "cli-test-secret-key-do-not-print",
+      HUAWEICLOUD_SDK_PROJECT_ID: "clitestproject01",
+    };
     const cli = start(["sim", "--verbose"], cleanEnv(credentials));
     const url = await cli.firstLine;
     await cli.lineMatching(/Stop with Ctrl\+C/);
-    const client = new CloudClient(loadCloudConfig({ ...credentials, SDRS_ENDPOINT: url, ECS_ENDPOINT: url, EVS_ENDPOINT: url }));
+    const client = new CloudClient(
+      loadCloudConfig({ ...credentials, SDRS_ENDPOINT: url, ECS_ENDPOINT: url, EVS_ENDPOINT: url }),
+    );
     expect((await client.listServers()).length).toBe(73);
     // The simulator's defaults no longer open it.
-    await expect(new CloudClient(simulatorCloudConfig(url), { retry: { maxAttempts: 1 } }).listServers()).rejects.toMatchObject({ status: 401 });
+    await expect(
+      new CloudClient(simulatorCloudConfig(url), { retry: { maxAttempts: 1 } }).listServers(),
+    ).rejects.toMatchObject({ status: 401 });
 
     cli.signal("SIGTERM");
     const finished = await cli.finished;
     expect(finished.code).toBe(0);
-    expect(finished.stdout).toContain("credentials: AK CLITESTACCESSKEY, project clitestproject01, SK from HUAWEICLOUD_SDK_SK");
+    expect(finished.stdout).toContain(
+      "credentials: AK CLITESTACCESSKEY, project clitestproject01, SK from HUAWEICLOUD_SDK_SK",
+    );
     // --verbose: one access-log line per request, on stderr.
     expect(finished.stderr).toMatch(/GET \/v1\/clitestproject01\/cloudservers\/detail\S* → 200/);
     expect(finished.stdout + finished.stderr).not.toContain(credentials.HUAWEICLOUD_SDK_SK);
@@ -110,6 +129,8 @@ describe("sdrs-autoprotect sim", () => {
     const port = new URL(await first.firstLine).port;
     const result = await runCli(["sim", "--port", port]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the address is already in use (--host/--port)`);
+    expect(result.stderr).toContain(
+      `cannot listen on 127.0.0.1:${port}: the address is already in use (--host/--port)`,
+    );
   });
 });

@@ -7,13 +7,19 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import picocolors from "picocolors";
-import type { Output } from "../../lib/cli/context.ts";
-import { createProgressDisplay, progressLine, type ProgressSnapshot } from "../../lib/cli/progress.ts";
-import { renderHtml, renderMarkdown, type ReportDocument } from "../../lib/cli/report/document.ts";
-import { apiCallCounts, buildStartReport, formatDuration, type StartRunFacts, startReportSchema } from "../../lib/cli/report/start-report.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultReportPath, reportFormatOf } from "../../lib/cli/actions/start.ts";
+import type { Output } from "../../lib/cli/context.ts";
+import { createProgressDisplay, type ProgressSnapshot, progressLine } from "../../lib/cli/progress.ts";
+import { type ReportDocument, renderHtml, renderMarkdown } from "../../lib/cli/report/document.ts";
+import {
+  apiCallCounts,
+  buildStartReport,
+  formatDuration,
+  type StartRunFacts,
+  startReportSchema,
+} from "../../lib/cli/report/start-report.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { ANSI, type Finished, runCli, startCli } from "./helpers.ts";
 
@@ -48,7 +54,9 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   it("runs the whole job to the end and exits 0", () => {
     expect(run.stderr).not.toContain("error:");
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("Result: every server reached a final state and every notification was delivered and verified.");
+    expect(run.stdout).toContain(
+      "Result: every server reached a final state and every notification was delivered and verified.",
+    );
     expect(run.stdout).toContain("64 servers: 33 protected, 1 failed, 30 ineligible, 0 unknown");
   });
 
@@ -56,7 +64,15 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     const coverageAt = run.stdout.indexOf("Coverage: is every disk replicated?");
     expect(coverageAt).toBeGreaterThan(run.stdout.indexOf("\nTime\n"));
     const section = run.stdout.slice(coverageAt);
-    for (const code of ["COVERAGE_DISK_UNREPLICATED", "COVERAGE_PAIR_FAULT", "COVERAGE_PAIR_INVALID", "COVERAGE_DISK_GROWN", "COVERAGE_FAILED_OVER", "COVERAGE_UNTAGGED_BUT_PROTECTED", "COVERAGE_TARGET_CHANGED"]) {
+    for (const code of [
+      "COVERAGE_DISK_UNREPLICATED",
+      "COVERAGE_PAIR_FAULT",
+      "COVERAGE_PAIR_INVALID",
+      "COVERAGE_DISK_GROWN",
+      "COVERAGE_FAILED_OVER",
+      "COVERAGE_UNTAGGED_BUT_PROTECTED",
+      "COVERAGE_TARGET_CHANGED",
+    ]) {
       expect(section).toContain(code);
     }
   });
@@ -67,8 +83,12 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   });
 
   it("tells on stderr what it does: tags, one bulk request through the local API, then live progress", () => {
-    expect(run.stderr).toContain('1. tags: nfs-e-2 and intranet-03 tagged sdrs_protect=web in the simulator; 61 "ECS Server Tags Changed" events sent');
-    expect(run.stderr).toMatch(/2\. bulk onboarding request [0-9a-f-]{36}: POST \/onboarding-requests \(target web, 4 servers, Idempotency-Key start-[0-9a-f-]{36}\) → 202/);
+    expect(run.stderr).toContain(
+      '1. tags: nfs-e-2 and intranet-03 tagged sdrs_protect=web in the simulator; 61 "ECS Server Tags Changed" events sent',
+    );
+    expect(run.stderr).toMatch(
+      /2\. bulk onboarding request [0-9a-f-]{36}: POST \/onboarding-requests \(target web, 4 servers, Idempotency-Key start-[0-9a-f-]{36}\) → 202/,
+    );
     // Not a terminal: plain progress lines, the last one with every server final.
     expect(run.stderr).toContain("progress: 64/64 servers final: 33 protected, 1 failed, 30 ineligible, 0 unknown");
     expect(run.stderr).toContain(`Report written to ${reportFile}`);
@@ -81,7 +101,8 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(rowOf(run.stdout, "nfs-e-1")).toMatch(/│ web +│ [0-9a-f-]{36} │ job /);
     expect(rowOf(run.stdout, "nfs-e-2")).toMatch(/│ web +│ [0-9a-f-]{36} │ job /);
     // Untagged servers of the bulk request, and the one tagged in the simulator.
-    for (const name of ["intranet-01", "intranet-02", "intranet-03"]) expect(rowOf(run.stdout, name)).toMatch(/│ web +│ [0-9a-f-]{36} │ job /);
+    for (const name of ["intranet-01", "intranet-02", "intranet-03"])
+      expect(rowOf(run.stdout, name)).toMatch(/│ web +│ [0-9a-f-]{36} │ job /);
     expect(rowOf(run.stdout, "billing-db-01")).toContain("adopted: was a protected instance already");
   });
 
@@ -101,12 +122,18 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
   });
 
   it("counts one delivered, verified notification per outcome plus the request's completion, and the API calls by endpoint", () => {
-    expect(run.stdout).toContain("65 delivered of 65 expected (one per server outcome, one for the request); 0 rejected by the receiver; 0 gave up.");
+    expect(run.stdout).toContain(
+      "65 delivered of 65 expected (one per server outcome, one for the request); 0 rejected by the receiver; 0 gave up.",
+    );
     expect(rowOf(run.stdout, "server.protected")).toMatch(/│ 33 +│/);
     expect(rowOf(run.stdout, "onboarding_request.completed")).toMatch(/│ 1 +│/);
-    expect(rowOf(run.stdout, "batchCreateProtectedInstances")).toMatch(/│ POST \/v1\/\{project_id\}\/protected-instances\/batch +│ 5 +│/);
+    expect(rowOf(run.stdout, "batchCreateProtectedInstances")).toMatch(
+      /│ POST \/v1\/\{project_id\}\/protected-instances\/batch +│ 5 +│/,
+    );
     // Jobs are followed through the shared in-flight view (instances creating, then looked up by id): no job read.
-    expect(rowOf(run.stdout, "listProtectedInstances")).toMatch(/│ GET \/v1\/\{project_id\}\/protected-instances +│ \d+ +│/);
+    expect(rowOf(run.stdout, "listProtectedInstances")).toMatch(
+      /│ GET \/v1\/\{project_id\}\/protected-instances +│ \d+ +│/,
+    );
     expect(run.stdout).not.toMatch(/│ showJob +│/);
     expect(run.stdout).toMatch(/9 create calls \(5 batch, 4 single\) → 8 SDRS jobs, each followed to its end/);
     expect(run.stdout).toMatch(/Time: [\d.]+ s of wall time for 1 h \d\d min of simulated time \(accelerated/);
@@ -117,10 +144,16 @@ describe("sdrs-autoprotect start (accelerated, sample estate)", () => {
     expect(markdown.startsWith("# sdrs-autoprotect start: the whole job on one machine\n")).toBe(true);
     expect(markdown).toContain("64 servers: 33 protected, 1 failed, 30 ineligible, 0 unknown");
     expect(markdown).toContain("## Ineligible (30)");
-    expect(markdown).toMatch(/\| dev-web-01<br>54787bd5-2113-4bef-a9c4-6edd444eeeea \| web \| INELIGIBLE_VPC_MISMATCH \(SDRS\.1304\): /);
-    expect(markdown).toMatch(/\| legacy-02<br>d23b1763-d0b8-47f5-b0f4-eb66fdeed544 \| bae4c87d-4551-4c3b-9410-d88d3130781b \| `SDRS\.1358` \|/);
+    expect(markdown).toMatch(
+      /\| dev-web-01<br>54787bd5-2113-4bef-a9c4-6edd444eeeea \| web \| INELIGIBLE_VPC_MISMATCH \(SDRS\.1304\): /,
+    );
+    expect(markdown).toMatch(
+      /\| legacy-02<br>d23b1763-d0b8-47f5-b0f4-eb66fdeed544 \| bae4c87d-4551-4c3b-9410-d88d3130781b \| `SDRS\.1358` \|/,
+    );
     expect(markdown).toContain("| `server.protected` | 33 |");
-    expect(markdown).toMatch(/\| billing-db-01<br>e3c8cfcf-964d-42dc-98ae-dc0863d2ae22 \| web \| INELIGIBLE_DR_SITE_SERVER \(SDRS\.1305\): .* \| Remove the protect tag from the DR-site server; protect the production server instead\. \|/);
+    expect(markdown).toMatch(
+      /\| billing-db-01<br>e3c8cfcf-964d-42dc-98ae-dc0863d2ae22 \| web \| INELIGIBLE_DR_SITE_SERVER \(SDRS\.1305\): .* \| Remove the protect tag from the DR-site server; protect the production server instead\. \|/,
+    );
     expect(markdown).not.toMatch(ANSI);
   });
 });
@@ -132,7 +165,9 @@ describe("sdrs-autoprotect start --json", () => {
     expect(run.code).toBe(0);
     const report = startReportSchema.parse(JSON.parse(run.stdout));
     const { summary } = report;
-    expect(summary.protected + summary.failed + summary.ineligible + summary.unknown + summary.notFinished).toBe(summary.servers);
+    expect(summary.protected + summary.failed + summary.ineligible + summary.unknown + summary.notFinished).toBe(
+      summary.servers,
+    );
     expect(summary).toEqual({ servers: 64, protected: 33, failed: 1, ineligible: 30, unknown: 0, notFinished: 0 });
     expect(report.servers).toHaveLength(summary.servers);
     for (const state of ["protected", "failed", "ineligible", "unknown"] as const) {
@@ -153,7 +188,9 @@ describe("sdrs-autoprotect start --json", () => {
     expect(metric("ServersIneligible")?.count).toBe(summary.ineligible);
     expect(metric("ServersUnknown")?.count ?? 0).toBe(summary.unknown);
     expect(metric("CreateCalls")?.by).toMatchObject({ "kind:batch": 5, "kind:single": 4 });
-    expect(metric("JobDuration")?.count).toBe(report.jobs.filter((job) => job.kind === "single" || job.kind === "batch").length);
+    expect(metric("JobDuration")?.count).toBe(
+      report.jobs.filter((job) => job.kind === "single" || job.kind === "batch").length,
+    );
     expect(metric("WebhookDeliveries")?.count).toBe(report.notifications.delivered);
     const { coverage } = JSON.parse(run.stdout) as { coverage: { ok: boolean; gaps: { code: string }[] } };
     expect(coverage.ok).toBe(false);
@@ -180,11 +217,16 @@ describe("sdrs-autoprotect start --json", () => {
       await waitFor(() => /following every job/.test(run.stderr()), "step 3");
       const url = /simulator\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(run.stderr())?.[1];
       expect(url).toBeDefined();
-      const faults = await fetch(`${url}/__sim/faults`, { method: "POST", body: JSON.stringify({ serverError: { probability: 1, status: 503 } }) });
+      const faults = await fetch(`${url}/__sim/faults`, {
+        method: "POST",
+        body: JSON.stringify({ serverError: { probability: 1, status: 503 } }),
+      });
       expect(faults.status).toBe(200);
       const ended = await run.finished;
       expect(ended.stderr).toMatch(/progress: .*cloud unreachable \((SDRS|APIGW|HTTP)[^)]*\)/);
-      expect(ended.stderr).toMatch(/error: the cloud kept failing for 3 s \(--outage-limit\): last \S+; stopped, the state was temporary \[CLOUD_UNREACHABLE\]/);
+      expect(ended.stderr).toMatch(
+        /error: the cloud kept failing for 3 s \(--outage-limit\): last \S+; stopped, the state was temporary \[CLOUD_UNREACHABLE\]/,
+      );
       expect(ended.code).toBe(3);
     } finally {
       await run.stop();
@@ -213,18 +255,49 @@ function facts(overrides: Partial<StartRunFacts> = {}): StartRunFacts {
     simulator: { url: "http://127.0.0.1:1", seed: 1, servers: 3, taggedServers: 2 },
     state: { file: null, kept: false },
     tagging: { events: 2, taggedInSimulator: [] },
-    request: { requestId: "req-1", target: "web", idempotencyKey: "start-1", serverIds: ["s3"], counts: { protected: 1 } },
+    request: {
+      requestId: "req-1",
+      target: "web",
+      idempotencyKey: "start-1",
+      serverIds: ["s3"],
+      counts: { protected: 1 },
+    },
     servers: [
-      { serverId: "s1", serverName: "web-01", target: "web", state: "protected", protectedInstanceId: "pi-1", jobId: "job-1", reasons: [], via: ["tag"] },
+      {
+        serverId: "s1",
+        serverName: "web-01",
+        target: "web",
+        state: "protected",
+        protectedInstanceId: "pi-1",
+        jobId: "job-1",
+        reasons: [],
+        via: ["tag"],
+      },
       {
         serverId: "s2",
         serverName: "web-02",
         target: "web",
         state: "ineligible",
-        reasons: [{ code: "INELIGIBLE_VPC_MISMATCH", message: "server vpc a ≠ protection group vpc b", remedy: "Tag it for another target.", sdrsCode: "SDRS.1304" }],
+        reasons: [
+          {
+            code: "INELIGIBLE_VPC_MISMATCH",
+            message: "server vpc a ≠ protection group vpc b",
+            remedy: "Tag it for another target.",
+            sdrsCode: "SDRS.1304",
+          },
+        ],
         via: ["tag"],
       },
-      { serverId: "s3", serverName: "intranet-01", target: "web", state: "protected", protectedInstanceId: "pi-3", jobId: "job-1", reasons: [], via: ["request"] },
+      {
+        serverId: "s3",
+        serverName: "intranet-01",
+        target: "web",
+        state: "protected",
+        protectedInstanceId: "pi-3",
+        jobId: "job-1",
+        reasons: [],
+        via: ["request"],
+      },
     ],
     jobs: [],
     received: [
@@ -258,7 +331,10 @@ describe("the start report", () => {
 
   it("is not ok when a server did not reach a final state, or a delivery gave up", () => {
     const base = facts();
-    const stuck = buildStartReport({ ...base, servers: base.servers.map((server) => (server.serverId === "s1" ? { ...server, state: "in_progress" } : server)) });
+    const stuck = buildStartReport({
+      ...base,
+      servers: base.servers.map((server) => (server.serverId === "s1" ? { ...server, state: "in_progress" } : server)),
+    });
     expect(stuck.ok).toBe(false);
     expect(stuck.summary.notFinished).toBe(1);
     expect(buildStartReport({ ...base, dead: [{ type: "server.protected", reason: "HTTP 500" }] }).ok).toBe(false);
@@ -268,16 +344,28 @@ describe("the start report", () => {
     expect(apiCallCounts({ showJob: 3, batchCreateProtectedInstances: 1, unknown: 2 })).toEqual([
       { operation: "showJob", method: "GET", path: "/v1/{project_id}/jobs/{job_id}", calls: 3 },
       { operation: "unknown", method: "", path: "(no such API)", calls: 2 },
-      { operation: "batchCreateProtectedInstances", method: "POST", path: "/v1/{project_id}/protected-instances/batch", calls: 1 },
+      {
+        operation: "batchCreateProtectedInstances",
+        method: "POST",
+        path: "/v1/{project_id}/protected-instances/batch",
+        calls: 1,
+      },
     ]);
   });
 
   it("formats durations for people", () => {
-    expect([450, 12_340, 245_000, 3_725_000].map(formatDuration)).toEqual(["0.5 s", "12.3 s", "4 min 05 s", "1 h 02 min"]);
+    expect([450, 12_340, 245_000, 3_725_000].map(formatDuration)).toEqual([
+      "0.5 s",
+      "12.3 s",
+      "4 min 05 s",
+      "1 h 02 min",
+    ]);
   });
 
   it("picks the report file and its format from the flags", () => {
-    expect(defaultReportPath(Date.UTC(2026, 0, 2, 3, 4, 5, 678), "md")).toBe(join("reports", "sdrs-autoprotect-2026-01-02T03-04-05Z.md"));
+    expect(defaultReportPath(Date.UTC(2026, 0, 2, 3, 4, 5, 678), "md")).toBe(
+      join("reports", "sdrs-autoprotect-2026-01-02T03-04-05Z.md"),
+    );
     expect(reportFormatOf({ report: "out/run.HTML", reportFormat: undefined })).toBe("html");
     expect(reportFormatOf({ report: "out/run.html", reportFormat: "md" })).toBe("md");
     expect(reportFormatOf({ report: undefined, reportFormat: undefined })).toBe("md");
@@ -294,7 +382,9 @@ describe("report rendering", () => {
   };
 
   it("escapes table pipes and keeps line breaks in Markdown", () => {
-    expect(renderMarkdown(document)).toBe("# T <&>\n\n## Servers\n\n| Server | Why |\n| --- | --- |\n| `a\\|b` | line 1<br>line 2 <b> |\n");
+    expect(renderMarkdown(document)).toBe(
+      "# T <&>\n\n## Servers\n\n| Server | Why |\n| --- | --- |\n| `a\\|b` | line 1<br>line 2 <b> |\n",
+    );
   });
 
   it("escapes every text in HTML", () => {
@@ -318,7 +408,12 @@ describe("the progress view", () => {
     const lines: string[] = [];
     return {
       lines,
-      output: { colors: picocolors.createColors(false), colorEnabled: false, line: (text = "") => lines.push(text), write: (text) => lines.push(text) },
+      output: {
+        colors: picocolors.createColors(false),
+        colorEnabled: false,
+        line: (text = "") => lines.push(text),
+        write: (text) => lines.push(text),
+      },
     };
   }
 
@@ -331,7 +426,13 @@ describe("the progress view", () => {
   it("off a terminal, prints a line at most once per interval and only on change, and the last state on stop", () => {
     let now = 0;
     const { output, lines } = captured();
-    const display = createProgressDisplay({ output, interactive: false, intervalMs: 1_000, heartbeatMs: 10_000, now: () => now });
+    const display = createProgressDisplay({
+      output,
+      interactive: false,
+      intervalMs: 1_000,
+      heartbeatMs: 10_000,
+      now: () => now,
+    });
     display.update(snapshot(0));
     display.update(snapshot(1)); // within the interval: held back
     now = 500;
@@ -345,6 +446,11 @@ describe("the progress view", () => {
     now = 11_400;
     display.update(snapshot(3));
     display.stop();
-    expect(lines.map((line) => line.slice(0, "progress: 2/4".length))).toEqual(["progress: 1/4", "progress: 2/4", "progress: 2/4", "progress: 4/4"]);
+    expect(lines.map((line) => line.slice(0, "progress: 2/4".length))).toEqual([
+      "progress: 1/4",
+      "progress: 2/4",
+      "progress: 2/4",
+      "progress: 4/4",
+    ]);
   });
 });

@@ -29,7 +29,9 @@ describe("sdrs-autoprotect status after onboard", () => {
     const csv = join(directory, "servers.csv");
     writeFileSync(csv, ["server_id", idOf("web-01"), idOf("locked-01"), idOf("dev-web-01")].join("\n"));
     const onboard = await runCli(["onboard", "--target", "web", "--file", csv, "--state", state]);
-    expect(onboard.stderr.replace(/\s+/g, " ")).toContain("onboarding against an in-process simulator with the sample estate");
+    expect(onboard.stderr.replace(/\s+/g, " ")).toContain(
+      "onboarding against an in-process simulator with the sample estate",
+    );
     expect(onboard.code).toBe(1);
     requestId = /Onboarding request ([0-9a-f-]{36})/.exec(onboard.stderr)?.[1] ?? "";
     expect(requestId).not.toBe("");
@@ -39,7 +41,9 @@ describe("sdrs-autoprotect status after onboard", () => {
     const table = await runCli(["status", "--state", state]);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(`Onboarding requests in ${state}`);
-    expect(table.stdout).toMatch(new RegExp(`│ ${requestId} │ web +│ cli +│ \\S+Z │ \\S+Z │ 3: 1 protected, 2 ineligible +│`));
+    expect(table.stdout).toMatch(
+      new RegExp(`│ ${requestId} │ web +│ cli +│ \\S+Z │ \\S+Z │ 3: 1 protected, 2 ineligible +│`),
+    );
 
     const json = statusListSchema.parse(JSON.parse((await runCli(["status", "--state", state, "--json"])).stdout));
     expect(json.requests).toEqual([
@@ -63,8 +67,12 @@ describe("sdrs-autoprotect status after onboard", () => {
     expect(table.stdout).toMatch(new RegExp(`│ ${idOf("locked-01")} │ INELIGIBLE_SERVER_LOCKED \\(SDRS\\.1357\\)`));
     expect(table.stdout).toContain("3 servers: 1 protected, 0 failed, 2 ineligible, 0 unknown");
 
-    const json = statusRequestSchema.parse(JSON.parse((await runCli(["status", requestId, "--state", state, "--json"])).stdout));
-    expect(json.servers.map((server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)])).toEqual([
+    const json = statusRequestSchema.parse(
+      JSON.parse((await runCli(["status", requestId, "--state", state, "--json"])).stdout),
+    );
+    expect(
+      json.servers.map((server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)]),
+    ).toEqual([
       [idOf("web-01"), "protected", []],
       [idOf("locked-01"), "ineligible", ["INELIGIBLE_SERVER_LOCKED"]],
       [idOf("dev-web-01"), "ineligible", ["INELIGIBLE_VPC_MISMATCH"]],

@@ -76,7 +76,11 @@ describe("start at COLUMNS=100", () => {
   });
 
   it("keeps the counts on the last progress line", () => {
-    const last = run.stderr.split("\n").filter((line) => line.startsWith("progress: ")).at(-1) ?? "";
+    const last =
+      run.stderr
+        .split("\n")
+        .filter((line) => line.startsWith("progress: "))
+        .at(-1) ?? "";
     expect(last).toMatch(/^progress: 64\/64 servers final: 33 \w+, 1 \w+, 30 \w+, 0 \w+ · 0 jobs/);
   });
 });
@@ -125,7 +129,9 @@ describe("the progress line", () => {
   it("fits the width with shorter words, keeping every count", () => {
     const line = progressLine(snapshot, 105);
     expect(stringWidth(line)).toBeLessThanOrEqual(105);
-    expect(line).toBe("62/64 servers final: 33 prot, 1 fail, 28 inel, 0 unk · 2 in flight · 2 jobs · 62 hooks · 01:00:00 sim");
+    expect(line).toBe(
+      "62/64 servers final: 33 prot, 1 fail, 28 inel, 0 unk · 2 in flight · 2 jobs · 62 hooks · 01:00:00 sim",
+    );
   });
 
   it("is cut with … only when even the short words do not fit", () => {

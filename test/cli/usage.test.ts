@@ -6,13 +6,16 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ANSI, cleanEnv, runCli } from "./helpers.ts";
 
-const packageVersion = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const packageVersion = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 describe("sdrs-autoprotect --help", () => {
   it("lists every command, the exit codes and examples, and exits 0", async () => {
     const result = await runCli(["--help"]);
     expect(result.code).toBe(0);
-    for (const command of ["start", "onboard", "status", "plan", "sim", "webhooks"]) expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["start", "onboard", "status", "plan", "sim", "webhooks"])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     expect(result.stdout).toContain("Examples:");
     expect(result.stdout).toMatch(/^ {2}2 {4}usage or configuration error/m);
     expect(result.stdout).toMatch(/^ {2}3 {4}the cloud API is unreachable/m);
@@ -53,14 +56,18 @@ describe("usage errors exit 2 with one line naming the flag", () => {
   it("rejects a port that is not a number, with the rule", async () => {
     const result = await runCli(["sim", "--port", "eighty"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("option '--port <port>' argument 'eighty' is invalid. must be a whole number from 0 to 65535");
+    expect(result.stderr).toContain(
+      "option '--port <port>' argument 'eighty' is invalid. must be a whole number from 0 to 65535",
+    );
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
   it("rejects a batch limit of 0", async () => {
     const result = await runCli(["plan", "--batch-limit", "0"]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("'--batch-limit <n>' argument '0' is invalid. must be a whole number from 1 to 1000");
+    expect(result.stderr).toContain(
+      "'--batch-limit <n>' argument '0' is invalid. must be a whole number from 1 to 1000",
+    );
   });
 
   it("rejects an unknown command, suggesting the nearest", async () => {
@@ -76,7 +83,6 @@ describe("usage errors exit 2 with one line naming the flag", () => {
     expect(result.stderr).toContain("Usage: sdrs-autoprotect");
     expect(result.stdout).toBe("");
   });
-
 });
 
 describe("colour", () => {

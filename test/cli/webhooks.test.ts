@@ -45,7 +45,11 @@ describe("sdrs-autoprotect webhooks listen", () => {
     expect(await send(url, SECRET, protectedEvent)).toEqual({ result: "delivered", httpStatus: 200 });
     const line = await cli.lineMatching(/server\.protected/);
     const eventId = notificationEventId(protectedEvent);
-    expect(line).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z {2}server\\.protected {2}server/403b603d-1d91-42cc-a357-81f3c2daf43f {2}${eventId}$`));
+    expect(line).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT\\S+Z {2}server\\.protected {2}server/403b603d-1d91-42cc-a357-81f3c2daf43f {2}${eventId}$`,
+      ),
+    );
 
     cli.signal("SIGINT");
     const finished = await cli.finished;
@@ -62,7 +66,9 @@ describe("sdrs-autoprotect webhooks listen", () => {
     expect(result).toMatchObject({ result: "failed", httpStatus: 401 });
     cli.signal("SIGINT");
     const finished = await cli.finished;
-    expect(finished.stderr).toContain(`rejected: HTTP 401 No matching signature found (webhook-id ${notificationEventId(protectedEvent)})`);
+    expect(finished.stderr).toContain(
+      `rejected: HTTP 401 No matching signature found (webhook-id ${notificationEventId(protectedEvent)})`,
+    );
     expect(finished.stdout.trimEnd().split("\n")).toEqual([url]);
   });
 
@@ -85,7 +91,9 @@ describe("sdrs-autoprotect webhooks listen", () => {
     expect(missing.stderr).toContain("error: --secret: required (or set SDRS_WEBHOOK_SECRET)");
     const malformed = await runCli(["webhooks", "listen", "--secret", "not-a-whsec-secret"]);
     expect(malformed.code).toBe(2);
-    expect(malformed.stderr).toBe('error: --secret / SDRS_WEBHOOK_SECRET: must start with "whsec_" followed by base64 [USAGE]\n');
+    expect(malformed.stderr).toBe(
+      'error: --secret / SDRS_WEBHOOK_SECRET: must start with "whsec_" followed by base64 [USAGE]\n',
+    );
   });
 });
 

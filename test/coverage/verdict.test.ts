@@ -10,7 +10,11 @@ const server = (volumes: [id: string, device: string][]): EcsServer =>
     name: "app-01",
     status: "ACTIVE",
     tags: ["sdrs_protect=db"],
-    "os-extended-volumes:volumes_attached": volumes.map(([id, device], index) => ({ id, device, bootIndex: index === 0 ? "0" : "-1" })),
+    "os-extended-volumes:volumes_attached": volumes.map(([id, device], index) => ({
+      id,
+      device,
+      bootIndex: index === 0 ? "0" : "-1",
+    })),
   }) as unknown as EcsServer;
 
 const group = (status: string): ProtectionGroup => ({ id: "g-1", name: "pg-db", status }) as unknown as ProtectionGroup;
@@ -60,7 +64,13 @@ const codes = (input: CoverageFacts) => coverageOf(input).gaps.map((gap) => gap.
 
 describe("coverageOf", () => {
   it("is fully protected when the group, the instance and every pair are healthy and every disk is paired", () => {
-    expect(coverageOf(facts())).toMatchObject({ state: "fully", disksAttached: 2, disksReplicated: 2, gaps: [], protectedInstanceId: "pi-1" });
+    expect(coverageOf(facts())).toMatchObject({
+      state: "fully",
+      disksAttached: 2,
+      disksReplicated: 2,
+      gaps: [],
+      protectedInstanceId: "pi-1",
+    });
   });
 
   it("names a disk attached after protection with COVERAGE_DISK_UNREPLICATED: volume, device and size", () => {
@@ -80,40 +90,89 @@ describe("coverageOf", () => {
     );
     expect(verdict).toMatchObject({ state: "partially", disksAttached: 3, disksReplicated: 2 });
     expect(verdict.gaps).toEqual([
-      expect.objectContaining({ code: "COVERAGE_DISK_UNREPLICATED", volumeId: "v-new", device: "/dev/vdc", sizeGb: 100, repair: "command" }),
+      expect.objectContaining({
+        code: "COVERAGE_DISK_UNREPLICATED",
+        volumeId: "v-new",
+        device: "/dev/vdc",
+        sizeGb: 100,
+        repair: "command",
+      }),
     ]);
     expect(verdict.gaps[0]?.remedy).toContain("sdrs-autoprotect repair --server s-1 --volume v-new");
   });
 
   it("reports a group never started with COVERAGE_REPLICATION_NOT_STARTED (a safe, automatic repair) and nothing replicated", () => {
-    const verdict = coverageOf(facts({ group: group("available"), groupPairs: [pair("p-sys", "v-sys", { status: "available" }), pair("p-data", "v-data", { status: "available" })] }));
+    const verdict = coverageOf(
+      facts({
+        group: group("available"),
+        groupPairs: [
+          pair("p-sys", "v-sys", { status: "available" }),
+          pair("p-data", "v-data", { status: "available" }),
+        ],
+      }),
+    );
     expect(verdict).toMatchObject({ state: "not", disksReplicated: 0 });
-    expect(verdict.gaps).toEqual([expect.objectContaining({ code: "COVERAGE_REPLICATION_NOT_STARTED", repair: "automatic" })]);
+    expect(verdict.gaps).toEqual([
+      expect.objectContaining({ code: "COVERAGE_REPLICATION_NOT_STARTED", repair: "automatic" }),
+    ]);
   });
 
   it("reports a pair in fault with COVERAGE_PAIR_FAULT and its fault_level; level 5 says the link is broken", () => {
     for (const level of ["2", "5"]) {
-      const verdict = coverageOf(facts({ groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "fault", fault_level: level })] }));
-      expect(verdict.gaps).toEqual([expect.objectContaining({ code: "COVERAGE_PAIR_FAULT", faultLevel: level, replicationPairId: "p-data", volumeId: "v-data" })]);
+      const verdict = coverageOf(
+        facts({
+          groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "fault", fault_level: level })],
+        }),
+      );
+      expect(verdict.gaps).toEqual([
+        expect.objectContaining({
+          code: "COVERAGE_PAIR_FAULT",
+          faultLevel: level,
+          replicationPairId: "p-data",
+          volumeId: "v-data",
+        }),
+      ]);
       expect(verdict).toMatchObject({ state: "partially", disksReplicated: 1 });
     }
-    const broken = coverageOf(facts({ groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "fault", fault_level: "5" })] }));
+    const broken = coverageOf(
+      facts({ groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "fault", fault_level: "5" })] }),
+    );
     expect(broken.gaps[0]?.message).toContain("replication link is broken");
   });
 
   it("reports a pair that lost a disk with COVERAGE_PAIR_INVALID, and an attached pair whose disk left the server too", () => {
-    expect(codes(facts({ groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "invalid" })] }))).toEqual(["COVERAGE_PAIR_INVALID"]);
+    expect(
+      codes(facts({ groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "invalid" })] })),
+    ).toEqual(["COVERAGE_PAIR_INVALID"]);
     const stale = coverageOf(facts({ server: server([["v-sys", "/dev/vda"]]) }));
-    expect(stale.gaps).toEqual([expect.objectContaining({ code: "COVERAGE_PAIR_INVALID", replicationPairId: "p-data" })]);
+    expect(stale.gaps).toEqual([
+      expect.objectContaining({ code: "COVERAGE_PAIR_INVALID", replicationPairId: "p-data" }),
+    ]);
   });
 
   it("reports a pair whose last operation failed with COVERAGE_PAIR_ERROR", () => {
-    expect(codes(facts({ groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "error-extending" })] }))).toEqual(["COVERAGE_PAIR_ERROR"]);
+    expect(
+      codes(facts({ groupPairs: [pair("p-sys", "v-sys"), pair("p-data", "v-data", { status: "error-extending" })] })),
+    ).toEqual(["COVERAGE_PAIR_ERROR"]);
   });
 
   it("reports a disk grown outside SDRS with COVERAGE_DISK_GROWN (an automatic repair: expand the pair)", () => {
-    const verdict = coverageOf(facts({ volumeSizes: new Map([["v-sys", 40], ["v-data", 80]]) }));
-    expect(verdict.gaps).toEqual([expect.objectContaining({ code: "COVERAGE_DISK_GROWN", sizeGb: 80, replicationPairId: "p-data", repair: "automatic" })]);
+    const verdict = coverageOf(
+      facts({
+        volumeSizes: new Map([
+          ["v-sys", 40],
+          ["v-data", 80],
+        ]),
+      }),
+    );
+    expect(verdict.gaps).toEqual([
+      expect.objectContaining({
+        code: "COVERAGE_DISK_GROWN",
+        sizeGb: 80,
+        replicationPairId: "p-data",
+        repair: "automatic",
+      }),
+    ]);
     expect(verdict).toMatchObject({ state: "partially", disksReplicated: 2 });
   });
 
@@ -135,8 +194,14 @@ describe("coverageOf", () => {
   });
 
   it("reports a tagged server without a protected instance as not protected, and one being created as in progress", () => {
-    expect(coverageOf(facts({ instance: undefined }))).toMatchObject({ state: "not", gaps: [{ code: "COVERAGE_NOT_PROTECTED" }] });
-    expect(coverageOf(facts({ instance: instance("creating") }))).toMatchObject({ state: "not", gaps: [{ code: "COVERAGE_PROTECTION_IN_PROGRESS" }] });
+    expect(coverageOf(facts({ instance: undefined }))).toMatchObject({
+      state: "not",
+      gaps: [{ code: "COVERAGE_NOT_PROTECTED" }],
+    });
+    expect(coverageOf(facts({ instance: instance("creating") }))).toMatchObject({
+      state: "not",
+      gaps: [{ code: "COVERAGE_PROTECTION_IN_PROGRESS" }],
+    });
   });
 
   it("finds the production disk by either id of volume_ids (after a failover and reprotect the order does not flip)", () => {
@@ -145,7 +210,14 @@ describe("coverageOf", () => {
   });
 
   it("fingerprints a verdict by its gaps, independent of their order and wording", () => {
-    const a = coverageOf(facts({ groupPairs: [pair("p-sys", "v-sys", { status: "fault", fault_level: "2" }), pair("p-data", "v-data", { status: "invalid" })] }));
+    const a = coverageOf(
+      facts({
+        groupPairs: [
+          pair("p-sys", "v-sys", { status: "fault", fault_level: "2" }),
+          pair("p-data", "v-data", { status: "invalid" }),
+        ],
+      }),
+    );
     expect(coverageFingerprint(a)).toBe("COVERAGE_PAIR_FAULT:v-sys:p-sys:2,COVERAGE_PAIR_INVALID:v-data:p-data:");
     expect(coverageFingerprint({ gaps: [...a.gaps].reverse() })).toBe(coverageFingerprint(a));
     expect(coverageFingerprint(coverageOf(facts()))).toBe("");

@@ -11,7 +11,6 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import * as z from "../../lib/zod.ts";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
 import { systemClock } from "../../lib/clock.ts";
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from "../../lib/notify/dispatcher.ts";
@@ -27,6 +26,7 @@ import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
 import { createRepositories, type Repositories } from "../../lib/state/repositories.ts";
+import * as z from "../../lib/zod.ts";
 import {
   type AwsPeers,
   type CapturedLogs,
@@ -56,11 +56,18 @@ let restoreEnvironment: (() => void) | undefined;
 /** Takes the messages off `queue`'s DLQ: the text, and the reason a consumer gave (none when SQS's redrive moved it). */
 async function deadLetters(queue: QueueName): Promise<{ body: string; reason?: string }[]> {
   const { Messages } = await aws.sqs.client.send(
-    new ReceiveMessageCommand({ QueueUrl: aws.queues[queue].deadLetterUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 30, MessageAttributeNames: ["All"] }),
+    new ReceiveMessageCommand({
+      QueueUrl: aws.queues[queue].deadLetterUrl,
+      MaxNumberOfMessages: 10,
+      VisibilityTimeout: 30,
+      MessageAttributeNames: ["All"],
+    }),
   );
   const received = Messages ?? [];
   for (const message of received) {
-    await aws.sqs.client.send(new DeleteMessageCommand({ QueueUrl: aws.queues[queue].deadLetterUrl, ReceiptHandle: message.ReceiptHandle }));
+    await aws.sqs.client.send(
+      new DeleteMessageCommand({ QueueUrl: aws.queues[queue].deadLetterUrl, ReceiptHandle: message.ReceiptHandle }),
+    );
   }
   return received.map((message) => {
     const reason = message.MessageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE]?.StringValue;
@@ -79,7 +86,9 @@ const apiBody = z.looseObject({ requestId: z.string(), statusPath: z.string() })
 const requestStatus = z.looseObject({
   requestId: z.string(),
   completedAt: z.optional(z.string()),
-  servers: z.array(z.looseObject({ serverId: z.string(), state: z.string(), protectedInstanceId: z.optional(z.string()) })),
+  servers: z.array(
+    z.looseObject({ serverId: z.string(), state: z.string(), protectedInstanceId: z.optional(z.string()) }),
+  ),
 });
 
 beforeAll(async () => {
@@ -88,7 +97,12 @@ beforeAll(async () => {
   const fastJob = { minMs: 200, maxMs: 400 };
   simulator = await startSimulator({
     estate: loadEstate(SAMPLE_ESTATE_PATH),
-    jobDurations: { createProtectedInstance: fastJob, batchCreateProtectedInstances: fastJob, createProtectionGroup: fastJob, enableProtection: fastJob },
+    jobDurations: {
+      createProtectedInstance: fastJob,
+      batchCreateProtectedInstances: fastJob,
+      createProtectionGroup: fastJob,
+      enableProtection: fastJob,
+    },
   });
   const webhookSecret = generateWebhookSecret();
   receiver = await startWebhookReceiver({ secret: webhookSecret });
@@ -98,20 +112,29 @@ beforeAll(async () => {
     webhooks: [
       { id: "ops", url: receiver.url, secret: { env: "SDRS_WEBHOOK_SECRET" } },
       // Signs with a secret the receiver does not know: every delivery fails (the dead-letter test).
-      { id: "audit", url: receiver.url, secret: { env: "SDRS_AUDIT_WEBHOOK_SECRET" }, eventTypes: ["protection_group.protection_enabled"] },
+      {
+        id: "audit",
+        url: receiver.url,
+        secret: { env: "SDRS_AUDIT_WEBHOOK_SECRET" },
+        eventTypes: ["protection_group.protection_enabled"],
+      },
     ],
   });
-  const environment = await deployedEnvironment(aws, { simulatorUrl: simulator.url, targetsJson }, {
-    // In AWS these come from the Secrets Manager secret (secrets.test.ts); here straight from the environment.
-    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
-    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
-    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-    SDRS_WEBHOOK_SECRET: webhookSecret,
-    SDRS_AUDIT_WEBHOOK_SECRET: generateWebhookSecret(),
-    // The SDRS client's read retries, shortened: the transient-failure test fails every read on purpose.
-    SDRS_RETRY_MAX_ATTEMPTS: "2",
-    SDRS_RETRY_BASE_DELAY_MS: "20",
-  });
+  const environment = await deployedEnvironment(
+    aws,
+    { simulatorUrl: simulator.url, targetsJson },
+    {
+      // In AWS these come from the Secrets Manager secret (secrets.test.ts); here straight from the environment.
+      HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
+      HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
+      HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
+      SDRS_WEBHOOK_SECRET: webhookSecret,
+      SDRS_AUDIT_WEBHOOK_SECRET: generateWebhookSecret(),
+      // The SDRS client's read retries, shortened: the transient-failure test fails every read on purpose.
+      SDRS_RETRY_MAX_ATTEMPTS: "2",
+      SDRS_RETRY_BASE_DELAY_MS: "20",
+    },
+  );
   ({ handlers, mappings, restoreEnvironment } = await deployHandlers(aws, environment));
   store = new DynamoDbStore({ client: aws.dynamo.client, tableName: aws.tableName });
   repos = createRepositories(store, { clock: systemClock });
@@ -125,7 +148,8 @@ afterAll(async () => {
 
 describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulator and a webhook receiver", () => {
   it("protects the server of an 'ECS Server Tags Changed' event: inventoryEvents → onboard → jobStatus → notify → a verified server.protected webhook", async () => {
-    const event = readEvent<EventBridgeEvent<"ECS Server Tags Changed", { serverId: string }>>("inventory-tags-changed.json");
+    const event =
+      readEvent<EventBridgeEvent<"ECS Server Tags Changed", { serverId: string }>>("inventory-tags-changed.json");
     const { serverId } = event.detail;
 
     const intake = await handlers.inventoryEvents(event, lambdaContext("inventoryEvents"));
@@ -133,7 +157,15 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
 
     const onboarded = await mappings.pollOnce("onboarding");
     expect(onboarded.messages.map((message) => JSON.parse(message.body))).toEqual([
-      { type: "protect", serverId, target: "web", source: "event", eventId: `eb:${event.id}`, deferrals: 0, verifyTag: true },
+      {
+        type: "protect",
+        serverId,
+        target: "web",
+        source: "event",
+        eventId: `eb:${event.id}`,
+        deferrals: 0,
+        verifyTag: true,
+      },
     ]);
     expect(onboarded.failed).toEqual([]);
     expect((await repos.servers.get(serverId))?.record.status).toMatch(/^(creating|in_progress)$/);
@@ -143,7 +175,12 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
       const polled = await mappings.pollOnce("job-status");
       return polled.messages.length > 0 ? polled : undefined;
     });
-    expect(JSON.parse(firstCheck.messages[0]?.body ?? "{}")).toMatchObject({ type: "job", target: "web", serverIds: [serverId], checks: 0 });
+    expect(JSON.parse(firstCheck.messages[0]?.body ?? "{}")).toMatchObject({
+      type: "job",
+      target: "web",
+      serverIds: [serverId],
+      checks: 0,
+    });
     expect(firstCheck.failed).toEqual([]);
 
     await eventually("the server record to settle", async () => {
@@ -162,13 +199,20 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     expect(fanOut.failed).toEqual([]);
     await eventually("the server.protected webhook", async () => {
       await mappings.pollOnce("notify");
-      return receivedEvents("server.protected").find((received) => received.type === "server.protected" && received.data.serverId === serverId);
+      return receivedEvents("server.protected").find(
+        (received) => received.type === "server.protected" && received.data.serverId === serverId,
+      );
     });
     expect(receivedEvents("server.protected")).toEqual([
       {
         type: "server.protected",
         timestamp: expect.any(String),
-        data: expect.objectContaining({ serverId, target: "web", protectionGroupId: "523ab8ad-3759-4933-9436-4cf4ebb20867", protectedInstanceId: instance?.id }),
+        data: expect.objectContaining({
+          serverId,
+          target: "web",
+          protectionGroupId: "523ab8ad-3759-4933-9436-4cf4ebb20867",
+          protectedInstanceId: instance?.id,
+        }),
       },
     ]);
 
@@ -209,7 +253,12 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const get = (): APIGatewayProxyEventV2 => {
       const sample = readEvent<APIGatewayProxyEventV2>("onboarding-get.json");
       const path = `/onboarding-requests/${body.requestId}`;
-      return { ...sample, rawPath: path, pathParameters: { id: body.requestId }, requestContext: { ...sample.requestContext, http: { ...sample.requestContext.http, path } } };
+      return {
+        ...sample,
+        rawPath: path,
+        pathParameters: { id: body.requestId },
+        requestContext: { ...sample.requestContext, http: { ...sample.requestContext.http, path } },
+      };
     };
     const queued = await handlers.onboardingApi(get(), lambdaContext("onboardingApi"));
     expect(queued.statusCode).toBe(200);
@@ -242,7 +291,10 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
   });
 
   it("answers an invalid onboarding request with 400 naming each field and its rule", async () => {
-    const response = await handlers.onboardingApi(readEvent<APIGatewayProxyEventV2>("onboarding-post-invalid.json"), lambdaContext("onboardingApi"));
+    const response = await handlers.onboardingApi(
+      readEvent<APIGatewayProxyEventV2>("onboarding-post-invalid.json"),
+      lambdaContext("onboardingApi"),
+    );
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(String(response.body))).toEqual({
       error: {
@@ -257,13 +309,17 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
   });
 
   it("answers GET for an unknown request id with 404 REQUEST_NOT_FOUND", async () => {
-    const response = await handlers.onboardingApi(readEvent<APIGatewayProxyEventV2>("onboarding-get.json"), lambdaContext("onboardingApi"));
+    const response = await handlers.onboardingApi(
+      readEvent<APIGatewayProxyEventV2>("onboarding-get.json"),
+      lambdaContext("onboardingApi"),
+    );
     expect(response.statusCode).toBe(404);
     expect(JSON.parse(String(response.body))).toMatchObject({ error: { code: "REQUEST_NOT_FOUND" } });
   });
 
   it("classifies our own and CTS inventory events: creates and tag changes enqueue, a repeated trace is a duplicate, others are ignored", async () => {
-    const invoke = (file: string) => handlers.inventoryEvents(readEvent<EventBridgeEvent<string, unknown>>(file), lambdaContext("inventoryEvents"));
+    const invoke = (file: string) =>
+      handlers.inventoryEvents(readEvent<EventBridgeEvent<string, unknown>>(file), lambdaContext("inventoryEvents"));
     expect(await invoke("inventory-server-created.json")).toEqual({
       status: "enqueued",
       eventId: "eb:0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
@@ -296,7 +352,11 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     });
 
     const intents = (await mappings.drain("onboarding")).map((body) => protectIntent.parse(body));
-    expect(intents.map(({ serverId, target, source }) => ({ serverId, target, source })).sort((a, b) => a.serverId.localeCompare(b.serverId))).toEqual([
+    expect(
+      intents
+        .map(({ serverId, target, source }) => ({ serverId, target, source }))
+        .sort((a, b) => a.serverId.localeCompare(b.serverId)),
+    ).toEqual([
       { serverId: "894e099f-8e62-41e7-a842-6d4bfdcb2c9c", target: "web", source: "event" },
       { serverId: "8f5dd226-6cc0-4fe8-9786-b8b3359b234b", target: "web", source: "event" },
       { serverId: "d0242183-2cd7-4308-af55-f4d482af5f7d", target: "web", source: "event" },
@@ -307,11 +367,23 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
   it("rejects a malformed inventory event with the reason naming the field, keeps the rejection, logs it, and enqueues nothing", async () => {
     const event = readEvent<EventBridgeEvent<string, unknown>>("inventory-malformed.json");
     const result = await handlers.inventoryEvents(event, lambdaContext("inventoryEvents"));
-    expect(result).toEqual({ status: "rejected", eventId: event.id, reason: expect.stringContaining("serverId"), enqueued: [] });
-    expect(logs.withMessage("inventory event rejected")).toEqual([expect.objectContaining({ level: "WARN", eventId: event.id, reason: result.reason })]);
+    expect(result).toEqual({
+      status: "rejected",
+      eventId: event.id,
+      reason: expect.stringContaining("serverId"),
+      enqueued: [],
+    });
+    expect(logs.withMessage("inventory event rejected")).toEqual([
+      expect.objectContaining({ level: "WARN", eventId: event.id, reason: result.reason }),
+    ]);
     const kept = await createRejectionLog(store).list();
     expect(kept).toEqual([
-      expect.objectContaining({ rejectedEventId: event.id, reason: result.reason, source: event.source, detailType: event["detail-type"] }),
+      expect.objectContaining({
+        rejectedEventId: event.id,
+        reason: result.reason,
+        source: event.source,
+        detailType: event["detail-type"],
+      }),
     ]);
     expect(await mappings.drain("onboarding")).toEqual([]);
   });
@@ -324,7 +396,12 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     expect(others).toEqual([]);
     expect(deadLetter).toEqual({ body: event.Records[0]?.body, reason: expect.stringContaining("(body)") });
     expect(logs.withMessage("unprocessable message: sent to the dead-letter queue")).toEqual([
-      expect.objectContaining({ level: "ERROR", queue: "onboarding", messageId: event.Records[0]?.messageId, reason: deadLetter?.reason }),
+      expect.objectContaining({
+        level: "ERROR",
+        queue: "onboarding",
+        messageId: event.Records[0]?.messageId,
+        reason: deadLetter?.reason,
+      }),
     ]);
   });
 
@@ -342,7 +419,11 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const event: NotificationEvent = {
       type: "protection_group.protection_enabled",
       timestamp: new Date().toISOString(),
-      data: { protectionGroupId: "523ab8ad-3759-4933-9436-4cf4ebb20867", jobId: "ff8080826b45d4a5016b5036242c0099", target: "web" },
+      data: {
+        protectionGroupId: "523ab8ad-3759-4933-9436-4cf4ebb20867",
+        jobId: "ff8080826b45d4a5016b5036242c0099",
+        target: "web",
+      },
     };
     const lastAttempt: NotificationMessage = {
       eventId: notificationEventId(event),
@@ -360,20 +441,31 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     expect(deadLetter && JSON.parse(deadLetter.body)).toEqual(lastAttempt);
     expect(deadLetter?.reason).toMatch(/401/);
     expect(logs.withMessage("webhook delivery gave up")).toEqual([
-      expect.objectContaining({ level: "ERROR", eventId: lastAttempt.eventId, endpointId: "audit", attempts: lastAttempt.attempt }),
+      expect.objectContaining({
+        level: "ERROR",
+        eventId: lastAttempt.eventId,
+        endpointId: "audit",
+        attempts: lastAttempt.attempt,
+      }),
     ]);
   });
 
   it("returns a job check that keeps failing for a transient reason, past its backoffs, to its queue, which SQS dead-letters after maxReceiveCount receives", async () => {
     // A check backed off MAX_TRANSIENT_RETRIES times already (transient-backoff.test.ts shows the backoffs).
-    const check = JSON.stringify({ ...JSON.parse(readEvent<SQSEvent>("sqs-job-status.json").Records[0]?.body ?? "{}"), retries: MAX_TRANSIENT_RETRIES });
+    const check = JSON.stringify({
+      ...JSON.parse(readEvent<SQSEvent>("sqs-job-status.json").Records[0]?.body ?? "{}"),
+      retries: MAX_TRANSIENT_RETRIES,
+    });
     simulator.faults.set({ serverError: { probability: 1, status: 503, operations: ["showJob"] } });
     try {
       await aws.queue.send("job-status", JSON.parse(check));
       const { maxReceiveCount } = aws.queues["job-status"];
       let receives = 0;
       for (;;) {
-        const { messages, failed } = await mappings.pollOnce("job-status", { visibilityTimeoutSeconds: 0, maxMessages: 1 });
+        const { messages, failed } = await mappings.pollOnce("job-status", {
+          visibilityTimeoutSeconds: 0,
+          maxMessages: 1,
+        });
         if (messages.length === 0) break;
         expect(failed).toEqual(messages.map((message) => message.messageId));
         receives += 1;
@@ -385,7 +477,9 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     }
     // Moved by SQS's redrive policy, not by the consumer: no reason attribute.
     const moved = await deadLetters("job-status");
-    expect(moved.map((deadLetter) => ({ ...deadLetter, body: JSON.parse(deadLetter.body) }))).toEqual([{ body: JSON.parse(check) }]);
+    expect(moved.map((deadLetter) => ({ ...deadLetter, body: JSON.parse(deadLetter.body) }))).toEqual([
+      { body: JSON.parse(check) },
+    ]);
   });
 
   it("protects each server of the sample onboard batch (events/sqs-onboard.json) exactly once, whatever ran before", async () => {
@@ -411,25 +505,43 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
     const serverIds = ["f0c36243-f850-448f-b45e-22400f427d5c", "657baec4-4c7a-4cdd-80bc-d2a4841969b0"];
     const sample = readEvent<SQSEvent>("sqs-job-status.json");
     const event: SQSEvent = {
-      Records: sample.Records.map((record) => ({ ...record, body: JSON.stringify({ ...JSON.parse(record.body), serverIds }) })),
+      Records: sample.Records.map((record) => ({
+        ...record,
+        body: JSON.stringify({ ...JSON.parse(record.body), serverIds }),
+      })),
     };
     const { jobId } = z.object({ jobId: z.string() }).parse(JSON.parse(event.Records[0]?.body ?? "{}"));
     expect(await handlers.jobStatus(event, lambdaContext("jobStatus"))).toEqual({ batchItemFailures: [] });
 
     const records = await repos.servers.getMany(serverIds);
-    for (const serverId of serverIds) expect(records.get(serverId)?.record, serverId).toMatchObject({ status: "unknown", jobId });
+    for (const serverId of serverIds)
+      expect(records.get(serverId)?.record, serverId).toMatchObject({ status: "unknown", jobId });
     const unknownFor = (serverId: string) =>
-      receivedEvents("server.protection_unknown").find((received) => received.type === "server.protection_unknown" && received.data.serverId === serverId);
-    await mappings.runUntil("a server.protection_unknown webhook per server", () => serverIds.every((serverId) => unknownFor(serverId) !== undefined));
+      receivedEvents("server.protection_unknown").find(
+        (received) => received.type === "server.protection_unknown" && received.data.serverId === serverId,
+      );
+    await mappings.runUntil("a server.protection_unknown webhook per server", () =>
+      serverIds.every((serverId) => unknownFor(serverId) !== undefined),
+    );
     for (const serverId of serverIds) {
-      expect(unknownFor(serverId)?.data).toMatchObject({ serverId, target: "web", jobId, reason: expect.stringContaining("SDRS.0408") });
+      expect(unknownFor(serverId)?.data).toMatchObject({
+        serverId,
+        target: "web",
+        jobId,
+        reason: expect.stringContaining("SDRS.0408"),
+      });
     }
   });
 
   it("reconcile enqueues every tagged server without a settled or in-flight record, with the tag's value as target", async () => {
     const tagged = simulator.state
       .servers()
-      .map((server) => ({ serverId: server.id, target: (server.tags ?? []).find((tag) => tag.startsWith(`${PROTECT_TAG_KEY}=`))?.slice(PROTECT_TAG_KEY.length + 1) }))
+      .map((server) => ({
+        serverId: server.id,
+        target: (server.tags ?? [])
+          .find((tag) => tag.startsWith(`${PROTECT_TAG_KEY}=`))
+          ?.slice(PROTECT_TAG_KEY.length + 1),
+      }))
       .filter((server): server is { serverId: string; target: string } => server.target !== undefined);
     // What the tests before left in the store decides what is skipped: records settled minutes ago are.
     const records = await repos.servers.getMany(tagged.map((server) => server.serverId));
@@ -441,7 +553,10 @@ describe("the Lambda handlers, against dynalite, local-aws-sqs, the SDRS simulat
       else skipped[status] = (skipped[status] ?? 0) + 1;
     }
 
-    const result = await handlers.reconcile(readEvent<EventBridgeEvent<"Scheduled Event", unknown>>("reconcile-schedule.json"), lambdaContext("reconcile"));
+    const result = await handlers.reconcile(
+      readEvent<EventBridgeEvent<"Scheduled Event", unknown>>("reconcile-schedule.json"),
+      lambdaContext("reconcile"),
+    );
     expect(result).toEqual({
       tagged: tagged.length,
       enqueued: unsettled.length,

@@ -221,7 +221,9 @@ export function captureLogs(): CapturedLogs {
             emf.push(value as Record<string, unknown>);
             metricLines += 1;
           }
-          return value !== null && typeof value === "object" && "level" in value ? [value as Record<string, unknown>] : [];
+          return value !== null && typeof value === "object" && "level" in value
+            ? [value as Record<string, unknown>]
+            : [];
         } catch {
           return [];
         }

@@ -8,19 +8,19 @@ import { createSocket, type Socket } from "node:dgram";
 import type { AddressInfo } from "node:net";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import * as z from "../../lib/zod.ts";
 import { DynamoDbStore } from "../../lib/aws/dynamodb-store.ts";
 import { systemClock } from "../../lib/clock.ts";
+import { type MetricPoint, summarize } from "../../lib/metrics.ts";
 import { generateWebhookSecret } from "../../lib/notify/endpoints.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { DEFAULT_DEADLINE_MARGIN_MS } from "../../lib/pipeline/deadline.ts";
 import { type ProtectIntent, protectIntent } from "../../lib/pipeline/messages.ts";
-import { type MetricPoint, summarize } from "../../lib/metrics.ts";
 import { toSqsEvent } from "../../lib/queue/queue.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
 import { createRepositories, type Repositories } from "../../lib/state/repositories.ts";
+import * as z from "../../lib/zod.ts";
 import { emfPoints } from "./emf.ts";
 import {
   type AwsPeers,
@@ -79,7 +79,10 @@ beforeAll(async () => {
   logs = captureLogs();
   aws = await startAwsPeers("sdrs-autoprotect-ops-StateTable");
   const fastJob = { minMs: 200, maxMs: 400 };
-  simulator = await startSimulator({ estate, jobDurations: { createProtectedInstance: fastJob, batchCreateProtectedInstances: fastJob } });
+  simulator = await startSimulator({
+    estate,
+    jobDurations: { createProtectedInstance: fastJob, batchCreateProtectedInstances: fastJob },
+  });
   const webhookSecret = generateWebhookSecret();
   receiver = await startWebhookReceiver({ secret: webhookSecret });
   daemon = createSocket("udp4");
@@ -89,17 +92,23 @@ beforeAll(async () => {
     ...readEvent<Record<string, unknown>>("targets.sample.json"),
     webhooks: [{ id: "ops", url: receiver.url, secret: { env: "SDRS_WEBHOOK_SECRET" } }],
   });
-  const environment = await deployedEnvironment(aws, { simulatorUrl: simulator.url, targetsJson }, {
-    HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
-    HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
-    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-    SDRS_WEBHOOK_SECRET: webhookSecret,
-    // What Lambda sets with active tracing: the invocation's trace and the daemon's address.
-    _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=${TRACE_PARENT};Sampled=1`,
-    AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
-  });
+  const environment = await deployedEnvironment(
+    aws,
+    { simulatorUrl: simulator.url, targetsJson },
+    {
+      HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.accessKey,
+      HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.secretKey,
+      HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
+      SDRS_WEBHOOK_SECRET: webhookSecret,
+      // What Lambda sets with active tracing: the invocation's trace and the daemon's address.
+      _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=${TRACE_PARENT};Sampled=1`,
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(daemon.address() as AddressInfo).port}`,
+    },
+  );
   ({ handlers, mappings, restoreEnvironment } = await deployHandlers(aws, environment));
-  repos = createRepositories(new DynamoDbStore({ client: aws.dynamo.client, tableName: aws.tableName }), { clock: systemClock });
+  repos = createRepositories(new DynamoDbStore({ client: aws.dynamo.client, tableName: aws.tableName }), {
+    clock: systemClock,
+  });
 });
 
 afterAll(async () => {
@@ -118,14 +127,29 @@ describe("operations in Lambda: metrics, tracing and deadlines", () => {
     const serverIds = webServers.slice(12, 16);
     const before = createCalls();
     const emfBefore = logs.emf.length;
-    const response = await handlers.onboard(intentsEvent(serverIds), contextWithRemaining("onboard", () => DEFAULT_DEADLINE_MARGIN_MS - 1));
-    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(serverIds.map((serverId) => `msg-${serverId}`).sort());
+    const response = await handlers.onboard(
+      intentsEvent(serverIds),
+      contextWithRemaining("onboard", () => DEFAULT_DEADLINE_MARGIN_MS - 1),
+    );
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      serverIds.map((serverId) => `msg-${serverId}`).sort(),
+    );
     expect(createCalls()).toBe(before);
     expect((await repos.servers.getMany(serverIds)).size).toBe(0);
-    expect(logs.withMessage("deadline near: messages not started return to the queue").at(-1)).toMatchObject({ level: "WARN", queue: "onboarding", unstarted: 4 });
-    expect(summarize(emfPoints(logs.emf.slice(emfBefore), "SdrsAutoprotect")).DeadlineStops).toMatchObject({ count: 4, by: { "queue:onboarding": 4 } });
+    expect(logs.withMessage("deadline near: messages not started return to the queue").at(-1)).toMatchObject({
+      level: "WARN",
+      queue: "onboarding",
+      unstarted: 4,
+    });
+    expect(summarize(emfPoints(logs.emf.slice(emfBefore), "SdrsAutoprotect")).DeadlineStops).toMatchObject({
+      count: 4,
+      by: { "queue:onboarding": 4 },
+    });
 
-    const checks = await handlers.jobStatus(intentsEvent(serverIds), contextWithRemaining("jobStatus", () => 1_000));
+    const checks = await handlers.jobStatus(
+      intentsEvent(serverIds),
+      contextWithRemaining("jobStatus", () => 1_000),
+    );
     expect(checks.batchItemFailures).toHaveLength(4);
   });
 
@@ -142,23 +166,42 @@ describe("operations in Lambda: metrics, tracing and deadlines", () => {
     const returned = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier.replace(/^msg-/, "")));
     expect(returned.size).toBeGreaterThan(0);
     const records = await repos.servers.getMany(serverIds);
-    const inFlight = serverIds.filter((serverId) => ["creating", "in_progress"].includes(records.get(serverId)?.record.status ?? ""));
+    const inFlight = serverIds.filter((serverId) =>
+      ["creating", "in_progress"].includes(records.get(serverId)?.record.status ?? ""),
+    );
     expect(inFlight.length).toBeGreaterThan(0);
     // Nothing returned to the queue was claimed or sent to SDRS; everything sent is recorded with its job.
-    for (const serverId of returned) expect(["pending", undefined], serverId).toContain(records.get(serverId)?.record.status);
-    for (const serverId of inFlight) expect(records.get(serverId)?.record, serverId).toMatchObject({ status: "in_progress", jobId: expect.any(String) });
-    expect(logs.withMessage("deadline near: messages not started return to the queue").at(-1)).toMatchObject({ unstarted: returned.size });
+    for (const serverId of returned)
+      expect(["pending", undefined], serverId).toContain(records.get(serverId)?.record.status);
+    for (const serverId of inFlight)
+      expect(records.get(serverId)?.record, serverId).toMatchObject({
+        status: "in_progress",
+        jobId: expect.any(String),
+      });
+    expect(logs.withMessage("deadline near: messages not started return to the queue").at(-1)).toMatchObject({
+      unstarted: returned.size,
+    });
 
     // The queue redelivers what came back (here: sent again), and a later invocation finishes the work.
-    for (const serverId of returned) await aws.queue.send("onboarding", protectIntent.parse({ type: "protect", serverId, target: "web", source: "event" }) satisfies ProtectIntent);
-    const notified = () => new Set(receiver.events().map(({ event }) => (event.data as { serverId?: string }).serverId));
+    for (const serverId of returned)
+      await aws.queue.send(
+        "onboarding",
+        protectIntent.parse({ type: "protect", serverId, target: "web", source: "event" }) satisfies ProtectIntent,
+      );
+    const notified = () =>
+      new Set(receiver.events().map(({ event }) => (event.data as { serverId?: string }).serverId));
     await mappings.runUntil("every server of the batch final and notified", async () => {
       const now = await repos.servers.getMany(serverIds);
       const seen = notified();
-      return serverIds.every((serverId) => FINAL.includes(now.get(serverId)?.record.status ?? "") && seen.has(serverId));
+      return serverIds.every(
+        (serverId) => FINAL.includes(now.get(serverId)?.record.status ?? "") && seen.has(serverId),
+      );
     });
     for (const serverId of serverIds) {
-      expect(simulator.state.protectedInstances().filter((instance) => instance.source_server === serverId).length, serverId).toBeLessThanOrEqual(1);
+      expect(
+        simulator.state.protectedInstances().filter((instance) => instance.source_server === serverId).length,
+        serverId,
+      ).toBeLessThanOrEqual(1);
     }
   });
   it("prints EMF lines (namespace SdrsAutoprotect, dimension function) whose figures match the servers, calls, jobs and webhooks of the run", async () => {
@@ -168,19 +211,29 @@ describe("operations in Lambda: metrics, tracing and deadlines", () => {
     const emfBefore = logs.emf.length;
     simulator.resetCounts();
     for (const serverId of serverIds) {
-      await aws.queue.send("onboarding", protectIntent.parse({ type: "protect", serverId, target: "web", source: "event" }));
+      await aws.queue.send(
+        "onboarding",
+        protectIntent.parse({ type: "protect", serverId, target: "web", source: "event" }),
+      );
     }
     await mappings.runUntil("every server final and notified", async () => {
       const records = await repos.servers.getMany(serverIds);
       const statuses = serverIds.map((serverId) => records.get(serverId)?.record.status ?? "");
       // A server the estate shows busy is deferred (re-enqueued minutes later): not waited for.
       const settled = statuses.filter((status) => FINAL.includes(status)).length;
-      return settled + statuses.filter((status) => status === "deferred").length === serverIds.length && receiver.events().length >= deliveredBefore + settled;
+      return (
+        settled + statuses.filter((status) => status === "deferred").length === serverIds.length &&
+        receiver.events().length >= deliveredBefore + settled
+      );
     });
     const documents = logs.emf.slice(emfBefore);
     expect(documents.length).toBeGreaterThan(0);
     const functions = new Set(documents.map((document) => document.function));
-    expect([...functions].sort()).toEqual(["sdrs-autoprotect-test-jobStatus", "sdrs-autoprotect-test-notify", "sdrs-autoprotect-test-onboard"]);
+    expect([...functions].sort()).toEqual([
+      "sdrs-autoprotect-test-jobStatus",
+      "sdrs-autoprotect-test-notify",
+      "sdrs-autoprotect-test-onboard",
+    ]);
     const points: MetricPoint[] = emfPoints(documents, "SdrsAutoprotect");
     const totals = summarize(points);
 
@@ -195,7 +248,11 @@ describe("operations in Lambda: metrics, tracing and deadlines", () => {
       const key = `reason:${record.reasons[0]?.code}`;
       reasons[key] = (reasons[key] ?? 0) + 1;
     }
-    expect(Object.fromEntries(Object.entries(totals.ServersIneligible?.by ?? {}).filter(([key]) => key.startsWith("reason:")))).toEqual(reasons);
+    expect(
+      Object.fromEntries(
+        Object.entries(totals.ServersIneligible?.by ?? {}).filter(([key]) => key.startsWith("reason:")),
+      ),
+    ).toEqual(reasons);
     expect(byStatus("protected")).toBeGreaterThan(0);
 
     const counts = simulator.counts();
@@ -216,7 +273,15 @@ describe("operations in Lambda: metrics, tracing and deadlines", () => {
         const parsed = datagrams.map((datagram) => {
           const [header, body] = datagram.split("\n");
           expect(JSON.parse(header ?? "")).toEqual({ format: "json", version: 1 });
-          return z.looseObject({ name: z.string(), trace_id: z.string(), parent_id: z.string(), type: z.literal("subsegment"), annotations: z.record(z.string(), z.unknown()) }).parse(JSON.parse(body ?? ""));
+          return z
+            .looseObject({
+              name: z.string(),
+              trace_id: z.string(),
+              parent_id: z.string(),
+              type: z.literal("subsegment"),
+              annotations: z.record(z.string(), z.unknown()),
+            })
+            .parse(JSON.parse(body ?? ""));
         });
         // The test before reset the simulator's counts at its start: everything since was traced, and more before.
         expect(parsed.length).toBeGreaterThanOrEqual(sent);
@@ -224,10 +289,13 @@ describe("operations in Lambda: metrics, tracing and deadlines", () => {
       },
       { timeout: 5_000 },
     );
-    for (const subsegment of subsegments) expect(subsegment).toMatchObject({ trace_id: TRACE_ROOT, parent_id: TRACE_PARENT });
+    for (const subsegment of subsegments)
+      expect(subsegment).toMatchObject({ trace_id: TRACE_ROOT, parent_id: TRACE_PARENT });
     // Auto Scaling is read too (eligibility: no server of a scaling group).
     expect(new Set(subsegments.map((subsegment) => subsegment.name))).toEqual(new Set(["SDRS", "ECS", "EVS", "AS"]));
-    const creates = subsegments.filter((subsegment) => String(subsegment.annotations.operation).match(/^(createProtectedInstance|batchCreateProtectedInstances)$/));
+    const creates = subsegments.filter((subsegment) =>
+      String(subsegment.annotations.operation).match(/^(createProtectedInstance|batchCreateProtectedInstances)$/),
+    );
     const checks = subsegments.filter((subsegment) => subsegment.annotations.operation === "showJob");
     expect(creates.length).toBeGreaterThan(0);
     // The job a create answered with is the job its checks read.
@@ -235,5 +303,4 @@ describe("operations in Lambda: metrics, tracing and deadlines", () => {
     expect(createdJobs.has(undefined)).toBe(false);
     expect(new Set(checks.map((subsegment) => subsegment.annotations.jobId))).toEqual(createdJobs);
   });
-
 });

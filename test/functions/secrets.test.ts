@@ -8,12 +8,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { EventBridgeEvent, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import * as z from "../../lib/zod.ts";
 import { generateWebhookSecret } from "../../lib/notify/endpoints.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
+import * as z from "../../lib/zod.ts";
 import {
   type AwsPeers,
   type CapturedLogs,
@@ -50,14 +50,22 @@ async function startSecretsManager(): Promise<SecretsManagerPeer> {
   let secretString: string | undefined;
   let requests = 0;
   const reply = (response: ServerResponse, status: number, body: unknown, errorType?: string) => {
-    response.writeHead(status, { "content-type": "application/x-amz-json-1.1", ...(errorType ? { "x-amzn-errortype": errorType } : {}) });
+    response.writeHead(status, {
+      "content-type": "application/x-amz-json-1.1",
+      ...(errorType ? { "x-amzn-errortype": errorType } : {}),
+    });
     response.end(JSON.stringify(body));
   };
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     if (request.headers["x-amz-target"] !== "secretsmanager.GetSecretValue") {
-      return reply(response, 400, { __type: "UnknownOperationException", message: `unsupported ${request.headers["x-amz-target"]}` }, "UnknownOperationException");
+      return reply(
+        response,
+        400,
+        { __type: "UnknownOperationException", message: `unsupported ${request.headers["x-amz-target"]}` },
+        "UnknownOperationException",
+      );
     }
     requests += 1;
     const { SecretId } = getSecretValueRequest.parse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
@@ -75,7 +83,9 @@ async function startSecretsManager(): Promise<SecretsManagerPeer> {
     });
   };
   const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => reply(response, 500, { __type: "InternalServiceError", message: String(error) }));
+    handle(request, response).catch((error: unknown) =>
+      reply(response, 500, { __type: "InternalServiceError", message: String(error) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -103,21 +113,31 @@ let restoreEnvironment: (() => void) | undefined;
 
 beforeAll(async () => {
   logs = captureLogs();
-  [aws, secretsManager] = await Promise.all([startAwsPeers("sdrs-autoprotect-secrets-StateTable"), startSecretsManager()]);
+  [aws, secretsManager] = await Promise.all([
+    startAwsPeers("sdrs-autoprotect-secrets-StateTable"),
+    startSecretsManager(),
+  ]);
   // Credentials only the secret knows: a request signed with anything else is refused.
-  simulator = await startSimulator({ estate: loadEstate(SAMPLE_ESTATE_PATH), credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY } });
+  simulator = await startSimulator({
+    estate: loadEstate(SAMPLE_ESTATE_PATH),
+    credentials: { accessKey: ACCESS_KEY, secretKey: SECRET_KEY },
+  });
   receiver = await startWebhookReceiver({ secret: WEBHOOK_SECRET });
   const targetsJson = JSON.stringify({
     ...readEvent<Record<string, unknown>>("targets.sample.json"),
     webhooks: [{ id: "ops", url: receiver.url, secret: { env: "SDRS_WEBHOOK_SECRET" } }],
   });
-  const environment = await deployedEnvironment(aws, { simulatorUrl: simulator.url, targetsJson }, {
-    // The most talkative level: a secret must not show up even in debug lines.
-    POWERTOOLS_LOG_LEVEL: "DEBUG",
-    SDRS_SECRET_ID: SECRET_ID,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-  });
+  const environment = await deployedEnvironment(
+    aws,
+    { simulatorUrl: simulator.url, targetsJson },
+    {
+      // The most talkative level: a secret must not show up even in debug lines.
+      POWERTOOLS_LOG_LEVEL: "DEBUG",
+      SDRS_SECRET_ID: SECRET_ID,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
+    },
+  );
   ({ handlers, mappings, restoreEnvironment } = await deployHandlers(aws, environment));
 });
 
@@ -129,10 +149,16 @@ afterAll(async () => {
 
 describe("the handlers with their secrets in Secrets Manager (SDRS_SECRET_ID)", () => {
   const schedule = () => readEvent<EventBridgeEvent<"Scheduled Event", unknown>>("reconcile-schedule.json");
-  const secret = JSON.stringify({ HUAWEICLOUD_SDK_AK: ACCESS_KEY, HUAWEICLOUD_SDK_SK: SECRET_KEY, SDRS_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  const secret = JSON.stringify({
+    HUAWEICLOUD_SDK_AK: ACCESS_KEY,
+    HUAWEICLOUD_SDK_SK: SECRET_KEY,
+    SDRS_WEBHOOK_SECRET: WEBHOOK_SECRET,
+  });
 
   it("retries a cold start that could not read the secret, then reads it once and signs SDRS calls and webhooks with it", async () => {
-    await expect(handlers.reconcile(schedule(), lambdaContext("reconcile"))).rejects.toThrow(/ResourceNotFoundException|find the specified secret/);
+    await expect(handlers.reconcile(schedule(), lambdaContext("reconcile"))).rejects.toThrow(
+      /ResourceNotFoundException|find the specified secret/,
+    );
     expect(secretsManager.requests()).toBe(1);
 
     // A secret that is not JSON fails with the rule, never quoting the secret's text.

@@ -10,18 +10,52 @@ import { handleApiRequest } from "../../lib/pipeline/api.ts";
 import { type Harness, startHarness } from "../pipeline/harness.ts";
 
 const runs = Number(process.env.SDRS_FUZZ_RUNS ?? 300);
-const tricky = fc.constantFrom("constructor", "__proto__", "toString", "valueOf", "web", "db", "", " ", "a".repeat(300));
-const serverEntry = fc.oneof(tricky, fc.string(), fc.record({ serverId: fc.oneof(tricky, fc.string()), flavorRef: fc.oneof(tricky, fc.string(), fc.integer()) }, { requiredKeys: [] }));
+const tricky = fc.constantFrom(
+  "constructor",
+  "__proto__",
+  "toString",
+  "valueOf",
+  "web",
+  "db",
+  "",
+  " ",
+  "a".repeat(300),
+);
+const serverEntry = fc.oneof(
+  tricky,
+  fc.string(),
+  fc.record(
+    { serverId: fc.oneof(tricky, fc.string()), flavorRef: fc.oneof(tricky, fc.string(), fc.integer()) },
+    { requiredKeys: [] },
+  ),
+);
 const body = fc.oneof(
   fc.jsonValue().map((value) => JSON.stringify(value)),
-  fc.record({ target: fc.oneof(tricky, fc.string(), fc.integer()), servers: fc.array(serverEntry, { maxLength: 4 }) }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
+  fc
+    .record(
+      { target: fc.oneof(tricky, fc.string(), fc.integer()), servers: fc.array(serverEntry, { maxLength: 4 }) },
+      { requiredKeys: [] },
+    )
+    .map((value) => JSON.stringify(value)),
   fc.string(),
   fc.constant(undefined),
 );
 const request = fc.record({
   method: fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", ""),
-  path: fc.oneof(fc.constantFrom("/onboarding-requests", "/onboarding-requests/", "/onboarding-requests/x", "/onboarding-requests/__proto__"), fc.string().map((text) => `/${text}`)),
-  headers: fc.dictionary(fc.oneof(fc.constantFrom("idempotency-key", "Idempotency-Key", "__proto__", "constructor"), fc.string()), fc.string(), { maxKeys: 3 }),
+  path: fc.oneof(
+    fc.constantFrom(
+      "/onboarding-requests",
+      "/onboarding-requests/",
+      "/onboarding-requests/x",
+      "/onboarding-requests/__proto__",
+    ),
+    fc.string().map((text) => `/${text}`),
+  ),
+  headers: fc.dictionary(
+    fc.oneof(fc.constantFrom("idempotency-key", "Idempotency-Key", "__proto__", "constructor"), fc.string()),
+    fc.string(),
+    { maxKeys: 3 },
+  ),
   body,
 });
 

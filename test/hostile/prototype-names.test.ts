@@ -12,7 +12,10 @@ const PROTOTYPE_NAMES = ["constructor", "__proto__", "toString", "valueOf", "has
 const ID_SHAPED_NAMES = PROTOTYPE_NAMES.filter((name) => isServerId(name));
 
 async function post(harness: Harness, body: unknown) {
-  return handleApiRequest({ method: "POST", path: "/onboarding-requests", headers: {}, body: JSON.stringify(body) }, harness.runtime.deps);
+  return handleApiRequest(
+    { method: "POST", path: "/onboarding-requests", headers: {}, body: JSON.stringify(body) },
+    harness.runtime.deps,
+  );
 }
 
 async function storedRequests(harness: Harness): Promise<number> {
@@ -36,26 +39,38 @@ describe("prototype names as server ids", () => {
     expect(await storedRequests(harness)).toBe(before);
   });
 
-  it.each(ID_SHAPED_NAMES)("accepts %s as a server id, and it ends ineligible (not found), never a 500", async (name) => {
-    const response = await post(harness, { target: "web", servers: [name, { serverId: `${name}-b`, flavorRef: "s3.large.2" }] });
-    expect(response.statusCode).toBe(202);
-    await harness.runtime.runUntilIdle();
-    const requestId = (JSON.parse(response.body) as { requestId: string }).requestId;
-    const status = await handleApiRequest({ method: "GET", path: `/onboarding-requests/${requestId}`, headers: {}, body: undefined }, harness.runtime.deps);
-    expect(status.statusCode).toBe(200);
-    const servers = (JSON.parse(status.body) as { servers: { serverId: string; state: string }[] }).servers;
-    expect(servers.map((server) => [server.serverId, server.state])).toEqual([
-      [name, "ineligible"],
-      [`${name}-b`, "ineligible"],
-    ]);
-  });
+  it.each(ID_SHAPED_NAMES)(
+    "accepts %s as a server id, and it ends ineligible (not found), never a 500",
+    async (name) => {
+      const response = await post(harness, {
+        target: "web",
+        servers: [name, { serverId: `${name}-b`, flavorRef: "s3.large.2" }],
+      });
+      expect(response.statusCode).toBe(202);
+      await harness.runtime.runUntilIdle();
+      const requestId = (JSON.parse(response.body) as { requestId: string }).requestId;
+      const status = await handleApiRequest(
+        { method: "GET", path: `/onboarding-requests/${requestId}`, headers: {}, body: undefined },
+        harness.runtime.deps,
+      );
+      expect(status.statusCode).toBe(200);
+      const servers = (JSON.parse(status.body) as { servers: { serverId: string; state: string }[] }).servers;
+      expect(servers.map((server) => [server.serverId, server.state])).toEqual([
+        [name, "ineligible"],
+        [`${name}-b`, "ineligible"],
+      ]);
+    },
+  );
 
-  it.each(PROTOTYPE_NAMES)("refuses a flavorRef keyed %s with a bad entry with 400 and records nothing", async (name) => {
-    const before = await storedRequests(harness);
-    const response = await post(harness, { target: "web", servers: [{ serverId: name, flavorRef: "" }] });
-    expect(response.statusCode).toBe(400);
-    expect(await storedRequests(harness)).toBe(before);
-  });
+  it.each(PROTOTYPE_NAMES)(
+    "refuses a flavorRef keyed %s with a bad entry with 400 and records nothing",
+    async (name) => {
+      const before = await storedRequests(harness);
+      const response = await post(harness, { target: "web", servers: [{ serverId: name, flavorRef: "" }] });
+      expect(response.statusCode).toBe(400);
+      expect(await storedRequests(harness)).toBe(before);
+    },
+  );
 
   it.each(PROTOTYPE_NAMES)("answers a request for target %s (no such target) without a 500", async (name) => {
     const response = await post(harness, { target: name, servers: ["some-server"] });

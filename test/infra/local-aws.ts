@@ -6,11 +6,11 @@
  *   npm exec -- node test/infra/local-aws.ts     # prints the environment to export; runs until Ctrl+C
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import * as z from "../../lib/zod.ts";
 import { SqsQueue } from "../../lib/aws/sqs-queue.ts";
 import { createTable } from "../../lib/aws/table-definition.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
 import { DEAD_LETTER_QUEUE_URL_VARIABLES } from "../../lib/runtime/aws.ts";
+import * as z from "../../lib/zod.ts";
 import { startDynalite, startLocalSqs } from "../aws/peers.ts";
 import { loadServerlessYml, QUEUE_URL_VARIABLES, queueOfEnvironment, queueProperties } from "./serverless-config.ts";
 
@@ -28,7 +28,9 @@ export interface LocalQueue {
 /** Creates each queue (and its DLQ) with the VisibilityTimeout and RedrivePolicy serverless.yml gives it. */
 export async function createQueuesAsDeployed(client: SQSClient): Promise<Record<QueueName, LocalQueue>> {
   const arnOf = async (url: string | undefined) => {
-    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }));
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
+    );
     return Attributes?.QueueArn ?? "";
   };
   const create = async (name: QueueName): Promise<LocalQueue> => {
@@ -42,7 +44,10 @@ export async function createQueuesAsDeployed(client: SQSClient): Promise<Record<
         QueueName: logicalId,
         Attributes: {
           VisibilityTimeout: String(properties.VisibilityTimeout),
-          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(deadLetter.QueueUrl), maxReceiveCount: redrive.maxReceiveCount }),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: await arnOf(deadLetter.QueueUrl),
+            maxReceiveCount: redrive.maxReceiveCount,
+          }),
         },
       }),
     );
@@ -54,14 +59,20 @@ export async function createQueuesAsDeployed(client: SQSClient): Promise<Record<
       maxReceiveCount: redrive.maxReceiveCount,
     };
   };
-  return { onboarding: await create("onboarding"), "job-status": await create("job-status"), notify: await create("notify") };
+  return {
+    onboarding: await create("onboarding"),
+    "job-status": await create("job-status"),
+    notify: await create("notify"),
+  };
 }
 
 /** The endpoint URL a peer's AWS SDK client was built with. */
 async function endpointOf(client: { config: { endpoint?: unknown } }): Promise<string> {
   const endpoint = client.config.endpoint;
   const resolved: unknown = typeof endpoint === "function" ? await endpoint() : endpoint;
-  const url = z.looseObject({ protocol: z.string(), hostname: z.string(), port: z.union([z.string(), z.number()]) }).parse(resolved);
+  const url = z
+    .looseObject({ protocol: z.string(), hostname: z.string(), port: z.union([z.string(), z.number()]) })
+    .parse(resolved);
   return `${url.protocol}//${url.hostname}:${url.port}`;
 }
 
@@ -96,7 +107,6 @@ export async function startAwsPeers(tableName: string): Promise<AwsPeers> {
   };
 }
 
-
 /** What serverless.yml sets for the AWS side (table, queues), pointed at the peers, plus the SDK's endpoints and dummy credentials. */
 export async function awsEnvironment(peers: AwsPeers): Promise<Record<string, string>> {
   return {
@@ -119,7 +129,8 @@ export async function awsEnvironment(peers: AwsPeers): Promise<Record<string, st
 if (import.meta.main) {
   const peers = await startAwsPeers("sdrs-autoprotect-local-StateTable");
   const quote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
-  for (const [name, value] of Object.entries(await awsEnvironment(peers))) console.log(`export ${name}=${quote(value)}`);
+  for (const [name, value] of Object.entries(await awsEnvironment(peers)))
+    console.log(`export ${name}=${quote(value)}`);
   console.error("dynalite and local-aws-sqs are running (in memory); Ctrl+C stops them");
   const stop = () => {
     peers.close().then(

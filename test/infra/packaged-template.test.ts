@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as z from "../../lib/zod.ts";
 import { METRICS } from "../../lib/metrics.ts";
+import * as z from "../../lib/zod.ts";
 import { PROJECT_ROOT } from "./serverless-config.ts";
 
 const resourceSchema = z.looseObject({
@@ -30,8 +30,13 @@ let resources: Record<string, Resource>;
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), "sdrs-autoprotect-package-"));
   const osls = join(PROJECT_ROOT, "node_modules/.bin/osls");
-  await promisify(execFile)(osls, ["package", "--package", folder], { cwd: PROJECT_ROOT, env: { ...process.env, SLS_TELEMETRY_DISABLED: "1" } });
-  const template = templateSchema.parse(JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8")));
+  await promisify(execFile)(osls, ["package", "--package", folder], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: "1" },
+  });
+  const template = templateSchema.parse(
+    JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8")),
+  );
   resources = template.Resources;
 }, 180_000);
 
@@ -56,7 +61,9 @@ const alarmProperties = z.looseObject({
   Namespace: z.optional(z.string()),
   MetricName: z.optional(z.string()),
   Dimensions: z.optional(z.array(z.object({ Name: z.string(), Value: z.unknown() }))),
-  Metrics: z.optional(z.array(z.looseObject({ Id: z.string(), Expression: z.optional(z.string()), MetricStat: z.optional(z.unknown()) }))),
+  Metrics: z.optional(
+    z.array(z.looseObject({ Id: z.string(), Expression: z.optional(z.string()), MetricStat: z.optional(z.unknown()) })),
+  ),
   Threshold: z.number(),
   ComparisonOperator: z.string(),
   AlarmActions: z.array(z.unknown()).check(z.minLength(1)),
@@ -85,16 +92,30 @@ const functionProperties = z.looseObject({
 describe("the packaged CloudFormation template (npx osls package, offline)", () => {
   it("alarms on any message in every dead-letter queue: the three redrive targets and the asynchronous failure destination", () => {
     const redriveTargets = ofType("AWS::SQS::Queue").flatMap(([, queue]) => {
-      const policy = z.object({ RedrivePolicy: z.optional(z.object({ deadLetterTargetArn: getAtt })) }).parse(queue.Properties).RedrivePolicy;
+      const policy = z
+        .object({ RedrivePolicy: z.optional(z.object({ deadLetterTargetArn: getAtt })) })
+        .parse(queue.Properties).RedrivePolicy;
       return policy ? [policy.deadLetterTargetArn["Fn::GetAtt"][0]] : [];
     });
-    const destinations = ofType("AWS::Lambda::EventInvokeConfig").map(([, config]) =>
-      getAtt.parse(z.object({ DestinationConfig: z.object({ OnFailure: z.object({ Destination: z.unknown() }) }) }).parse(config.Properties).DestinationConfig.OnFailure.Destination)["Fn::GetAtt"][0],
+    const destinations = ofType("AWS::Lambda::EventInvokeConfig").map(
+      ([, config]) =>
+        getAtt.parse(
+          z
+            .object({ DestinationConfig: z.object({ OnFailure: z.object({ Destination: z.unknown() }) }) })
+            .parse(config.Properties).DestinationConfig.OnFailure.Destination,
+        )["Fn::GetAtt"][0],
     );
     const deadLetterQueues = [...new Set([...redriveTargets, ...destinations])].sort();
-    expect(deadLetterQueues).toEqual(["AsyncFailureQueue", "JobStatusDeadLetterQueue", "NotifyDeadLetterQueue", "OnboardingDeadLetterQueue"]);
+    expect(deadLetterQueues).toEqual([
+      "AsyncFailureQueue",
+      "JobStatusDeadLetterQueue",
+      "NotifyDeadLetterQueue",
+      "OnboardingDeadLetterQueue",
+    ]);
     for (const queue of deadLetterQueues) {
-      const alarm = alarms().find((candidate) => alarmedQueue(candidate, "ApproximateNumberOfMessagesVisible") === queue);
+      const alarm = alarms().find(
+        (candidate) => alarmedQueue(candidate, "ApproximateNumberOfMessagesVisible") === queue,
+      );
       expect(alarm, `an alarm on ${queue}`).toBeDefined();
       expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
     }
@@ -112,14 +133,25 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
   });
 
   it("alarms on the errors and on the throttles of every function", () => {
-    const functionNames = ofType("AWS::Lambda::Function").map(([, fn]) => props(fn, functionProperties).FunctionName).sort();
+    const functionNames = ofType("AWS::Lambda::Function")
+      .map(([, fn]) => props(fn, functionProperties).FunctionName)
+      .sort();
     expect(functionNames).toHaveLength(6);
     for (const metricName of ["Errors", "Throttles"]) {
-      const alarm = alarms().find((candidate) => JSON.stringify(candidate.Metrics ?? []).includes(`"MetricName":"${metricName}"`));
+      const alarm = alarms().find((candidate) =>
+        JSON.stringify(candidate.Metrics ?? []).includes(`"MetricName":"${metricName}"`),
+      );
       expect(alarm, `an alarm on Lambda ${metricName}`).toBeDefined();
       const watched = (alarm?.Metrics ?? [])
         .flatMap((query) => {
-          const stat = z.object({ Metric: z.object({ Namespace: z.literal("AWS/Lambda"), Dimensions: z.tuple([z.object({ Value: z.string() })]) }) }).safeParse(query.MetricStat);
+          const stat = z
+            .object({
+              Metric: z.object({
+                Namespace: z.literal("AWS/Lambda"),
+                Dimensions: z.tuple([z.object({ Value: z.string() })]),
+              }),
+            })
+            .safeParse(query.MetricStat);
           return stat.success ? [stat.data.Metric.Dimensions[0].Value] : [];
         })
         .sort();
@@ -129,12 +161,17 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
   });
 
   it("alarms on webhook give-ups and on coverage below coverageAlarmThreshold, from the pipeline's own metrics", () => {
-    const byMetric = (name: string) => alarms().find((alarm) => alarm.Metrics?.some((query) => query.Expression?.includes(`(${name})`)));
+    const byMetric = (name: string) =>
+      alarms().find((alarm) => alarm.Metrics?.some((query) => query.Expression?.includes(`(${name})`)));
     const giveUps = byMetric("WebhookGiveUps");
-    expect(giveUps?.Metrics?.[0]?.Expression).toBe("SELECT SUM(WebhookGiveUps) FROM SdrsAutoprotect WHERE function = 'sdrs-autoprotect-dev-notify'");
+    expect(giveUps?.Metrics?.[0]?.Expression).toBe(
+      "SELECT SUM(WebhookGiveUps) FROM SdrsAutoprotect WHERE function = 'sdrs-autoprotect-dev-notify'",
+    );
     expect(giveUps).toMatchObject({ Threshold: 0, ComparisonOperator: "GreaterThanThreshold" });
     const coverage = byMetric("CoverageRatio");
-    expect(coverage?.Metrics?.[0]?.Expression).toBe("SELECT MIN(CoverageRatio) FROM SdrsAutoprotect WHERE function = 'sdrs-autoprotect-dev-reconcile'");
+    expect(coverage?.Metrics?.[0]?.Expression).toBe(
+      "SELECT MIN(CoverageRatio) FROM SdrsAutoprotect WHERE function = 'sdrs-autoprotect-dev-reconcile'",
+    );
     expect(coverage).toMatchObject({ Threshold: 0.95, ComparisonOperator: "LessThanThreshold" });
   });
 
@@ -142,7 +179,11 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
     const topic = { "Fn::If": ["OwnAlarmTopic", { Ref: "AlarmTopic" }, ""] };
     for (const alarm of alarms()) expect(alarm.AlarmActions, alarm.AlarmName).toEqual([topic]);
     expect(resources.AlarmTopic).toMatchObject({ Type: "AWS::SNS::Topic", Condition: "OwnAlarmTopic" });
-    expect(resources.AlarmEmailSubscription).toMatchObject({ Type: "AWS::SNS::Subscription", Condition: "AlarmEmailSet", Properties: { Protocol: "email", TopicArn: topic } });
+    expect(resources.AlarmEmailSubscription).toMatchObject({
+      Type: "AWS::SNS::Subscription",
+      Condition: "AlarmEmailSet",
+      Properties: { Protocol: "email", TopicArn: topic },
+    });
     expect(alarms()).toHaveLength(10);
   });
 
@@ -151,9 +192,10 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
       const properties = props(fn, functionProperties);
       expect(properties.TracingConfig, logicalId).toEqual({ Mode: "Active" });
       const role = resources[getAtt.parse(properties.Role)["Fn::GetAtt"][0]];
-      expect(z.object({ ManagedPolicyArns: z.array(z.string()) }).parse(role?.Properties).ManagedPolicyArns, logicalId).toContain(
-        "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
-      );
+      expect(
+        z.object({ ManagedPolicyArns: z.array(z.string()) }).parse(role?.Properties).ManagedPolicyArns,
+        logicalId,
+      ).toContain("arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess");
     }
   });
 
@@ -167,15 +209,26 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
 
   it("gives each asynchronously invoked function (inventoryEvents, reconcile) an SQS on-failure destination its role may send to", () => {
     const configs = ofType("AWS::Lambda::EventInvokeConfig").map(([, config]) =>
-      z.object({ FunctionName: ref, DestinationConfig: z.object({ OnFailure: z.object({ Destination: getAtt }) }) }).parse(config.Properties),
+      z
+        .object({ FunctionName: ref, DestinationConfig: z.object({ OnFailure: z.object({ Destination: getAtt }) }) })
+        .parse(config.Properties),
     );
-    expect(configs.map((config) => config.FunctionName.Ref).sort()).toEqual(["InventoryEventsLambdaFunction", "ReconcileLambdaFunction"]);
+    expect(configs.map((config) => config.FunctionName.Ref).sort()).toEqual([
+      "InventoryEventsLambdaFunction",
+      "ReconcileLambdaFunction",
+    ]);
     for (const config of configs) {
       const [queue, attribute] = config.DestinationConfig.OnFailure.Destination["Fn::GetAtt"];
       expect(resources[queue]?.Type).toBe("AWS::SQS::Queue");
       expect(attribute).toBe("Arn");
       const role = getAtt.parse(props(resources[config.FunctionName.Ref], functionProperties).Role)["Fn::GetAtt"][0];
-      expect(JSON.stringify(resources[role]?.Properties), role).toContain(JSON.stringify({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: { "Fn::GetAtt": [queue, "Arn"] } }).slice(1, -1));
+      expect(JSON.stringify(resources[role]?.Properties), role).toContain(
+        JSON.stringify({
+          Effect: "Allow",
+          Action: ["sqs:SendMessage"],
+          Resource: { "Fn::GetAtt": [queue, "Arn"] },
+        }).slice(1, -1),
+      );
     }
   });
 
@@ -189,7 +242,9 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
       const fn = mapping.FunctionName["Fn::GetAtt"][0];
       const { VisibilityTimeout } = z.object({ VisibilityTimeout: z.number() }).parse(resources[queue]?.Properties);
       const { Timeout } = props(resources[fn], functionProperties);
-      expect(VisibilityTimeout, `${queue} (${VisibilityTimeout} s) vs ${fn} (${Timeout} s)`).toBeGreaterThanOrEqual(6 * Timeout);
+      expect(VisibilityTimeout, `${queue} (${VisibilityTimeout} s) vs ${fn} (${Timeout} s)`).toBeGreaterThanOrEqual(
+        6 * Timeout,
+      );
     }
   });
 
@@ -201,14 +256,25 @@ describe("the packaged CloudFormation template (npx osls package, offline)", () 
 
   it("documents every alarm and every metric in docs/operations.md", () => {
     const operations = readFileSync(join(PROJECT_ROOT, "docs/operations.md"), "utf8");
-    for (const alarm of alarms()) expect(operations, alarm.AlarmName).toContain(`| \`${alarm.AlarmName.replace("sdrs-autoprotect-dev-", "")}\` |`);
+    for (const alarm of alarms())
+      expect(operations, alarm.AlarmName).toContain(`| \`${alarm.AlarmName.replace("sdrs-autoprotect-dev-", "")}\` |`);
     for (const metric of Object.keys(METRICS)) expect(operations, metric).toContain(`| \`${metric}\` |`);
   });
 
   it("has a dashboard whose body is JSON once the queue names are spliced in, charting only metrics the pipeline emits", () => {
-    const body = z.object({ DashboardBody: z.object({ "Fn::Join": z.tuple([z.literal(""), z.array(z.unknown())]) }) }).parse(resources.Dashboard?.Properties);
-    const text = body.DashboardBody["Fn::Join"][1].map((part) => (typeof part === "string" ? part : "spliced")).join("");
-    const dashboard = z.object({ widgets: z.array(z.object({ properties: z.object({ title: z.string(), metrics: z.array(z.array(z.unknown())) }) })) }).parse(JSON.parse(text));
+    const body = z
+      .object({ DashboardBody: z.object({ "Fn::Join": z.tuple([z.literal(""), z.array(z.unknown())]) }) })
+      .parse(resources.Dashboard?.Properties);
+    const text = body.DashboardBody["Fn::Join"][1]
+      .map((part) => (typeof part === "string" ? part : "spliced"))
+      .join("");
+    const dashboard = z
+      .object({
+        widgets: z.array(
+          z.object({ properties: z.object({ title: z.string(), metrics: z.array(z.array(z.unknown())) }) }),
+        ),
+      })
+      .parse(JSON.parse(text));
     expect(dashboard.widgets.length).toBeGreaterThanOrEqual(8);
     const charted = [...text.matchAll(/\((\w+)\) FROM SdrsAutoprotect/g)].map((match) => match[1] ?? "");
     expect(charted.filter((name) => !(name in METRICS))).toEqual([]);

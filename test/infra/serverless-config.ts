@@ -118,7 +118,9 @@ export function loadServerlessYml(path = SERVERLESS_YML_PATH): ServerlessFile {
   const raw = load(text, { schema: CLOUDFORMATION_SCHEMA, filename: path });
   const parsed = serverlessYml.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${path}: ${parsed.error.issues.map((issue) => `${issue.path.map(String).join(".")}: ${issue.message}`).join("; ")}`);
+    throw new Error(
+      `${path}: ${parsed.error.issues.map((issue) => `${issue.path.map(String).join(".")}: ${issue.message}`).join("; ")}`,
+    );
   }
   return { text, config: parsed.data };
 }
@@ -157,7 +159,8 @@ export function resource(config: ServerlessYml, logicalId: string): CloudFormati
 
 export function queueProperties(config: ServerlessYml, logicalId: string): SqsQueueProperties {
   const queue = resource(config, logicalId);
-  if (queue.Type !== "AWS::SQS::Queue") throw new Error(`serverless.yml: ${logicalId} is a ${queue.Type}, not an AWS::SQS::Queue`);
+  if (queue.Type !== "AWS::SQS::Queue")
+    throw new Error(`serverless.yml: ${logicalId} is a ${queue.Type}, not an AWS::SQS::Queue`);
   return sqsQueueProperties.parse(queue.Properties);
 }
 
@@ -174,7 +177,8 @@ export interface SqsConsumer {
 function numberOrParam(config: ServerlessYml, value: unknown, what: string): number | undefined {
   if (value === undefined) return undefined;
   const resolved = resolveParam(config, value);
-  if (typeof resolved !== "number") throw new Error(`serverless.yml: ${what} must be a number or a param with a numeric default`);
+  if (typeof resolved !== "number")
+    throw new Error(`serverless.yml: ${what} must be a number or a param with a numeric default`);
   return resolved;
 }
 
@@ -187,7 +191,8 @@ export function sqsConsumers(config: ServerlessYml): SqsConsumer[] {
       const queueLogicalId = getAttTarget(sqs.arn, "Arn");
       const reservedConcurrency = numberOrParam(config, fn.reservedConcurrency, `${functionName}.reservedConcurrency`);
       const maximumConcurrency = numberOrParam(config, sqs.maximumConcurrency, `${functionName}'s maximumConcurrency`);
-      if (!queueLogicalId) throw new Error(`serverless.yml: ${functionName}'s sqs event must name its queue as !GetAtt <Queue>.Arn`);
+      if (!queueLogicalId)
+        throw new Error(`serverless.yml: ${functionName}'s sqs event must name its queue as !GetAtt <Queue>.Arn`);
       return [
         {
           functionName,
@@ -222,7 +227,10 @@ export function environmentValue(config: ServerlessYml, variable: string, stage 
 /** The resource a provider.environment variable (ONBOARDING_QUEUE_URL, …) points at with !Ref on a deployed stage. */
 export function queueOfEnvironment(config: ServerlessYml, variable: string): string {
   const logicalId = refTarget(environmentValue(config, variable));
-  if (!logicalId) throw new Error(`serverless.yml: provider.environment.${variable} must be !Ref <Queue> (directly or through a param)`);
+  if (!logicalId)
+    throw new Error(
+      `serverless.yml: provider.environment.${variable} must be !Ref <Queue> (directly or through a param)`,
+    );
   return logicalId;
 }
 

@@ -6,11 +6,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import * as z from "../../lib/zod.ts";
 import { STATE_TABLE, stateTableCloudFormation } from "../../lib/aws/table-definition.ts";
 import { CTS_EVENT_SOURCE, OWN_EVENT_SOURCE } from "../../lib/events/inventory.ts";
 import type { QueueName } from "../../lib/queue/queue.ts";
 import { DEAD_LETTER_QUEUE_URL_VARIABLES } from "../../lib/runtime/aws.ts";
+import * as z from "../../lib/zod.ts";
 import {
   type CloudFormationResource,
   environmentValue,
@@ -32,15 +32,26 @@ const consumers = sqsConsumers(config);
 
 const iamStatement = z.looseObject({
   Effect: z.enum(["Allow", "Deny"]),
-  Action: z.pipe(z.union([z.string(), z.array(z.string())]), z.transform((action) => (Array.isArray(action) ? action : [action]))),
-  Resource: z.pipe(z.unknown(), z.transform((value) => (Array.isArray(value) ? (value as unknown[]) : [value]))),
+  Action: z.pipe(
+    z.union([z.string(), z.array(z.string())]),
+    z.transform((action) => (Array.isArray(action) ? action : [action])),
+  ),
+  Resource: z.pipe(
+    z.unknown(),
+    z.transform((value) => (Array.isArray(value) ? (value as unknown[]) : [value])),
+  ),
 });
 type IamStatement = z.infer<typeof iamStatement>;
 
 const iamRoleProperties = z.looseObject({
   AssumeRolePolicyDocument: z.unknown(),
   ManagedPolicyArns: z._default(z.array(z.unknown()), []),
-  Policies: z._default(z.array(z.looseObject({ PolicyName: z.string(), PolicyDocument: z.looseObject({ Statement: z.array(iamStatement) }) })), []),
+  Policies: z._default(
+    z.array(
+      z.looseObject({ PolicyName: z.string(), PolicyDocument: z.looseObject({ Statement: z.array(iamStatement) }) }),
+    ),
+    [],
+  ),
 });
 
 function roleOf(functionName: string): { logicalId: string; role: CloudFormationResource } {
@@ -51,7 +62,9 @@ function roleOf(functionName: string): { logicalId: string; role: CloudFormation
 
 function allowStatements(functionName: string): IamStatement[] {
   const properties = iamRoleProperties.parse(roleOf(functionName).role.Properties);
-  return properties.Policies.flatMap((policy) => policy.PolicyDocument.Statement).filter((statement) => statement.Effect === "Allow");
+  return properties.Policies.flatMap((policy) => policy.PolicyDocument.Statement).filter(
+    (statement) => statement.Effect === "Allow",
+  );
 }
 
 /** The resources `functionName`'s role allows `action` on (as written, intrinsics included). */
@@ -64,7 +77,9 @@ function resourcesAllowed(functionName: string, action: string): unknown[] {
 describe("serverless.yml", () => {
   it("runs every function on nodejs24.x (no function overrides the provider's runtime)", () => {
     expect(config.provider.runtime).toBe("nodejs24.x");
-    const overrides = Object.entries(config.functions).filter(([, fn]) => fn.runtime !== undefined && fn.runtime !== "nodejs24.x");
+    const overrides = Object.entries(config.functions).filter(
+      ([, fn]) => fn.runtime !== undefined && fn.runtime !== "nodejs24.x",
+    );
     expect(overrides.map(([name]) => name)).toEqual([]);
   });
 
@@ -85,9 +100,10 @@ describe("serverless.yml", () => {
   it("gives each consumed queue a visibility timeout of at least 6 × its consumer's timeout (AWS Lambda guidance)", () => {
     for (const consumer of consumers) {
       const { VisibilityTimeout } = queueProperties(config, consumer.queueLogicalId);
-      expect(VisibilityTimeout, `${consumer.queueLogicalId} vs ${consumer.functionName} (${consumer.timeoutSeconds} s)`).toBeGreaterThanOrEqual(
-        6 * consumer.timeoutSeconds,
-      );
+      expect(
+        VisibilityTimeout,
+        `${consumer.queueLogicalId} vs ${consumer.functionName} (${consumer.timeoutSeconds} s)`,
+      ).toBeGreaterThanOrEqual(6 * consumer.timeoutSeconds);
     }
   });
 
@@ -113,12 +129,15 @@ describe("serverless.yml", () => {
     // batches than the function may run, throttled batches return to the queue and count towards the DLQ.
     for (const consumer of consumers.filter((candidate) => candidate.reservedConcurrency !== undefined)) {
       expect(consumer.event.maximumConcurrency, consumer.functionName).toBeDefined();
-      expect(consumer.event.maximumConcurrency ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(consumer.reservedConcurrency ?? 0);
+      expect(consumer.event.maximumConcurrency ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(
+        consumer.reservedConcurrency ?? 0,
+      );
     }
   });
 
   it("points each queue URL variable at the queue its consumer reads", () => {
-    const consumerQueue = (functionName: string) => consumers.find((consumer) => consumer.functionName === functionName)?.queueLogicalId;
+    const consumerQueue = (functionName: string) =>
+      consumers.find((consumer) => consumer.functionName === functionName)?.queueLogicalId;
     expect(queueOfEnvironment(config, "ONBOARDING_QUEUE_URL")).toBe(consumerQueue("onboard"));
     expect(queueOfEnvironment(config, "JOB_STATUS_QUEUE_URL")).toBe(consumerQueue("jobStatus"));
     expect(queueOfEnvironment(config, "NOTIFY_QUEUE_URL")).toBe(consumerQueue("notify"));
@@ -126,12 +145,18 @@ describe("serverless.yml", () => {
 
   it("points each dead-letter URL variable of the runtime at its queue's DLQ, and lets the consumer send there", () => {
     // The consumers put what retrying cannot help into the DLQ themselves (sqsDeadLetterSink), besides SQS's redrive.
-    const consumerOf: Record<QueueName, string> = { onboarding: "onboard", "job-status": "jobStatus", notify: "notify" };
+    const consumerOf: Record<QueueName, string> = {
+      onboarding: "onboard",
+      "job-status": "jobStatus",
+      notify: "notify",
+    };
     for (const [queue, variable] of Object.entries(DEAD_LETTER_QUEUE_URL_VARIABLES) as [QueueName, string][]) {
       const source = queueProperties(config, queueOfEnvironment(config, QUEUE_URL_VARIABLES[queue]));
       const deadLetterId = getAttTarget(source.RedrivePolicy?.deadLetterTargetArn, "Arn");
       expect(queueOfEnvironment(config, variable), variable).toBe(deadLetterId);
-      const sendable = resourcesAllowed(consumerOf[queue] ?? "", "sqs:SendMessage").map((arn) => getAttTarget(arn, "Arn"));
+      const sendable = resourcesAllowed(consumerOf[queue] ?? "", "sqs:SendMessage").map((arn) =>
+        getAttTarget(arn, "Arn"),
+      );
       expect(sendable, `${consumerOf[queue]} → ${deadLetterId}`).toContain(deadLetterId);
     }
   });
@@ -142,7 +167,8 @@ describe("serverless.yml", () => {
     const table = resource(config, tableId ?? "");
     const expected = stateTableCloudFormation("ignored");
     expect(table.Type).toBe(expected.Type);
-    const byName = (a: { AttributeName?: string }, b: { AttributeName?: string }) => (a.AttributeName ?? "").localeCompare(b.AttributeName ?? "");
+    const byName = (a: { AttributeName?: string }, b: { AttributeName?: string }) =>
+      (a.AttributeName ?? "").localeCompare(b.AttributeName ?? "");
     const properties = z
       .looseObject({
         BillingMode: z.string(),
@@ -153,7 +179,9 @@ describe("serverless.yml", () => {
       })
       .parse(table.Properties);
     expect(properties.BillingMode).toBe(expected.Properties.BillingMode);
-    expect([...properties.AttributeDefinitions].sort(byName)).toEqual([...(expected.Properties.AttributeDefinitions ?? [])].sort(byName));
+    expect([...properties.AttributeDefinitions].sort(byName)).toEqual(
+      [...(expected.Properties.AttributeDefinitions ?? [])].sort(byName),
+    );
     expect(properties.KeySchema).toEqual(expected.Properties.KeySchema);
     expect(properties.GlobalSecondaryIndexes).toEqual(expected.Properties.GlobalSecondaryIndexes);
     expect(properties.TimeToLiveSpecification).toEqual({ AttributeName: STATE_TABLE.ttlAttribute, Enabled: true });
@@ -165,7 +193,13 @@ describe("serverless.yml", () => {
     );
     const parsed = routes.map(({ functionName, route }) => ({
       functionName,
-      ...z.looseObject({ method: z.string(), path: z.string(), authorizer: z.optional(z.looseObject({ type: z.string() })) }).parse(route),
+      ...z
+        .looseObject({
+          method: z.string(),
+          path: z.string(),
+          authorizer: z.optional(z.looseObject({ type: z.string() })),
+        })
+        .parse(route),
     }));
     expect(parsed.map(({ functionName, method, path }) => `${functionName} ${method} ${path}`).sort()).toEqual([
       "onboardingApi GET /onboarding-requests/{id}",
@@ -175,7 +209,9 @@ describe("serverless.yml", () => {
   });
 
   it("routes exactly the inventory event sources to inventoryEvents: OWN_EVENT_SOURCE and CTS_EVENT_SOURCE", () => {
-    const rules = (config.functions.inventoryEvents?.events ?? []).flatMap((event) => ("eventBridge" in event ? [event.eventBridge] : []));
+    const rules = (config.functions.inventoryEvents?.events ?? []).flatMap((event) =>
+      "eventBridge" in event ? [event.eventBridge] : [],
+    );
     expect(rules).toHaveLength(1);
     const rule = z.looseObject({ pattern: z.looseObject({ source: z.array(z.string()) }) }).parse(rules[0]);
     expect([...rule.pattern.source].sort()).toEqual([CTS_EVENT_SOURCE, OWN_EVENT_SOURCE].sort());
@@ -189,7 +225,9 @@ describe("serverless.yml", () => {
       const trust = iamRoleProperties.parse(role.Properties).AssumeRolePolicyDocument;
       const file = /^\$\{file\((.+)\)\}$/.exec(String(trust))?.[1];
       const document = z
-        .looseObject({ Statement: z.array(z.looseObject({ Effect: z.string(), Principal: z.unknown(), Action: z.unknown() })) })
+        .looseObject({
+          Statement: z.array(z.looseObject({ Effect: z.string(), Principal: z.unknown(), Action: z.unknown() })),
+        })
         .parse(file ? loadYamlFile(join(PROJECT_ROOT, file)) : trust);
       expect(document.Statement, logicalId).toEqual([
         { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
@@ -215,23 +253,36 @@ describe("serverless.yml", () => {
       // Secrets Manager appends "-" and 6 random characters to a secret's ARN.
       const secrets = resourcesAllowed(functionName, "secretsmanager:GetSecretValue").map((arn) => JSON.stringify(arn));
       const callsCloud = cloudCallers.includes(functionName);
-      expect(secrets.some((arn) => arn.includes(huawei)), `${functionName} reads the Huawei credentials`).toBe(callsCloud);
-      expect(secrets.some((arn) => arn.includes(webhooks)), `${functionName} reads the webhook secrets`).toBe(functionName === "notify");
-      expect(config.functions[functionName]?.environment?.SDRS_SECRET_ID, functionName).toBe(callsCloud ? `\${param:secretName}` : undefined);
+      expect(
+        secrets.some((arn) => arn.includes(huawei)),
+        `${functionName} reads the Huawei credentials`,
+      ).toBe(callsCloud);
+      expect(
+        secrets.some((arn) => arn.includes(webhooks)),
+        `${functionName} reads the webhook secrets`,
+      ).toBe(functionName === "notify");
+      expect(config.functions[functionName]?.environment?.SDRS_SECRET_ID, functionName).toBe(
+        callsCloud ? `\${param:secretName}` : undefined,
+      );
     }
     expect(config.functions.notify?.environment?.SDRS_WEBHOOK_SECRET_ID).toBe(`\${param:webhookSecretName}`);
   });
 
   it("caps every function that calls SDRS with reserved concurrency, within one budget (param sdrsConcurrencyBudget)", () => {
     const budget = Number(resolveParam(config, `\${param:sdrsConcurrencyBudget}`));
-    const shares = ["inventoryEvents", "reconcile", "onboard", "jobStatus"].map((functionName) => Number(resolveParam(config, String(config.functions[functionName]?.reservedConcurrency))));
+    const shares = ["inventoryEvents", "reconcile", "onboard", "jobStatus"].map((functionName) =>
+      Number(resolveParam(config, String(config.functions[functionName]?.reservedConcurrency))),
+    );
     expect(shares.every((share) => Number.isInteger(share) && share > 0)).toBe(true);
     expect(shares.reduce((sum, share) => sum + share, 0)).toBeLessThanOrEqual(budget);
   });
 
   it("throttles the HTTP API stage", () => {
-    const stage = (config as unknown as { resources: { extensions?: Record<string, { Properties?: { DefaultRouteSettings?: Record<string, unknown> } }> } }).resources
-      .extensions?.HttpApiStage;
+    const stage = (
+      config as unknown as {
+        resources: { extensions?: Record<string, { Properties?: { DefaultRouteSettings?: Record<string, unknown> } }> };
+      }
+    ).resources.extensions?.HttpApiStage;
     const settings = stage?.Properties?.DefaultRouteSettings ?? {};
     expect(Number(resolveParam(config, settings.ThrottlingRateLimit))).toBeGreaterThan(0);
     expect(Number(resolveParam(config, settings.ThrottlingBurstLimit))).toBeGreaterThan(0);
@@ -247,7 +298,11 @@ describe("serverless.yml", () => {
   });
 
   it("takes the table and queues from the shell on stage local (osls invoke local), where no stack exists to !Ref", () => {
-    const resourceVariables = ["SDRS_TABLE_NAME", ...Object.values(QUEUE_URL_VARIABLES), ...Object.values(DEAD_LETTER_QUEUE_URL_VARIABLES)];
+    const resourceVariables = [
+      "SDRS_TABLE_NAME",
+      ...Object.values(QUEUE_URL_VARIABLES),
+      ...Object.values(DEAD_LETTER_QUEUE_URL_VARIABLES),
+    ];
     for (const variable of resourceVariables) {
       expect(refTarget(environmentValue(config, variable)), `${variable} on a deployed stage`).toBeDefined();
       expect(environmentValue(config, variable, "local"), `${variable} on stage local`).toBe(`\${env:${variable}}`);
@@ -264,7 +319,9 @@ describe("serverless.yml", () => {
   });
 
   it("bundles as .mjs for Lambda, and for invoke local as .js in a work folder of its own", () => {
-    const esbuild = z.looseObject({ outputFileExtension: z.string(), outputWorkFolder: z.string() }).parse(config.custom.esbuild);
+    const esbuild = z
+      .looseObject({ outputFileExtension: z.string(), outputWorkFolder: z.string() })
+      .parse(config.custom.esbuild);
     expect(resolveParam(config, esbuild.outputFileExtension)).toBe(".mjs");
     expect(resolveParam(config, esbuild.outputFileExtension, "local")).toBe(".js");
     // Lambda's Node.js runtime tries <handler>.js before .mjs: a stale .js bundle in a deployed zip would win.
@@ -284,7 +341,10 @@ describe("serverless.yml", () => {
     const params = [...withoutComments.matchAll(/\$\{param:([A-Za-z0-9_-]+)\s*(,[^}]*)?\}/g)];
     expect(params.length).toBeGreaterThan(0);
     for (const [, name, fallback] of params) {
-      expect(name !== undefined && (Object.hasOwn(defaults, name) || fallback !== undefined), `\${param:${name}} has no default`).toBe(true);
+      expect(
+        name !== undefined && (Object.hasOwn(defaults, name) || fallback !== undefined),
+        `\${param:${name}} has no default`,
+      ).toBe(true);
     }
   });
 

@@ -5,8 +5,18 @@
  * to a receiver on 127.0.0.1 that the allow-list admits. No traffic leaves loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { blockedAddressReason, guardedFetch, type Resolver, resolvedHostReason } from "../../lib/notify/address-guard.ts";
-import { generateWebhookSecret, parseWebhookEndpoints, verifyWebhookHosts, WebhookEndpointConfigError } from "../../lib/notify/endpoints.ts";
+import {
+  blockedAddressReason,
+  guardedFetch,
+  type Resolver,
+  resolvedHostReason,
+} from "../../lib/notify/address-guard.ts";
+import {
+  generateWebhookSecret,
+  parseWebhookEndpoints,
+  verifyWebhookHosts,
+  WebhookEndpointConfigError,
+} from "../../lib/notify/endpoints.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 
 const secret = generateWebhookSecret();
@@ -49,15 +59,23 @@ describe("webhook URLs at load time (cloud mode)", () => {
     ["https://[::ffff:10.0.0.1]/hook", "10.0.0.1 is a private address"],
     ["https://0.0.0.0/hook", "0.0.0.0 is a unspecified address"],
   ])("refuses %s", (url, reason) => {
-    expect(refusal(url)).toBe(`[0].url: must reach a public host: ${reason} (list hosts or networks you run in SDRS_WEBHOOK_ALLOW_PRIVATE)`);
+    expect(refusal(url)).toBe(
+      `[0].url: must reach a public host: ${reason} (list hosts or networks you run in SDRS_WEBHOOK_ALLOW_PRIVATE)`,
+    );
   });
 
   it("accepts a public https host, and a private one the allow-list names (network or hostname)", () => {
     expect(refusal("https://hooks.example.com/x")).toBe("accepted");
     expect(refusal("https://93.184.216.34/x")).toBe("accepted");
-    expect(refusal("https://10.20.0.5/x", { ...cloud, allowedPrivateHosts: ["10.20.0.0/16"] } as never)).toBe("accepted");
-    expect(refusal("https://hooks.corp.internal/x", { ...cloud, allowedPrivateHosts: ["hooks.corp.internal"] } as never)).toBe("accepted");
-    expect(refusal("https://10.21.0.5/x", { ...cloud, allowedPrivateHosts: ["10.20.0.0/16"] } as never)).toMatch(/10\.21\.0\.5 is a private address/);
+    expect(refusal("https://10.20.0.5/x", { ...cloud, allowedPrivateHosts: ["10.20.0.0/16"] } as never)).toBe(
+      "accepted",
+    );
+    expect(
+      refusal("https://hooks.corp.internal/x", { ...cloud, allowedPrivateHosts: ["hooks.corp.internal"] } as never),
+    ).toBe("accepted");
+    expect(refusal("https://10.21.0.5/x", { ...cloud, allowedPrivateHosts: ["10.20.0.0/16"] } as never)).toMatch(
+      /10\.21\.0\.5 is a private address/,
+    );
   });
 
   it("local mode keeps plain http to loopback", () => {
@@ -70,8 +88,12 @@ describe("webhook URLs at load time (cloud mode)", () => {
     await expect(verifyWebhookHosts(endpoints, {}, resolver)).rejects.toThrow(
       "webhook endpoints: ops.url: must reach a public host: hooks.example.com resolves to 10.0.0.7, which is a private address",
     );
-    await expect(verifyWebhookHosts(endpoints, {}, resolvingTo({ "hooks.example.com": ["93.184.216.34"] }))).resolves.toBeUndefined();
-    expect(await resolvedHostReason("nowhere.example", {}, resolver)).toBe("nowhere.example does not resolve (ENOTFOUND)");
+    await expect(
+      verifyWebhookHosts(endpoints, {}, resolvingTo({ "hooks.example.com": ["93.184.216.34"] })),
+    ).resolves.toBeUndefined();
+    expect(await resolvedHostReason("nowhere.example", {}, resolver)).toBe(
+      "nowhere.example does not resolve (ENOTFOUND)",
+    );
   });
 
   it("classifies with ipaddr.js: public unicast passes, the rest names its range", () => {

@@ -15,9 +15,21 @@ import {
   secondsUntil,
 } from "../../lib/notify/dispatcher.ts";
 import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
-import { type NotificationEvent, type NotificationMessage, newNotificationMessage, parseNotificationMessage } from "../../lib/notify/events.ts";
+import {
+  type NotificationEvent,
+  type NotificationMessage,
+  newNotificationMessage,
+  parseNotificationMessage,
+} from "../../lib/notify/events.ts";
 import { startWebhookReceiver } from "../../lib/notify/receiver.ts";
-import { ineligibleEvent, protectedEvent, RecordingSender, SECRET, type ScriptedResponse, startScriptedEndpoint } from "./helpers.ts";
+import {
+  ineligibleEvent,
+  protectedEvent,
+  RecordingSender,
+  type ScriptedResponse,
+  SECRET,
+  startScriptedEndpoint,
+} from "./helpers.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -30,7 +42,10 @@ async function scripted(...script: ScriptedResponse[]) {
   return started;
 }
 
-function setup(endpoints: Array<{ id: string; url: string; eventTypes?: string[]; enabled?: boolean }>, overrides: Partial<DispatcherDeps> = {}) {
+function setup(
+  endpoints: Array<{ id: string; url: string; eventTypes?: string[]; enabled?: boolean }>,
+  overrides: Partial<DispatcherDeps> = {},
+) {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const sender = new RecordingSender();
   const endpointState = createInMemoryEndpointState();
@@ -49,7 +64,12 @@ function setup(endpoints: Array<{ id: string; url: string; eventTypes?: string[]
 }
 
 /** The message queued for one endpoint, as the notify queue would hand it back. */
-function perEndpoint(event: NotificationEvent, endpointId: string, clock: ManualClock, attempt = 1): NotificationMessage {
+function perEndpoint(
+  event: NotificationEvent,
+  endpointId: string,
+  clock: ManualClock,
+  attempt = 1,
+): NotificationMessage {
   return { ...newNotificationMessage(event, clock), endpointId, attempt };
 }
 
@@ -85,11 +105,19 @@ describe("retry planning", () => {
 
   it("jitters each wait by at most ±10 % of the scheduled wait (property)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (attempt, random) => {
-        const base = DEFAULT_RETRY_SCHEDULE_SECONDS[attempt - 1] ?? 0;
-        const plan = planRetry(attempt, undefined, { ...policy(), random: () => random });
-        return plan.kind === "retry" && Number.isInteger(plan.delaySeconds) && Math.abs(plan.delaySeconds - base) <= Math.ceil(base * 0.1);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, random) => {
+          const base = DEFAULT_RETRY_SCHEDULE_SECONDS[attempt - 1] ?? 0;
+          const plan = planRetry(attempt, undefined, { ...policy(), random: () => random });
+          return (
+            plan.kind === "retry" &&
+            Number.isInteger(plan.delaySeconds) &&
+            Math.abs(plan.delaySeconds - base) <= Math.ceil(base * 0.1)
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -102,13 +130,21 @@ describe("retry planning", () => {
         let now = start + first.delaySeconds * 1000;
         let total = first.delaySeconds;
         const hops = [first.delaySeconds];
-        for (let remaining = secondsUntil(first.notBefore, now); remaining > 0; remaining = secondsUntil(first.notBefore, now)) {
+        for (
+          let remaining = secondsUntil(first.notBefore, now);
+          remaining > 0;
+          remaining = secondsUntil(first.notBefore, now)
+        ) {
           const hop = Math.min(remaining, MAX_QUEUE_DELAY_SECONDS);
           hops.push(hop);
           total += hop;
           now += hop * 1000;
         }
-        return total === wait && hops.every((hop) => hop >= 0 && hop <= MAX_QUEUE_DELAY_SECONDS) && (wait > 900) === (first.notBefore !== undefined);
+        return (
+          total === wait &&
+          hops.every((hop) => hop >= 0 && hop <= MAX_QUEUE_DELAY_SECONDS) &&
+          wait > 900 === (first.notBefore !== undefined)
+        );
       }),
       { numRuns: 300 },
     );
@@ -116,7 +152,9 @@ describe("retry planning", () => {
 
   it("parses a schedule written as durations", () => {
     expect(parseRetrySchedule("5s, 5m,30m,2h,1d,7")).toEqual([5, 300, 1800, 7200, 86_400, 7]);
-    expect(() => parseRetrySchedule("5s,soon")).toThrow('retry schedule: "soon" must be a whole number of seconds or a duration like 5s, 5m, 2h, 1d');
+    expect(() => parseRetrySchedule("5s,soon")).toThrow(
+      'retry schedule: "soon" must be a whole number of seconds or a duration like 5s, 5m, 2h, 1d',
+    );
   });
 });
 
@@ -152,14 +190,18 @@ describe("fan-out", () => {
     });
     expect(published).toEqual([["server.protected", message.eventId]]);
     const queued = sender.take();
-    expect(queued.map((sent) => [sent.queue, sent.delaySeconds, (sent.body as NotificationMessage).endpointId])).toEqual([
+    expect(
+      queued.map((sent) => [sent.queue, sent.delaySeconds, (sent.body as NotificationMessage).endpointId]),
+    ).toEqual([
       ["notify", 0, "all"],
       ["notify", 0, "servers"],
     ]);
 
     const outcomes = [];
     for (const sent of queued) outcomes.push(await deliverNotification(parseNotificationMessage(sent.body), deps));
-    expect(outcomes.map((delivered) => [delivered.status, "endpointId" in delivered ? delivered.endpointId : ""])).toEqual([
+    expect(
+      outcomes.map((delivered) => [delivered.status, "endpointId" in delivered ? delivered.endpointId : ""]),
+    ).toEqual([
       ["delivered", "all"],
       ["delivered", "servers"],
     ]);
@@ -170,9 +212,16 @@ describe("fan-out", () => {
   });
 
   it("queues nothing when no endpoint subscribes to the type", async () => {
-    const { deps, sender, clock } = setup([{ id: "requests-only", url: "https://example.com/", eventTypes: ["onboarding_request.completed"] }]);
+    const { deps, sender, clock } = setup([
+      { id: "requests-only", url: "https://example.com/", eventTypes: ["onboarding_request.completed"] },
+    ]);
     const outcome = await deliverNotification(newNotificationMessage(ineligibleEvent, clock), deps);
-    expect(outcome).toMatchObject({ status: "fanned_out", endpointIds: [], skippedDisabled: [], publishedToSns: false });
+    expect(outcome).toMatchObject({
+      status: "fanned_out",
+      endpointIds: [],
+      skippedDisabled: [],
+      publishedToSns: false,
+    });
     expect(sender.sent).toEqual([]);
   });
 });
@@ -194,7 +243,11 @@ describe("one endpoint's delivery", () => {
     expect(endpointState.reasons().has("gone")).toBe(true);
     expect(sender.sent).toEqual([]);
 
-    expect(await deliverNotification(message, deps)).toEqual({ status: "skipped_disabled", eventId: message.eventId, endpointId: "gone" });
+    expect(await deliverNotification(message, deps)).toEqual({
+      status: "skipped_disabled",
+      eventId: message.eventId,
+      endpointId: "gone",
+    });
     expect(peer.requests).toHaveLength(1);
   });
 
@@ -213,7 +266,11 @@ describe("one endpoint's delivery", () => {
       nextAttempt: 2,
       delaySeconds: 120,
       dueAt: "2026-01-01T00:02:00.000Z",
-      lastFailure: { failure: "http", httpStatus: 503, message: `POST ${new URL(peer.url).origin} answered HTTP 503: only 2xx counts as delivered` },
+      lastFailure: {
+        failure: "http",
+        httpStatus: 503,
+        message: `POST ${new URL(peer.url).origin} answered HTTP 503: only 2xx counts as delivered`,
+      },
     });
     expect(sender.sent).toEqual([{ queue: "notify", delaySeconds: 120, body: { ...message, attempt: 2 } }]);
   });
@@ -232,7 +289,12 @@ describe("one endpoint's delivery", () => {
     const start = clock.now();
     // Attempt 4 fails: the schedule's 4th wait is 2 h.
     const failed = await deliverNotification(perEndpoint(protectedEvent, "flaky", clock, 4), deps);
-    expect(failed).toMatchObject({ status: "retry_scheduled", nextAttempt: 5, delaySeconds: 7200, dueAt: "2026-01-01T02:00:00.000Z" });
+    expect(failed).toMatchObject({
+      status: "retry_scheduled",
+      nextAttempt: 5,
+      delaySeconds: 7200,
+      dueAt: "2026-01-01T02:00:00.000Z",
+    });
 
     const statuses: DeliveryOutcome["status"][] = [];
     const delays: Array<number | undefined> = [];
@@ -272,8 +334,13 @@ describe("one endpoint's delivery", () => {
   });
 
   it("skips an endpoint removed from configuration or no longer subscribed to the type", async () => {
-    const { deps, clock } = setup([{ id: "requests-only", url: "https://example.com/", eventTypes: ["onboarding_request.completed"] }]);
-    expect(await deliverNotification(perEndpoint(protectedEvent, "removed", clock), deps)).toMatchObject({ status: "skipped_unsubscribed", endpointId: "removed" });
+    const { deps, clock } = setup([
+      { id: "requests-only", url: "https://example.com/", eventTypes: ["onboarding_request.completed"] },
+    ]);
+    expect(await deliverNotification(perEndpoint(protectedEvent, "removed", clock), deps)).toMatchObject({
+      status: "skipped_unsubscribed",
+      endpointId: "removed",
+    });
     expect(await deliverNotification(perEndpoint(protectedEvent, "requests-only", clock), deps)).toMatchObject({
       status: "skipped_unsubscribed",
       endpointId: "requests-only",

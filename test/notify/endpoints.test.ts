@@ -45,27 +45,46 @@ describe("endpoint URL rule", () => {
   });
 
   it("refuses plain http to a non-loopback host even in local mode", () => {
-    const error = configError(() => parseWebhookEndpoints(endpoint("http://10.0.0.5/hook"), { allowLoopbackHttp: true }));
+    const error = configError(() =>
+      parseWebhookEndpoints(endpoint("http://10.0.0.5/hook"), { allowLoopbackHttp: true }),
+    );
     expect(error.issues).toEqual([
       "[0].url: must use https; plain http is allowed only to a loopback host (127.0.0.0/8, localhost, ::1), got host 10.0.0.5",
     ]);
   });
 
   it("refuses other schemes, relative URLs and URLs with credentials", () => {
-    expect(configError(() => parseWebhookEndpoints(endpoint("ftp://example.com/x"))).issues).toEqual(["[0].url: must use https, got ftp"]);
-    expect(configError(() => parseWebhookEndpoints(endpoint("/hook"))).issues).toEqual(["[0].url: must be an absolute URL"]);
-    expect(configError(() => parseWebhookEndpoints(endpoint("https://user:pw@example.com/"))).issues[0]).toMatch(/^\[0\]\.url: must not contain credentials/);
+    expect(configError(() => parseWebhookEndpoints(endpoint("ftp://example.com/x"))).issues).toEqual([
+      "[0].url: must use https, got ftp",
+    ]);
+    expect(configError(() => parseWebhookEndpoints(endpoint("/hook"))).issues).toEqual([
+      "[0].url: must be an absolute URL",
+    ]);
+    expect(configError(() => parseWebhookEndpoints(endpoint("https://user:pw@example.com/"))).issues[0]).toMatch(
+      /^\[0\]\.url: must not contain credentials/,
+    );
   });
 
   it("knows which hosts are loopback", () => {
-    expect(["127.0.0.1", "127.255.255.254", "localhost", "api.localhost", "[::1]", "::1"].map(isLoopbackHost)).toEqual([true, true, true, true, true, true]);
-    expect(["128.0.0.1", "127.0.0.256", "127.0.0", "example.com", "0.0.0.0", "::2", "localhost.example.com"].map(isLoopbackHost)).toEqual([
-      false, false, false, false, false, false, false,
+    expect(["127.0.0.1", "127.255.255.254", "localhost", "api.localhost", "[::1]", "::1"].map(isLoopbackHost)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
     ]);
+    expect(
+      ["128.0.0.1", "127.0.0.256", "127.0.0", "example.com", "0.0.0.0", "::2", "localhost.example.com"].map(
+        isLoopbackHost,
+      ),
+    ).toEqual([false, false, false, false, false, false, false]);
   });
 
   it("redacts a URL to its origin for logs", () => {
-    expect(redactUrl("https://hooks.example.com/services/T000/B000/XXXXtoken?key=secret")).toBe("https://hooks.example.com");
+    expect(redactUrl("https://hooks.example.com/services/T000/B000/XXXXtoken?key=secret")).toBe(
+      "https://hooks.example.com",
+    );
   });
 });
 
@@ -73,27 +92,41 @@ describe("endpoint secret", () => {
   it("accepts whsec_ secrets of 24 to 64 bytes and refuses others, naming the rule", () => {
     const withSecret = (secret: unknown) => [{ id: "ops", url: "https://example.com/", secret }];
     expect(() => parseWebhookEndpoints(withSecret(`whsec_${Buffer.alloc(64, 7).toString("base64")}`))).not.toThrow();
-    expect(configError(() => parseWebhookEndpoints(withSecret(`whsec_${Buffer.alloc(23, 7).toString("base64")}`))).issues).toEqual([
-      "[0].secret: must decode to 24–64 bytes (Standard Webhooks), got 23",
-    ]);
-    expect(configError(() => parseWebhookEndpoints(withSecret(`whsec_${Buffer.alloc(65, 7).toString("base64")}`))).issues[0]).toMatch(/got 65$/);
+    expect(
+      configError(() => parseWebhookEndpoints(withSecret(`whsec_${Buffer.alloc(23, 7).toString("base64")}`))).issues,
+    ).toEqual(["[0].secret: must decode to 24–64 bytes (Standard Webhooks), got 23"]);
+    expect(
+      configError(() => parseWebhookEndpoints(withSecret(`whsec_${Buffer.alloc(65, 7).toString("base64")}`))).issues[0],
+    ).toMatch(/got 65$/);
     expect(configError(() => parseWebhookEndpoints(withSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))).issues).toEqual([
       '[0].secret: must start with "whsec_" followed by base64',
     ]);
     expect(configError(() => parseWebhookEndpoints(withSecret("whsec_not base64!"))).issues).toEqual([
       '[0].secret: must be "whsec_" followed by standard base64',
     ]);
-    expect(configError(() => parseWebhookEndpoints(withSecret(42))).issues).toEqual(['[0].secret: must be a string "whsec_<base64>"']);
+    expect(configError(() => parseWebhookEndpoints(withSecret(42))).issues).toEqual([
+      '[0].secret: must be a string "whsec_<base64>"',
+    ]);
   });
 
   it("never shows the secret in JSON, String(), util.inspect or template strings of a parsed endpoint", () => {
     const [parsed] = parseWebhookEndpoints([{ id: "ops", url: "https://example.com/hook", secret: SECRET }]);
     const secretBody = SECRET.slice("whsec_".length);
-    const renderings = [JSON.stringify(parsed), JSON.stringify([parsed]), String(parsed?.secret), `${parsed?.secret}`, inspect(parsed, { depth: 5 })];
+    const renderings = [
+      JSON.stringify(parsed),
+      JSON.stringify([parsed]),
+      String(parsed?.secret),
+      `${parsed?.secret}`,
+      inspect(parsed, { depth: 5 }),
+    ];
     for (const rendering of renderings) {
       expect(rendering).not.toContain(secretBody);
     }
-    expect(JSON.parse(JSON.stringify(parsed))).toEqual({ id: "ops", url: "https://example.com/hook", secret: "whsec_[REDACTED]" });
+    expect(JSON.parse(JSON.stringify(parsed))).toEqual({
+      id: "ops",
+      url: "https://example.com/hook",
+      secret: "whsec_[REDACTED]",
+    });
     expect(parsed?.secret.reveal()).toBe(SECRET);
   });
 
@@ -105,7 +138,9 @@ describe("endpoint secret", () => {
       SECRET.slice("whsec_".length),
     ];
     for (const secret of almostSecrets) {
-      const error = configError(() => parseWebhookEndpoints([{ id: "bad id!", url: "http://example.com", secret, eventTypes: ["nope"] }]));
+      const error = configError(() =>
+        parseWebhookEndpoints([{ id: "bad id!", url: "http://example.com", secret, eventTypes: ["nope"] }]),
+      );
       const body = secret.replace(/^whsec_/, "").slice(0, 16);
       expect(error.message).not.toContain(body);
       expect(JSON.stringify(error)).not.toContain(body);
@@ -131,7 +166,9 @@ describe("endpoint list", () => {
       ]),
     );
     expect(error.issues).toEqual([
-      expect.stringMatching(/^\[1\]\.eventTypes\[0\]: unknown event type "server.deleted": use one of server.protected, /),
+      expect.stringMatching(
+        /^\[1\]\.eventTypes\[0\]: unknown event type "server.deleted": use one of server.protected, /,
+      ),
       '[1].id: duplicate endpoint id "ops": ids must be unique',
     ]);
   });
@@ -144,7 +181,9 @@ describe("endpoint list", () => {
       { id: "paused", url: "https://example.com/4", secret: SECRET, enabled: false },
     ]);
     const accepted = (type: "server.protected" | "onboarding_request.completed") =>
-      [exact, prefix, all, paused].filter((candidate) => candidate !== undefined && endpointAccepts(candidate, type)).map((candidate) => candidate?.id);
+      [exact, prefix, all, paused]
+        .filter((candidate) => candidate !== undefined && endpointAccepts(candidate, type))
+        .map((candidate) => candidate?.id);
     expect(accepted("server.protected")).toEqual(["prefix", "all"]);
     expect(accepted("onboarding_request.completed")).toEqual(["exact", "all"]);
   });
@@ -165,7 +204,9 @@ describe("endpoints from the environment", () => {
   it("reads WEBHOOK_ENDPOINTS as a JSON array and names the variable in errors", () => {
     const list = JSON.stringify([{ id: "a", url: "https://a.example.com/", secret: SECRET }]);
     expect(webhookEndpointsFromEnv({ WEBHOOK_ENDPOINTS: list }).map((e) => e.id)).toEqual(["a"]);
-    expect(() => webhookEndpointsFromEnv({ WEBHOOK_ENDPOINTS: "[{" })).toThrow("WEBHOOK_ENDPOINTS: (value): must be a JSON array of endpoints");
+    expect(() => webhookEndpointsFromEnv({ WEBHOOK_ENDPOINTS: "[{" })).toThrow(
+      "WEBHOOK_ENDPOINTS: (value): must be a JSON array of endpoints",
+    );
     expect(() => webhookEndpointsFromEnv({ WEBHOOK_URL: "https://a.example.com/" })).toThrow(
       'webhook environment: WEBHOOK_SECRET: must start with "whsec_" followed by base64',
     );

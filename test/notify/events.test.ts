@@ -46,8 +46,14 @@ describe("notificationEventId", () => {
       { code: "INELIGIBLE_VPC_MISMATCH", message: "m", remedy: "r" },
       { code: "INELIGIBLE_GPU_FLAVOR", message: "m", remedy: "r" },
     ];
-    const one: NotificationEvent = { ...ineligibleEvent, data: { ...ineligibleEvent.data, reasons, requestIds: ["a", "b"] } };
-    const other = { ...ineligibleEvent, data: { ...ineligibleEvent.data, reasons: [...reasons].reverse(), requestIds: ["b", "a"] } };
+    const one: NotificationEvent = {
+      ...ineligibleEvent,
+      data: { ...ineligibleEvent.data, reasons, requestIds: ["a", "b"] },
+    };
+    const other = {
+      ...ineligibleEvent,
+      data: { ...ineligibleEvent.data, reasons: [...reasons].reverse(), requestIds: ["b", "a"] },
+    };
     expect(notificationEventId(one)).toBe(notificationEventId(other));
   });
 
@@ -55,10 +61,20 @@ describe("notificationEventId", () => {
     const failed: NotificationEvent = {
       type: "server.protection_failed",
       timestamp: protectedEvent.timestamp,
-      data: { serverId: protectedEvent.data.serverId, target: "web", reason: "SDRS.1333", attempts: 1, requestIds: ["req-1"] },
+      data: {
+        serverId: protectedEvent.data.serverId,
+        target: "web",
+        reason: "SDRS.1333",
+        attempts: 1,
+        requestIds: ["req-1"],
+      },
     };
     const otherInstance = { ...protectedEvent, data: { ...protectedEvent.data, protectedInstanceId: "pi-0002" } };
-    const ids = new Set([notificationEventId(protectedEvent), notificationEventId(failed), notificationEventId(otherInstance)]);
+    const ids = new Set([
+      notificationEventId(protectedEvent),
+      notificationEventId(failed),
+      notificationEventId(otherInstance),
+    ]);
     expect(ids.size).toBe(3);
   });
 
@@ -66,7 +82,15 @@ describe("notificationEventId", () => {
     const failure = (attempts: number): NotificationEvent => ({
       type: "server.protection_failed",
       timestamp: "2026-01-01T00:00:00.000Z",
-      data: { serverId: "s1", target: "web", jobId: "job-1", errorCode: "SDRS.1333", reason: "server status ERROR", attempts, requestIds: ["r"] },
+      data: {
+        serverId: "s1",
+        target: "web",
+        jobId: "job-1",
+        errorCode: "SDRS.1333",
+        reason: "server status ERROR",
+        attempts,
+        requestIds: ["r"],
+      },
     });
     expect(notificationEventId(failure(1))).not.toBe(notificationEventId(failure(2)));
   });
@@ -77,8 +101,16 @@ describe("event schemas", () => {
     const events: unknown[] = [
       protectedEvent,
       ineligibleEvent,
-      { type: "server.protection_failed", timestamp: "2026-01-01T00:00:00Z", data: { serverId: "s", target: "web", reason: "job FAIL", attempts: 2, requestIds: [] } },
-      { type: "server.protection_unknown", timestamp: "2026-01-01T00:00:00Z", data: { serverId: "s", target: "web", jobId: "j", reason: "job still RUNNING after 30 min", requestIds: ["r"] } },
+      {
+        type: "server.protection_failed",
+        timestamp: "2026-01-01T00:00:00Z",
+        data: { serverId: "s", target: "web", reason: "job FAIL", attempts: 2, requestIds: [] },
+      },
+      {
+        type: "server.protection_unknown",
+        timestamp: "2026-01-01T00:00:00Z",
+        data: { serverId: "s", target: "web", jobId: "j", reason: "job still RUNNING after 30 min", requestIds: ["r"] },
+      },
       {
         type: "onboarding_request.completed",
         timestamp: "2026-01-01T00:00:00Z",
@@ -92,7 +124,11 @@ describe("event schemas", () => {
           ],
         },
       },
-      { type: "protection_group.protection_enabled", timestamp: "2026-01-01T00:00:00+01:00", data: { protectionGroupId: "pg", jobId: "j" } },
+      {
+        type: "protection_group.protection_enabled",
+        timestamp: "2026-01-01T00:00:00+01:00",
+        data: { protectionGroupId: "pg", jobId: "j" },
+      },
     ];
     for (const event of events) expect(notificationEvent.safeParse(event).success).toBe(true);
   });
@@ -112,7 +148,13 @@ describe("event schemas", () => {
     const result = notificationEvent.safeParse({
       type: "onboarding_request.completed",
       timestamp: "2026-01-01T00:00:00Z",
-      data: { requestId: "r", target: "web", counts: { protected: 1, failed: 1, ineligible: 0, unknown: 0, total: 3 }, servers: [], serversOmitted: 3 },
+      data: {
+        requestId: "r",
+        target: "web",
+        counts: { protected: 1, failed: 1, ineligible: 0, unknown: 0, total: 3 },
+        servers: [],
+        serversOmitted: 3,
+      },
     });
     expect(result.error?.issues.map((issue) => [issue.path.join("."), issue.message])).toEqual([
       ["data.counts.total", "must equal protected + failed + ineligible + unknown (2), got 3"],

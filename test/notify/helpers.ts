@@ -35,7 +35,12 @@ export async function startScriptedEndpoint(script: ScriptedResponse[], path = "
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      requests.push({ method: request.method ?? "", path: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+      requests.push({
+        method: request.method ?? "",
+        path: request.url ?? "",
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
       const next = script[Math.min(requests.length - 1, script.length - 1)] ?? { status: 200 };
       if (next.hang === true) {
         hanging.push(response);

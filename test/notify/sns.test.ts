@@ -20,7 +20,9 @@ const server = createServer((request, response) => {
     received.push(params);
     if (params.get("Action") !== "Publish") {
       response.writeHead(400, { "content-type": "text/xml" });
-      response.end("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>unsupported</Message></Error></ErrorResponse>");
+      response.end(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>unsupported</Message></Error></ErrorResponse>",
+      );
       return;
     }
     response.writeHead(200, { "content-type": "text/xml" });
@@ -41,7 +43,12 @@ afterAll(async () => {
 });
 
 function client(): SNSClient {
-  return new SNSClient({ endpoint, region: "eu-de", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  return new SNSClient({
+    endpoint,
+    region: "eu-de",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
 }
 
 function attributes(params: URLSearchParams): Record<string, { DataType: string | null; StringValue: string | null }> {
@@ -78,7 +85,10 @@ describe("SNS publisher", () => {
   it("adds a message group (the event's subject) and the event id as deduplication id on a FIFO topic", async () => {
     received.length = 0;
     const eventId = notificationEventId(protectedEvent);
-    await createSnsPublisher(client(), "arn:aws:sns:eu-de:123456789012:notifications.fifo").publish(protectedEvent, eventId);
+    await createSnsPublisher(client(), "arn:aws:sns:eu-de:123456789012:notifications.fifo").publish(
+      protectedEvent,
+      eventId,
+    );
     expect(received[0]?.get("MessageGroupId")).toBe(`server/${protectedEvent.data.serverId}`);
     expect(received[0]?.get("MessageDeduplicationId")).toBe(eventId);
   });

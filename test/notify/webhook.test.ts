@@ -4,7 +4,7 @@ import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
 import { notificationEventId } from "../../lib/notify/events.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
 import { classifyResponse, postWebhook, signWebhook, WEBHOOK_USER_AGENT } from "../../lib/notify/webhook.ts";
-import { OTHER_SECRET, protectedEvent, SECRET, type ScriptedEndpoint, startScriptedEndpoint } from "./helpers.ts";
+import { OTHER_SECRET, protectedEvent, type ScriptedEndpoint, SECRET, startScriptedEndpoint } from "./helpers.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -53,9 +53,13 @@ describe("signing (Standard Webhooks)", () => {
 
     const tampered = payload.replace("pi-0001", "pi-0666");
     expect(() => verifier.verify(tampered, headers)).toThrow(WebhookVerificationError);
-    expect(() => verifier.verify(payload, { ...headers, "webhook-id": `${eventId}x` })).toThrow("No matching signature found");
+    expect(() => verifier.verify(payload, { ...headers, "webhook-id": `${eventId}x` })).toThrow(
+      "No matching signature found",
+    );
     const shifted = String(Number(headers["webhook-timestamp"]) - 1);
-    expect(() => verifier.verify(payload, { ...headers, "webhook-timestamp": shifted })).toThrow("No matching signature found");
+    expect(() => verifier.verify(payload, { ...headers, "webhook-timestamp": shifted })).toThrow(
+      "No matching signature found",
+    );
     expect(() => new Webhook(OTHER_SECRET).verify(payload, headers)).toThrow("No matching signature found");
   });
 });
@@ -67,7 +71,11 @@ describe("classifying a response", () => {
     [204, null, { result: "delivered", httpStatus: 204 }],
     [410, null, { result: "gone", httpStatus: 410 }],
     [503, "120", { result: "failed", failure: "http", httpStatus: 503, retryAfterSeconds: 120 }],
-    [429, "Thu, 01 Jan 2026 00:01:30 GMT", { result: "failed", failure: "http", httpStatus: 429, retryAfterSeconds: 90 }],
+    [
+      429,
+      "Thu, 01 Jan 2026 00:01:30 GMT",
+      { result: "failed", failure: "http", httpStatus: 429, retryAfterSeconds: 90 },
+    ],
     [500, "soon", { result: "failed", failure: "http", httpStatus: 500 }],
     [301, null, { result: "failed", failure: "http", httpStatus: 301 }],
     [400, null, { result: "failed", failure: "http", httpStatus: 400 }],
@@ -78,14 +86,19 @@ describe("classifying a response", () => {
 
   it("explains a redirect as a failure by rule, naming only the origin", () => {
     expect(classifyResponse(302, null, now, "https://example.com")).toMatchObject({
-      message: "POST https://example.com answered HTTP 302: redirects are not followed (Standard Webhooks: 3xx is a failure)",
+      message:
+        "POST https://example.com answered HTTP 302: redirects are not followed (Standard Webhooks: 3xx is a failure)",
     });
   });
 
   it("takes Retry-After in whole seconds, rounding a date's fraction up, and ignores an unusable one", () => {
     expect(classifyResponse(429, " 30 ", now, "https://example.com")).toMatchObject({ retryAfterSeconds: 30 });
-    expect(classifyResponse(503, "Thu, 01 Jan 2026 00:00:10 GMT", now + 500, "https://example.com")).toMatchObject({ retryAfterSeconds: 10 });
-    expect(classifyResponse(503, "Wed, 31 Dec 2025 23:00:00 GMT", now, "https://example.com")).toMatchObject({ retryAfterSeconds: 0 });
+    expect(classifyResponse(503, "Thu, 01 Jan 2026 00:00:10 GMT", now + 500, "https://example.com")).toMatchObject({
+      retryAfterSeconds: 10,
+    });
+    expect(classifyResponse(503, "Wed, 31 Dec 2025 23:00:00 GMT", now, "https://example.com")).toMatchObject({
+      retryAfterSeconds: 0,
+    });
     expect(classifyResponse(503, "-5", now, "https://example.com")).not.toHaveProperty("retryAfterSeconds");
   });
 });
@@ -122,19 +135,39 @@ describe("posting a webhook", () => {
 
   it("reports a timeout and a refused connection as failures without the URL path", async () => {
     const silent = await scripted({ status: 200, hang: true });
-    const timedOut = await postWebhook(endpointFor(`${silent.url}/token-in-path`), { eventId, payload, timestamp: new Date() }, { timeoutMs: 150 });
-    expect(timedOut).toEqual({ result: "failed", failure: "timeout", message: `POST ${new URL(silent.url).origin} timed out after 150 ms` });
+    const timedOut = await postWebhook(
+      endpointFor(`${silent.url}/token-in-path`),
+      { eventId, payload, timestamp: new Date() },
+      { timeoutMs: 150 },
+    );
+    expect(timedOut).toEqual({
+      result: "failed",
+      failure: "timeout",
+      message: `POST ${new URL(silent.url).origin} timed out after 150 ms`,
+    });
 
     const closed = await scripted({ status: 200 });
     await closed.close();
-    const refused = await postWebhook(endpointFor(`${closed.url}/token-in-path`), { eventId, payload, timestamp: new Date() });
-    expect(refused).toEqual({ result: "failed", failure: "network", message: `POST ${new URL(closed.url).origin} failed: ECONNREFUSED` });
+    const refused = await postWebhook(endpointFor(`${closed.url}/token-in-path`), {
+      eventId,
+      payload,
+      timestamp: new Date(),
+    });
+    expect(refused).toEqual({
+      result: "failed",
+      failure: "network",
+      message: `POST ${new URL(closed.url).origin} failed: ECONNREFUSED`,
+    });
   });
 });
 
 describe("local receiver", () => {
   async function post(url: string, body: string, headers: Record<string, string>): Promise<number> {
-    const response = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+    const response = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", ...headers },
+    });
     await response.body?.cancel();
     return response.status;
   }
@@ -184,11 +217,15 @@ describe("local receiver", () => {
   it("answers 400 to a verified body that is not a notification event", async () => {
     const local = await receiver();
     const body = JSON.stringify({ type: "server.renamed", timestamp: "2026-01-01T00:00:00Z", data: {} });
-    expect(await post(local.url, body, signWebhook(SECRET, { eventId, payload: body, timestamp: new Date() }))).toBe(400);
+    expect(await post(local.url, body, signWebhook(SECRET, { eventId, payload: body, timestamp: new Date() }))).toBe(
+      400,
+    );
     expect(local.events()).toEqual([]);
   });
 
   it("refuses to start with a malformed secret, without echoing it", async () => {
-    await expect(startWebhookReceiver({ secret: "whsec_c2hvcnQ=" })).rejects.toThrow("secret: must decode to 24–64 bytes (Standard Webhooks), got 5");
+    await expect(startWebhookReceiver({ secret: "whsec_c2hvcnQ=" })).rejects.toThrow(
+      "secret: must decode to 24–64 bytes (Standard Webhooks), got 5",
+    );
   });
 });

@@ -31,12 +31,24 @@ async function createQueue(name: string): Promise<string> {
 
 describe("sqsDeadLetterSink", () => {
   it("sends the message text to the queue's own dead-letter queue (ONBOARDING_DLQ_URL, JOB_STATUS_DLQ_URL, NOTIFY_DLQ_URL) with the reason as the attribute `reason`", async () => {
-    const urls = { onboarding: await createQueue("onboarding-dlq"), "job-status": await createQueue("job-status-dlq"), notify: await createQueue("notify-dlq") };
-    const sink = sqsDeadLetterSink(sqs.client, { ONBOARDING_DLQ_URL: urls.onboarding, JOB_STATUS_DLQ_URL: urls["job-status"], NOTIFY_DLQ_URL: urls.notify });
+    const urls = {
+      onboarding: await createQueue("onboarding-dlq"),
+      "job-status": await createQueue("job-status-dlq"),
+      notify: await createQueue("notify-dlq"),
+    };
+    const sink = sqsDeadLetterSink(sqs.client, {
+      ONBOARDING_DLQ_URL: urls.onboarding,
+      JOB_STATUS_DLQ_URL: urls["job-status"],
+      NOTIFY_DLQ_URL: urls.notify,
+    });
     for (const queue of QUEUE_NAMES) await sink(queue, `{"from":"${queue}"}`, `${queue}: Invalid input`);
     for (const queue of QUEUE_NAMES) {
-      const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: urls[queue], MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }));
-      expect((Messages ?? []).map((message) => ({ body: message.Body, reason: message.MessageAttributes?.reason }))).toEqual([
+      const { Messages } = await sqs.client.send(
+        new ReceiveMessageCommand({ QueueUrl: urls[queue], MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
+      );
+      expect(
+        (Messages ?? []).map((message) => ({ body: message.Body, reason: message.MessageAttributes?.reason })),
+      ).toEqual([
         { body: `{"from":"${queue}"}`, reason: { DataType: "String", StringValue: `${queue}: Invalid input` } },
       ]);
     }
@@ -68,7 +80,14 @@ describe("sqsDeadLetterSink", () => {
 
     it("returns an unprocessable message to its queue (batchItemFailures) when the sink cannot take it, instead of dropping it", async () => {
       const event = toSqsEvent("arn:aws:sqs:eu-de:000000000000:onboarding", [
-        { messageId: "m-1", body: '{"type":"protect"}', receiptHandle: "r-1", receiveCount: 1, sentAt: Date.UTC(2026, 0, 1), attributes: {} },
+        {
+          messageId: "m-1",
+          body: '{"type":"protect"}',
+          receiptHandle: "r-1",
+          receiveCount: 1,
+          sentAt: Date.UTC(2026, 0, 1),
+          attributes: {},
+        },
       ]);
       const deps = { ...runtime.deps, deadLetter: sqsDeadLetterSink(new SQSClient({ region: "eu-de" }), {}) };
       expect(await processSqsIntents(event, deps)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
@@ -77,14 +96,23 @@ describe("sqsDeadLetterSink", () => {
     it("acknowledges it once the dead-letter queue has it", async () => {
       const url = await createQueue("onboard-step-dlq");
       const event = toSqsEvent("arn:aws:sqs:eu-de:000000000000:onboarding", [
-        { messageId: "m-2", body: '{"type":"protect"}', receiptHandle: "r-2", receiveCount: 1, sentAt: Date.UTC(2026, 0, 1), attributes: {} },
+        {
+          messageId: "m-2",
+          body: '{"type":"protect"}',
+          receiptHandle: "r-2",
+          receiveCount: 1,
+          sentAt: Date.UTC(2026, 0, 1),
+          attributes: {},
+        },
       ]);
       const deps = { ...runtime.deps, deadLetter: sqsDeadLetterSink(sqs.client, { ONBOARDING_DLQ_URL: url }) };
       expect(await processSqsIntents(event, deps)).toEqual({ batchItemFailures: [] });
-      const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }));
-      expect((Messages ?? []).map((message) => [message.Body, message.MessageAttributes?.reason?.StringValue])).toEqual([
-        ['{"type":"protect"}', expect.stringContaining("serverId: Invalid input")],
-      ]);
+      const { Messages } = await sqs.client.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
+      );
+      expect((Messages ?? []).map((message) => [message.Body, message.MessageAttributes?.reason?.StringValue])).toEqual(
+        [['{"type":"protect"}', expect.stringContaining("serverId: Invalid input")]],
+      );
     });
   });
 });

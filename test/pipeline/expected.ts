@@ -68,4 +68,3 @@ export const SAMPLE_ESTATE_OUTCOMES: Readonly<Record<string, string>> = {
   // deferred until it is created (plan says the same), ineligible once the deferrals are used up.
   "crm-db-01": "ineligible DEFERRED_INSTANCE_CREATING,INELIGIBLE_STILL_DEFERRED",
 };
-

@@ -14,7 +14,13 @@ function farFirstCheck(delayMs: number, clock: { now(): number }) {
   return (inner: QueueSender): QueueSender => ({
     async send(queue, body, options) {
       const check = body as { type?: string; checks?: number; notBefore?: number; hops?: number; kind?: string };
-      if (queue === "job-status" && check.type === "job" && check.kind !== "group" && check.checks === 0 && check.hops === undefined) {
+      if (
+        queue === "job-status" &&
+        check.type === "job" &&
+        check.kind !== "group" &&
+        check.checks === 0 &&
+        check.hops === undefined
+      ) {
         await inner.send(queue, { ...check, notBefore: clock.now() + delayMs }, { delaySeconds: 900 });
         return;
       }
@@ -36,7 +42,9 @@ describe("far job checks", () => {
     ["24 h", 24 * HOUR_MS],
   ])("a check due in %s is made once, at its time, even with every message delivered twice", async (_, delayMs) => {
     const clockHolder: { now(): number } = { now: () => 0 };
-    harness = await startHarness({ runtime: { wrapSender: (sender) => farFirstCheck(delayMs, clockHolder)(twiceSender(sender)) } });
+    harness = await startHarness({
+      runtime: { wrapSender: (sender) => farFirstCheck(delayMs, clockHolder)(twiceSender(sender)) },
+    });
     clockHolder.now = () => harness?.clock.now() ?? 0;
     const start = harness.clock.now();
     const web01 = serverId("web-01");
@@ -46,7 +54,9 @@ describe("far job checks", () => {
 
     const jobReads = harness.cloudCalls.filter((call) => call.operation === "showJob" && call.attempt === 1);
     expect(jobReads).toHaveLength(1);
-    const protectedEvents = (harness.serverEvents().get(web01) ?? []).filter((event) => event.type === "server.protected");
+    const protectedEvents = (harness.serverEvents().get(web01) ?? []).filter(
+      (event) => event.type === "server.protected",
+    );
     expect(protectedEvents).toHaveLength(1);
     const toldAt = Date.parse(protectedEvents[0]?.timestamp ?? "");
     expect(toldAt - start).toBeGreaterThanOrEqual(delayMs);

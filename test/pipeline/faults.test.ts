@@ -4,13 +4,24 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SAMPLE_ESTATE_OUTCOMES } from "./expected.ts";
-import { type Harness, type HarnessOptions, outcomeOf, serverId, serverName, startHarness, taggedServers } from "./harness.ts";
+import {
+  type Harness,
+  type HarnessOptions,
+  outcomeOf,
+  serverId,
+  serverName,
+  startHarness,
+  taggedServers,
+} from "./harness.ts";
 
 const WEB_TRIO = ["web-01", "web-02", "web-03"].map((name) => ({ id: serverId(name), tags: { sdrs_protect: "web" } }));
 
 let harness: Harness | undefined;
 
-async function run(options: HarnessOptions, servers: readonly { id: string; tags?: Record<string, string> | undefined }[]): Promise<Harness> {
+async function run(
+  options: HarnessOptions,
+  servers: readonly { id: string; tags?: Record<string, string> | undefined }[],
+): Promise<Harness> {
   harness = await startHarness(options);
   await harness.tagEvents(servers);
   const summary = await harness.runtime.runUntilIdle({ maxIterations: 3_000 });
@@ -50,13 +61,23 @@ describe("faults", () => {
     expect(instancesPerServer(current)).toMatchObject({ "web-01": 1, "web-02": 1, "web-03": 1 });
     expect(current.sim.counts().batchCreateProtectedInstances).toBe(1);
     expect(current.cloudCalls.filter((call) => call.errorCode === "SDRS.1305")).toEqual([]);
-    const notified = current.receiver.events().flatMap((received) => (received.event.type === "server.protected" ? [received.event.data.jobId] : []));
+    const notified = current.receiver
+      .events()
+      .flatMap((received) => (received.event.type === "server.protected" ? [received.event.data.jobId] : []));
     expect(notified).toEqual(["ambiguous-create", "ambiguous-create", "ambiguous-create"]);
   });
 
   it("a batch job failing for one server protects the others and reports that one failed with the job's code, once, after its last attempt", async () => {
     const current = await run(
-      { faults: { failJob: { serverIds: [serverId("web-02")], errorCode: "SDRS.1802", failReason: "simulated: encryption key unavailable" } } },
+      {
+        faults: {
+          failJob: {
+            serverIds: [serverId("web-02")],
+            errorCode: "SDRS.1802",
+            failReason: "simulated: encryption key unavailable",
+          },
+        },
+      },
       WEB_TRIO,
     );
     expect(outcomes(current)).toEqual({ "web-01": "protected", "web-02": "failed SDRS.1802", "web-03": "protected" });
@@ -75,12 +96,22 @@ describe("faults", () => {
       "drift-retagged-01": 1,
       "erp-app-01": 1,
     });
-    const failed = current.receiver.events().find((received) => received.event.type === "server.protection_failed")?.event;
-    expect(failed?.data).toMatchObject({ serverId: serverId("web-02"), errorCode: "SDRS.1802", reason: "simulated: encryption key unavailable", attempts: 3 });
+    const failed = current.receiver
+      .events()
+      .find((received) => received.event.type === "server.protection_failed")?.event;
+    expect(failed?.data).toMatchObject({
+      serverId: serverId("web-02"),
+      errorCode: "SDRS.1802",
+      reason: "simulated: encryption key unavailable",
+      attempts: 3,
+    });
   });
 
   it("a batch job failing as a whole because of one server retries each server alone: the others end protected, that one failed", async () => {
-    const current = await run({ faults: { failJob: { serverIds: [serverId("web-02")], wholeBatch: true, errorCode: "SDRS.1350" } } }, WEB_TRIO);
+    const current = await run(
+      { faults: { failJob: { serverIds: [serverId("web-02")], wholeBatch: true, errorCode: "SDRS.1350" } } },
+      WEB_TRIO,
+    );
     expect(outcomes(current)).toEqual({ "web-01": "protected", "web-02": "failed SDRS.1350", "web-03": "protected" });
     // The batch (attempt 1 of each), then each alone (attempt 2); web-02 fails again and makes its third and last.
     expect(current.sim.counts()).toMatchObject({ batchCreateProtectedInstances: 1, createProtectedInstance: 4 });
@@ -99,11 +130,18 @@ describe("faults", () => {
   });
 
   it("a job that never finishes ends `unknown` after the job timeout, notified once", async () => {
-    const current = await run({ faults: { jobsNeverFinish: true }, runtime: { settings: { schedule: { jobTimeoutSeconds: 600 } } } }, WEB_TRIO.slice(0, 1));
+    const current = await run(
+      { faults: { jobsNeverFinish: true }, runtime: { settings: { schedule: { jobTimeoutSeconds: 600 } } } },
+      WEB_TRIO.slice(0, 1),
+    );
     expect(outcomes(current)).toEqual({ "web-01": "unknown" });
     const unknown = current.receiver.events()[0]?.event;
     expect(unknown?.type).toBe("server.protection_unknown");
-    expect(unknown?.data).toMatchObject({ serverId: serverId("web-01"), target: "web", reason: expect.stringMatching(/^job still RUNNING after \d+ s$/) });
+    expect(unknown?.data).toMatchObject({
+      serverId: serverId("web-01"),
+      target: "web",
+      reason: expect.stringMatching(/^job still RUNNING after \d+ s$/),
+    });
     const record = await current.runtime.repos.servers.get(serverId("web-01"));
     expect(record?.record.status).toBe("unknown");
     // Checks back off: 10 minutes take a handful of job reads, not one every 10 s.

@@ -17,7 +17,9 @@ describe("a target whose protection group is created on demand", () => {
   const servers = ["web-01", "web-02"].map((name) => ({ id: serverId(name), tags: { sdrs_protect: "fresh" } }));
 
   beforeAll(async () => {
-    harness = await startHarness({ targets: { targets: { fresh: { protectionGroup: PG_NEW, enableProtection: true } } } });
+    harness = await startHarness({
+      targets: { targets: { fresh: { protectionGroup: PG_NEW, enableProtection: true } } },
+    });
     for (const server of servers) harness.sim.setServerTags(server.id, server.tags);
     await harness.tagEvents(servers);
     expect((await harness.runtime.runUntilIdle({ maxIterations: 500 })).ended).toBe("idle");
@@ -35,10 +37,16 @@ describe("a target whose protection group is created on demand", () => {
     const group = harness.sim.state.protectionGroups().find((group) => group.name === "pg-new");
     expect(group?.status).toBe("protected");
     const events = harness.receiver.events().map((received) => received.event);
-    expect(events.map((event) => event.type).sort()).toEqual(["protection_group.protection_enabled", "server.protected", "server.protected"]);
+    expect(events.map((event) => event.type).sort()).toEqual([
+      "protection_group.protection_enabled",
+      "server.protected",
+      "server.protected",
+    ]);
     for (const event of events) {
-      if (event.type === "server.protected") expect(event.data).toMatchObject({ target: "fresh", protectionGroupId: group?.id });
-      if (event.type === "protection_group.protection_enabled") expect(event.data).toMatchObject({ target: "fresh", protectionGroupId: group?.id });
+      if (event.type === "server.protected")
+        expect(event.data).toMatchObject({ target: "fresh", protectionGroupId: group?.id });
+      if (event.type === "protection_group.protection_enabled")
+        expect(event.data).toMatchObject({ target: "fresh", protectionGroupId: group?.id });
     }
     expect(harness.sim.counts()).toMatchObject({ batchCreateProtectedInstances: 1, protectionGroupAction: 1 });
   });

@@ -6,7 +6,12 @@
 import { ManualClock } from "../../lib/clock.ts";
 import { parseTargetsConfig, type TargetsConfig } from "../../lib/config/targets.ts";
 import type { NotificationEvent } from "../../lib/notify/events.ts";
-import { generateWebhookSecret, type RejectedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../lib/notify/receiver.ts";
+import {
+  generateWebhookSecret,
+  type RejectedWebhook,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "../../lib/notify/receiver.ts";
 import type { QueueSender } from "../../lib/queue/queue.ts";
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from "../../lib/runtime/local.ts";
 import type { RequestLogEntry } from "../../lib/sdrs/client.ts";
@@ -41,7 +46,11 @@ export function serverName(id: string): string {
 export const taggedServers = estate.servers.filter((server) => server.tags?.[PROTECT_TAG] !== undefined);
 
 /** Our own EventBridge event "ECS Server Tags Changed" (lib/events/inventory.ts). */
-export function tagsChangedEvent(id: string, server: { id: string; tags?: Record<string, string> | undefined }, at: number): unknown {
+export function tagsChangedEvent(
+  id: string,
+  server: { id: string; tags?: Record<string, string> | undefined },
+  at: number,
+): unknown {
   return {
     version: "0",
     id,
@@ -103,7 +112,10 @@ export interface Harness {
   cloudCalls: RequestLogEntry[];
   rejectedWebhooks: RejectedWebhook[];
   /** Sends a "tags changed" event for each server, as the inventory-events Lambda would receive it. */
-  tagEvents(servers: readonly { id: string; tags?: Record<string, string> | undefined }[], idPrefix?: string): Promise<void>;
+  tagEvents(
+    servers: readonly { id: string; tags?: Record<string, string> | undefined }[],
+    idPrefix?: string,
+  ): Promise<void>;
   /** Verified notification events by server id (server.* outcome types only; coverage changes are not outcomes). */
   serverEvents(): Map<string, NotificationEvent[]>;
   close(): Promise<void>;
@@ -112,11 +124,19 @@ export interface Harness {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const seed = options.seed ?? 11;
-  const sim = await startSimulator({ estate: options.estate ?? estate, clock, seed, ...(options.jobDurations ? { jobDurations: options.jobDurations } : {}) });
+  const sim = await startSimulator({
+    estate: options.estate ?? estate,
+    clock,
+    seed,
+    ...(options.jobDurations ? { jobDurations: options.jobDurations } : {}),
+  });
   if (options.faults) sim.faults.set(options.faults);
   const webhookSecret = generateWebhookSecret();
   const rejectedWebhooks: RejectedWebhook[] = [];
-  const receiver = await startWebhookReceiver({ secret: webhookSecret, onRejected: (rejection) => rejectedWebhooks.push(rejection) });
+  const receiver = await startWebhookReceiver({
+    secret: webhookSecret,
+    onRejected: (rejection) => rejectedWebhooks.push(rejection),
+  });
   const logs: string[] = [];
   const line = (level: string) => (message: string, extra?: Record<string, unknown>) => {
     logs.push(JSON.stringify({ level, message, ...extra }));
@@ -145,7 +165,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     cloudCalls,
     rejectedWebhooks,
     async tagEvents(servers, idPrefix = "evt") {
-      for (const server of servers) await runtime.inventoryEvent(tagsChangedEvent(`${idPrefix}-${server.id}`, server, clock.now()));
+      for (const server of servers)
+        await runtime.inventoryEvent(tagsChangedEvent(`${idPrefix}-${server.id}`, server, clock.now()));
     },
     serverEvents() {
       const byServer = new Map<string, NotificationEvent[]>();
@@ -182,7 +203,12 @@ export function outcomeOf(event: NotificationEvent): string {
 
 /** Secrets that must never appear in a log line or a notification. */
 export function secretsOf(harness: Pick<Harness, "webhookSecret">): string[] {
-  return [SIMULATOR_DEFAULTS.secretKey, SIMULATOR_DEFAULTS.password, harness.webhookSecret, harness.webhookSecret.slice("whsec_".length)];
+  return [
+    SIMULATOR_DEFAULTS.secretKey,
+    SIMULATOR_DEFAULTS.password,
+    harness.webhookSecret,
+    harness.webhookSecret.slice("whsec_".length),
+  ];
 }
 
 /** The bearer token of harnesses that serve the onboarding API (`runtime: { apiPort: 0, apiToken: API_TOKEN }`). */
@@ -196,7 +222,12 @@ export interface ApiCallOptions {
 }
 
 /** One HTTP call to the runtime's onboarding API on 127.0.0.1. */
-export async function callApi(harness: Pick<Harness, "runtime">, method: string, path: string, options: ApiCallOptions = {}) {
+export async function callApi(
+  harness: Pick<Harness, "runtime">,
+  method: string,
+  path: string,
+  options: ApiCallOptions = {},
+) {
   const base = harness.runtime.api?.url;
   if (base === undefined) throw new Error("the runtime serves no API");
   const token = options.token === undefined ? API_TOKEN : options.token;
@@ -207,9 +238,15 @@ export async function callApi(harness: Pick<Harness, "runtime">, method: string,
       ...(token === null ? {} : { authorization: `Bearer ${token}` }),
       ...options.headers,
     },
-    ...(options.body === undefined ? {} : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
+    ...(options.body === undefined
+      ? {}
+      : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 /** GET /onboarding-requests/{id}, as the API answers it. */
@@ -218,6 +255,11 @@ export async function requestStatus(harness: Pick<Harness, "runtime">, requestId
   return status.json as {
     counts: Record<string, number>;
     completedAt?: string;
-    servers: { serverId: string; state: string; protectedInstanceId?: string; reasons: { code: string; message: string }[] }[];
+    servers: {
+      serverId: string;
+      state: string;
+      protectedInstanceId?: string;
+      reasons: { code: string; message: string }[];
+    }[];
   };
 }

@@ -48,9 +48,15 @@ describe("Idempotency-Key", () => {
   it("replays the first answer for the same request, even with the servers in another order", async () => {
     harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN } });
     const headers = { "Idempotency-Key": "order-1" };
-    const first = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "web", servers: [web01, web02, web01] }, headers });
+    const first = await callApi(harness, "POST", "/onboarding-requests", {
+      body: { target: "web", servers: [web01, web02, web01] },
+      headers,
+    });
     expect(first.status).toBe(202);
-    const again = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "web", servers: [web01, web01, web02] }, headers });
+    const again = await callApi(harness, "POST", "/onboarding-requests", {
+      body: { target: "web", servers: [web01, web01, web02] },
+      headers,
+    });
     expect(again.status).toBe(202);
     expect(again.json).toEqual({ ...first.json, replayed: true });
     expect(harness.runtime.stats().queues.onboarding.visible).toBe(2);
@@ -59,9 +65,15 @@ describe("Idempotency-Key", () => {
   it("refuses the same key with another body with 422 IDEMPOTENCY_KEY_REUSED naming the key, and enqueues nothing for it", async () => {
     harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN } });
     const headers = { "Idempotency-Key": "order-2" };
-    const first = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "web", servers: [web01] }, headers });
+    const first = await callApi(harness, "POST", "/onboarding-requests", {
+      body: { target: "web", servers: [web01] },
+      headers,
+    });
     expect(first.status).toBe(202);
-    const other = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "db", servers: [db01, db02] }, headers });
+    const other = await callApi(harness, "POST", "/onboarding-requests", {
+      body: { target: "db", servers: [db01, db02] },
+      headers,
+    });
     expect(other.status).toBe(422);
     expect(other.json).toEqual({
       error: {
@@ -70,7 +82,10 @@ describe("Idempotency-Key", () => {
         idempotencyKey: "order-2",
       },
     });
-    const flavorChanged = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "web", servers: [{ serverId: web01, flavorRef: "s6.large.2" }] }, headers });
+    const flavorChanged = await callApi(harness, "POST", "/onboarding-requests", {
+      body: { target: "web", servers: [{ serverId: web01, flavorRef: "s6.large.2" }] },
+      headers,
+    });
     expect(flavorChanged.status).toBe(422);
     expect(harness.runtime.stats().queues.onboarding.visible).toBe(1);
   });
@@ -105,7 +120,9 @@ describe("Idempotency-Key", () => {
   });
 
   it("a retry after a failed enqueue (500) enqueues the servers, and the request completes", async () => {
-    harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(failingOnce()) } });
+    harness = await startHarness({
+      runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(failingOnce()) },
+    });
     const headers = { "Idempotency-Key": "order-4" };
     const body = { target: "web", servers: [web01, web02] };
     const failed = await callApi(harness, "POST", "/onboarding-requests", { body, headers });
@@ -121,14 +138,21 @@ describe("Idempotency-Key", () => {
   });
 
   it("reconcile finishes a request recorded but never enqueued when the client does not retry", async () => {
-    harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(failingOnce()) } });
-    const failed = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "db", servers: [db01] }, headers: { "Idempotency-Key": "order-5" } });
+    harness = await startHarness({
+      runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(failingOnce()) },
+    });
+    const failed = await callApi(harness, "POST", "/onboarding-requests", {
+      body: { target: "db", servers: [db01] },
+      headers: { "Idempotency-Key": "order-5" },
+    });
     expect(failed.status).toBe(500);
     expect(harness.runtime.stats().queues.onboarding.visible).toBe(0);
     const result = await harness.runtime.reconcile();
     expect(result.requestsFinished).toBe(1);
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
-    expect(harness.receiver.events().some((received) => received.event.type === "onboarding_request.completed")).toBe(true);
+    expect(harness.receiver.events().some((received) => received.event.type === "onboarding_request.completed")).toBe(
+      true,
+    );
     expect((await harness.runtime.reconcile()).requestsFinished).toBe(0);
   });
 });
@@ -142,17 +166,25 @@ describe("server ids and flavors at the API's door", () => {
 
   it("refuses a server id that is no ECS id and a flavorRef that is no flavor name with 400 naming the entry", async () => {
     harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN } });
-    const path = await callApi(harness, "POST", "/onboarding-requests", { body: { target: "web", servers: [web01, "../../etc"] } });
+    const path = await callApi(harness, "POST", "/onboarding-requests", {
+      body: { target: "web", servers: [web01, "../../etc"] },
+    });
     expect(path.status).toBe(400);
     expect((path.json.error as { issues: unknown }).issues).toEqual([
-      { field: "servers.1", rule: '"../../etc" is not a server id (a server id is 1–64 letters, digits or hyphens, such as 403b603d-1d91-42cc-a357-81f3c2daf43f)' },
+      {
+        field: "servers.1",
+        rule: '"../../etc" is not a server id (a server id is 1–64 letters, digits or hyphens, such as 403b603d-1d91-42cc-a357-81f3c2daf43f)',
+      },
     ]);
     const script = await callApi(harness, "POST", "/onboarding-requests", {
       body: { target: "web", servers: [{ serverId: web01, flavorRef: "<script>alert(1)</script>" }] },
     });
     expect(script.status).toBe(400);
     expect((script.json.error as { issues: unknown }).issues).toEqual([
-      { field: "servers.0.flavorRef", rule: `"<script>alert(1)</script>" is not a flavor name (a flavor name is 1–128 letters, digits, '.', '_' or '-', such as s6.large.2)` },
+      {
+        field: "servers.0.flavorRef",
+        rule: `"<script>alert(1)</script>" is not a flavor name (a flavor name is 1–128 letters, digits, '.', '_' or '-', such as s6.large.2)`,
+      },
     ]);
     expect(harness.runtime.stats().queues.onboarding).toEqual({ visible: 0, delayed: 0, inFlight: 0, dead: 0 });
   });

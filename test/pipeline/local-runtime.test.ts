@@ -42,7 +42,11 @@ describe("local runtime", () => {
     expect(stats.queues["job-status"]).toEqual({ visible: 0, delayed: 1, inFlight: 0, dead: 0 });
     expect((await harness.runtime.repos.servers.get(WEB_01.id))?.record.status).toBe("in_progress");
 
-    expect(await harness.runtime.pumpOnce()).toEqual({ processed: 0, byQueue: { onboarding: 0, "job-status": 0, notify: 0 }, failed: 0 });
+    expect(await harness.runtime.pumpOnce()).toEqual({
+      processed: 0,
+      byQueue: { onboarding: 0, "job-status": 0, notify: 0 },
+      failed: 0,
+    });
   });
 
   it("jumps a ManualClock to the next due message, so a job of minutes completes without waiting for it", async () => {
@@ -67,16 +71,22 @@ describe("local runtime", () => {
     await harness.tagEvents([WEB_01]);
     await harness.runtime.pumpOnce(); // the create is made; its check is due later
     // Every read a job check can make fails (the shared instance view and the job itself).
-    harness.sim.faults.set({ serverError: { probability: 1, status: 503, operations: ["showJob", "listProtectedInstances"] } });
+    harness.sim.faults.set({
+      serverError: { probability: 1, status: 503, operations: ["showJob", "listProtectedInstances"] },
+    });
     const summary = await harness.runtime.runUntilIdle();
     expect(summary.ended).toBe("idle");
     // Backed off MAX_TRANSIENT_RETRIES times (fresh messages, seconds apart), then returned to the queue twice.
     expect(summary.processed["job-status"]).toBe(MAX_TRANSIENT_RETRIES + 2);
     expect(summary.failed).toBe(2);
     const dead = harness.runtime.queue.deadLetters("job-status");
-    expect(dead.map((letter) => ({ jobId: JSON.parse(letter.body).jobId, retries: JSON.parse(letter.body).retries, receiveCount: letter.receiveCount }))).toEqual([
-      { jobId: harness.sim.state.jobs()[0]?.job_id, retries: MAX_TRANSIENT_RETRIES, receiveCount: 2 },
-    ]);
+    expect(
+      dead.map((letter) => ({
+        jobId: JSON.parse(letter.body).jobId,
+        retries: JSON.parse(letter.body).retries,
+        receiveCount: letter.receiveCount,
+      })),
+    ).toEqual([{ jobId: harness.sim.state.jobs()[0]?.job_id, retries: MAX_TRANSIENT_RETRIES, receiveCount: 2 }]);
     // The second receive came one visibility timeout (360 s) after the first.
     expect(harness.clock.now() - startedAt).toBeGreaterThanOrEqual(360_000);
     expect((await harness.runtime.repos.servers.get(WEB_01.id))?.record.status).toBe("in_progress");
@@ -97,13 +107,18 @@ describe("local runtime", () => {
     const reasons = (name: "onboarding" | "job-status" | "notify") =>
       queue.deadLetters(name).map((letter) => ({ body: letter.body, reason: letter.messageAttributes?.reason }));
     expect(reasons("onboarding")).toEqual([
-      { body: '{"type":"protect","serverId":"","target":"web","source":"event"}', reason: "serverId: Too small: expected string to have >=1 characters" },
+      {
+        body: '{"type":"protect","serverId":"","target":"web","source":"event"}',
+        reason: "serverId: Too small: expected string to have >=1 characters",
+      },
     ]);
     expect(reasons("job-status")).toEqual([{ body: '"not an object"', reason: expect.stringMatching(/^\(body\): /) }]);
     expect(reasons("notify")).toEqual([]);
     expect((await harness.runtime.repos.servers.get(WEB_01.id))?.record.status).toBe("protected");
     expect(harness.receiver.events().map((received) => received.event.type)).toEqual(["server.protected"]);
-    const errors = harness.logs.map((line) => JSON.parse(line) as { level: string; message: string; queue?: string }).filter((line) => line.level === "ERROR");
+    const errors = harness.logs
+      .map((line) => JSON.parse(line) as { level: string; message: string; queue?: string })
+      .filter((line) => line.level === "ERROR");
     expect(errors.map((line) => [line.message, line.queue])).toEqual([
       ["unprocessable message: sent to the dead-letter queue", "onboarding"],
       ["unprocessable message: sent to the dead-letter queue", "job-status"],
@@ -139,8 +154,16 @@ describe("local runtime", () => {
     expect(harness.rejectedWebhooks.map((rejection) => rejection.httpStatus)).toEqual([401, 401, 401]);
     const dead = harness.runtime.queue.deadLetters("notify");
     expect(dead).toHaveLength(1);
-    const message = JSON.parse(dead[0]?.body ?? "{}") as { event: { type: string; data: { serverId: string } }; attempt: number; endpointId: string };
-    expect(message).toMatchObject({ event: { type: "server.protected", data: { serverId: WEB_01.id } }, attempt: 3, endpointId: "local" });
+    const message = JSON.parse(dead[0]?.body ?? "{}") as {
+      event: { type: string; data: { serverId: string } };
+      attempt: number;
+      endpointId: string;
+    };
+    expect(message).toMatchObject({
+      event: { type: "server.protected", data: { serverId: WEB_01.id } },
+      attempt: 3,
+      endpointId: "local",
+    });
     expect(dead[0]?.messageAttributes?.reason).toContain("401");
     expect(JSON.stringify(dead)).not.toContain(wrongSecret);
     expect(JSON.stringify(dead)).not.toContain(wrongSecret.slice("whsec_".length));
@@ -159,7 +182,12 @@ describe("local runtime", () => {
       detail: { server: WEB_01.id },
     };
     const result = await harness.runtime.inventoryEvent(malformed);
-    expect(result).toEqual({ status: "rejected", eventId: "evt-malformed", reason: expect.stringContaining("serverId"), enqueued: [] });
+    expect(result).toEqual({
+      status: "rejected",
+      eventId: "evt-malformed",
+      reason: expect.stringContaining("serverId"),
+      enqueued: [],
+    });
     await harness.runtime.inventoryEvent(malformed);
     const notAnEvent = await harness.runtime.inventoryEvent({ hello: "world" });
     expect(notAnEvent.status).toBe("rejected");
@@ -174,7 +202,11 @@ describe("local runtime", () => {
         source: "sdrs-autoprotect.inventory",
         detailType: "ECS Server Tags Changed",
       },
-      { eventId: expect.stringMatching(/^rejected:sha256:[0-9a-f]{64}$/), firstSeenAt: expect.any(String), reason: notAnEvent.reason },
+      {
+        eventId: expect.stringMatching(/^rejected:sha256:[0-9a-f]{64}$/),
+        firstSeenAt: expect.any(String),
+        reason: notAnEvent.reason,
+      },
     ]);
     expect(harness.runtime.stats().queues.onboarding).toEqual({ visible: 0, delayed: 0, inFlight: 0, dead: 0 });
 
@@ -209,7 +241,9 @@ describe("local runtime", () => {
     expect(second.stats().queues["job-status"]).toEqual({ visible: 0, delayed: 1, inFlight: 0, dead: 0 });
     expect((await second.runUntilIdle()).ended).toBe("idle");
     expect((await second.repos.servers.get(WEB_01.id))?.record.status).toBe("protected");
-    expect(await second.inventoryEvent(tagsChangedEvent("evt-restart", WEB_01, clock.now()))).toMatchObject({ status: "duplicate" });
+    expect(await second.inventoryEvent(tagsChangedEvent("evt-restart", WEB_01, clock.now()))).toMatchObject({
+      status: "duplicate",
+    });
   });
 
   it("opens a sqlite file written before dead letters had a reason, keeping its queued messages", async () => {
@@ -222,7 +256,11 @@ describe("local runtime", () => {
       seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, queue TEXT NOT NULL, body TEXT NOT NULL,
       sent_at INTEGER NOT NULL, visible_at INTEGER NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0, first_received_at INTEGER,
       receipt_handle TEXT UNIQUE, deduplication_id TEXT, dead_at INTEGER)`);
-    old.prepare("INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at) VALUES ('m-1', 'notify', '{}', 0, 0)").run();
+    old
+      .prepare(
+        "INSERT INTO queue_messages (message_id, queue, body, sent_at, visible_at) VALUES ('m-1', 'notify', '{}', 0, 0)",
+      )
+      .run();
     old.close();
 
     const queue = new SqliteQueue({ database: path, clock: new ManualClock(Date.UTC(2026, 0, 1)) });
@@ -231,7 +269,9 @@ describe("local runtime", () => {
     const [received] = await queue.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: 30 });
     expect(received).toMatchObject({ messageId: "m-1", body: "{}" });
     expect(received?.messageAttributes).toBeUndefined();
-    expect(queue.deadLetters("notify").map((letter) => letter.messageAttributes)).toEqual([{ reason: "notify: invalid" }]);
+    expect(queue.deadLetters("notify").map((letter) => letter.messageAttributes)).toEqual([
+      { reason: "notify: invalid" },
+    ]);
   });
 
   it("refuses to start when a webhook secret's variable is not set, naming the field and the variable", async () => {

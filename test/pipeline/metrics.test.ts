@@ -21,7 +21,11 @@ afterEach(async () => {
 function emfLinesOf(points: readonly MetricPoint[], functionName: string): unknown[] {
   const lines: string[] = [];
   vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n").filter((line) => line.trim() !== ""));
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((line) => line.trim() !== ""),
+    );
     return true;
   });
   publishMetricPoints(points, functionName);
@@ -39,13 +43,35 @@ describe("the pipeline's metrics", () => {
     metrics.observe("ServersPerCall", 2, { target: "web", kind: "batch" });
     metrics.count("CreateCalls", { target: "web", kind: "batch" }, 2);
     expect(metrics.points()).toEqual([
-      { name: "ServersIneligible", unit: "Count", dimensions: { target: "web", reason: "INELIGIBLE_VPC_MISMATCH" }, values: [2] },
-      { name: "ServersIneligible", unit: "Count", dimensions: { target: "db", reason: "INELIGIBLE_SERVER_LOCKED" }, values: [1] },
+      {
+        name: "ServersIneligible",
+        unit: "Count",
+        dimensions: { target: "web", reason: "INELIGIBLE_VPC_MISMATCH" },
+        values: [2],
+      },
+      {
+        name: "ServersIneligible",
+        unit: "Count",
+        dimensions: { target: "db", reason: "INELIGIBLE_SERVER_LOCKED" },
+        values: [1],
+      },
       { name: "ServersPerCall", unit: "Count", dimensions: { target: "web", kind: "batch" }, values: [5, 2] },
       { name: "CreateCalls", unit: "Count", dimensions: { target: "web", kind: "batch" }, values: [2] },
     ]);
     expect(metrics.totals()).toEqual({
-      ServersIneligible: { unit: "Count", count: 3, sum: 3, min: 1, max: 2, by: { "target:web": 2, "target:db": 1, "reason:INELIGIBLE_VPC_MISMATCH": 2, "reason:INELIGIBLE_SERVER_LOCKED": 1 } },
+      ServersIneligible: {
+        unit: "Count",
+        count: 3,
+        sum: 3,
+        min: 1,
+        max: 2,
+        by: {
+          "target:web": 2,
+          "target:db": 1,
+          "reason:INELIGIBLE_VPC_MISMATCH": 2,
+          "reason:INELIGIBLE_SERVER_LOCKED": 1,
+        },
+      },
       ServersPerCall: { unit: "Count", count: 2, sum: 7, min: 2, max: 5, by: { "target:web": 7, "kind:batch": 7 } },
       CreateCalls: { unit: "Count", count: 2, sum: 2, min: 2, max: 2, by: { "target:web": 2, "kind:batch": 2 } },
     });
@@ -65,7 +91,8 @@ describe("the pipeline's metrics", () => {
     const records: { status: string; reasons: { code: string }[]; target: string }[] = [];
     for await (const { record } of runtime.repos.servers.all()) records.push(record);
     // One count per outcome notified.
-    const notified = (type: string) => harness?.receiver.events().filter(({ event }) => event.type === type).length ?? 0;
+    const notified = (type: string) =>
+      harness?.receiver.events().filter(({ event }) => event.type === type).length ?? 0;
     expect(totals.ServersProtected?.count).toBe(notified("server.protected"));
     expect(totals.ServersProtected?.count).toBe(records.filter((record) => record.status === "protected").length);
     expect(totals.ServersIneligible?.count).toBe(notified("server.ineligible"));
@@ -78,15 +105,23 @@ describe("the pipeline's metrics", () => {
     for (const record of records.filter((candidate) => candidate.status === "ineligible")) {
       reasons[`reason:${record.reasons[0]?.code}`] = (reasons[`reason:${record.reasons[0]?.code}`] ?? 0) + 1;
     }
-    expect(Object.fromEntries(Object.entries(totals.ServersIneligible?.by ?? {}).filter(([key]) => key.startsWith("reason:")))).toEqual(reasons);
+    expect(
+      Object.fromEntries(
+        Object.entries(totals.ServersIneligible?.by ?? {}).filter(([key]) => key.startsWith("reason:")),
+      ),
+    ).toEqual(reasons);
 
     const counts = sim.counts();
-    expect(totals.CreateCalls?.by).toMatchObject({ "kind:batch": counts.batchCreateProtectedInstances ?? 0, "kind:single": counts.createProtectedInstance ?? 0 });
+    expect(totals.CreateCalls?.by).toMatchObject({
+      "kind:batch": counts.batchCreateProtectedInstances ?? 0,
+      "kind:single": counts.createProtectedInstance ?? 0,
+    });
     expect(totals.ServersPerCall?.count).toBe(totals.CreateCalls?.count);
     // The two throttled list calls are Throttles; every failed attempt is a CloudErrors by its code (SDRS.1358 …).
     expect(totals.Throttles?.count).toBe(2);
     const errors: Record<string, number> = {};
-    for (const call of harness.cloudCalls) if (call.errorCode) errors[`code:${call.errorCode}`] = (errors[`code:${call.errorCode}`] ?? 0) + 1;
+    for (const call of harness.cloudCalls)
+      if (call.errorCode) errors[`code:${call.errorCode}`] = (errors[`code:${call.errorCode}`] ?? 0) + 1;
     expect(errors["code:APIGW.0308"]).toBe(2);
     expect(totals.CloudErrors?.by).toEqual(errors);
     // Deliveries are HTTP deliveries: legacy-02's second round re-sent its one event id, which the receiver keeps once.
@@ -94,13 +129,22 @@ describe("the pipeline's metrics", () => {
     // Reconcile ran twice: tagged and protected per target, and their ratio.
     const web = records.filter((record) => record.target === "web");
     const taggedWeb = taggedServers.filter((server) => server.tags?.sdrs_protect === "web").length;
-    const coverage = runtime.metrics.points().filter((point) => point.name === "CoverageRatio" && point.dimensions.target === "web");
+    const coverage = runtime.metrics
+      .points()
+      .filter((point) => point.name === "CoverageRatio" && point.dimensions.target === "web");
     expect(coverage).toHaveLength(1);
-    expect(coverage[0]?.values.at(-1)).toBeCloseTo(web.filter((record) => record.status === "protected").length / taggedWeb, 10);
+    expect(coverage[0]?.values.at(-1)).toBeCloseTo(
+      web.filter((record) => record.status === "protected").length / taggedWeb,
+      10,
+    );
 
     const documents = emfLinesOf(runtime.metrics.points(), "sdrs-autoprotect-local");
     expect(documents.length).toBeGreaterThan(0);
-    for (const document of documents) expect(document).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE }] }, function: "sdrs-autoprotect-local" });
+    for (const document of documents)
+      expect(document).toMatchObject({
+        _aws: { CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE }] },
+        function: "sdrs-autoprotect-local",
+      });
     expect(summarize(emfPoints(documents, METRICS_NAMESPACE))).toEqual(totals);
   });
 });

@@ -42,7 +42,9 @@ describe("onboarding API on the local runtime", () => {
     });
     const noTarget = await api(harness, "POST", "/onboarding-requests", { body: { servers: [web01] } });
     expect(noTarget.status).toBe(400);
-    expect((noTarget.json.error as { issues: { field: string }[] }).issues.map((issue) => issue.field)).toEqual(["target"]);
+    expect((noTarget.json.error as { issues: { field: string }[] }).issues.map((issue) => issue.field)).toEqual([
+      "target",
+    ]);
     const notJson = await api(harness, "POST", "/onboarding-requests", { body: "{not json" });
     expect(notJson.status).toBe(400);
     expect((notJson.json.error as { code: string }).code).toBe("INVALID_JSON");
@@ -56,7 +58,10 @@ describe("onboarding API on the local runtime", () => {
 
   it("accepts a request once per Idempotency-Key, reports states, and notifies its completion exactly once", async () => {
     const body = { target: "web", servers: [web01, { serverId: web02 }, devWeb01, web01] };
-    const first = await api(harness, "POST", "/onboarding-requests", { body, headers: { "Idempotency-Key": "order-4711" } });
+    const first = await api(harness, "POST", "/onboarding-requests", {
+      body,
+      headers: { "Idempotency-Key": "order-4711" },
+    });
     expect(first.status).toBe(202);
     const requestId = String(first.json.requestId);
     expect(first.json).toEqual({
@@ -72,7 +77,10 @@ describe("onboarding API on the local runtime", () => {
       statusPath: `/onboarding-requests/${requestId}`,
     });
 
-    const replay = await api(harness, "POST", "/onboarding-requests", { body, headers: { "Idempotency-Key": "order-4711" } });
+    const replay = await api(harness, "POST", "/onboarding-requests", {
+      body,
+      headers: { "Idempotency-Key": "order-4711" },
+    });
     expect(replay.status).toBe(202);
     expect(replay.json.requestId).toBe(requestId);
     expect(replay.json.replayed).toBe(true);
@@ -88,11 +96,9 @@ describe("onboarding API on the local runtime", () => {
     const done = await api(harness, "GET", `/onboarding-requests/${requestId}`);
     expect(done.json.counts).toEqual({ protected: 2, ineligible: 1 });
     expect(typeof done.json.completedAt).toBe("string");
-    const states = (done.json.servers as { serverId: string; state: string; reasons: { code: string }[] }[]).map((server) => [
-      server.serverId,
-      server.state,
-      server.reasons.map((reason) => reason.code),
-    ]);
+    const states = (done.json.servers as { serverId: string; state: string; reasons: { code: string }[] }[]).map(
+      (server) => [server.serverId, server.state, server.reasons.map((reason) => reason.code)],
+    );
     expect(states).toEqual([
       [web01, "protected", []],
       [web02, "protected", []],
@@ -100,7 +106,10 @@ describe("onboarding API on the local runtime", () => {
     ]);
 
     const events = harness.receiver.events().map((received) => received.event);
-    const completed = events.filter((event): event is Extract<NotificationEvent, { type: "onboarding_request.completed" }> => event.type === "onboarding_request.completed");
+    const completed = events.filter(
+      (event): event is Extract<NotificationEvent, { type: "onboarding_request.completed" }> =>
+        event.type === "onboarding_request.completed",
+    );
     expect(completed).toHaveLength(1);
     expect(completed[0]?.data.requestId).toBe(requestId);
     expect(completed[0]?.data.counts).toEqual({ protected: 2, failed: 0, ineligible: 1, unknown: 0, total: 3 });
@@ -110,7 +119,13 @@ describe("onboarding API on the local runtime", () => {
       [devWeb01, "ineligible", ["INELIGIBLE_VPC_MISMATCH"]],
     ]);
     const perServer = events.filter((event) => event.type.startsWith("server."));
-    expect(perServer.map((event) => [event.type, (event.data as { serverId: string }).serverId, (event.data as { requestIds: string[] }).requestIds])).toEqual(
+    expect(
+      perServer.map((event) => [
+        event.type,
+        (event.data as { serverId: string }).serverId,
+        (event.data as { requestIds: string[] }).requestIds,
+      ]),
+    ).toEqual(
       expect.arrayContaining([
         ["server.protected", web01, [requestId]],
         ["server.protected", web02, [requestId]],

@@ -12,7 +12,7 @@ import type { Verdict } from "../../lib/planning/types.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
 import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { type Estate, parseEstate } from "../../lib/sim/estate.ts";
-import { estate as sampleEstate, PG_DB, PG_WEB, startHarness, targetsFor } from "./harness.ts";
+import { PG_DB, PG_WEB, estate as sampleEstate, startHarness, targetsFor } from "./harness.ts";
 
 const VPC_PROD = "a33598f5-aa68-46c6-a3b8-6892d7e5a418";
 const VPC_DEV = "262625c3-8a3c-440b-825e-47037064a8a1";
@@ -93,16 +93,23 @@ function predicted(verdict: Verdict): string {
 function outcomeOfRecord(record: { status: string; reasons: { code: string }[] } | undefined): string {
   if (record === undefined) return "no record";
   if (record.status !== "ineligible") return record.status;
-  return `ineligible ${record.reasons.map((reason) => reason.code).sort().join(",")}`;
+  return `ineligible ${record.reasons
+    .map((reason) => reason.code)
+    .sort()
+    .join(",")}`;
 }
 
 describe("plan = run", () => {
-  it("each server's plan verdict is its final outcome in the local runtime, over generated estates", { timeout: 120_000 }, async () => {
+  it("each server's plan verdict is its final outcome in the local runtime, over generated estates", {
+    timeout: 120_000,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(generatedServer, { minLength: 1, maxLength: 6 }), async (servers) => {
         const harness = await startHarness({ estate: estateOf(servers) });
         try {
-          const reader = new CachedPlanReader(new CloudClient(simulatorCloudConfig(harness.sim.url), { sleep: async () => {} }));
+          const reader = new CachedPlanReader(
+            new CloudClient(simulatorCloudConfig(harness.sim.url), { sleep: async () => {} }),
+          );
           const dryRun = await planTargets(reader, { config: targetsFor(harness.receiver.url) });
           const verdicts = dryRun.targets.flatMap((target) => target.result.verdicts);
           expect(verdicts).toHaveLength(servers.length);
@@ -110,7 +117,9 @@ describe("plan = run", () => {
           await harness.runtime.reconcile();
           expect((await harness.runtime.runUntilIdle({ maxIterations: 20_000 })).ended).toBe("idle");
           const records = await harness.runtime.deps.repos.servers.getMany(verdicts.map((verdict) => verdict.serverId));
-          const run = Object.fromEntries(verdicts.map((verdict) => [verdict.serverId, outcomeOfRecord(records.get(verdict.serverId)?.record)]));
+          const run = Object.fromEntries(
+            verdicts.map((verdict) => [verdict.serverId, outcomeOfRecord(records.get(verdict.serverId)?.record)]),
+          );
           const plan = Object.fromEntries(verdicts.map((verdict) => [verdict.serverId, predicted(verdict)]));
           expect(run).toEqual(plan);
         } finally {

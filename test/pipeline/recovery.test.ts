@@ -15,7 +15,18 @@ const deps = { settings: DEFAULT_PIPELINE_SETTINGS };
 
 function record(status: ServerRecord["status"], ageSeconds: number, extra: Partial<ServerRecord> = {}): ServerRecord {
   const at = new Date(NOW - ageSeconds * 1000).toISOString();
-  return { serverId: "s1", target: "web", status, requestIds: [], reasons: [], warnings: [], attempts: 1, createdAt: at, updatedAt: at, ...extra };
+  return {
+    serverId: "s1",
+    target: "web",
+    status,
+    requestIds: [],
+    reasons: [],
+    warnings: [],
+    attempts: 1,
+    createdAt: at,
+    updatedAt: at,
+    ...extra,
+  };
 }
 
 describe("which stalled record gets which step", () => {
@@ -48,18 +59,24 @@ async function simulateDeadWorker(current: Harness, status: "claimed" | "creatin
   for (const id of WEB) {
     const claim = await repos.servers.claim(id, { target: "web", requestId: "auto:event", groupId: PG_WEB });
     expect(claim.won).toBe(true);
-    if (status === "creating") await repos.servers.update(id, (server) => ({ ...server, status: "creating", attempts: 1 }));
+    if (status === "creating")
+      await repos.servers.update(id, (server) => ({ ...server, status: "creating", attempts: 1 }));
   }
   if (status === "creating") {
     // The create reached SDRS; the worker died before recording the job or scheduling a check.
-    await current.runtime.deps.cloud.batchCreateProtectedInstances({ name_prefix: "web", server_group_id: PG_WEB, servers: WEB.map((server_id) => ({ server_id })) });
+    await current.runtime.deps.cloud.batchCreateProtectedInstances({
+      name_prefix: "web",
+      server_group_id: PG_WEB,
+      servers: WEB.map((server_id) => ({ server_id })),
+    });
   }
   current.clock.advance((DEFAULT_PIPELINE_SETTINGS.staleClaimSeconds + 60) * 1000);
 }
 
 function instancesOf(current: Harness): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const instance of current.sim.state.protectedInstances()) counts[instance.source_server] = (counts[instance.source_server] ?? 0) + 1;
+  for (const instance of current.sim.state.protectedInstances())
+    counts[instance.source_server] = (counts[instance.source_server] ?? 0) + 1;
   return counts;
 }
 
@@ -103,8 +120,12 @@ async function requestLeftClaimed(current: Harness, source: "api" | "cli"): Prom
   );
   const { queue, repos } = current.runtime;
   const taken = await queue.receive("onboarding", { maxMessages: 10, visibilityTimeoutSeconds: 30 });
-  await queue.deleteBatch("onboarding", taken.map((message) => message.receiptHandle));
-  for (const id of WEB) expect((await repos.servers.claim(id, { target: "web", requestId, groupId: PG_WEB })).won).toBe(true);
+  await queue.deleteBatch(
+    "onboarding",
+    taken.map((message) => message.receiptHandle),
+  );
+  for (const id of WEB)
+    expect((await repos.servers.claim(id, { target: "web", requestId, groupId: PG_WEB })).won).toBe(true);
   current.clock.advance((DEFAULT_PIPELINE_SETTINGS.staleClaimSeconds + 60) * 1000);
   return requestId;
 }
@@ -114,24 +135,41 @@ function queuedIntents(current: Harness) {
 }
 
 describe("a recovered server of an onboarding request gets the request's own intent again", () => {
-  it.each(["cli", "api"] as const)("reconcile re-queues the stale claims of a %s request with that source and the server's flavorRef", async (source) => {
-    harness = await startHarness();
-    const requestId = await requestLeftClaimed(harness, source);
-    const result = await recoverStalledServers(harness.runtime.deps);
-    expect(result.recovered.intent).toBe(2);
-    expect(queuedIntents(harness)).toEqual([
-      { type: "protect", serverId: serverId("web-01"), target: "web", requestId, source, flavorRef: "s6.xlarge.2", deferrals: 0 },
-      { type: "protect", serverId: serverId("web-02"), target: "web", requestId, source, deferrals: 0 },
-    ]);
-  });
+  it.each(["cli", "api"] as const)(
+    "reconcile re-queues the stale claims of a %s request with that source and the server's flavorRef",
+    async (source) => {
+      harness = await startHarness();
+      const requestId = await requestLeftClaimed(harness, source);
+      const result = await recoverStalledServers(harness.runtime.deps);
+      expect(result.recovered.intent).toBe(2);
+      expect(queuedIntents(harness)).toEqual([
+        {
+          type: "protect",
+          serverId: serverId("web-01"),
+          target: "web",
+          requestId,
+          source,
+          flavorRef: "s6.xlarge.2",
+          deferrals: 0,
+        },
+        { type: "protect", serverId: serverId("web-02"), target: "web", requestId, source, deferrals: 0 },
+      ]);
+    },
+  );
 
   it("after a dead run (the CLI resuming its state): gives back the claims, then protects each server exactly once", async () => {
     harness = await startHarness();
     const requestId = await requestLeftClaimed(harness, "cli");
-    const result = await recoverStalledServers(harness.runtime.deps, { stalled: recoveryAfterDeadRun, releaseClaims: true });
+    const result = await recoverStalledServers(harness.runtime.deps, {
+      stalled: recoveryAfterDeadRun,
+      releaseClaims: true,
+    });
     expect(result.serverIds).toEqual(WEB);
-    for (const id of WEB) expect((await harness.runtime.repos.servers.get(id))?.record).toMatchObject({ status: "pending", attempts: 0 });
-    expect(queuedIntents(harness).map((intent) => [intent.serverId, intent.source, intent.requestId])).toEqual(WEB.map((id) => [id, "cli", requestId]));
+    for (const id of WEB)
+      expect((await harness.runtime.repos.servers.get(id))?.record).toMatchObject({ status: "pending", attempts: 0 });
+    expect(queuedIntents(harness).map((intent) => [intent.serverId, intent.source, intent.requestId])).toEqual(
+      WEB.map((id) => [id, "cli", requestId]),
+    );
     expect((await harness.runtime.runUntilIdle({ maxIterations: 2_000 })).ended).toBe("idle");
     for (const id of WEB) expect((await harness.runtime.repos.servers.get(id))?.record.status).toBe("protected");
     await expectCreatedOnce(harness);

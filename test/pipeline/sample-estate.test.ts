@@ -4,7 +4,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_ESTATE_OUTCOMES as EXPECTED } from "./expected.ts";
-import { type Harness, outcomeOf, PG_DB, PG_WEB, secretsOf, serverName, startHarness, taggedServers, twiceSender } from "./harness.ts";
+import {
+  type Harness,
+  outcomeOf,
+  PG_DB,
+  PG_WEB,
+  secretsOf,
+  serverName,
+  startHarness,
+  taggedServers,
+  twiceSender,
+} from "./harness.ts";
 
 const NOTHING_RECOVERED = { intent: 0, "ambiguous-check": 0, "job-check": 0 };
 
@@ -37,7 +47,10 @@ function snapshot(harness: Harness): RunResult {
   }
   return {
     outcomes,
-    webhookIds: harness.receiver.events().map((received) => received.webhookId).sort(),
+    webhookIds: harness.receiver
+      .events()
+      .map((received) => received.webhookId)
+      .sort(),
     eventsPerServer,
     protectedInstancesPerServer,
     counts: harness.sim.counts(),
@@ -81,12 +94,16 @@ describe("the sample estate, one tag event per tagged server", () => {
 
   it("batches at most 5 servers per call and puts each shared-disk cluster in one call", () => {
     const jobs = harness.sim.state.jobs().filter((job) => (job.job_type ?? "").startsWith("batchCreate"));
-    const batches = jobs.map((job) => (job.entities?.sub_jobs ?? []).map((sub) => serverName(sub.entities?.server_id ?? "")));
+    const batches = jobs.map((job) =>
+      (job.entities?.sub_jobs ?? []).map((sub) => serverName(sub.entities?.server_id ?? "")),
+    );
     for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(5);
     for (const cluster of SHARED_DISK_CLUSTERS) {
-      expect(batches.filter((batch) => cluster.some((name) => batch.includes(name))).map((batch) => cluster.filter((name) => batch.includes(name)))).toEqual([
-        cluster,
-      ]);
+      expect(
+        batches
+          .filter((batch) => cluster.some((name) => batch.includes(name)))
+          .map((batch) => cluster.filter((name) => batch.includes(name))),
+      ).toEqual([cluster]);
     }
     // 14 `web` servers in 5 + 5 + 4, the 5 `db` servers in one call; the two group-id targets and the full group singly.
     expect(batches.map((batch) => batch.length).sort()).toEqual([4, 5, 5, 5]);
@@ -95,7 +112,11 @@ describe("the sample estate, one tag event per tagged server", () => {
   });
 
   it("records each protected server's instance in its target's group", () => {
-    const groupOf = new Map(harness.sim.state.protectedInstances().map((instance) => [serverName(instance.source_server), instance.server_group_id]));
+    const groupOf = new Map(
+      harness.sim.state
+        .protectedInstances()
+        .map((instance) => [serverName(instance.source_server), instance.server_group_id]),
+    );
     expect(groupOf.get("web-01")).toBe(PG_WEB);
     expect(groupOf.get("api-gw-01")).toBe(PG_WEB);
     expect(groupOf.get("ora-c-2")).toBe(PG_DB);
@@ -159,11 +180,13 @@ describe("the sample estate, one tag event per tagged server", () => {
   it("makes 7 create calls for 22 servers and checks each job at most 5 times", () => {
     const jobs = harness.sim.state.jobs().filter((job) => (job.job_type ?? "").includes("ProtectedInstance"));
     const serversInJobs = jobs.reduce((sum, job) => sum + Math.max(1, job.entities?.sub_jobs?.length ?? 0), 0);
-    const createCalls = (single.counts.batchCreateProtectedInstances ?? 0) + (single.counts.createProtectedInstance ?? 0);
+    const createCalls =
+      (single.counts.batchCreateProtectedInstances ?? 0) + (single.counts.createProtectedInstance ?? 0);
     // legacy-02's create is refused (SDRS.1358), so 6 jobs carry the other 21 servers.
     expect({ createCalls, jobs: jobs.length, serversInJobs }).toEqual({ createCalls: 7, jobs: 6, serversInJobs: 21 });
     expect(single.counts.showJob ?? 0).toBeLessThanOrEqual(5 * jobs.length);
-    const tally = (prefix: string) => Object.values(single.outcomes).filter((outcome) => outcome.startsWith(prefix)).length;
+    const tally = (prefix: string) =>
+      Object.values(single.outcomes).filter((outcome) => outcome.startsWith(prefix)).length;
     // The figures the README and docs/cli.md quote.
     console.info(
       JSON.stringify({

@@ -18,12 +18,16 @@ describe("events/targets.sample.json", () => {
 
   it("configures every target name the sample estate's protect tags use, except the deliberately unknown `analytics`", () => {
     expect(config.protectTagKey).toBe("sdrs_protect");
-    const names = new Set(taggedServers.map((server) => server.tags?.sdrs_protect ?? "").filter((value) => !/^[0-9a-f-]{36}$/.test(value)));
+    const names = new Set(
+      taggedServers.map((server) => server.tags?.sdrs_protect ?? "").filter((value) => !/^[0-9a-f-]{36}$/.test(value)),
+    );
     expect([...names].sort()).toEqual(["analytics", "db", "web"]);
     expect(Object.keys(config.targets).sort()).toEqual(["db", "web"]);
   });
 
   it("has one webhook endpoint `local` whose secret comes from SDRS_WEBHOOK_SECRET, never from the file", () => {
-    expect(config.webhooks).toEqual([{ id: "local", url: "http://127.0.0.1:8787/", secret: { env: "SDRS_WEBHOOK_SECRET" } }]);
+    expect(config.webhooks).toEqual([
+      { id: "local", url: "http://127.0.0.1:8787/", secret: { env: "SDRS_WEBHOOK_SECRET" } },
+    ]);
   });
 });

@@ -53,8 +53,13 @@ describe("told once, and truly", () => {
   });
 
   it("a job failing every time is told once, server.protection_failed after the last of 3 attempts, even with every message delivered twice", async () => {
-    const current = await start({ faults: { failJob: { serverIds: [WEB_01], errorCode: "SDRS.1802" } }, runtime: { wrapSender: twiceSender } });
-    await current.runtime.inventoryEvent(tagsChangedEvent("evt-twice", { id: WEB_01, tags: TAGS }, current.clock.now()));
+    const current = await start({
+      faults: { failJob: { serverIds: [WEB_01], errorCode: "SDRS.1802" } },
+      runtime: { wrapSender: twiceSender },
+    });
+    await current.runtime.inventoryEvent(
+      tagsChangedEvent("evt-twice", { id: WEB_01, tags: TAGS }, current.clock.now()),
+    );
     expect((await current.runtime.runUntilIdle()).ended).toBe("idle");
     const told = current.serverEvents().get(WEB_01) ?? [];
     expect(told.map((event) => event.type)).toEqual(["server.protection_failed"]);
@@ -71,7 +76,13 @@ describe("told once, and truly", () => {
     // The queue delivers the event's intent once more, long after the server failed.
     await current.runtime.queue.send(
       "onboarding",
-      protectIntent.parse({ type: "protect", serverId: WEB_01, target: "web", source: "event", eventId: "eb:evt-once" }),
+      protectIntent.parse({
+        type: "protect",
+        serverId: WEB_01,
+        target: "web",
+        source: "event",
+        eventId: "eb:evt-once",
+      }),
     );
     expect((await current.runtime.runUntilIdle()).ended).toBe("idle");
     expect(creates(current)).toBe(3);
@@ -79,7 +90,9 @@ describe("told once, and truly", () => {
   });
 
   it("throttled creates (429) consume no attempt: a server throttled more often than SDRS_MAX_ATTEMPTS ends protected", async () => {
-    const current = await start({ faults: { throttle: { next: 5, operations: ["createProtectedInstance", "batchCreateProtectedInstances"] } } });
+    const current = await start({
+      faults: { throttle: { next: 5, operations: ["createProtectedInstance", "batchCreateProtectedInstances"] } },
+    });
     await current.tagEvents([{ id: WEB_01, tags: TAGS }]);
     expect((await current.runtime.runUntilIdle()).ended).toBe("idle");
     expect(toldTypes(current, WEB_01)).toEqual(["server.protected"]);

@@ -19,13 +19,17 @@ function protectedAt(current: Harness, id: string): number {
 
 describe("transient failures back off per intent", () => {
   it("grows from about 2 s, doubling, capped at 5 min, jittered within [half, whole]", () => {
-    expect([0, 1, 2, 3, 8, 9].map((retries) => transientBackoffSeconds(retries, 0.999))).toEqual([2, 4, 8, 16, 300, 300]);
+    expect([0, 1, 2, 3, 8, 9].map((retries) => transientBackoffSeconds(retries, 0.999))).toEqual([
+      2, 4, 8, 16, 300, 300,
+    ]);
     expect([0, 1, 2, 3, 8, 9].map((retries) => transientBackoffSeconds(retries, 0))).toEqual([1, 2, 4, 8, 150, 150]);
     expect(MAX_TRANSIENT_RETRIES).toBeGreaterThan(5);
   });
 
   it("a throttled create is retried seconds later, not after the visibility timeout, while the other target's server proceeds", async () => {
-    harness = await startHarness({ faults: { throttle: { next: 2, operations: ["createProtectedInstance", "batchCreateProtectedInstances"] } } });
+    harness = await startHarness({
+      faults: { throttle: { next: 2, operations: ["createProtectedInstance", "batchCreateProtectedInstances"] } },
+    });
     const start = harness.clock.now();
     const web01 = serverId("web-01");
     const db01 = serverId("db-01");
@@ -45,12 +49,18 @@ describe("transient failures back off per intent", () => {
 
   it("a job check whose reads keep failing comes back in seconds, not after the job-status queue's 360 s visibility timeout", async () => {
     // A job check reads the shared in-flight view (a protected-instance list), and the job itself only when needed.
-    harness = await startHarness({ faults: { throttle: { next: 12, operations: ["listProtectedInstances", "showJob"] } } });
+    harness = await startHarness({
+      faults: { throttle: { next: 12, operations: ["listProtectedInstances", "showJob"] } },
+    });
     const start = harness.clock.now();
     const web01 = serverId("web-01");
     await harness.tagEvents([{ id: web01, tags: { sdrs_protect: "web" } }]);
     expect((await harness.runtime.runUntilIdle()).ended).toBe("idle");
-    expect(harness.cloudCalls.filter((call) => (call.operation === "listProtectedInstances" || call.operation === "showJob") && call.status === 429)).toHaveLength(12);
+    expect(
+      harness.cloudCalls.filter(
+        (call) => (call.operation === "listProtectedInstances" || call.operation === "showJob") && call.status === 429,
+      ),
+    ).toHaveLength(12);
     expect((protectedAt(harness, web01) - start) / 1000).toBeLessThan(360);
     expect(harness.runtime.stats().queues["job-status"].dead).toBe(0);
   });

@@ -6,7 +6,16 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { NotificationEvent } from "../../lib/notify/events.ts";
-import { API_TOKEN, callApi, type Harness, PG_WEB, requestStatus, serverId, startHarness, tagsChangedEvent } from "./harness.ts";
+import {
+  API_TOKEN,
+  callApi,
+  type Harness,
+  PG_WEB,
+  requestStatus,
+  serverId,
+  startHarness,
+  tagsChangedEvent,
+} from "./harness.ts";
 
 const web01 = serverId("web-01");
 const web02 = serverId("web-02");
@@ -18,7 +27,9 @@ async function submit(harness: Harness, target: string, servers: string[]): Prom
 }
 
 function ineligibleEvents(harness: Harness, id: string): Extract<NotificationEvent, { type: "server.ineligible" }>[] {
-  return (harness.serverEvents().get(id) ?? []).filter((event): event is Extract<NotificationEvent, { type: "server.ineligible" }> => event.type === "server.ineligible");
+  return (harness.serverEvents().get(id) ?? []).filter(
+    (event): event is Extract<NotificationEvent, { type: "server.ineligible" }> => event.type === "server.ineligible",
+  );
 }
 
 describe("verdicts for the requested target", () => {
@@ -43,10 +54,15 @@ describe("verdicts for the requested target", () => {
     expect(verdict?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_PROTECTED_ELSEWHERE"]);
     expect(verdict?.reasons[0]?.message).toContain(`is already protected in protection group ${PG_WEB} (target "web")`);
     const record = (await harness.runtime.deps.repos.servers.get(web01))?.record;
-    expect({ groupId: record?.groupId, protectedInstanceId: record?.protectedInstanceId }).toEqual({ groupId: PG_WEB, protectedInstanceId: protectedIn?.protectedInstanceId });
+    expect({ groupId: record?.groupId, protectedInstanceId: record?.protectedInstanceId }).toEqual({
+      groupId: PG_WEB,
+      protectedInstanceId: protectedIn?.protectedInstanceId,
+    });
     expect(ineligibleEvents(harness, web01)).toHaveLength(1);
     // Nothing was created in db's group.
-    expect(harness.sim.state.protectedInstances().filter((instance) => instance.source_server === web01)).toHaveLength(1);
+    expect(harness.sim.state.protectedInstances().filter((instance) => instance.source_server === web01)).toHaveLength(
+      1,
+    );
   });
 
   it("a retag of a protected server to another target gives the verdict once, from the event or from reconcile alone", async () => {
@@ -59,13 +75,20 @@ describe("verdicts for the requested target", () => {
     // web-01 retagged with an event; web-02 retagged with no event at all (a missed one): reconcile finds it.
     harness.sim.setServerTags(web01, { sdrs_protect: "db" });
     harness.sim.setServerTags(web02, { sdrs_protect: "db" });
-    await harness.runtime.inventoryEvent(tagsChangedEvent("retag-1", { id: web01, tags: { sdrs_protect: "db" } }, harness.clock.now()));
+    await harness.runtime.inventoryEvent(
+      tagsChangedEvent("retag-1", { id: web01, tags: { sdrs_protect: "db" } }, harness.clock.now()),
+    );
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
     const swept = await harness.runtime.reconcile();
     expect(swept.enqueued).toBe(1);
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
     for (const id of [web01, web02]) {
-      expect(ineligibleEvents(harness, id).map((event) => [event.data.target, event.data.reasons.map((reason) => reason.code)])).toEqual([["db", ["INELIGIBLE_PROTECTED_ELSEWHERE"]]]);
+      expect(
+        ineligibleEvents(harness, id).map((event) => [
+          event.data.target,
+          event.data.reasons.map((reason) => reason.code),
+        ]),
+      ).toEqual([["db", ["INELIGIBLE_PROTECTED_ELSEWHERE"]]]);
     }
 
     // Reconcile looks again later (new input may change the verdict) and tells nothing new.
@@ -90,15 +113,21 @@ describe("verdicts for the requested target", () => {
     await harness.runtime.runUntilIdle({ maxIterations: 2_000 });
     expect((await requestStatus(harness, web)).counts).toEqual({ protected: 1 });
     for (const requestId of db) {
-      expect((await requestStatus(harness, requestId)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_PROTECTED_ELSEWHERE"]);
+      expect((await requestStatus(harness, requestId)).servers[0]?.reasons.map((reason) => reason.code)).toEqual([
+        "INELIGIBLE_PROTECTED_ELSEWHERE",
+      ]);
     }
-    expect(harness.sim.state.protectedInstances().filter((instance) => instance.source_server === web02)).toHaveLength(1);
+    expect(harness.sim.state.protectedInstances().filter((instance) => instance.source_server === web02)).toHaveLength(
+      1,
+    );
   });
 
   it("a request for a target that names nothing ends INELIGIBLE_TARGET_UNKNOWN", async () => {
     harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN } });
     const requestId = await submit(harness, "nosuch", [web01]);
     await harness.runtime.runUntilIdle({ maxIterations: 500 });
-    expect((await requestStatus(harness, requestId)).servers[0]?.reasons.map((reason) => reason.code)).toEqual(["INELIGIBLE_TARGET_UNKNOWN"]);
+    expect((await requestStatus(harness, requestId)).servers[0]?.reasons.map((reason) => reason.code)).toEqual([
+      "INELIGIBLE_TARGET_UNKNOWN",
+    ]);
   });
 });

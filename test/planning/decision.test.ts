@@ -16,28 +16,91 @@ const groupTargets = new Map([
 ]);
 
 function instance(groupId: string, status = "available"): ProtectedInstance {
-  return { id: `pi-${groupId.slice(0, 4)}`, name: "web-01", status, source_server: SERVER, server_group_id: groupId } as ProtectedInstance;
+  return {
+    id: `pi-${groupId.slice(0, 4)}`,
+    name: "web-01",
+    status,
+    source_server: SERVER,
+    server_group_id: groupId,
+  } as ProtectedInstance;
 }
 
 const base: DecisionInput = { serverId: SERVER, serverName: "web-01", target: "db", groupTargets };
 const ready = { status: "ready", groupId: PG_DB } as const;
-const kind = (decision: Decision) => (decision.kind === "ineligible" || decision.kind === "deferred" ? `${decision.kind} ${decision.reason.code}` : decision.kind);
+const kind = (decision: Decision) =>
+  decision.kind === "ineligible" || decision.kind === "deferred"
+    ? `${decision.kind} ${decision.reason.code}`
+    : decision.kind;
 
 describe("decideServer", () => {
   it.each<[string, Partial<DecisionInput>, string]>([
-    ["in flight for the requested target: the request joins it", { record: { status: "in_progress", target: "db" } }, "join"],
-    ["protected for the requested target by our record: joins, no cloud read", { record: { status: "protected", target: "db" } }, "join"],
-    ["in flight for another target: deferred until that ends", { record: { status: "creating", target: "web" }, resolution: ready }, "deferred DEFERRED_IN_FLIGHT_ELSEWHERE"],
-    ["a stale claim for another target is not in flight: decided on the cloud's facts", { record: { status: "claimed", target: "web", stale: true }, resolution: ready, protectedInstances: [] }, "evaluate"],
+    [
+      "in flight for the requested target: the request joins it",
+      { record: { status: "in_progress", target: "db" } },
+      "join",
+    ],
+    [
+      "protected for the requested target by our record: joins, no cloud read",
+      { record: { status: "protected", target: "db" } },
+      "join",
+    ],
+    [
+      "in flight for another target: deferred until that ends",
+      { record: { status: "creating", target: "web" }, resolution: ready },
+      "deferred DEFERRED_IN_FLIGHT_ELSEWHERE",
+    ],
+    [
+      "a stale claim for another target is not in flight: decided on the cloud's facts",
+      { record: { status: "claimed", target: "web", stale: true }, resolution: ready, protectedInstances: [] },
+      "evaluate",
+    ],
     ["nothing resolved yet: needs the target", {}, "needs"],
-    ["an unknown target", { resolution: { status: "unknown", reason: { code: "INELIGIBLE_TARGET_UNKNOWN", message: "m", remedy: "r" } } }, "ineligible INELIGIBLE_TARGET_UNKNOWN"],
-    ["the target's group still being created", { resolution: { status: "pending", reason: { code: "DEFERRED_GROUP_BEING_CREATED", message: "m", remedy: "r" }, retryAfterSeconds: 60 } }, "deferred DEFERRED_GROUP_BEING_CREATED"],
+    [
+      "an unknown target",
+      { resolution: { status: "unknown", reason: { code: "INELIGIBLE_TARGET_UNKNOWN", message: "m", remedy: "r" } } },
+      "ineligible INELIGIBLE_TARGET_UNKNOWN",
+    ],
+    [
+      "the target's group still being created",
+      {
+        resolution: {
+          status: "pending",
+          reason: { code: "DEFERRED_GROUP_BEING_CREATED", message: "m", remedy: "r" },
+          retryAfterSeconds: 60,
+        },
+      },
+      "deferred DEFERRED_GROUP_BEING_CREATED",
+    ],
     ["inventory not read yet: needs it", { resolution: ready }, "needs"],
-    ["a protected instance in the target's group: adopt", { resolution: ready, protectedInstances: [instance(PG_DB)] }, "adopt"],
-    ["that instance still creating: deferred", { resolution: ready, protectedInstances: [instance(PG_DB, "creating")] }, "deferred DEFERRED_INSTANCE_CREATING"],
-    ["a protected instance in another group: ineligible", { resolution: ready, protectedInstances: [instance(PG_WEB)] }, "ineligible INELIGIBLE_PROTECTED_ELSEWHERE"],
-    ["protected for another target by our record, the cloud agrees: ineligible", { record: { status: "protected", target: "web", groupId: PG_WEB }, resolution: ready, protectedInstances: [instance(PG_WEB)] }, "ineligible INELIGIBLE_PROTECTED_ELSEWHERE"],
-    ["protected for another target by our record, but gone from the cloud: evaluated afresh", { record: { status: "protected", target: "web", groupId: PG_WEB }, resolution: ready, protectedInstances: [] }, "evaluate"],
+    [
+      "a protected instance in the target's group: adopt",
+      { resolution: ready, protectedInstances: [instance(PG_DB)] },
+      "adopt",
+    ],
+    [
+      "that instance still creating: deferred",
+      { resolution: ready, protectedInstances: [instance(PG_DB, "creating")] },
+      "deferred DEFERRED_INSTANCE_CREATING",
+    ],
+    [
+      "a protected instance in another group: ineligible",
+      { resolution: ready, protectedInstances: [instance(PG_WEB)] },
+      "ineligible INELIGIBLE_PROTECTED_ELSEWHERE",
+    ],
+    [
+      "protected for another target by our record, the cloud agrees: ineligible",
+      {
+        record: { status: "protected", target: "web", groupId: PG_WEB },
+        resolution: ready,
+        protectedInstances: [instance(PG_WEB)],
+      },
+      "ineligible INELIGIBLE_PROTECTED_ELSEWHERE",
+    ],
+    [
+      "protected for another target by our record, but gone from the cloud: evaluated afresh",
+      { record: { status: "protected", target: "web", groupId: PG_WEB }, resolution: ready, protectedInstances: [] },
+      "evaluate",
+    ],
     ["no instance anywhere: evaluate", { resolution: ready, protectedInstances: [] }, "evaluate"],
   ])("%s", (_, input, expected) => {
     expect(kind(decideServer({ ...base, ...input }))).toBe(expected);
@@ -50,7 +113,8 @@ describe("decideServer", () => {
       reason: {
         code: "INELIGIBLE_PROTECTED_ELSEWHERE",
         message: `server web-01 (${SERVER}) is already protected in protection group ${PG_WEB} (target "web") by protected instance web-01 (pi-523a), not in the group of target "db"`,
-        remedy: "Remove the server's protected instance there first, or set the protect tag back to the target of that group.",
+        remedy:
+          "Remove the server's protected instance there first, or set the protect tag back to the target of that group.",
         sdrsCode: "SDRS.1305",
         details: { protectedInstanceId: "pi-523a", protectionGroupId: PG_WEB, target: "web", status: "available" },
       },
@@ -60,7 +124,11 @@ describe("decideServer", () => {
 
   it("defers an in-flight server for another target by the rule's retry-after, naming that target", () => {
     const decision = decideServer({ ...base, record: { status: "in_progress", target: "web" } });
-    expect(decision).toMatchObject({ kind: "deferred", retryAfterSeconds: 300, reason: { details: { target: "web", status: "in_progress" } } });
+    expect(decision).toMatchObject({
+      kind: "deferred",
+      retryAfterSeconds: 300,
+      reason: { details: { target: "web", status: "in_progress" } },
+    });
   });
 });
 
@@ -69,7 +137,8 @@ describe("targetUnknownReason", () => {
     expect(targetUnknownReason("analytics")).toEqual({
       code: "INELIGIBLE_TARGET_UNKNOWN",
       message: 'protect tag value "analytics" is neither a configured target nor a protection group id',
-      remedy: 'add a target named "analytics" to the targets configuration, or set the tag to an existing protection group id',
+      remedy:
+        'add a target named "analytics" to the targets configuration, or set the tag to an existing protection group id',
     });
   });
 

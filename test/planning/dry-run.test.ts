@@ -8,7 +8,16 @@ const result = planProtection(mixedPlanInput());
 describe("planToJson", () => {
   it("gives a summary, the verdicts and the exact request bodies, as plain JSON", () => {
     const json = planToJson(result);
-    expect(json.summary).toEqual({ servers: 5, eligible: 3, adopt: 0, deferred: 1, ineligible: 1, calls: 1, batchCalls: 1, singleCalls: 0 });
+    expect(json.summary).toEqual({
+      servers: 5,
+      eligible: 3,
+      adopt: 0,
+      deferred: 1,
+      ineligible: 1,
+      calls: 1,
+      batchCalls: 1,
+      singleCalls: 0,
+    });
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(json.calls).toEqual(result.calls);
     expect(json.verdicts.map((verdict) => [verdict.serverId, verdict.verdict])).toEqual([

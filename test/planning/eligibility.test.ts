@@ -41,8 +41,18 @@ interface RuleCase {
 }
 
 const ruleCases: RuleCase[] = [
-  { name: "accepts a healthy server in the group's VPC and production AZ", server: facts("a"), verdict: "eligible", reasons: [] },
-  { name: "accepts a SHUTOFF server", server: facts("a", { server: { status: "SHUTOFF" } }), verdict: "eligible", reasons: [] },
+  {
+    name: "accepts a healthy server in the group's VPC and production AZ",
+    server: facts("a"),
+    verdict: "eligible",
+    reasons: [],
+  },
+  {
+    name: "accepts a SHUTOFF server",
+    server: facts("a", { server: { status: "SHUTOFF" } }),
+    verdict: "eligible",
+    reasons: [],
+  },
   {
     name: "accepts a group with protection enabled",
     server: facts("a"),
@@ -191,7 +201,9 @@ const ruleCases: RuleCase[] = [
   ),
   {
     name: "accepts a server with shared tenancy hints",
-    server: facts("a", { server: { "os:scheduler_hints": { tenancy: ["shared"], group: [], dedicated_host_id: [""] } } }),
+    server: facts("a", {
+      server: { "os:scheduler_hints": { tenancy: ["shared"], group: [], dedicated_host_id: [""] } },
+    }),
     verdict: "eligible",
     reasons: [],
   },
@@ -261,7 +273,10 @@ const ruleCases: RuleCase[] = [
   {
     name: "rejects a flavorMap target the DR-site AZ does not offer with INELIGIBLE_DR_FLAVOR_NOT_OFFERED",
     server: facts("a"),
-    overrides: { creationOptions: { flavorMap: { "s6.large.2": "s6.xlarge.2" } }, drSite: { flavorIds: ["s6.large.2", "c7.large.2"] } },
+    overrides: {
+      creationOptions: { flavorMap: { "s6.large.2": "s6.xlarge.2" } },
+      drSite: { flavorIds: ["s6.large.2", "c7.large.2"] },
+    },
     verdict: "ineligible",
     reasons: ["INELIGIBLE_DR_FLAVOR_NOT_OFFERED"],
     sdrsCode: "SDRS.1353",
@@ -269,7 +284,10 @@ const ruleCases: RuleCase[] = [
   {
     name: "accepts a flavorMap target the DR-site AZ offers",
     server: facts("a"),
-    overrides: { creationOptions: { flavorMap: { "s6.large.2": "c7.large.2" } }, drSite: { flavorIds: ["s6.large.2", "c7.large.2"] } },
+    overrides: {
+      creationOptions: { flavorMap: { "s6.large.2": "c7.large.2" } },
+      drSite: { flavorIds: ["s6.large.2", "c7.large.2"] },
+    },
     verdict: "eligible",
     reasons: [],
   },
@@ -296,7 +314,9 @@ const ruleCases: RuleCase[] = [
   },
   {
     name: "rejects a server without a system disk with INELIGIBLE_NO_SYSTEM_DISK",
-    server: facts("a", { server: { "os-extended-volumes:volumes_attached": [{ id: "data", bootIndex: "1", device: "/dev/vdb" }] } }),
+    server: facts("a", {
+      server: { "os-extended-volumes:volumes_attached": [{ id: "data", bootIndex: "1", device: "/dev/vdb" }] },
+    }),
     verdict: "ineligible",
     reasons: ["INELIGIBLE_NO_SYSTEM_DISK"],
     sdrsCode: "SDRS.1339",
@@ -305,7 +325,10 @@ const ruleCases: RuleCase[] = [
     name: "rejects a server whose only disk is a data disk on the root device with INELIGIBLE_NO_SYSTEM_DISK",
     server: {
       ...facts("a", {
-        server: { "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "os-extended-volumes:volumes_attached": [{ id: "data", bootIndex: "-1", device: "/dev/vda" }] },
+        server: {
+          "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+          "os-extended-volumes:volumes_attached": [{ id: "data", bootIndex: "-1", device: "/dev/vda" }],
+        },
       }),
       volumes: [volume("data", ["a"], { attachments: [{ server_id: "a", device: "/dev/vda" }] })],
     },
@@ -315,7 +338,10 @@ const ruleCases: RuleCase[] = [
   {
     name: "finds the system disk by the root device when bootIndex is not reported",
     server: facts("a", {
-      server: { "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "os-extended-volumes:volumes_attached": [{ id: "a-sys", device: "/dev/vda" }] },
+      server: {
+        "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda",
+        "os-extended-volumes:volumes_attached": [{ id: "a-sys", device: "/dev/vda" }],
+      },
     }),
     verdict: "eligible",
     reasons: [],
@@ -389,12 +415,16 @@ describe("eligibility rules", () => {
       facts("a", { server: { metadata: { vpc_id: "vpc-other" }, "OS-EXT-AZ:availability_zone": TARGET_AZ } }),
     ).reasons;
     expect(vpc?.message).toBe(`server vpc vpc-other ≠ protection group vpc ${PROD_VPC}`);
-    expect(az?.message).toBe(`server AZ ${TARGET_AZ} ≠ protection group production AZ ${SOURCE_AZ} (priority_station source)`);
+    expect(az?.message).toBe(
+      `server AZ ${TARGET_AZ} ≠ protection group production AZ ${SOURCE_AZ} (priority_station source)`,
+    );
   });
 
   it("names the protected instance and its group for an already protected server", () => {
     const [reason] = verdictOf(facts("a"), {
-      protectedInstances: [protectedInstance({ id: "pi-7", name: "pi-a", source_server: "a", server_group_id: GROUP_ID })],
+      protectedInstances: [
+        protectedInstance({ id: "pi-7", name: "pi-a", source_server: "a", server_group_id: GROUP_ID }),
+      ],
     }).reasons;
     expect(reason?.message).toBe(
       `server srv-a (a) is already the production server of protected instance pi-a (pi-7) in protection group ${GROUP_ID} (the target group), status protected`,
@@ -428,13 +458,18 @@ describe("eligibility rules", () => {
   });
 
   it("defers with the longest retry-after when the group and the server are both busy", () => {
-    const result = verdictOf(facts("a", { server: { status: "BUILD" } }), { protectionGroup: protectionGroup({ status: "starting" }) });
+    const result = verdictOf(facts("a", { server: { status: "BUILD" } }), {
+      protectionGroup: protectionGroup({ status: "starting" }),
+    });
     expect(result).toMatchObject({ verdict: "deferred", retryAfterSeconds: 300 });
   });
 
   it("uses per-server creation options for the ECS-group rule", () => {
     const [a, b] = verdicts(
-      [facts("a", { server: { "os:scheduler_hints": { group: ["g1"] } } }), facts("b", { server: { "os:scheduler_hints": { group: ["g1"] } } })],
+      [
+        facts("a", { server: { "os:scheduler_hints": { group: ["g1"] } } }),
+        facts("b", { server: { "os:scheduler_hints": { group: ["g1"] } } }),
+      ],
       { serverCreationOptions: { b: { tenancy: "dedicated" } } },
     );
     expect(a?.verdict).toBe("eligible");
@@ -442,7 +477,9 @@ describe("eligibility rules", () => {
   });
 
   it("rejects a per-server DR flavor override in an unsupported family", () => {
-    expect(codes(verdictOf(facts("a"), { flavorOverrides: { a: "kc1.large.2" } }).reasons)).toEqual(["INELIGIBLE_DR_FLAVOR_UNSUPPORTED"]);
+    expect(codes(verdictOf(facts("a"), { flavorOverrides: { a: "kc1.large.2" } }).reasons)).toEqual([
+      "INELIGIBLE_DR_FLAVOR_UNSUPPORTED",
+    ]);
   });
 });
 
@@ -458,7 +495,9 @@ describe("warnings", () => {
   });
 
   it("does not warn when the Windows key pair exists", () => {
-    const result = verdictOf(facts("a", { server: { key_name: "kp-win", metadata: { os_type: "Windows" } }, keypairExists: true }));
+    const result = verdictOf(
+      facts("a", { server: { key_name: "kp-win", metadata: { os_type: "Windows" } }, keypairExists: true }),
+    );
     expect(codes(result.warnings)).toEqual(["WARN_CHANGES_NOT_SYNCED"]);
   });
 
@@ -474,11 +513,15 @@ describe("warnings", () => {
       "WARN_ENTERPRISE_PROJECT_NOT_CARRIED",
       "WARN_CHANGES_NOT_SYNCED",
     ]);
-    expect(codes(verdictOf(facts("a", { server: { enterprise_project_id: "0" } })).warnings)).toEqual(["WARN_CHANGES_NOT_SYNCED"]);
-    expect(codes(verdictOf(facts("a", { server: { sys_tags: [{ key: "_sys_enterprise_project_id", value: "ep-2" }] } })).warnings)).toEqual([
-      "WARN_ENTERPRISE_PROJECT_NOT_CARRIED",
+    expect(codes(verdictOf(facts("a", { server: { enterprise_project_id: "0" } })).warnings)).toEqual([
       "WARN_CHANGES_NOT_SYNCED",
     ]);
+    expect(
+      codes(
+        verdictOf(facts("a", { server: { sys_tags: [{ key: "_sys_enterprise_project_id", value: "ep-2" }] } }))
+          .warnings,
+      ),
+    ).toEqual(["WARN_ENTERPRISE_PROJECT_NOT_CARRIED", "WARN_CHANGES_NOT_SYNCED"]);
   });
 
   it("warns that a primary IP cannot be applied to a server that needs a batch create", () => {
@@ -492,7 +535,10 @@ describe("warnings", () => {
 
 describe("shared-disk clusters", () => {
   it("accepts servers sharing a disk when all of them are in the request", () => {
-    const result = verdicts([facts("a", { volumes: [sharedVolume("shared-1", ["a", "b"])] }), facts("b", { volumes: [sharedVolume("shared-1", ["a", "b"])] })]);
+    const result = verdicts([
+      facts("a", { volumes: [sharedVolume("shared-1", ["a", "b"])] }),
+      facts("b", { volumes: [sharedVolume("shared-1", ["a", "b"])] }),
+    ]);
     expect(result.map((verdict) => [verdict.verdict, verdict.sharedDiskCluster])).toEqual([
       ["eligible", ["a", "b"]],
       ["eligible", ["a", "b"]],
@@ -502,7 +548,11 @@ describe("shared-disk clusters", () => {
   it("links servers transitively: a–b share one disk, b–c another", () => {
     const ab = sharedVolume("shared-ab", ["a", "b"]);
     const bc = sharedVolume("shared-bc", ["b", "c"]);
-    const result = verdicts([facts("c", { volumes: [bc] }), facts("a", { volumes: [ab] }), facts("b", { volumes: [ab, bc] })]);
+    const result = verdicts([
+      facts("c", { volumes: [bc] }),
+      facts("a", { volumes: [ab] }),
+      facts("b", { volumes: [ab, bc] }),
+    ]);
     expect(result.map((verdict) => verdict.sharedDiskCluster)).toEqual([
       ["a", "b", "c"],
       ["a", "b", "c"],
@@ -512,22 +562,32 @@ describe("shared-disk clusters", () => {
 
   it("names the servers missing from the request", () => {
     const [a] = verdicts([facts("a", { volumes: [sharedVolume("shared-1", ["a", "b", "c"])] })]);
-    expect(a?.reasons[0]?.message).toBe("shared disk shared-1 of server srv-a (a) is also attached to b, c, not in this request");
+    expect(a?.reasons[0]?.message).toBe(
+      "shared disk shared-1 of server srv-a (a) is also attached to b, c, not in this request",
+    );
     expect(a?.reasons[0]?.details).toEqual({ missingServerIds: ["b", "c"], volumeIds: ["shared-1"] });
   });
 
   it("rejects every member when one peer is ineligible, naming the peer and its reason", () => {
     const shared = sharedVolume("shared-1", ["a", "b"]);
-    const [a, b] = verdicts([facts("a", { volumes: [shared] }), facts("b", { volumes: [shared], server: { metadata: { vpc_id: "vpc-other" } } })]);
+    const [a, b] = verdicts([
+      facts("a", { volumes: [shared] }),
+      facts("b", { volumes: [shared], server: { metadata: { vpc_id: "vpc-other" } } }),
+    ]);
     expect(a?.verdict).toBe("ineligible");
     expect(codes(a?.reasons ?? [])).toEqual(["INELIGIBLE_SHARED_DISK_PEER_INELIGIBLE"]);
-    expect(a?.reasons[0]?.message).toBe("shared-disk peer b (INELIGIBLE_VPC_MISMATCH) is ineligible, so the cluster cannot be created in one batch");
+    expect(a?.reasons[0]?.message).toBe(
+      "shared-disk peer b (INELIGIBLE_VPC_MISMATCH) is ineligible, so the cluster cannot be created in one batch",
+    );
     expect(codes(b?.reasons ?? [])).toEqual(["INELIGIBLE_VPC_MISMATCH"]);
   });
 
   it("defers every member while one peer is deferred, with the peer's retry-after", () => {
     const shared = sharedVolume("shared-1", ["a", "b"]);
-    const [a, b] = verdicts([facts("a", { volumes: [shared] }), facts("b", { volumes: [shared], server: { status: "REBOOT" } })]);
+    const [a, b] = verdicts([
+      facts("a", { volumes: [shared] }),
+      facts("b", { volumes: [shared], server: { status: "REBOOT" } }),
+    ]);
     expect(a).toMatchObject({ verdict: "deferred", retryAfterSeconds: 60 });
     expect(codes(a?.reasons ?? [])).toEqual(["DEFERRED_SHARED_DISK_PEER_DEFERRED"]);
     expect(b).toMatchObject({ verdict: "deferred", retryAfterSeconds: 60 });
@@ -535,7 +595,10 @@ describe("shared-disk clusters", () => {
 
   it("rejects every member of a cluster larger than the batch limit with INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE", () => {
     const shared = sharedVolume("shared-1", ["a", "b", "c"]);
-    const result = verdicts(["a", "b", "c"].map((serverId) => facts(serverId, { volumes: [shared] })), { batchLimit: 2 });
+    const result = verdicts(
+      ["a", "b", "c"].map((serverId) => facts(serverId, { volumes: [shared] })),
+      { batchLimit: 2 },
+    );
     expect(result.map((verdict) => codes(verdict.reasons))).toEqual([
       ["INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE"],
       ["INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE"],
@@ -555,7 +618,9 @@ describe("shared-disk clusters", () => {
 
   it("keeps a cluster together when members differ only in DR flavor", () => {
     const shared = sharedVolume("shared-1", ["a", "b"]);
-    const result = verdicts([facts("a", { volumes: [shared] }), facts("b", { volumes: [shared] })], { flavorOverrides: { b: "s6.xlarge.2" } });
+    const result = verdicts([facts("a", { volumes: [shared] }), facts("b", { volumes: [shared] })], {
+      flavorOverrides: { b: "s6.xlarge.2" },
+    });
     expect(result.map((verdict) => verdict.verdict)).toEqual(["eligible", "eligible"]);
   });
 });
@@ -565,7 +630,9 @@ describe("rule table", () => {
     const all = RULE_TABLE.map((rule) => rule.code);
     expect(new Set(all).size).toBe(all.length);
     for (const rule of RULE_TABLE) {
-      expect(rule.code.startsWith({ ineligible: "INELIGIBLE_", deferred: "DEFERRED_", warning: "WARN_" }[rule.outcome])).toBe(true);
+      expect(
+        rule.code.startsWith({ ineligible: "INELIGIBLE_", deferred: "DEFERRED_", warning: "WARN_" }[rule.outcome]),
+      ).toBe(true);
       expect(rule.meaning.length).toBeGreaterThan(0);
       expect(rule.remedy.length).toBeGreaterThan(0);
     }

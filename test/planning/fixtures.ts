@@ -1,6 +1,7 @@
 /** Builders for planning inputs: a healthy server in the group's VPC and production AZ, changed per test. */
-import type { EcsServer, EvsVolume, ProtectedInstance, ProtectionGroup } from "../../lib/sdrs/schemas.ts";
+
 import type { PlanInputArg, ServerFactsInput } from "../../lib/planning/types.ts";
+import type { EcsServer, EvsVolume, ProtectedInstance, ProtectionGroup } from "../../lib/sdrs/schemas.ts";
 
 export const GROUP_ID = "pg-web";
 export const PROD_VPC = "vpc-prod";
@@ -51,13 +52,21 @@ export function sharedVolume(volumeId: string, attachedTo: readonly string[]): E
 }
 
 export function systemVolume(serverId: string): EvsVolume {
-  return volume(`${serverId}-sys`, [serverId], { bootable: "true", attachments: [{ server_id: serverId, device: "/dev/vda" }] });
+  return volume(`${serverId}-sys`, [serverId], {
+    bootable: "true",
+    attachments: [{ server_id: serverId, device: "/dev/vda" }],
+  });
 }
 
 /** A found server with its system disk, plus the given volumes; `server` overrides merge into the ECS record. */
 export function facts(
   serverId: string,
-  options: { server?: ServerOverrides; volumes?: EvsVolume[]; keypairExists?: boolean; autoScalingGroupId?: string } = {},
+  options: {
+    server?: ServerOverrides;
+    volumes?: EvsVolume[];
+    keypairExists?: boolean;
+    autoScalingGroupId?: string;
+  } = {},
 ): ServerFactsInput {
   return {
     serverId,
@@ -72,7 +81,9 @@ export function notFound(serverId: string): ServerFactsInput {
   return { serverId, volumes: [] };
 }
 
-export function protectedInstance(overrides: Partial<ProtectedInstance> & Pick<ProtectedInstance, "source_server">): ProtectedInstance {
+export function protectedInstance(
+  overrides: Partial<ProtectedInstance> & Pick<ProtectedInstance, "source_server">,
+): ProtectedInstance {
   return { id: "pi-0001", name: "pi-existing", server_group_id: "pg-other", status: "protected", ...overrides };
 }
 
@@ -93,6 +104,9 @@ export function mixedPlanInput(): PlanInputArg {
       facts("d", { server: { status: "REBOOT" } }),
       facts("e", { volumes: [sharedVolume("shared-1", ["e"])] }),
     ],
-    { flavorOverrides: { a: "c7.large.2" }, creationOptions: { description: "web tier", tags: [{ key: "env", value: "prod" }] } },
+    {
+      flavorOverrides: { a: "c7.large.2" },
+      creationOptions: { description: "web tier", tags: [{ key: "env", value: "prod" }] },
+    },
   );
 }

@@ -6,16 +6,30 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readInventory } from "../../lib/planning/inventory.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
 import type { CloudConfig } from "../../lib/sdrs/config.ts";
-import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { CloudApiError } from "../../lib/sdrs/errors.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { type EstateInput, parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
 
 const estate: EstateInput = {
   region: "eu-de",
   servers: [
-    { id: "web-1", name: "web-1", az: "eu-de-01", vpcId: "vpc-1", flavor: "s6.large.2", volumes: [{ id: "web-1-sys", bootIndex: 0 }] },
-    { id: "web-2", name: "web-2", az: "eu-de-01", vpcId: "vpc-1", flavor: "s6.large.2", volumes: [{ id: "web-2-sys", bootIndex: 0 }] },
+    {
+      id: "web-1",
+      name: "web-1",
+      az: "eu-de-01",
+      vpcId: "vpc-1",
+      flavor: "s6.large.2",
+      volumes: [{ id: "web-1-sys", bootIndex: 0 }],
+    },
+    {
+      id: "web-2",
+      name: "web-2",
+      az: "eu-de-01",
+      vpcId: "vpc-1",
+      flavor: "s6.large.2",
+      volumes: [{ id: "web-2-sys", bootIndex: 0 }],
+    },
     {
       id: "win-1",
       name: "win-1",
@@ -60,7 +74,9 @@ const estate: EstateInput = {
   keyPairs: [{ name: "kp-present" }],
   scalingGroups: [{ id: "as-1", name: "web-asg", serverIds: ["web-2"] }],
   activeDomains: [{ id: "d-1", name: "domain-1", localAz: "eu-de-01", remoteAz: "eu-de-02" }],
-  protectionGroups: [{ id: "g-1", name: "web", sourceAz: "eu-de-01", targetAz: "eu-de-02", vpcId: "vpc-1", domainId: "d-1" }],
+  protectionGroups: [
+    { id: "g-1", name: "web", sourceAz: "eu-de-01", targetAz: "eu-de-02", vpcId: "vpc-1", domainId: "d-1" },
+  ],
   protectedInstances: [{ id: "pi-1", name: "web-1", groupId: "g-1", sourceServerId: "web-1" }],
 };
 
@@ -97,7 +113,9 @@ describe("readInventory", () => {
       listScalingGroupInstances: 1,
     });
     expect(inventory.protectionGroup?.id).toBe("g-1");
-    expect(inventory.protectedInstances.map((instance) => [instance.id, instance.source_server])).toEqual([["pi-1", "web-1"]]);
+    expect(inventory.protectedInstances.map((instance) => [instance.id, instance.source_server])).toEqual([
+      ["pi-1", "web-1"],
+    ]);
     expect(inventory.servers.map((facts) => facts.serverId)).toEqual(ALL);
     expect(inventory.advisoryFailures).toEqual([]);
   });
@@ -118,9 +136,15 @@ describe("readInventory", () => {
   it("gives each server its attached volumes, a shared volume with every attachment", async () => {
     for (const perServerReadsUpTo of [0, 10]) {
       const { client } = await setup();
-      const inventory = await readInventory(client, { protectionGroupId: "g-1", serverIds: ["file-1", "file-2", "web-1"] }, { perServerReadsUpTo });
+      const inventory = await readInventory(
+        client,
+        { protectionGroupId: "g-1", serverIds: ["file-1", "file-2", "web-1"] },
+        { perServerReadsUpTo },
+      );
       const volumesOf = (serverId: string) =>
-        inventory.servers.find((facts) => facts.serverId === serverId)?.volumes.map((volume) => [volume.id, volume.multiattach, volume.attachments.map((a) => a.server_id).sort()]);
+        inventory.servers
+          .find((facts) => facts.serverId === serverId)
+          ?.volumes.map((volume) => [volume.id, volume.multiattach, volume.attachments.map((a) => a.server_id).sort()]);
       expect(volumesOf("file-1")).toEqual([
         ["file-1-sys", false, ["file-1"]],
         ["shared-1", true, ["file-1", "file-2"]],
@@ -133,23 +157,39 @@ describe("readInventory", () => {
     const { client } = await setup();
     const inventory = await readInventory(client, { protectionGroupId: "g-1", serverIds: ALL });
     const keypairs = Object.fromEntries(inventory.servers.map((facts) => [facts.serverId, facts.keypairExists]));
-    expect(keypairs).toEqual({ "web-1": undefined, "web-2": undefined, "win-1": true, "win-2": false, "file-1": undefined, "file-2": undefined });
+    expect(keypairs).toEqual({
+      "web-1": undefined,
+      "web-2": undefined,
+      "win-1": true,
+      "win-2": false,
+      "file-1": undefined,
+      "file-2": undefined,
+    });
   });
 
   it("marks Auto Scaling members with their group", async () => {
     const { client } = await setup();
     const inventory = await readInventory(client, { protectionGroupId: "g-1", serverIds: ALL });
-    expect(inventory.servers.filter((facts) => facts.autoScalingGroupId !== undefined).map((facts) => [facts.serverId, facts.autoScalingGroupId])).toEqual([
-      ["web-2", "as-1"],
-    ]);
+    expect(
+      inventory.servers
+        .filter((facts) => facts.autoScalingGroupId !== undefined)
+        .map((facts) => [facts.serverId, facts.autoScalingGroupId]),
+    ).toEqual([["web-2", "as-1"]]);
   });
 
   it("reports a missing server and a missing group as undefined, listing or not", async () => {
     for (const perServerReadsUpTo of [0, 10]) {
       const { client } = await setup();
-      const inventory = await readInventory(client, { protectionGroupId: "g-missing", serverIds: ["web-1", "gone"] }, { perServerReadsUpTo });
+      const inventory = await readInventory(
+        client,
+        { protectionGroupId: "g-missing", serverIds: ["web-1", "gone"] },
+        { perServerReadsUpTo },
+      );
       expect(inventory.protectionGroup).toBeUndefined();
-      expect(inventory.servers).toEqual([expect.objectContaining({ serverId: "web-1" }), { serverId: "gone", volumes: [] }]);
+      expect(inventory.servers).toEqual([
+        expect.objectContaining({ serverId: "web-1" }),
+        { serverId: "gone", volumes: [] },
+      ]);
       expect(inventory.servers[0]?.server?.name).toBe("web-1");
     }
   });
@@ -171,6 +211,8 @@ describe("readInventory", () => {
   it("lets a failure retrying may fix propagate, so the caller retries", async () => {
     const { simulator, client } = await setup();
     simulator.faults.set({ serverError: { next: 5, status: 503, operations: ["listKeypairs"] } });
-    await expect(readInventory(client, { protectionGroupId: "g-1", serverIds: ["win-1"] })).rejects.toBeInstanceOf(CloudApiError);
+    await expect(readInventory(client, { protectionGroupId: "g-1", serverIds: ["win-1"] })).rejects.toBeInstanceOf(
+      CloudApiError,
+    );
   });
 });

@@ -13,7 +13,12 @@ const pack = (sizes: readonly number[], capacity: number) => packIntoBins(items(
 
 function expectValidPacking(bins: Item[][], sizes: readonly number[], capacity: number) {
   for (const bin of bins) expect(bin.reduce((sum, item) => sum + item.size, 0)).toBeLessThanOrEqual(capacity);
-  expect(bins.flat().map((item) => item.id).sort((a, b) => a - b)).toEqual(sizes.map((_, id) => id));
+  expect(
+    bins
+      .flat()
+      .map((item) => item.id)
+      .sort((a, b) => a - b),
+  ).toEqual(sizes.map((_, id) => id));
 }
 
 describe("packIntoBins", () => {
@@ -41,7 +46,9 @@ describe("packIntoBins", () => {
       fc.property(
         fc
           .integer({ min: minCapacity, max: maxCapacity })
-          .chain((capacity) => fc.tuple(fc.constant(capacity), fc.array(fc.integer({ min: 1, max: capacity }), { maxLength: maxItems }))),
+          .chain((capacity) =>
+            fc.tuple(fc.constant(capacity), fc.array(fc.integer({ min: 1, max: capacity }), { maxLength: maxItems })),
+          ),
         ([capacity, sizes]) => {
           const bins = pack(sizes, capacity);
           expectValidPacking(bins, sizes, capacity);

@@ -48,7 +48,11 @@ describe("single create", () => {
 
   it("carries the primary IP and subnet of a server that has one, in its own single create", () => {
     const { calls } = plan([facts("a"), facts("b"), facts("c")], {
-      creationOptions: { primarySubnetId: "subnet-1", primaryIpAddresses: { b: "192.168.0.20" }, description: "web tier" },
+      creationOptions: {
+        primarySubnetId: "subnet-1",
+        primaryIpAddresses: { b: "192.168.0.20" },
+        description: "web tier",
+      },
     });
     expect(shape(calls)).toEqual([
       ["batch", ["a", "c"]],
@@ -74,7 +78,13 @@ describe("batch create", () => {
       {
         kind: "batch",
         serverIds: ["a", "b"],
-        request: { protected_instances: { name_prefix: "web", server_group_id: GROUP_ID, servers: [{ server_id: "a" }, { server_id: "b" }] } },
+        request: {
+          protected_instances: {
+            name_prefix: "web",
+            server_group_id: GROUP_ID,
+            servers: [{ server_id: "a" }, { server_id: "b" }],
+          },
+        },
       },
     ]);
   });
@@ -110,7 +120,9 @@ describe("batch create", () => {
     const { calls } = plan([facts("a"), facts("b")], { targetName: undefined });
     expect(calls[0]?.kind === "batch" && calls[0].request.protected_instances.name_prefix).toBe("web");
     const long = plan([facts("a"), facts("b")], { targetName: `tier ${"z".repeat(80)}` });
-    expect(long.calls[0]?.kind === "batch" && long.calls[0].request.protected_instances.name_prefix).toBe(`tier-${"z".repeat(54)}`);
+    expect(long.calls[0]?.kind === "batch" && long.calls[0].request.protected_instances.name_prefix).toBe(
+      `tier-${"z".repeat(54)}`,
+    );
   });
 
   it("splits 7 servers into a batch of 5 and a batch of 2 (the fewest calls)", () => {
@@ -129,7 +141,14 @@ describe("batch create", () => {
   });
 
   it("honours a configured batch limit", () => {
-    expect(shape(plan(["a", "b", "c"].map((serverId) => facts(serverId)), { batchLimit: 2 }).calls)).toEqual([
+    expect(
+      shape(
+        plan(
+          ["a", "b", "c"].map((serverId) => facts(serverId)),
+          { batchLimit: 2 },
+        ).calls,
+      ),
+    ).toEqual([
       ["batch", ["a", "b"]],
       ["single", ["c"]],
     ]);
@@ -146,7 +165,12 @@ describe("batch create", () => {
       return members.map((serverId) => facts(serverId, { volumes: [shared] }));
     };
     // Sizes 3, 3, 2, 2 with limit 5: two batches of 3 + 2, never a split cluster.
-    const { calls } = plan([...cluster("v1", ["a1", "a2", "a3"]), ...cluster("v2", ["b1", "b2", "b3"]), ...cluster("v3", ["c1", "c2"]), ...cluster("v4", ["d1", "d2"])]);
+    const { calls } = plan([
+      ...cluster("v1", ["a1", "a2", "a3"]),
+      ...cluster("v2", ["b1", "b2", "b3"]),
+      ...cluster("v3", ["c1", "c2"]),
+      ...cluster("v4", ["d1", "d2"]),
+    ]);
     expect(shape(calls)).toEqual([
       ["batch", ["a1", "a2", "a3", "c1", "c2"]],
       ["batch", ["b1", "b2", "b3", "d1", "d2"]],
@@ -167,8 +191,18 @@ describe("batch create", () => {
   it("treats the same tags in another order as the same options", () => {
     const { calls } = plan([facts("a"), facts("b")], {
       serverCreationOptions: {
-        a: { tags: [{ key: "x", value: "1" }, { key: "y", value: "2" }] },
-        b: { tags: [{ key: "y", value: "2" }, { key: "x", value: "1" }] },
+        a: {
+          tags: [
+            { key: "x", value: "1" },
+            { key: "y", value: "2" },
+          ],
+        },
+        b: {
+          tags: [
+            { key: "y", value: "2" },
+            { key: "x", value: "1" },
+          ],
+        },
       },
     });
     expect(shape(calls)).toEqual([["batch", ["a", "b"]]]);
@@ -196,7 +230,12 @@ describe("DR flavors", () => {
 
 describe("planProtection", () => {
   it("accounts for every server exactly once: planned, ineligible or deferred", () => {
-    const { verdicts, calls } = plan([facts("a"), facts("b", { server: { status: "REBOOT" } }), facts("c", { server: { status: "ERROR" } }), facts("d")]);
+    const { verdicts, calls } = plan([
+      facts("a"),
+      facts("b", { server: { status: "REBOOT" } }),
+      facts("c", { server: { status: "ERROR" } }),
+      facts("d"),
+    ]);
     expect(verdicts.map((verdict) => [verdict.serverId, verdict.verdict])).toEqual([
       ["a", "eligible"],
       ["b", "deferred"],
@@ -217,20 +256,37 @@ describe("planProtection", () => {
   });
 
   it("refuses creation options breaking an SDRS field rule, naming the field", () => {
-    expect(() => planProtection(planInputFor([facts("a")], { creationOptions: { namePrefix: "bad prefix!" } }))).toThrowError(
-      expect.objectContaining({ code: "PLAN_INPUT_INVALID", message: expect.stringContaining("creationOptions.namePrefix") }),
+    expect(() =>
+      planProtection(planInputFor([facts("a")], { creationOptions: { namePrefix: "bad prefix!" } })),
+    ).toThrowError(
+      expect.objectContaining({
+        code: "PLAN_INPUT_INVALID",
+        message: expect.stringContaining("creationOptions.namePrefix"),
+      }),
     );
-    expect(() => planProtection(planInputFor([facts("a")], { creationOptions: { primaryIpAddresses: { a: "10.0.0.1" } } }))).toThrowError(
-      expect.objectContaining({ code: "PLAN_INPUT_INVALID", message: expect.stringContaining("requires primarySubnetId") }),
+    expect(() =>
+      planProtection(planInputFor([facts("a")], { creationOptions: { primaryIpAddresses: { a: "10.0.0.1" } } })),
+    ).toThrowError(
+      expect.objectContaining({
+        code: "PLAN_INPUT_INVALID",
+        message: expect.stringContaining("requires primarySubnetId"),
+      }),
     );
   });
 });
 
 describe("planCalls guards", () => {
   it("refuses a shared-disk cluster above the limit with PLAN_CLUSTER_EXCEEDS_LIMIT", () => {
-    const servers = ["a", "b", "c"].map((serverId) => ({ serverId, serverName: serverId, options: {}, sharedDiskCluster: ["a", "b", "c"] }));
+    const servers = ["a", "b", "c"].map((serverId) => ({
+      serverId,
+      serverName: serverId,
+      options: {},
+      sharedDiskCluster: ["a", "b", "c"],
+    }));
     expect(() => planCalls({ protectionGroupId: GROUP_ID, servers, batchLimit: 2 })).toThrowError(PlanningError);
-    expect(() => planCalls({ protectionGroupId: GROUP_ID, servers, batchLimit: 2 })).toThrowError(expect.objectContaining({ code: "PLAN_CLUSTER_EXCEEDS_LIMIT" }));
+    expect(() => planCalls({ protectionGroupId: GROUP_ID, servers, batchLimit: 2 })).toThrowError(
+      expect.objectContaining({ code: "PLAN_CLUSTER_EXCEEDS_LIMIT" }),
+    );
   });
 
   it("refuses a shared-disk cluster with differing options with PLAN_CLUSTER_OPTIONS_DIFFER", () => {
@@ -238,6 +294,8 @@ describe("planCalls guards", () => {
       { serverId: "a", serverName: "a", options: {}, sharedDiskCluster: ["a", "b"] },
       { serverId: "b", serverName: "b", options: { clusterId: "dss-1" }, sharedDiskCluster: ["a", "b"] },
     ];
-    expect(() => planCalls({ protectionGroupId: GROUP_ID, servers })).toThrowError(expect.objectContaining({ code: "PLAN_CLUSTER_OPTIONS_DIFFER" }));
+    expect(() => planCalls({ protectionGroupId: GROUP_ID, servers })).toThrowError(
+      expect.objectContaining({ code: "PLAN_CLUSTER_OPTIONS_DIFFER" }),
+    );
   });
 });

@@ -40,42 +40,70 @@ const request = fc
     batchLimit: fc.constantFrom(5, 5, 5, 5, 5, 1, 2, 3, 4, 6),
     sharedDiskPolicy: mostly("batch-together", "block"),
     groupStatus: mostly("available", "protected", "creating", "error"),
-    protectedServer: fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(...SERVER_IDS)).map(([roll, serverId]) => (roll === 0 ? serverId : undefined)),
+    protectedServer: fc
+      .tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(...SERVER_IDS))
+      .map(([roll, serverId]) => (roll === 0 ? serverId : undefined)),
   })
-  .map(({ serverIds, traits, sharedVolumes, batchLimit, sharedDiskPolicy, groupStatus, protectedServer }): PlanInputArg => {
-    // Attached to request servers only, unless the volume is meant to reach outside the request.
-    const volumes: EvsVolume[] = sharedVolumes.flatMap(({ attached, alsoOutside }, index) => {
-      const inRequest = attached.filter((serverId) => serverIds.includes(serverId));
-      return inRequest.length === 0 ? [] : [sharedVolume(`shared-${index}`, alsoOutside ? [...inRequest, "outside-1"] : inRequest)];
-    });
-    const traitsOf = (serverId: string) => traits[SERVER_IDS.indexOf(serverId)] ?? traits[0];
-    const primaryIps = Object.fromEntries(
-      serverIds.filter((serverId) => traitsOf(serverId)?.primaryIp).map((serverId) => [serverId, `10.0.0.${SERVER_IDS.indexOf(serverId) + 10}`]),
-    );
-    return planInputFor(
-      serverIds.map((serverId) => {
-        const trait = traitsOf(serverId);
-        return facts(serverId, {
-          server: { status: trait?.status, metadata: { vpc_id: trait?.vpc }, flavor: { id: trait?.flavor ?? "s6.large.2" } },
-          volumes: volumes.filter((volume) => volume.attachments.some((attachment) => attachment.server_id === serverId)),
-        });
-      }),
-      {
-        protectionGroup: protectionGroup({ status: groupStatus }),
-        creationOptions: Object.keys(primaryIps).length > 0 ? { primarySubnetId: "subnet-1", primaryIpAddresses: primaryIps } : {},
-        serverCreationOptions: Object.fromEntries(
-          serverIds.filter((serverId) => traitsOf(serverId)?.dedicatedTenancy).map((serverId) => [serverId, { tenancy: "dedicated" as const }]),
-        ),
-        protectedInstances: protectedServer === undefined ? [] : [protectedInstance({ source_server: protectedServer })],
-        batchLimit,
-        sharedDiskPolicy: sharedDiskPolicy as "batch-together" | "block",
-      },
-    );
-  });
+  .map(
+    ({
+      serverIds,
+      traits,
+      sharedVolumes,
+      batchLimit,
+      sharedDiskPolicy,
+      groupStatus,
+      protectedServer,
+    }): PlanInputArg => {
+      // Attached to request servers only, unless the volume is meant to reach outside the request.
+      const volumes: EvsVolume[] = sharedVolumes.flatMap(({ attached, alsoOutside }, index) => {
+        const inRequest = attached.filter((serverId) => serverIds.includes(serverId));
+        return inRequest.length === 0
+          ? []
+          : [sharedVolume(`shared-${index}`, alsoOutside ? [...inRequest, "outside-1"] : inRequest)];
+      });
+      const traitsOf = (serverId: string) => traits[SERVER_IDS.indexOf(serverId)] ?? traits[0];
+      const primaryIps = Object.fromEntries(
+        serverIds
+          .filter((serverId) => traitsOf(serverId)?.primaryIp)
+          .map((serverId) => [serverId, `10.0.0.${SERVER_IDS.indexOf(serverId) + 10}`]),
+      );
+      return planInputFor(
+        serverIds.map((serverId) => {
+          const trait = traitsOf(serverId);
+          return facts(serverId, {
+            server: {
+              status: trait?.status,
+              metadata: { vpc_id: trait?.vpc },
+              flavor: { id: trait?.flavor ?? "s6.large.2" },
+            },
+            volumes: volumes.filter((volume) =>
+              volume.attachments.some((attachment) => attachment.server_id === serverId),
+            ),
+          });
+        }),
+        {
+          protectionGroup: protectionGroup({ status: groupStatus }),
+          creationOptions:
+            Object.keys(primaryIps).length > 0 ? { primarySubnetId: "subnet-1", primaryIpAddresses: primaryIps } : {},
+          serverCreationOptions: Object.fromEntries(
+            serverIds
+              .filter((serverId) => traitsOf(serverId)?.dedicatedTenancy)
+              .map((serverId) => [serverId, { tenancy: "dedicated" as const }]),
+          ),
+          protectedInstances:
+            protectedServer === undefined ? [] : [protectedInstance({ source_server: protectedServer })],
+          batchLimit,
+          sharedDiskPolicy: sharedDiskPolicy as "batch-together" | "block",
+        },
+      );
+    },
+  );
 
 /** The same request with servers (and the attachments of their volumes) in another order. */
 const permutedRequest = request.chain((input) =>
-  fc.shuffledSubarray(input.servers, { minLength: input.servers.length, maxLength: input.servers.length }).map((servers) => [input, { ...input, servers }] as const),
+  fc
+    .shuffledSubarray(input.servers, { minLength: input.servers.length, maxLength: input.servers.length })
+    .map((servers) => [input, { ...input, servers }] as const),
 );
 
 const plannedIds = (result: PlanResult) => result.calls.flatMap((call) => call.serverIds);
@@ -102,7 +130,9 @@ describe("planProtection properties", () => {
     fc.assert(
       fc.property(request, (input) => {
         const result = planProtection(input);
-        const callOf = new Map(result.calls.flatMap((call, index) => call.serverIds.map((serverId) => [serverId, index] as const)));
+        const callOf = new Map(
+          result.calls.flatMap((call, index) => call.serverIds.map((serverId) => [serverId, index] as const)),
+        );
         for (const verdict of result.verdicts) {
           const cluster = verdict.sharedDiskCluster;
           if (cluster === undefined || !callOf.has(verdict.serverId)) continue;
@@ -118,10 +148,17 @@ describe("planProtection properties", () => {
       fc.property(request, (input) => {
         const result = planProtection(input);
         const inputIds = input.servers.map((server) => server.serverId).sort();
-        const notPlanned = result.verdicts.filter((verdict) => verdict.verdict !== "eligible").map((verdict) => verdict.serverId);
+        const notPlanned = result.verdicts
+          .filter((verdict) => verdict.verdict !== "eligible")
+          .map((verdict) => verdict.serverId);
         expect([...plannedIds(result), ...notPlanned].sort()).toEqual(inputIds);
         expect(result.verdicts.map((verdict) => verdict.serverId).sort()).toEqual(inputIds);
-        expect(plannedIds(result).sort()).toEqual(result.verdicts.filter((verdict) => verdict.verdict === "eligible").map((verdict) => verdict.serverId).sort());
+        expect(plannedIds(result).sort()).toEqual(
+          result.verdicts
+            .filter((verdict) => verdict.verdict === "eligible")
+            .map((verdict) => verdict.serverId)
+            .sort(),
+        );
       }),
       RUNS,
     );
@@ -162,7 +199,9 @@ describe("planProtection properties", () => {
         }
         const sizesByKey = new Map<string, number[]>();
         for (const unit of units.values()) sizesByKey.set(unit.key, [...(sizesByKey.get(unit.key) ?? []), unit.size]);
-        const fewest = forcedSingles + [...sizesByKey.values()].reduce((sum, sizes) => sum + bruteForceBinCount(sizes, parsed.batchLimit), 0);
+        const fewest =
+          forcedSingles +
+          [...sizesByKey.values()].reduce((sum, sizes) => sum + bruteForceBinCount(sizes, parsed.batchLimit), 0);
         expect(result.calls.length).toBe(fewest);
       }),
       RUNS,

@@ -9,9 +9,9 @@ import { readInventory } from "../../lib/planning/inventory.ts";
 import { planProtection } from "../../lib/planning/plan.ts";
 import type { PlanResult } from "../../lib/planning/types.ts";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { CloudApiError } from "../../lib/sdrs/errors.ts";
 import { batchCreateRequest, createProtectedInstanceRequest, type ProtectionGroup } from "../../lib/sdrs/schemas.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
 
@@ -65,13 +65,22 @@ function render(plans: readonly TargetPlan[]): string {
     lines.push(`target ${target} → ${group ? `${group.name} (${group.status})` : `no group ${groupId}`}`);
     const names = new Map(result.verdicts.map((verdict) => [verdict.serverId, verdict.serverName ?? verdict.serverId]));
     for (const verdict of result.verdicts) {
-      const reasons = verdict.reasons.map((reason) => (reason.sdrsCode ? `${reason.code}[${reason.sdrsCode}]` : reason.code));
-      const warnings = verdict.warnings.filter((warning) => warning.code !== "WARN_CHANGES_NOT_SYNCED").map((warning) => warning.code);
+      const reasons = verdict.reasons.map((reason) =>
+        reason.sdrsCode ? `${reason.code}[${reason.sdrsCode}]` : reason.code,
+      );
+      const warnings = verdict.warnings
+        .filter((warning) => warning.code !== "WARN_CHANGES_NOT_SYNCED")
+        .map((warning) => warning.code);
       const retry = verdict.retryAfterSeconds === undefined ? "" : ` retry=${verdict.retryAfterSeconds}s`;
-      lines.push(`  ${verdict.verdict.padEnd(10)} ${(names.get(verdict.serverId) ?? "").padEnd(16)} ${[...reasons, ...warnings].join(" ")}${retry}`.trimEnd());
+      lines.push(
+        `  ${verdict.verdict.padEnd(10)} ${(names.get(verdict.serverId) ?? "").padEnd(16)} ${[...reasons, ...warnings].join(" ")}${retry}`.trimEnd(),
+      );
     }
     result.calls.forEach((call, index) => {
-      const label = call.kind === "single" ? `single name=${call.request.protected_instance.name}` : `batch name_prefix=${call.request.protected_instances.name_prefix}`;
+      const label =
+        call.kind === "single"
+          ? `single name=${call.request.protected_instance.name}`
+          : `batch name_prefix=${call.request.protected_instances.name_prefix}`;
       lines.push(`  call ${index + 1}: ${label}: ${call.serverIds.map((serverId) => names.get(serverId)).join(", ")}`);
     });
   }

@@ -104,15 +104,22 @@ export function describeQueueContract(adapter: string, open: () => Promise<Queue
       expect(again?.messageId).toBe(first?.messageId);
       expect(again?.receiveCount).toBe(2);
       expect(again?.receiptHandle).not.toBe(first?.receiptHandle);
-      expect(again?.attributes.ApproximateFirstReceiveTimestamp).toBe(first?.attributes.ApproximateFirstReceiveTimestamp);
+      expect(again?.attributes.ApproximateFirstReceiveTimestamp).toBe(
+        first?.attributes.ApproximateFirstReceiveTimestamp,
+      );
     });
 
     it("hides a message from other receivers until changeVisibility makes it visible again", async () => {
       await queue.send("notify", { n: 1 });
       const [first] = await queue.receive("notify", { maxMessages: 1, visibilityTimeoutSeconds: 300 });
-      expect(await harness.otherReceiver.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: 30 })).toEqual([]);
+      expect(await harness.otherReceiver.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: 30 })).toEqual(
+        [],
+      );
       await queue.changeVisibility("notify", first?.receiptHandle ?? "", 0);
-      const [again] = await receiveEventually(harness.otherReceiver, "notify", { maxMessages: 1, visibilityTimeoutSeconds: 30 });
+      const [again] = await receiveEventually(harness.otherReceiver, "notify", {
+        maxMessages: 1,
+        visibilityTimeoutSeconds: 30,
+      });
       expect(again?.messageId).toBe(first?.messageId);
       expect(again?.receiveCount).toBe(harness.changeVisibilityCountsAsReceive ? 3 : 2);
     });
@@ -147,13 +154,21 @@ export function describeQueueContract(adapter: string, open: () => Promise<Queue
     });
 
     it("deletes 13 received messages with one deleteBatch (SQS: two calls of at most 10), none delivered again", async () => {
-      await queue.sendBatch("notify", Array.from({ length: 13 }, (_, index) => ({ body: { index } })));
+      await queue.sendBatch(
+        "notify",
+        Array.from({ length: 13 }, (_, index) => ({ body: { index } })),
+      );
       const received: ReceivedMessage[] = [];
       for (let round = 0; round < 10 && received.length < 13; round += 1) {
-        received.push(...(await queue.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: harness.advance ? 30 : 1 })));
+        received.push(
+          ...(await queue.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: harness.advance ? 30 : 1 })),
+        );
       }
       expect(received).toHaveLength(13);
-      await queue.deleteBatch("notify", received.map((message) => message.receiptHandle));
+      await queue.deleteBatch(
+        "notify",
+        received.map((message) => message.receiptHandle),
+      );
       if (harness.advance) harness.advance(30);
       else await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(await queue.receive("notify", { maxMessages: 10, visibilityTimeoutSeconds: 30 })).toEqual([]);
@@ -193,7 +208,9 @@ export function describeQueueContract(adapter: string, open: () => Promise<Queue
       await expect(
         queue.sendBatch("job-status", [{ body: { ok: true } }, { body: { ok: false }, delaySeconds: -1 }]),
       ).rejects.toMatchObject({ field: "delaySeconds" });
-      await expect(queue.receive("job-status", { maxMessages: 11, visibilityTimeoutSeconds: 30 })).rejects.toMatchObject({
+      await expect(
+        queue.receive("job-status", { maxMessages: 11, visibilityTimeoutSeconds: 30 }),
+      ).rejects.toMatchObject({
         field: "maxMessages",
       });
       expect(await queue.receive("job-status", { maxMessages: 10, visibilityTimeoutSeconds: 30 })).toEqual([]);

@@ -73,9 +73,17 @@ describe("SqliteQueue", () => {
     expect(await queue.receive("notify", receiveAll)).toEqual([]);
     expect(queue.stats("onboarding")).toMatchObject({ visible: 0, dead: 1 });
     expect(queue.deadLetters("onboarding")).toEqual([
-      { messageId: expect.any(String), body: '{"serverId":"srv-1"}', receiveCount: 2, sentAt: Date.UTC(2026, 0, 1), deadAt: Date.UTC(2026, 0, 1) },
+      {
+        messageId: expect.any(String),
+        body: '{"serverId":"srv-1"}',
+        receiveCount: 2,
+        sentAt: Date.UTC(2026, 0, 1),
+        deadAt: Date.UTC(2026, 0, 1),
+      },
     ]);
-    expect(queue.deadLetters("notify")).toMatchObject([{ body: '{"outcome":"failed"}', receiveCount: 5, deadAt: Date.UTC(2026, 0, 1, 0, 0, 5) }]);
+    expect(queue.deadLetters("notify")).toMatchObject([
+      { body: '{"outcome":"failed"}', receiveCount: 5, deadAt: Date.UTC(2026, 0, 1, 0, 0, 5) },
+    ]);
   });
 
   it("looks only at the due messages a receive reaches: a backlog behind them is not rescanned (nor dead-lettered) each time", async () => {
@@ -96,7 +104,8 @@ describe("SqliteQueue", () => {
 
   it("redrives dead letters back to their queue with a fresh receive count", async () => {
     await queue.send("onboarding", { serverId: "srv-1" });
-    for (let round = 0; round < 3; round += 1) await queue.receive("onboarding", { maxMessages: 1, visibilityTimeoutSeconds: 0 });
+    for (let round = 0; round < 3; round += 1)
+      await queue.receive("onboarding", { maxMessages: 1, visibilityTimeoutSeconds: 0 });
     expect(queue.redriveDeadLetters("onboarding")).toBe(1);
     expect(queue.deadLetters("onboarding")).toEqual([]);
     const [message] = await queue.receive("onboarding", receiveAll);
@@ -119,8 +128,14 @@ describe("SqliteQueue", () => {
   it("drops a repeat deduplicationId within 5 minutes and accepts it after", async () => {
     await queue.send("job-status", { check: 1 }, { deduplicationId: "job-1:check" });
     await queue.send("job-status", { check: 2 }, { deduplicationId: "job-1:check" });
-    await queue.sendBatch("job-status", [{ body: { check: 3 }, deduplicationId: "job-1:check" }, { body: { check: 4 } }]);
-    expect((await queue.receive("job-status", receiveAll)).map((message) => message.body)).toEqual(['{"check":1}', '{"check":4}']);
+    await queue.sendBatch("job-status", [
+      { body: { check: 3 }, deduplicationId: "job-1:check" },
+      { body: { check: 4 } },
+    ]);
+    expect((await queue.receive("job-status", receiveAll)).map((message) => message.body)).toEqual([
+      '{"check":1}',
+      '{"check":4}',
+    ]);
     clock.advance(5 * 60_000);
     await queue.send("job-status", { check: 5 }, { deduplicationId: "job-1:check" });
     expect((await queue.receive("job-status", receiveAll)).map((message) => message.body)).toContain('{"check":5}');
@@ -133,7 +148,9 @@ describe("SqliteQueue", () => {
     const [second] = await queue.receive("onboarding", { maxMessages: 1, visibilityTimeoutSeconds: 30 });
     await queue.delete("onboarding", first?.receiptHandle ?? "");
     expect(queue.stats("onboarding").inFlight).toBe(1);
-    await expect(queue.changeVisibility("onboarding", first?.receiptHandle ?? "", 0)).rejects.toMatchObject({ field: "receiptHandle" });
+    await expect(queue.changeVisibility("onboarding", first?.receiptHandle ?? "", 0)).rejects.toMatchObject({
+      field: "receiptHandle",
+    });
     await queue.delete("onboarding", second?.receiptHandle ?? "");
     expect(queue.stats("onboarding")).toEqual({ visible: 0, delayed: 0, inFlight: 0, dead: 0 });
   });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
 import { signedHeaders, TokenCache, tokenRequestBody, tokenResponseBody } from "../../lib/sdrs/auth.ts";
-import { Secret } from "../../lib/secret.ts";
 import { parseAuthorization, verifySignature } from "../../lib/sdrs/signer.ts";
+import { Secret } from "../../lib/secret.ts";
 
 const projectId = "0123456789abcdef0123456789abcdef";
 const credentials = { accessKey: "AKEXAMPLE", secretKey: "SK_EXAMPLE" };
@@ -34,8 +34,12 @@ describe("signedHeaders (AK/SK)", () => {
     expect(headers["Content-Type"]).toBeUndefined();
     // What the gateway sees: our headers plus the Host fetch derives from the URL.
     const received = { ...headers, Host: "127.0.0.1:8443" };
-    expect(authorization && verifySignature({ method: "GET", url, headers: received }, authorization, "SK_EXAMPLE")).toBe(true);
-    expect(authorization && verifySignature({ method: "GET", url, headers: received }, authorization, "wrong")).toBe(false);
+    expect(
+      authorization && verifySignature({ method: "GET", url, headers: received }, authorization, "SK_EXAMPLE"),
+    ).toBe(true);
+    expect(authorization && verifySignature({ method: "GET", url, headers: received }, authorization, "wrong")).toBe(
+      false,
+    );
   });
 
   it("sends and signs X-Security-Token for temporary credentials", () => {
@@ -60,10 +64,13 @@ describe("signedHeaders (AK/SK)", () => {
     const headers = signedHeaders({ method: "POST", url, body }, credentials, projectId, now);
     const authorization = parseAuthorization(headers.Authorization ?? "");
     const received = { ...headers, Host: "sdrs.example.test" };
-    expect(authorization && verifySignature({ method: "POST", url, headers: received, body }, authorization, "SK_EXAMPLE")).toBe(true);
-    expect(authorization && verifySignature({ method: "POST", url, headers: received, body: `${body}\n` }, authorization, "SK_EXAMPLE")).toBe(
-      false,
-    );
+    expect(
+      authorization && verifySignature({ method: "POST", url, headers: received, body }, authorization, "SK_EXAMPLE"),
+    ).toBe(true);
+    expect(
+      authorization &&
+        verifySignature({ method: "POST", url, headers: received, body: `${body}\n` }, authorization, "SK_EXAMPLE"),
+    ).toBe(false);
   });
 });
 
@@ -73,14 +80,19 @@ describe("IAM token request", () => {
       tokenRequestBody({ kind: "token", userName: "ops", password: new Secret("pw"), domainName: "acme" }, projectId),
     ).toEqual({
       auth: {
-        identity: { methods: ["password"], password: { user: { name: "ops", password: "pw", domain: { name: "acme" } } } },
+        identity: {
+          methods: ["password"],
+          password: { user: { name: "ops", password: "pw", domain: { name: "acme" } } },
+        },
         scope: { project: { id: projectId } },
       },
     });
   });
 
   it("reads expires_at with microseconds", () => {
-    const body = tokenResponseBody.parse({ token: { expires_at: "2019-02-13T06:52:13.855000Z", methods: ["password"] } });
+    const body = tokenResponseBody.parse({
+      token: { expires_at: "2019-02-13T06:52:13.855000Z", methods: ["password"] },
+    });
     expect(Date.parse(body.token.expires_at)).toBe(Date.UTC(2019, 1, 13, 6, 52, 13, 855));
   });
 });

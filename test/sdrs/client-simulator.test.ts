@@ -7,11 +7,11 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
-import { type CloudClientOptions, CloudClient, type RequestLogEntry } from "../../lib/sdrs/client.ts";
+import { CloudClient, type CloudClientOptions, type RequestLogEntry } from "../../lib/sdrs/client.ts";
 import type { CloudConfig } from "../../lib/sdrs/config.ts";
-import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
-import { Secret } from "../../lib/secret.ts";
 import { AmbiguousCreateError, CloudApiError } from "../../lib/sdrs/errors.ts";
+import { Secret } from "../../lib/secret.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { type EstateInput, parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
@@ -147,18 +147,31 @@ describe("authentication", () => {
 
   it("signs the exact body bytes of a create", async () => {
     const { client } = await setup();
-    const { jobId } = await client.createProtectedInstance({ server_group_id: "g-1", server_id: "s-1", name: "web-01", description: "ünïcode ✓" });
+    const { jobId } = await client.createProtectedInstance({
+      server_group_id: "g-1",
+      server_id: "s-1",
+      name: "web-01",
+      description: "ünïcode ✓",
+    });
     expect(jobId).toMatch(/\S/);
   });
 
   it("the same request with a wrong SK gets CloudApiError 401 APIGW.0301, not retried, SK not in the message", async () => {
     const wrongSk = "definitely-the-wrong-secret-key";
     const { client, simulator } = await setup({
-      config: (config) => ({ ...config, auth: { kind: "aksk", accessKey: SIMULATOR_DEFAULTS.accessKey, secretKey: new Secret(wrongSk) } }),
+      config: (config) => ({
+        ...config,
+        auth: { kind: "aksk", accessKey: SIMULATOR_DEFAULTS.accessKey, secretKey: new Secret(wrongSk) },
+      }),
     });
     const error = await failure(client.getProtectionGroup("g-1"));
     expect(error).toBeInstanceOf(CloudApiError);
-    expect(error).toMatchObject({ status: 401, code: "APIGW.0301", retryable: false, operation: "showProtectionGroup" });
+    expect(error).toMatchObject({
+      status: 401,
+      code: "APIGW.0301",
+      retryable: false,
+      operation: "showProtectionGroup",
+    });
     expect(error instanceof CloudApiError && error.requestId).toMatch(/^[0-9a-f]{32}$/);
     expect(String(error)).not.toContain(wrongSk);
     expect(simulator.counts()).toEqual({ showProtectionGroup: 1 });
@@ -167,8 +180,15 @@ describe("authentication", () => {
   it("token auth fetches one IAM token and reuses it for every call", async () => {
     const { client, simulator } = await setup({ auth: "token" });
     await Promise.all([client.getProtectionGroup("g-1"), client.listActiveDomains(), client.getServer("s-1")]);
-    await client.getJob((await client.createProtectedInstance({ server_group_id: "g-1", server_id: "s-2", name: "web-02" })).jobId);
-    expect(simulator.counts()).toMatchObject({ createToken: 1, showProtectionGroup: 1, createProtectedInstance: 1, showJob: 1 });
+    await client.getJob(
+      (await client.createProtectedInstance({ server_group_id: "g-1", server_id: "s-2", name: "web-02" })).jobId,
+    );
+    expect(simulator.counts()).toMatchObject({
+      createToken: 1,
+      showProtectionGroup: 1,
+      createProtectedInstance: 1,
+      showJob: 1,
+    });
     expect(client.counts().createToken).toBe(1);
   });
 
@@ -199,7 +219,12 @@ describe("authentication", () => {
       auth: "token",
       config: (config) => ({
         ...config,
-        auth: { kind: "token", userName: SIMULATOR_DEFAULTS.userName, password: new Secret("not-the-password"), domainName: SIMULATOR_DEFAULTS.domainName },
+        auth: {
+          kind: "token",
+          userName: SIMULATOR_DEFAULTS.userName,
+          password: new Secret("not-the-password"),
+          domainName: SIMULATOR_DEFAULTS.domainName,
+        },
       }),
     });
     const error = await failure(client.listActiveDomains());
@@ -213,12 +238,11 @@ describe("reads", () => {
     const { client, simulator, requests } = await setup({ client: { pageSize: 2 } });
     const servers = await client.listServers();
     expect(servers.map((server) => server.id)).toEqual(serverIds);
-    expect(requests.filter((request) => request.includes("/cloudservers/detail")).map((request) => new URL(request, "http://sim").search)).toEqual([
-      "?limit=2",
-      "?limit=2&marker=s-2",
-      "?limit=2&marker=s-4",
-      "?limit=2&marker=s-6",
-    ]);
+    expect(
+      requests
+        .filter((request) => request.includes("/cloudservers/detail"))
+        .map((request) => new URL(request, "http://sim").search),
+    ).toEqual(["?limit=2", "?limit=2&marker=s-2", "?limit=2&marker=s-4", "?limit=2&marker=s-6"]);
     const instances = await client.listProtectedInstances();
     expect(instances.map((instance) => instance.id).sort()).toEqual(["pi-5", "pi-6", "pi-7"]);
     const groups = await client.listProtectionGroups();
@@ -236,11 +260,11 @@ describe("reads", () => {
   it("reads every page of volumes by marker, stopping at the page without a volumes_links next link", async () => {
     const { client, simulator, requests } = await setup({ client: { pageSize: 3 } });
     expect((await client.listVolumes()).map((volume) => volume.id)).toEqual(serverIds.map((id) => `vol-${id}`));
-    expect(requests.filter((request) => request.includes("/cloudvolumes/detail")).map((request) => new URL(request, "http://sim").search)).toEqual([
-      "?limit=3",
-      "?limit=3&marker=vol-s-3",
-      "?limit=3&marker=vol-s-6",
-    ]);
+    expect(
+      requests
+        .filter((request) => request.includes("/cloudvolumes/detail"))
+        .map((request) => new URL(request, "http://sim").search),
+    ).toEqual(["?limit=3", "?limit=3&marker=vol-s-3", "?limit=3&marker=vol-s-6"]);
     expect(simulator.counts()).toEqual({ listVolumes: 3 });
   });
 
@@ -298,10 +322,9 @@ describe("reads", () => {
 
   it("lists protected instances by group, and by id lists sent 30 per request", async () => {
     const { client, simulator } = await setup();
-    expect((await client.listProtectedInstances({ serverGroupId: "g-1" })).map((instance) => instance.source_server).sort()).toEqual([
-      "s-5",
-      "s-6",
-    ]);
+    expect(
+      (await client.listProtectedInstances({ serverGroupId: "g-1" })).map((instance) => instance.source_server).sort(),
+    ).toEqual(["s-5", "s-6"]);
     const manyIds = [...Array.from({ length: 59 }, (_, index) => `missing-${index}`), "pi-5", "pi-7", "pi-7"];
     const found = await client.listProtectedInstances({ protectedInstanceIds: manyIds });
     expect(found.map((instance) => instance.id).sort()).toEqual(["pi-5", "pi-7"]);
@@ -314,22 +337,42 @@ describe("reads", () => {
 
   it("reads servers, tags, key pairs, volumes, scaling groups and active domains", async () => {
     const { client } = await setup({ client: { pageSize: 2 } });
-    expect(await client.getServer("s-1")).toMatchObject({ id: "s-1", metadata: { vpc_id: "vpc-1" }, "OS-EXT-AZ:availability_zone": "eu-de-01" });
+    expect(await client.getServer("s-1")).toMatchObject({
+      id: "s-1",
+      metadata: { vpc_id: "vpc-1" },
+      "OS-EXT-AZ:availability_zone": "eu-de-01",
+    });
     expect(await client.getServerTags("s-1")).toEqual([{ key: "sdrs_protect", value: "g-1" }]);
     expect((await client.listKeypairs()).map((keypair) => keypair.name)).toEqual(["kp-1"]);
     expect((await client.listVolumes()).map((volume) => volume.id)).toEqual(serverIds.map((id) => `vol-${id}`));
     expect((await client.listVolumes({ serverId: "s-3" })).map((volume) => volume.id)).toEqual(["vol-s-3"]);
     expect(await client.listVolumes({ multiattach: true })).toEqual([]);
     expect((await client.listScalingGroups()).map((group) => group.scaling_group_id)).toEqual(["as-1"]);
-    expect((await client.listScalingGroupInstances("as-1")).map((instance) => instance.instance_id)).toEqual(["s-6", "s-7"]);
-    expect((await client.listActiveDomains())[0]).toMatchObject({ id: "d-1", local_replication_cluster: { availability_zone: "eu-de-01" } });
-    expect(await client.getProtectedInstance("pi-5")).toMatchObject({ id: "pi-5", source_server: "s-5", server_group_id: "g-1" });
+    expect((await client.listScalingGroupInstances("as-1")).map((instance) => instance.instance_id)).toEqual([
+      "s-6",
+      "s-7",
+    ]);
+    expect((await client.listActiveDomains())[0]).toMatchObject({
+      id: "d-1",
+      local_replication_cluster: { availability_zone: "eu-de-01" },
+    });
+    expect(await client.getProtectedInstance("pi-5")).toMatchObject({
+      id: "pi-5",
+      source_server: "s-5",
+      server_group_id: "g-1",
+    });
   });
 
   it("a job SDRS does not know is CloudApiError 500 SDRS.0408 (Null job), not retried", async () => {
     const { client, simulator } = await setup();
     const error = await failure(client.getJob("0".repeat(32)));
-    expect(error).toMatchObject({ status: 500, code: "SDRS.0408", operation: "showJob", retryable: false, attempts: 1 });
+    expect(error).toMatchObject({
+      status: 500,
+      code: "SDRS.0408",
+      operation: "showJob",
+      retryable: false,
+      attempts: 1,
+    });
     expect(simulator.counts()).toEqual({ showJob: 1 });
   });
 
@@ -351,7 +394,9 @@ describe("retries of reads", () => {
   });
 
   it("retries a 503 with jittered exponential backoff, then succeeds", async () => {
-    const { client, simulator, waits, log } = await setup({ client: { retry: { baseDelayMs: 100, maxDelayMs: 10_000 } } });
+    const { client, simulator, waits, log } = await setup({
+      client: { retry: { baseDelayMs: 100, maxDelayMs: 10_000 } },
+    });
     simulator.faults.set({ serverError: { next: 3, status: 503, operations: ["showJob", "showProtectionGroup"] } });
     await client.getProtectionGroup("g-1");
     expect(simulator.counts()).toEqual({ showProtectionGroup: 4 });
@@ -417,7 +462,10 @@ describe("creates", () => {
     expect(job.status).toBe("SUCCESS");
     const instanceId = job.entities?.protected_instance_id;
     expect(instanceId).toBeDefined();
-    expect(await client.getProtectedInstance(instanceId ?? "")).toMatchObject({ source_server: "s-1", status: "available" });
+    expect(await client.getProtectedInstance(instanceId ?? "")).toMatchObject({
+      source_server: "s-1",
+      status: "available",
+    });
   });
 
   it("batch-creates (202 accepted), then enables protection of the group", async () => {
@@ -469,7 +517,13 @@ describe("creates", () => {
   it("a create answered 5xx is ambiguous and not retried", async () => {
     const { client, simulator } = await setup();
     simulator.faults.set({ serverError: { next: 1, status: 500 } });
-    const error = await failure(client.batchCreateProtectedInstances({ name_prefix: "web", server_group_id: "g-1", servers: [{ server_id: "s-1" }] }));
+    const error = await failure(
+      client.batchCreateProtectedInstances({
+        name_prefix: "web",
+        server_group_id: "g-1",
+        servers: [{ server_id: "s-1" }],
+      }),
+    );
     expect(error).toBeInstanceOf(AmbiguousCreateError);
     expect(error).toMatchObject({ reason: "server_error", status: 500, operation: "batchCreateProtectedInstances" });
     expect(simulator.counts()).toEqual({ batchCreateProtectedInstances: 1 });
@@ -519,7 +573,13 @@ describe("request log", () => {
     simulator.faults.set({ throttle: { next: 1 } });
     await client.getProtectionGroup("g-1");
     expect(log).toEqual([
-      expect.objectContaining({ operation: "showProtectionGroup", method: "GET", status: 429, attempt: 1, errorCode: "APIGW.0308" }),
+      expect.objectContaining({
+        operation: "showProtectionGroup",
+        method: "GET",
+        status: 429,
+        attempt: 1,
+        errorCode: "APIGW.0308",
+      }),
       expect.objectContaining({ operation: "showProtectionGroup", method: "GET", status: 200, attempt: 2 }),
     ]);
     expect(log[1]?.requestId).toMatch(/^[0-9a-f]{32}$/);

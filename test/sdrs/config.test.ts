@@ -1,8 +1,8 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CloudConfigError, loadCloudConfig } from "../../lib/sdrs/config.ts";
-import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { Secret } from "../../lib/secret.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 
 const SK = "sk-very-secret-value-1234";
@@ -124,7 +124,11 @@ describe("loadCloudConfig", () => {
   });
 
   it("names the token variables missing when HUAWEICLOUD_AUTH=token", () => {
-    const error = configError({ HUAWEICLOUD_AUTH: "token", HUAWEICLOUD_SDK_PROJECT_ID: "p", HUAWEICLOUD_REGION: "eu-de" });
+    const error = configError({
+      HUAWEICLOUD_AUTH: "token",
+      HUAWEICLOUD_SDK_PROJECT_ID: "p",
+      HUAWEICLOUD_REGION: "eu-de",
+    });
     expect(error.issues.map((issue) => issue.variable)).toEqual([
       "HUAWEICLOUD_USERNAME",
       "HUAWEICLOUD_PASSWORD",
@@ -144,7 +148,9 @@ describe("loadCloudConfig", () => {
       ECS_ENDPOINT: "http://127.0.0.1:1",
       EVS_ENDPOINT: "http://127.0.0.1:1",
     });
-    expect(error.issues).toEqual([{ variable: "IAM_ENDPOINT", rule: expect.stringContaining("required when HUAWEICLOUD_AUTH=token") }]);
+    expect(error.issues).toEqual([
+      { variable: "IAM_ENDPOINT", rule: expect.stringContaining("required when HUAWEICLOUD_AUTH=token") },
+    ]);
   });
 
   it.each([

@@ -32,9 +32,9 @@ describe("readErrorBody (the Go SDK rule)", () => {
   });
 
   it("prefers top-level error_code/error_msg over a nested envelope", () => {
-    expect(readErrorBody({ error_code: "APIGW.0301", error_msg: "bad sig", error: { code: "X", message: "y" } })?.code).toBe(
-      "APIGW.0301",
-    );
+    expect(
+      readErrorBody({ error_code: "APIGW.0301", error_msg: "bad sig", error: { code: "X", message: "y" } })?.code,
+    ).toBe("APIGW.0301");
   });
 
   it.each([[null], ["text"], [[]], [{}], [{ error: "flat string" }]])("finds nothing in %j", (body) => {
@@ -50,7 +50,13 @@ describe("cloudApiErrorFromResponse", () => {
       bodyText: '{"error":{"code":"SDRS.1305","message":"The server is already used by a protected instance."}}',
       headerRequestId: "abc",
     });
-    expect(error).toMatchObject({ status: 400, code: "SDRS.1305", retryable: false, requestId: "abc", operation: "createProtectedInstance" });
+    expect(error).toMatchObject({
+      status: 400,
+      code: "SDRS.1305",
+      retryable: false,
+      requestId: "abc",
+      operation: "createProtectedInstance",
+    });
     expect(error.message).toBe(
       "createProtectedInstance failed with SDRS.1305 (HTTP 400): The server is already used by a protected instance. [request abc]",
     );
@@ -58,7 +64,9 @@ describe("cloudApiErrorFromResponse", () => {
   });
 
   it.each([[429], [500], [502], [503], [504]])("makes HTTP %i retryable", (status) => {
-    expect(cloudApiErrorFromResponse({ operation: "showJob", status, bodyText: "", headerRequestId: undefined }).retryable).toBe(true);
+    expect(
+      cloudApiErrorFromResponse({ operation: "showJob", status, bodyText: "", headerRequestId: undefined }).retryable,
+    ).toBe(true);
   });
 
   it("takes the request id from the body when the header is missing", () => {
@@ -72,7 +80,12 @@ describe("cloudApiErrorFromResponse", () => {
   });
 
   it("quotes an unrecognised body under HTTP_ERROR", () => {
-    const error = cloudApiErrorFromResponse({ operation: "showJob", status: 502, bodyText: "<html>Bad Gateway</html>", headerRequestId: undefined });
+    const error = cloudApiErrorFromResponse({
+      operation: "showJob",
+      status: 502,
+      bodyText: "<html>Bad Gateway</html>",
+      headerRequestId: undefined,
+    });
     expect(error).toMatchObject({ code: "HTTP_ERROR", retryable: true });
     expect(error.message).toContain("unrecognised error body: <html>Bad Gateway</html>");
   });
@@ -94,8 +107,17 @@ describe("cloudApiErrorFromResponse", () => {
 describe("AmbiguousCreateError", () => {
   it("carries the operation and the body so the caller can look the outcome up", () => {
     const body = { protected_instance: { server_group_id: "g", server_id: "s", name: "n" } };
-    const error = new AmbiguousCreateError({ operation: "createProtectedInstance", requestBody: body, reason: "connection_dropped" });
-    expect(error).toMatchObject({ code: "AMBIGUOUS_CREATE", retryable: false, operation: "createProtectedInstance", requestBody: body });
+    const error = new AmbiguousCreateError({
+      operation: "createProtectedInstance",
+      requestBody: body,
+      reason: "connection_dropped",
+    });
+    expect(error).toMatchObject({
+      code: "AMBIGUOUS_CREATE",
+      retryable: false,
+      operation: "createProtectedInstance",
+      requestBody: body,
+    });
     expect(error.message).toBe(
       "createProtectedInstance: outcome unknown (the connection dropped after the request was sent); check whether it was applied before trying again",
     );

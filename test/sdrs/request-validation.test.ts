@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { CloudClient } from "../../lib/sdrs/client.ts";
-import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import { RequestValidationError } from "../../lib/sdrs/errors.ts";
 import {
   type BatchCreateBody,
@@ -10,6 +9,7 @@ import {
   createProtectionGroupRequest,
   jobAccepted,
 } from "../../lib/sdrs/schemas.ts";
+import { simulatorCloudConfig } from "../../lib/sim/cloud-config.ts";
 import {
   SEED_BATCH_CREATE,
   SEED_CREATE_PROTECTION_GROUP,
@@ -124,7 +124,14 @@ const cases: RuleCase[] = [
   },
   {
     rule: "a duplicate tag key",
-    call: (c) => c.createProtectedInstance({ ...single, tags: [{ key: "env", value: "a" }, { key: "env", value: "b" }] }),
+    call: (c) =>
+      c.createProtectedInstance({
+        ...single,
+        tags: [
+          { key: "env", value: "a" },
+          { key: "env", value: "b" },
+        ],
+      }),
     code: "SDRS.2209",
     field: "protected_instance.tags.1.key",
     text: 'duplicate tag key "env"',
@@ -206,13 +213,19 @@ describe("requests refused before sending", () => {
       .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(RequestValidationError);
     if (!(error instanceof RequestValidationError)) return;
-    expect(error.issues.map((issue) => issue.field)).toEqual(["protected_instance.name", "protected_instance.description"]);
+    expect(error.issues.map((issue) => issue.field)).toEqual([
+      "protected_instance.name",
+      "protected_instance.description",
+    ]);
   });
 
   it("validates batches against the configured limit", async () => {
     const config = { ...simulatorCloudConfig("http://127.0.0.1:9"), batchLimit: 2 };
     const error = await new CloudClient(config)
-      .batchCreateProtectedInstances({ ...batch, servers: [{ server_id: "a" }, { server_id: "b" }, { server_id: "c" }] })
+      .batchCreateProtectedInstances({
+        ...batch,
+        servers: [{ server_id: "a" }, { server_id: "b" }, { server_id: "c" }],
+      })
       .catch((thrown: unknown) => thrown);
     expect(error).toMatchObject({ code: "SDRS.1362", message: expect.stringContaining("must list at most 2 servers") });
   });
@@ -223,7 +236,10 @@ describe("requests refused before sending", () => {
       .listProtectedInstances({ serverGroupId: "g-1", protectedInstanceIds: ["pi-1"] })
       .catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(RequestValidationError);
-    expect(error).toMatchObject({ code: "SDRS.0201", message: expect.stringContaining("serverGroupId, protectedInstanceIds") });
+    expect(error).toMatchObject({
+      code: "SDRS.0201",
+      message: expect.stringContaining("serverGroupId, protectedInstanceIds"),
+    });
     expect(cloud.counts()).toEqual({});
   });
 });

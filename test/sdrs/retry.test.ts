@@ -67,16 +67,28 @@ describe("nextRetry", () => {
   it("never plans more attempts than allowed nor waits beyond the budget", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ random: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), retryAfter: fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }) }), {
-          minLength: 1,
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.record({
+            random: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+            retryAfter: fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 30,
+          },
+        ),
         (failures) => {
           let attempts = 0;
           let waitedMs = 0;
           for (const failure of failures) {
             attempts++;
-            const decision = nextRetry({ attempts, waitedMs, retryAfterMs: failure.retryAfter, random: failure.random, policy });
+            const decision = nextRetry({
+              attempts,
+              waitedMs,
+              retryAfterMs: failure.retryAfter,
+              random: failure.random,
+              policy,
+            });
             if (!decision.retry) break;
             if (failure.retryAfter !== undefined && decision.delayMs < failure.retryAfter) return false;
             waitedMs += decision.delayMs;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { call, path, PROJECT, sampleEstate } from "./sim-client.ts";
+import { call, PROJECT, path, sampleEstate } from "./sim-client.ts";
 
 const tokenRequest = (overrides: { password?: string; project?: Record<string, string> } = {}) => ({
   auth: {
@@ -46,7 +46,11 @@ describe("API gateway authentication", () => {
   it("rejects a wrong SK with 401 APIGW.0301 and the gateway's body", async () => {
     const result = await call(sim, "GET", path.activeDomains, { secretKey: "wrong-secret", date: atGatewayTime() });
     expect(result.status).toBe(401);
-    expect(result.json).toEqual({ error_code: "APIGW.0301", error_msg: VERIFY_FAIL, request_id: result.headers.get("x-request-id") });
+    expect(result.json).toEqual({
+      error_code: "APIGW.0301",
+      error_msg: VERIFY_FAIL,
+      request_id: result.headers.get("x-request-id"),
+    });
   });
 
   it("rejects an unknown AK with 401 APIGW.0301", async () => {
@@ -59,15 +63,24 @@ describe("API gateway authentication", () => {
     for (const skew of [-16 * 60_000, 16 * 60_000]) {
       const result = await call(sim, "GET", path.activeDomains, { date: atGatewayTime(skew) });
       expect(result.status).toBe(401);
-      expect(result.json).toMatchObject({ error_code: "APIGW.0301", error_msg: expect.stringContaining("expired or invalid") });
+      expect(result.json).toMatchObject({
+        error_code: "APIGW.0301",
+        error_msg: expect.stringContaining("expired or invalid"),
+      });
     }
     expect((await call(sim, "GET", path.activeDomains, { date: atGatewayTime(-14 * 60_000) })).status).toBe(200);
   });
 
   it("rejects a missing or malformed X-Sdk-Date with 401 APIGW.0301", async () => {
-    const result = await call(sim, "GET", path.activeDomains, { headers: { "X-Sdk-Date": "2026-03-01T12:00:00Z" }, date: atGatewayTime() });
+    const result = await call(sim, "GET", path.activeDomains, {
+      headers: { "X-Sdk-Date": "2026-03-01T12:00:00Z" },
+      date: atGatewayTime(),
+    });
     expect(result.status).toBe(401);
-    expect(result.json).toMatchObject({ error_code: "APIGW.0301", error_msg: expect.stringContaining("X-Sdk-Date is missing or invalid") });
+    expect(result.json).toMatchObject({
+      error_code: "APIGW.0301",
+      error_msg: expect.stringContaining("X-Sdk-Date is missing or invalid"),
+    });
   });
 
   it("rejects a request without credentials with 401 APIGW.0301", async () => {
@@ -77,7 +90,9 @@ describe("API gateway authentication", () => {
   });
 
   it("rejects a path naming another project with 403 APIGW.0302", async () => {
-    const result = await call(sim, "GET", "/v1/ffffffffffffffffffffffffffffffff/active-domains", { date: atGatewayTime() });
+    const result = await call(sim, "GET", "/v1/ffffffffffffffffffffffffffffffff/active-domains", {
+      date: atGatewayTime(),
+    });
     expect(result.status).toBe(403);
     expect(result.json).toMatchObject({ error_code: "APIGW.0302" });
   });
@@ -95,7 +110,9 @@ describe("API gateway authentication", () => {
     expect(issued.status).toBe(201);
     const token = issued.headers.get("x-subject-token") ?? "";
     expect(token.length).toBeGreaterThan(100);
-    expect(issued.json).toMatchObject({ token: { expires_at: "2026-03-02T12:00:00.000000Z", project: { id: PROJECT } } });
+    expect(issued.json).toMatchObject({
+      token: { expires_at: "2026-03-02T12:00:00.000000Z", project: { id: PROJECT } },
+    });
     expect(JSON.stringify(issued.json)).not.toContain(SIMULATOR_DEFAULTS.password);
 
     expect((await call(sim, "GET", path.activeDomains, { token })).status).toBe(200);
@@ -108,7 +125,10 @@ describe("API gateway authentication", () => {
   });
 
   it("accepts the project by name (the region) in the token scope", async () => {
-    const issued = await call(sim, "POST", path.tokens, { body: tokenRequest({ project: { name: "eu-de" } }), anonymous: true });
+    const issued = await call(sim, "POST", path.tokens, {
+      body: tokenRequest({ project: { name: "eu-de" } }),
+      anonymous: true,
+    });
     expect(issued.status).toBe(201);
   });
 
@@ -123,7 +143,10 @@ describe("API gateway authentication", () => {
   });
 
   it("rejects a token request for another project with 401 and a malformed one with 400", async () => {
-    expect((await call(sim, "POST", path.tokens, { body: tokenRequest({ project: { id: "other" } }), anonymous: true })).status).toBe(401);
+    expect(
+      (await call(sim, "POST", path.tokens, { body: tokenRequest({ project: { id: "other" } }), anonymous: true }))
+        .status,
+    ).toBe(401);
     expect((await call(sim, "POST", path.tokens, { body: { auth: {} }, anonymous: true })).status).toBe(400);
   });
 });
@@ -144,7 +167,9 @@ describe("configured credentials", () => {
       const withoutToken = await call(sim, "GET", path.activeDomains, { accessKey: "TEMPAK", secretKey: "temp-sk" });
       expect(withoutToken.status).toBe(401);
       expect(withoutToken.json).toMatchObject({ error_code: "APIGW.0301" });
-      const defaults = await call(sim, "GET", path.activeDomains, { headers: { "X-Security-Token": "session-token-1" } });
+      const defaults = await call(sim, "GET", path.activeDomains, {
+        headers: { "X-Security-Token": "session-token-1" },
+      });
       expect(defaults.status).toBe(401);
     } finally {
       await sim.close();

@@ -29,7 +29,17 @@ import type { ManualClock } from "../../lib/clock.ts";
 import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
 import type { Simulator } from "../../lib/sim/server.ts";
 import { ECS_MODELS, EVS_MODELS, type GoModel, SDRS_MODELS } from "./official-models.ts";
-import { batchCreate, call, groupId, jobIdOf, path, sampleEstate, serverId, singleCreate, startTestSimulator } from "./sim-client.ts";
+import {
+  batchCreate,
+  call,
+  groupId,
+  jobIdOf,
+  path,
+  sampleEstate,
+  serverId,
+  singleCreate,
+  startTestSimulator,
+} from "./sim-client.ts";
 
 interface Tally {
   answers: number;
@@ -60,7 +70,13 @@ function describeValue(value: unknown): string {
 }
 
 /** Issues of `value` against the type `type` of the model list (`[]` empty when it conforms). */
-function checkType(models: Record<string, GoModel>, type: string, value: unknown, where: string, options: CheckOptions): string[] {
+function checkType(
+  models: Record<string, GoModel>,
+  type: string,
+  value: unknown,
+  where: string,
+  options: CheckOptions,
+): string[] {
   options.tally.values += 1;
   if (type === "any") return [];
   if (type.endsWith("[]")) {
@@ -69,34 +85,54 @@ function checkType(models: Record<string, GoModel>, type: string, value: unknown
   }
   const mapOf = /^map<(.+)>$/.exec(type)?.[1];
   if (mapOf !== undefined) {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return [`${where}: ${describeValue(value)} where the model has ${type}`];
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      return [`${where}: ${describeValue(value)} where the model has ${type}`];
     return Object.entries(value).flatMap(([key, item]) => checkType(models, mapOf, item, `${where}.${key}`, options));
   }
   if (type === "string" || type === "boolean" || type === "number") {
-    return typeof value === type ? [] : [`${where}: ${describeValue(value)} ${JSON.stringify(value)} where the model has ${type}`];
+    return typeof value === type
+      ? []
+      : [`${where}: ${describeValue(value)} ${JSON.stringify(value)} where the model has ${type}`];
   }
-  if (type === "integer") return Number.isInteger(value) ? [] : [`${where}: ${describeValue(value)} ${JSON.stringify(value)} where the model has integer`];
+  if (type === "integer")
+    return Number.isInteger(value)
+      ? []
+      : [`${where}: ${describeValue(value)} ${JSON.stringify(value)} where the model has integer`];
   const model = models[type];
   if (model === undefined) return [`${where}: model ${type} is not in the list`];
   return checkModel(models, type, value, where, options);
 }
 
-function checkModel(models: Record<string, GoModel>, name: string, value: unknown, where: string, options: CheckOptions): string[] {
+function checkModel(
+  models: Record<string, GoModel>,
+  name: string,
+  value: unknown,
+  where: string,
+  options: CheckOptions,
+): string[] {
   const model = models[name];
   if (model === undefined) return [`${where}: model ${name} is not in the list`];
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return [`${where}: ${describeValue(value)} where the model has ${name}`];
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return [`${where}: ${describeValue(value)} where the model has ${name}`];
   const record = value as Record<string, unknown>;
   return Object.entries(model.fields).flatMap(([key, type]) => {
     const optional = key.endsWith("?");
     const field = optional ? key.slice(0, -1) : key;
-    if (!(field in record) || record[field] === undefined) return optional ? [] : [`${where}.${field}: missing (required ${type}, ${model.source})`];
-    if (record[field] === null) return optional || options.nullForRequired ? [] : [`${where}.${field}: null (required ${type}, ${model.source})`];
+    if (!(field in record) || record[field] === undefined)
+      return optional ? [] : [`${where}.${field}: missing (required ${type}, ${model.source})`];
+    if (record[field] === null)
+      return optional || options.nullForRequired ? [] : [`${where}.${field}: null (required ${type}, ${model.source})`];
     return checkType(models, type, record[field], `${where}.${field}`, options);
   });
 }
 
 /** Checks one answer against a model and counts it. */
-function conform(service: keyof typeof tally, models: Record<string, GoModel>, name: string, answer: unknown): string[] {
+function conform(
+  service: keyof typeof tally,
+  models: Record<string, GoModel>,
+  name: string,
+  answer: unknown,
+): string[] {
   tally[service].answers += 1;
   const issues = checkModel(models, name, answer, name, { nullForRequired: service === "SDRS", tally: tally[service] });
   tally[service].issues += issues.length;
@@ -109,7 +145,9 @@ function conform(service: keyof typeof tally, models: Record<string, GoModel>, n
  */
 function requiredBySdk(model: { toString(): string }): string[] {
   const constructorBody = /constructor\([^)]*\)\s*\{([\s\S]*?)\n {4}\}/.exec(model.toString())?.[1] ?? "";
-  return [...constructorBody.matchAll(/this\['([^']+)'\] = /g)].flatMap((match) => (match[1] === undefined ? [] : [match[1]]));
+  return [...constructorBody.matchAll(/this\['([^']+)'\] = /g)].flatMap((match) =>
+    match[1] === undefined ? [] : [match[1]],
+  );
 }
 
 const SDK_MODELS = {
@@ -126,7 +164,9 @@ const SDK_MODELS = {
 function missingSdkFields(server: Record<string, unknown>, where: string): string[] {
   const missing = (model: keyof typeof SDK_MODELS, value: unknown, at: string) =>
     requiredBySdk(SDK_MODELS[model]).flatMap((field) =>
-      typeof value === "object" && value !== null && field in value ? [] : [`${at}.${field}: missing (required by ${model} of the Node SDK)`],
+      typeof value === "object" && value !== null && field in value
+        ? []
+        : [`${at}.${field}: missing (required by ${model} of the Node SDK)`],
     );
   const addresses = Object.entries((server.addresses ?? {}) as Record<string, unknown[]>).flatMap(([vpc, list]) =>
     list.flatMap((address, index) => missing("ServerAddress", address, `${where}.addresses.${vpc}[${index}]`)),
@@ -163,7 +203,10 @@ describe("contract: the simulator answers as the official SDK models declare", (
     await sim.close();
     console.log(
       `contract figures: ${Object.entries(tally)
-        .map(([service, { answers, values, issues }]) => `${service} ${answers} answers, ${values} field values, ${issues} issues`)
+        .map(
+          ([service, { answers, values, issues }]) =>
+            `${service} ${answers} answers, ${values} field values, ${issues} issues`,
+        )
         .join("; ")} (an issue is a missing required field or a type mismatch)`,
     );
   });
@@ -187,7 +230,8 @@ describe("contract: the simulator answers as the official SDK models declare", (
       const { httpStatusCode: _status, ...body } = answer as unknown as Record<string, unknown>;
       issues.push(...conform("ECS", ECS_MODELS, "ListServersDetailsResponse", body));
       const servers = (answer.servers ?? []) as unknown as Record<string, unknown>[];
-      for (const [index, server] of servers.entries()) issues.push(...missingSdkFields(server, `page ${page} servers[${index}]`));
+      for (const [index, server] of servers.entries())
+        issues.push(...missingSdkFields(server, `page ${page} servers[${index}]`));
       seen.push(...servers.map((server) => String(server.id)));
       if (servers.length < 7) break;
       marker = String(servers[servers.length - 1]?.id);
@@ -202,16 +246,26 @@ describe("contract: the simulator answers as the official SDK models declare", (
     const shown = (await ecs.showServer(new ShowServerRequest(web01))) as unknown as Record<string, unknown>;
     issues.push(...conform("ECS", ECS_MODELS, "ShowServerResponse", { server: shown.server }));
     issues.push(...missingSdkFields(shown.server as Record<string, unknown>, "server"));
-    const byId = await ecs.listServersDetails(new ListServersDetailsRequest().withServerId(`${web01},${serverId("db-01")}`));
+    const byId = await ecs.listServersDetails(
+      new ListServersDetailsRequest().withServerId(`${web01},${serverId("db-01")}`),
+    );
     expect((byId.servers ?? []).map((server) => server.id)).toEqual([web01, serverId("db-01")]);
-    issues.push(...conform("ECS", ECS_MODELS, "ListServersDetailsResponse", { count: byId.count, servers: byId.servers }));
-    const tagged = await ecs.listServersDetails(new ListServersDetailsRequest().withTags("sdrs_protect=web").withLimit(1000));
+    issues.push(
+      ...conform("ECS", ECS_MODELS, "ListServersDetailsResponse", { count: byId.count, servers: byId.servers }),
+    );
+    const tagged = await ecs.listServersDetails(
+      new ListServersDetailsRequest().withTags("sdrs_protect=web").withLimit(1000),
+    );
     expect((tagged.servers ?? []).length).toBeGreaterThan(0);
-    issues.push(...conform("ECS", ECS_MODELS, "ListServersDetailsResponse", { count: tagged.count, servers: tagged.servers }));
+    issues.push(
+      ...conform("ECS", ECS_MODELS, "ListServersDetailsResponse", { count: tagged.count, servers: tagged.servers }),
+    );
     const tags = await ecs.showServerTags(new ShowServerTagsRequest(web01));
     issues.push(...conform("ECS", ECS_MODELS, "ShowServerTagsResponse", { tags: tags.tags }));
     for (const [index, tag] of (tags.tags ?? []).entries()) {
-      issues.push(...requiredBySdk(ServerTag).flatMap((field) => (field in tag ? [] : [`tags[${index}].${field}: missing`])));
+      issues.push(
+        ...requiredBySdk(ServerTag).flatMap((field) => (field in tag ? [] : [`tags[${index}].${field}: missing`])),
+      );
     }
     expect(tags.tags).toContainEqual({ key: "sdrs_protect", value: "web" });
     expect(issues).toEqual([]);
@@ -219,7 +273,13 @@ describe("contract: the simulator answers as the official SDK models declare", (
 
   it("EVS: every volume page (full, partial with volumes_links, by server) matches ListVolumesResponse", async () => {
     const issues: string[] = [];
-    for (const query of ["", "?limit=10", `?limit=10&marker=${sampleEstate.volumes[9]?.id}`, `?server_id=${serverId("file-a-1")}`, "?multiattach=true"]) {
+    for (const query of [
+      "",
+      "?limit=10",
+      `?limit=10&marker=${sampleEstate.volumes[9]?.id}`,
+      `?server_id=${serverId("file-a-1")}`,
+      "?multiattach=true",
+    ]) {
       const answer = await call(sim, "GET", `${path.volumes}${query}`);
       expect(answer.status).toBe(200);
       issues.push(...conform("EVS", EVS_MODELS, "ListVolumesResponse", answer.json));
@@ -240,7 +300,9 @@ describe("contract: the simulator answers as the official SDK models declare", (
       expect(answer.status, url).toBe(200);
       issues.push(...conform("SDRS", SDRS_MODELS, model, answer.json));
     }
-    const created = await call(sim, "POST", path.protectedInstances, { body: singleCreate(serverId("web-02"), groupId("pg-web")) });
+    const created = await call(sim, "POST", path.protectedInstances, {
+      body: singleCreate(serverId("web-02"), groupId("pg-web")),
+    });
     issues.push(...conform("SDRS", SDRS_MODELS, "CreateProtectedInstanceResponse", created.json));
     const jobId = jobIdOf(created);
     const running = await call(sim, "GET", path.job(jobId));
@@ -250,10 +312,14 @@ describe("contract: the simulator answers as the official SDK models declare", (
     const finished = await call(sim, "GET", path.job(jobId));
     expect(finished.json).toMatchObject({ status: "SUCCESS" });
     issues.push(...conform("SDRS", SDRS_MODELS, "ShowJobStatusResponse", finished.json));
-    const batch = await call(sim, "POST", path.batch, { body: batchCreate([serverId("web-03"), serverId("web-04")], groupId("pg-web")) });
+    const batch = await call(sim, "POST", path.batch, {
+      body: batchCreate([serverId("web-03"), serverId("web-04")], groupId("pg-web")),
+    });
     const batchJob = await call(sim, "GET", path.job(jobIdOf(batch)));
     issues.push(...conform("SDRS", SDRS_MODELS, "ShowJobStatusResponse", batchJob.json));
-    const instances = (await call(sim, "GET", path.protectedInstances)).json as { protected_instances: { id: string }[] };
+    const instances = (await call(sim, "GET", path.protectedInstances)).json as {
+      protected_instances: { id: string }[];
+    };
     for (const instance of instances.protected_instances.slice(0, 5)) {
       const shown = await call(sim, "GET", path.protectedInstance(instance.id));
       issues.push(...conform("SDRS", SDRS_MODELS, "ShowProtectedInstanceResponse", shown.json));

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ManualClock } from "../../lib/clock.ts";
+import { job } from "../../lib/sdrs/schemas.ts";
 import { parseEstate } from "../../lib/sim/estate.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
-import { job } from "../../lib/sdrs/schemas.ts";
 import {
   batchCreate,
   call,
@@ -14,7 +15,6 @@ import {
   singleCreate,
   startTestSimulator,
 } from "./sim-client.ts";
-import type { ManualClock } from "../../lib/clock.ts";
 
 const PG_WEB = groupId("pg-web");
 const PG_DB = groupId("pg-db");
@@ -28,7 +28,10 @@ function targetGroup(tags: Record<string, string>): string {
 }
 
 function noteField(note: string | undefined, field: string): string | undefined {
-  return note?.split(" ").find((part) => part.startsWith(`${field}=`))?.slice(field.length + 1);
+  return note
+    ?.split(" ")
+    .find((part) => part.startsWith(`${field}=`))
+    ?.slice(field.length + 1);
 }
 
 const cases = sampleEstate.servers.map((server) => ({
@@ -77,7 +80,22 @@ describe("the sample estate's single-create outcomes (table from each server's _
 
   it("covers every documented synchronous code and both job failures", () => {
     const codes = new Set(cases.map((entry) => entry.expected));
-    for (const code of ["SDRS.1303", "SDRS.1304", "SDRS.1305", "SDRS.1333", "SDRS.1339", "SDRS.1356", "SDRS.1357", "SDRS.1358", "SDRS.1359", "SDRS.1366", "SDRS.1408", "SDRS.0225", "job:SDRS.1802", "job:SDRS.1306"]) {
+    for (const code of [
+      "SDRS.1303",
+      "SDRS.1304",
+      "SDRS.1305",
+      "SDRS.1333",
+      "SDRS.1339",
+      "SDRS.1356",
+      "SDRS.1357",
+      "SDRS.1358",
+      "SDRS.1359",
+      "SDRS.1366",
+      "SDRS.1408",
+      "SDRS.0225",
+      "job:SDRS.1802",
+      "job:SDRS.1306",
+    ]) {
       expect(codes).toContain(code);
     }
   });
@@ -103,23 +121,76 @@ describe("create request rules (synchronous 400s)", () => {
     ["a name over 64 bytes", path.protectedInstances, single({ name: "n".repeat(65) }), "SDRS.0202"],
     ["a description with <", path.protectedInstances, single({ description: "<b>" }), "SDRS.0212"],
     ["tenancy other than shared|dedicated", path.protectedInstances, single({ tenancy: "exclusive" }), "SDRS.0228"],
-    ["dedicated_host_id without tenancy dedicated", path.protectedInstances, single({ dedicated_host_id: "deh-1" }), "SDRS.1371"],
-    ["primary_ip_address without primary_subnet_id", path.protectedInstances, single({ primary_ip_address: "192.168.0.5" }), "SDRS.1380"],
+    [
+      "dedicated_host_id without tenancy dedicated",
+      path.protectedInstances,
+      single({ dedicated_host_id: "deh-1" }),
+      "SDRS.1371",
+    ],
+    [
+      "primary_ip_address without primary_subnet_id",
+      path.protectedInstances,
+      single({ primary_ip_address: "192.168.0.5" }),
+      "SDRS.1380",
+    ],
     ["a tag key with =", path.protectedInstances, single({ tags: [{ key: "a=b", value: "x" }] }), "SDRS.2204"],
-    ["11 tags", path.protectedInstances, single({ tags: Array.from({ length: 11 }, (_, index) => ({ key: `k${index}`, value: "v" })) }), "SDRS.2203"],
+    [
+      "11 tags",
+      path.protectedInstances,
+      single({ tags: Array.from({ length: 11 }, (_, index) => ({ key: `k${index}`, value: "v" })) }),
+      "SDRS.2203",
+    ],
     ["a blank tag key", path.protectedInstances, single({ tags: [{ key: "  ", value: "x" }] }), "SDRS.2205"],
     ["an empty tag key", path.batch, batchCreate([web01], PG_WEB, { tags: [{ key: "", value: "x" }] }), "SDRS.2205"],
     ["a tag value with |", path.protectedInstances, single({ tags: [{ key: "k", value: "a|b" }] }), "SDRS.2207"],
     ["a null tag value", path.protectedInstances, single({ tags: [{ key: "k", value: null }] }), "SDRS.2208"],
     ["a tag without value", path.protectedInstances, single({ tags: [{ key: "k" }] }), "SDRS.2208"],
-    ["duplicate tag keys", path.batch, batchCreate([web01], PG_WEB, { tags: [{ key: "k", value: "1" }, { key: "k", value: "2" }] }), "SDRS.2209"],
-    ["a description of 65 characters", path.batch, batchCreate([web01], PG_WEB, { description: "d".repeat(65) }), "SDRS.0212"],
-    ["a primary_ip_address that is not an IPv4 address", path.protectedInstances, single({ primary_subnet_id: "subnet-x", primary_ip_address: "192.168.0.300" }), "SDRS.0219"],
-    ["dedicated_host_id with tenancy shared", path.batch, batchCreate([web01], PG_WEB, { tenancy: "shared", dedicated_host_id: "deh-1" }), "SDRS.1371"],
+    [
+      "duplicate tag keys",
+      path.batch,
+      batchCreate([web01], PG_WEB, {
+        tags: [
+          { key: "k", value: "1" },
+          { key: "k", value: "2" },
+        ],
+      }),
+      "SDRS.2209",
+    ],
+    [
+      "a description of 65 characters",
+      path.batch,
+      batchCreate([web01], PG_WEB, { description: "d".repeat(65) }),
+      "SDRS.0212",
+    ],
+    [
+      "a primary_ip_address that is not an IPv4 address",
+      path.protectedInstances,
+      single({ primary_subnet_id: "subnet-x", primary_ip_address: "192.168.0.300" }),
+      "SDRS.0219",
+    ],
+    [
+      "dedicated_host_id with tenancy shared",
+      path.batch,
+      batchCreate([web01], PG_WEB, { tenancy: "shared", dedicated_host_id: "deh-1" }),
+      "SDRS.1371",
+    ],
     ["an empty server_id", path.protectedInstances, single({ server_id: "" }), "SDRS.0210"],
-    ["a batch name_prefix of 60 characters", path.batch, batchCreate([web01], PG_WEB, { name_prefix: "p".repeat(60) }), "SDRS.0202"],
+    [
+      "a batch name_prefix of 60 characters",
+      path.batch,
+      batchCreate([web01], PG_WEB, { name_prefix: "p".repeat(60) }),
+      "SDRS.0202",
+    ],
     ["a batch listing a server twice", path.batch, batchCreate([web01, web01], PG_WEB), "SDRS.1361"],
-    ["a batch of 6 servers (limit 5)", path.batch, batchCreate(sampleEstate.servers.slice(0, 6).map((server) => server.id), PG_WEB), "SDRS.1362"],
+    [
+      "a batch of 6 servers (limit 5)",
+      path.batch,
+      batchCreate(
+        sampleEstate.servers.slice(0, 6).map((server) => server.id),
+        PG_WEB,
+      ),
+      "SDRS.1362",
+    ],
     ["a batch without servers", path.batch, batchCreate([], PG_WEB), "SDRS.0201"],
   ])("rejects %s with 400 %s", async (_label, target, body, code) => {
     const result = await call(sim, "POST", target, { body });
@@ -133,19 +204,28 @@ describe("create request rules (synchronous 400s)", () => {
     expect(result.json).toEqual({
       error: {
         code: "SDRS.0202",
-        message: "protected_instance.name: may contain only letters, digits, decimal points (.), underscores (_) and hyphens (-)",
+        message:
+          "protected_instance.name: may contain only letters, digits, decimal points (.), underscores (_) and hyphens (-)",
       },
     });
   });
 
   it.each([
-    ["a protection group that does not exist", singleCreate(web01, "00000000-0000-4000-8000-000000000000"), "SDRS.0207"],
+    [
+      "a protection group that does not exist",
+      singleCreate(web01, "00000000-0000-4000-8000-000000000000"),
+      "SDRS.0207",
+    ],
     ["a group that is creating", singleCreate(web01, groupId("pg-reporting")), "SDRS.1323"],
     ["a group in error", singleCreate(web01, groupId("pg-broken")), "SDRS.1323"],
     ["a group that is failed-over", singleCreate(web01, groupId("pg-erp")), "SDRS.1323"],
     ["a server that does not exist", singleCreate("11111111-1111-4111-8111-111111111111", PG_WEB), "SDRS.1326"],
     ["a DR-site flavorRef of an unsupported family", single({ flavorRef: "g6.xlarge.4" }), "SDRS.1353"],
-    ["tenancy dedicated for a server in an ECS group", singleCreate(serverId("ha-node-01"), PG_WEB, { tenancy: "dedicated" }), "SDRS.1375"],
+    [
+      "tenancy dedicated for a server in an ECS group",
+      singleCreate(serverId("ha-node-01"), PG_WEB, { tenancy: "dedicated" }),
+      "SDRS.1375",
+    ],
   ])("single create: rejects %s with 400 %s", async (_label, body, code) => {
     const result = await call(sim, "POST", path.protectedInstances, { body });
     expect(result.status).toBe(400);
@@ -156,8 +236,18 @@ describe("create request rules (synchronous 400s)", () => {
     ["an unknown server id", () => [web01, "11111111-1111-4111-8111-111111111111"], PG_WEB, "SDRS.1360"],
     ["one server of a 2-server shared-disk cluster", () => [serverId("file-a-1")], PG_WEB, "SDRS.1408"],
     ["a shared disk whose untagged peer is left out", () => [serverId("nfs-e-1"), web02], PG_WEB, "SDRS.1408"],
-    ["5 servers of the 6-server shared-disk cluster", () => [1, 2, 3, 4, 5].map((i) => serverId(`hpc-d-${i}`)), PG_WEB, "SDRS.1408"],
-    ["all 6 servers of the 6-server shared-disk cluster", () => [1, 2, 3, 4, 5, 6].map((i) => serverId(`hpc-d-${i}`)), PG_WEB, "SDRS.1362"],
+    [
+      "5 servers of the 6-server shared-disk cluster",
+      () => [1, 2, 3, 4, 5].map((i) => serverId(`hpc-d-${i}`)),
+      PG_WEB,
+      "SDRS.1408",
+    ],
+    [
+      "all 6 servers of the 6-server shared-disk cluster",
+      () => [1, 2, 3, 4, 5, 6].map((i) => serverId(`hpc-d-${i}`)),
+      PG_WEB,
+      "SDRS.1362",
+    ],
     ["an eligible server next to one in another VPC", () => [web02, serverId("dev-web-01")], PG_WEB, "SDRS.1304"],
     ["a server of a full group", () => [serverId("legacy-02")], groupId("pg-small"), "SDRS.1358"],
   ])("batch create: rejects %s with 400 %s", async (_label, servers, group, code) => {
@@ -167,7 +257,12 @@ describe("create request rules (synchronous 400s)", () => {
   });
 
   it("batch create: accepts a whole shared-disk cluster with 202", async () => {
-    const result = await call(sim, "POST", path.batch, { body: batchCreate([1, 2, 3].map((i) => serverId(`ora-c-${i}`)), PG_DB) });
+    const result = await call(sim, "POST", path.batch, {
+      body: batchCreate(
+        [1, 2, 3].map((i) => serverId(`ora-c-${i}`)),
+        PG_DB,
+      ),
+    });
     expect(result.status).toBe(202);
     expect(jobIdOf(result)).toMatch(/^[0-9a-f]{32}$/);
   });
@@ -273,7 +368,10 @@ describe("the seed pages' example requests (trailing commas removed) are accepte
       description: "my description",
       server_group_id: "523ab8ad-3759-4933-9436-4cf4ebb20867",
       primary_subnet_id: "a32217fh-3413-c313-6342-3124d3491502",
-      servers: [{ server_id: "403b603d-1d91-42cc-a357-81f3c2daf43f", flavorRef: "c3.medium.2" }, { server_id: "8f5dd226-6cc0-4fe8-9786-b8b3359b234b" }],
+      servers: [
+        { server_id: "403b603d-1d91-42cc-a357-81f3c2daf43f", flavorRef: "c3.medium.2" },
+        { server_id: "8f5dd226-6cc0-4fe8-9786-b8b3359b234b" },
+      ],
       tenancy: "dedicated",
       dedicated_host_id: "0bc41598-1b5a-4bd2-872a-82e6abb82e68",
       tags: [{ key: "test", value: "aaaaa" }],
@@ -311,7 +409,9 @@ describe("the seed pages' example requests (trailing commas removed) are accepte
     const estate = parseEstate({
       ...sampleEstate,
       vpcs: [...sampleEstate.vpcs, { id: "046852ef-c49d-409b-8389-546aaaa5701f" }],
-      activeDomains: [{ id: "fb4bb8e3-a574-4437-a156-78c916aeea4d", name: "seed-domain", localAz: "AZ01", remoteAz: "AZ02" }],
+      activeDomains: [
+        { id: "fb4bb8e3-a574-4437-a156-78c916aeea4d", name: "seed-domain", localAz: "AZ01", remoteAz: "AZ02" },
+      ],
       protectionGroups: [],
       protectedInstances: [],
     });

@@ -10,7 +10,20 @@ import type { ManualClock } from "../../lib/clock.ts";
 import { SDRS_ERROR_TABLE } from "../../lib/sim/api-error.ts";
 import { parseEstate } from "../../lib/sim/estate.ts";
 import type { Simulator } from "../../lib/sim/server.ts";
-import { batchCreate, type CallResult, call, errorCodeOf, groupId, jobIdOf, PROJECT, path, sampleEstate, serverId, singleCreate, startTestSimulator } from "./sim-client.ts";
+import {
+  batchCreate,
+  type CallResult,
+  call,
+  errorCodeOf,
+  groupId,
+  jobIdOf,
+  PROJECT,
+  path,
+  sampleEstate,
+  serverId,
+  singleCreate,
+  startTestSimulator,
+} from "./sim-client.ts";
 
 const PG_WEB = groupId("pg-web");
 const PG_DB = groupId("pg-db");
@@ -36,7 +49,9 @@ function diskOf(name: string, index = 0): string {
 const estate = parseEstate({
   ...sampleEstate,
   servers: sampleEstate.servers.map((server) =>
-    server.id === serverId("drift-untagged-01") ? { ...server, volumes: [...server.volumes, { id: SHARED_DISK, bootIndex: -1 }] } : server,
+    server.id === serverId("drift-untagged-01")
+      ? { ...server, volumes: [...server.volumes, { id: SHARED_DISK, bootIndex: -1 }] }
+      : server,
   ),
   volumes: [
     ...sampleEstate.volumes,
@@ -65,11 +80,18 @@ function codesInSource(): Set<string> {
       .map((name) => new URL(`../../lib/sim/${name}`, import.meta.url)),
     new URL("../../lib/sdrs/schemas.ts", import.meta.url),
   ];
-  return new Set(files.flatMap((file) => [...readFileSync(file, "utf8").matchAll(/"(SDRS\.\d{4})"/g)].map((match) => match[1] ?? "")));
+  return new Set(
+    files.flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/"(SDRS\.\d{4})"/g)].map((match) => match[1] ?? ""),
+    ),
+  );
 }
 
 /** An answer, the code a job ended with, or a replication pair's `failure_detail`. */
-type Scenario = (sim: Simulator, clock: ManualClock) => Promise<CallResult | { jobCode: string | undefined } | { failureDetail: string | undefined }>;
+type Scenario = (
+  sim: Simulator,
+  clock: ManualClock,
+) => Promise<CallResult | { jobCode: string | undefined } | { failureDetail: string | undefined }>;
 
 const create = (body: unknown) => (sim: Simulator) => call(sim, "POST", path.protectedInstances, { body });
 const batch = (body: unknown) => (sim: Simulator) => call(sim, "POST", path.batch, { body });
@@ -100,9 +122,12 @@ const jobEnding =
 
 const replications = `/v1/${PROJECT}/replications`;
 const replication = (id: string) => `${replications}/${id}`;
-const instanceId = (name: string) => sampleEstate.protectedInstances.find((instance) => instance.name === name)?.id ?? `no instance ${name}`;
+const instanceId = (name: string) =>
+  sampleEstate.protectedInstances.find((instance) => instance.name === name)?.id ?? `no instance ${name}`;
 const createPair = (group: string, volumeId: string) => (sim: Simulator) =>
-  call(sim, "POST", replications, { body: { replication: { server_group_id: group, volume_id: volumeId, name: `pair-${volumeId}` } } });
+  call(sim, "POST", replications, {
+    body: { replication: { server_group_id: group, volume_id: volumeId, name: `pair-${volumeId}` } },
+  });
 const attachPair = (instance: string, pairId: string) => (sim: Simulator) =>
   call(sim, "POST", `${path.protectedInstance(instanceId(instance))}/attachreplication`, {
     body: { replicationAttachment: { replication_id: pairId, device: "/dev/vdc" } },
@@ -111,8 +136,14 @@ const detachPair = (instance: string, pairId: string) => (sim: Simulator) =>
   call(sim, "DELETE", `${path.protectedInstance(instanceId(instance))}/detachreplication/${pairId}`);
 
 /** The replication pair of a production disk, as SDRS lists it. */
-async function pairOf(sim: Simulator, group: string, volumeId: string): Promise<{ id: string; failure_detail?: string }> {
-  const listed = (await call(sim, "GET", `${replications}?server_group_id=${group}`)).json as { replications: { id: string; volume_ids: string; failure_detail?: string }[] };
+async function pairOf(
+  sim: Simulator,
+  group: string,
+  volumeId: string,
+): Promise<{ id: string; failure_detail?: string }> {
+  const listed = (await call(sim, "GET", `${replications}?server_group_id=${group}`)).json as {
+    replications: { id: string; volume_ids: string; failure_detail?: string }[];
+  };
   const pair = listed.replications.find((candidate) => candidate.volume_ids.split(",")[0] === volumeId);
   if (pair === undefined) throw new Error(`no replication pair for disk ${volumeId} in ${group}`);
   return pair;
@@ -142,7 +173,11 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.0214": async (sim) => {
     await createPair(PG_WEB, FREE_DISKS[0] as string)(sim);
     // Deleted while its create job still runs.
-    return withPair(PG_WEB, FREE_DISKS[0] as string, (pairId) => (target) => call(target, "DELETE", replication(pairId)))(sim);
+    return withPair(
+      PG_WEB,
+      FREE_DISKS[0] as string,
+      (pairId) => (target) => call(target, "DELETE", replication(pairId)),
+    )(sim);
   },
   "SDRS.0218": single({ cluster_id: "" }),
   "SDRS.0219": single({ primary_subnet_id: SEED_SUBNET, primary_ip_address: "10.0.0.5" }),
@@ -150,7 +185,11 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.0222": (sim) => call(sim, "GET", `${path.protectedInstances}?offset=-1`),
   "SDRS.0225": create(singleCreate(serverId("archive-01"), PG_WEB)),
   "SDRS.0226": (sim) =>
-    call(sim, "GET", `${path.protectedInstances}?protected_instance_ids=${encodeURIComponent(JSON.stringify(Array.from({ length: 31 }, (_, index) => `pi-${index}`)))}`),
+    call(
+      sim,
+      "GET",
+      `${path.protectedInstances}?protected_instance_ids=${encodeURIComponent(JSON.stringify(Array.from({ length: 31 }, (_, index) => `pi-${index}`)))}`,
+    ),
   "SDRS.0227": single({ tenancy: "dedicated", dedicated_host_id: "" }),
   "SDRS.0228": single({ tenancy: "public" }),
   "SDRS.0408": (sim) => call(sim, "GET", path.job("0".repeat(32))),
@@ -165,7 +204,9 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.1326": create(singleCreate("no-such-server", PG_WEB)),
   "SDRS.1333": create(singleCreate(serverId("broken-01"), PG_WEB)),
   "SDRS.1334": async (sim) => {
-    const web02 = (await call(sim, "GET", path.server(serverId("web-02")))).json as { server: { addresses: Record<string, { addr: string }[]> } };
+    const web02 = (await call(sim, "GET", path.server(serverId("web-02")))).json as {
+      server: { addresses: Record<string, { addr: string }[]> };
+    };
     const inUse = Object.values(web02.server.addresses)[0]?.[0]?.addr;
     return single({ primary_subnet_id: SEED_SUBNET, primary_ip_address: inUse })(sim);
   },
@@ -182,7 +223,12 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.1359": create(singleCreate(serverId("order-locked-01"), PG_WEB)),
   "SDRS.1360": batch(batchCreate([web01, "no-such-server"], PG_WEB)),
   "SDRS.1361": batch(batchCreate([web01, web01], PG_WEB)),
-  "SDRS.1362": batch(batchCreate(sampleEstate.servers.slice(0, 6).map((server) => server.id), PG_WEB)),
+  "SDRS.1362": batch(
+    batchCreate(
+      sampleEstate.servers.slice(0, 6).map((server) => server.id),
+      PG_WEB,
+    ),
+  ),
   "SDRS.1366": create(singleCreate(serverId("licensed-01"), PG_WEB)),
   "SDRS.1371": single({ tenancy: "shared", dedicated_host_id: "0bc41598-1b5a-4bd2-872a-82e6abb82e68" }),
   "SDRS.1372": single({ tenancy: "dedicated", dedicated_host_id: "no-such-host" }),
@@ -196,7 +242,9 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.1603": withPair(PG_DB, diskOf("billing-db-01"), (pairId) => attachPair("billing-db-01", pairId)),
   "SDRS.1604": withPair(PG_DB, diskOf("drift-disk-01"), (pairId) => detachPair("drift-fault-01", pairId)),
   "SDRS.1605": withPair(PG_DB, diskOf("billing-db-01"), (pairId) => (sim) => call(sim, "DELETE", replication(pairId))),
-  "SDRS.1606": async (sim) => ({ failureDetail: (await pairOf(sim, PG_DB, diskOf("drift-retagged-01"))).failure_detail }),
+  "SDRS.1606": async (sim) => ({
+    failureDetail: (await pairOf(sim, PG_DB, diskOf("drift-retagged-01"))).failure_detail,
+  }),
   "SDRS.1608": (sim) => call(sim, "GET", replication("no-such-pair")),
   "SDRS.1611": withPair(PG_DB, diskOf("billing-db-01"), (pairId) => attachPair("legacy-01", pairId)),
   "SDRS.1801": createPair(PG_WEB, diskOf("web-01")),
@@ -205,10 +253,18 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.1810": createPair(PG_WEB, DR_AZ_DISK),
   "SDRS.1811": createPair(PG_WEB, diskOf("billing-db-01")),
   // The disk grew from 50 to 80 GB outside SDRS: 60 GB is more than the pair records but less than the disk.
-  "SDRS.1814": withPair(PG_DB, diskOf("drift-grown-01", 1), (pairId) => (sim) =>
-    call(sim, "POST", `${replication(pairId)}/action`, { body: { "extend-replication": { new_size: 60 } } }),
+  "SDRS.1814": withPair(
+    PG_DB,
+    diskOf("drift-grown-01", 1),
+    (pairId) => (sim) =>
+      call(sim, "POST", `${replication(pairId)}/action`, { body: { "extend-replication": { new_size: 60 } } }),
   ),
-  "SDRS.1818": withPair(PG_DB, SHARED_DISK, (pairId) => (sim) => call(sim, "POST", `${replication(pairId)}/action`, { body: { "extend-replication": { new_size: 100 } } })),
+  "SDRS.1818": withPair(
+    PG_DB,
+    SHARED_DISK,
+    (pairId) => (sim) =>
+      call(sim, "POST", `${replication(pairId)}/action`, { body: { "extend-replication": { new_size: 100 } } }),
+  ),
   "SDRS.1822": withPair(PG_DB, diskOf("drift-untagged-01"), (pairId) => detachPair("drift-untagged-01", pairId)),
   "SDRS.1826": async (sim) => {
     // Pairs made from detached disks stay unattached; the create after the limit is refused.
@@ -224,7 +280,12 @@ const SCENARIOS: Record<string, Scenario> = {
   "SDRS.2205": single({ tags: [{ key: " ", value: "v" }] }),
   "SDRS.2207": single({ tags: [{ key: "k", value: "a|b" }] }),
   "SDRS.2208": single({ tags: [{ key: "k", value: null }] }),
-  "SDRS.2209": single({ tags: [{ key: "k", value: "1" }, { key: "k", value: "2" }] }),
+  "SDRS.2209": single({
+    tags: [
+      { key: "k", value: "1" },
+      { key: "k", value: "2" },
+    ],
+  }),
 };
 
 describe("the SDRS error table", () => {
@@ -235,7 +296,17 @@ describe("the SDRS error table", () => {
   });
 
   it("the tag, description, IP and dedicated-host rules answer with the specific code, not SDRS.0201", () => {
-    for (const code of ["SDRS.0212", "SDRS.0219", "SDRS.1371", "SDRS.2203", "SDRS.2204", "SDRS.2205", "SDRS.2207", "SDRS.2208", "SDRS.2209"]) {
+    for (const code of [
+      "SDRS.0212",
+      "SDRS.0219",
+      "SDRS.1371",
+      "SDRS.2203",
+      "SDRS.2204",
+      "SDRS.2205",
+      "SDRS.2207",
+      "SDRS.2208",
+      "SDRS.2209",
+    ]) {
       expect(SCENARIOS[code], code).toBeDefined();
     }
   });
@@ -261,7 +332,10 @@ describe("the SDRS error table", () => {
         expect(result.failureDetail).toBe(code);
         return;
       }
-      expect({ code: errorCodeOf(result), status: result.status }).toEqual({ code, status: SDRS_ERROR_TABLE.get(code)?.status });
+      expect({ code: errorCodeOf(result), status: result.status }).toEqual({
+        code,
+        status: SDRS_ERROR_TABLE.get(code)?.status,
+      });
     });
   });
 });

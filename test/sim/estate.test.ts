@@ -7,7 +7,9 @@ import { EstateError, loadEstate, parseEstate, SAMPLE_ESTATE_PATH } from "../../
 const minimal = {
   activeDomains: [{ id: "d1", name: "dom", localAz: "az1", remoteAz: "az2" }],
   protectionGroups: [{ id: "g1", name: "pg", sourceAz: "az1", targetAz: "az2", vpcId: "vpc1", domainId: "d1" }],
-  servers: [{ id: "s1", name: "web", az: "az1", vpcId: "vpc1", flavor: "s6.large.2", volumes: [{ id: "v1", bootIndex: 0 }] }],
+  servers: [
+    { id: "s1", name: "web", az: "az1", vpcId: "vpc1", flavor: "s6.large.2", volumes: [{ id: "v1", bootIndex: 0 }] },
+  ],
   volumes: [{ id: "v1" }],
 };
 
@@ -24,8 +26,20 @@ function issuesOf(value: unknown): string[] {
 describe("estate format", () => {
   it("fills defaults for what a person leaves out", () => {
     const estate = parseEstate(minimal);
-    expect(estate.servers[0]).toMatchObject({ status: "ACTIVE", osType: "Linux", locked: false, frozen: false, tags: {} });
-    expect(estate.volumes[0]).toMatchObject({ size: 40, multiattach: false, encrypted: false, frozen: false, serviceType: "EVS" });
+    expect(estate.servers[0]).toMatchObject({
+      status: "ACTIVE",
+      osType: "Linux",
+      locked: false,
+      frozen: false,
+      tags: {},
+    });
+    expect(estate.volumes[0]).toMatchObject({
+      size: 40,
+      multiattach: false,
+      encrypted: false,
+      frozen: false,
+      serviceType: "EVS",
+    });
     expect(estate.protectionGroups[0]).toMatchObject({ status: "available", priorityStation: "source" });
     expect(estate.region).toBe("eu-de");
   });
@@ -48,7 +62,10 @@ describe("estate format", () => {
     ],
     [
       "a protected instance whose target server is undefined",
-      { ...minimal, protectedInstances: [{ id: "p1", name: "pi", groupId: "g1", sourceServerId: "s1", targetServerId: "s9" }] },
+      {
+        ...minimal,
+        protectedInstances: [{ id: "p1", name: "pi", groupId: "g1", sourceServerId: "s1", targetServerId: "s9" }],
+      },
       'protectedInstances[0] (pi).targetServerId: server "s9" is not defined in servers',
     ],
     [
@@ -128,12 +145,20 @@ describe("estate format", () => {
     ],
     [
       "a server whose subnet is in another VPC",
-      { ...minimal, subnets: [{ id: "sub1", vpcId: "vpc2", cidr: "10.0.0.0/24" }], servers: [{ ...minimal.servers[0], subnetId: "sub1" }] },
+      {
+        ...minimal,
+        subnets: [{ id: "sub1", vpcId: "vpc2", cidr: "10.0.0.0/24" }],
+        servers: [{ ...minimal.servers[0], subnetId: "sub1" }],
+      },
       'servers[0] (web).subnetId: subnet "sub1" is in VPC "vpc2", the server in VPC "vpc1"',
     ],
     [
       "a server IP outside its subnet",
-      { ...minimal, subnets: [{ id: "sub1", vpcId: "vpc1", cidr: "10.0.0.0/24" }], servers: [{ ...minimal.servers[0], subnetId: "sub1", ip: "10.0.1.5" }] },
+      {
+        ...minimal,
+        subnets: [{ id: "sub1", vpcId: "vpc1", cidr: "10.0.0.0/24" }],
+        servers: [{ ...minimal.servers[0], subnetId: "sub1", ip: "10.0.1.5" }],
+      },
       'servers[0] (web).ip: 10.0.1.5 is not inside subnet "sub1" (10.0.0.0/24)',
     ],
     [
@@ -233,7 +258,9 @@ describe("the sample estate", () => {
 
   it("has about 18 plainly eligible tagged servers and the five groups of the brief", () => {
     const plainlyEligible = estate.servers.filter(
-      (server) => server.tags.sdrs_protect !== undefined && /case=(plain|shutoff|raw-group-id|windows-keypair-exists|shared-disk-cluster-[23])\b/.test(server._note ?? ""),
+      (server) =>
+        server.tags.sdrs_protect !== undefined &&
+        /case=(plain|shutoff|raw-group-id|windows-keypair-exists|shared-disk-cluster-[23])\b/.test(server._note ?? ""),
     );
     expect(plainlyEligible.length).toBeGreaterThanOrEqual(18);
     expect(estate.protectionGroups.map((group) => [group.name, group.status, group.priorityStation])).toEqual([

@@ -1,8 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.ts";
-import type { Simulator } from "../../lib/sim/server.ts";
 import { job, protectedInstanceList } from "../../lib/sdrs/schemas.ts";
-import { batchCreate, call, errorCodeOf, groupId, jobIdOf, path, serverId, singleCreate, startTestSimulator } from "./sim-client.ts";
+import type { Simulator } from "../../lib/sim/server.ts";
+import {
+  batchCreate,
+  call,
+  errorCodeOf,
+  groupId,
+  jobIdOf,
+  path,
+  serverId,
+  singleCreate,
+  startTestSimulator,
+} from "./sim-client.ts";
 
 const PG_WEB = groupId("pg-web");
 
@@ -24,7 +34,9 @@ describe("fault injection", () => {
       expect(throttled.headers.get("retry-after")).toBe("3");
       expect(throttled.json).toMatchObject({
         error_code: "APIGW.0308",
-        error_msg: expect.stringMatching(/^The throttling threshold has been reached: policy user over ratelimit,limit:/),
+        error_msg: expect.stringMatching(
+          /^The throttling threshold has been reached: policy user over ratelimit,limit:/,
+        ),
         request_id: expect.any(String),
       });
     }
@@ -64,7 +76,9 @@ describe("fault injection", () => {
     expect(failed.status).toBe(status);
     expect(failed.json).toMatchObject(body);
     expect(sim.state.protectedInstances().filter((instance) => instance.server_group_id === PG_WEB)).toEqual([]);
-    const retried = await call(sim, "POST", path.protectedInstances, { body: singleCreate(serverId("web-01"), PG_WEB) });
+    const retried = await call(sim, "POST", path.protectedInstances, {
+      body: singleCreate(serverId("web-01"), PG_WEB),
+    });
     expect(retried.status).toBe(200);
   });
 
@@ -79,7 +93,9 @@ describe("fault injection", () => {
     sim.faults.set({ dropAfterCreate: { next: 1 } });
     const web01 = serverId("web-01");
     await expect(call(sim, "POST", path.protectedInstances, { body: singleCreate(web01, PG_WEB) })).rejects.toThrow();
-    expect(sim.state.protectedInstances().filter((instance) => instance.source_server === web01)).toMatchObject([{ status: "creating" }]);
+    expect(sim.state.protectedInstances().filter((instance) => instance.source_server === web01)).toMatchObject([
+      { status: "creating" },
+    ]);
     expect(sim.state.jobs()).toHaveLength(1);
     const retry = await call(sim, "POST", path.protectedInstances, { body: singleCreate(web01, PG_WEB) });
     expect(errorCodeOf(retry)).toBe("SDRS.1305");
@@ -87,7 +103,9 @@ describe("fault injection", () => {
 
   it("dropAfterCreate does not consume a create that was rejected", async () => {
     sim.faults.set({ dropAfterCreate: { next: 1 } });
-    const rejected = await call(sim, "POST", path.protectedInstances, { body: singleCreate(serverId("broken-01"), PG_WEB) });
+    const rejected = await call(sim, "POST", path.protectedInstances, {
+      body: singleCreate(serverId("broken-01"), PG_WEB),
+    });
     expect(rejected.status).toBe(400);
     expect(sim.faults.current().dropAfterCreate?.next).toBe(1);
   });
@@ -100,10 +118,17 @@ describe("fault injection", () => {
     const partialJob = await getJob(partial);
     expect(partialJob.status).toBe("FAIL");
     expect(partialJob.entities?.sub_jobs?.map((sub) => sub.status)).toEqual(["SUCCESS", "FAIL"]);
-    expect(partialJob.entities?.sub_jobs?.[1]).toMatchObject({ error_code: "SDRS.1350", fail_reason: expect.any(String) });
+    expect(partialJob.entities?.sub_jobs?.[1]).toMatchObject({
+      error_code: "SDRS.1350",
+      fail_reason: expect.any(String),
+    });
 
-    sim.faults.set({ failJob: { serverIds: [serverId("web-04")], wholeBatch: true, errorCode: "SDRS.1306", failReason: "no capacity" } });
-    const whole = jobIdOf(await call(sim, "POST", path.batch, { body: batchCreate([serverId("web-03"), serverId("web-04")], PG_WEB) }));
+    sim.faults.set({
+      failJob: { serverIds: [serverId("web-04")], wholeBatch: true, errorCode: "SDRS.1306", failReason: "no capacity" },
+    });
+    const whole = jobIdOf(
+      await call(sim, "POST", path.batch, { body: batchCreate([serverId("web-03"), serverId("web-04")], PG_WEB) }),
+    );
     clock.advance(120_000);
     const wholeJob = await getJob(whole);
     expect(wholeJob).toMatchObject({ status: "FAIL", error_code: "SDRS.1306" });
@@ -130,14 +155,18 @@ describe("fault injection", () => {
     clock.advance(60_000);
     const done = await getJob(jobIdOf(created));
     expect(done.status).toBe("FAIL");
-    expect(sim.state.protectionGroups().find((group) => group.id === done.entities?.server_group_id)?.status).toBe("error");
+    expect(sim.state.protectionGroups().find((group) => group.id === done.entities?.server_group_id)?.status).toBe(
+      "error",
+    );
   });
 
   it("jobsNeverFinish holds matching jobs RUNNING while set; clearing lets them finish", async () => {
     const held = serverId("web-01");
     sim.faults.set({ jobsNeverFinish: { serverIds: [held] } });
     const heldJob = jobIdOf(await call(sim, "POST", path.protectedInstances, { body: singleCreate(held, PG_WEB) }));
-    const freeJob = jobIdOf(await call(sim, "POST", path.protectedInstances, { body: singleCreate(serverId("web-02"), PG_WEB) }));
+    const freeJob = jobIdOf(
+      await call(sim, "POST", path.protectedInstances, { body: singleCreate(serverId("web-02"), PG_WEB) }),
+    );
     clock.advance(24 * 3_600_000);
     expect((await getJob(heldJob)).status).toBe("RUNNING");
     expect((await getJob(freeJob)).status).toBe("SUCCESS");
@@ -148,7 +177,9 @@ describe("fault injection", () => {
 
   it("jobsNeverFinish: true holds every job", async () => {
     sim.faults.set({ jobsNeverFinish: true });
-    const jobId = jobIdOf(await call(sim, "POST", path.protectedInstances, { body: singleCreate(serverId("web-03"), PG_WEB) }));
+    const jobId = jobIdOf(
+      await call(sim, "POST", path.protectedInstances, { body: singleCreate(serverId("web-03"), PG_WEB) }),
+    );
     clock.advance(3_600_000);
     expect((await getJob(jobId)).status).toBe("RUNNING");
   });
@@ -166,7 +197,10 @@ describe("counts and the HTTP control plane (/__sim)", () => {
   afterEach(() => sim.close());
 
   const control = async (method: string, target: string, body?: unknown) => {
-    const response = await fetch(new URL(target, sim.url), { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const response = await fetch(new URL(target, sim.url), {
+      method,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: response.status, json: (await response.json()) as unknown };
   };
 
@@ -176,7 +210,11 @@ describe("counts and the HTTP control plane (/__sim)", () => {
     await call(sim, "POST", path.protectedInstances, { body: "{" });
     await call(sim, "GET", path.job("x"), { secretKey: "wrong" });
     expect(sim.counts()).toEqual({ listActiveDomains: 2, createProtectedInstance: 1, showJob: 1 });
-    expect((await control("GET", "/__sim/counts")).json).toEqual({ listActiveDomains: 2, createProtectedInstance: 1, showJob: 1 });
+    expect((await control("GET", "/__sim/counts")).json).toEqual({
+      listActiveDomains: 2,
+      createProtectedInstance: 1,
+      showJob: 1,
+    });
     sim.resetCounts();
     expect(sim.counts()).toEqual({});
   });
@@ -196,9 +234,22 @@ describe("counts and the HTTP control plane (/__sim)", () => {
   it("serves the state and lets tags be changed", async () => {
     const untagged = serverId("intranet-01");
     const tagged = await control("PUT", `/__sim/servers/${untagged}/tags`, { sdrs_protect: "web", owner: "it" });
-    expect(tagged).toEqual({ status: 200, json: { tags: [{ key: "sdrs_protect", value: "web" }, { key: "owner", value: "it" }] } });
+    expect(tagged).toEqual({
+      status: 200,
+      json: {
+        tags: [
+          { key: "sdrs_protect", value: "web" },
+          { key: "owner", value: "it" },
+        ],
+      },
+    });
     const tags = await call(sim, "GET", path.serverTags(untagged));
-    expect(tags.json).toEqual({ tags: [{ key: "sdrs_protect", value: "web" }, { key: "owner", value: "it" }] });
+    expect(tags.json).toEqual({
+      tags: [
+        { key: "sdrs_protect", value: "web" },
+        { key: "owner", value: "it" },
+      ],
+    });
     const state = (await control("GET", "/__sim/state")).json as { servers: { id: string; tags: string[] }[] };
     expect(state.servers.find((server) => server.id === untagged)?.tags).toEqual(["sdrs_protect=web", "owner=it"]);
     expect((await control("PUT", "/__sim/servers/nope/tags", { a: "b" })).status).toBe(404);

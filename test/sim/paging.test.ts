@@ -55,9 +55,15 @@ describe("ECS and EVS list paging", () => {
     });
 
     it("offset is a 1-based page number; 0 behaves like 1", async () => {
-      expect((await servers(sim, "limit=7&offset=0")).servers.map((server) => server.id)).toEqual(serverIds.slice(0, 7));
-      expect((await servers(sim, "limit=7&offset=1")).servers.map((server) => server.id)).toEqual(serverIds.slice(0, 7));
-      expect((await servers(sim, "limit=7&offset=3")).servers.map((server) => server.id)).toEqual(serverIds.slice(14, 21));
+      expect((await servers(sim, "limit=7&offset=0")).servers.map((server) => server.id)).toEqual(
+        serverIds.slice(0, 7),
+      );
+      expect((await servers(sim, "limit=7&offset=1")).servers.map((server) => server.id)).toEqual(
+        serverIds.slice(0, 7),
+      );
+      expect((await servers(sim, "limit=7&offset=3")).servers.map((server) => server.id)).toEqual(
+        serverIds.slice(14, 21),
+      );
     });
 
     it("marker resumes after the last server of the previous page, and replaces offset", async () => {
@@ -87,7 +93,10 @@ describe("ECS and EVS list paging", () => {
     });
 
     it("server_id lists exactly the given servers and ignores every other filter", async () => {
-      const page = await servers(sim, `server_id=${serverIds[40]},${serverIds[2]},${serverIds[7]}&tags=nobody&status=ERROR`);
+      const page = await servers(
+        sim,
+        `server_id=${serverIds[40]},${serverIds[2]},${serverIds[7]}&tags=nobody&status=ERROR`,
+      );
       expect(page.servers.map((server) => server.id)).toEqual([serverIds[40], serverIds[2], serverIds[7]]);
       expect(page.count).toBe(3);
     });
@@ -98,7 +107,9 @@ describe("ECS and EVS list paging", () => {
       const ghost = body.servers[1] ?? {};
       expect(ghost.id).toBe("ghost");
       expect(ghost.fault).toMatchObject({ code: 404 });
-      const setFields = Object.entries(ghost).filter(([, value]) => value !== null).map(([field]) => field);
+      const setFields = Object.entries(ghost)
+        .filter(([, value]) => value !== null)
+        .map(([field]) => field);
       expect(setFields.sort()).toEqual(["fault", "id"]);
       expect(Object.keys(ghost)).toEqual(expect.arrayContaining(["name", "status", "flavor", "addresses"]));
     });
@@ -113,7 +124,9 @@ describe("ECS and EVS list paging", () => {
 
     it("tags matches key=value or a key; not-tags excludes them", async () => {
       const tagged = serverIds.filter((_, index) => index % 3 === 0);
-      expect((await servers(sim, "tags=sdrs_protect=pg-1&limit=1000")).servers.map((server) => server.id)).toEqual(tagged);
+      expect((await servers(sim, "tags=sdrs_protect=pg-1&limit=1000")).servers.map((server) => server.id)).toEqual(
+        tagged,
+      );
       expect((await servers(sim, "tags=sdrs_protect&limit=1000")).servers.map((server) => server.id)).toEqual(tagged);
       const untagged = await servers(sim, "not-tags=sdrs_protect&limit=1000");
       expect(untagged.servers.map((server) => server.id)).toEqual(serverIds.filter((_, index) => index % 3 !== 0));
@@ -152,14 +165,21 @@ describe("ECS and EVS list paging", () => {
     });
 
     it("offset skips volumes (after the marker when both are given)", async () => {
-      expect((await volumes(sim, "limit=3&offset=5")).volumes.map((volume) => volume.id)).toEqual(volumeIds.slice(5, 8));
-      expect((await volumes(sim, `limit=3&offset=2&marker=${volumeIds[9]}`)).volumes.map((volume) => volume.id)).toEqual(volumeIds.slice(12, 15));
+      expect((await volumes(sim, "limit=3&offset=5")).volumes.map((volume) => volume.id)).toEqual(
+        volumeIds.slice(5, 8),
+      );
+      expect(
+        (await volumes(sim, `limit=3&offset=2&marker=${volumeIds[9]}`)).volumes.map((volume) => volume.id),
+      ).toEqual(volumeIds.slice(12, 15));
     });
 
     it("server_id lists the volumes attached to that server, a shared disk with every attachment", async () => {
       const page = await volumes(sim, `server_id=${serverIds[11]}`);
       expect(page.volumes.map((volume) => volume.id)).toEqual([`sys-${serverIds[11]}`, "shared-1"]);
-      expect(page.volumes[1]?.attachments.map((attachment) => attachment.server_id)).toEqual([serverIds[10], serverIds[11]]);
+      expect(page.volumes[1]?.attachments.map((attachment) => attachment.server_id)).toEqual([
+        serverIds[10],
+        serverIds[11],
+      ]);
       expect((await volumes(sim, "multiattach=true")).volumes.map((volume) => volume.id)).toEqual(["shared-1"]);
     });
 

@@ -32,9 +32,15 @@ const estate = parseEstate({
   volumes: ["s1", "s2", "s3"].map((id) => ({ id: `v-${id}` })),
 });
 
-async function withSimulator(use: (sim: Awaited<ReturnType<typeof startSimulator>>, clock: ManualClock) => Promise<void>) {
+async function withSimulator(
+  use: (sim: Awaited<ReturnType<typeof startSimulator>>, clock: ManualClock) => Promise<void>,
+) {
   const clock = new ManualClock();
-  const sim = await startSimulator({ estate, clock, jobDurations: { createProtectedInstance: { minMs: 60_000, maxMs: 60_000 } } });
+  const sim = await startSimulator({
+    estate,
+    clock,
+    jobDurations: { createProtectedInstance: { minMs: 60_000, maxMs: 60_000 } },
+  });
   try {
     await use(sim, clock);
   } finally {
@@ -60,7 +66,10 @@ describe("referenced resources of a create", () => {
       });
       expect(errorCodeOf(again)).toBe("SDRS.1334");
       clock.advance(120_000);
-      const job = (await call(sim, "GET", path.job(jobId))).json as { status: string; entities: { native_server_id?: string } };
+      const job = (await call(sim, "GET", path.job(jobId))).json as {
+        status: string;
+        entities: { native_server_id?: string };
+      };
       expect(job.status).toBe("SUCCESS");
       const drServer = sim.state.servers().find((server) => server.id === job.entities.native_server_id);
       expect(drServer?.["OS-EXT-AZ:availability_zone"]).toBe("az2");
@@ -73,12 +82,32 @@ describe("referenced resources of a create", () => {
   it.each([
     ["a subnet that does not exist", { primary_subnet_id: "sub-none" }, "SDRS.1335", "subnet sub-none does not exist"],
     ["a subnet of another VPC", { primary_subnet_id: "sub-other-vpc" }, "SDRS.1335", "is in VPC vpc2"],
-    ["an IP outside the subnet", { primary_subnet_id: "sub-app", primary_ip_address: "10.1.1.5" }, "SDRS.0219", "not inside subnet sub-app (10.1.0.0/24)"],
-    ["an IP a server uses", { primary_subnet_id: "sub-app", primary_ip_address: "10.1.0.12" }, "SDRS.1334", "in use by server s3"],
-    ["a dedicated host that does not exist", { tenancy: "dedicated", dedicated_host_id: "deh-none" }, "SDRS.1372", "does not exist"],
+    [
+      "an IP outside the subnet",
+      { primary_subnet_id: "sub-app", primary_ip_address: "10.1.1.5" },
+      "SDRS.0219",
+      "not inside subnet sub-app (10.1.0.0/24)",
+    ],
+    [
+      "an IP a server uses",
+      { primary_subnet_id: "sub-app", primary_ip_address: "10.1.0.12" },
+      "SDRS.1334",
+      "in use by server s3",
+    ],
+    [
+      "a dedicated host that does not exist",
+      { tenancy: "dedicated", dedicated_host_id: "deh-none" },
+      "SDRS.1372",
+      "does not exist",
+    ],
     ["a DSS pool that does not exist", { cluster_id: "pool-none" }, "SDRS.1381", "does not exist"],
     ["a flavor that does not exist", { flavorRef: "x9.nosuch.2" }, "SDRS.1353", "no such flavor"],
-    ["a flavor the DR-site AZ does not offer", { flavorRef: "s6.xlarge.2" }, "SDRS.1353", "not offered in the DR-site AZ az2"],
+    [
+      "a flavor the DR-site AZ does not offer",
+      { flavorRef: "s6.xlarge.2" },
+      "SDRS.1353",
+      "not offered in the DR-site AZ az2",
+    ],
   ])("refuses %s with %s", async (_label, extra, code, text) => {
     await withSimulator(async (sim) => {
       const result = await call(sim, "POST", path.protectedInstances, { body: singleCreate("s1", "g1", extra) });
@@ -90,7 +119,14 @@ describe("referenced resources of a create", () => {
   it("a batch's primary_subnet_id is checked too", async () => {
     await withSimulator(async (sim) => {
       const result = await call(sim, "POST", path.batch, {
-        body: { protected_instances: { server_group_id: "g1", name_prefix: "pi", primary_subnet_id: "sub-other-vpc", servers: [{ server_id: "s1" }] } },
+        body: {
+          protected_instances: {
+            server_group_id: "g1",
+            name_prefix: "pi",
+            primary_subnet_id: "sub-other-vpc",
+            servers: [{ server_id: "s1" }],
+          },
+        },
       });
       expect(errorCodeOf(result)).toBe("SDRS.1335");
     });

@@ -3,12 +3,13 @@
  * client must (host, x-project-id, x-sdk-date, content-type signed; the exact body bytes hashed).
  * Deliberately independent of the project's cloud client.
  */
-import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
-import { loadEstate, SAMPLE_ESTATE_PATH, type Estate } from "../../lib/sim/estate.ts";
-import { type Simulator, type SimulatorOptions, startSimulator } from "../../lib/sim/server.ts";
+
 import { ManualClock } from "../../lib/clock.ts";
 import { jobAccepted } from "../../lib/sdrs/schemas.ts";
 import { signRequest } from "../../lib/sdrs/signer.ts";
+import { SIMULATOR_DEFAULTS } from "../../lib/sim/defaults.ts";
+import { type Estate, loadEstate, SAMPLE_ESTATE_PATH } from "../../lib/sim/estate.ts";
+import { type Simulator, type SimulatorOptions, startSimulator } from "../../lib/sim/server.ts";
 
 export const PROJECT = SIMULATOR_DEFAULTS.projectId;
 
@@ -32,17 +33,34 @@ export interface CallResult {
   json: unknown;
 }
 
-export async function call(sim: Pick<Simulator, "url">, method: string, path: string, options: CallOptions = {}): Promise<CallResult> {
+export async function call(
+  sim: Pick<Simulator, "url">,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<CallResult> {
   const url = new URL(path, sim.url);
-  const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-  const headers: Record<string, string> = { "Content-Type": "application/json", "X-Project-Id": PROJECT, ...options.headers };
+  const body =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === "string"
+        ? options.body
+        : JSON.stringify(options.body);
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "X-Project-Id": PROJECT,
+    ...options.headers,
+  };
   let sent: Record<string, string> = { ...headers };
   if (options.token !== undefined) {
     sent["X-Auth-Token"] = options.token;
   } else if (options.anonymous !== true) {
     const signed = signRequest(
       { method, url, headers: { ...headers, Host: url.host }, body },
-      { accessKey: options.accessKey ?? SIMULATOR_DEFAULTS.accessKey, secretKey: options.secretKey ?? SIMULATOR_DEFAULTS.secretKey },
+      {
+        accessKey: options.accessKey ?? SIMULATOR_DEFAULTS.accessKey,
+        secretKey: options.secretKey ?? SIMULATOR_DEFAULTS.secretKey,
+      },
       options.date ?? new Date(),
     );
     sent = { ...sent, ...signed };
@@ -74,7 +92,9 @@ export function groupId(name: string, estate: Estate = sampleEstate): string {
 }
 
 /** A simulator on the sample estate with a ManualClock and fixed job durations, for deterministic tests. */
-export async function startTestSimulator(overrides: Partial<SimulatorOptions> = {}): Promise<{ sim: Simulator; clock: ManualClock }> {
+export async function startTestSimulator(
+  overrides: Partial<SimulatorOptions> = {},
+): Promise<{ sim: Simulator; clock: ManualClock }> {
   const clock = new ManualClock();
   const sim = await startSimulator({
     estate: sampleEstate,
@@ -138,6 +158,11 @@ export function singleCreate(serverIdValue: string, group: string, extra: Record
 
 export function batchCreate(serverIds: string[], group: string, extra: Record<string, unknown> = {}) {
   return {
-    protected_instances: { name_prefix: "batch", server_group_id: group, servers: serverIds.map((id) => ({ server_id: id })), ...extra },
+    protected_instances: {
+      name_prefix: "batch",
+      server_group_id: group,
+      servers: serverIds.map((id) => ({ server_id: id })),
+      ...extra,
+    },
   };
 }

@@ -32,7 +32,10 @@ function serverIn(status: ServerRecord["status"], overrides: Partial<ServerRecor
  * The real sqlite store, with a hook that runs just before chosen puts: it plays another process
  * writing the same record between our read and our conditional write.
  */
-function storeWithRacer(inner: VersionedStore, racer: (put: VersionedStore["put"]) => Promise<void> | undefined): VersionedStore {
+function storeWithRacer(
+  inner: VersionedStore,
+  racer: (put: VersionedStore["put"]) => Promise<void> | undefined,
+): VersionedStore {
   return {
     get: (kind, id) => inner.get(kind, id),
     getMany: (kind, ids) => inner.getMany(kind, ids),
@@ -97,8 +100,12 @@ describe("claimedServer (the pure claim transition)", () => {
   it("takes over a claim older than staleClaimBefore, but never a newer one or a creating server", () => {
     const claimed = serverIn("claimed", { updatedAt: "2026-01-01T00:10:00.000Z" });
     const now = "2026-01-01T00:30:00.000Z";
-    expect(claimedServer(claimed, "srv-1", { ...claim, staleClaimBefore: "2026-01-01T00:15:00.000Z" }, now)?.status).toBe("claimed");
-    expect(claimedServer(claimed, "srv-1", { ...claim, staleClaimBefore: "2026-01-01T00:05:00.000Z" }, now)).toBeUndefined();
+    expect(
+      claimedServer(claimed, "srv-1", { ...claim, staleClaimBefore: "2026-01-01T00:15:00.000Z" }, now)?.status,
+    ).toBe("claimed");
+    expect(
+      claimedServer(claimed, "srv-1", { ...claim, staleClaimBefore: "2026-01-01T00:05:00.000Z" }, now),
+    ).toBeUndefined();
     const creating = serverIn("creating", { updatedAt: "2026-01-01T00:10:00.000Z" });
     expect(claimedServer(creating, "srv-1", { ...claim, staleClaimBefore: now }, now)).toBeUndefined();
   });
@@ -113,7 +120,8 @@ describe("claimedServer (the pure claim transition)", () => {
           const current = serverIn(status, { requestIds: [...new Set(earlierRequests)] });
           const next = claimedServer(current, "srv-1", { target: "prod", requestId }, T0);
           // A failed or unknown server already told to this request is not reopened by it (a duplicate intent).
-          const toldThisRequest = (status === "failed" || status === "unknown") && (earlierRequests as string[]).includes(requestId);
+          const toldThisRequest =
+            (status === "failed" || status === "unknown") && (earlierRequests as string[]).includes(requestId);
           expect(next !== undefined).toBe(isReclaimableStatus(status) && !toldThisRequest);
           if (next !== undefined) {
             expect(next.status).toBe("claimed");
@@ -150,7 +158,9 @@ describe("repositories", () => {
     it("lets exactly one of many concurrent claims on a failed server win", async () => {
       await repositories.servers.create(serverIn("failed"));
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, index) => repositories.servers.claim("srv-1", { target: "prod", requestId: `req-${index + 1}` })),
+        Array.from({ length: 8 }, (_, index) =>
+          repositories.servers.claim("srv-1", { target: "prod", requestId: `req-${index + 1}` }),
+        ),
       );
       expect(results.filter((result) => result.won)).toHaveLength(1);
       expect((await repositories.servers.get("srv-1"))?.version).toBe(2);
@@ -162,9 +172,14 @@ describe("repositories", () => {
         storeWithRacer(store, (put) => {
           if (raced) return undefined;
           raced = true;
-          return put("server", "srv-1", claimedServer(undefined, "srv-1", { target: "prod", requestId: "req-racer" }, T0), {
-            expectedVersion: null,
-          }).then(() => undefined);
+          return put(
+            "server",
+            "srv-1",
+            claimedServer(undefined, "srv-1", { target: "prod", requestId: "req-racer" }, T0),
+            {
+              expectedVersion: null,
+            },
+          ).then(() => undefined);
         }),
         { clock },
       );
@@ -192,7 +207,12 @@ describe("repositories", () => {
           if (raced) return;
           raced = true;
           const current = await store.get("job", "job-1");
-          await put("job", "job-1", { ...(current?.value as object), checks: 10 }, { expectedVersion: current?.version ?? 0 });
+          await put(
+            "job",
+            "job-1",
+            { ...(current?.value as object), checks: 10 },
+            { expectedVersion: current?.version ?? 0 },
+          );
         }),
         { clock },
       );
@@ -202,7 +222,13 @@ describe("repositories", () => {
     });
 
     it("gives up with CONDITIONAL_WRITE_FAILED after the configured attempts", async () => {
-      await repositories.requests.create({ requestId: "req-1", target: "prod", source: "api", serverIds: [], createdAt: T0 });
+      await repositories.requests.create({
+        requestId: "req-1",
+        target: "prod",
+        source: "api",
+        serverIds: [],
+        createdAt: T0,
+      });
       const alwaysRacing = createRepositories(
         storeWithRacer(store, async (put) => {
           const current = await store.get("request", "req-1");
@@ -245,7 +271,11 @@ describe("repositories", () => {
     it("stamps a server's updatedAt from the clock on every write", async () => {
       await repositories.servers.create(serverIn("creating"));
       clock.advance(90_000);
-      const written = await repositories.servers.update("srv-1", (server) => ({ ...server, status: "in_progress", jobId: "job-9" }));
+      const written = await repositories.servers.update("srv-1", (server) => ({
+        ...server,
+        status: "in_progress",
+        jobId: "job-9",
+      }));
       expect(written.record.updatedAt).toBe("2026-01-01T00:01:30.000Z");
       expect(written.record.createdAt).toBe(T0);
     });
@@ -260,7 +290,12 @@ describe("repositories", () => {
 
   describe("schemas at the boundary", () => {
     it("reports a corrupt stored record with CORRUPT_RECORD naming kind, id and field", async () => {
-      await store.put("server", "srv-bad", { ...serverIn("pending"), serverId: "srv-bad", status: "sleeping" }, { expectedVersion: null });
+      await store.put(
+        "server",
+        "srv-bad",
+        { ...serverIn("pending"), serverId: "srv-bad", status: "sleeping" },
+        { expectedVersion: null },
+      );
       const error = await repositories.servers.get("srv-bad").catch((caught: unknown) => caught);
       expect(error).toMatchObject({ code: "CORRUPT_RECORD", kind: "server", id: "srv-bad" });
       expect((error as Error).message).toMatch(/^stored server record "srv-bad" is corrupt: status: /);
@@ -268,7 +303,9 @@ describe("repositories", () => {
 
     it("reports a record stored under another record's id as corrupt", async () => {
       await store.put("server", "srv-2", serverIn("pending"), { expectedVersion: null });
-      await expect(repositories.servers.getMany(["srv-2"])).rejects.toThrow('stored server record "srv-2" is corrupt: its id field says "srv-1"');
+      await expect(repositories.servers.getMany(["srv-2"])).rejects.toThrow(
+        'stored server record "srv-2" is corrupt: its id field says "srv-1"',
+      );
     });
 
     it("refuses to write a record that breaks its schema with INVALID_RECORD", async () => {
@@ -327,7 +364,9 @@ describe("repositories", () => {
     });
 
     it("gives every concurrent claimant the same owner", async () => {
-      const owners = await Promise.all(["req-a", "req-b", "req-c"].map((requestId) => repositories.idempotency.claim("key-2", requestId)));
+      const owners = await Promise.all(
+        ["req-a", "req-b", "req-c"].map((requestId) => repositories.idempotency.claim("key-2", requestId)),
+      );
       expect(new Set(owners).size).toBe(1);
     });
   });
@@ -356,7 +395,9 @@ describe("repositories", () => {
     });
 
     it("loses no sample under concurrent recording", async () => {
-      await Promise.all([1, 2, 3, 4].map((seconds) => repositories.stats.recordJobDuration("single", 1, seconds * 1000)));
+      await Promise.all(
+        [1, 2, 3, 4].map((seconds) => repositories.stats.recordJobDuration("single", 1, seconds * 1000)),
+      );
       expect((await repositories.stats.jobDurations("single", 1)).sort()).toEqual([1000, 2000, 3000, 4000]);
     });
   });

@@ -42,7 +42,12 @@ export function describeVersionedStoreContract(adapter: string, open: () => Prom
       expect(await store.put("server", "srv-1", { status: "pending" }, { expectedVersion: null })).toBe(1);
       const error = await rejection(store.put("server", "srv-1", { status: "claimed" }, { expectedVersion: null }));
       expect(error).toBeInstanceOf(ConditionalWriteError);
-      expect(error).toMatchObject({ code: "CONDITIONAL_WRITE_FAILED", kind: "server", id: "srv-1", expectedVersion: null });
+      expect(error).toMatchObject({
+        code: "CONDITIONAL_WRITE_FAILED",
+        kind: "server",
+        id: "srv-1",
+        expectedVersion: null,
+      });
       expect((error as Error).message).toContain('server "srv-1"');
       expect(await store.get("server", "srv-1")).toEqual({ value: { status: "pending" }, version: 1 });
     });
@@ -93,12 +98,16 @@ export function describeVersionedStoreContract(adapter: string, open: () => Prom
       await store.delete("endpoint", "ep-1");
       await store.delete("endpoint", "ep-1");
       expect(await store.get("endpoint", "ep-1")).toBeUndefined();
-      expect(await store.put("endpoint", "ep-1", { disabled: true }, { expectedVersion: null })).toBeGreaterThanOrEqual(1);
+      expect(await store.put("endpoint", "ep-1", { disabled: true }, { expectedVersion: null })).toBeGreaterThanOrEqual(
+        1,
+      );
     });
 
     it("lets exactly one of ten concurrent creates win", async () => {
       const attempts = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, writer) => store.put("idempotency", "key-1", { writer }, { expectedVersion: null })),
+        Array.from({ length: 10 }, (_, writer) =>
+          store.put("idempotency", "key-1", { writer }, { expectedVersion: null }),
+        ),
       );
       const winners = attempts.filter((attempt) => attempt.status === "fulfilled");
       expect(winners).toHaveLength(1);
@@ -146,11 +155,16 @@ export function describeVersionedStoreContract(adapter: string, open: () => Prom
     });
 
     it("refuses to replace an expired record but lets a create take its place", async () => {
-      await store.put("idempotency", "key-ttl", { requestId: "old" }, { expectedVersion: null, expiresAt: nowSeconds() + 10 });
-      clock.advance(10_000);
-      await expect(store.put("idempotency", "key-ttl", { requestId: "late" }, { expectedVersion: 1 })).rejects.toBeInstanceOf(
-        ConditionalWriteError,
+      await store.put(
+        "idempotency",
+        "key-ttl",
+        { requestId: "old" },
+        { expectedVersion: null, expiresAt: nowSeconds() + 10 },
       );
+      clock.advance(10_000);
+      await expect(
+        store.put("idempotency", "key-ttl", { requestId: "late" }, { expectedVersion: 1 }),
+      ).rejects.toBeInstanceOf(ConditionalWriteError);
       const version = await store.put("idempotency", "key-ttl", { requestId: "new" }, { expectedVersion: null });
       expect(await store.get("idempotency", "key-ttl")).toEqual({ value: { requestId: "new" }, version });
     });
@@ -170,7 +184,9 @@ export function describeVersionedStoreContract(adapter: string, open: () => Prom
       const present = ids.filter((_, index) => index % 3 !== 0);
       for (let start = 0; start < present.length; start += 25) {
         await Promise.all(
-          present.slice(start, start + 25).map((id) => store.put("server", id, { serverId: id }, { expectedVersion: null })),
+          present
+            .slice(start, start + 25)
+            .map((id) => store.put("server", id, { serverId: id }, { expectedVersion: null })),
         );
       }
       await store.put("server", "srv-001", { serverId: "srv-001", again: true }, { expectedVersion: 1 });
@@ -187,7 +203,12 @@ export function describeVersionedStoreContract(adapter: string, open: () => Prom
       const ids = Array.from({ length: 25 }, (_, index) => `job-${String(index).padStart(2, "0")}`);
       await Promise.all(ids.map((id) => store.put("job", id, { jobId: id }, { expectedVersion: null })));
       await store.put("server", "job-xx", { other: "kind" }, { expectedVersion: null });
-      await store.put("job", "job-expiring", { jobId: "job-expiring" }, { expectedVersion: null, expiresAt: nowSeconds() + 1 });
+      await store.put(
+        "job",
+        "job-expiring",
+        { jobId: "job-expiring" },
+        { expectedVersion: null, expiresAt: nowSeconds() + 1 },
+      );
       clock.advance(1_000);
 
       const seen: string[] = [];
@@ -212,7 +233,9 @@ export function describeVersionedStoreContract(adapter: string, open: () => Prom
     it("rejects arguments outside the contract with STORE_INVALID_ARGUMENT", async () => {
       await expect(store.get("server", "")).rejects.toMatchObject({ code: "STORE_INVALID_ARGUMENT" });
       await expect(store.put("server", "srv-1", {}, { expectedVersion: 0 })).rejects.toBeInstanceOf(StoreArgumentError);
-      await expect(store.put("server", "srv-1", {}, { expectedVersion: null, expiresAt: -5 })).rejects.toThrow(/expiresAt/);
+      await expect(store.put("server", "srv-1", {}, { expectedVersion: null, expiresAt: -5 })).rejects.toThrow(
+        /expiresAt/,
+      );
       await expect(store.list("server", { limit: 0 })).rejects.toThrow(/limit/);
       await expect(store.list("server", { cursor: "not-a-cursor!" })).rejects.toThrow(/cursor/);
       await expect(store.put("server", "srv-1", undefined, { expectedVersion: null })).rejects.toThrow(/JSON/);

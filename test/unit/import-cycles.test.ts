@@ -16,7 +16,9 @@ function moduleGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const source = readFileSync(join(LIB, file), "utf8");
-    const targets = [...source.matchAll(IMPORT)].map((match) => normalize(join(dirname(file), match[1] ?? match[2] ?? "")));
+    const targets = [...source.matchAll(IMPORT)].map((match) =>
+      normalize(join(dirname(file), match[1] ?? match[2] ?? "")),
+    );
     graph.set(normalize(file), targets);
   }
   return graph;
@@ -75,10 +77,24 @@ describe("lib/ module graph", () => {
   });
 
   it("keeps the simulator and the CLI out of production code", () => {
-    const production = ["sdrs", "pipeline", "planning", "state", "queue", "aws", "notify", "runtime", "events", "coverage", "config"];
+    const production = [
+      "sdrs",
+      "pipeline",
+      "planning",
+      "state",
+      "queue",
+      "aws",
+      "notify",
+      "runtime",
+      "events",
+      "coverage",
+      "config",
+    ];
     const offending = [...graph]
       .filter(([file]) => production.includes(file.split("/")[0] ?? ""))
-      .flatMap(([file, targets]) => targets.filter((target) => /^(sim|cli)\//.test(target)).map((target) => `${file} → ${relative(".", target)}`));
+      .flatMap(([file, targets]) =>
+        targets.filter((target) => /^(sim|cli)\//.test(target)).map((target) => `${file} → ${relative(".", target)}`),
+      );
     expect(offending).toEqual([]);
   });
 });

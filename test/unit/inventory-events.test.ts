@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { classifyInventoryEvent } from "../../lib/events/inventory.ts";
 
-const sample = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), "utf8"));
+const sample = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), "utf8"));
 
 describe("inventory event classification", () => {
   it("turns our own 'ECS Server Tags Changed' event into a tags-changed hint for its server", () => {
@@ -60,7 +61,10 @@ describe("inventory event classification", () => {
   it("ignores a failed (warning-rated) create trace", () => {
     const event = sample("cts-create-server.json") as { detail: Record<string, unknown> };
     event.detail.trace_rating = "warning";
-    expect(classifyInventoryEvent(event)).toMatchObject({ status: "ignored", reason: expect.stringContaining("rated warning") });
+    expect(classifyInventoryEvent(event)).toMatchObject({
+      status: "ignored",
+      reason: expect.stringContaining("rated warning"),
+    });
   });
 
   it("rejects our own event without a serverId, naming the field", () => {
@@ -72,20 +76,29 @@ describe("inventory event classification", () => {
   });
 
   it("rejects something that is not an EventBridge event", () => {
-    expect(classifyInventoryEvent({ hello: "world" })).toMatchObject({ status: "rejected", reason: expect.stringContaining("not an EventBridge event") });
+    expect(classifyInventoryEvent({ hello: "world" })).toMatchObject({
+      status: "rejected",
+      reason: expect.stringContaining("not an EventBridge event"),
+    });
   });
 
   it("rejects an envelope whose time is not an ISO date-time, naming the field", () => {
     const event = sample("cts-create-server.json") as Record<string, unknown>;
     event.time = "yesterday";
-    expect(classifyInventoryEvent(event)).toMatchObject({ status: "rejected", reason: expect.stringMatching(/^not an EventBridge event: .*time/) });
+    expect(classifyInventoryEvent(event)).toMatchObject({
+      status: "rejected",
+      reason: expect.stringMatching(/^not an EventBridge event: .*time/),
+    });
   });
 
   it("accepts a replayed event (replay-name) and rejects one without resources", () => {
     const replayed = { ...(sample("cts-create-server.json") as Record<string, unknown>), "replay-name": "replay-1" };
     expect(classifyInventoryEvent(replayed)).toMatchObject({ status: "relevant" });
     const { resources: _, ...withoutResources } = sample("cts-create-server.json") as Record<string, unknown>;
-    expect(classifyInventoryEvent(withoutResources)).toMatchObject({ status: "rejected", reason: expect.stringMatching(/resources/) });
+    expect(classifyInventoryEvent(withoutResources)).toMatchObject({
+      status: "rejected",
+      reason: expect.stringMatching(/resources/),
+    });
   });
 
   it("ignores events from other sources", () => {

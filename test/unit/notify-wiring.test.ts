@@ -40,9 +40,9 @@ describe("webhook endpoints of the runtime", () => {
   });
 
   it("names the variable when a referenced secret is missing", () => {
-    expect(() => notifyDepsFor(wiring([{ id: "ops", url: "https://h.example.com/", secret: { env: "NOPE" } }], {}))).toThrow(
-      /webhooks\[0\]\.secret: environment variable NOPE is not set/,
-    );
+    expect(() =>
+      notifyDepsFor(wiring([{ id: "ops", url: "https://h.example.com/", secret: { env: "NOPE" } }], {})),
+    ).toThrow(/webhooks\[0\]\.secret: environment variable NOPE is not set/);
   });
 
   it("refuses plain http to a public host outside local mode", () => {
@@ -52,7 +52,10 @@ describe("webhook endpoints of the runtime", () => {
   it("refuses an endpoint id given twice", () => {
     expect(() =>
       notifyDepsFor(
-        wiring([{ id: "default", url: "https://h.example.com/", secret }], { WEBHOOK_URL: "https://o.example.com/", WEBHOOK_SECRET: secret }),
+        wiring([{ id: "default", url: "https://h.example.com/", secret }], {
+          WEBHOOK_URL: "https://o.example.com/",
+          WEBHOOK_SECRET: secret,
+        }),
       ),
     ).toThrow(/"default" is given both/);
   });

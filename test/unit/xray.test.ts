@@ -6,7 +6,16 @@ import type { RequestLogEntry } from "../../lib/sdrs/client.ts";
 const trace = { root: "1-5759e988-bd862e3fe1be46a994272793", parent: "53995c3f42cd8ad8", sampled: true };
 
 function entry(status: number | undefined, extra: Partial<RequestLogEntry> = {}): RequestLogEntry {
-  return { operation: "showJob", service: "sdrs", method: "GET", status, attempt: 1, durationMs: 250, requestId: undefined, ...extra };
+  return {
+    operation: "showJob",
+    service: "sdrs",
+    method: "GET",
+    status,
+    attempt: 1,
+    durationMs: 250,
+    requestId: undefined,
+    ...extra,
+  };
 }
 
 describe("X-Ray subsegments", () => {
@@ -38,9 +47,15 @@ describe("X-Ray subsegments", () => {
     });
     expect(subsegment.id).toMatch(/^[0-9a-f]{16}$/);
     expect(subsegment).not.toHaveProperty("fault");
-    expect(cloudCallSubsegment(entry(429, { errorCode: "APIGW.0308" }), trace, 0)).toMatchObject({ throttle: true, error: true, annotations: { errorCode: "APIGW.0308" } });
+    expect(cloudCallSubsegment(entry(429, { errorCode: "APIGW.0308" }), trace, 0)).toMatchObject({
+      throttle: true,
+      error: true,
+      annotations: { errorCode: "APIGW.0308" },
+    });
     expect(cloudCallSubsegment(entry(400, { errorCode: "SDRS.1362" }), trace, 0)).toMatchObject({ error: true });
     expect(cloudCallSubsegment(entry(503), trace, 0)).toMatchObject({ fault: true });
-    expect(cloudCallSubsegment(entry(undefined, { errorCode: "NETWORK_ERROR" }), trace, 0)).toMatchObject({ fault: true });
+    expect(cloudCallSubsegment(entry(undefined, { errorCode: "NETWORK_ERROR" }), trace, 0)).toMatchObject({
+      fault: true,
+    });
   });
 });

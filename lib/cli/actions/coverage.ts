@@ -4,9 +4,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import * as z from "../../zod.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
+import * as z from "../../zod.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { EXIT, usageError } from "../errors.ts";
@@ -28,17 +28,26 @@ export async function coverage(context: CliContext, raw: unknown): Promise<void>
   const cloud = await connectCloud(context);
   try {
     if (cloud.simulator !== undefined) {
-      context.stderr.line(context.stderr.colors.dim("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: reading an in-process simulator with the sample estate."));
+      context.stderr.line(
+        context.stderr.colors.dim(
+          "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: reading an in-process simulator with the sample estate.",
+        ),
+      );
     }
     const report = await readCoverage(cloud.client, { config, target: options.target });
     if (options.json) context.stdout.line(JSON.stringify(coverageToJson(report), null, 2));
-    else context.stdout.line(renderTerminal(coverageDocument(report), { color: context.stdout.colorEnabled, columns: context.columns }));
+    else
+      context.stdout.line(
+        renderTerminal(coverageDocument(report), { color: context.stdout.colorEnabled, columns: context.columns }),
+      );
     if (options.html !== undefined) {
       const file = resolve(options.html);
       try {
         writeFileSync(file, renderCoverageHtml(report, new Date().toISOString()));
       } catch (error) {
-        throw usageError(`--html: cannot write ${displayPath(file)} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+        throw usageError(
+          `--html: cannot write ${displayPath(file)} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+        );
       }
       context.stderr.line(`Coverage report written to ${displayPath(file)}`);
     }

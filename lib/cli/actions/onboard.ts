@@ -12,11 +12,11 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import * as z from "../../zod.ts";
 import { acceptOnboardingRequest, getOnboardingRequest } from "../../pipeline/intake.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
 import type { CloudClientOptions, RequestLogEntry } from "../../sdrs/client.ts";
+import * as z from "../../zod.ts";
 import { requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
@@ -121,11 +121,13 @@ function printNotes(run: OnboardRun): void {
   const { context, inputs, cloud } = run;
   const { stderr } = context;
   if (cloud.simulator !== undefined) {
-    const note = "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time).";
+    const note =
+      "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time).";
     stderr.line(stderr.colors.dim(wrapText(note, context.columns)));
   }
   if (inputs.targets.note !== undefined) stderr.line(stderr.colors.dim(`Note: ${inputs.targets.note}.`));
-  for (const duplicate of inputs.file.duplicates) stderr.line(stderr.colors.yellow(`${basename(inputs.options.file)} ${duplicate}`));
+  for (const duplicate of inputs.file.duplicates)
+    stderr.line(stderr.colors.yellow(`${basename(inputs.options.file)} ${duplicate}`));
 }
 
 function startRuntime(run: OnboardRun): Promise<LocalRuntime> {
@@ -156,7 +158,10 @@ function announce(run: OnboardRun, request: SubmittedRequest, servers: number, r
       ? `Resuming onboarding request ${request.requestId} (the same target and servers as before): ${plural(servers, "server")} for target ${target}${pickedUp}`
       : `Onboarding request ${request.requestId}: ${plural(servers, "server")} for target ${target} (Idempotency-Key ${request.idempotencyKey})`,
   );
-  if (run.state.shown !== null) stderr.line(stderr.colors.dim(`State: ${run.state.shown} (re-run the same command to resume after an interruption)`));
+  if (run.state.shown !== null)
+    stderr.line(
+      stderr.colors.dim(`State: ${run.state.shown} (re-run the same command to resume after an interruption)`),
+    );
 }
 
 /**
@@ -166,11 +171,25 @@ function announce(run: OnboardRun, request: SubmittedRequest, servers: number, r
 async function submitRequest(run: OnboardRun, runtime: LocalRuntime, stateExisted: boolean): Promise<SubmittedRequest> {
   const { inputs, cloud } = run;
   const { target, file } = inputs;
-  const idempotencyKey = onboardIdempotencyKey({ endpoint: cloud.endpoint, projectId: cloud.config.projectId, target, servers: file.servers });
-  const accepted = await acceptOnboardingRequest({ target, servers: file.servers }, { idempotencyKey, source: "cli", exclusive: true }, runtime.deps);
+  const idempotencyKey = onboardIdempotencyKey({
+    endpoint: cloud.endpoint,
+    projectId: cloud.config.projectId,
+    target,
+    servers: file.servers,
+  });
+  const accepted = await acceptOnboardingRequest(
+    { target, servers: file.servers },
+    { idempotencyKey, source: "cli", exclusive: true },
+    runtime.deps,
+  );
   const { requestId } = accepted;
   const before = await getOnboardingRequest(requestId, runtime.deps);
-  if (before === undefined) throw new CliError("INTERNAL", `onboarding request ${requestId} was accepted but is not in ${run.state.file}`, EXIT.internal);
+  if (before === undefined)
+    throw new CliError(
+      "INTERNAL",
+      `onboarding request ${requestId} was accepted but is not in ${run.state.file}`,
+      EXIT.internal,
+    );
   const resumed = stateExisted ? await resumeInterruptedWork(runtime, before) : { released: 0, recovered: [] };
   const request = { requestId, idempotencyKey, resumed: accepted.replayed };
   announce(run, request, before.servers.length, resumed);
@@ -178,7 +197,8 @@ async function submitRequest(run: OnboardRun, runtime: LocalRuntime, stateExiste
 }
 
 async function followRequest(run: OnboardRun, runtime: LocalRuntime, requestId: string): Promise<void> {
-  const afterwards = run.state.shown === null ? "the state was temporary (in-process simulator)" : resumeHint(run.state.shown);
+  const afterwards =
+    run.state.shown === null ? "the state was temporary (in-process simulator)" : resumeHint(run.state.shown);
   await run.console.follow(runtime, {
     view: { columns: run.context.columns, intervalMs: 5_000 },
     snapshot: () => requestSnapshot(runtime, requestId),
@@ -200,7 +220,10 @@ function collectResult(run: OnboardRun, runtime: LocalRuntime, request: Submitte
 
 function printResult(context: CliContext, result: OnboardResult, json: boolean): void {
   if (json) context.stdout.line(JSON.stringify(result, null, 2));
-  else context.stdout.line(renderTerminal(onboardResultDocument(result), { color: context.stdout.colorEnabled, columns: context.columns }));
+  else
+    context.stdout.line(
+      renderTerminal(onboardResultDocument(result), { color: context.stdout.colorEnabled, columns: context.columns }),
+    );
   context.exitCode = result.summary.protected === result.summary.servers ? EXIT.ok : EXIT.someServersNotProtected;
 }
 
@@ -210,9 +233,19 @@ async function prepareRun(context: CliContext, raw: unknown): Promise<OnboardRun
   const runConsole = new RunConsole(context.stderr);
   const outage = new OutageWatch();
   const { colors } = context.stderr;
-  const requestLogger = outage.clientOptions(context.verbose ? (entry: RequestLogEntry) => runConsole.print(colors.dim(requestLogLine(entry))) : undefined);
+  const requestLogger = outage.clientOptions(
+    context.verbose ? (entry: RequestLogEntry) => runConsole.print(colors.dim(requestLogLine(entry))) : undefined,
+  );
   const cloud = await onboardCloud(context, requestLogger);
-  return { context, inputs, console: runConsole, outage, requestLogger, cloud, state: chooseState(inputs.options, cloud) };
+  return {
+    context,
+    inputs,
+    console: runConsole,
+    outage,
+    requestLogger,
+    cloud,
+    state: chooseState(inputs.options, cloud),
+  };
 }
 
 export async function onboard(context: CliContext, raw: unknown): Promise<void> {

@@ -4,17 +4,18 @@
  * Exits 0 whenever planning succeeded, ineligible servers included: nothing is changed; exits 2 for a
  * --target that names neither a configured target nor a protection group (as `onboard` does).
  */
-import * as z from "../../zod.ts";
+
 import { loadTargetsConfig } from "../../config/targets.ts";
+import * as z from "../../zod.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { wrapText } from "../layout.ts";
-import { assertTargetNamed } from "../target-check.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { CachedPlanReader } from "../plan/cached-reader.ts";
 import { planTargets } from "../plan/plan-targets.ts";
 import { dryRunToJson, renderDryRun } from "../plan/report.ts";
+import { assertTargetNamed } from "../target-check.ts";
 
 const planOptions = z.object({
   target: z.optional(z.string()),
@@ -39,12 +40,20 @@ export async function plan(context: CliContext, raw: unknown): Promise<void> {
     if (cloud.simulator !== undefined) {
       context.stderr.line(
         context.stderr.colors.dim(
-          wrapText("No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.", context.columns),
+          wrapText(
+            "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.",
+            context.columns,
+          ),
         ),
       );
     }
     if (options.target !== undefined) {
-      await assertTargetNamed(() => cloud.client.listProtectionGroups(), options.target, config, targetsSource(context.env));
+      await assertTargetNamed(
+        () => cloud.client.listProtectionGroups(),
+        options.target,
+        config,
+        targetsSource(context.env),
+      );
     }
     const dryRun = await planTargets(new CachedPlanReader(cloud.client), {
       config,
@@ -52,9 +61,20 @@ export async function plan(context: CliContext, raw: unknown): Promise<void> {
       serverIds: options.servers,
       batchLimit: options.batchLimit,
     });
-    const source = { endpoint: cloud.endpoint, simulator: cloud.simulator !== undefined, targets: targetsSource(context.env) };
+    const source = {
+      endpoint: cloud.endpoint,
+      simulator: cloud.simulator !== undefined,
+      targets: targetsSource(context.env),
+    };
     if (options.json) context.stdout.line(JSON.stringify(dryRunToJson(dryRun, source), null, 2));
-    else context.stdout.line(renderDryRun(dryRun, source, { color: context.stdout.colorEnabled, columns: context.columns, details: options.details }));
+    else
+      context.stdout.line(
+        renderDryRun(dryRun, source, {
+          color: context.stdout.colorEnabled,
+          columns: context.columns,
+          details: options.details,
+        }),
+      );
   } finally {
     await cloud.close();
   }

@@ -5,11 +5,11 @@
  */
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import * as z from "../../zod.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import { describeStep, planRepair, RepairPlanError, repairBlocker } from "../../coverage/repair-plan.ts";
-import { newProgress, readProgress, RepairStepError, runRepair } from "../../coverage/repair-run.ts";
+import { newProgress, RepairStepError, readProgress, runRepair } from "../../coverage/repair-run.ts";
+import * as z from "../../zod.ts";
 import { connectCloud } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
@@ -38,7 +38,9 @@ export async function repair(context: CliContext, raw: unknown): Promise<void> {
   const parsed = repairOptions.safeParse(raw);
   if (!parsed.success) throw usageError(parsed.error.issues[0]?.message ?? "invalid options");
   const options = parsed.data;
-  const file = resolve(options.progress ?? join(".sdrs-autoprotect", `repair-${options.server.replace(/[^A-Za-z0-9._-]/g, "_")}.json`));
+  const file = resolve(
+    options.progress ?? join(".sdrs-autoprotect", `repair-${options.server.replace(/[^A-Za-z0-9._-]/g, "_")}.json`),
+  );
   const config = loadTargetsConfig(context.env, SAMPLE_TARGETS_PATH);
   const cloud = await connectCloud(context);
   const say = (line: string) => context.stderr.line(line);
@@ -47,11 +49,14 @@ export async function repair(context: CliContext, raw: unknown): Promise<void> {
     if (progress?.completedAt !== undefined) progress = undefined;
     if (progress !== undefined) {
       const done = progress.steps.filter((step) => step.done).length;
-      say(`Resuming the repair of ${progress.plan.serverName} started ${progress.startedAt} (${done} of ${progress.steps.length} steps done; ${displayPath(file)}).`);
+      say(
+        `Resuming the repair of ${progress.plan.serverName} started ${progress.startedAt} (${done} of ${progress.steps.length} steps done; ${displayPath(file)}).`,
+      );
     } else {
       const report = await readCoverage(cloud.client, { config, scope: { serverIds: [options.server] } });
       const coverage = report.servers.find((server) => server.serverId === options.server);
-      if (coverage === undefined) throw usageError(`--server: ${options.server} is neither tagged nor protected (no coverage to repair)`);
+      if (coverage === undefined)
+        throw usageError(`--server: ${options.server} is neither tagged nor protected (no coverage to repair)`);
       const plan = (() => {
         try {
           return planRepair(coverage, options.volume);
@@ -61,23 +66,40 @@ export async function repair(context: CliContext, raw: unknown): Promise<void> {
         }
       })();
       if (plan.steps.length === 0) {
-        say(plan.leftAlone.length === 0 ? `${plan.serverName}: nothing to repair.` : `${plan.serverName}: no step can close ${plan.leftAlone.join(", ")}; see the remedies of sdrs-autoprotect coverage.`);
+        say(
+          plan.leftAlone.length === 0
+            ? `${plan.serverName}: nothing to repair.`
+            : `${plan.serverName}: no step can close ${plan.leftAlone.join(", ")}; see the remedies of sdrs-autoprotect coverage.`,
+        );
         return;
       }
       say(`Repair of ${plan.serverName} (${plan.serverId}), protected instance ${plan.protectedInstanceId}:`);
       for (const [index, step] of plan.steps.entries()) say(`  ${index + 1}. ${describeStep(step)}`);
       if (plan.leftAlone.length > 0) say(`Not repaired here (a person decides): ${plan.leftAlone.join(", ")}.`);
       const blocker = repairBlocker(plan, await cloud.client.getProtectionGroup(plan.protectionGroupId));
-      if (blocker !== undefined) throw new CliError("REPAIR_BLOCKED", `repair: ${blocker}; nothing was changed`, EXIT.usage);
+      if (blocker !== undefined)
+        throw new CliError("REPAIR_BLOCKED", `repair: ${blocker}; nothing was changed`, EXIT.usage);
       if (!options.yes && !(await confirmed("Run these steps? [y/N] "))) {
-        throw new CliError("REPAIR_NOT_CONFIRMED", "repair: not confirmed; nothing was changed (answer y on a terminal, or pass --yes)", EXIT.usage);
+        throw new CliError(
+          "REPAIR_NOT_CONFIRMED",
+          "repair: not confirmed; nothing was changed (answer y on a terminal, or pass --yes)",
+          EXIT.usage,
+        );
       }
       progress = newProgress(plan, new Date().toISOString());
     }
     try {
       await runRepair(
         progress,
-        { cloud: cloud.client, file, pollMs: options.pollMs, maxPolls: 720, signal: context.shutdown, log: say, now: () => new Date().toISOString() },
+        {
+          cloud: cloud.client,
+          file,
+          pollMs: options.pollMs,
+          maxPolls: 720,
+          signal: context.shutdown,
+          log: say,
+          now: () => new Date().toISOString(),
+        },
         describeStep,
       );
     } catch (error) {

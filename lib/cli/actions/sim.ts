@@ -3,13 +3,14 @@
  * exactly, so a script can read it (`read -r URL`); a summary and the variables that point the client at
  * it follow. Runs until SIGINT/SIGTERM, then closes and exits 0.
  */
-import * as z from "../../zod.ts";
-import { FAST_REPLICATION_JOB_DURATIONS } from "../../sim/replication.ts";
+
 import { DEFAULT_PROTECT_TAG_KEY } from "../../config/targets.ts";
 import { SIMULATOR_DEFAULTS } from "../../sim/defaults.ts";
 import { type Estate, EstateError, loadEstate, SAMPLE_ESTATE_PATH } from "../../sim/estate.ts";
 import { type FaultSettings, faultSettingsSchema } from "../../sim/faults.ts";
+import { FAST_REPLICATION_JOB_DURATIONS } from "../../sim/replication.ts";
 import { type SimulatorOptions, startSimulator } from "../../sim/server.ts";
+import * as z from "../../zod.ts";
 import { type CliContext, shutdownRequested } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { displayPath } from "../paths.ts";
@@ -46,7 +47,11 @@ export function simulatorCredentials(env: Record<string, string | undefined>) {
     accessKey: accessKey ?? SIMULATOR_DEFAULTS.accessKey,
     secretKey: secretKey ?? SIMULATOR_DEFAULTS.secretKey,
     projectId: projectId ?? SIMULATOR_DEFAULTS.projectId,
-    fromEnv: { accessKey: accessKey !== undefined, secretKey: secretKey !== undefined, projectId: projectId !== undefined },
+    fromEnv: {
+      accessKey: accessKey !== undefined,
+      secretKey: secretKey !== undefined,
+      projectId: projectId !== undefined,
+    },
   };
 }
 
@@ -56,13 +61,15 @@ export function parseFaults(text: string): FaultSettings {
   try {
     value = JSON.parse(text);
   } catch {
-    throw usageError("--faults: must be a JSON object such as '{\"serverError\":{\"next\":2,\"status\":503}}'");
+    throw usageError('--faults: must be a JSON object such as \'{"serverError":{"next":2,"status":503}}\'');
   }
   const parsed = faultSettingsSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue === undefined || issue.path.length === 0 ? "" : `.${issue.path.map(String).join(".")}`;
-    throw usageError(`--faults${where}: ${issue?.message ?? "invalid"} (fields: throttle, serverError, latencyMs, dropAfterCreate, failJob, jobsNeverFinish)`);
+    throw usageError(
+      `--faults${where}: ${issue?.message ?? "invalid"} (fields: throttle, serverError, latencyMs, dropAfterCreate, failJob, jobsNeverFinish)`,
+    );
   }
   return parsed.data;
 }
@@ -77,7 +84,13 @@ function readEstate(path: string): Estate {
   try {
     return loadEstate(path);
   } catch (error) {
-    if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("E") && !(error instanceof EstateError)) {
+    if (
+      error instanceof Error &&
+      "code" in error &&
+      typeof error.code === "string" &&
+      error.code.startsWith("E") &&
+      !(error instanceof EstateError)
+    ) {
       throw usageError(`--estate: cannot read ${path} (${error.code})`);
     }
     throw error;
@@ -97,7 +110,11 @@ export async function runSim(context: CliContext, raw: unknown): Promise<void> {
     port: options.port,
     host: options.host,
     seed: options.seed,
-    credentials: { accessKey: credentials.accessKey, secretKey: credentials.secretKey, projectId: credentials.projectId },
+    credentials: {
+      accessKey: credentials.accessKey,
+      secretKey: credentials.secretKey,
+      projectId: credentials.projectId,
+    },
     ...(options.fast ? { jobDurations: FAST_JOB_DURATIONS } : {}),
     ...(options.batchLimit === undefined ? {} : { batchLimit: options.batchLimit }),
     ...(context.verbose ? { logger: (line: string) => stderr.line(stderr.colors.dim(line)) } : {}),
@@ -119,8 +136,12 @@ export async function runSim(context: CliContext, raw: unknown): Promise<void> {
   );
   if (faults !== undefined) stdout.line(`  faults: ${JSON.stringify(simulator.faults.current())}`);
   stdout.line("Point the client at it:");
-  stdout.line(`  export SDRS_ENDPOINT=${url} ECS_ENDPOINT=${url} EVS_ENDPOINT=${url} AS_ENDPOINT=${url} IAM_ENDPOINT=${url}`);
-  stdout.line(`  export HUAWEICLOUD_SDK_AK=${credentials.accessKey} HUAWEICLOUD_SDK_PROJECT_ID=${credentials.projectId}`);
+  stdout.line(
+    `  export SDRS_ENDPOINT=${url} ECS_ENDPOINT=${url} EVS_ENDPOINT=${url} AS_ENDPOINT=${url} IAM_ENDPOINT=${url}`,
+  );
+  stdout.line(
+    `  export HUAWEICLOUD_SDK_AK=${credentials.accessKey} HUAWEICLOUD_SDK_PROJECT_ID=${credentials.projectId}`,
+  );
   stdout.line(
     `  ${colors.dim(`# and HUAWEICLOUD_SDK_SK: ${credentials.fromEnv.secretKey ? "the SK this simulator was started with" : "the simulator default (SIMULATOR_DEFAULTS.secretKey in lib/sim/defaults.ts)"}`)}`,
   );

@@ -19,13 +19,17 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, extname, join, resolve } from "node:path";
-import * as z from "../../zod.ts";
 import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import { OWN_DETAIL_TYPES, OWN_EVENT_SOURCE } from "../../events/inventory.ts";
 import { eventSubject, type NotificationEvent } from "../../notify/events.ts";
-import { generateWebhookSecret, type RejectedWebhook, startWebhookReceiver, type WebhookReceiver } from "../../notify/receiver.ts";
+import {
+  generateWebhookSecret,
+  type RejectedWebhook,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from "../../notify/receiver.ts";
 import type { PipelineLogger } from "../../pipeline/deps.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
@@ -36,6 +40,7 @@ import { type Estate, type EstateServer, loadEstate, SAMPLE_ESTATE_PATH } from "
 import { type Simulator, startSimulator } from "../../sim/server.ts";
 import type { ServerRecord } from "../../state/records.ts";
 import type { ServerState } from "../../state/statuses.ts";
+import * as z from "../../zod.ts";
 import { requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
@@ -47,7 +52,14 @@ import { type LogCounts, type ProgressSnapshot, RunConsole, runLogger } from "..
 import { coverageBlocks, coverageToJson } from "../report/coverage.ts";
 import { type ReportDocument, renderHtml, renderMarkdown, renderTerminal } from "../report/document.ts";
 import { serverResultOf } from "../report/servers.ts";
-import { buildStartReport, type FollowedJob, type ReceivedEvent, type StartReport, type StartServerResult, startReportDocument } from "../report/start-report.ts";
+import {
+  buildStartReport,
+  type FollowedJob,
+  type ReceivedEvent,
+  type StartReport,
+  type StartServerResult,
+  startReportDocument,
+} from "../report/start-report.ts";
 
 const startOptions = z.object({
   state: z.optional(z.string()),
@@ -108,7 +120,10 @@ export function tagsChangedEvent(serverId: string, tags: Record<string, string>,
 
 /** `reports/sdrs-autoprotect-2026-01-01T12-00-00Z.md`: sortable, and valid on every file system. */
 export function defaultReportPath(startedAt: number, format: "md" | "html"): string {
-  const stamp = new Date(startedAt).toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+  const stamp = new Date(startedAt)
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/:/g, "-");
   return join("reports", `sdrs-autoprotect-${stamp}.${format}`);
 }
 
@@ -209,7 +224,9 @@ function prepareRun(context: CliContext, raw: unknown): StartRun {
   const { colors } = context.stderr;
   const { logger, counts: logCounts } = runLogger({ verbose: context.verbose, colors, print: runConsole.print });
   const outage = new OutageWatch();
-  const cloudLogger = outage.clientOptions(context.verbose ? (entry: RequestLogEntry) => runConsole.print(colors.dim(requestLogLine(entry))) : undefined);
+  const cloudLogger = outage.clientOptions(
+    context.verbose ? (entry: RequestLogEntry) => runConsole.print(colors.dim(requestLogLine(entry))) : undefined,
+  );
   const secret = generateWebhookSecret();
   context.addSecret(secret);
   return {
@@ -237,7 +254,12 @@ function prepareRun(context: CliContext, raw: unknown): StartRun {
 /** start's scenario names sample servers by id: the sample estate must have them. */
 function checkScenario(run: StartRun): void {
   for (const serverId of [...TAGGED_BY_START.map((entry) => entry.serverId), ...BULK_REQUEST.serverIds]) {
-    if (!run.byId.has(serverId)) throw new CliError("INTERNAL", `the sample estate has no server ${serverId} (start's scenario and lib/sim/sample-estate.json disagree)`, EXIT.internal);
+    if (!run.byId.has(serverId))
+      throw new CliError(
+        "INTERNAL",
+        `the sample estate has no server ${serverId} (start's scenario and lib/sim/sample-estate.json disagree)`,
+        EXIT.internal,
+      );
   }
 }
 
@@ -246,7 +268,10 @@ async function startPeers(run: StartRun, peers: StartPeers): Promise<StartedPeer
   const { options, clock } = run;
   const simulator = await startSimulator({ estate: run.estate, clock, seed: options.seed });
   peers.simulator = simulator;
-  const receiver = await startWebhookReceiver({ secret: run.secret, onRejected: (rejection) => run.rejected.push(rejection) });
+  const receiver = await startWebhookReceiver({
+    secret: run.secret,
+    onRejected: (rejection) => run.rejected.push(rejection),
+  });
   peers.receiver = receiver;
   const sample = loadTargetsConfig({ SDRS_TARGETS_FILE: SAMPLE_TARGETS_PATH });
   // The sample's endpoint URL is a placeholder; this run's receiver takes its place.
@@ -277,10 +302,16 @@ function say(run: StartRun, text: string, indent: string): void {
 function printBanner(run: StartRun, peers: StartedPeers): void {
   const { options, estate, context } = run;
   const fact = (text: string) => say(run, text, " ".repeat(19));
-  context.stderr.line(context.stderr.colors.bold("sdrs-autoprotect start: the whole job on this machine, against the SDRS simulator"));
-  fact(`  simulator        ${peers.simulator.url} (sample estate: ${estate.servers.length} servers, ${peers.taggedCount} tagged ${peers.tagKey}; seed ${options.seed})`);
+  context.stderr.line(
+    context.stderr.colors.bold("sdrs-autoprotect start: the whole job on this machine, against the SDRS simulator"),
+  );
+  fact(
+    `  simulator        ${peers.simulator.url} (sample estate: ${estate.servers.length} servers, ${peers.taggedCount} tagged ${peers.tagKey}; seed ${options.seed})`,
+  );
   fact(`  webhook receiver ${peers.receiver.url} (verifies every signature; fresh secret)`);
-  fact(`  local runtime    state ${run.state.temporary === undefined ? displayPath(run.state.file) : "in a temporary file"}; onboarding API ${peers.runtime.api?.url ?? "(none)"}`);
+  fact(
+    `  local runtime    state ${run.state.temporary === undefined ? displayPath(run.state.file) : "in a temporary file"}; onboarding API ${peers.runtime.api?.url ?? "(none)"}`,
+  );
   fact(
     `  time             ${options.realtime ? "real: simulated job durations on the real clock (about 10 minutes)" : "accelerated: the clock jumps to the next due message"}`,
   );
@@ -349,7 +380,8 @@ async function followJobs(run: StartRun, peers: StartedPeers, serverIds: readonl
     outage: {
       watch: run.outage,
       limitMs: run.outageLimitMs,
-      afterwards: run.state.temporary === undefined ? `state kept in ${displayPath(run.state.file)}` : "the state was temporary",
+      afterwards:
+        run.state.temporary === undefined ? `state kept in ${displayPath(run.state.file)}` : "the state was temporary",
     },
     snapshot: async () => ({
       ...(await serverSnapshot(runtime, serverIds)),
@@ -361,7 +393,12 @@ async function followJobs(run: StartRun, peers: StartedPeers, serverIds: readonl
 }
 
 /** Each server's result as the report shows it, with how it came in. */
-async function serverResults(run: StartRun, runtime: LocalRuntime, tagging: Tagging, via: Map<string, StartServerResult["via"]>): Promise<StartServerResult[]> {
+async function serverResults(
+  run: StartRun,
+  runtime: LocalRuntime,
+  tagging: Tagging,
+  via: Map<string, StartServerResult["via"]>,
+): Promise<StartServerResult[]> {
   const serverIds = [...via.keys()];
   const records = await runtime.repos.servers.getMany(serverIds);
   return serverIds.map((serverId) => {
@@ -369,7 +406,14 @@ async function serverResults(run: StartRun, runtime: LocalRuntime, tagging: Tagg
     const target = record?.target ?? tagging.tagOf.get(serverId) ?? BULK_REQUEST.target;
     return {
       ...serverResultOf(
-        { serverId, state: record?.status ?? "queued", target, protectedInstanceId: record?.protectedInstanceId, jobId: record?.jobId, reasons: record?.reasons ?? [] },
+        {
+          serverId,
+          state: record?.status ?? "queued",
+          target,
+          protectedInstanceId: record?.protectedInstanceId,
+          jobId: record?.jobId,
+          reasons: record?.reasons ?? [],
+        },
         run.byId.get(serverId)?.name,
       ),
       via: via.get(serverId) ?? [],
@@ -381,7 +425,8 @@ async function serverResults(run: StartRun, runtime: LocalRuntime, tagging: Tagg
 async function followedJobs(runtime: LocalRuntime): Promise<FollowedJob[]> {
   const jobs: FollowedJob[] = [];
   for await (const { record } of runtime.repos.jobs.all()) {
-    const finished = record.finishedAt === undefined ? undefined : Date.parse(record.finishedAt) - Date.parse(record.submittedAt);
+    const finished =
+      record.finishedAt === undefined ? undefined : Date.parse(record.finishedAt) - Date.parse(record.submittedAt);
     jobs.push({
       jobId: record.jobId,
       kind: record.kind,
@@ -398,7 +443,13 @@ async function followedJobs(runtime: LocalRuntime): Promise<FollowedJob[]> {
 }
 
 /** Step 4, the facts: servers, jobs, the request, notifications, calls, logs and metrics. */
-async function collectReport(run: StartRun, peers: StartedPeers, tagging: Tagging, request: SubmittedRequest, via: Map<string, StartServerResult["via"]>): Promise<StartReport> {
+async function collectReport(
+  run: StartRun,
+  peers: StartedPeers,
+  tagging: Tagging,
+  request: SubmittedRequest,
+  via: Map<string, StartServerResult["via"]>,
+): Promise<StartReport> {
   const { runtime, simulator, receiver } = peers;
   const { options, clock } = run;
   const servers = await serverResults(run, runtime, tagging, via);
@@ -406,7 +457,9 @@ async function collectReport(run: StartRun, peers: StartedPeers, tagging: Taggin
   const jobs = await followedJobs(runtime);
   const dead = runtime.queue.deadLetters("notify").map((letter) => ({
     type: deadNotificationType(letter.body),
-    reason: letter.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] ?? `received ${letter.receiveCount} times without success`,
+    reason:
+      letter.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] ??
+      `received ${letter.receiveCount} times without success`,
   }));
   const finishedAt = Date.now();
   return {
@@ -415,8 +468,16 @@ async function collectReport(run: StartRun, peers: StartedPeers, tagging: Taggin
       finishedAt,
       accelerated: !options.realtime,
       simulatedMs: clock.now() - run.clockStart,
-      simulator: { url: simulator.url, seed: options.seed, servers: run.estate.servers.length, taggedServers: peers.taggedCount },
-      state: { file: run.state.temporary === undefined ? run.state.file : null, kept: run.state.temporary === undefined },
+      simulator: {
+        url: simulator.url,
+        seed: options.seed,
+        servers: run.estate.servers.length,
+        taggedServers: peers.taggedCount,
+      },
+      state: {
+        file: run.state.temporary === undefined ? run.state.file : null,
+        kept: run.state.temporary === undefined,
+      },
       tagging: { events: tagging.events, taggedInSimulator: tagging.taggedInSimulator },
       request: {
         requestId: request.requestId,
@@ -448,7 +509,10 @@ async function writeAndPrintReport(run: StartRun, runtime: LocalRuntime, report:
   const { context, options } = run;
   // The coverage section ends the report: is every disk of the protected servers replicated (docs/coverage.md)?
   const coverage = await readCoverage(runtime.deps.cloud, { config: runtime.deps.config });
-  const withCoverage = (base: ReportDocument): ReportDocument => ({ ...base, blocks: [...base.blocks, ...coverageBlocks(coverage)] });
+  const withCoverage = (base: ReportDocument): ReportDocument => ({
+    ...base,
+    blocks: [...base.blocks, ...coverageBlocks(coverage)],
+  });
   writeReport(run.reportPath, withCoverage(startReportDocument(report, { ineligible: "details" })), run.format);
   if (options.json) context.stdout.line(JSON.stringify({ ...report, coverage: coverageToJson(coverage) }, null, 2));
   else {
@@ -513,17 +577,28 @@ function deadNotificationType(body: string): string {
   return parsed.success ? parsed.data.event.type : "(unreadable notification)";
 }
 
-async function submitBulkRequest(runtime: LocalRuntime, idempotencyKey: string): Promise<z.infer<typeof acceptedResponse>> {
+async function submitBulkRequest(
+  runtime: LocalRuntime,
+  idempotencyKey: string,
+): Promise<z.infer<typeof acceptedResponse>> {
   const api = runtime.api;
   if (api === undefined) throw new CliError("INTERNAL", "the local runtime serves no onboarding API", EXIT.internal);
   const response = await fetch(`${api.url}/onboarding-requests`, {
     method: "POST",
-    headers: { authorization: `Bearer ${api.token}`, "content-type": "application/json", "idempotency-key": idempotencyKey },
+    headers: {
+      authorization: `Bearer ${api.token}`,
+      "content-type": "application/json",
+      "idempotency-key": idempotencyKey,
+    },
     body: JSON.stringify({ target: BULK_REQUEST.target, servers: BULK_REQUEST.serverIds }),
   });
   const text = await response.text();
   if (response.status !== 202) {
-    throw new CliError("INTERNAL", `the local onboarding API answered HTTP ${response.status}: ${text.slice(0, 300)}`, EXIT.internal);
+    throw new CliError(
+      "INTERNAL",
+      `the local onboarding API answered HTTP ${response.status}: ${text.slice(0, 300)}`,
+      EXIT.internal,
+    );
   }
   return acceptedResponse.parse(JSON.parse(text));
 }

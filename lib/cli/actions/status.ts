@@ -4,12 +4,12 @@
  * with its reasons and protected instance. Reads only: nothing is pumped, no cloud is called.
  */
 import { resolve } from "node:path";
-import * as z from "../../zod.ts";
 import { systemClock } from "../../clock.ts";
 import { parseTargetsConfig } from "../../config/targets.ts";
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { simulatorCloudConfig } from "../../sim/cloud-config.ts";
+import * as z from "../../zod.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT } from "../errors.ts";
 import { checkStateFile } from "../path-checks.ts";
@@ -66,12 +66,19 @@ export async function status(context: CliContext, requestId: string | undefined,
       requests.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.requestId.localeCompare(b.requestId));
       const list: StatusList = { stateFile: shown, requests };
       if (options.json) context.stdout.line(JSON.stringify(list, null, 2));
-      else context.stdout.line(renderTerminal(statusListDocument(list), { color: context.stdout.colorEnabled, columns: context.columns }));
+      else
+        context.stdout.line(
+          renderTerminal(statusListDocument(list), { color: context.stdout.colorEnabled, columns: context.columns }),
+        );
       return;
     }
     const request = await getOnboardingRequest(requestId, runtime.deps);
     if (request === undefined) {
-      throw new CliError("REQUEST_NOT_FOUND", `request-id: no onboarding request "${requestId}" in ${shown} (sdrs-autoprotect status lists them)`, EXIT.usage);
+      throw new CliError(
+        "REQUEST_NOT_FOUND",
+        `request-id: no onboarding request "${requestId}" in ${shown} (sdrs-autoprotect status lists them)`,
+        EXIT.usage,
+      );
     }
     const servers = request.servers.map((server) => serverResultOf(server));
     const detail: StatusRequest = {
@@ -86,7 +93,10 @@ export async function status(context: CliContext, requestId: string | undefined,
       servers,
     };
     if (options.json) context.stdout.line(JSON.stringify(detail, null, 2));
-    else context.stdout.line(renderTerminal(statusRequestDocument(detail), { color: context.stdout.colorEnabled, columns: context.columns }));
+    else
+      context.stdout.line(
+        renderTerminal(statusRequestDocument(detail), { color: context.stdout.colorEnabled, columns: context.columns }),
+      );
   } finally {
     await runtime.close();
   }

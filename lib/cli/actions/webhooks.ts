@@ -3,9 +3,16 @@
  * event as it arrives, one line each (or one JSON object per line with --json); rejected deliveries go to
  * stderr. `webhooks secret`: a fresh `whsec_` secret for an endpoint.
  */
-import * as z from "../../zod.ts";
+
 import { eventSubject } from "../../notify/events.ts";
-import { generateWebhookSecret, type ReceivedWebhook, type RejectedWebhook, startWebhookReceiver, WebhookReceiverConfigError } from "../../notify/receiver.ts";
+import {
+  generateWebhookSecret,
+  type ReceivedWebhook,
+  type RejectedWebhook,
+  startWebhookReceiver,
+  WebhookReceiverConfigError,
+} from "../../notify/receiver.ts";
+import * as z from "../../zod.ts";
 import { type CliContext, shutdownRequested } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { WEBHOOK_SECRET_VARIABLE, webhookSecretOf, webhookSecretRequired } from "../webhook-secret.ts";

@@ -6,8 +6,13 @@ import { examplesHelp } from "../help.ts";
 export function register(program: Command, context: CliContext): void {
   program
     .command("coverage")
-    .description("is every disk of every tagged or protected server replicated? counts per target, then the gaps with codes and remedies")
-    .option("--target <name>", "only this target (a target name of the targets configuration, or a protection group id)")
+    .description(
+      "is every disk of every tagged or protected server replicated? counts per target, then the gaps with codes and remedies",
+    )
+    .option(
+      "--target <name>",
+      "only this target (a target name of the targets configuration, or a protection group id)",
+    )
     .option("--json", "print one JSON document: totals, targets, gaps, servers")
     .option("--html <file>", "also write a self-contained HTML report (chart per target and the gap table)")
     .addHelpText(

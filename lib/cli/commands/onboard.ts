@@ -10,10 +10,21 @@ import { webhookSecretHelp } from "../webhook-secret.ts";
 export function register(program: Command, context: CliContext): void {
   program
     .command("onboard")
-    .description("protect the servers of a CSV or JSON file (one bulk onboarding request) and follow every job to its end")
-    .requiredOption("--target <name>", "the target: a target name of the targets configuration, or a protection group id")
-    .requiredOption("--file <path>", "servers.csv (a header with server_id or id, optional flavorRef; or one id per line) or servers.json")
-    .option("--state <file>", "the sqlite state (store and queues) to keep and resume from (default .sdrs-autoprotect/state.sqlite)")
+    .description(
+      "protect the servers of a CSV or JSON file (one bulk onboarding request) and follow every job to its end",
+    )
+    .requiredOption(
+      "--target <name>",
+      "the target: a target name of the targets configuration, or a protection group id",
+    )
+    .requiredOption(
+      "--file <path>",
+      "servers.csv (a header with server_id or id, optional flavorRef; or one id per line) or servers.json",
+    )
+    .option(
+      "--state <file>",
+      "the sqlite state (store and queues) to keep and resume from (default .sdrs-autoprotect/state.sqlite)",
+    )
     .option("--webhook <url>", "also notify this webhook endpoint (https, or plain http to a loopback address)")
     .option("--webhook-secret <whsec>", webhookSecretHelp())
     .option("--json", "print the final per-server result as one JSON document")
@@ -28,8 +39,8 @@ export function register(program: Command, context: CliContext): void {
           ["onboard --target web --file servers.csv", "again after an interruption: resumes, creates nothing twice"],
         ],
         [
-          "servers.csv:  server_id,flavorRef          servers.json:  [\"403b603d-…\", {\"serverId\": \"8f5dd226-…\", \"flavorRef\": \"s6.large.2\"}]",
-          "              403b603d-…,                                 or {\"servers\": [...]}",
+          'servers.csv:  server_id,flavorRef          servers.json:  ["403b603d-…", {"serverId": "8f5dd226-…", "flavorRef": "s6.large.2"}]',
+          '              403b603d-…,                                 or {"servers": [...]}',
           "              8f5dd226-…,s6.large.2",
           "The cloud comes from the environment (HUAWEICLOUD_REGION or SDRS_ENDPOINT / ECS_ENDPOINT / EVS_ENDPOINT, with",
           "HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK / HUAWEICLOUD_SDK_PROJECT_ID); with neither SDRS_ENDPOINT nor HUAWEICLOUD_REGION",

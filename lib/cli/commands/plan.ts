@@ -9,10 +9,19 @@ import { idList, wholeNumber } from "../options.ts";
 export function register(program: Command, context: CliContext): void {
   program
     .command("plan")
-    .description("dry run: which tagged servers would be protected, in which create calls, and why the others would not")
-    .option("--target <name>", "only this target (a target name of the targets configuration, or a protection group id)")
+    .description(
+      "dry run: which tagged servers would be protected, in which create calls, and why the others would not",
+    )
+    .option(
+      "--target <name>",
+      "only this target (a target name of the targets configuration, or a protection group id)",
+    )
     .option("--servers <ids>", "these servers (comma-separated ids) instead of the tagged ones", idList)
-    .option("--batch-limit <n>", "servers per batch create (default: the targets configuration's batchLimit, 5)", wholeNumber(1, 1000))
+    .option(
+      "--batch-limit <n>",
+      "servers per batch create (default: the targets configuration's batchLimit, 5)",
+      wholeNumber(1, 1000),
+    )
     .option("--json", "print one JSON document: summary, and per target the verdicts and the exact request bodies")
     .option("--details", "list every ineligible server with its reasons (by default they are counted by reason code)")
     .addHelpText(

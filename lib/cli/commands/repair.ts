@@ -7,12 +7,21 @@ import { wholeNumber } from "../options.ts";
 export function register(program: Command, context: CliContext): void {
   program
     .command("repair")
-    .description("close a protected server's coverage gaps: pair a disk attached through ECS (detach → create pair → attach on the same device), replace an invalid pair, expand a grown pair, enable protection")
+    .description(
+      "close a protected server's coverage gaps: pair a disk attached through ECS (detach → create pair → attach on the same device), replace an invalid pair, expand a grown pair, enable protection",
+    )
     .requiredOption("--server <id>", "the protected server (its production ECS id)")
     .option("--volume <id>", "only this disk's gap")
     .option("--yes", "do not ask for confirmation (required when stdin is not a terminal)")
-    .option("--progress <file>", "where the run records its steps and jobs, to resume (default .sdrs-autoprotect/repair-<server>.json)")
-    .option("--poll-ms <n>", "how often a job's status is read, in milliseconds (default 5000)", wholeNumber(10, 600_000))
+    .option(
+      "--progress <file>",
+      "where the run records its steps and jobs, to resume (default .sdrs-autoprotect/repair-<server>.json)",
+    )
+    .option(
+      "--poll-ms <n>",
+      "how often a job's status is read, in milliseconds (default 5000)",
+      wholeNumber(10, 600_000),
+    )
     .addHelpText(
       "after",
       examplesHelp(

@@ -11,11 +11,24 @@ import { OUTAGE_LIMIT_OPTION } from "../outage.ts";
 export function register(program: Command, context: CliContext): void {
   program
     .command("start")
-    .description("the whole job on this machine: simulator, tags, a bulk request, jobs followed to the end, webhooks, a report")
-    .option("--realtime", "run the simulated job durations on the real clock (about 10 minutes) instead of accelerated time")
-    .option("--state <file>", "keep the sqlite state (store and queues) in this new file; default a temporary file, removed at the end")
+    .description(
+      "the whole job on this machine: simulator, tags, a bulk request, jobs followed to the end, webhooks, a report",
+    )
+    .option(
+      "--realtime",
+      "run the simulated job durations on the real clock (about 10 minutes) instead of accelerated time",
+    )
+    .option(
+      "--state <file>",
+      "keep the sqlite state (store and queues) in this new file; default a temporary file, removed at the end",
+    )
     .option("--report <file>", "write the report here (default reports/sdrs-autoprotect-<timestamp>.md)")
-    .addOption(new Option("--report-format <format>", "the report file's format (default: from --report's extension, else md)").choices(["md", "html"]))
+    .addOption(
+      new Option(
+        "--report-format <format>",
+        "the report file's format (default: from --report's extension, else md)",
+      ).choices(["md", "html"]),
+    )
     .option("--details", "list every ineligible server in the printed report (the report file always does)")
     .option("--json", "print the report as one JSON document on stdout (progress still goes to stderr)")
     .option(OUTAGE_LIMIT_OPTION.flags, OUTAGE_LIMIT_OPTION.description)

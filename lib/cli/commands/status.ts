@@ -6,7 +6,9 @@ import { examplesHelp } from "../help.ts";
 export function register(program: Command, context: CliContext): void {
   program
     .command("status")
-    .description("show the onboarding requests in the sqlite state, or one request's servers with their states and reasons")
+    .description(
+      "show the onboarding requests in the sqlite state, or one request's servers with their states and reasons",
+    )
     .argument("[request-id]", "one onboarding request (as onboard printed it)")
     .option("--state <file>", "the sqlite state to read (default .sdrs-autoprotect/state.sqlite)")
     .option("--json", "print one JSON document")
@@ -21,5 +23,7 @@ export function register(program: Command, context: CliContext): void {
         ["Exit 0; 2 when the state file or the request id does not exist."],
       ),
     )
-    .action(async (requestId: string | undefined, raw: unknown) => (await import("../actions/status.ts")).status(context, requestId, raw));
+    .action(async (requestId: string | undefined, raw: unknown) =>
+      (await import("../actions/status.ts")).status(context, requestId, raw),
+    );
 }

@@ -4,8 +4,8 @@
  */
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
-import { hostName, portNumber, wholeNumber } from "../options.ts";
 import { examplesHelp } from "../help.ts";
+import { hostName, portNumber, wholeNumber } from "../options.ts";
 import { WEBHOOK_SECRET_VARIABLE, webhookSecretHelp } from "../webhook-secret.ts";
 
 export function register(program: Command, context: CliContext): void {
@@ -50,7 +50,10 @@ export function register(program: Command, context: CliContext): void {
     .option("--bytes <n>", "random bytes (Standard Webhooks: 24 to 64)", wholeNumber(24, 64), 32)
     .addHelpText(
       "after",
-      examplesHelp([["webhooks secret"], ["webhooks secret --bytes 48"]], [`Keep it in a variable: export ${WEBHOOK_SECRET_VARIABLE}=$(sdrs-autoprotect webhooks secret)`]),
+      examplesHelp(
+        [["webhooks secret"], ["webhooks secret --bytes 48"]],
+        [`Keep it in a variable: export ${WEBHOOK_SECRET_VARIABLE}=$(sdrs-autoprotect webhooks secret)`],
+      ),
     )
     .action(async (raw: unknown) => (await import("../actions/webhooks.ts")).secret(context, raw));
 }

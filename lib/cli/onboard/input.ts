@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import * as z from "../../zod.ts";
 import { MAX_SERVERS_PER_REQUEST } from "../../pipeline/intake.ts";
 import { FLAVOR_RULE, isFlavorName, isServerId, SERVER_ID_RULE } from "../../sdrs/field-rules.ts";
+import * as z from "../../zod.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
 import { plural } from "../report/servers.ts";
 
@@ -32,9 +32,16 @@ interface LocatedEntry extends ServerEntry {
   where: string;
 }
 
-function checkedEntry(file: string, where: string, serverId: string, flavorRef: string | undefined, idField: string): LocatedEntry {
+function checkedEntry(
+  file: string,
+  where: string,
+  serverId: string,
+  flavorRef: string | undefined,
+  idField: string,
+): LocatedEntry {
   if (serverId === "") throw fileError(`${file} ${where}: ${idField} is empty`);
-  if (!isServerId(serverId)) throw fileError(`${file} ${where}: ${idField} ${JSON.stringify(serverId)} is not a server id (${SERVER_ID_RULE})`);
+  if (!isServerId(serverId))
+    throw fileError(`${file} ${where}: ${idField} ${JSON.stringify(serverId)} is not a server id (${SERVER_ID_RULE})`);
   if (flavorRef !== undefined && flavorRef !== "" && !isFlavorName(flavorRef)) {
     throw fileError(`${file} ${where}: flavorRef ${JSON.stringify(flavorRef)} is not a flavor name (${FLAVOR_RULE})`);
   }
@@ -52,7 +59,14 @@ const csvRecords = z.array(z.object({ record: z.array(z.string()), info: z.objec
 function csvEntries(text: string, file: string): LocatedEntry[] {
   let records: z.infer<typeof csvRecords>;
   try {
-    const parsed: unknown = parseCsv(text, { info: true, skip_empty_lines: true, trim: true, comment: "#", relax_column_count: true, bom: true });
+    const parsed: unknown = parseCsv(text, {
+      info: true,
+      skip_empty_lines: true,
+      trim: true,
+      comment: "#",
+      relax_column_count: true,
+      bom: true,
+    });
     records = csvRecords.parse(parsed);
   } catch (error) {
     throw fileError(`${file}: not valid CSV: ${error instanceof Error ? error.message : String(error)}`);
@@ -62,9 +76,13 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
   if (idColumn === undefined) {
     // A first line of names (not ECS server ids, which are UUIDs) is a header row without an id column.
     const firstValues = records[0]?.record.filter((value) => value !== "") ?? [];
-    const looksLikeHeader = first.some((cell) => FLAVOR_HEADERS.includes(cell)) || (firstValues.length > 1 && !firstValues.every((value) => UUID.test(value)));
+    const looksLikeHeader =
+      first.some((cell) => FLAVOR_HEADERS.includes(cell)) ||
+      (firstValues.length > 1 && !firstValues.every((value) => UUID.test(value)));
     if (looksLikeHeader) {
-      throw fileError(`${file} line ${records[0]?.info.lines ?? 1}: the header row (${firstValues.join(",")}) has no server id column; name it server_id or id`);
+      throw fileError(
+        `${file} line ${records[0]?.info.lines ?? 1}: the header row (${firstValues.join(",")}) has no server id column; name it server_id or id`,
+      );
     }
     // No header: one id per line.
     return records.map(({ record, info }) => {
@@ -81,10 +99,18 @@ function csvEntries(text: string, file: string): LocatedEntry[] {
   const idName = records[0]?.record[idColumn] ?? "server_id";
   const columns = records[0]?.record.length ?? 1;
   return records.slice(1).map(({ record, info }) => {
-    const entry = checkedEntry(file, `line ${info.lines}`, record[idColumn] ?? "", flavorColumn === undefined ? undefined : record[flavorColumn], idName);
+    const entry = checkedEntry(
+      file,
+      `line ${info.lines}`,
+      record[idColumn] ?? "",
+      flavorColumn === undefined ? undefined : record[flavorColumn],
+      idName,
+    );
     const extra = record.slice(columns).filter((value) => value !== "");
     if (extra.length > 0) {
-      throw fileError(`${file} line ${info.lines}: ${columns + extra.length} values but the header row has ${plural(columns, "column")}`);
+      throw fileError(
+        `${file} line ${info.lines}: ${columns + extra.length} values but the header row has ${plural(columns, "column")}`,
+      );
     }
     return entry;
   });
@@ -123,7 +149,13 @@ function jsonEntries(text: string, file: string): LocatedEntry[] {
       const field = issue === undefined || issue.path.length === 0 ? "" : `.${issue.path.map(String).join(".")}`;
       throw fileError(`${file} ${where}${field}: ${issue?.message ?? "invalid"} (${shapeRule})`);
     }
-    return checkedEntry(file, `${where}.serverId`, parsed.data.serverId.trim(), parsed.data.flavorRef?.trim(), "serverId");
+    return checkedEntry(
+      file,
+      `${where}.serverId`,
+      parsed.data.serverId.trim(),
+      parsed.data.flavorRef?.trim(),
+      "serverId",
+    );
   });
 }
 
@@ -144,7 +176,8 @@ export function parseServersFile(text: string, file: string): ServersFile {
     if (earlier !== undefined) {
       // Two DR flavors for one server: which one was meant is not ours to guess.
       if (earlier.flavorRef !== entry.flavorRef) {
-        const flavor = (flavorRef: string | undefined) => (flavorRef === undefined ? "no flavorRef" : `flavorRef ${flavorRef}`);
+        const flavor = (flavorRef: string | undefined) =>
+          flavorRef === undefined ? "no flavorRef" : `flavorRef ${flavorRef}`;
         throw fileError(
           `${file} ${where}: ${entry.serverId} is listed again with ${flavor(entry.flavorRef)}, but ${earlier.where} gives ${flavor(earlier.flavorRef)}; keep one`,
         );
@@ -157,7 +190,9 @@ export function parseServersFile(text: string, file: string): ServersFile {
   }
   if (servers.length === 0) throw fileError(`${file}: lists no servers`);
   if (servers.length > MAX_SERVERS_PER_REQUEST) {
-    throw fileError(`${file}: lists ${servers.length} servers; one onboarding request takes at most ${MAX_SERVERS_PER_REQUEST} (split the file)`);
+    throw fileError(
+      `${file}: lists ${servers.length} servers; one onboarding request takes at most ${MAX_SERVERS_PER_REQUEST} (split the file)`,
+    );
   }
   return { servers, duplicates };
 }

@@ -43,7 +43,11 @@ export function acquireStateLock(stateFile: string): () => void {
       holder = undefined; // unreadable or half written: its writer died
     }
     if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
-      throw new CliError("STATE_LOCKED", `--state: ${stateFile} is in use by another sdrs-autoprotect run (pid ${holder}); wait for it to end, or stop it`, EXIT.usage);
+      throw new CliError(
+        "STATE_LOCKED",
+        `--state: ${stateFile} is in use by another sdrs-autoprotect run (pid ${holder}); wait for it to end, or stop it`,
+        EXIT.usage,
+      );
     }
     unlinkSync(lockFile);
   }

@@ -2,11 +2,12 @@
  * What `onboard` reads back from its state while it runs (the progress view's snapshot) and when it ends
  * (the request's result: each server's state, the counts, the notifications that gave up).
  */
-import * as z from "../../zod.ts";
+
 import { getOnboardingRequest } from "../../pipeline/intake.ts";
 import { DEAD_LETTER_REASON_ATTRIBUTE } from "../../queue/queue.ts";
 import type { LocalRuntime } from "../../runtime/local.ts";
 import type { ServerState } from "../../state/statuses.ts";
+import * as z from "../../zod.ts";
 import { CliError, EXIT } from "../errors.ts";
 import type { ProgressSnapshot } from "../progress.ts";
 import type { OnboardResult } from "../report/requests.ts";
@@ -31,7 +32,10 @@ export async function requestSnapshot(runtime: LocalRuntime, requestId: string):
 }
 
 const notificationSubject = z.object({
-  event: z.object({ type: z.string(), data: z.object({ serverId: z.optional(z.string()), requestId: z.optional(z.string()) }) }),
+  event: z.object({
+    type: z.string(),
+    data: z.object({ serverId: z.optional(z.string()), requestId: z.optional(z.string()) }),
+  }),
 });
 
 /** Whether a notification (a queue body) is about this request or one of its servers; the state file may hold older ones. */
@@ -51,17 +55,28 @@ function notificationConcerns(body: string, requestId: string, serverIds: Readon
 /** The request's result as `onboard` prints it, read from the state after the run. */
 export async function onboardResultOf(
   runtime: LocalRuntime,
-  run: Pick<OnboardResult, "requestId" | "target" | "idempotencyKey" | "resumed" | "stateFile" | "cloud"> & { stateFilePath: string },
+  run: Pick<OnboardResult, "requestId" | "target" | "idempotencyKey" | "resumed" | "stateFile" | "cloud"> & {
+    stateFilePath: string;
+  },
 ): Promise<OnboardResult> {
   const { stateFilePath, ...fields } = run;
   const status = await getOnboardingRequest(run.requestId, runtime.deps);
-  if (status === undefined) throw new CliError("INTERNAL", `onboarding request ${run.requestId} disappeared from ${stateFilePath}`, EXIT.internal);
+  if (status === undefined)
+    throw new CliError(
+      "INTERNAL",
+      `onboarding request ${run.requestId} disappeared from ${stateFilePath}`,
+      EXIT.internal,
+    );
   const servers = status.servers.map((server) => serverResultOf({ ...server, target: run.target }));
   const summary = countServers(servers);
   const requestServers = new Set(status.servers.map((server) => server.serverId));
   const gaveUp = runtime.queue
     .deadLetters("notify")
-    .filter((letter) => letter.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] !== undefined && notificationConcerns(letter.body, run.requestId, requestServers)).length;
+    .filter(
+      (letter) =>
+        letter.messageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE] !== undefined &&
+        notificationConcerns(letter.body, run.requestId, requestServers),
+    ).length;
   return {
     command: "onboard",
     ...fields,

@@ -19,8 +19,17 @@ import type { ServerEntry } from "./input.ts";
  * sorted servers with flavorRefs, the API's rule). The same request against the same cloud finds its
  * earlier request; another request or another cloud never does, so a CLI key is never reused for another body.
  */
-export function onboardIdempotencyKey(input: { endpoint: string; projectId: string; target: string; servers: readonly ServerEntry[] }): string {
-  const canonical = JSON.stringify([input.endpoint, input.projectId, requestFingerprint({ target: input.target, servers: [...input.servers] })]);
+export function onboardIdempotencyKey(input: {
+  endpoint: string;
+  projectId: string;
+  target: string;
+  servers: readonly ServerEntry[];
+}): string {
+  const canonical = JSON.stringify([
+    input.endpoint,
+    input.projectId,
+    requestFingerprint({ target: input.target, servers: [...input.servers] }),
+  ]);
   return `onboard-${createHash("sha256").update(canonical).digest("hex").slice(0, 40)}`;
 }
 
@@ -67,10 +76,15 @@ function messagesOnTheirWay(queue: SqliteQueue): { intents: Set<string>; checks:
  * - a server of the request without any message (never enqueued, or its message was lost) gets an intent, with the request's own source and flavorRef.
  * Messages the pipeline gets twice are harmless: it is built for at-least-once delivery.
  */
-export async function resumeInterruptedWork(runtime: LocalRuntime, request: Pick<RequestStatus, "requestId" | "servers">): Promise<ResumeSummary> {
+export async function resumeInterruptedWork(
+  runtime: LocalRuntime,
+  request: Pick<RequestStatus, "requestId" | "servers">,
+): Promise<ResumeSummary> {
   // The previous run is gone (the state lock says so): what it had received is released at once.
   const released = runtime.queue.releaseInFlight();
-  const waiting = request.servers.filter((server) => server.state === "queued" || server.state === "pending").map((server) => server.serverId);
+  const waiting = request.servers
+    .filter((server) => server.state === "queued" || server.state === "pending")
+    .map((server) => server.serverId);
   const recovery = await recoverStalledServers(runtime.deps, {
     stalled: recoveryAfterDeadRun,
     onTheirWay: messagesOnTheirWay(runtime.queue),

@@ -24,11 +24,16 @@ export interface TargetsChoice {
   note?: string;
 }
 
-export function targetsFor(context: CliContext, options: { webhook?: string | undefined; webhookSecret?: string | undefined }): TargetsChoice {
+export function targetsFor(
+  context: CliContext,
+  options: { webhook?: string | undefined; webhookSecret?: string | undefined },
+): TargetsChoice {
   const { env } = context;
   const fromSample = !env.SDRS_TARGETS_JSON && !env.SDRS_TARGETS_FILE;
   const loaded = loadTargetsConfig(env, SAMPLE_TARGETS_PATH);
-  const source = env.SDRS_TARGETS_JSON ? "SDRS_TARGETS_JSON" : displayPath(env.SDRS_TARGETS_FILE ?? SAMPLE_TARGETS_PATH);
+  const source = env.SDRS_TARGETS_JSON
+    ? "SDRS_TARGETS_JSON"
+    : displayPath(env.SDRS_TARGETS_FILE ?? SAMPLE_TARGETS_PATH);
   // The sample's endpoint (http://127.0.0.1:8787/) is a placeholder for a receiver someone runs; --webhook names a real one.
   const webhooks = fromSample ? [] : [...loaded.webhooks];
   if (options.webhook !== undefined) {
@@ -47,7 +52,9 @@ export function targetsFor(context: CliContext, options: { webhook?: string | un
     webhooks.push({ id, url: options.webhook, secret });
   }
   const note =
-    fromSample && options.webhook === undefined ? "no webhook endpoint: the sample targets' endpoint is a placeholder (give --webhook URL --webhook-secret whsec_…)" : undefined;
+    fromSample && options.webhook === undefined
+      ? "no webhook endpoint: the sample targets' endpoint is a placeholder (give --webhook URL --webhook-secret whsec_…)"
+      : undefined;
   return { config: { ...loaded, webhooks }, source, ...(note === undefined ? {} : { note }) };
 }
 
@@ -69,12 +76,26 @@ export interface OnboardCloud {
 export async function onboardCloud(context: CliContext, clientOptions: CloudClientOptions): Promise<OnboardCloud> {
   if (cloudIsConfigured(context.env)) {
     const connection = await connectCloud(context);
-    return { config: loadCloudConfig(context.env), client: connection.client, endpoint: connection.endpoint, simulator: undefined, clock: systemClock, close: connection.close };
+    return {
+      config: loadCloudConfig(context.env),
+      client: connection.client,
+      endpoint: connection.endpoint,
+      simulator: undefined,
+      clock: systemClock,
+      close: connection.close,
+    };
   }
   const clock = new ManualClock(Date.now());
   const simulator = await startSimulator({ estate: loadEstate(SAMPLE_ESTATE_PATH), clock });
   const config = simulatorCloudConfig(simulator.url);
-  return { config, client: new CloudClient(config, clientOptions), endpoint: simulator.url, simulator, clock, close: () => simulator.close() };
+  return {
+    config,
+    client: new CloudClient(config, clientOptions),
+    endpoint: simulator.url,
+    simulator,
+    clock,
+    close: () => simulator.close(),
+  };
 }
 
 /**

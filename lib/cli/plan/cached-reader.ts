@@ -48,7 +48,9 @@ export class CachedPlanReader implements PlanReader {
     return listed.filter((server) => wanted.has(server.id));
   }
 
-  async listVolumes(filter: { serverId?: string; multiattach?: boolean; ids?: readonly string[] } = {}): Promise<EvsVolume[]> {
+  async listVolumes(
+    filter: { serverId?: string; multiattach?: boolean; ids?: readonly string[] } = {},
+  ): Promise<EvsVolume[]> {
     const { ids, ...rest } = filter;
     const listed = await this.#once(`listVolumes ${JSON.stringify(rest)}`, () => this.#cloud.listVolumes(rest));
     if (ids === undefined) return listed;
@@ -65,6 +67,8 @@ export class CachedPlanReader implements PlanReader {
   }
 
   listScalingGroupInstances(scalingGroupId: string): Promise<{ instance_id: string }[]> {
-    return this.#once(`listScalingGroupInstances ${scalingGroupId}`, () => this.#cloud.listScalingGroupInstances(scalingGroupId));
+    return this.#once(`listScalingGroupInstances ${scalingGroupId}`, () =>
+      this.#cloud.listScalingGroupInstances(scalingGroupId),
+    );
   }
 }

@@ -8,8 +8,8 @@ import { configuredGroupTargets, type TargetsConfig } from "../../config/targets
 import { ownValue } from "../../own.ts";
 import { isGroupNotFound } from "../../pipeline/targets.ts";
 import type { CreationOptions } from "../../planning/creation-options.ts";
-import { type InventoryReader, readInventory } from "../../planning/inventory.ts";
 import { type Decision, decideServer, type TargetResolution, targetUnknownReason } from "../../planning/decision.ts";
+import { type InventoryReader, readInventory } from "../../planning/inventory.ts";
 import { planProtection } from "../../planning/plan.ts";
 import { reasonFor } from "../../planning/rules.ts";
 import type { PlanResult, Reason, Verdict } from "../../planning/types.ts";
@@ -72,7 +72,9 @@ async function resolveTarget(target: string, config: TargetsConfig, reader: Plan
   const ref = configured.protectionGroup;
   // A configured id that does not exist is left to the planner: it reports INELIGIBLE_GROUP_NOT_FOUND.
   if ("id" in ref) return { status: "group", protectionGroupId: ref.id, creation: configured.creation };
-  const group = (await reader.listProtectionGroups({ name: ref.name })).find((candidate) => candidate.name === ref.name);
+  const group = (await reader.listProtectionGroups({ name: ref.name })).find(
+    (candidate) => candidate.name === ref.name,
+  );
   if (group !== undefined) return { status: "group", protectionGroupId: group.id, creation: configured.creation };
   if (ref.create !== undefined) {
     return {
@@ -88,11 +90,19 @@ async function resolveTarget(target: string, config: TargetsConfig, reader: Plan
   return {
     status: "unresolved",
     verdict: "ineligible",
-    reason: reasonFor("INELIGIBLE_GROUP_NOT_FOUND", `target "${target}" names protection group "${ref.name}", which does not exist`),
+    reason: reasonFor(
+      "INELIGIBLE_GROUP_NOT_FOUND",
+      `target "${target}" names protection group "${ref.name}", which does not exist`,
+    ),
   };
 }
 
-function unresolvedVerdict(serverId: string, server: EcsServer | undefined, verdict: Verdict["verdict"], reason: Reason): Verdict {
+function unresolvedVerdict(
+  serverId: string,
+  server: EcsServer | undefined,
+  verdict: Verdict["verdict"],
+  reason: Reason,
+): Verdict {
   return {
     serverId,
     ...(server === undefined ? {} : { serverName: server.name }),
@@ -138,18 +148,42 @@ interface PlanContext {
 }
 
 /** A target without a group to plan in: each server gets the pipeline's verdict for that resolution. */
-function unresolvedTargetPlan(plan: PlanContext, target: string, configured: boolean, serverIds: readonly string[], resolution: Extract<Resolution, { status: "unresolved" }>): TargetPlan {
+function unresolvedTargetPlan(
+  plan: PlanContext,
+  target: string,
+  configured: boolean,
+  serverIds: readonly string[],
+  resolution: Extract<Resolution, { status: "unresolved" }>,
+): TargetPlan {
   const targetResolution: TargetResolution =
-    resolution.verdict === "ineligible" ? { status: "unknown", reason: resolution.reason } : { status: "pending", reason: resolution.reason, retryAfterSeconds: 0 };
-  const verdicts = serverIds.map((serverId) => decidedVerdict(serverId, plan.serversById.get(serverId), decideServer({ serverId, target, resolution: targetResolution })));
+    resolution.verdict === "ineligible"
+      ? { status: "unknown", reason: resolution.reason }
+      : { status: "pending", reason: resolution.reason, retryAfterSeconds: 0 };
+  const verdicts = serverIds.map((serverId) =>
+    decidedVerdict(
+      serverId,
+      plan.serversById.get(serverId),
+      decideServer({ serverId, target, resolution: targetResolution }),
+    ),
+  );
   return { target, configured, protectionGroup: undefined, result: { verdicts, calls: [] } };
 }
 
 /** A target with its group: the pipeline's decision first (adopt, protected elsewhere, …), the planner takes the rest. */
-async function resolvedTargetPlan(plan: PlanContext, target: string, configured: boolean, serverIds: readonly string[], resolution: Extract<Resolution, { status: "group" }>): Promise<TargetPlan> {
-  const inventory = await readInventory(plan.reader, { protectionGroupId: resolution.protectionGroupId, serverIds: [...serverIds] });
+async function resolvedTargetPlan(
+  plan: PlanContext,
+  target: string,
+  configured: boolean,
+  serverIds: readonly string[],
+  resolution: Extract<Resolution, { status: "group" }>,
+): Promise<TargetPlan> {
+  const inventory = await readInventory(plan.reader, {
+    protectionGroupId: resolution.protectionGroupId,
+    serverIds: [...serverIds],
+  });
   for (const failure of inventory.advisoryFailures) {
-    if (!plan.advisoryFailures.some((known) => known.operation === failure.operation && known.code === failure.code)) plan.advisoryFailures.push(failure);
+    if (!plan.advisoryFailures.some((known) => known.operation === failure.operation && known.code === failure.code))
+      plan.advisoryFailures.push(failure);
   }
   const decided = new Map<string, Verdict>();
   for (const serverId of serverIds) {
@@ -161,7 +195,8 @@ async function resolvedTargetPlan(plan: PlanContext, target: string, configured:
       protectedInstances: inventory.protectedInstances,
       groupTargets: plan.groupTargets,
     });
-    if (decision.kind !== "evaluate") decided.set(serverId, decidedVerdict(serverId, plan.serversById.get(serverId), decision));
+    if (decision.kind !== "evaluate")
+      decided.set(serverId, decidedVerdict(serverId, plan.serversById.get(serverId), decision));
   }
   const planned = planProtection({
     protectionGroupId: resolution.protectionGroupId,
@@ -180,7 +215,12 @@ async function resolvedTargetPlan(plan: PlanContext, target: string, configured:
   });
   const result: PlanResult = { verdicts, calls: planned.calls };
   const group = inventory.protectionGroup;
-  return { target, configured, protectionGroup: group === undefined ? undefined : { id: group.id, name: group.name, status: group.status }, result };
+  return {
+    target,
+    configured,
+    protectionGroup: group === undefined ? undefined : { id: group.id, name: group.name, status: group.status },
+    result,
+  };
 }
 
 /** Servers asked for by id that carry no protect tag (and no --target): not found, or not tagged. */
@@ -212,7 +252,12 @@ export async function planTargets(reader: PlanReader, request: DryRunRequest): P
     groupTargets: configuredGroupTargets(config),
     advisoryFailures: [],
   };
-  const selection = selectServers({ servers, tagKey: config.protectTagKey, target: request.target, serverIds: request.serverIds });
+  const selection = selectServers({
+    servers,
+    tagKey: config.protectTagKey,
+    target: request.target,
+    serverIds: request.serverIds,
+  });
   const targets: TargetPlan[] = [];
   for (const [target, serverIds] of selection.byTarget) {
     const configured = ownValue(config.targets, target) !== undefined;
@@ -224,5 +269,11 @@ export async function planTargets(reader: PlanReader, request: DryRunRequest): P
     );
   }
   if (selection.untargeted.length > 0) targets.push(untargetedPlan(plan, selection.untargeted));
-  return { protectTagKey: config.protectTagKey, batchLimit: plan.batchLimit, sharedDiskPolicy: config.sharedDiskPolicy, targets, advisoryFailures: plan.advisoryFailures };
+  return {
+    protectTagKey: config.protectTagKey,
+    batchLimit: plan.batchLimit,
+    sharedDiskPolicy: config.sharedDiskPolicy,
+    targets,
+    advisoryFailures: plan.advisoryFailures,
+  };
 }

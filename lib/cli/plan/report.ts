@@ -23,7 +23,17 @@ export interface DryRunTotals extends PlanSummary {
 }
 
 export function dryRunTotals(dryRun: DryRun): DryRunTotals {
-  const totals: DryRunTotals = { targets: dryRun.targets.length, servers: 0, eligible: 0, adopt: 0, deferred: 0, ineligible: 0, calls: 0, batchCalls: 0, singleCalls: 0 };
+  const totals: DryRunTotals = {
+    targets: dryRun.targets.length,
+    servers: 0,
+    eligible: 0,
+    adopt: 0,
+    deferred: 0,
+    ineligible: 0,
+    calls: 0,
+    batchCalls: 0,
+    singleCalls: 0,
+  };
   for (const target of dryRun.targets) {
     const summary = summarizePlan(target.result);
     totals.servers += summary.servers;
@@ -61,10 +71,14 @@ export function targetHeading(target: TargetPlan): string {
   const servers = plural(target.result.verdicts.length, "server");
   if (target.target === null) return `Servers without a target: ${servers}`;
   const group = target.protectionGroup;
-  const describedGroup = group === undefined ? "" : `protection group ${group.name} (${group.id}), status ${group.status}`;
-  if (!target.configured && group !== undefined) return `${describedGroup.replace(/^p/, "P")}, tagged by its id: ${servers}`;
+  const describedGroup =
+    group === undefined ? "" : `protection group ${group.name} (${group.id}), status ${group.status}`;
+  if (!target.configured && group !== undefined)
+    return `${describedGroup.replace(/^p/, "P")}, tagged by its id: ${servers}`;
   if (group !== undefined) return `Target ${target.target} → ${describedGroup}: ${servers}`;
-  const notFound = target.result.verdicts.some((verdict) => verdict.reasons.some((reason) => reason.code === "INELIGIBLE_GROUP_NOT_FOUND"));
+  const notFound = target.result.verdicts.some((verdict) =>
+    verdict.reasons.some((reason) => reason.code === "INELIGIBLE_GROUP_NOT_FOUND"),
+  );
   return `${target.configured ? "Target" : "Tag value"} ${target.target} → ${notFound ? "protection group not found" : "no protection group"}: ${servers}`;
 }
 
@@ -92,7 +106,9 @@ function describeFields(fields: Record<string, unknown>): string {
   if (entries.length === 0) return "—";
   return entries
     .map(([field, value]) =>
-      field === "tags" && Array.isArray(value) ? `tags=${value.map((tag: { key: string; value: string }) => `${tag.key}=${tag.value}`).join(",")}` : `${field}=${String(value)}`,
+      field === "tags" && Array.isArray(value)
+        ? `tags=${value.map((tag: { key: string; value: string }) => `${tag.key}=${tag.value}`).join(",")}`
+        : `${field}=${String(value)}`,
     )
     .join("\n");
 }
@@ -113,7 +129,10 @@ function targetBlocks(target: TargetPlan, details: boolean): Block[] {
   const serverRow = (verdict: Verdict): CellInput[] => {
     const label = verdict.serverName ?? verdict.serverId;
     const shown = [...verdict.reasons, ...verdict.warnings.filter((warning) => warning.code !== NOTICE_CODE)];
-    const state = verdict.verdict === "deferred" && verdict.retryAfterSeconds !== undefined ? `deferred\nretry in ${verdict.retryAfterSeconds} s` : verdict.verdict;
+    const state =
+      verdict.verdict === "deferred" && verdict.retryAfterSeconds !== undefined
+        ? `deferred\nretry in ${verdict.retryAfterSeconds} s`
+        : verdict.verdict;
     const reasons =
       verdict.verdict === "adopt" && shown.length === 0
         ? `already a protected instance (${verdict.protectedInstanceId ?? "?"}) of the target's group: recorded protected, no create call`
@@ -128,14 +147,23 @@ function targetBlocks(target: TargetPlan, details: boolean): Block[] {
   };
   if (listed.length > 0) {
     // Reasons and remedies share one column, so a 100-column terminal keeps the server ids whole.
-    blocks.push({ kind: "table", head: ["Server", "Verdict", "Reasons and warnings → remedy"], rows: listed.map(serverRow), maxWidths: [36, 16, 90] });
+    blocks.push({
+      kind: "table",
+      head: ["Server", "Verdict", "Reasons and warnings → remedy"],
+      rows: listed.map(serverRow),
+      maxWidths: [36, 16, 90],
+    });
   }
   if (!details && ineligible.length > 0) {
-    blocks.push({ kind: "paragraph", tone: "bad", text: `Ineligible: ${ineligible.length}, by reason code` }, reasonSummaryTable(ineligible), {
-      kind: "paragraph",
-      tone: "muted",
-      text: "Per server: run again with --details (or --json).",
-    });
+    blocks.push(
+      { kind: "paragraph", tone: "bad", text: `Ineligible: ${ineligible.length}, by reason code` },
+      reasonSummaryTable(ineligible),
+      {
+        kind: "paragraph",
+        tone: "muted",
+        text: "Per server: run again with --details (or --json).",
+      },
+    );
   }
   if (result.verdicts.some((verdict) => verdict.warnings.some((warning) => warning.code === NOTICE_CODE))) {
     blocks.push({
@@ -150,7 +178,11 @@ function targetBlocks(target: TargetPlan, details: boolean): Block[] {
     blocks.push({
       kind: "table",
       head: ["#", "Call", "Servers", "Protected instance name", "Options"],
-      rows: result.calls.map((call, index) => [String(index + 1), call.kind === "batch" ? `batch (${call.serverIds.length})` : "single", ...describeCall(call, names)]),
+      rows: result.calls.map((call, index) => [
+        String(index + 1),
+        call.kind === "batch" ? `batch (${call.serverIds.length})` : "single",
+        ...describeCall(call, names),
+      ]),
     });
   }
   const summary = summarizePlan(result);
@@ -171,7 +203,8 @@ export function dryRunDocument(dryRun: DryRun, source: DryRunSource, options: { 
       text: `Targets: ${source.targets}; protect tag ${dryRun.protectTagKey}; batch limit ${dryRun.batchLimit}; shared disks ${dryRun.sharedDiskPolicy}`,
     },
   ];
-  if (dryRun.targets.length === 0) blocks.push({ kind: "paragraph", text: `No server carries the ${dryRun.protectTagKey} tag: nothing to plan.` });
+  if (dryRun.targets.length === 0)
+    blocks.push({ kind: "paragraph", text: `No server carries the ${dryRun.protectTagKey} tag: nothing to plan.` });
   for (const target of dryRun.targets) blocks.push(...targetBlocks(target, options.details));
   for (const failure of dryRun.advisoryFailures) {
     blocks.push({
@@ -189,6 +222,10 @@ export function dryRunDocument(dryRun: DryRun, source: DryRunSource, options: { 
   return { title: "Dry run: nothing is created or changed.", blocks };
 }
 
-export function renderDryRun(dryRun: DryRun, source: DryRunSource, options: { color: boolean; columns?: number | undefined; details?: boolean }): string {
+export function renderDryRun(
+  dryRun: DryRun,
+  source: DryRunSource,
+  options: { color: boolean; columns?: number | undefined; details?: boolean },
+): string {
   return renderTerminal(dryRunDocument(dryRun, source, { details: options.details ?? false }), options);
 }

@@ -33,11 +33,18 @@ export function coverageBlocks(report: CoverageReport): Block[] {
     {
       kind: "table",
       head: ["Target", "Servers", "Fully", "Partially", "Not protected", "Disks replicated"],
-      rows: [...report.targets.map((target) => countsRow(targetName(target.target), target)), countsRow("Total", { ...report.totals })],
+      rows: [
+        ...report.targets.map((target) => countsRow(targetName(target.target), target)),
+        countsRow("Total", { ...report.totals }),
+      ],
     },
   ];
   if (report.gaps.length === 0) {
-    blocks.push({ kind: "paragraph", tone: "good", text: "Every tagged or protected server is fully protected: no gaps." });
+    blocks.push({
+      kind: "paragraph",
+      tone: "good",
+      text: "Every tagged or protected server is fully protected: no gaps.",
+    });
     return blocks;
   }
   blocks.push({ kind: "heading", text: `Gaps (${report.gaps.length})` });
@@ -46,7 +53,11 @@ export function coverageBlocks(report: CoverageReport): Block[] {
     head: ["Server", "Code", "What", "Remedy"],
     rows: report.gaps.map((gap) => [
       { text: `${gap.serverName}\n${gap.serverId}`, code: true },
-      { text: gap.code, tone: gap.code === "COVERAGE_NOT_PROTECTED" || gap.code === "COVERAGE_PROTECTION_IN_PROGRESS" ? "muted" : "bad", code: true },
+      {
+        text: gap.code,
+        tone: gap.code === "COVERAGE_NOT_PROTECTED" || gap.code === "COVERAGE_PROTECTION_IN_PROGRESS" ? "muted" : "bad",
+        code: true,
+      },
       gap.message,
       gap.remedy,
     ]),
@@ -73,7 +84,10 @@ export function coverageChartSvg(report: CoverageReport): string {
     let x = labelWidth;
     const segments = (["fully", "partially", "not"] as const).map((state) => {
       const width = target.servers === 0 ? 0 : (target[state] / target.servers) * barWidth;
-      const segment = width === 0 ? "" : `<rect x="${x.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="18" fill="${CHART_COLOURS[state]}"><title>${state}: ${target[state]}</title></rect>`;
+      const segment =
+        width === 0
+          ? ""
+          : `<rect x="${x.toFixed(1)}" y="${y}" width="${width.toFixed(1)}" height="18" fill="${CHART_COLOURS[state]}"><title>${state}: ${target[state]}</title></rect>`;
       x += width;
       return segment;
     });
@@ -87,7 +101,10 @@ export function coverageChartSvg(report: CoverageReport): string {
     ].join("");
   });
   const legend = (["fully", "partially", "not"] as const)
-    .map((state, index) => `<rect x="${labelWidth + index * 120}" y="4" width="12" height="12" fill="${CHART_COLOURS[state]}"/><text x="${labelWidth + index * 120 + 16}" y="15" font-size="12">${state === "not" ? "not protected" : state}</text>`)
+    .map(
+      (state, index) =>
+        `<rect x="${labelWidth + index * 120}" y="4" width="12" height="12" fill="${CHART_COLOURS[state]}"/><text x="${labelWidth + index * 120 + 16}" y="15" font-size="12">${state === "not" ? "not protected" : state}</text>`,
+    )
     .join("");
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Coverage per target" width="${labelWidth + barWidth + 220}" height="${height}" font-family="system-ui, sans-serif">`,
@@ -100,7 +117,10 @@ export function coverageChartSvg(report: CoverageReport): string {
 /** A standalone page: the chart, then the same tables as the terminal. */
 export function renderCoverageHtml(report: CoverageReport, generatedAt: string): string {
   const document = coverageDocument(report);
-  const page = renderHtml({ ...document, blocks: [{ kind: "paragraph", text: `Generated ${generatedAt}.`, tone: "muted" }, ...document.blocks] });
+  const page = renderHtml({
+    ...document,
+    blocks: [{ kind: "paragraph", text: `Generated ${generatedAt}.`, tone: "muted" }, ...document.blocks],
+  });
   return page.replace("</h1>", `</h1>\n<figure>\n${coverageChartSvg(report)}\n</figure>`);
 }
 

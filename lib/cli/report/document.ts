@@ -51,7 +51,10 @@ function cellOf(input: CellInput): Cell {
  * For a terminal `columns` wide (default 100): paragraphs and list items wrapped, table columns narrowed
  * until the table fits, cells wrapped inside their column (a long id is broken rather than cut).
  */
-export function renderTerminal(document: ReportDocument, options: { color: boolean; columns?: number | undefined }): string {
+export function renderTerminal(
+  document: ReportDocument,
+  options: { color: boolean; columns?: number | undefined },
+): string {
   const colors = picocolors.createColors(options.color);
   const columns = options.columns ?? DEFAULT_COLUMNS;
   const toned = (text: string, tone: Tone | undefined): string => {
@@ -89,7 +92,9 @@ export function renderTerminal(document: ReportDocument, options: { color: boole
           const widest = Math.max(displayWidth(title), ...cells.map((row) => displayWidth(row[index]?.text ?? "")));
           return Math.min(widest, block.maxWidths?.[index] ?? DEFAULT_MAX_COLUMN_WIDTH) + 2;
         });
-        const words = block.head.map((title, index) => Math.max(longestWord(title), ...cells.map((row) => longestWord(row[index]?.text ?? ""))));
+        const words = block.head.map((title, index) =>
+          Math.max(longestWord(title), ...cells.map((row) => longestWord(row[index]?.text ?? ""))),
+        );
         const colWidths = fitColumnWidths(natural, columns, words);
         const fitted = (text: string, index: number) =>
           text
@@ -102,7 +107,8 @@ export function renderTerminal(document: ReportDocument, options: { color: boole
           wordWrap: true,
           style: { head: [], border: [] },
         });
-        for (const row of cells) table.push(block.head.map((_, index) => toned(fitted(row[index]?.text ?? "", index), row[index]?.tone)));
+        for (const row of cells)
+          table.push(block.head.map((_, index) => toned(fitted(row[index]?.text ?? "", index), row[index]?.tone)));
         lines.push(table.toString());
         break;
       }
@@ -119,7 +125,8 @@ function markdownCell(cell: Cell): string {
   if (cell.text === "") return "";
   const escaped = cell.text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|");
   const lines = escaped.split("\n");
-  const shown = cell.code && !cell.text.includes("`") ? lines.map((line) => (line === "" ? line : `\`${line}\``)) : lines;
+  const shown =
+    cell.code && !cell.text.includes("`") ? lines.map((line) => (line === "" ? line : `\`${line}\``)) : lines;
   return shown.join("<br>");
 }
 
@@ -157,7 +164,12 @@ export function renderMarkdown(document: ReportDocument): string {
 // ---------------------------------------------------------------------------------------------
 
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 const HTML_STYLE = `

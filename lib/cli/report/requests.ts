@@ -57,8 +57,10 @@ export function countsText(counts: Record<string, number>): string {
   const entries = Object.entries(counts)
     .filter(([state, count]) => count > 0 && state !== "total")
     .sort(
-    ([a], [b]) => (order.indexOf(a) === -1 ? 99 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 99 : order.indexOf(b)) || a.localeCompare(b),
-  );
+      ([a], [b]) =>
+        (order.indexOf(a) === -1 ? 99 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 99 : order.indexOf(b)) ||
+        a.localeCompare(b),
+    );
   return entries.map(([state, count]) => `${count} ${state}`).join(", ");
 }
 
@@ -72,7 +74,11 @@ export function onboardResultDocument(result: OnboardResult): ReportDocument {
     },
     ...serverSections(result.servers, { showTarget: false }),
     { kind: "heading", text: "Result" },
-    { kind: "paragraph", tone: result.summary.protected === result.summary.servers ? "good" : "warn", text: countsSentence(result.summary) },
+    {
+      kind: "paragraph",
+      tone: result.summary.protected === result.summary.servers ? "good" : "warn",
+      text: countsSentence(result.summary),
+    },
   ];
   if (!result.complete) {
     blocks.push({
@@ -82,14 +88,21 @@ export function onboardResultDocument(result: OnboardResult): ReportDocument {
     });
   }
   if (result.notifications.gaveUp > 0) {
-    blocks.push({ kind: "paragraph", tone: "bad", text: `${plural(result.notifications.gaveUp, "notification")} could not be delivered after every attempt.` });
+    blocks.push({
+      kind: "paragraph",
+      tone: "bad",
+      text: `${plural(result.notifications.gaveUp, "notification")} could not be delivered after every attempt.`,
+    });
   }
   return { title: `sdrs-autoprotect onboard: ${result.target}`, blocks };
 }
 
 export function statusListDocument(list: StatusList): ReportDocument {
   if (list.requests.length === 0) {
-    return { title: `Onboarding requests in ${list.stateFile}`, blocks: [{ kind: "paragraph", text: "No onboarding requests yet." }] };
+    return {
+      title: `Onboarding requests in ${list.stateFile}`,
+      blocks: [{ kind: "paragraph", text: "No onboarding requests yet." }],
+    };
   }
   return {
     title: `Onboarding requests in ${list.stateFile}`,

@@ -3,10 +3,10 @@
  * pipeline's reasons (code, message, remedy), its protected instance, or the SDRS code it failed with.
  * Pure: built from the state store's records, rendered as report blocks.
  */
-import * as z from "../../zod.ts";
-import { isFinal, type ServerState, serverState } from "../../state/statuses.ts";
-import type { Block, CellInput } from "./document.ts";
 
+import { isFinal, type ServerState, serverState } from "../../state/statuses.ts";
+import * as z from "../../zod.ts";
+import type { Block, CellInput } from "./document.ts";
 
 export const resultReason = z.object({
   code: z.string(),
@@ -58,9 +58,13 @@ export function serverResultOf(stored: StoredServerState, serverName?: string): 
     ...(serverName === undefined ? {} : { serverName }),
     ...(stored.target === undefined ? {} : { target: stored.target }),
     state: stored.state,
-    ...(stored.state === "protected" && stored.protectedInstanceId !== undefined ? { protectedInstanceId: stored.protectedInstanceId } : {}),
+    ...(stored.state === "protected" && stored.protectedInstanceId !== undefined
+      ? { protectedInstanceId: stored.protectedInstanceId }
+      : {}),
     ...(stored.jobId === undefined ? {} : { jobId: stored.jobId }),
-    ...(stored.state === "failed" && firstReason !== undefined ? { errorCode: firstReason.sdrsCode ?? firstReason.code } : {}),
+    ...(stored.state === "failed" && firstReason !== undefined
+      ? { errorCode: firstReason.sdrsCode ?? firstReason.code }
+      : {}),
     reasons: stored.reasons.map((reason) => ({
       code: reason.code,
       message: reason.message,
@@ -71,7 +75,14 @@ export function serverResultOf(stored: StoredServerState, serverName?: string): 
 }
 
 export function countServers(results: readonly Pick<ServerResult, "state">[]): ServerCounts {
-  const counts: ServerCounts = { servers: results.length, protected: 0, failed: 0, ineligible: 0, unknown: 0, notFinished: 0 };
+  const counts: ServerCounts = {
+    servers: results.length,
+    protected: 0,
+    failed: 0,
+    ineligible: 0,
+    unknown: 0,
+    notFinished: 0,
+  };
   for (const { state } of results) {
     if (isFinal(state)) counts[state] += 1;
     else counts.notFinished += 1;
@@ -91,7 +102,10 @@ export function countsSentence(counts: ServerCounts): string {
 }
 
 function serverCell(result: ServerResult): CellInput {
-  return { text: result.serverName === undefined ? result.serverId : `${result.serverName}\n${result.serverId}`, code: result.serverName === undefined };
+  return {
+    text: result.serverName === undefined ? result.serverId : `${result.serverName}\n${result.serverId}`,
+    code: result.serverName === undefined,
+  };
 }
 
 /** How the protected instance came about, in words: our job, or one that existed already. */
@@ -101,7 +115,10 @@ export function protectedHow(jobId: string | undefined): string {
   return jobId === undefined ? "" : `job ${jobId}`;
 }
 
-type ReasonLike = Pick<ResultReason, "code" | "message"> & { remedy?: string | undefined; sdrsCode?: string | undefined };
+type ReasonLike = Pick<ResultReason, "code" | "message"> & {
+  remedy?: string | undefined;
+  sdrsCode?: string | undefined;
+};
 
 /** "INELIGIBLE_SHARED_DISK_CLUSTER_TOO_LARGE (SDRS.1362)" */
 export const reasonCode = (reason: ReasonLike) => `${reason.code}${reason.sdrsCode ? ` (${reason.sdrsCode})` : ""}`;
@@ -144,14 +161,19 @@ export function reasonSummaryTable(servers: readonly { reasons: readonly ReasonL
   return {
     kind: "table",
     head: ["Reason", "Servers", "Remedy"],
-    rows: summarizeReasons(servers).map(({ reason, servers: count }) => [{ text: reasonCode(reason), tone: "warn" }, String(count), reason.remedy ?? ""]),
+    rows: summarizeReasons(servers).map(({ reason, servers: count }) => [
+      { text: reasonCode(reason), tone: "warn" },
+      String(count),
+      reason.remedy ?? "",
+    ]),
     maxWidths: [50, undefined, 60],
   };
 }
 
 /** Under a summary: where the per-server detail is. */
 export const DETAILS_HINT = "Per server: run again with --details (the report file always has them).";
-const reasonsText = (reasons: readonly ResultReason[]) => reasons.map((reason) => `${reasonCode(reason)}: ${reason.message}`).join("\n");
+const reasonsText = (reasons: readonly ResultReason[]) =>
+  reasons.map((reason) => `${reasonCode(reason)}: ${reason.message}`).join("\n");
 const remediesText = (reasons: readonly ResultReason[]) =>
   reasons
     .map((reason) => reason.remedy ?? "")
@@ -179,16 +201,30 @@ function outcomeSection(
     {
       kind: "table",
       head: showTarget ? [head[0] ?? "Server", "Target", ...head.slice(1)] : head,
-      rows: members.map((result) => (showTarget ? [serverCell(result), result.target ?? "", ...cells(result)] : [serverCell(result), ...cells(result)])),
-      ...(maxWidths === undefined ? {} : { maxWidths: showTarget ? [maxWidths[0], undefined, ...maxWidths.slice(1)] : maxWidths }),
+      rows: members.map((result) =>
+        showTarget
+          ? [serverCell(result), result.target ?? "", ...cells(result)]
+          : [serverCell(result), ...cells(result)],
+      ),
+      ...(maxWidths === undefined
+        ? {}
+        : { maxWidths: showTarget ? [maxWidths[0], undefined, ...maxWidths.slice(1)] : maxWidths }),
     },
   ];
 }
 
 /** Ineligible servers: each with its reason codes and remedies, or (`summary`) counted by reason code. */
-function ineligibleSection(layout: SectionLayout, ineligible: readonly ServerResult[], shown: "details" | "summary"): Block[] {
+function ineligibleSection(
+  layout: SectionLayout,
+  ineligible: readonly ServerResult[],
+  shown: "details" | "summary",
+): Block[] {
   if (shown === "summary" && ineligible.length > 0) {
-    return [{ kind: "heading", text: `Ineligible (${ineligible.length})` }, reasonSummaryTable(ineligible), { kind: "paragraph", tone: "muted", text: DETAILS_HINT }];
+    return [
+      { kind: "heading", text: `Ineligible (${ineligible.length})` },
+      reasonSummaryTable(ineligible),
+      { kind: "paragraph", tone: "muted", text: DETAILS_HINT },
+    ];
   }
   const once = messageOnce();
   return outcomeSection(
@@ -197,7 +233,12 @@ function ineligibleSection(layout: SectionLayout, ineligible: readonly ServerRes
     ineligible,
     ["Server", "Reasons", "Remedy"],
     (result) => [
-      { text: result.reasons.map((reason) => `${reasonCode(reason)}: ${once(reason, result.serverName ?? result.serverId)}`).join("\n"), tone: "warn" },
+      {
+        text: result.reasons
+          .map((reason) => `${reasonCode(reason)}: ${once(reason, result.serverName ?? result.serverId)}`)
+          .join("\n"),
+        tone: "warn",
+      },
       remediesText(result.reasons),
     ],
     [undefined, 60, 40],
@@ -208,7 +249,10 @@ function ineligibleSection(layout: SectionLayout, ineligible: readonly ServerRes
  * One section per outcome, each a table with what a person needs: the protected instance, the SDRS code
  * and reason of a failure, the reason codes and remedies of an ineligible server. Empty sections are left out.
  */
-export function serverSections(results: readonly ServerResult[], options: { showTarget: boolean; ineligible?: "details" | "summary" }): Block[] {
+export function serverSections(
+  results: readonly ServerResult[],
+  options: { showTarget: boolean; ineligible?: "details" | "summary" },
+): Block[] {
   const of = (state: ServerState) => results.filter((result) => result.state === state);
   const layout = { showTarget: options.showTarget };
   return [
@@ -225,7 +269,10 @@ export function serverSections(results: readonly ServerResult[], options: { show
       "Failed",
       of("failed"),
       ["Server", "Code", "Reason"],
-      (result) => [{ text: result.errorCode ?? "", tone: "bad", code: true }, result.reasons.map((reason) => reason.message).join("\n")],
+      (result) => [
+        { text: result.errorCode ?? "", tone: "bad", code: true },
+        result.reasons.map((reason) => reason.message).join("\n"),
+      ],
       [undefined, undefined, 60],
     ),
     ...ineligibleSection(layout, of("ineligible"), options.ineligible ?? "details"),
@@ -235,7 +282,9 @@ export function serverSections(results: readonly ServerResult[], options: { show
       of("unknown"),
       ["Server", "Job", "Reason"],
       (result) => [
-        result.jobId === "ambiguous-create" ? "none of ours: waited for the group's protected instance" : { text: result.jobId ?? "", code: true },
+        result.jobId === "ambiguous-create"
+          ? "none of ours: waited for the group's protected instance"
+          : { text: result.jobId ?? "", code: true },
         reasonsText(result.reasons),
       ],
       [undefined, undefined, 70],

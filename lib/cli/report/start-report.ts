@@ -5,12 +5,21 @@
  * pure (facts in, report out); `startReportDocument` lays it out for the terminal, Markdown and HTML.
  * The zod schema is the shape `start --json` prints.
  */
-import * as z from "../../zod.ts";
+
 import { METRICS, type MetricName, type MetricTotal } from "../../metrics.ts";
 import { OPERATIONS, type OperationName } from "../../sdrs/operations.ts";
 import { isFinal, jobKind } from "../../state/statuses.ts";
+import * as z from "../../zod.ts";
 import type { Block, CellInput, ReportDocument } from "./document.ts";
-import { countServers, countsSentence, plural, type ServerResult, serverCounts, serverResult, serverSections } from "./servers.ts";
+import {
+  countServers,
+  countsSentence,
+  plural,
+  type ServerResult,
+  serverCounts,
+  serverResult,
+  serverSections,
+} from "./servers.ts";
 
 const notificationTypeFor = {
   protected: "server.protected",
@@ -56,7 +65,9 @@ export const startReportSchema = z.object({
   state: z.object({ file: z.nullable(z.string()), kept: z.boolean() }),
   tagging: z.object({
     events: z.int(),
-    taggedInSimulator: z.array(z.object({ serverId: z.string(), serverName: z.string(), tags: z.record(z.string(), z.string()) })),
+    taggedInSimulator: z.array(
+      z.object({ serverId: z.string(), serverName: z.string(), tags: z.record(z.string(), z.string()) }),
+    ),
   }),
   request: z.object({
     requestId: z.string(),
@@ -167,7 +178,11 @@ export function buildStartReport(facts: StartRunFacts): StartReport {
     ok: summary.notFinished === 0 && missing.length === 0 && facts.dead.length === 0,
     startedAt: new Date(facts.startedAt).toISOString(),
     finishedAt: new Date(facts.finishedAt).toISOString(),
-    time: { accelerated: facts.accelerated, wallMs: facts.finishedAt - facts.startedAt, simulatedMs: facts.simulatedMs },
+    time: {
+      accelerated: facts.accelerated,
+      wallMs: facts.finishedAt - facts.startedAt,
+      simulatedMs: facts.simulatedMs,
+    },
     simulator: facts.simulator,
     state: facts.state,
     tagging: facts.tagging,
@@ -175,7 +190,9 @@ export function buildStartReport(facts: StartRunFacts): StartReport {
     summary,
     servers: facts.servers,
     createCalls: {
-      total: (facts.simulatorCounts.batchCreateProtectedInstances ?? 0) + (facts.simulatorCounts.createProtectedInstance ?? 0),
+      total:
+        (facts.simulatorCounts.batchCreateProtectedInstances ?? 0) +
+        (facts.simulatorCounts.createProtectedInstance ?? 0),
       batch: facts.simulatorCounts.batchCreateProtectedInstances ?? 0,
       single: facts.simulatorCounts.createProtectedInstance ?? 0,
     },
@@ -201,17 +218,18 @@ export function buildStartReport(facts: StartRunFacts): StartReport {
 export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const totalSeconds = Math.round(ms / 1000);
-  if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)} min ${String(totalSeconds % 60).padStart(2, "0")} s`;
+  if (totalSeconds < 3600)
+    return `${Math.floor(totalSeconds / 60)} min ${String(totalSeconds % 60).padStart(2, "0")} s`;
   const totalMinutes = Math.round(totalSeconds / 60);
   return `${Math.floor(totalMinutes / 60)} h ${String(totalMinutes % 60).padStart(2, "0")} min`;
 }
-
 
 /** A counter's sum; an observation's count, average and range ("3 values, avg 2.3, 1–5"). */
 function metricValueText(metric: StartReport["metrics"][number]): string {
   if (METRICS[metric.name as MetricName]?.kind === "counter") return String(metric.sum);
   const round = (value: number) => String(Math.round(value * 100) / 100);
-  const range = metric.min === undefined || metric.max === undefined ? "" : `, ${round(metric.min)}–${round(metric.max)}`;
+  const range =
+    metric.min === undefined || metric.max === undefined ? "" : `, ${round(metric.min)}–${round(metric.max)}`;
   return `${plural(metric.count, "value")}, avg ${round(metric.sum / Math.max(1, metric.count))}${range}${metric.unit === "Milliseconds" ? " ms" : ""}`;
 }
 
@@ -234,13 +252,21 @@ function timeSentence(report: StartReport): string {
 function resultBlocks(report: StartReport): Block[] {
   const { notifications } = report;
   const verdict: Block = report.ok
-    ? { kind: "paragraph", tone: "good", text: "Result: every server reached a final state and every notification was delivered and verified." }
+    ? {
+        kind: "paragraph",
+        tone: "good",
+        text: "Result: every server reached a final state and every notification was delivered and verified.",
+      }
     : {
         kind: "paragraph",
         tone: "bad",
         text: `Result: not complete: ${[
-          report.summary.notFinished > 0 ? `${plural(report.summary.notFinished, "server")} did not reach a final state` : "",
-          notifications.missing.length > 0 ? `${plural(notifications.missing.length, "notification")} not delivered` : "",
+          report.summary.notFinished > 0
+            ? `${plural(report.summary.notFinished, "server")} did not reach a final state`
+            : "",
+          notifications.missing.length > 0
+            ? `${plural(notifications.missing.length, "notification")} not delivered`
+            : "",
           notifications.dead.length > 0 ? `${plural(notifications.dead.length, "delivery", "deliveries")} gave up` : "",
         ]
           .filter((part) => part !== "")
@@ -255,7 +281,12 @@ function whatHappenedBlocks(report: StartReport): Block[] {
   const serverEvents = Object.entries(notifications.byType)
     .filter(([type]) => type.startsWith("server."))
     .reduce((sum, [, count]) => sum + count, 0);
-  const tagged = report.tagging.taggedInSimulator.map((server) => `${server.serverName} (${Object.entries(server.tags).map(([key, value]) => `${key}=${value}`).join(", ")})`);
+  const tagged = report.tagging.taggedInSimulator.map(
+    (server) =>
+      `${server.serverName} (${Object.entries(server.tags)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(", ")})`,
+  );
   return [
     { kind: "heading", text: "What happened" },
     {
@@ -289,7 +320,10 @@ function jobBlocks(report: StartReport): Block[] {
         call.target,
         call.serverIds.map((serverId) => names.get(serverId) ?? serverId).join("\n"),
         { text: call.jobId, code: true },
-        { text: `${call.status}${call.errorCode ? ` ${call.errorCode}` : ""}`, tone: call.status === "SUCCESS" ? "good" : call.status === "FAIL" ? "bad" : "warn" },
+        {
+          text: `${call.status}${call.errorCode ? ` ${call.errorCode}` : ""}`,
+          tone: call.status === "SUCCESS" ? "good" : call.status === "FAIL" ? "bad" : "warn",
+        },
         call.tookMs === undefined ? "" : formatDuration(call.tookMs),
       ]),
       maxWidths: [undefined, undefined, 40],
@@ -330,12 +364,21 @@ function notificationBlocks(report: StartReport): Block[] {
     },
   ];
   if (notifications.missing.length > 0) {
-    blocks.push({ kind: "paragraph", tone: "bad", text: "Not delivered:" }, { kind: "list", items: notifications.missing });
+    blocks.push(
+      { kind: "paragraph", tone: "bad", text: "Not delivered:" },
+      { kind: "list", items: notifications.missing },
+    );
   }
   if (notifications.rejected.length > 0) {
     blocks.push(
       { kind: "paragraph", tone: "bad", text: "Rejected by the receiver:" },
-      { kind: "list", items: notifications.rejected.map((rejection) => `HTTP ${rejection.httpStatus} ${rejection.reason}${rejection.webhookId ? ` (${rejection.webhookId})` : ""}`) },
+      {
+        kind: "list",
+        items: notifications.rejected.map(
+          (rejection) =>
+            `HTTP ${rejection.httpStatus} ${rejection.reason}${rejection.webhookId ? ` (${rejection.webhookId})` : ""}`,
+        ),
+      },
     );
   }
   if (notifications.dead.length > 0) {
@@ -353,7 +396,11 @@ function apiCallBlocks(report: StartReport): Block[] {
     {
       kind: "table",
       head: ["Operation", "Endpoint", "Calls"],
-      rows: report.apiCalls.byOperation.map((entry) => [entry.operation, { text: `${entry.method} ${entry.path}`.trim(), code: true }, String(entry.calls)]),
+      rows: report.apiCalls.byOperation.map((entry) => [
+        entry.operation,
+        { text: `${entry.method} ${entry.path}`.trim(), code: true },
+        String(entry.calls),
+      ]),
       maxWidths: [undefined, 80],
     },
   ];
@@ -388,7 +435,10 @@ function timeBlocks(report: StartReport): Block[] {
 }
 
 /** `ineligible: "summary"` counts the ineligible servers by reason code (the printed report without --details). */
-export function startReportDocument(report: StartReport, options: { ineligible: "details" | "summary" } = { ineligible: "details" }): ReportDocument {
+export function startReportDocument(
+  report: StartReport,
+  options: { ineligible: "details" | "summary" } = { ineligible: "details" },
+): ReportDocument {
   return {
     title: "sdrs-autoprotect start: the whole job on one machine",
     blocks: [
