@@ -8,8 +8,6 @@
  * purpose registries), not a hand-written table.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import ipaddr from "ipaddr.js";
 
 /** Names that reach the host itself or a cloud metadata service without looking like an address. */
@@ -165,15 +163,17 @@ export function guardedLookup(rules: AddressRules, resolver: Resolver = systemRe
  */
 export function guardedFetch(rules: AddressRules, resolver: Resolver = systemResolver): typeof fetch {
   const lookup = guardedLookup(rules, resolver);
-  return ((input: string | URL, init: RequestInit = {}) =>
-    new Promise<Response>((resolve, reject) => {
-      const url = new URL(String(input));
+  return (async (input: string | URL, init: RequestInit = {}) => {
+    const url = new URL(String(input));
+    // Loaded on the first delivery, not at import: node:http alone costs a fresh process ~45 ms, paid
+    // otherwise by every cold start of the notify function, also one that only publishes to SNS.
+    const { request: send } = url.protocol === "https:" ? await import("node:https") : await import("node:http");
+    return new Promise<Response>((resolve, reject) => {
       const signal = init.signal ?? undefined;
       if (signal?.aborted) {
         reject(signal.reason);
         return;
       }
-      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
       const request = send(
         url,
         {
@@ -202,5 +202,6 @@ export function guardedFetch(rules: AddressRules, resolver: Resolver = systemRes
       request.once("close", () => signal?.removeEventListener("abort", onAbort));
       if (typeof init.body === "string") request.write(init.body);
       request.end();
-    })) as typeof fetch;
+    });
+  }) as typeof fetch;
 }
