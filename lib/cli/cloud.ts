@@ -9,6 +9,7 @@ import { simulatorCloudConfig } from "../sim/cloud-config.ts";
 import { loadEstate, SAMPLE_ESTATE_PATH } from "../sim/estate.ts";
 import { type Simulator, startSimulator } from "../sim/server.ts";
 import type { CliContext } from "./context.ts";
+import { wrapText } from "./layout.ts";
 
 export interface CloudConnection {
   client: CloudClient;
@@ -63,4 +64,16 @@ export async function connectCloud(context: CliContext): Promise<CloudConnection
     simulator,
     close: () => simulator.close(),
   };
+}
+
+/** Said on stderr when a command fell back to the in-process simulator: `doing` is e.g. "planning against". */
+export function noteSimulatorFallback(
+  context: CliContext,
+  connection: { simulator?: unknown },
+  doing: string,
+  detail = "",
+): void {
+  if (connection.simulator === undefined) return;
+  const note = `No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: ${doing} an in-process simulator with the sample estate${detail}.`;
+  context.stderr.line(context.stderr.colors.dim(wrapText(note, context.columns)));
 }

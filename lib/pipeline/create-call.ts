@@ -12,7 +12,7 @@ import type { ServerRecord } from "../state/records.ts";
 import { backOff, type Candidate, requeue, setStatus, toOutcomeReason } from "./candidates.ts";
 import { automaticRequestId, metricsOf, type PipelineDeps } from "./deps.ts";
 import { newAmbiguousCheck, newJobCheck } from "./messages.ts";
-import { attachRequest, type ServerOutcome, settleServer } from "./outcomes.ts";
+import { attachRequest, type ServerOutcome, settleAdopted, settleServer } from "./outcomes.ts";
 import { nextCheckDelaySeconds } from "./schedule.ts";
 
 /** Where a call goes: the target and its protection group. */
@@ -272,18 +272,7 @@ async function adoptAlreadyProtected(
     const instance = instances.find((pi) => pi.source_server === serverId);
     if (instance) {
       adopted += 1;
-      await settleServer(
-        {
-          status: "protected",
-          serverId,
-          target,
-          groupId,
-          protectedInstanceId: instance.id,
-          protectedInstanceName: instance.name,
-          jobId: "adopted",
-        },
-        deps,
-      );
+      await settleAdopted({ serverId, target, groupId }, instance, deps);
     }
   }
   return adopted === call.serverIds.length;

@@ -228,15 +228,11 @@ async function earlierRequest(
   const ageSeconds = (deps.clock.now() - Date.parse(owner.createdAt)) / 1000;
   const stillAccepting =
     !exclusive && ageSeconds < IDEMPOTENCY_ACCEPT_LEASE_SECONDS && earlier?.record.enqueueFailedAt === undefined;
+  const replay = (record: RequestRecord) => ({
+    replay: { requestId: owner.requestId, target: record.target, servers: answerOf(record), replayed: true as const },
+  });
   if (earlier?.record.enqueuedAt) {
-    return {
-      replay: {
-        requestId: owner.requestId,
-        target: earlier.record.target,
-        servers: answerOf(earlier.record),
-        replayed: true,
-      },
-    };
+    return replay(earlier.record);
   }
   if (stillAccepting)
     throw new IdempotencyKeyInUseError(key, Math.max(1, Math.ceil(IDEMPOTENCY_ACCEPT_LEASE_SECONDS - ageSeconds)));
@@ -244,14 +240,7 @@ async function earlierRequest(
     // Recorded, not (fully) enqueued: the first call failed or died halfway. Finish it under the same id.
     await enqueueRequest(earlier.record, deps);
     deps.log.info("onboarding request finished by a retry with its Idempotency-Key", { requestId: owner.requestId });
-    return {
-      replay: {
-        requestId: owner.requestId,
-        target: earlier.record.target,
-        servers: answerOf(earlier.record),
-        replayed: true,
-      },
-    };
+    return replay(earlier.record);
   }
   return { finish: owner.requestId }; // the first call died before recording the request: record it under the same id
 }

@@ -34,7 +34,7 @@ import { outOfTime } from "./deadline.ts";
 import { automaticRequestId, type PipelineDeps } from "./deps.ts";
 import { instanceViewOf, sharedReadsOf } from "./instance-view.ts";
 import { type ProtectIntent, protectIntent } from "./messages.ts";
-import { completeRequests, settleServer } from "./outcomes.ts";
+import { completeRequests, settleAdopted, settleServer } from "./outcomes.ts";
 import { type ResolvedTarget, resolveTarget } from "./targets.ts";
 
 export interface OnboardResult {
@@ -359,18 +359,7 @@ async function settleCloudDecision(
   await attachRequests(candidate, target, deps);
   if (decision.kind === "adopt") {
     const { instance } = decision;
-    await settleServer(
-      {
-        status: "protected",
-        serverId: candidate.serverId,
-        target,
-        groupId,
-        protectedInstanceId: instance.id,
-        protectedInstanceName: instance.name,
-        jobId: "adopted",
-      },
-      deps,
-    );
+    await settleAdopted({ serverId: candidate.serverId, target, groupId }, instance, deps);
     return;
   }
   // The record keeps the truth: the group (and instance) the server is really protected in.

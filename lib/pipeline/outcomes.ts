@@ -213,6 +213,24 @@ function notificationFor(outcome: ServerOutcome, record: ServerRecord, timestamp
   };
 }
 
+/** A server found already protected in its group (by an earlier create whose answer was lost): adopted. */
+export async function settleAdopted(
+  where: { serverId: string; target: string; groupId: string },
+  instance: { id: string; name: string },
+  deps: PipelineDeps,
+): Promise<void> {
+  await settleServer(
+    {
+      status: "protected",
+      ...where,
+      protectedInstanceId: instance.id,
+      protectedInstanceName: instance.name,
+      jobId: "adopted",
+    },
+    deps,
+  );
+}
+
 /**
  * Writes the final state, notifies it once, and completes the requests it finishes. A notified outcome
  * stands for its requests: a later settle with another outcome (a straggling check of an earlier attempt)

@@ -99,6 +99,11 @@ export function findPair(world: World, pairId: string): SimReplicationPair | und
   return pairById(world, pairId);
 }
 
+/** The pair a path names, or SDRS.1608 as the API answers for an unknown one. */
+function pairOfPath(world: World, pairId: string): SimReplicationPair | ApiError {
+  return findPair(world, pairId) ?? sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
+}
+
 /** The status SDRS would show: what was set on the pair, else what its group implies. */
 export function pairStatus(world: World, pair: SimReplicationPair): ReplicationPairStatus {
   if (pair.status !== undefined) return pair.status;
@@ -209,8 +214,8 @@ export function listReplications(world: World, query: URLSearchParams, createdAt
 }
 
 export function showReplication(world: World, pairId: string, createdAt: number): Answer | ApiError {
-  const pair = findPair(world, pairId);
-  if (pair === undefined) return sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
+  const pair = pairOfPath(world, pairId);
+  if (isApiError(pair)) return pair;
   return ok({ replication: renderReplicationPair(world, pair, createdAt) });
 }
 
@@ -324,8 +329,8 @@ export function deleteReplication(
   now: number,
 ): Answer | ApiError {
   const world = project.world;
-  const pair = findPair(world, pairId);
-  if (pair === undefined) return sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
+  const pair = pairOfPath(world, pairId);
+  if (isApiError(pair)) return pair;
   const parsed = deleteReplicationBody.safeParse(raw ?? {});
   if (!parsed.success) return bodyError(parsed.error.issues);
   if (pairAttachments(world, pair).length > 0)
@@ -349,8 +354,8 @@ export function replicationAction(
   now: number,
 ): Answer | ApiError {
   const world = project.world;
-  const pair = findPair(world, pairId);
-  if (pair === undefined) return sdrsError("SDRS.1608", `replication pair ${pairId} does not exist`);
+  const pair = pairOfPath(world, pairId);
+  if (isApiError(pair)) return pair;
   const parsed = extendReplicationRequest.safeParse(raw);
   if (!parsed.success)
     return sdrsError(

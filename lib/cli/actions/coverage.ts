@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import * as z from "../../zod.ts";
-import { connectCloud } from "../cloud.ts";
+import { connectCloud, noteSimulatorFallback } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { EXIT, usageError } from "../errors.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
@@ -27,13 +27,7 @@ export async function coverage(context: CliContext, raw: unknown): Promise<void>
   const config = loadTargetsConfig(context.env, SAMPLE_TARGETS_PATH);
   const cloud = await connectCloud(context);
   try {
-    if (cloud.simulator !== undefined) {
-      context.stderr.line(
-        context.stderr.colors.dim(
-          "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: reading an in-process simulator with the sample estate.",
-        ),
-      );
-    }
+    noteSimulatorFallback(context, cloud, "reading");
     const report = await readCoverage(cloud.client, { config, target: options.target });
     if (options.json) context.stdout.line(JSON.stringify(coverageToJson(report), null, 2));
     else

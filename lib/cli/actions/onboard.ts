@@ -17,10 +17,9 @@ import { type LocalRuntime, startLocalRuntime } from "../../runtime/local.ts";
 import { pipelineSettingsFromEnv, SettingsError } from "../../runtime/settings.ts";
 import type { CloudClientOptions, RequestLogEntry } from "../../sdrs/client.ts";
 import * as z from "../../zod.ts";
-import { requestLogLine } from "../cloud.ts";
+import { noteSimulatorFallback, requestLogLine } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
-import { wrapText } from "../layout.ts";
 import { readServersFile, type ServersFile } from "../onboard/input.ts";
 import { acquireStateLock } from "../onboard/lock.ts";
 import { onboardResultOf, requestSnapshot } from "../onboard/result.ts";
@@ -120,11 +119,7 @@ const resumeHint = (shown: string | null) => `state kept in ${shown}: run the sa
 function printNotes(run: OnboardRun): void {
   const { context, inputs, cloud } = run;
   const { stderr } = context;
-  if (cloud.simulator !== undefined) {
-    const note =
-      "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: onboarding against an in-process simulator with the sample estate (accelerated time).";
-    stderr.line(stderr.colors.dim(wrapText(note, context.columns)));
-  }
+  noteSimulatorFallback(context, cloud, "onboarding against", " (accelerated time)");
   if (inputs.targets.note !== undefined) stderr.line(stderr.colors.dim(`Note: ${inputs.targets.note}.`));
   for (const duplicate of inputs.file.duplicates)
     stderr.line(stderr.colors.yellow(`${basename(inputs.options.file)} ${duplicate}`));

@@ -7,10 +7,9 @@
 
 import { loadTargetsConfig } from "../../config/targets.ts";
 import * as z from "../../zod.ts";
-import { connectCloud } from "../cloud.ts";
+import { connectCloud, noteSimulatorFallback } from "../cloud.ts";
 import type { CliContext } from "../context.ts";
 import { usageError } from "../errors.ts";
-import { wrapText } from "../layout.ts";
 import { displayPath, SAMPLE_TARGETS_PATH } from "../paths.ts";
 import { CachedPlanReader } from "../plan/cached-reader.ts";
 import { planTargets } from "../plan/plan-targets.ts";
@@ -37,16 +36,7 @@ export async function plan(context: CliContext, raw: unknown): Promise<void> {
   const config = loadTargetsConfig(context.env, SAMPLE_TARGETS_PATH);
   const cloud = await connectCloud(context);
   try {
-    if (cloud.simulator !== undefined) {
-      context.stderr.line(
-        context.stderr.colors.dim(
-          wrapText(
-            "No SDRS_ENDPOINT or HUAWEICLOUD_REGION set: planning against an in-process simulator with the sample estate.",
-            context.columns,
-          ),
-        ),
-      );
-    }
+    noteSimulatorFallback(context, cloud, "planning against");
     if (options.target !== undefined) {
       await assertTargetNamed(
         () => cloud.client.listProtectionGroups(),
