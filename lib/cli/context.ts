@@ -1,7 +1,7 @@
 /**
  * What every command gets from the shell: output streams with their colour decision, the environment,
  * the global flags, the secrets to keep out of any output, and a signal that fires on SIGINT/SIGTERM.
- * Commands never touch process.stdout, process.env or process.exit themselves, so the same program runs
+ * Commands never touch process.stdin, process.stdout, process.env or process.exit themselves, so the same program runs
  * in a terminal, in a pipe and in tests.
  */
 import picocolors from "picocolors";
@@ -83,6 +83,10 @@ export interface CliContext {
   handleShutdownItself(): void;
   /** The exit code the command wants when it returns normally (default 0). */
   exitCode: number;
+  /** Whether stderr is a terminal: the progress view redraws in place only there. */
+  readonly stderrIsTerminal: boolean;
+  /** Asks on the terminal and returns the answer; undefined when stdin is not a terminal (no one to ask). */
+  ask(question: string): Promise<string | undefined>;
 }
 
 /** Resolves with the signal name when `signal` is aborted. */

@@ -12,7 +12,12 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+const code = await runCli(process.argv.slice(2), {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});
 // Exit explicitly: an interrupted command may still hold sockets or timers open.
 const exit = () => process.exit(code);
 if (process.stdout.destroyed) exit();

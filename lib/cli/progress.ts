@@ -312,23 +312,18 @@ export function runLogger(options: { verbose: boolean; colors: Colors; print: (l
 }
 
 /**
- * Whether stderr is a terminal, so the bar can redraw in place. The CLI context does not carry the
- * stream's isTTY (only the colour decision), so this one look at the process is the exception.
- */
-export function stderrIsTerminal(): boolean {
-  return process.stderr.isTTY === true;
-}
-
-/**
  * A run's lines on stderr: printed as they come, and above the progress view while `follow` shows one, so
  * that a log line never tears the bar. `stop` (Ctrl+C) gives the terminal line back.
  */
 export class RunConsole {
   readonly #output: Output;
+  readonly #interactive: boolean;
   #display: ProgressDisplay | undefined;
 
-  constructor(output: Output) {
+  /** `interactive`: stderr is a terminal (CliContext.stderrIsTerminal), so the view redraws in place. */
+  constructor(output: Output, interactive: boolean) {
     this.#output = output;
+    this.#interactive = interactive;
   }
 
   readonly print = (line: string): void => {
@@ -342,7 +337,7 @@ export class RunConsole {
     options: Omit<FollowOptions, "display"> & { view: Pick<ProgressDisplayOptions, "columns" | "intervalMs"> },
   ): Promise<RunSummary> {
     const { view, ...follow } = options;
-    this.#display = createProgressDisplay({ output: this.#output, interactive: stderrIsTerminal(), ...view });
+    this.#display = createProgressDisplay({ output: this.#output, interactive: this.#interactive, ...view });
     try {
       return await followRun(runtime, { ...follow, display: this.#display });
     } finally {

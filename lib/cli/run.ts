@@ -2,8 +2,10 @@
  * One run of the program: build the context, parse, run the command, and turn whatever happened into an
  * exit code and at most one error line on stderr (with the stack only when --verbose or DEBUG is set).
  */
+
+import { createInterface } from "node:readline/promises";
 import { CommanderError } from "commander";
-import type { CliContext, OutputStream } from "./context.ts";
+import type { CliContext, Output, OutputStream } from "./context.ts";
 import { colorWanted, createOutput } from "./context.ts";
 import { describeError, EXIT, errorCodeOf, exitCodeFor, redact } from "./errors.ts";
 import { PROGRAM_NAME } from "./help.ts";
@@ -16,7 +18,11 @@ export interface SignalSource {
   off(event: "SIGINT" | "SIGTERM", listener: () => void): unknown;
 }
 
+/** Where answers to a question come from: the process's stdin in the bin; none in process (no terminal). */
+export type InputStream = NodeJS.ReadableStream & { isTTY?: boolean | undefined };
+
 export interface CliIo {
+  stdin?: InputStream;
   stdout: OutputStream;
   stderr: OutputStream;
   env: Record<string, string | undefined>;
@@ -45,6 +51,18 @@ function globalSwitches(argv: readonly string[]): { verbose: boolean; noColor: b
 function isDebugSet(env: Record<string, string | undefined>): boolean {
   const value = env.DEBUG;
   return value !== undefined && value !== "" && value !== "0" && value !== "false";
+}
+
+/** One question on the terminal (written to stderr, read from stdin); undefined when stdin is no terminal. */
+async function askOn(stdin: InputStream | undefined, stderr: Output, question: string): Promise<string | undefined> {
+  if (stdin?.isTTY !== true) return undefined;
+  stderr.write(question);
+  const prompt = createInterface({ input: stdin });
+  try {
+    return await prompt.question("");
+  } finally {
+    prompt.close();
+  }
 }
 
 export async function runCli(
@@ -84,6 +102,8 @@ export async function runCli(
       selfStopping = true;
     },
     exitCode: EXIT.ok,
+    stderrIsTerminal: io.stderr.isTTY === true,
+    ask: (question) => askOn(io.stdin, stderr, question),
   };
 
   const signals = io.signals ?? process;

@@ -3,6 +3,7 @@
  * exit codes and one line, the colour rule, and the run loop's signal handling.
  */
 import { EventEmitter } from "node:events";
+import { PassThrough } from "node:stream";
 import { type Command, CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import { parseFaults, simulatorCredentials } from "../../lib/cli/actions/sim.ts";
@@ -298,5 +299,36 @@ describe("runCli and the environment", () => {
     expect(webhookSecretOf("typed", { SDRS_WEBHOOK_SECRET: "from-env" })).toBe("typed");
     expect(webhookSecretOf(undefined, { SDRS_WEBHOOK_SECRET: "from-env" })).toBe("from-env");
     expect(webhookSecretOf(undefined, {})).toBeUndefined();
+  });
+});
+
+describe("runCli and the terminal", () => {
+  /** Prints what `ask` answered, or "(no terminal)". */
+  const asking = {
+    register(program: Command, context: CliContext) {
+      program.command("ask").action(async () => {
+        const answer = await context.ask("Go on? [y/N] ");
+        context.stdout.line(answer ?? "(no terminal)");
+      });
+    },
+  };
+
+  it("asks on stderr and reads the answer from a terminal stdin", async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const memory = memoryIo();
+    const run = runCli(["ask"], { ...memory.io, stdin }, [asking]);
+    stdin.write("yes\n");
+    expect(await run).toBe(0);
+    expect(memory.stderr()).toBe("Go on? [y/N] ");
+    expect(memory.stdout()).toBe("yes\n");
+  });
+
+  it("asks no one when stdin is not a terminal (a pipe, or none in process)", async () => {
+    for (const stdin of [Object.assign(new PassThrough(), { isTTY: false }), undefined]) {
+      const memory = memoryIo();
+      expect(await runCli(["ask"], { ...memory.io, ...(stdin ? { stdin } : {}) }, [asking])).toBe(0);
+      expect(memory.stderr()).toBe("");
+      expect(memory.stdout()).toBe("(no terminal)\n");
+    }
   });
 });

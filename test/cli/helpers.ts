@@ -8,7 +8,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createServer } from "node:net";
-import { isatty } from "node:tty";
 import { fileURLToPath } from "node:url";
 import { runCli as runProgram, type SignalSource } from "../../lib/cli/run.ts";
 import { parseWebhookEndpoints } from "../../lib/notify/endpoints.ts";
@@ -145,16 +144,6 @@ const DEFAULT_RUN_TIMEOUT_MS = 25_000;
 // Relative paths (--state x.sqlite, no/such/estate.json) resolve against the working directory; a spawned
 // run had the repository as its cwd, so an in-process run must too.
 if (process.cwd() !== REPO) process.chdir(REPO);
-
-// Two places read the process rather than CliIo: repair's confirmation prompt (process.stdin.isTTY,
-// lib/cli/actions/repair.ts) and the progress line's redraw (process.stderr.isTTY, lib/cli/progress.ts).
-// A spawned run had pipes for both; a test worker started from a terminal may inherit one, so say "no terminal".
-for (const [fd, stream] of [
-  [0, () => process.stdin],
-  [2, () => process.stderr],
-] as const) {
-  if (isatty(fd)) Object.defineProperty(stream(), "isTTY", { value: false, configurable: true });
-}
 
 /** Listener counts on the process that an in-process run must leave as it found them. */
 const PROCESS_EVENTS = [

@@ -225,7 +225,7 @@ function printResult(context: CliContext, result: OnboardResult, json: boolean):
 /** Inputs checked, then the cloud and where the state goes: everything a run's steps read. */
 async function prepareRun(context: CliContext, raw: unknown): Promise<OnboardRun> {
   const inputs = checkInputs(context, raw);
-  const runConsole = new RunConsole(context.stderr);
+  const runConsole = new RunConsole(context.stderr, context.stderrIsTerminal);
   const outage = new OutageWatch();
   const { colors } = context.stderr;
   const requestLogger = outage.clientOptions(

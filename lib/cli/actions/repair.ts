@@ -4,7 +4,6 @@
  * each job (lib/coverage/repair-run.ts). A progress file makes a second run resume the first.
  */
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline/promises";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
 import { describeStep, planRepair, RepairPlanError, repairBlocker } from "../../coverage/repair-plan.ts";
@@ -23,15 +22,10 @@ const repairOptions = z.object({
   pollMs: z._default(z.int(), 5000),
 });
 
-/** A question on the terminal; no terminal means no answer (the caller refuses). */
-async function confirmed(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^(y|yes)$/i.test((await prompt.question(question)).trim());
-  } finally {
-    prompt.close();
-  }
+/** A yes on the terminal; no terminal means no answer (the caller refuses). */
+async function confirmed(context: CliContext, question: string): Promise<boolean> {
+  const answer = await context.ask(question);
+  return answer !== undefined && /^(y|yes)$/i.test(answer.trim());
 }
 
 export async function repair(context: CliContext, raw: unknown): Promise<void> {
@@ -79,7 +73,7 @@ export async function repair(context: CliContext, raw: unknown): Promise<void> {
       const blocker = repairBlocker(plan, await cloud.client.getProtectionGroup(plan.protectionGroupId));
       if (blocker !== undefined)
         throw new CliError("REPAIR_BLOCKED", `repair: ${blocker}; nothing was changed`, EXIT.usage);
-      if (!options.yes && !(await confirmed("Run these steps? [y/N] "))) {
+      if (!options.yes && !(await confirmed(context, "Run these steps? [y/N] "))) {
         throw new CliError(
           "REPAIR_NOT_CONFIRMED",
           "repair: not confirmed; nothing was changed (answer y on a terminal, or pass --yes)",

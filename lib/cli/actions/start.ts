@@ -220,7 +220,7 @@ function prepareRun(context: CliContext, raw: unknown): StartRun {
   const estate = loadEstate(SAMPLE_ESTATE_PATH);
   const byId = new Map(estate.servers.map((server) => [server.id, server]));
   const clock: Clock = options.realtime ? systemClock : new ManualClock(startedAt);
-  const runConsole = new RunConsole(context.stderr);
+  const runConsole = new RunConsole(context.stderr, context.stderrIsTerminal);
   const { colors } = context.stderr;
   const { logger, counts: logCounts } = runLogger({ verbose: context.verbose, colors, print: runConsole.print });
   const outage = new OutageWatch();
