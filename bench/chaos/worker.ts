@@ -62,10 +62,12 @@ const runtime = await startLocalRuntime({
 
 // 1. What the killed predecessor had received comes back now, not after the visibility timeout.
 // 2. The requests (replayed by their keys) and the events (deduplicated by id) are submitted again.
+//    Exclusive, as `onboard` holding its state lock: this worker is the only one on the state file, so an
+//    acceptance its killed predecessor left halfway is finished now (not refused as "key in use" for 30 s).
 for (const request of plan.requests) {
   await acceptOnboardingRequest(
     { target: "web", servers: request.serverIds },
-    { idempotencyKey: request.key, source: "cli" },
+    { idempotencyKey: request.key, source: "cli", exclusive: true },
     runtime.deps,
   );
 }

@@ -5,6 +5,7 @@
  * accepted answers 409. A request recorded but not enqueued is finished by the retry and by reconcile.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { acceptOnboardingRequest, IdempotencyKeyInUseError } from "../../lib/pipeline/intake.ts";
 import type { QueueSender } from "../../lib/queue/queue.ts";
 import { API_TOKEN, callApi, type Harness, requestStatus, serverId, startHarness } from "./harness.ts";
 
@@ -117,6 +118,38 @@ describe("Idempotency-Key", () => {
     expect((await first).status).toBe(202);
     const third = await callApi(harness, "POST", "/onboarding-requests", { body, headers });
     expect([third.status, third.json.replayed]).toEqual([202, true]);
+  });
+
+  it("an exclusive caller (onboard holding its state lock) finishes an acceptance that died halfway; others get 409", async () => {
+    let reached: () => void = () => undefined;
+    const recorded = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let sends = 0;
+    // The first acceptance is recorded, then dies in its enqueue: its send never returns (a killed process).
+    const gate = () => {
+      sends += 1;
+      if (sends > 1) return Promise.resolve();
+      reached();
+      return new Promise<void>(() => undefined);
+    };
+    harness = await startHarness({ runtime: { apiPort: 0, apiToken: API_TOKEN, wrapSender: gatedSender(gate) } });
+    const { deps } = harness.runtime;
+    const body = { target: "web", servers: [web01, web02] };
+    void acceptOnboardingRequest(body, { idempotencyKey: "order-5", source: "cli" }, deps);
+    await recorded;
+    await expect(acceptOnboardingRequest(body, { idempotencyKey: "order-5", source: "cli" }, deps)).rejects.toThrow(
+      IdempotencyKeyInUseError,
+    );
+    const finished = await acceptOnboardingRequest(
+      body,
+      { idempotencyKey: "order-5", source: "cli", exclusive: true },
+      deps,
+    );
+    expect(finished.replayed).toBe(true);
+    expect(harness.runtime.stats().queues.onboarding.visible).toBe(2);
+    await harness.runtime.runUntilIdle({ maxIterations: 500 });
+    expect((await requestStatus(harness, finished.requestId)).counts).toEqual({ protected: 2 });
   });
 
   it("a retry after a failed enqueue (500) enqueues the servers, and the request completes", async () => {
