@@ -6,15 +6,15 @@
  */
 import { ManualClock } from "../lib/clock.ts";
 import { parseTargetsConfig } from "../lib/config/targets.ts";
-import { OWN_EVENT_SOURCE } from "../lib/events/inventory.ts";
-import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
+import { tagsChangedEvent } from "../lib/events/inventory.ts";
+import { generateWebhookSecret, startWebhookReceiver, type WebhookReceiver } from "../lib/notify/receiver.ts";
 import type { PipelineLogger } from "../lib/pipeline/deps.ts";
 import { type LocalRuntime, type RunSummary, startLocalRuntime } from "../lib/runtime/local.ts";
 import type { Job } from "../lib/sdrs/schemas.ts";
 import { simulatorCloudConfig } from "../lib/sim/cloud-config.ts";
 import type { Estate } from "../lib/sim/estate.ts";
 import { seededRandom } from "../lib/sim/random.ts";
-import { startSimulator } from "../lib/sim/server.ts";
+import { type Simulator, startSimulator } from "../lib/sim/server.ts";
 import type { Repositories } from "../lib/state/repositories.ts";
 import type { ServerRecordStatus } from "../lib/state/statuses.ts";
 import { PROTECT_TAG, TARGET_GROUPS } from "./estates.ts";
@@ -70,11 +70,9 @@ export function countingLogger(): PipelineLogger & { warnings(): number } {
 }
 
 export interface BenchRuntimeOptions {
-  simulatorUrl: string;
-  webhookUrl: string;
-  webhookSecret: string;
+  /** The simulator the run protects against (the caller starts it with its estate and job durations). */
+  sim: Simulator;
   clock: ManualClock;
-  logger: PipelineLogger;
   seed: number;
   /** Target name → protection group id. */
   targetGroups: Readonly<Record<string, string>>;
@@ -82,59 +80,66 @@ export interface BenchRuntimeOptions {
   pageSize?: number;
 }
 
-/** The local runtime as every benchmark run uses it: in-memory sqlite, one webhook, instant retries, seeded jitter. */
-export function startBenchRuntime(options: BenchRuntimeOptions): Promise<LocalRuntime> {
+/** What a benchmark run drives and reads: the local runtime, the webhook receiver it notifies, its logger. */
+export interface BenchPeers {
+  runtime: LocalRuntime;
+  receiver: WebhookReceiver;
+  logger: ReturnType<typeof countingLogger>;
+  /** Closes the runtime, the receiver and the simulator. */
+  close(): Promise<void>;
+}
+
+/**
+ * The peers every benchmark run uses: a webhook receiver, and the local runtime against `sim` (in-memory
+ * sqlite, one webhook, instant retries, seeded jitter).
+ */
+export async function startBenchPeers(options: BenchRuntimeOptions): Promise<BenchPeers> {
   const random = seededRandom(options.seed + 100);
-  return startLocalRuntime({
+  const webhookSecret = generateWebhookSecret();
+  const receiver = await startWebhookReceiver({ secret: webhookSecret });
+  const logger = countingLogger();
+  const runtime = await startLocalRuntime({
     database: ":memory:",
-    cloudConfig: simulatorCloudConfig(options.simulatorUrl),
+    cloudConfig: simulatorCloudConfig(options.sim.url),
     targets: parseTargetsConfig({
       protectTagKey: PROTECT_TAG,
       batchLimit: 5,
       targets: Object.fromEntries(
         Object.entries(options.targetGroups).map(([name, id]) => [name, { protectionGroup: { id } }]),
       ),
-      webhooks: [{ id: "bench", url: options.webhookUrl, secret: { env: "BENCH_WEBHOOK_SECRET" } }],
+      webhooks: [{ id: "bench", url: receiver.url, secret: { env: "BENCH_WEBHOOK_SECRET" } }],
     }),
     clock: options.clock,
-    env: { BENCH_WEBHOOK_SECRET: options.webhookSecret },
-    logger: options.logger,
+    env: { BENCH_WEBHOOK_SECRET: webhookSecret },
+    logger,
     // The simulator injects no faults here, so retries never wait; keep them instant anyway.
     cloudClient: { sleep: async () => {}, ...(options.pageSize ? { pageSize: options.pageSize } : {}) },
     random: () => random.next(),
   });
+  return {
+    runtime,
+    receiver,
+    logger,
+    close: async () => {
+      await runtime.close();
+      await receiver.close();
+      await options.sim.close();
+    },
+  };
 }
 
 export async function runPipeline(options: PipelineRunOptions): Promise<PipelineRunResult> {
   const clock = new ManualClock(BENCH_EPOCH);
   const sim = await startSimulator({ estate: options.estate, clock, seed: options.seed });
-  const webhookSecret = generateWebhookSecret();
-  const receiver = await startWebhookReceiver({ secret: webhookSecret });
-  const logger = countingLogger();
-  const runtime = await startBenchRuntime({
-    simulatorUrl: sim.url,
-    webhookUrl: receiver.url,
-    webhookSecret,
-    clock,
-    logger,
-    seed: options.seed,
-    targetGroups: TARGET_GROUPS,
-  });
+  const peers = await startBenchPeers({ sim, clock, seed: options.seed, targetGroups: TARGET_GROUPS });
+  const { runtime, receiver, logger } = peers;
   try {
     const wallStart = performance.now();
     for (const serverId of options.serverIds) {
       const tags = options.estate.servers.find((server) => server.id === serverId)?.tags;
-      await runtime.inventoryEvent({
-        version: "0",
-        id: `bench-${serverId}`,
-        "detail-type": "ECS Server Tags Changed",
-        source: OWN_EVENT_SOURCE,
-        account: "000000000000",
-        time: new Date(clock.now()).toISOString(),
-        region: options.estate.region,
-        resources: [],
-        detail: { serverId, ...(tags ? { tags } : {}) },
-      });
+      await runtime.inventoryEvent(
+        tagsChangedEvent({ id: `bench-${serverId}`, serverId, tags, at: clock.now(), region: options.estate.region }),
+      );
     }
     const summary = await runtime.runUntilIdle({ maxIterations: 50_000 });
     const wallMs = performance.now() - wallStart;
@@ -168,9 +173,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
       warnings: logger.warnings(),
     };
   } finally {
-    await runtime.close();
-    await receiver.close();
-    await sim.close();
+    await peers.close();
   }
 }
 

@@ -11,13 +11,12 @@
  * per job and detection lag (a job's end_time to the check that saw it).
  */
 import { ManualClock } from "../lib/clock.ts";
-import { OWN_EVENT_SOURCE } from "../lib/events/inventory.ts";
-import { generateWebhookSecret, startWebhookReceiver } from "../lib/notify/receiver.ts";
+import { tagsChangedEvent } from "../lib/events/inventory.ts";
 import { acceptOnboardingRequest, MAX_SERVERS_PER_REQUEST } from "../lib/pipeline/intake.ts";
 import { median } from "../lib/pipeline/schedule.ts";
 import { startSimulator } from "../lib/sim/server.ts";
 import { PROTECT_TAG } from "./estates.ts";
-import { BENCH_EPOCH, countingLogger, startBenchRuntime } from "./pipeline-run.ts";
+import { BENCH_EPOCH, startBenchPeers } from "./pipeline-run.ts";
 import { minimumCreates, WAVE_GROUPS, type WaveEstate, type WaveTarget } from "./wave-estate.ts";
 
 export type WaveMode = "events" | "bulk";
@@ -93,19 +92,14 @@ export async function runWave(
   };
   const finalTags = new Map(wave.estate.servers.map((server) => [server.id, server.tags]));
   const sim = await startSimulator({ estate: untagged, clock, seed, jobDurations: WAVE_JOB_DURATIONS });
-  const webhookSecret = generateWebhookSecret();
-  const receiver = await startWebhookReceiver({ secret: webhookSecret });
-  const logger = countingLogger();
-  const runtime = await startBenchRuntime({
-    simulatorUrl: sim.url,
-    webhookUrl: receiver.url,
-    webhookSecret,
+  const peers = await startBenchPeers({
+    sim,
     clock,
-    logger,
     seed,
     targetGroups: WAVE_GROUPS,
     ...(options.pageSize ? { pageSize: options.pageSize } : {}),
   });
+  const { runtime, receiver, logger } = peers;
   try {
     const cpuStart = process.cpuUsage();
     const wallStart = performance.now();
@@ -117,18 +111,17 @@ export async function runWave(
       for (const server of servers) sim.setServerTags(server.id, finalTags.get(server.id) ?? {});
       if (mode === "events") {
         for (const server of servers) {
-          await runtime.inventoryEvent({
-            version: "0",
-            id: `wave-${server.id}`,
-            "detail-type": "ECS Server Tags Changed",
-            source: OWN_EVENT_SOURCE,
-            account: "000000000000",
-            time: new Date(clock.now()).toISOString(),
-            region: wave.estate.region,
-            resources: [],
-            // Our own event source carries the server's tags after the change.
-            detail: { serverId: server.id, tags: finalTags.get(server.id) ?? {} },
-          });
+          // Our own event source carries the server's tags after the change.
+          const tags = finalTags.get(server.id) ?? {};
+          await runtime.inventoryEvent(
+            tagsChangedEvent({
+              id: `wave-${server.id}`,
+              serverId: server.id,
+              tags,
+              at: clock.now(),
+              region: wave.estate.region,
+            }),
+          );
         }
       } else {
         for (const target of Object.keys(WAVE_GROUPS) as WaveTarget[]) {
@@ -214,8 +207,6 @@ export async function runWave(
       warnings: logger.warnings(),
     };
   } finally {
-    await runtime.close();
-    await receiver.close();
-    await sim.close();
+    await peers.close();
   }
 }

@@ -16,8 +16,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { tagsChangedEvent } from "../../lib/cli/actions/start.ts";
 import { ManualClock, systemClock } from "../../lib/clock.ts";
+import { tagsChangedEvent } from "../../lib/events/inventory.ts";
 import { generateWebhookSecret, startWebhookReceiver } from "../../lib/notify/receiver.ts";
 import { seededRandom } from "../../lib/sim/random.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
@@ -73,7 +73,7 @@ const FINAL_TYPES = new Set([
 
 /** The CLI's "ECS Server Tags Changed" event, with an id of the run's own: a restarted worker sends it again as the same event. */
 function taggedEvent(id: string, serverId: string, at: number): unknown {
-  return { ...(tagsChangedEvent(serverId, { sdrs_protect: "web" }, at, "eu-de") as object), id };
+  return tagsChangedEvent({ id, serverId, tags: { sdrs_protect: "web" }, at, region: "eu-de" });
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {

@@ -35,6 +35,30 @@ export const OWN_EVENT_SOURCE = "sdrs-autoprotect.inventory";
 export const CTS_EVENT_SOURCE = "huaweicloud.cts";
 export const OWN_DETAIL_TYPES = ["ECS Server Tags Changed", "ECS Server Created"] as const;
 
+/**
+ * Our own EventBridge event "ECS Server Tags Changed" (docs/events-and-api.md), as a producer sends it:
+ * the server and, when known, its tags after the change. `id` names the event (a redelivery keeps it).
+ */
+export function tagsChangedEvent(event: {
+  id: string;
+  serverId: string;
+  tags?: Record<string, string> | undefined;
+  at: number;
+  region: string;
+}): unknown {
+  return {
+    version: "0",
+    id: event.id,
+    "detail-type": OWN_DETAIL_TYPES[0],
+    source: OWN_EVENT_SOURCE,
+    account: "000000000000",
+    time: new Date(event.at).toISOString(),
+    region: event.region,
+    resources: [],
+    detail: { serverId: event.serverId, ...(event.tags ? { tags: event.tags } : {}) },
+  };
+}
+
 export const ownInventoryDetail = z.strictObject({
   serverId: z.string().check(z.minLength(1, { error: "must be the ECS server id" })),
   projectId: z.optional(z.string().check(z.minLength(1))),

@@ -5,6 +5,7 @@
  */
 import { ManualClock } from "../../lib/clock.ts";
 import { parseTargetsConfig, type TargetsConfig } from "../../lib/config/targets.ts";
+import { tagsChangedEvent as ownTagsChangedEvent } from "../../lib/events/inventory.ts";
 import type { NotificationEvent } from "../../lib/notify/events.ts";
 import {
   generateWebhookSecret,
@@ -51,17 +52,7 @@ export function tagsChangedEvent(
   server: { id: string; tags?: Record<string, string> | undefined },
   at: number,
 ): unknown {
-  return {
-    version: "0",
-    id,
-    "detail-type": "ECS Server Tags Changed",
-    source: "sdrs-autoprotect.inventory",
-    account: "000000000000",
-    time: new Date(at).toISOString(),
-    region: "eu-de",
-    resources: [],
-    detail: { serverId: server.id, ...(server.tags ? { tags: server.tags } : {}) },
-  };
+  return ownTagsChangedEvent({ id, serverId: server.id, tags: server.tags, at, region: "eu-de" });
 }
 
 export function targetsFor(webhookUrl: string, overrides: Record<string, unknown> = {}): TargetsConfig {

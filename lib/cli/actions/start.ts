@@ -22,7 +22,7 @@ import { dirname, extname, join, resolve } from "node:path";
 import { type Clock, ManualClock, systemClock } from "../../clock.ts";
 import { loadTargetsConfig } from "../../config/targets.ts";
 import { readCoverage } from "../../coverage/estate.ts";
-import { OWN_DETAIL_TYPES, OWN_EVENT_SOURCE } from "../../events/inventory.ts";
+import { tagsChangedEvent } from "../../events/inventory.ts";
 import { eventSubject, type NotificationEvent } from "../../notify/events.ts";
 import {
   generateWebhookSecret,
@@ -102,21 +102,6 @@ const LOCAL_NOTIFY_SCHEDULE = [1, 5, 30];
 const REALTIME_JOB_TIMEOUT_SECONDS = 600;
 
 const acceptedResponse = z.object({ requestId: z.string(), target: z.string(), replayed: z.boolean() });
-
-/** Our own EventBridge event "ECS Server Tags Changed" (lib/events/inventory.ts, docs "Inventory events"). */
-export function tagsChangedEvent(serverId: string, tags: Record<string, string>, at: number, region: string): unknown {
-  return {
-    version: "0",
-    id: randomUUID(),
-    "detail-type": OWN_DETAIL_TYPES[0],
-    source: OWN_EVENT_SOURCE,
-    account: "000000000000",
-    time: new Date(at).toISOString(),
-    region,
-    resources: [],
-    detail: { serverId, tags },
-  };
-}
 
 /** `reports/sdrs-autoprotect-2026-01-01T12-00-00Z.md`: sortable, and valid on every file system. */
 export function defaultReportPath(startedAt: number, format: "md" | "html"): string {
@@ -339,7 +324,9 @@ async function sendTagEvents(run: StartRun, peers: StartedPeers): Promise<Taggin
   let events = 0;
   for (const [serverId, value] of tagOf) {
     const tags = { ...byId.get(serverId)?.tags, [tagKey]: value };
-    const result = await peers.runtime.inventoryEvent(tagsChangedEvent(serverId, tags, clock.now(), estate.region));
+    const result = await peers.runtime.inventoryEvent(
+      tagsChangedEvent({ id: randomUUID(), serverId, tags, at: clock.now(), region: estate.region }),
+    );
     if (result.status === "enqueued") events += 1;
   }
   say(
